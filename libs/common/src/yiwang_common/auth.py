@@ -1,0 +1,216 @@
+"""Signed bearer tokens: issued by the gateway, verified by every service.
+
+Tokens are JWTs signed with Ed25519 (EdDSA). Only the issuer holds the private key; the
+other services get the public key. In development and test, when no key is configured, a
+fixed development key pair is derived so that ``make dev`` works with no set-up; the
+settings refuse to start in production without a configured key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from typing import Annotated, Literal
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import Depends, Request
+from pydantic import BaseModel, Field
+
+from yiwang_common.config import AuthSettings
+from yiwang_common.http.problems import Forbidden, Unauthorized
+
+PrincipalKind = Literal["natural_person", "legal_person", "staff", "service"]
+
+#: Roles a token can carry. 申请人 applicant; 窗口受理 acceptor; 审查 reviewer; 决定 approver.
+ROLE_APPLICANT = "applicant"
+ROLE_ACCEPTOR = "acceptor"
+ROLE_REVIEWER = "reviewer"
+ROLE_APPROVER = "approver"
+ROLE_SUPERVISOR = "supervisor"
+ROLE_ADMIN = "admin"
+STAFF_ROLES = frozenset({ROLE_ACCEPTOR, ROLE_REVIEWER, ROLE_APPROVER, ROLE_SUPERVISOR, ROLE_ADMIN})
+
+_DEV_SEED = hashlib.sha256(b"yiwang development key - never use in production").digest()
+
+
+class Principal(BaseModel):
+    """Who is calling, as the token says."""
+
+    sub: str = Field(description="Stable account id")
+    name: str = Field(description="Display name (姓名 / 单位名称)")
+    kind: PrincipalKind
+    roles: frozenset[str] = frozenset()
+    org_code: str | None = Field(default=None, description="统一社会信用代码 of the staff member's unit")
+
+    def has_role(self, role: str) -> bool:
+        """Tell whether the principal holds a role.
+
+        Args:
+            role: a role name.
+
+        Returns:
+            True if the token grants it.
+        """
+        return role in self.roles
+
+    @property
+    def is_staff(self) -> bool:
+        """True for government staff accounts."""
+        return self.kind == "staff"
+
+
+def development_keypair() -> tuple[str, str]:
+    """Return the fixed development key pair as PEM (private, public).
+
+    Returns:
+        PEM texts; never valid in production, which refuses unconfigured keys.
+    """
+    key = Ed25519PrivateKey.from_private_bytes(_DEV_SEED)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against the issuer's public key."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        """Create a verifier.
+
+        Args:
+            settings: issuer, audience and the public key (empty = development key).
+        """
+        public_pem = settings.public_key_pem or development_keypair()[1]
+        loaded = serialization.load_pem_public_key(public_pem.encode())
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise ValueError("auth.public_key_pem must be an Ed25519 public key")
+        self._key = loaded
+        self._issuer = settings.issuer
+        self._audience = settings.audience
+
+    def verify(self, token: str) -> Principal:
+        """Check a token and return its principal.
+
+        Args:
+            token: the compact JWT.
+
+        Returns:
+            The principal it names.
+
+        Raises:
+            Unauthorized: if the signature, issuer, audience, expiry or claims are wrong.
+        """
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=["EdDSA"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+            return Principal(
+                sub=claims["sub"],
+                name=claims.get("name", ""),
+                kind=claims["kind"],
+                roles=frozenset(claims.get("roles", ())),
+                org_code=claims.get("org"),
+            )
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise Unauthorized("登录凭证无效或已过期 (invalid or expired token)") from exc
+
+
+class TokenIssuer:
+    """Signs tokens; only the service that authenticates people holds one."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        """Create an issuer.
+
+        Args:
+            settings: issuer, audience, lifetime and the private key (empty = development key).
+        """
+        private_pem = settings.private_key_pem.get_secret_value() or development_keypair()[0]
+        loaded = serialization.load_pem_private_key(private_pem.encode(), password=None)
+        if not isinstance(loaded, Ed25519PrivateKey):
+            raise ValueError("auth.private_key_pem must be an Ed25519 private key")
+        self._key = loaded
+        self._settings = settings
+
+    def issue(self, principal: Principal, *, ttl_seconds: int | None = None) -> str:
+        """Sign a token for a principal.
+
+        Args:
+            principal: whom the token names.
+            ttl_seconds: lifetime; defaults to the settings' value.
+
+        Returns:
+            The compact JWT.
+        """
+        now = int(time.time())
+        claims = {
+            "iss": self._settings.issuer,
+            "aud": self._settings.audience,
+            "sub": principal.sub,
+            "name": principal.name,
+            "kind": principal.kind,
+            "roles": sorted(principal.roles),
+            "org": principal.org_code,
+            "iat": now,
+            "exp": now + (ttl_seconds or self._settings.token_ttl_seconds),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA")
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("缺少 Bearer 登录凭证 (missing bearer token)")
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the verified caller.
+
+    Args:
+        request: the current request; the app's verifier is on ``app.state``.
+
+    Returns:
+        The principal.
+
+    Raises:
+        Unauthorized: if there is no valid token.
+    """
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(_bearer(request))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: str) -> Depends:  # type: ignore[valid-type]
+    """Build a dependency that admits principals holding any of ``roles``.
+
+    Args:
+        *roles: acceptable roles.
+
+    Returns:
+        A ``Depends`` resolving to the principal.
+    """
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles.intersection(roles):
+            raise Forbidden(f"需要以下角色之一: {', '.join(roles)}")
+        return principal
+
+    return Depends(dependency)

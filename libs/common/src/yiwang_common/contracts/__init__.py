@@ -1,0 +1,28 @@
+"""Event contracts: the payloads that cross service boundaries, one module per producer.
+
+Each payload is an :class:`~yiwang_common.events.EventData` subclass whose ``subject`` is
+``yiwang.<service>.<aggregate>.<event>.v<major>``. Within a major version only optional
+fields may be added. ``docs/events/`` holds the JSON Schemas generated from these models
+(``make contracts``), and a test fails when they are stale.
+"""
+
+from __future__ import annotations
+
+from yiwang_common.contracts import business, datasharing, gateway, management
+from yiwang_common.events.envelope import EventData
+
+ALL_EVENTS: tuple[type[EventData], ...] = (
+    gateway.ApplicationSubmitted,
+    gateway.ApplicationSupplemented,
+    management.ItemPublished,
+    management.CaseRegistered,
+    management.CaseSupplementRequested,
+    management.CaseAccepted,
+    management.CaseRejected,
+    management.CaseCompleted,
+    business.CaseStepCompleted,
+    business.CaseDecided,
+    datasharing.LicenceRegistered,
+)
+
+__all__ = ["ALL_EVENTS", "business", "datasharing", "gateway", "management"]

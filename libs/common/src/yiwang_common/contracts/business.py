@@ -1,0 +1,38 @@
+"""Events the business-handling system (业务办理系统) publishes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import Field
+
+from yiwang_common.contracts.common import DecisionDocument, ELicence, StepRecord
+from yiwang_common.events.envelope import EventData
+
+
+class CaseStepCompleted(EventData):
+    """环节已办理: a workflow step finished and the case moved on (process information)."""
+
+    subject = "yiwang.business.case.step_completed.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    step: StepRecord
+    next_step_name: str | None = Field(default=None, description="下一环节名称")
+
+
+class CaseDecided(EventData):
+    """已作出决定: approved with a decision and an e-licence, or refused with reasons."""
+
+    subject = "yiwang.business.case.decided.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    item_code: str
+    outcome: Literal["approved", "refused"]
+    decision: DecisionDocument
+    licence: ELicence | None = None
+    steps: list[StepRecord] = Field(
+        min_length=1, description="Every step this system handled for the case, in order; the last is 决定"
+    )

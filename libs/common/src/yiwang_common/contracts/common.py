@@ -1,0 +1,115 @@
+"""Value objects shared by several contracts. Names follow GB/T 39046 where it has them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Applicant(_Value):
+    """申请人: who applies."""
+
+    account_id: str = Field(description="Gateway account id (token ``sub``)")
+    name: str = Field(description="申请人名称: 姓名 or 单位名称")
+    kind: Literal["natural_person", "legal_person"] = Field(description="申请人类型: 自然人 / 法人")
+    # 证件类型 code: 111 居民身份证, 001 统一社会信用代码 (GB/T 39046 A.x / 持证主体代码类型).
+    id_type: str = Field(description="申请人证件类型代码", examples=["111"])
+    id_number: str = Field(description="申请人证件号码", examples=["530428199001011237"])
+    phone: str | None = Field(default=None, description="联系电话")
+
+
+class MaterialRef(_Value):
+    """A material (申请材料) handed in for one entry of the item's material list."""
+
+    material_code: str = Field(description="材料编码 in the item's list", examples=["M01"])
+    name: str = Field(description="材料名称")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content address in data-sharing")
+    size: int = Field(ge=1)
+    media_type: str = Field(examples=["application/pdf"])
+    filename: str | None = None
+
+
+class MaterialRequirement(_Value):
+    """One entry of an item's material list (申请材料目录)."""
+
+    code: str = Field(examples=["M01"])
+    name: str = Field(examples=["建筑工程施工许可证申请表"])
+    required: bool = True
+    media_types: list[str] = Field(default_factory=lambda: ["application/pdf", "image/jpeg", "image/png"])
+    max_bytes: int = 10 * 1024 * 1024
+    copies: int = Field(default=1, description="份数")
+    form: Literal["original", "copy", "electronic"] = Field(default="electronic", description="材料形式: 原件/复印件/电子")
+    source: str | None = Field(default=None, description="来源渠道, e.g. 申请人自备 / 政府部门核发")
+    notes: str | None = Field(default=None, description="填报须知")
+
+
+class MissingMaterial(_Value):
+    """One line of a one-time notice (一次性告知): what is missing and why."""
+
+    code: str
+    name: str
+    reason: str = Field(default="未提交", description="补正原因")
+
+
+class Organisation(_Value):
+    """An implementing or handling body (实施主体 / 处理单位)."""
+
+    name: str = Field(examples=["元江县住房和城乡建设局"])
+    code: str = Field(description="统一社会信用代码", examples=["11530428015176456K"])
+
+
+class StepRecord(_Value):
+    """A process step (办理环节, GB/T 39046 Table 7 / 国家 up_pro_process)."""
+
+    step_key: str = Field(description="Stable key of the step in the workflow", examples=["review"])
+    step_name: str = Field(description="环节名称", examples=["审查"])
+    action: Literal["pass", "return", "other"] = Field(description="业务动作: 通过 / 退回 / 其他")
+    handler_id: str = Field(description="环节处理人 account id")
+    handler_name: str = Field(description="环节处理人")
+    opinion: str = Field(default="", description="环节处理意见")
+    started_at: datetime = Field(description="环节开始时间")
+    ended_at: datetime = Field(description="环节结束时间")
+    org: Organisation = Field(description="处理单位")
+    status: Literal["1", "2"] = Field(default="2", description="环节办理状态代码: 1 待办, 2 已办")
+
+
+class DecisionDocument(_Value):
+    """决定书: the written decision."""
+
+    document_no: str = Field(description="文书编号", examples=["元住建施许〔2026〕第000001号"])
+    title: str = Field(examples=["准予行政许可决定书"])
+    body: str
+    decided_at: datetime
+    decider_name: str
+    org: Organisation
+
+
+class ELicence(_Value):
+    """电子证照 record (GB/T 36902/36903 metadata, GB/T 36904 identifier)."""
+
+    identifier: str = Field(
+        description="电子证照标识 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>",
+        examples=["1.2.156.3005.2.11100000000013338W032.11530428015176456K.20261123000001.001.7"],
+    )
+    type_code: str = Field(description="证照类型代码 (21 chars)")
+    type_name: str = Field(description="证照类型名称", examples=["建筑工程施工许可证"])
+    licence_no: str = Field(description="证照编号")
+    version: str = Field(default="001", description="证照版本号")
+    holder_name: str = Field(description="持证主体")
+    holder_code: str = Field(description="持证主体代码")
+    holder_code_type: str = Field(description="持证主体代码类型代码, e.g. 111 身份证 / 001 统一社会信用代码")
+    issuer: Organisation = Field(description="证照颁发机构")
+    issued_on: date = Field(description="证照颁发日期")
+    valid_from: date
+    valid_until: date | None = None
+    jurisdiction_code: str = Field(description="证照所属管辖属地编码 (行政区划代码)")
+    trust_level: Literal["A", "B", "C", "D"] = Field(default="A", description="信息分级")
+    case_no: str = Field(description="签发证照对应办件编号")
+    item_code: str = Field(description="关联事项编码")
+    data: dict[str, str] = Field(default_factory=dict, description="扩展业务信息 (照面信息)")

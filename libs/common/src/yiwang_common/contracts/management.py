@@ -1,0 +1,135 @@
+"""Events the management platform (政务服务管理平台) publishes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from yiwang_common.contracts.common import (
+    Applicant,
+    DecisionDocument,
+    ELicence,
+    MaterialRef,
+    MaterialRequirement,
+    MissingMaterial,
+    Organisation,
+    StepRecord,
+)
+from yiwang_common.events.envelope import EventData
+
+
+class ItemPublished(EventData):
+    """事项已发布: a version of an item's implementation list entry and guide is in force."""
+
+    subject = "yiwang.management.item.published.v1"
+
+    item_code: str = Field(description="实施编码")
+    basic_code: str = Field(description="基本编码")
+    name: str = Field(description="事项名称")
+    item_type: str = Field(description="事项类型, e.g. 行政许可")
+    version: int = Field(ge=1, description="事项版本")
+    implementing_org: Organisation = Field(description="实施主体")
+    region_code: str = Field(description="行政区划代码")
+    service_object: list[str] = Field(default_factory=list, description="服务对象: 自然人 / 企业法人 …")
+    scope: str = Field(default="", description="受理范围")
+    legal_basis: list[str] = Field(default_factory=list, description="设定依据 / 办理依据")
+    conditions: list[str] = Field(default_factory=list, description="受理条件 / 审批条件")
+    materials: list[MaterialRequirement] = Field(default_factory=list, description="申请材料")
+    statutory_limit_days: int = Field(ge=0, description="法定办结时限 (工作日)")
+    promised_limit_days: int = Field(ge=0, description="承诺办结时限 (工作日)")
+    case_type: Literal["1", "2", "9"] = Field(default="2", description="办件类型: 1 即办件, 2 承诺件, 9 其他")
+    fee: str = Field(default="不收费", description="收费标准")
+    form_schema: dict[str, Any] = Field(default_factory=dict, description="JSON Schema of the application form")
+    guide: dict[str, Any] = Field(default_factory=dict, description="Further guide elements (办事指南)")
+    published_at: datetime
+
+
+class CaseRegistered(EventData):
+    """办件已登记: the application became a case with a 办件编号 and awaits acceptance."""
+
+    subject = "yiwang.management.case.registered.v1"
+
+    case_no: str = Field(description="办件编号")
+    application_id: uuid.UUID
+    item_code: str
+    item_name: str
+    applicant: Applicant
+    form: dict[str, Any] = Field(default_factory=dict)
+    materials: list[MaterialRef] = Field(default_factory=list)
+    missing_materials: list[MissingMaterial] = Field(description="Pre-check against the item's list")
+    registered_at: datetime
+
+
+class CaseSupplementRequested(EventData):
+    """已一次性告知: staff asked for every missing material in one notice (补正告知)."""
+
+    subject = "yiwang.management.case.supplement_requested.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    notice_no: str = Field(description="补正告知书编号")
+    missing_materials: list[MissingMaterial] = Field(min_length=1)
+    notice_text: str = Field(description="告知内容")
+    handler_name: str
+    issued_at: datetime
+
+
+class CaseAccepted(EventData):
+    """已受理: the case is accepted and its promised clock runs (Figure 3-2 step 4)."""
+
+    subject = "yiwang.management.case.accepted.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    item_code: str
+    item_name: str
+    implementing_org: Organisation
+    applicant: Applicant
+    form: dict[str, Any]
+    materials: list[MaterialRef]
+    acceptance_notice_no: str = Field(description="受理通知书编号")
+    handler_name: str
+    accepted_at: datetime
+    clock_start: date = Field(description="时限起算日: acceptance, or the day the last supplement arrived")
+    promised_limit_days: int
+    due_date: date = Field(description="承诺办结日期 (工作日)")
+    statutory_due_date: date = Field(description="法定办结日期 (工作日)")
+    step: StepRecord = Field(description="The 受理 step")
+
+
+class CaseRejected(EventData):
+    """不予受理: staff refused to accept the application, with the reason."""
+
+    subject = "yiwang.management.case.rejected.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    notice_no: str = Field(description="不予受理通知书编号")
+    reason: str
+    handler_name: str
+    rejected_at: datetime
+    step: StepRecord
+
+
+class CaseCompleted(EventData):
+    """已办结: the department decided and the result is back (Figure 3-2 steps 6-8)."""
+
+    subject = "yiwang.management.case.completed.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    item_code: str
+    outcome: Literal["approved", "refused"] = Field(description="办理结果: 准予 / 不予")
+    decision: DecisionDocument
+    licence: ELicence | None = None
+    completed_at: datetime
+    due_date: date
+    on_time: bool = Field(description="是否按时办结")
+    working_days_used: int = Field(ge=0)
+    steps: list[StepRecord] = Field(description="Every recorded step of the case, in order")

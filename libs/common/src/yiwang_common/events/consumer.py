@@ -1,0 +1,241 @@
+"""Durable JetStream pull consumers whose effects and inbox rows commit together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_common.config import NatsSettings
+from yiwang_common.db.types import utcnow
+from yiwang_common.events.envelope import EventData, EventEnvelope
+from yiwang_common.events.streams import ensure_stream, stream_name
+from yiwang_common.observability import bind_context, reset_context
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
+
+
+class RetryLater(Exception):  # noqa: N818 - it is a signal, not an error
+    """Raised by a handler that cannot act yet (e.g. an event arrived before its predecessor).
+
+    The message is redelivered after a delay and nothing it did is committed.
+    """
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one durable consumer reads and who handles each event type.
+
+    Attributes:
+        durable: consumer name, ``<consumer-service>__<source-service>``.
+        source: the producing service whose stream is read.
+        handlers: payload model to handler; the model's subject is the filter subject.
+    """
+
+    durable: str
+    source: str
+    handlers: Mapping[type[EventData], Handler] = field(default_factory=dict)
+
+    @property
+    def by_subject(self) -> dict[str, tuple[type[EventData], Handler]]:
+        """Return handlers keyed by NATS subject."""
+        return {model.subject: (model, handler) for model, handler in self.handlers.items()}
+
+
+@dataclass
+class _Parsed:
+    msg: Msg
+    envelope: EventEnvelope | None
+    data: EventData | None
+    handler: Handler | None
+
+
+class ConsumerRunner:
+    """Runs one :class:`Subscription` until stopped.
+
+    Messages are fetched in batches and handled in one transaction per batch, with their
+    event ids written to the inbox in that same transaction; already-seen ids are skipped,
+    which makes redelivery harmless. If the batch fails, each message is retried in its own
+    transaction so that one bad message cannot hold the others back. Messages that cannot
+    be parsed are terminated and logged (poison); failures are negatively acknowledged
+    with a growing delay, up to ``max_deliver`` attempts.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        subscription: Subscription,
+        settings: NatsSettings,
+        *,
+        batch_size: int = 200,
+        fetch_timeout: float = 1.0,
+    ) -> None:
+        """Create a runner.
+
+        Args:
+            js: a JetStream context.
+            sessionmaker: the consuming service's sessionmaker.
+            inbox: the consuming service's inbox table.
+            subscription: what to read and how to handle it.
+            settings: redelivery limits.
+            batch_size: messages per fetch and per transaction.
+            fetch_timeout: seconds a fetch waits for messages.
+        """
+        self._js = js
+        self._sessionmaker = sessionmaker
+        self._inbox = inbox
+        self._sub = subscription
+        self._settings = settings
+        self._batch_size = batch_size
+        self._fetch_timeout = fetch_timeout
+        self._routes = subscription.by_subject
+        self._stopping = asyncio.Event()
+        self.processed = 0
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return after the current batch."""
+        self._stopping.set()
+
+    def consumer_config(self) -> ConsumerConfig:
+        """Return the durable consumer's configuration.
+
+        Returns:
+            Explicit acks, bounded deliveries, one filter subject per handled event type.
+        """
+        return ConsumerConfig(
+            durable_name=self._sub.durable,
+            name=self._sub.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=float(self._settings.ack_wait_seconds),
+            max_deliver=self._settings.max_deliver,
+            max_ack_pending=10_000,
+            filter_subjects=sorted(self._routes),
+        )
+
+    async def run(self) -> None:
+        """Fetch and handle messages until stopped; reconnect problems are retried."""
+        psub = None
+        while not self._stopping.is_set():
+            try:
+                if psub is None:
+                    await ensure_stream(self._js, self._sub.source, self._settings)
+                    await self._ensure_consumer()
+                    psub = await self._js.pull_subscribe_bind(
+                        durable=self._sub.durable, stream=stream_name(self._sub.source)
+                    )
+                try:
+                    msgs = await psub.fetch(self._batch_size, timeout=self._fetch_timeout)
+                except NatsTimeoutError:
+                    continue
+                await self.handle_batch(msgs)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer round failed; retrying", extra={"consumer": self._sub.durable})
+                psub = None
+                await asyncio.sleep(1.0)
+
+    async def _ensure_consumer(self) -> None:
+        # Without an explicit action the server creates or updates, so filter subjects may grow.
+        await self._js.add_consumer(stream_name(self._sub.source), config=self.consumer_config())
+
+    async def handle_batch(self, msgs: Sequence[Msg]) -> None:
+        """Handle fetched messages: one transaction for all, falling back to one each.
+
+        Args:
+            msgs: messages from one fetch.
+        """
+        parsed = [self._parse(m) for m in msgs]
+        for p in parsed:
+            if p.envelope is None:
+                await p.msg.term()
+        good = [p for p in parsed if p.envelope is not None]
+        if not good:
+            return
+        try:
+            await self._process(good)
+        except Exception as exc:
+            if len(good) == 1:
+                await self._nak(good[0], exc)
+                return
+            for p in good:
+                try:
+                    await self._process([p])
+                except Exception as one_exc:
+                    await self._nak(p, one_exc)
+                    continue
+                await p.msg.ack()
+            return
+        for p in good:
+            await p.msg.ack()
+
+    def _parse(self, msg: Msg) -> _Parsed:
+        try:
+            envelope = EventEnvelope.model_validate(orjson.loads(msg.data))
+            model, handler = self._routes[msg.subject]
+            data = model.model_validate(envelope.data)
+        except (ValueError, ValidationError, KeyError, orjson.JSONDecodeError):
+            log.error(
+                "poison message terminated",
+                extra={"consumer": self._sub.durable, "subject": msg.subject, "bytes": len(msg.data)},
+            )
+            return _Parsed(msg, None, None, None)
+        return _Parsed(msg, envelope, data, handler)
+
+    async def _process(self, batch: Sequence[_Parsed]) -> None:
+        inbox = self._inbox
+        async with self._sessionmaker() as session, session.begin():
+            ids = [p.envelope.id for p in batch if p.envelope is not None]
+            seen: set[uuid.UUID] = set(
+                (await session.execute(select(inbox.c.event_id).where(inbox.c.event_id.in_(ids)))).scalars()
+            )
+            now = utcnow()
+            for p in batch:
+                assert p.envelope is not None and p.handler is not None
+                if p.envelope.id in seen:
+                    continue
+                seen.add(p.envelope.id)
+                await session.execute(
+                    inbox.insert().values(
+                        event_id=p.envelope.id,
+                        consumer=self._sub.durable,
+                        subject=p.msg.subject,
+                        processed_at=now,
+                    )
+                )
+                tokens = bind_context(correlation_id=p.envelope.correlationid, traceparent=p.envelope.traceparent)
+                try:
+                    await p.handler(session, p.envelope, p.data)
+                finally:
+                    reset_context(tokens)
+        self.processed += len(batch)
+
+    async def _nak(self, p: _Parsed, exc: Exception) -> None:
+        attempt = p.msg.metadata.num_delivered if p.msg.metadata else 1
+        delay = min(0.5 * (2 ** (attempt - 1)), 30.0)
+        if isinstance(exc, RetryLater):
+            log.info("event not ready; redelivering", extra={"subject": p.msg.subject, "attempt": attempt})
+        else:
+            log.error(
+                "event handler failed; redelivering",
+                exc_info=exc,
+                extra={"subject": p.msg.subject, "attempt": attempt, "consumer": self._sub.durable},
+            )
+        await p.msg.nak(delay=delay)

@@ -1,0 +1,120 @@
+"""Transactional outbox and inbox tables, and how a unit of work adds an event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Uuid
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from sqlalchemy import event as sa_event
+from yiwang_common.db.types import TZDateTime, utcnow
+from yiwang_common.events.envelope import EventEnvelope
+
+OUTBOX_NOTIFY_KEY = "outbox_notify"
+_DIRTY_KEY = "outbox_dirty"
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    """The two tables every event-producing or -consuming service has in its own schema."""
+
+    outbox: Table
+    inbox: Table
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    """Define the ``outbox`` and ``inbox`` tables on a service's metadata.
+
+    Args:
+        metadata: the service's ``Base.metadata``; the service's migrations create the tables.
+
+    Returns:
+        The two tables.
+    """
+    seq_type = BigInteger().with_variant(Integer(), "sqlite")
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("seq", seq_type, primary_key=True, autoincrement=True),
+        Column("event_id", Uuid(), nullable=False, unique=True),
+        Column("subject", String(255), nullable=False),
+        Column("payload", LargeBinary(), nullable=False),
+        Column("created_at", TZDateTime(), nullable=False, default=utcnow),
+        Column("published_at", TZDateTime(), nullable=True),
+        Column("attempts", Integer(), nullable=False, default=0),
+    )
+    Index(
+        "ix_outbox_unpublished",
+        outbox.c.seq,
+        postgresql_where=outbox.c.published_at.is_(None),
+        sqlite_where=outbox.c.published_at.is_(None),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", Uuid(), primary_key=True),
+        Column("consumer", String(100), nullable=False),
+        Column("subject", String(255), nullable=False),
+        Column("processed_at", TZDateTime(), nullable=False, default=utcnow),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox)
+
+
+def serialize(event: EventEnvelope) -> bytes:
+    """Render an envelope as the bytes that go on the wire.
+
+    Args:
+        event: the envelope.
+
+    Returns:
+        Compact JSON.
+    """
+    return orjson.dumps(event.model_dump(mode="json", exclude_none=True))
+
+
+async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) -> None:
+    """Add events to the outbox inside the caller's unit of work.
+
+    They become visible to the relay only if that unit of work commits, so an event is
+    published if and only if its state change happened.
+
+    Args:
+        session: the current unit of work.
+        outbox: the service's outbox table.
+        *events: the envelopes to publish.
+    """
+    if not events:
+        return
+    now = utcnow()
+    await session.execute(
+        outbox.insert(),
+        [
+            {
+                "event_id": e.id,
+                "subject": e.nats_subject,
+                "payload": serialize(e),
+                "created_at": now,
+                "attempts": 0,
+            }
+            for e in events
+        ],
+    )
+    session.info[_DIRTY_KEY] = True
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_relay(session: Session) -> None:
+    # Waking the relay right after commit keeps latency low without polling hard.
+    if session.info.pop(_DIRTY_KEY, False):
+        notify: Callable[[], None] | None = session.info.get(OUTBOX_NOTIFY_KEY)
+        if notify is not None:
+            notify()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_dirty(session: Session) -> None:
+    session.info.pop(_DIRTY_KEY, None)

@@ -1,0 +1,122 @@
+"""The relay: publishes committed outbox rows to JetStream and marks them sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+
+from nats.js import JetStreamContext
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_common.db.engine import is_postgres
+from yiwang_common.db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Polling publisher with an in-process wake-up.
+
+    Rows are read in insertion order with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+    several replicas of a service can relay side by side. Each row is published with
+    ``Nats-Msg-Id`` = event id and awaited for its PubAck before the row is marked; a crash
+    between the two re-sends the row, which JetStream drops as a duplicate inside its window
+    and consumers drop through their inbox after it.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        js: JetStreamContext,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        publish_timeout: float = 10.0,
+    ) -> None:
+        """Create a relay.
+
+        Args:
+            sessionmaker: the service's sessionmaker.
+            outbox: the service's outbox table.
+            js: a JetStream context.
+            batch_size: rows published per round trip.
+            poll_interval: seconds between polls when nothing wakes the relay.
+            publish_timeout: seconds to wait for PubAcks before the batch is retried.
+        """
+        self._sessionmaker = sessionmaker
+        self._outbox = outbox
+        self._js = js
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._publish_timeout = publish_timeout
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.published = 0
+
+    def notify(self) -> None:
+        """Wake the relay: a unit of work with events has just committed."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return after the current batch."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until stopped; errors are logged and retried with backoff."""
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                sent = await self.publish_pending()
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay round failed; retrying")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            if sent >= self._batch_size:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows.
+
+        Returns:
+            How many rows were published and marked.
+        """
+        o = self._outbox
+        async with self._sessionmaker() as session, session.begin():
+            query = (
+                select(o.c.seq, o.c.event_id, o.c.subject, o.c.payload)
+                .where(o.c.published_at.is_(None))
+                .order_by(o.c.seq)
+                .limit(self._batch_size)
+            )
+            if is_postgres(str(session.bind.url)):
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            if not rows:
+                return 0
+            await self._publish([(r.event_id, r.subject, r.payload) for r in rows])
+            await session.execute(
+                update(o).where(o.c.seq.in_([r.seq for r in rows])).values(published_at=utcnow())
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, rows: Sequence[tuple[uuid.UUID, str, bytes]]) -> None:
+        futures = [
+            await self._js.publish_async(subject, payload, headers={"Nats-Msg-Id": str(event_id)})
+            for event_id, subject, payload in rows
+        ]
+        await asyncio.wait_for(asyncio.gather(*futures), timeout=self._publish_timeout)

@@ -1,0 +1,260 @@
+"""RFC 9457 problem details: the only error format any yiwang service returns."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from yiwang_common.observability import current_request_id
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemResponse(BaseModel):
+    """The problem+json body, for OpenAPI."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["/problems/not-found"])
+    title: str = Field(examples=["资源不存在"])
+    status: int = Field(examples=[404])
+    detail: str | None = Field(default=None, examples=["办件 53042820261123000001X 不存在"])
+    instance: str | None = None
+    code: str = Field(examples=["not_found"])
+    request_id: str | None = None
+
+
+class Problem(Exception):  # noqa: N818 - named after the RFC's term
+    """Base of every expected error. Subclass per error with ``status``, ``code`` and ``title``.
+
+    ``title`` is user-facing and Chinese first; ``code`` is a stable machine identifier and
+    also names the ``type`` URI reference.
+    """
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "请求无效"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        """Create a problem.
+
+        Args:
+            detail: what went wrong in this case, in words the client can act on.
+            **extra: further members of the problem object (e.g. ``missing_materials``).
+        """
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.extra = extra
+
+    @classmethod
+    def type_uri(cls) -> str:
+        """Return the problem type as a relative URI reference.
+
+        Returns:
+            e.g. ``/problems/not-found``.
+        """
+        return "/problems/" + cls.code.replace("_", "-")
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        """Render the problem object.
+
+        Args:
+            instance: the request path.
+
+        Returns:
+            The JSON body.
+        """
+        body: dict[str, Any] = {
+            "type": self.type_uri(),
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        if rid := current_request_id():
+            body["request_id"] = rid
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(Problem):
+    """A request the server cannot act on."""
+
+
+class Unauthorized(Problem):
+    """No valid credentials."""
+
+    status = 401
+    code = "unauthorized"
+    title = "未登录或登录凭证无效"
+
+
+class Forbidden(Problem):
+    """Authenticated, but not allowed."""
+
+    status = 403
+    code = "forbidden"
+    title = "无权执行此操作"
+
+
+class NotFound(Problem):
+    """Nothing there, or nothing the caller may see (the two are not distinguished on purpose)."""
+
+    status = 404
+    code = "not_found"
+    title = "资源不存在"
+
+
+class Conflict(Problem):
+    """The request conflicts with the current state."""
+
+    status = 409
+    code = "conflict"
+    title = "与当前状态冲突"
+
+
+class UnprocessableContent(Problem):
+    """Well-formed, but semantically wrong."""
+
+    status = 422
+    code = "unprocessable_content"
+    title = "请求内容无法处理"
+
+
+class ValidationFailed(Problem):
+    """Request did not match the schema."""
+
+    status = 422
+    code = "validation_failed"
+    title = "请求参数校验失败"
+
+
+class PayloadTooLarge(Problem):
+    """The body is larger than allowed."""
+
+    status = 413
+    code = "payload_too_large"
+    title = "上传内容过大"
+
+
+class ServiceUnavailable(Problem):
+    """A dependency is down."""
+
+    status = 503
+    code = "service_unavailable"
+    title = "服务暂不可用"
+
+
+class InternalError(Problem):
+    """Anything unexpected; never carries a stack trace."""
+
+    status = 500
+    code = "internal_error"
+    title = "服务器内部错误"
+
+
+_STATUS_PROBLEMS: dict[int, type[Problem]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    422: UnprocessableContent,
+    503: ServiceUnavailable,
+}
+
+
+def problem_response(problem: Problem, request: Request) -> JSONResponse:
+    """Render a problem as an HTTP response.
+
+    Args:
+        problem: the problem.
+        request: the request it answers.
+
+    Returns:
+        A ``application/problem+json`` response.
+    """
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    return JSONResponse(
+        problem.body(request.url.path), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _clean_errors(errors: Any) -> list[dict[str, Any]]:
+    # The raw input may echo personal data back into logs and responses; keep where and why only.
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error of the app a problem+json response.
+
+    Args:
+        app: the FastAPI application.
+    """
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(exc, request)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _clean_errors(exc.errors())
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
+        return problem_response(ValidationFailed(detail, errors=errors), request)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        cls = _STATUS_PROBLEMS.get(exc.status_code)
+        if cls is None:
+            problem: Problem = Problem(str(exc.detail))
+            body = problem.body(request.url.path) | {"status": exc.status_code, "code": f"http_{exc.status_code}"}
+            return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON)
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != cls.title else None
+        return problem_response(cls(detail), request)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+        return problem_response(InternalError(), request)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """Declare a route's problem responses for OpenAPI.
+
+    Args:
+        *problems: the problem classes the route may raise.
+
+    Returns:
+        A ``responses=`` mapping with the problem+json schema and one example per status.
+    """
+    out: dict[int | str, dict[str, Any]] = {}
+    for cls in (*problems, ValidationFailed):
+        out.setdefault(
+            cls.status,
+            {
+                "model": ProblemResponse,
+                "description": cls.title,
+                "content": {
+                    PROBLEM_JSON: {
+                        "example": {"type": cls.type_uri(), "title": cls.title, "status": cls.status, "code": cls.code}
+                    }
+                },
+            },
+        )
+    return out

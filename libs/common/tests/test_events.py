@@ -1,0 +1,162 @@
+"""Outbox relay and idempotent consumer against real PostgreSQL and NATS JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from nats.aio.client import Client as NatsClient
+from sqlalchemy import Table, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_common.config import NatsSettings
+from yiwang_common.contracts.datasharing import LicenceRegistered
+from yiwang_common.events import (
+    ConsumerRunner,
+    EventEnvelope,
+    MessagingTables,
+    OutboxRelay,
+    Subscription,
+    enqueue,
+    ensure_stream,
+    make_event,
+    stream_name,
+)
+
+tables: MessagingTables
+things: Table
+
+LICENCE = {
+    "identifier": "1.2.156.3005.2.11100000000013338W032.11530428015176456L.1.001.X",
+    "type_code": "11100000000013338W032",
+    "type_name": "建筑工程施工许可证",
+    "licence_no": "1",
+    "holder_name": "张三",
+    "holder_code": "530428199001011231",
+    "holder_code_type": "111",
+    "issuer": {"name": "元江县住房和城乡建设局", "code": "11530428015176456L"},
+    "issued_on": "2026-11-23",
+    "valid_from": "2026-11-23",
+    "jurisdiction_code": "530428",
+    "case_no": "530428202611230000017",
+    "item_code": "X",
+}
+
+
+def licence_event() -> EventEnvelope:
+    data = LicenceRegistered.model_validate({"licence": LICENCE, "registered_at": datetime.now(UTC)})
+    return make_event(data, source="urn:yiwang:test:datasharing", subject=data.licence.case_no)
+
+
+@pytest.fixture(autouse=True)
+def _schema(schema: tuple[Table, MessagingTables]) -> None:
+    global things, tables
+    things, tables = schema
+
+
+@pytest.fixture
+async def clean_stream(nc: NatsClient) -> str:
+    js = nc.jetstream()
+    name = stream_name("datasharing")
+    try:
+        await js.delete_stream(name)
+    except Exception:
+        pass
+    await ensure_stream(js, "datasharing", NatsSettings())
+    return name
+
+
+class TestOutboxRelay:
+    async def test_event_commits_with_state_and_is_published_once(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        event = licence_event()
+        async with sessionmaker() as s, s.begin():
+            await s.execute(things.insert().values(id=1, name="a"))
+            await enqueue(s, tables.outbox, event)
+        js = nc.jetstream()
+        relay = OutboxRelay(sessionmaker, tables.outbox, js)
+        assert await relay.publish_pending() == 1
+        assert await relay.publish_pending() == 0
+        info = await js.stream_info(clean_stream)
+        assert info.state.messages == 1
+        msg = await js.get_last_msg(clean_stream, "yiwang.datasharing.licence.registered.v1")
+        assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == str(event.id)
+
+    async def test_rolled_back_state_change_publishes_nothing(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        with pytest.raises(RuntimeError):
+            async with sessionmaker() as s, s.begin():
+                await enqueue(s, tables.outbox, licence_event())
+                raise RuntimeError("business rule failed")
+        relay = OutboxRelay(sessionmaker, tables.outbox, nc.jetstream())
+        assert await relay.publish_pending() == 0
+
+    async def test_resend_after_crash_is_deduplicated_by_msg_id(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        async with sessionmaker() as s, s.begin():
+            await enqueue(s, tables.outbox, licence_event())
+        js = nc.jetstream()
+        relay = OutboxRelay(sessionmaker, tables.outbox, js)
+        assert await relay.publish_pending() == 1
+        # Simulate a crash after publish but before the mark: the row is unpublished again.
+        async with sessionmaker() as s, s.begin():
+            await s.execute(tables.outbox.update().values(published_at=None))
+        assert await relay.publish_pending() == 1
+        assert (await js.stream_info(clean_stream)).state.messages == 1
+
+
+class TestConsumer:
+    async def test_redelivered_event_is_applied_once(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        applied: list[str] = []
+
+        async def handler(session: AsyncSession, envelope: EventEnvelope, data: LicenceRegistered) -> None:
+            applied.append(data.licence.identifier)
+            await session.execute(things.insert().values(name=data.licence.licence_no))
+
+        event = licence_event()
+        js = nc.jetstream()
+        for _ in range(2):  # the second publish has a new msg id: a duplicate JetStream cannot see
+            await js.publish(event.nats_subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": uuid.uuid4().hex})
+        sub = Subscription(durable=f"test__{uuid.uuid4().hex[:8]}", source="datasharing", handlers={LicenceRegistered: handler})
+        runner = ConsumerRunner(js, sessionmaker, tables.inbox, sub, NatsSettings(), fetch_timeout=0.5)
+        task = asyncio.create_task(runner.run())
+        for _ in range(50):
+            if runner.processed >= 2:
+                break
+            await asyncio.sleep(0.1)
+        runner.stop()
+        task.cancel()
+        assert applied == [LICENCE["identifier"]]
+        async with sessionmaker() as s:
+            assert await s.scalar(select(func.count()).select_from(things)) == 1
+            assert await s.scalar(select(func.count()).select_from(tables.inbox)) == 1
+
+    async def test_poison_message_is_terminated_and_others_proceed(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        seen: list[str] = []
+
+        async def handler(session: AsyncSession, envelope: EventEnvelope, data: LicenceRegistered) -> None:
+            seen.append(str(envelope.id))
+
+        js = nc.jetstream()
+        await js.publish("yiwang.datasharing.licence.registered.v1", b"{not json")
+        good = licence_event()
+        await js.publish(good.nats_subject, good.model_dump_json().encode())
+        sub = Subscription(durable=f"test__{uuid.uuid4().hex[:8]}", source="datasharing", handlers={LicenceRegistered: handler})
+        runner = ConsumerRunner(js, sessionmaker, tables.inbox, sub, NatsSettings(), fetch_timeout=0.5)
+        task = asyncio.create_task(runner.run())
+        for _ in range(50):
+            if seen:
+                break
+            await asyncio.sleep(0.1)
+        runner.stop()
+        task.cancel()
+        assert seen == [str(good.id)]

@@ -1,0 +1,1 @@
+"""业务办理系统 Business-handling system: package ``yiwang_business``."""

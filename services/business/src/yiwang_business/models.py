@@ -1,0 +1,14 @@
+"""Imports every ORM module so that Alembic and ``create_all`` see the whole schema."""
+
+from __future__ import annotations
+
+import importlib
+
+# Domain packages with a models module; each registers its tables on ``Base.metadata``.
+MODEL_MODULES: tuple[str, ...] = ()
+
+
+def load_all_models() -> None:
+    """Import every domain's models module."""
+    for module in MODEL_MODULES:
+        importlib.import_module(f"yiwang_business.{module}.models")

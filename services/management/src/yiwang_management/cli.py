@@ -1,0 +1,17 @@
+"""Command line: ``yiwang-management serve|migrate|load-demo|openapi``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from yiwang_management.config import get_settings
+from yiwang_management.main import create_app
+from yiwang_common.cli import ServiceCli
+
+cli = ServiceCli(
+    name="management",
+    settings=get_settings,
+    app=create_app,  # type: ignore[arg-type]
+    migrations=Path(__file__).parent / "migrations",
+)
+main = cli.main
