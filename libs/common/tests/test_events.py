@@ -18,6 +18,7 @@ from yiwang_common.events import (
     EventEnvelope,
     MessagingTables,
     OutboxRelay,
+    RetryLater,
     Subscription,
     enqueue,
     ensure_stream,
@@ -88,10 +89,13 @@ class TestOutboxRelay:
     async def test_rolled_back_state_change_publishes_nothing(
         self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
     ) -> None:
-        with pytest.raises(RuntimeError):
+        async def failing_unit_of_work() -> None:
             async with sessionmaker() as s, s.begin():
                 await enqueue(s, tables.outbox, licence_event())
                 raise RuntimeError("business rule failed")
+
+        with pytest.raises(RuntimeError):
+            await failing_unit_of_work()
         relay = OutboxRelay(sessionmaker, tables.outbox, nc.jetstream())
         assert await relay.publish_pending() == 0
 
@@ -123,8 +127,16 @@ class TestConsumer:
         event = licence_event()
         js = nc.jetstream()
         for _ in range(2):  # the second publish has a new msg id: a duplicate JetStream cannot see
-            await js.publish(event.nats_subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": uuid.uuid4().hex})
-        sub = Subscription(durable=f"test__{uuid.uuid4().hex[:8]}", source="datasharing", handlers={LicenceRegistered: handler})
+            await js.publish(
+                event.nats_subject,
+                event.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": uuid.uuid4().hex},
+            )
+        sub = Subscription(
+            durable=f"test__{uuid.uuid4().hex[:8]}",
+            source="datasharing",
+            handlers={LicenceRegistered: handler},
+        )
         runner = ConsumerRunner(js, sessionmaker, tables.inbox, sub, NatsSettings(), fetch_timeout=0.5)
         task = asyncio.create_task(runner.run())
         for _ in range(50):
@@ -150,7 +162,11 @@ class TestConsumer:
         await js.publish("yiwang.datasharing.licence.registered.v1", b"{not json")
         good = licence_event()
         await js.publish(good.nats_subject, good.model_dump_json().encode())
-        sub = Subscription(durable=f"test__{uuid.uuid4().hex[:8]}", source="datasharing", handlers={LicenceRegistered: handler})
+        sub = Subscription(
+            durable=f"test__{uuid.uuid4().hex[:8]}",
+            source="datasharing",
+            handlers={LicenceRegistered: handler},
+        )
         runner = ConsumerRunner(js, sessionmaker, tables.inbox, sub, NatsSettings(), fetch_timeout=0.5)
         task = asyncio.create_task(runner.run())
         for _ in range(50):
@@ -160,3 +176,48 @@ class TestConsumer:
         runner.stop()
         task.cancel()
         assert seen == [str(good.id)]
+
+
+class TestBatchIsolation:
+    async def test_one_failing_event_does_not_hold_back_the_batch(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        applied: list[str] = []
+        bad = licence_event()
+
+        async def handler(session: AsyncSession, envelope: EventEnvelope, data: LicenceRegistered) -> None:
+            if envelope.id == bad.id:
+                raise RetryLater("predecessor not seen yet")
+            await session.execute(things.insert().values(name=str(envelope.id)[:50]))
+            applied.append(str(envelope.id))
+
+        js = nc.jetstream()
+        goods = [licence_event() for _ in range(5)]
+        for event in [goods[0], goods[1], bad, *goods[2:]]:
+            await js.publish(event.nats_subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.id)})
+        sub = Subscription(
+            durable=f"test__{uuid.uuid4().hex[:8]}", source="datasharing", handlers={LicenceRegistered: handler}
+        )
+        runner = ConsumerRunner(js, sessionmaker, tables.inbox, sub, NatsSettings(), fetch_timeout=0.5)
+        task = asyncio.create_task(runner.run())
+        for _ in range(50):
+            if runner.processed >= 5:
+                break
+            await asyncio.sleep(0.1)
+        runner.stop()
+        task.cancel()
+        # The batch attempt that met the failure rolled back; what stayed is each good event once.
+        async with sessionmaker() as s:
+            names = sorted((await s.execute(select(things.c.name))).scalars())
+            inbox_ids = set((await s.execute(select(tables.inbox.c.event_id))).scalars())
+        assert names == sorted(str(e.id)[:50] for e in goods)
+        assert len(applied) >= 5
+        # The failed event left no inbox row behind: it will be handled when redelivered.
+        assert bad.id not in inbox_ids and {e.id for e in goods} <= inbox_ids
+
+    async def test_ensure_stream_is_idempotent_and_updates(self, nc: NatsClient, clean_stream: str) -> None:
+        js = nc.jetstream()
+        await ensure_stream(js, "datasharing", NatsSettings(duplicate_window_seconds=120))
+        info = await js.stream_info(clean_stream)
+        assert info.config.duplicate_window == 120
+        assert info.config.subjects == ["yiwang.datasharing.>"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -132,12 +132,18 @@ class TokenVerifier:
 class TokenIssuer:
     """Signs tokens; only the service that authenticates people holds one."""
 
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, *, allow_development_key: bool = True) -> None:
         """Create an issuer.
 
         Args:
             settings: issuer, audience, lifetime and the private key (empty = development key).
+            allow_development_key: False in production, where an empty key is an error.
+
+        Raises:
+            ValueError: if no key is configured and the development key is not allowed.
         """
+        if not settings.private_key_pem.get_secret_value() and not allow_development_key:
+            raise ValueError("auth.private_key_pem must be set outside development and test")
         private_pem = settings.private_key_pem.get_secret_value() or development_keypair()[0]
         loaded = serialization.load_pem_private_key(private_pem.encode(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
@@ -198,7 +204,7 @@ async def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_role(*roles: str) -> Depends:  # type: ignore[valid-type]
+def require_role(*roles: str) -> Any:
     """Build a dependency that admits principals holding any of ``roles``.
 
     Args:

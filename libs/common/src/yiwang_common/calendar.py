@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 class WorkingDayCalendar:
     """Answers "is this a working day" and counts working days."""
 
-    def __init__(self, extra_holidays: Iterable[date | str] = (), extra_workdays: Iterable[date | str] = ()) -> None:
+    def __init__(
+        self, extra_holidays: Iterable[date | str] = (), extra_workdays: Iterable[date | str] = ()
+    ) -> None:
         """Create a calendar.
 
         Args:
@@ -49,7 +51,9 @@ class WorkingDayCalendar:
         except NotImplementedError:
             if day.year not in self._warned_years:
                 self._warned_years.add(day.year)
-                log.warning("no official calendar for this year; counting Monday to Friday", extra={"year": day.year})
+                log.warning(
+                    "no official calendar for this year; counting Monday to Friday", extra={"year": day.year}
+                )
             return day.weekday() < 5
 
     def add_working_days(self, start: date, days: int) -> date:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -32,7 +33,7 @@ class ServiceCli:
     settings: Callable[[], ServiceSettings]
     app: Callable[[ServiceSettings], FastAPI]
     migrations: Path
-    load_demo: Callable[[ServiceSettings], Awaitable[None]] | None = None
+    load_demo: Callable[[ServiceSettings], Coroutine[Any, Any, None]] | None = None
 
     def main(self, argv: list[str] | None = None) -> None:
         """Parse arguments and run the command.

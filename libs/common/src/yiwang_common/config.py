@@ -102,7 +102,7 @@ class ServiceSettings(BaseSettings):
             self.database.schema_name = schema
         if self.database.url is None:
             self.database.url = self.database_url or f"sqlite+aiosqlite:///{self.var_dir / (schema + '.db')}"
-        if self.nats_url and "nats" not in self.model_fields_set:
+        if self.nats_url and "url" not in self.nats.model_fields_set:
             self.nats.url = self.nats_url
         if self.env == "production" and not self.auth.public_key_pem:
             raise ValueError("auth.public_key_pem must be set outside development and test")

@@ -30,11 +30,17 @@ def alembic_config(script_location: Path, settings: DatabaseSettings) -> Config:
     return cfg
 
 
+def _not_version_table(name: str | None, type_: str, _parent: object) -> bool:
+    # The version table sits in the service's schema like its tables; autogenerate must not drop it.
+    return not (type_ == "table" and name == "alembic_version")
+
+
 def _configure_and_run(connection: Connection, target_metadata: MetaData, schema: str) -> None:
     postgres = connection.dialect.name == "postgresql"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=_not_version_table,
         version_table_schema=schema if postgres else None,
         compare_type=True,
         render_as_batch=not postgres,

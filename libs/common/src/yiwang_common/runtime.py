@@ -146,8 +146,10 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self.nc is not None and not self.nc.is_closed:
+            # Relay and consumers are stopped, so nothing is in flight; drain() would wait its full
+            # timeout on the pull subscriptions of the cancelled consumers.
             with contextlib.suppress(Exception):
-                await self.nc.drain()
+                await self.nc.close()
         await self.engine.dispose()
 
     async def database_ready(self, _request: Request) -> bool:
@@ -192,13 +194,17 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=spec.openapi_tags or None,
-        generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'default'}-{route.name}",
+        generate_unique_id_function=lambda route: (
+            f"{route.tags[0] if route.tags else 'default'}-{route.name}"
+        ),
     )
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.sessionmaker = runtime.sessionmaker
     app.state.token_verifier = TokenVerifier(settings.auth)
-    app.state.calendar = WorkingDayCalendar(settings.calendar.extra_holidays, settings.calendar.extra_workdays)
+    app.state.calendar = WorkingDayCalendar(
+        settings.calendar.extra_holidays, settings.calendar.extra_workdays
+    )
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router({"database": runtime.database_ready, "nats": runtime.nats_ready}))

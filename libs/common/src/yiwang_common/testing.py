@@ -44,6 +44,10 @@ async def create_database(prefix: str = "yiwang_test") -> str:
     Returns:
         Its SQLAlchemy URL (``postgresql+asyncpg://…``).
     """
+    if os.environ.get("YIWANG_SKIP_POSTGRES") == "1":
+        import pytest
+
+        pytest.skip("no PostgreSQL server could be reached or started (make test says so at the end)")
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     url = make_url(admin_url())
     conn = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from yiwang_common.cli import ServiceCli
 from yiwang_datasharing.config import get_settings
 from yiwang_datasharing.main import create_app
-from yiwang_common.cli import ServiceCli
 
 cli = ServiceCli(
     name="datasharing",

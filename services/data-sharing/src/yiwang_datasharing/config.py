@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
+
+MIB = 1024 * 1024
 
 
 class Settings(ServiceSettings):
@@ -18,6 +23,19 @@ class Settings(ServiceSettings):
 
     service_name: str = "datasharing"
     port: int = 8003
+    # Where material bytes live; None puts them under var_dir so one directory holds all state.
+    blob_dir: Path | None = None
+    # Hard cap per upload; the body is read in chunks and refused as soon as it passes the cap.
+    max_material_bytes: Annotated[int, Field(ge=1)] = 20 * MIB
+    # Media types detected from magic bytes that may be stored (PDF, PNG, JPEG, OFD).
+    allowed_media_types: list[str] = Field(
+        default_factory=lambda: ["application/pdf", "image/png", "image/jpeg", "application/ofd"]
+    )
+
+    @property
+    def blob_path(self) -> Path:
+        """The resolved blob directory."""
+        return self.blob_dir if self.blob_dir is not None else self.var_dir / "blobs"
 
 
 @lru_cache

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
@@ -18,6 +20,12 @@ class Settings(ServiceSettings):
 
     service_name: str = "gateway"
     port: int = 8000
+    # data-sharing is the system of record for material bytes; the portal only proxies uploads.
+    datasharing_url: str = "http://127.0.0.1:8003"
+    # Checked before streaming so oversized uploads never reach data-sharing (which caps at 20 MiB too).
+    max_upload_bytes: Annotated[int, Field(ge=1)] = 20 * 1024 * 1024
+    upstream_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    upstream_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
 
 
 @lru_cache

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from yiwang_management.config import get_settings
-from yiwang_management.main import create_app
 from yiwang_common.cli import ServiceCli
+from yiwang_management.config import get_settings
+from yiwang_management.demo import load_demo
+from yiwang_management.main import create_app
 
 cli = ServiceCli(
     name="management",
     settings=get_settings,
     app=create_app,  # type: ignore[arg-type]
     migrations=Path(__file__).parent / "migrations",
+    load_demo=load_demo,  # type: ignore[arg-type]
 )
 main = cli.main

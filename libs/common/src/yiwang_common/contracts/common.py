@@ -44,7 +44,9 @@ class MaterialRequirement(_Value):
     media_types: list[str] = Field(default_factory=lambda: ["application/pdf", "image/jpeg", "image/png"])
     max_bytes: int = 10 * 1024 * 1024
     copies: int = Field(default=1, description="份数")
-    form: Literal["original", "copy", "electronic"] = Field(default="electronic", description="材料形式: 原件/复印件/电子")
+    form: Literal["original", "copy", "electronic"] = Field(
+        default="electronic", description="材料形式: 原件/复印件/电子"
+    )
     source: str | None = Field(default=None, description="来源渠道, e.g. 申请人自备 / 政府部门核发")
     notes: str | None = Field(default=None, description="填报须知")
 

@@ -42,7 +42,9 @@ class ItemPublished(EventData):
     promised_limit_days: int = Field(ge=0, description="承诺办结时限 (工作日)")
     case_type: Literal["1", "2", "9"] = Field(default="2", description="办件类型: 1 即办件, 2 承诺件, 9 其他")
     fee: str = Field(default="不收费", description="收费标准")
-    form_schema: dict[str, Any] = Field(default_factory=dict, description="JSON Schema of the application form")
+    form_schema: dict[str, Any] = Field(
+        default_factory=dict, description="JSON Schema of the application form"
+    )
     guide: dict[str, Any] = Field(default_factory=dict, description="Further guide elements (办事指南)")
     published_at: datetime
 

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
 
 
-class RetryLater(Exception):  # noqa: N818 - it is a signal, not an error
+class RetryLater(Exception):
     """Raised by a handler that cannot act yet (e.g. an event arrived before its predecessor).
 
     The message is redelivered after a delay and nothing it did is committed.
@@ -220,7 +220,9 @@ class ConsumerRunner:
                         processed_at=now,
                     )
                 )
-                tokens = bind_context(correlation_id=p.envelope.correlationid, traceparent=p.envelope.traceparent)
+                tokens = bind_context(
+                    correlation_id=p.envelope.correlationid, traceparent=p.envelope.traceparent
+                )
                 try:
                     await p.handler(session, p.envelope, p.data)
                 finally:

@@ -49,7 +49,9 @@ class EventData(BaseModel):
         super().__init_subclass__(**kwargs)
         subject = cls.__dict__.get("subject")
         if subject is not None and not SUBJECT_PATTERN.match(subject):
-            raise ValueError(f"{cls.__name__}.subject {subject!r} is not yiwang.<service>.<aggregate>.<event>.v<N>")
+            raise ValueError(
+                f"{cls.__name__}.subject {subject!r} is not yiwang.<service>.<aggregate>.<event>.v<N>"
+            )
 
 
 class EventEnvelope(BaseModel):
@@ -65,7 +67,9 @@ class EventEnvelope(BaseModel):
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
     source: str = Field(examples=["urn:yiwang:530428:management"])
     type: str = Field(examples=["cn.yiwang.management.case.accepted.v1"])
-    subject: str | None = Field(default=None, description="The aggregate the event is about, e.g. a 办件编号.")
+    subject: str | None = Field(
+        default=None, description="The aggregate the event is about, e.g. a 办件编号."
+    )
     time: datetime = Field(default_factory=utcnow)
     datacontenttype: Literal["application/json"] = "application/json"
     correlationid: str | None = Field(default=None, description="The 办件编号 where there is one.")

@@ -11,7 +11,6 @@ from nats.js import JetStreamContext
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from yiwang_common.db.engine import is_postgres
 from yiwang_common.db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -102,7 +101,7 @@ class OutboxRelay:
                 .order_by(o.c.seq)
                 .limit(self._batch_size)
             )
-            if is_postgres(str(session.bind.url)):
+            if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).all()
             if not rows:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
+import orjson
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yiwang_common.http.problems import PROBLEM_JSON, InternalError
 from yiwang_common.observability import bind_context, reset_context
+
+log = logging.getLogger(__name__)
 
 # Caller-supplied ids end up in logs and event headers; accept only short, plain tokens.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -48,12 +53,34 @@ class RequestContextMiddleware:
             traceparent=_safe(headers.get("traceparent")),
         )
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Rendered here rather than by Starlette's outermost handler so the 500 still carries
+            # the request id; the stack trace goes to the log, never to the client.
+            if started:
+                raise
+            log.exception("unhandled error", extra={"path": scope.get("path")})
+            body = orjson.dumps(InternalError().body(scope.get("path")))
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": body})
         finally:
             reset_context(tokens)

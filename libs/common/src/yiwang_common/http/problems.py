@@ -32,7 +32,7 @@ class ProblemResponse(BaseModel):
     request_id: str | None = None
 
 
-class Problem(Exception):  # noqa: N818 - named after the RFC's term
+class Problem(Exception):
     """Base of every expected error. Subclass per error with ``status``, ``code`` and ``title``.
 
     ``title`` is user-facing and Chinese first; ``code`` is a stable machine identifier and
@@ -194,7 +194,9 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
 
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     # The raw input may echo personal data back into logs and responses; keep where and why only.
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
+    ]
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -219,7 +221,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         cls = _STATUS_PROBLEMS.get(exc.status_code)
         if cls is None:
             problem: Problem = Problem(str(exc.detail))
-            body = problem.body(request.url.path) | {"status": exc.status_code, "code": f"http_{exc.status_code}"}
+            body = problem.body(request.url.path) | {
+                "status": exc.status_code,
+                "code": f"http_{exc.status_code}",
+            }
             return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON)
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != cls.title else None
         return problem_response(cls(detail), request)
@@ -244,7 +249,8 @@ def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any
         A ``responses=`` mapping with the problem+json schema and one example per status.
     """
     out: dict[int | str, dict[str, Any]] = {}
-    for cls in (*problems, ValidationFailed):
+    classes: tuple[type[Problem], ...] = (*problems, ValidationFailed)
+    for cls in classes:
         out.setdefault(
             cls.status,
             {
@@ -252,7 +258,12 @@ def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any
                 "description": cls.title,
                 "content": {
                     PROBLEM_JSON: {
-                        "example": {"type": cls.type_uri(), "title": cls.title, "status": cls.status, "code": cls.code}
+                        "example": {
+                            "type": cls.type_uri(),
+                            "title": cls.title,
+                            "status": cls.status,
+                            "code": cls.code,
+                        }
                     }
                 },
             },

@@ -1,0 +1,58 @@
+# yiwang (一网) — entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+N ?= 1000
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: uv
+uv:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet uv || pip install --quiet --user uv
+
+.PHONY: install
+install: uv ## Install every package and dev tool into .venv (one lockfile)
+	@$(UV) sync --all-packages --frozen --quiet
+
+.PHONY: dev
+dev: install ## Run the whole suite on this machine (SQLite + embedded NATS unless DATABASE_URL / NATS_URL)
+	@$(UV) run --frozen python -m scripts.stack dev
+
+.PHONY: demo
+demo: install ## With `make dev` running: drive the flow through the public APIs and print the timeline
+	@$(UV) run --frozen python -m scripts.demo
+
+.PHONY: test
+test: install ## Run every test suite on real PostgreSQL and NATS JetStream (starts them if needed)
+	@$(UV) run --frozen python -m scripts.run_tests
+
+.PHONY: lint
+lint: install ## ruff, mypy --strict on libs/common, mypy on services, import contracts
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy libs/common/src
+	@$(UV) run --frozen mypy services/gateway/src services/management/src services/business/src services/data-sharing/src
+	@$(UV) run --frozen lint-imports
+
+.PHONY: format
+format: install ## Format and auto-fix
+	@$(UV) run --frozen ruff format .
+	@$(UV) run --frozen ruff check --fix .
+
+.PHONY: contracts
+contracts: install ## Regenerate docs/events (JSON Schema + AsyncAPI) from the event contracts
+	@$(UV) run --frozen python scripts/export_contracts.py
+
+.PHONY: bench
+bench: install ## Benchmarks on PostgreSQL + JetStream: N applications end to end, with ceilings (N=1000)
+	@$(UV) run --frozen python -m bench.e2e --n $(N)
+
+.PHONY: k8s
+k8s: install ## Render every kustomize overlay
+	@for o in deploy/k8s/overlays/*/; do echo "--- $$o"; .venv/bin/kubectl kustomize $$o >/dev/null && echo ok; done
+
+.PHONY: clean
+clean: ## Remove local state (SQLite files, blobs, embedded NATS store, logs)
+	rm -rf var/

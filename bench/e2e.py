@@ -1,0 +1,337 @@
+"""``make bench``: N applications through the whole flow on PostgreSQL + NATS JetStream.
+
+The four services run as real processes (as in production, one process each). A driver plays
+applicants and staff through the public REST APIs only: applicants submit (materials are
+uploaded once per applicant and referenced, as content-addressed storage allows), window
+staff accept, reviewers review, approvers approve, and the applicant's result is confirmed on
+the gateway. Latency is submit → the applicant sees 已办结 on the gateway, with at most
+``--window`` applications in flight. The ceilings are measured in the same run.
+
+Writes ``bench/results/e2e.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import nats
+import orjson
+
+from bench import ceilings
+from scripts.flow import CONSTRUCTION_FORM, CONSTRUCTION_PERMIT, DEMO_PASSWORD, pdf_bytes
+from scripts.stack import ROOT, SERVICES, Stack, free_port
+from yiwang_common.testing import admin_url, create_database, drop_database, reset_streams
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class Driver:
+    def __init__(self, stack: Stack, n: int, window: int) -> None:
+        self.stack = stack
+        self.n = n
+        self.window = asyncio.Semaphore(window)
+        self.submitted_at: dict[str, float] = {}
+        self.result_at: dict[str, float] = {}
+        self.owner: dict[str, dict[str, str]] = {}
+        self.done = asyncio.Event()
+        self.conflicts = 0
+        self.http: aiohttp.ClientSession
+
+    def url(self, service: str, path: str) -> str:
+        return f"{self.stack.url(service)}/api/v1{path}"
+
+    async def call(
+        self, method: str, service: str, path: str, auth: dict[str, str] | None = None, **kw: Any
+    ) -> tuple[int, Any]:
+        async with self.http.request(method, self.url(service, path), headers=auth, **kw) as r:
+            body = await r.read()
+            return r.status, (orjson.loads(body) if body else None)
+
+    async def login(self, username: str) -> dict[str, str]:
+        status, body = await self.call(
+            "POST", "gateway", "/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert status == 200, body
+        return {"Authorization": f"Bearer {body['access_token']}"}
+
+    async def upload_all(
+        self, auth: dict[str, str], item: dict[str, Any], label: str
+    ) -> list[dict[str, str]]:
+        refs = []
+        for m in item["materials"]:
+            form = aiohttp.FormData()
+            form.add_field(
+                "file",
+                pdf_bytes(f"{label}-{m['code']}"),
+                filename=f"{m['code']}.pdf",
+                content_type="application/pdf",
+            )
+            status, body = await self.call("POST", "gateway", "/materials", auth, data=form)
+            assert status in (200, 201), body
+            refs.append({"material_code": m["code"], "sha256": body["sha256"]})
+        return refs
+
+    async def submitter(self, applicants: list[tuple[dict[str, str], list[dict[str, str]]]]) -> None:
+        async def one(i: int) -> None:
+            auth, refs = applicants[i % len(applicants)]
+            body = {"item_code": CONSTRUCTION_PERMIT, "form": CONSTRUCTION_FORM, "materials": refs}
+            headers = auth | {"Idempotency-Key": uuid.uuid4().hex}
+            t0 = time.perf_counter()
+            status, resp = await self.call("POST", "gateway", "/applications", headers, json=body)
+            assert status == 202, resp
+            self.submitted_at[resp["application_id"]] = t0
+            self.owner[resp["application_id"]] = auth
+
+        tasks = []
+        for i in range(self.n):
+            await self.window.acquire()
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+
+    async def staff_loop(
+        self, service: str, list_path: str, params: dict[str, Any], auth: dict[str, str], act: Any
+    ) -> None:
+        in_progress: set[str] = set()
+        sem = asyncio.Semaphore(8)
+
+        async def handle(key: str, entry: dict[str, Any]) -> None:
+            async with sem:
+                status = await act(entry)
+                if status == 409:
+                    self.conflicts += 1
+            in_progress.discard(key)
+
+        while not self.done.is_set():
+            status, body = await self.call("GET", service, list_path, auth, params=params)
+            assert status == 200, body
+            fresh = [e for e in body["items"] if (e.get("id") or e["case_no"]) not in in_progress]
+            if not fresh:
+                await asyncio.sleep(0.02)
+                continue
+            for entry in fresh:
+                key = entry.get("id") or entry["case_no"]
+                in_progress.add(key)
+                asyncio.create_task(handle(key, entry))
+            await asyncio.sleep(0.005)
+
+    async def watch_results(self, nats_url: str) -> None:
+        nc = await nats.connect(nats_url)
+        queue: asyncio.Queue[str] = asyncio.Queue()
+
+        async def on_completed(msg: Any) -> None:
+            queue.put_nowait(orjson.loads(msg.data)["data"]["application_id"])
+
+        await nc.subscribe("yiwang.management.case.completed.v1", cb=on_completed)
+
+        async def confirm(app_id: str) -> None:
+            # Wait until the submit response has been recorded: completion can race it only in theory.
+            while app_id not in self.owner:
+                await asyncio.sleep(0.005)
+            while True:
+                status, body = await self.call(
+                    "GET", "gateway", f"/applications/{app_id}", self.owner[app_id]
+                )
+                if status == 200 and body["status"] == "completed":
+                    break
+                await asyncio.sleep(0.01)
+            self.result_at[app_id] = time.perf_counter()
+            self.window.release()
+            if len(self.result_at) >= self.n:
+                self.done.set()
+
+        try:
+            while not self.done.is_set():
+                try:
+                    app_id = await asyncio.wait_for(queue.get(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                asyncio.create_task(confirm(app_id))
+        finally:
+            await nc.close()
+
+    async def run(self, nats_url: str) -> dict[str, Any]:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128)) as self.http:
+            _, item = await self.call("GET", "gateway", f"/items/{CONSTRUCTION_PERMIT}")
+            applicants = []
+            for username in ("zhangsan", "yjcj", "lisi"):
+                auth = await self.login(username)
+                applicants.append((auth, await self.upload_all(auth, item, f"bench-{username}")))
+            acceptor = await self.login("chuangkou")
+            reviewer = await self.login("shencha")
+            approver = await self.login("juece")
+
+            async def accept(entry: dict[str, Any]) -> int:
+                return (
+                    await self.call(
+                        "POST", "management", f"/cases/{entry['case_no']}/accept", acceptor, json={}
+                    )
+                )[0]
+
+            def complete(auth: dict[str, str], opinion: str) -> Any:
+                async def act(entry: dict[str, Any]) -> int:
+                    body = {"decision": "approve", "opinion": opinion}
+                    return (
+                        await self.call("POST", "business", f"/tasks/{entry['id']}/complete", auth, json=body)
+                    )[0]
+
+                return act
+
+            watcher = asyncio.create_task(self.watch_results(nats_url))
+            await asyncio.sleep(0.2)
+            loops = [
+                asyncio.create_task(
+                    self.staff_loop(
+                        "management",
+                        "/cases",
+                        {"status": "pending_acceptance", "limit": 100},
+                        acceptor,
+                        accept,
+                    )
+                ),
+                asyncio.create_task(
+                    self.staff_loop(
+                        "business",
+                        "/tasks",
+                        {"status": "open", "limit": 100},
+                        reviewer,
+                        complete(reviewer, "符合条件"),
+                    )
+                ),
+                asyncio.create_task(
+                    self.staff_loop(
+                        "business",
+                        "/tasks",
+                        {"status": "open", "limit": 100},
+                        approver,
+                        complete(approver, "准予许可"),
+                    )
+                ),
+            ]
+            rss: dict[str, float] = {}
+
+            async def sample_memory() -> None:
+                while not self.done.is_set():
+                    for name, proc in self.stack.procs.items():
+                        rss[name] = max(rss.get(name, 0.0), rss_mb(proc.pid))
+                    await asyncio.sleep(0.5)
+
+            sampler = asyncio.create_task(sample_memory())
+            start = time.perf_counter()
+            await self.submitter(applicants)
+            await asyncio.wait_for(self.done.wait(), timeout=120 + self.n / 5)
+            elapsed = max(self.result_at.values()) - start
+            for task in (*loops, watcher, sampler):
+                task.cancel()
+            await asyncio.gather(*loops, watcher, sampler, return_exceptions=True)
+        latencies = [(self.result_at[a] - self.submitted_at[a]) * 1000 for a in self.result_at]
+        return {
+            "applications_per_s": round(self.n / elapsed, 1),
+            "p50_ms": round(percentile(latencies, 0.50), 1),
+            "p99_ms": round(percentile(latencies, 0.99), 1),
+            "mean_ms": round(statistics.fmean(latencies), 1),
+            "elapsed_s": round(elapsed, 2),
+            "staff_conflicts_409": self.conflicts,
+            "max_rss_mb": {k: round(v, 1) for k, v in rss.items()},
+        }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    env_db = os.environ.get("DATABASE_URL")
+    nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+    if env_db:
+        os.environ.setdefault("TEST_DATABASE_URL", env_db)
+    print(f"ceilings on this machine (PostgreSQL {admin_url()}, NATS {nats_url}) …", flush=True)
+    ceiling: dict[str, float] = {}
+    ceiling |= await ceilings.jetstream(nats_url)
+    ceiling |= await ceilings.postgres(admin_url().replace("postgresql+asyncpg", "postgresql"))
+    ceiling |= await ceilings.fastapi_bare()
+    print(json.dumps(ceiling), flush=True)
+
+    database_url = await create_database("yiwang_bench")
+    await reset_streams(nats_url)
+    stack = Stack(
+        var_dir=ROOT / "var" / "bench",
+        database_url=database_url,
+        nats_url=nats_url,
+        ports={svc.name: free_port() for svc in SERVICES},
+        extra_env={"ENV": "development", "LOG_LEVEL": "WARNING"}
+        | {f"{svc.env_prefix}LOG_LEVEL": "WARNING" for svc in SERVICES},
+    )
+    try:
+        await asyncio.to_thread(stack.migrate)
+        await asyncio.to_thread(stack.load_demo)
+        await asyncio.to_thread(stack.start)
+        print(f"flow: {args.n} applications, window {args.window} …", flush=True)
+        flow = await Driver(stack, args.n, args.window).run(nats_url)
+    finally:
+        stack.stop()
+        await drop_database(database_url)
+    per_app = flow["applications_per_s"]
+    result = {
+        "n": args.n,
+        "window": args.window,
+        **flow,
+        "ceilings": ceiling,
+        "ratios": {
+            "applications_per_s_to_postgres_tx_per_s": round(per_app / ceiling["postgres_tx_per_s"], 4),
+            "applications_per_s_to_jetstream_publish_ack_async_per_s": round(
+                per_app / ceiling["jetstream_publish_ack_async_per_s"], 4
+            ),
+            "applications_per_s_to_jetstream_publish_ack_sync_per_s": round(
+                per_app / ceiling["jetstream_publish_ack_sync_per_s"], 4
+            ),
+            "applications_per_s_to_fastapi_req_per_s": round(per_app / ceiling["fastapi_req_per_s"], 4),
+        },
+        "target_applications_per_s": 100,
+        "environment": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "database": "postgresql",
+            "command": f"make bench N={args.n}",
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    }
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.e2e")
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--window", type=int, default=64, help="applications in flight at most")
+    args = parser.parse_args()
+    result = asyncio.run(main_async(args))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "e2e.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0 if result["applications_per_s"] > 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

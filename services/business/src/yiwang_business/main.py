@@ -1,0 +1,42 @@
+"""业务办理系统 app factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from yiwang_business.config import Settings, get_settings
+from yiwang_business.db import messaging
+from yiwang_business.models import load_all_models
+from yiwang_business.task.endpoints import case_router, router as task_router
+from yiwang_business.task.events import management_subscription
+from yiwang_business.workflow.endpoints import router as workflow_router
+from yiwang_common.runtime import ServiceSpec, create_service_app
+
+DESCRIPTION = """
+业务办理系统 (business-handling system): a built-in, configurable workflow for implementing bodies
+without their own approval system. Accepted cases (`yiwang.management.case.accepted.v1`) become
+tasks (待办) for the posts of each step; the 决定 step issues the 决定书 and the GB/T 36904 e-licence
+and publishes `yiwang.business.case.decided.v1`. Departments with their own system plug in through
+the events described in `services/business/PLUGIN_CONTRACT.md`.
+"""
+
+TAGS = [
+    {"name": "workflows", "description": "流程定义 Workflow definitions per item"},
+    {"name": "tasks", "description": "待办 Tasks of the caller's unit"},
+    {"name": "cases", "description": "办件 Cases with tasks, decision and licence"},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the business service's app."""
+    load_all_models()
+    spec = ServiceSpec(
+        name="business",
+        title="一网 业务办理系统 Business",
+        description=DESCRIPTION,
+        routers=[workflow_router, task_router, case_router],
+        tables=messaging,
+        subscriptions=[management_subscription],
+        openapi_tags=TAGS,
+    )
+    return create_service_app(spec, settings or get_settings())

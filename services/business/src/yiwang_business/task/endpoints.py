@@ -1,0 +1,86 @@
+"""REST API of handling: ``/api/v1/tasks`` and ``/api/v1/cases``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_business.auth import StaffPrincipal
+from yiwang_business.licence.errors import LicenceNotIssuable
+from yiwang_business.pagination import PageParams
+from yiwang_business.task.errors import CaseNotFound, TaskNotFound, TaskNotOpen, TaskRoleForbidden
+from yiwang_business.task.schemas import CaseView, TaskComplete, TaskCompletion, TaskDetail, TaskList
+from yiwang_business.task.service import Origin, task_service
+from yiwang_common.db import get_session
+from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+case_router = APIRouter(prefix="/cases", tags=["cases"])
+
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+TaskId = Annotated[uuid.UUID, Path(description="待办任务 id")]
+
+
+@router.get(
+    "",
+    summary="待办列表 List my unit's tasks",
+    response_model=TaskList,
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def list_tasks(
+    session: Session,
+    principal: StaffPrincipal,
+    page: PageParams,
+    status: Annotated[Literal["open", "done"], Query(description="open 待办 / done 已办")] = "open",
+) -> TaskList:
+    """List tasks of the caller's unit for the posts the caller holds, oldest first."""
+    return await task_service.list(session, principal=principal, status=status, page=page)
+
+
+@router.get(
+    "/{task_id}",
+    summary="待办详情 Get a task",
+    response_model=TaskDetail,
+    responses=problem_responses(Unauthorized, Forbidden, TaskNotFound),
+)
+async def get_task(session: Session, principal: StaffPrincipal, task_id: TaskId) -> TaskDetail:
+    """Return a task with the applicant, form and materials of its case."""
+    return await task_service.get(session, task_id=task_id, principal=principal)
+
+
+@router.post(
+    "/{task_id}/complete",
+    summary="办理环节 Complete a task",
+    response_model=TaskCompletion,
+    responses=problem_responses(
+        Unauthorized, TaskRoleForbidden, TaskNotFound, TaskNotOpen, LicenceNotIssuable
+    ),
+)
+async def complete_task(
+    request: Request, session: Session, principal: StaffPrincipal, task_id: TaskId, body: TaskComplete
+) -> TaskCompletion:
+    """Record the decision on a step; the 决定 step issues the 决定书 and, on approval, the e-licence."""
+    origin = Origin(
+        source=request.app.state.runtime.source, region_code=request.app.state.settings.platform.region_code
+    )
+    return await task_service.complete(
+        session, task_id=task_id, principal=principal, body=body, origin=origin
+    )
+
+
+@case_router.get(
+    "/{case_no}",
+    summary="办件详情 Get a case",
+    response_model=CaseView,
+    responses=problem_responses(Unauthorized, Forbidden, CaseNotFound),
+)
+async def get_case(
+    session: Session,
+    principal: StaffPrincipal,
+    case_no: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,64}$", description="办件编号")],
+) -> CaseView:
+    """Return a case of the caller's unit with its tasks, decision and licence."""
+    return await task_service.case_view(session, case_no=case_no, principal=principal)

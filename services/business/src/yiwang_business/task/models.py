@@ -1,0 +1,75 @@
+"""ORM of handling: the business case and its tasks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from yiwang_business.db import Base
+from yiwang_common.db import JSONType, TZDateTime, utcnow
+
+CASE_IN_PROGRESS = "in_progress"
+CASE_DECIDED = "decided"
+TASK_OPEN = "open"
+TASK_DONE = "done"
+
+
+class BusinessCase(Base):
+    """办件 Case as this system handles it, from acceptance to decision."""
+
+    __tablename__ = "business_case"
+
+    case_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    item_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    item_name: Mapped[str] = mapped_column(String(500), nullable=False)
+    org_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    org_name: Mapped[str] = mapped_column(String(500), nullable=False)
+    # Applicant contract object: name, kind, id_type, id_number …
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    form: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    materials: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False)
+    accepted_at: Mapped[datetime] = mapped_column(TZDateTime, nullable=False)
+    due_date: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=CASE_IN_PROGRESS)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The workflow definition as it was at acceptance (WorkflowSnapshot).
+    workflow: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, nullable=False, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime, nullable=True)
+
+    @property
+    def applicant_name(self) -> str:
+        """申请人名称."""
+        return str(self.applicant.get("name", ""))
+
+
+class Task(Base):
+    """待办 Task: one step of one case, for one role in the implementing body."""
+
+    __tablename__ = "task"
+    # The work queue: open tasks of one unit, oldest first.
+    __table_args__ = (
+        Index("ix_task_queue", "org_code", "status", "created_at"),
+        UniqueConstraint("case_no", "position"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_no: Mapped[str] = mapped_column(ForeignKey("business_case.case_no"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    step_key: Mapped[str] = mapped_column(String(32), nullable=False)
+    step_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    org_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=TASK_OPEN)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, nullable=False, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(TZDateTime, nullable=True)
+    handler_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    handler_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    opinion: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,197 @@
+"""Rules of handling: taking cases over, the work queue, completing steps and deciding."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_business.db import messaging
+from yiwang_business.decision.repository import DecisionRepository
+from yiwang_business.decision.service import Outcome, decision_service, to_document
+from yiwang_business.licence.repository import LicenceRepository
+from yiwang_business.licence.service import licence_service, to_value
+from yiwang_business.pagination import Page
+from yiwang_business.task.errors import CaseNotFound, TaskNotFound, TaskNotOpen, TaskRoleForbidden
+from yiwang_business.task.events import case_decided_event, step_completed_event
+from yiwang_business.task.models import CASE_DECIDED, TASK_DONE, TASK_OPEN, BusinessCase, Task
+from yiwang_business.task.repository import TaskRepository
+from yiwang_business.task.schemas import CaseView, TaskComplete, TaskCompletion, TaskDetail, TaskList
+from yiwang_business.task.views import build_case_view, case_facts, task_schema
+from yiwang_business.workflow.schemas import WorkflowSnapshot
+from yiwang_business.workflow.service import workflow_service
+from yiwang_common.auth import Principal
+from yiwang_common.contracts.management import CaseAccepted
+from yiwang_common.db import utcnow
+from yiwang_common.events import enqueue
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who this system is, for what it issues: event ``source`` and the platform's 行政区划代码."""
+
+    source: str
+    region_code: str
+
+
+def open_task(case: BusinessCase, workflow: WorkflowSnapshot, position: int) -> Task:
+    """Create the task of one workflow step for the case's implementing body."""
+    step = workflow.steps[position]
+    return Task(
+        id=uuid.uuid4(),
+        case_no=case.case_no,
+        position=position,
+        step_key=step.key,
+        step_name=step.name,
+        role=step.role,
+        kind=step.kind,
+        org_code=case.org_code,
+        status=TASK_OPEN,
+        created_at=utcnow(),
+    )
+
+
+class TaskService:
+    """Cases taken over from management and the tasks staff work on."""
+
+    async def take_over(self, session: AsyncSession, *, accepted: CaseAccepted) -> bool:
+        """Store an accepted case with its workflow snapshot and open its first task; False if already here."""
+        repo = TaskRepository(session)
+        if await repo.case_exists(accepted.case_no):
+            return False
+        workflow = await workflow_service.snapshot(session, item_code=accepted.item_code)
+        case = BusinessCase(
+            case_no=accepted.case_no,
+            application_id=accepted.application_id,
+            item_code=accepted.item_code,
+            item_name=accepted.item_name,
+            org_code=accepted.implementing_org.code,
+            org_name=accepted.implementing_org.name,
+            applicant=accepted.applicant.model_dump(mode="json"),
+            form=accepted.form,
+            materials=[m.model_dump(mode="json") for m in accepted.materials],
+            accepted_at=accepted.accepted_at,
+            due_date=accepted.due_date,
+            status="in_progress",
+            workflow=workflow.model_dump(mode="json"),
+            created_at=utcnow(),
+        )
+        repo.add(case, open_task(case, workflow, 0))
+        return True
+
+    async def list(self, session: AsyncSession, *, principal: Principal, status: str, page: Page) -> TaskList:
+        """List the tasks of the caller's unit for the posts the caller holds."""
+        if not principal.org_code:
+            return TaskList(items=[], pagination=page.pagination(0))
+        rows, total = await TaskRepository(session).list_visible(
+            org_code=principal.org_code,
+            roles=principal.roles,
+            status=status,
+            offset=page.offset,
+            limit=page.limit,
+        )
+        return TaskList(items=[task_schema(t, c) for t, c in rows], pagination=page.pagination(total))
+
+    async def _visible(
+        self, session: AsyncSession, *, task_id: uuid.UUID, principal: Principal, lock: bool = False
+    ) -> tuple[Task, BusinessCase]:
+        row = await TaskRepository(session).get_with_case(task_id, lock=lock)
+        if row is None or not principal.org_code or row[0].org_code != principal.org_code:
+            raise TaskNotFound(f"待办任务 {task_id} 不存在")
+        return row
+
+    async def get(self, session: AsyncSession, *, task_id: uuid.UUID, principal: Principal) -> TaskDetail:
+        """Return a task of the caller's unit for a post the caller holds."""
+        task, case = await self._visible(session, task_id=task_id, principal=principal)
+        if task.role not in principal.roles:
+            raise TaskNotFound(f"待办任务 {task_id} 不存在")
+        return TaskDetail(**task_schema(task, case).model_dump(), case=case_facts(case))
+
+    async def complete(
+        self,
+        session: AsyncSession,
+        *,
+        task_id: uuid.UUID,
+        principal: Principal,
+        body: TaskComplete,
+        origin: Origin,
+    ) -> TaskCompletion:
+        """Finish a step: open the next one, or — on the 决定 step — decide and issue the licence."""
+        task, case = await self._visible(session, task_id=task_id, principal=principal, lock=True)
+        if task.role not in principal.roles:
+            raise TaskRoleForbidden(f"该环节由 {task.role} 岗位办理")
+        if task.status != TASK_OPEN:
+            raise TaskNotOpen(f"环节「{task.step_name}」已办理")
+        task.status, task.completed_at = TASK_DONE, utcnow()
+        task.handler_id, task.handler_name = principal.sub, principal.name
+        task.decision, task.opinion = body.decision, body.opinion
+        workflow = WorkflowSnapshot.model_validate(case.workflow)
+        if task.kind == "decide":
+            return await self._decide(session, case=case, task=task, workflow=workflow, origin=origin)
+        next_task = open_task(case, workflow, task.position + 1)
+        TaskRepository(session).add(next_task)
+        await enqueue(
+            session, messaging.outbox, step_completed_event(case, task, next_task, source=origin.source)
+        )
+        return TaskCompletion(
+            task=task_schema(task, case), next_task=task_schema(next_task, case), case_status="in_progress"
+        )
+
+    async def _decide(
+        self,
+        session: AsyncSession,
+        *,
+        case: BusinessCase,
+        task: Task,
+        workflow: WorkflowSnapshot,
+        origin: Origin,
+    ) -> TaskCompletion:
+        assert task.completed_at is not None
+        outcome: Outcome = "approved" if task.decision == "approve" else "refused"
+        tasks = await TaskRepository(session).list_for_case(case.case_no)
+        # Numbers are drawn last: their counter rows stay locked until this unit of work commits.
+        decision = await decision_service.decide(
+            session,
+            case=case,
+            outcome=outcome,
+            opinion=task.opinion or "",
+            prefix=workflow.decision_doc_prefix,
+            decider_id=task.handler_id or "",
+            decider_name=task.handler_name or "",
+            now=task.completed_at,
+        )
+        licence = None
+        if outcome == "approved":
+            licence = await licence_service.issue(
+                session, case=case, workflow=workflow, now=task.completed_at, region_code=origin.region_code
+            )
+        case.status, case.outcome, case.decided_at = CASE_DECIDED, outcome, task.completed_at
+        await enqueue(
+            session,
+            messaging.outbox,
+            case_decided_event(case, tasks, decision, licence, source=origin.source),
+        )
+        return TaskCompletion(
+            task=task_schema(task, case),
+            case_status=CASE_DECIDED,
+            outcome=outcome,
+            decision=to_document(decision),
+            licence=None if licence is None else to_value(licence),
+        )
+
+    async def case_view(self, session: AsyncSession, *, case_no: str, principal: Principal) -> CaseView:
+        """Return a case of the caller's unit with its tasks, decision and licence."""
+        repo = TaskRepository(session)
+        case = await repo.get_case(case_no)
+        if case is None or not principal.org_code or case.org_code != principal.org_code:
+            raise CaseNotFound(f"办件 {case_no} 不存在")
+        tasks = await repo.list_for_case(case_no)
+        decision = await DecisionRepository(session).get_for_case(case_no) if case.decided_at else None
+        licence = (
+            await LicenceRepository(session).get_for_case(case_no) if case.outcome == "approved" else None
+        )
+        return build_case_view(case, tasks, decision, licence)
+
+
+task_service = TaskService()

@@ -1,0 +1,73 @@
+"""Fixtures: a migrated PostgreSQL database, the app without workers, and CaseAccepted delivery."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from business_testkit import TABLES, TakeOver, accepted, envelope
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import yiwang_business
+from yiwang_business.config import Settings
+from yiwang_business.main import create_app
+from yiwang_business.task.events import on_case_accepted
+from yiwang_common.config import DatabaseSettings
+from yiwang_common.contracts.management import CaseAccepted
+from yiwang_common.db import create_engine, create_sessionmaker, session_scope
+from yiwang_common.migrations import upgrade_database
+from yiwang_common.testing import create_database, drop_database
+
+MIGRATIONS = Path(yiwang_business.__file__).parent / "migrations"
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    url = await create_database("yiwang_test_business")
+    await upgrade_database(DatabaseSettings(url=url, schema_name="business"), MIGRATIONS)
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database=DatabaseSettings(url=database_url), run_workers=False, env="test")
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(settings.database)
+    async with eng.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {TABLES}"))
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+async def client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+@pytest.fixture
+def take_over(sessionmaker: async_sessionmaker[AsyncSession]) -> TakeOver:
+    """Deliver CaseAccepted to the handler in its own unit of work, as the consumer does."""
+
+    async def deliver(data: CaseAccepted | None = None) -> CaseAccepted:
+        data = data or accepted()
+        async with session_scope(sessionmaker) as session:
+            await on_case_accepted(session, envelope(data), data)
+        return data
+
+    return deliver

@@ -1,0 +1,1 @@
+"""电子证照库 E-licence library: licences issued by the business systems, registered once each."""

@@ -1,0 +1,47 @@
+"""API models of the e-licence library (电子证照库)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import ConfigDict, Field
+
+from yiwang_common.contracts.common import ELicence
+
+#: 电子证照标识 (GB/T 36904): dot-separated codes, letters and digits.
+IdentifierPath = Annotated[str, Path(pattern=r"^[0-9A-Za-z.]{1,128}$", description="电子证照标识")]
+
+
+class LicenceSchema(ELicence):
+    """电子证照 E-licence as registered in the library (GB/T 36902/36903 fields plus status)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "identifier": "1.2.156.3005.2.11100000000013338W032.11530428015176456L.20261123000001.001.7",
+                    "type_code": "11100000000013338W032",
+                    "type_name": "建筑工程施工许可证",
+                    "licence_no": "530428202611230101",
+                    "version": "001",
+                    "holder_name": "元江县城市建设投资有限公司",
+                    "holder_code": "91530428MA6K000015",
+                    "holder_code_type": "001",
+                    "issuer": {"name": "元江县住房和城乡建设局", "code": "11530428015176456L"},
+                    "issued_on": "2026-11-30",
+                    "valid_from": "2026-11-30",
+                    "jurisdiction_code": "530428",
+                    "trust_level": "A",
+                    "case_no": "530428202611230000017",
+                    "item_code": "11530428015176456L4000112001000",
+                    "status": "valid",
+                    "registered_at": "2026-11-30T08:00:00Z",
+                }
+            ]
+        }
+    )
+
+    status: str = Field(description="证照状态: valid 有效", examples=["valid"])
+    registered_at: datetime = Field(description="入库时间")

@@ -1,0 +1,52 @@
+"""The data-sharing platform's application (政务服务数据共享平台, port 8003)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from yiwang_common.runtime import ServiceSpec, create_service_app
+from yiwang_datasharing.case_record.endpoints import router as case_router
+from yiwang_datasharing.config import Settings, get_settings
+from yiwang_datasharing.db import messaging
+from yiwang_datasharing.licence.endpoints import router as licence_router
+from yiwang_datasharing.material.blobstore import FileBlobStore
+from yiwang_datasharing.material.endpoints import router as material_router
+from yiwang_datasharing.models import load_all_models
+from yiwang_datasharing.subscriptions import build_subscriptions
+
+NAME = "datasharing"
+
+DESCRIPTION = """
+政务服务数据共享平台 — the system of record the other platforms exchange through (Figure 3-2):
+content-addressed **materials** (材料), the **case library** (办件信息库) with every process step,
+and the **e-licence library** (电子证照库).
+"""
+
+TAGS = [
+    {"name": "materials", "description": "材料: upload once, addressed by SHA-256"},
+    {"name": "cases", "description": "办件信息库: case records and process steps"},
+    {"name": "licences", "description": "电子证照库: registered e-licences"},
+]
+
+
+def event_source(settings: Settings) -> str:
+    """The CloudEvents ``source`` of this service's events (same form as the runtime's)."""
+    return f"urn:yiwang:{settings.platform.region_code}:{NAME}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the data-sharing app with its routers, consumers and blob store."""
+    settings = settings or get_settings()
+    load_all_models()
+    spec = ServiceSpec(
+        name=NAME,
+        title="yiwang 政务服务数据共享平台",
+        description=DESCRIPTION,
+        routers=[material_router, case_router, licence_router],
+        tables=messaging,
+        subscriptions=build_subscriptions(event_source(settings)),
+        openapi_tags=TAGS,
+    )
+    app = create_service_app(spec, settings)
+    app.state.blob_store = FileBlobStore(settings.blob_path)
+    return app

@@ -1,0 +1,114 @@
+"""E-licence library: registration on the result, one LicenceRegistered, and who may read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_datasharing.db import messaging
+from yiwang_datasharing.licence.models import ELicenceRecord
+
+SUBJECT = "yiwang.datasharing.licence.registered.v1"
+
+
+async def outbox_for(sm: async_sessionmaker[AsyncSession], case_no: str) -> list[dict[str, Any]]:
+    async with sm() as session:
+        payloads = (
+            await session.execute(
+                select(messaging.outbox.c.payload).where(messaging.outbox.c.subject == SUBJECT)
+            )
+        ).scalars()
+        return [e for e in map(orjson.loads, payloads) if e["subject"] == case_no]
+
+
+class TestRegisterLicence:
+    async def test_decision_with_licence_registers_it_and_emits_event(
+        self, deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await deliver(story.decided(), 3)
+        async with sessionmaker() as session:
+            row = await session.get(ELicenceRecord, story.licence.identifier)
+        assert row is not None and row.status == "valid" and row.issuer_code == "11530428015176456L"
+        events = await outbox_for(sessionmaker, story.case_no)
+        assert len(events) == 1
+        assert events[0]["source"] == "urn:yiwang:530428:datasharing"
+        assert events[0]["correlationid"] == story.case_no
+        assert events[0]["data"]["licence"]["identifier"] == story.licence.identifier
+
+    async def test_completion_with_the_same_licence_emits_no_second_event(
+        self, deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession], rows: Any
+    ) -> None:
+        await deliver(story.decided(), 3)
+        await deliver(story.completed(), 4)
+        assert len(await outbox_for(sessionmaker, story.case_no)) == 1
+        assert await rows.count(ELicenceRecord, ELicenceRecord.case_no == story.case_no) == 1
+
+    async def test_completion_alone_registers_the_licence(
+        self, deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await deliver(story.completed(), 4)
+        assert len(await outbox_for(sessionmaker, story.case_no)) == 1
+
+    async def test_refusal_without_licence_registers_nothing(
+        self, deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession], rows: Any
+    ) -> None:
+        await deliver(story.decided(with_licence=False), 3)
+        assert await rows.count(ELicenceRecord, ELicenceRecord.case_no == story.case_no) == 0
+        assert await outbox_for(sessionmaker, story.case_no) == []
+
+
+class TestGetLicence:
+    @pytest.fixture
+    async def issued(self, deliver: Any, story: Any) -> Any:
+        await deliver(story.submitted(), 0)
+        await deliver(story.decided(), 3)
+        return story
+
+    async def test_holder_reads_licence(self, client: httpx.AsyncClient, auth: Any, issued: Any) -> None:
+        response = await client.get(
+            f"/api/v1/licences/{issued.licence.identifier}", headers=auth(issued.applicant_id)
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "valid"
+        assert body["issuer"] == {"name": "元江县住房和城乡建设局", "code": "11530428015176456L"}
+        assert body["case_no"] == issued.case_no and body["issued_on"] == "2026-11-30"
+
+    async def test_staff_reads_licence(self, client: httpx.AsyncClient, auth: Any, issued: Any) -> None:
+        response = await client.get(
+            f"/api/v1/licences/{issued.licence.identifier}", headers=auth("s-1", staff=True)
+        )
+        assert response.status_code == 200
+
+    async def test_another_user_gets_404(self, client: httpx.AsyncClient, auth: Any, issued: Any) -> None:
+        response = await client.get(f"/api/v1/licences/{issued.licence.identifier}", headers=auth("lisi"))
+        assert response.status_code == 404
+        assert response.json()["code"] == "licence_not_found"
+
+    async def test_licence_whose_case_is_unknown_is_staff_only(
+        self, client: httpx.AsyncClient, auth: Any, deliver: Any, story: Any
+    ) -> None:
+        await deliver(story.decided(), 3)
+        response = await client.get(
+            f"/api/v1/licences/{story.licence.identifier}", headers=auth(story.applicant_id)
+        )
+        assert response.status_code == 404
+
+    async def test_unknown_identifier_is_404(self, client: httpx.AsyncClient, auth: Any) -> None:
+        response = await client.get(
+            "/api/v1/licences/1.2.156.3005.2.X.Y.Z.001.0", headers=auth("s-1", staff=True)
+        )
+        assert response.status_code == 404
+
+    async def test_malformed_identifier_is_422(self, client: httpx.AsyncClient, auth: Any) -> None:
+        response = await client.get("/api/v1/licences/bad%20id;drop", headers=auth("s-1", staff=True))
+        assert response.status_code == 422
+
+    async def test_without_token_is_401(self, client: httpx.AsyncClient, issued: Any) -> None:
+        response = await client.get(f"/api/v1/licences/{issued.licence.identifier}")
+        assert response.status_code == 401

@@ -1,0 +1,73 @@
+"""API models of the account domain."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yiwang_common.auth import PrincipalKind
+
+
+class TokenRequest(BaseModel):
+    """登录 Login with username and password."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "zhangsan", "password": "demo123"}]}
+    )
+
+    username: str = Field(min_length=1, max_length=64, description="用户名")
+    password: str = Field(min_length=1, max_length=256, description="口令")
+
+
+class PrincipalOut(BaseModel):
+    """登录主体 Who the token names."""
+
+    sub: str = Field(description="账户 id", examples=["6f1c2d7e-8a0b-4c3d-9e2f-1a2b3c4d5e6f"])
+    name: str = Field(description="姓名 / 单位名称", examples=["张三"])
+    kind: PrincipalKind = Field(examples=["natural_person"])
+    roles: list[str] = Field(examples=[["applicant"]])
+    org_code: str | None = Field(default=None, description="统一社会信用代码 of a staff member's unit")
+
+
+class TokenResponse(BaseModel):
+    """登录凭证 Access token."""
+
+    access_token: str = Field(examples=["eyJhbGciOiJFZERTQSJ9…"])
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until expiry", examples=[3600])
+    principal: PrincipalOut
+
+
+class Profile(BaseModel):
+    """我的空间 The caller's profile."""
+
+    id: str = Field(examples=["6f1c2d7e-8a0b-4c3d-9e2f-1a2b3c4d5e6f"])
+    username: str = Field(examples=["zhangsan"])
+    kind: str = Field(
+        description="natural_person 自然人 / legal_person 法人 / staff 工作人员", examples=["natural_person"]
+    )
+    name: str = Field(examples=["张三"])
+    id_type: str | None = Field(
+        default=None, description="证件类型代码: 111 居民身份证, 001 统一社会信用代码"
+    )
+    id_number_masked: str | None = Field(
+        default=None, description="证件号码 (masked)", examples=["5304**********1231"]
+    )
+    phone: str | None = Field(default=None, examples=["138****0001"])
+    org_code: str | None = None
+    roles: list[str] = Field(examples=[["applicant"]])
+
+
+class AccountCreate(BaseModel):
+    """A new account (used by the demo loader; an admin API comes later)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=6, max_length=256)
+    kind: Literal["natural_person", "legal_person", "staff"]
+    name: str = Field(min_length=1, max_length=200)
+    id_type: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    org_code: str | None = None
+    roles: list[str] = Field(default_factory=list)

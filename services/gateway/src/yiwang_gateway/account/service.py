@@ -1,0 +1,92 @@
+"""Business rules of accounts: real-name checks, authentication, principals."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.auth import ROLE_APPLICANT, STAFF_ROLES, Principal
+from yiwang_common.checkdigits import resident_id_valid, uscc_valid
+from yiwang_gateway.account.errors import AccountNotFound, InvalidCredentials, InvalidIdNumber
+from yiwang_gateway.account.models import Account
+from yiwang_gateway.account.passwords import hash_password, verify_password
+from yiwang_gateway.account.repository import account_repository
+from yiwang_gateway.account.schemas import AccountCreate, Profile
+
+#: 证件类型代码 per applicant kind: 111 居民身份证, 001 统一社会信用代码.
+ID_TYPE_BY_KIND = {"natural_person": "111", "legal_person": "001"}
+
+
+def _mask(value: str | None, keep_head: int, keep_tail: int) -> str | None:
+    if not value or len(value) <= keep_head + keep_tail:
+        return value
+    return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + value[-keep_tail:]
+
+
+def check_identity(account_create: AccountCreate) -> None:
+    """Refuse id numbers whose check digit is wrong (GB 11643 / GB 32100)."""
+    kind, number = account_create.kind, account_create.id_number
+    if kind == "natural_person" and not (number and resident_id_valid(number)):
+        raise InvalidIdNumber("居民身份证号码校验位错误 (invalid resident id number)")
+    if kind == "legal_person" and not (number and uscc_valid(number)):
+        raise InvalidIdNumber("统一社会信用代码校验位错误 (invalid USCC)")
+    if kind == "staff" and account_create.org_code and not uscc_valid(account_create.org_code):
+        raise InvalidIdNumber("单位统一社会信用代码校验位错误 (invalid org code)")
+
+
+class AccountService:
+    """账户 use cases."""
+
+    async def create(self, session: AsyncSession, *, account_create: AccountCreate) -> Account:
+        check_identity(account_create)
+        kind = account_create.kind
+        roles = sorted(set(account_create.roles) & STAFF_ROLES) if kind == "staff" else [ROLE_APPLICANT]
+        account = Account(
+            username=account_create.username,
+            password_hash=await hash_password(account_create.password),
+            kind=kind,
+            name=account_create.name,
+            id_type=account_create.id_type or ID_TYPE_BY_KIND.get(kind),
+            id_number=account_create.id_number,
+            phone=account_create.phone,
+            org_code=account_create.org_code,
+            roles=roles,
+        )
+        return await account_repository.add(session, account)
+
+    async def authenticate(self, session: AsyncSession, *, username: str, password: str) -> Account:
+        account = await account_repository.get_by_username(session, username)
+        ok = await verify_password(password, account.password_hash if account else None)
+        if account is None or not ok or not account.active:
+            raise InvalidCredentials()
+        return account
+
+    async def get_active(self, session: AsyncSession, *, account_id: str) -> Account:
+        account = await account_repository.get(session, account_id)
+        if account is None or not account.active:
+            raise AccountNotFound()
+        return account
+
+    def principal(self, account: Account) -> Principal:
+        return Principal(
+            sub=str(account.id),
+            name=account.name,
+            kind=account.kind,
+            roles=frozenset(account.roles),
+            org_code=account.org_code if account.kind == "staff" else None,
+        )
+
+    def profile(self, account: Account) -> Profile:
+        return Profile(
+            id=str(account.id),
+            username=account.username,
+            kind=account.kind,
+            name=account.name,
+            id_type=account.id_type,
+            id_number_masked=_mask(account.id_number, 4, 4),
+            phone=_mask(account.phone, 3, 4),
+            org_code=account.org_code,
+            roles=sorted(account.roles),
+        )
+
+
+account_service = AccountService()

@@ -1,0 +1,1 @@
+"""网上申请 Applications: what applicants submit, and the timeline of each."""

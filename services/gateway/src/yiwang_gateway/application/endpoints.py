@@ -1,0 +1,105 @@
+"""Routes: ``POST /applications``, ``GET /applications``, ``GET /applications/{application_id}``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+
+from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_gateway.account.errors import AccountNotFound
+from yiwang_gateway.application.errors import ApplicationNotFound, FormInvalid, IdempotencyKeyReused
+from yiwang_gateway.application.schemas import (
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationReceipt,
+    ApplicationSummary,
+)
+from yiwang_gateway.application.service import application_service
+from yiwang_gateway.application.status import ApplicationStatus
+from yiwang_gateway.catalogue.errors import ItemNotFound
+from yiwang_gateway.dependencies import GUARDS, ApplicantPrincipal, SessionDep
+from yiwang_gateway.material.errors import (
+    MaterialNotUploaded,
+    MaterialTooLarge,
+    MaterialTypeNotAllowed,
+    MaterialUnknown,
+)
+from yiwang_gateway.pagination import ListResource, Page
+
+router = APIRouter(prefix="/applications", tags=["application"], dependencies=GUARDS)
+
+
+@router.post(
+    "",
+    summary="提交网上申请 Submit an application",
+    status_code=202,
+    response_model=ApplicationReceipt,
+    responses=problem_responses(
+        Unauthorized,
+        Forbidden,
+        ItemNotFound,
+        IdempotencyKeyReused,
+        FormInvalid,
+        MaterialUnknown,
+        MaterialNotUploaded,
+        MaterialTypeNotAllowed,
+        MaterialTooLarge,
+        AccountNotFound,
+    ),
+)
+async def submit_application(
+    body: ApplicationCreate,
+    request: Request,
+    principal: ApplicantPrincipal,
+    session: SessionDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            # Printable ASCII only: the key is echoed in logs and compared byte for byte.
+            pattern=r"^[\x21-\x7e]+$",
+            description="幂等键: retries with it submit once",
+        ),
+    ] = None,
+) -> ApplicationReceipt:
+    """Check the application against the item and record it; management registers the case."""
+    return await application_service.submit(
+        session,
+        principal=principal,
+        body=body,
+        idempotency_key=idempotency_key,
+        source=request.app.state.runtime.source,
+    )
+
+
+@router.get(
+    "",
+    summary="我的申请 List my applications",
+    response_model=ListResource[ApplicationSummary],
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def list_applications(
+    principal: ApplicantPrincipal,
+    session: SessionDep,
+    page: Page,
+    status: Annotated[ApplicationStatus | None, Query(description="按状态筛选")] = None,
+) -> ListResource[ApplicationSummary]:
+    """Return the caller's own applications, newest first."""
+    return await application_service.list_own(session, principal=principal, status=status, page=page)
+
+
+@router.get(
+    "/{application_id}",
+    summary="申请详情 Get one of my applications",
+    response_model=ApplicationDetail,
+    responses=problem_responses(Unauthorized, Forbidden, ApplicationNotFound),
+)
+async def get_application(
+    application_id: uuid.UUID, principal: ApplicantPrincipal, session: SessionDep
+) -> ApplicationDetail:
+    """Return one of the caller's applications; others' are not found."""
+    return await application_service.get(session, principal=principal, application_id=application_id)

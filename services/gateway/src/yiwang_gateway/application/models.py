@@ -1,0 +1,76 @@
+"""申请 Application and 办理时间线 timeline ORM models."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from yiwang_common.db import JSONType, TZDateTime, utcnow
+from yiwang_gateway.db import Base
+
+
+class Application(Base):
+    """申请 Application, and the applicant's projection of the case it became (办件)."""
+
+    __tablename__ = "application"
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "idempotency_key"),
+        # "My applications", newest first.
+        Index("ix_application_applicant_id_submitted_at", "applicant_id", "submitted_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    applicant_id: Mapped[str] = mapped_column(String(64))
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    item_code: Mapped[str] = mapped_column(String(64))
+    item_name: Mapped[str] = mapped_column(String(200))
+    form: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    materials: Mapped[list[Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(32))
+    case_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(TZDateTime())
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    missing_materials: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    due_date: Mapped[date | None] = mapped_column(Date())
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    steps: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    on_time: Mapped[bool | None] = mapped_column(Boolean())
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class TimelineEntry(Base):
+    """办理时间线 One line of what happened to an application, in the applicant's words."""
+
+    __tablename__ = "timeline_entry"
+    __table_args__ = (Index("ix_timeline_entry_application_id_seq", "application_id", "seq"),)
+
+    # Shown in insertion order, which is event order: producers' clocks may disagree slightly.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("application.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime] = mapped_column(TZDateTime())
+    title: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text())
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The event that produced the entry; unique so a replay cannot add it twice.
+    source_event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), unique=True)

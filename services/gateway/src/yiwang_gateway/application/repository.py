@@ -1,0 +1,103 @@
+"""Queries on applications and their timelines."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_gateway.application.models import Application, TimelineEntry
+from yiwang_gateway.db import dialect_insert
+
+
+class ApplicationRepository:
+    """申请 queries."""
+
+    async def insert_unless_key_taken(self, session: AsyncSession, values: dict[str, Any]) -> bool:
+        """Insert an application; False when the same account already used its idempotency key.
+
+        ``ON CONFLICT DO NOTHING`` makes two concurrent retries of one request safe: the second
+        waits for the first to commit and then inserts nothing.
+        """
+        stmt = (
+            dialect_insert(session, Application.__table__)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["applicant_id", "idempotency_key"])
+            .returning(Application.__table__.c.id)
+        )
+        return (await session.execute(stmt)).first() is not None
+
+    async def get_by_key(self, session: AsyncSession, *, applicant_id: str, key: str) -> Application | None:
+        stmt = select(Application).where(
+            Application.applicant_id == applicant_id, Application.idempotency_key == key
+        )
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def get_owned(
+        self, session: AsyncSession, *, applicant_id: str, application_id: uuid.UUID
+    ) -> Application | None:
+        stmt = select(Application).where(
+            Application.id == application_id, Application.applicant_id == applicant_id
+        )
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def list_owned(
+        self, session: AsyncSession, *, applicant_id: str, status: str | None, page: int, limit: int
+    ) -> tuple[Sequence[Application], int]:
+        where = [Application.applicant_id == applicant_id]
+        if status:
+            where.append(Application.status == status)
+        total = (
+            await session.execute(select(func.count()).select_from(Application).where(*where))
+        ).scalar_one()
+        stmt = (
+            select(Application)
+            .where(*where)
+            .order_by(Application.submitted_at.desc(), Application.id)
+            .offset((page - 1) * limit)
+            .limit(limit)
+        )
+        return (await session.execute(stmt)).scalars().all(), total
+
+
+class TimelineRepository:
+    """办理时间线 queries."""
+
+    async def add(
+        self,
+        session: AsyncSession,
+        *,
+        application_id: uuid.UUID,
+        at: datetime,
+        title: str,
+        detail: str | None = None,
+        data: dict[str, Any] | None = None,
+        source_event_id: uuid.UUID | None = None,
+    ) -> None:
+        stmt = dialect_insert(session, TimelineEntry.__table__).values(
+            application_id=application_id,
+            at=at,
+            title=title,
+            detail=detail,
+            data=data,
+            source_event_id=source_event_id,
+        )
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=["source_event_id"]))
+
+    async def for_application(
+        self, session: AsyncSession, application_id: uuid.UUID
+    ) -> Sequence[TimelineEntry]:
+        stmt = (
+            select(TimelineEntry)
+            .where(TimelineEntry.application_id == application_id)
+            .order_by(TimelineEntry.seq)
+        )
+        return (await session.execute(stmt)).scalars().all()
+
+
+application_repository = ApplicationRepository()
+timeline_repository = TimelineRepository()

@@ -1,0 +1,85 @@
+"""API models of the application domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yiwang_common.contracts.common import MaterialRef, MissingMaterial
+from yiwang_gateway.application.status import ApplicationStatus
+from yiwang_gateway.material.schemas import MaterialSelection
+
+_FORM_EXAMPLE: dict[str, Any] = {
+    "project_name": "元江县第一中学教学楼",
+    "address": "元江县澧江街道",
+    "area_m2": 5200,
+}
+
+
+class ApplicationCreate(BaseModel):
+    """网上申请 A new application."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_code": "11530428015176456L2000109003000",
+                    "form": _FORM_EXAMPLE,
+                    "materials": [
+                        {
+                            "material_code": "M01",
+                            "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    item_code: str = Field(min_length=1, max_length=64, description="实施编码")
+    form: dict[str, Any] = Field(description="申请表 fields, as the item's form_schema defines them")
+    materials: list[MaterialSelection] = Field(default_factory=list, max_length=100, description="申请材料")
+
+
+class ApplicationLinks(BaseModel):
+    """Where to look next."""
+
+    self: str = Field(examples=["/api/v1/applications/6f1c2d7e-8a0b-4c3d-9e2f-1a2b3c4d5e6f"])
+    item: str = Field(examples=["/api/v1/items/11530428015176456L2000109003000"])
+    case: str | None = Field(default=None, examples=["/api/v1/cases/530428202611230000017"])
+
+
+class ApplicationReceipt(BaseModel):
+    """申请回执 The 202 answer to a submission."""
+
+    application_id: uuid.UUID
+    status: ApplicationStatus = Field(examples=["submitted"])
+    submitted_at: datetime
+    links: ApplicationLinks
+
+
+class ApplicationSummary(BaseModel):
+    """申请 in the caller's list."""
+
+    application_id: uuid.UUID
+    item_code: str
+    item_name: str = Field(examples=["建筑工程施工许可证核发"])
+    status: ApplicationStatus
+    status_text: str = Field(examples=["待受理"])
+    case_no: str | None = Field(default=None, description="办件编号", examples=["530428202611230000017"])
+    outcome: str | None = Field(default=None, description="approved 准予 / refused 不予")
+    submitted_at: datetime
+
+
+class ApplicationDetail(ApplicationSummary):
+    """申请 with its form and materials."""
+
+    form: dict[str, Any] = Field(examples=[_FORM_EXAMPLE])
+    materials: list[MaterialRef]
+    missing_materials: list[MissingMaterial]
+    due_date: date | None = Field(default=None, description="承诺办结日期")
+    links: ApplicationLinks

@@ -1,0 +1,189 @@
+"""Business rules of applications: validation, idempotent submission, the applicant's list."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.auth import Principal
+from yiwang_common.contracts.common import Applicant, MaterialRef
+from yiwang_common.db import utcnow
+from yiwang_common.events import enqueue
+from yiwang_gateway.account.models import Account
+from yiwang_gateway.account.service import ID_TYPE_BY_KIND, account_service
+from yiwang_gateway.application.errors import ApplicationNotFound, FormInvalid, IdempotencyKeyReused
+from yiwang_gateway.application.events import submitted_event
+from yiwang_gateway.application.forms import form_errors, form_value_problem
+from yiwang_gateway.application.models import Application
+from yiwang_gateway.application.repository import application_repository, timeline_repository
+from yiwang_gateway.application.schemas import (
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationLinks,
+    ApplicationReceipt,
+    ApplicationSummary,
+)
+from yiwang_gateway.application.status import STATUS_TEXT
+from yiwang_gateway.catalogue.models import CatalogueItem
+from yiwang_gateway.catalogue.service import catalogue_service
+from yiwang_gateway.db import messaging
+from yiwang_gateway.material.service import material_service
+from yiwang_gateway.pagination import ListResource, PageParams
+
+
+def request_hash(body: ApplicationCreate) -> str:
+    """Fingerprint of a submission, to tell a retry from a different request under one key."""
+    return hashlib.sha256(orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def links(app: Application) -> ApplicationLinks:
+    return ApplicationLinks(
+        self=f"/api/v1/applications/{app.id}",
+        item=f"/api/v1/items/{app.item_code}",
+        case=f"/api/v1/cases/{app.case_no}" if app.case_no else None,
+    )
+
+
+def receipt(app: Application) -> ApplicationReceipt:
+    # A replay must answer exactly as the first time, whatever happened since.
+    return ApplicationReceipt(
+        application_id=app.id,
+        status="submitted",
+        submitted_at=app.submitted_at,
+        links=links(app).model_copy(update={"case": None}),
+    )
+
+
+def applicant_of(account: Account) -> Applicant:
+    return Applicant(
+        account_id=str(account.id),
+        name=account.name,
+        kind=account.kind,
+        id_type=account.id_type or ID_TYPE_BY_KIND[account.kind],
+        id_number=account.id_number or "",
+        phone=account.phone,
+    )
+
+
+class ApplicationService:
+    """网上申请 use cases."""
+
+    async def _replay(
+        self, session: AsyncSession, *, principal: Principal, key: str, digest: str
+    ) -> ApplicationReceipt | None:
+        existing = await application_repository.get_by_key(session, applicant_id=principal.sub, key=key)
+        if existing is None:
+            return None
+        if existing.request_hash != digest:
+            raise IdempotencyKeyReused("该 Idempotency-Key 已用于内容不同的申请")
+        return receipt(existing)
+
+    async def _check(
+        self, session: AsyncSession, *, principal: Principal, body: ApplicationCreate
+    ) -> tuple[CatalogueItem, list[MaterialRef]]:
+        item = await catalogue_service.get(session, item_code=body.item_code)
+        if errors := form_errors(item.form_schema, body.form):
+            raise FormInvalid("、".join(e["title"] for e in errors), fields=errors)
+        refs = await material_service.resolve(
+            session, owner_id=principal.sub, requirements=item.materials, selections=body.materials
+        )
+        return item, refs
+
+    async def submit(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        body: ApplicationCreate,
+        idempotency_key: str | None,
+        source: str,
+    ) -> ApplicationReceipt:
+        if problem := form_value_problem(body.form):
+            raise FormInvalid(problem, fields=[])
+        digest = request_hash(body)
+        if idempotency_key and (
+            replay := await self._replay(session, principal=principal, key=idempotency_key, digest=digest)
+        ):
+            return replay
+        item, refs = await self._check(session, principal=principal, body=body)
+        applicant = applicant_of(await account_service.get_active(session, account_id=principal.sub))
+        now = utcnow()
+        values: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "applicant_id": principal.sub,
+            "applicant": applicant.model_dump(mode="json"),
+            "item_code": item.item_code,
+            "item_name": item.name,
+            "form": body.form,
+            "materials": [r.model_dump(mode="json") for r in refs],
+            "status": "submitted",
+            "submitted_at": now,
+            "idempotency_key": idempotency_key,
+            "request_hash": digest,
+            "missing_materials": [],
+            "steps": [],
+            "updated_at": now,
+        }
+        if not await application_repository.insert_unless_key_taken(session, values):
+            assert idempotency_key is not None
+            replay = await self._replay(session, principal=principal, key=idempotency_key, digest=digest)
+            assert replay is not None
+            return replay
+        # A detached instance: only a carrier for the event and the receipt; the row is already inserted.
+        app = Application(**values)
+        await timeline_repository.add(
+            session,
+            application_id=app.id,
+            at=app.submitted_at,
+            title="已提交申请",
+            detail=f"申请事项：{item.name}",
+        )
+        await enqueue(session, messaging.outbox, submitted_event(app, applicant, refs, source=source))
+        return receipt(app)
+
+    async def get(
+        self, session: AsyncSession, *, principal: Principal, application_id: uuid.UUID
+    ) -> ApplicationDetail:
+        app = await application_repository.get_owned(
+            session, applicant_id=principal.sub, application_id=application_id
+        )
+        if app is None:
+            raise ApplicationNotFound()
+        return ApplicationDetail.model_validate(
+            summary(app).model_dump()
+            | {
+                "form": app.form,
+                "materials": app.materials,
+                "missing_materials": app.missing_materials,
+                "due_date": app.due_date,
+                "links": links(app),
+            }
+        )
+
+    async def list_own(
+        self, session: AsyncSession, *, principal: Principal, status: str | None, page: PageParams
+    ) -> ListResource[ApplicationSummary]:
+        rows, total = await application_repository.list_owned(
+            session, applicant_id=principal.sub, status=status, page=page.page, limit=page.limit
+        )
+        return page.wrap([summary(a) for a in rows], total)
+
+
+def summary(app: Application) -> ApplicationSummary:
+    return ApplicationSummary(
+        application_id=app.id,
+        item_code=app.item_code,
+        item_name=app.item_name,
+        status=app.status,
+        status_text=STATUS_TEXT[app.status],
+        case_no=app.case_no,
+        outcome=app.outcome,
+        submitted_at=app.submitted_at,
+    )
+
+
+application_service = ApplicationService()

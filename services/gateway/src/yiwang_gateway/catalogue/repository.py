@@ -1,0 +1,50 @@
+"""Queries on the catalogue copy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_gateway.catalogue.models import CatalogueItem
+from yiwang_gateway.db import dialect_insert
+
+
+class CatalogueRepository:
+    """事项 queries."""
+
+    async def get(self, session: AsyncSession, item_code: str) -> CatalogueItem | None:
+        return await session.get(CatalogueItem, item_code)
+
+    async def search(
+        self, session: AsyncSession, *, q: str | None, page: int, limit: int
+    ) -> tuple[Sequence[CatalogueItem], int]:
+        where = [CatalogueItem.name.contains(q, autoescape=True)] if q else []
+        total = (
+            await session.execute(select(func.count()).select_from(CatalogueItem).where(*where))
+        ).scalar_one()
+        stmt = (
+            select(CatalogueItem)
+            .where(*where)
+            .order_by(CatalogueItem.name, CatalogueItem.item_code)
+            .offset((page - 1) * limit)
+            .limit(limit)
+        )
+        return (await session.execute(stmt)).scalars().all(), total
+
+    async def upsert_newer(self, session: AsyncSession, values: dict[str, Any]) -> None:
+        """Insert the item, or replace it only when ``values`` carries a newer version."""
+        table = CatalogueItem.__table__
+        stmt = dialect_insert(session, table).values(**values)
+        update = {k: stmt.excluded[k] for k in values if k != "item_code"}
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.item_code],
+            set_=update,
+            where=table.c.version < stmt.excluded.version,
+        )
+        await session.execute(stmt)
+
+
+catalogue_repository = CatalogueRepository()

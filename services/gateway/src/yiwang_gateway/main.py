@@ -1,0 +1,97 @@
+"""App factory of the 互联网政务服务门户 Internet service portal."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from yiwang_common.auth import TokenIssuer
+from yiwang_common.contracts.management import (
+    CaseAccepted,
+    CaseCompleted,
+    CaseRegistered,
+    CaseRejected,
+    CaseSupplementRequested,
+    ItemPublished,
+)
+from yiwang_common.events import Subscription
+from yiwang_common.runtime import ServiceSpec, create_service_app
+from yiwang_gateway.account.endpoints import router as account_router
+from yiwang_gateway.application.endpoints import router as application_router
+from yiwang_gateway.catalogue.endpoints import router as catalogue_router
+from yiwang_gateway.catalogue.events import on_item_published
+from yiwang_gateway.config import Settings, get_settings
+from yiwang_gateway.db import messaging
+from yiwang_gateway.material.client import build_client
+from yiwang_gateway.material.endpoints import router as material_router
+from yiwang_gateway.models import load_all_models
+from yiwang_gateway.progress import events as progress_events
+from yiwang_gateway.progress.endpoints import router as progress_router
+
+DESCRIPTION = """
+互联网政务服务门户 — the citizen-facing portal of yiwang (国办函〔2016〕108号).
+
+Log in, browse the item catalogue (办事指南), upload materials, apply online, and follow each
+case by its 办件编号 through to the result. Errors are RFC 9457 problem+json.
+"""
+
+#: One durable per producer: management's stream carries both the catalogue and the case events.
+MANAGEMENT_SUBSCRIPTION = Subscription(
+    durable="gateway__management",
+    source="management",
+    handlers={
+        ItemPublished: on_item_published,
+        CaseRegistered: progress_events.on_case_registered,
+        CaseSupplementRequested: progress_events.on_case_supplement_requested,
+        CaseAccepted: progress_events.on_case_accepted,
+        CaseRejected: progress_events.on_case_rejected,
+        CaseCompleted: progress_events.on_case_completed,
+    },
+)
+
+TAGS = [
+    {"name": "account", "description": "登录与我的空间 Login and profile"},
+    {"name": "catalogue", "description": "事项目录与办事指南 Item catalogue"},
+    {"name": "material", "description": "申请材料上传 Material upload"},
+    {"name": "application", "description": "网上申请 Online applications"},
+    {"name": "progress", "description": "办件进度与结果 Case tracking and results"},
+]
+
+
+async def _on_startup(app: FastAPI) -> None:
+    app.state.datasharing = build_client(app, app.state.settings)
+
+
+async def _on_shutdown(app: FastAPI) -> None:
+    client = getattr(app.state, "datasharing", None)
+    if client is not None:
+        await client.aclose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the gateway app.
+
+    Args:
+        settings: the settings; read from the environment when omitted.
+
+    Returns:
+        The FastAPI application.
+    """
+    load_all_models()
+    settings = settings or get_settings()
+    app = create_service_app(
+        ServiceSpec(
+            name="gateway",
+            title="互联网政务服务门户 yiwang gateway",
+            description=DESCRIPTION,
+            routers=[account_router, catalogue_router, material_router, application_router, progress_router],
+            tables=messaging,
+            subscriptions=[MANAGEMENT_SUBSCRIPTION],
+            on_startup=_on_startup,
+            on_shutdown=_on_shutdown,
+            openapi_tags=TAGS,
+        ),
+        settings,
+    )
+    # Loading the signing key is not free; one issuer serves every login.
+    app.state.token_issuer = TokenIssuer(settings.auth, allow_development_key=settings.env != "production")
+    return app

@@ -1,0 +1,66 @@
+"""Routes: ``GET /cases/{case_no}`` and ``POST /cases/{case_no}/supplements`` (owner only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from yiwang_common.auth import CurrentPrincipal
+from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_gateway.catalogue.errors import ItemNotFound
+from yiwang_gateway.dependencies import GUARDS, ApplicantPrincipal, SessionDep
+from yiwang_gateway.material.errors import (
+    MaterialNotUploaded,
+    MaterialTooLarge,
+    MaterialTypeNotAllowed,
+    MaterialUnknown,
+)
+from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound
+from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt
+from yiwang_gateway.progress.service import progress_service
+
+router = APIRouter(prefix="/cases", tags=["progress"], dependencies=GUARDS)
+
+CaseNo = Annotated[str, Path(min_length=1, max_length=32, description="办件编号")]
+
+
+@router.get(
+    "/{case_no}",
+    summary="办件进度查询 Track my case",
+    response_model=CaseView,
+    responses=problem_responses(Unauthorized, CaseNotFound),
+)
+async def get_case(case_no: CaseNo, principal: CurrentPrincipal, session: SessionDep) -> CaseView:
+    """Return the case's status, timeline and result; only its applicant may see it."""
+    return await progress_service.view(session, principal=principal, case_no=case_no)
+
+
+@router.post(
+    "/{case_no}/supplements",
+    summary="补正材料 Supplement materials",
+    status_code=202,
+    response_model=SupplementReceipt,
+    responses=problem_responses(
+        Unauthorized,
+        Forbidden,
+        CaseNotFound,
+        CaseNotAwaitingSupplement,
+        ItemNotFound,
+        MaterialUnknown,
+        MaterialNotUploaded,
+        MaterialTypeNotAllowed,
+        MaterialTooLarge,
+    ),
+)
+async def supplement_case(
+    case_no: CaseNo,
+    body: SupplementCreate,
+    request: Request,
+    principal: ApplicantPrincipal,
+    session: SessionDep,
+) -> SupplementReceipt:
+    """Hand in the materials a one-time notice asked for."""
+    return await progress_service.supplement(
+        session, principal=principal, case_no=case_no, body=body, source=request.app.state.runtime.source
+    )

@@ -1,0 +1,19 @@
+"""Problems of the progress domain."""
+
+from __future__ import annotations
+
+from yiwang_common.http.problems import Conflict, NotFound
+
+
+class CaseNotFound(NotFound):
+    """No case with that 办件编号 among the caller's applications."""
+
+    code = "case_not_found"
+    title = "办件不存在"
+
+
+class CaseNotAwaitingSupplement(Conflict):
+    """Materials can be supplemented only after a one-time notice (一次性告知)."""
+
+    code = "case_not_awaiting_supplement"
+    title = "办件当前不需要补正材料"

@@ -1,0 +1,227 @@
+"""Event handlers that project management's case events (所有权在管理平台) onto the applicant's view,
+and the ``ApplicationSupplemented`` builder.
+
+Every handler upserts by application_id and only ever moves the status forward; timeline
+entries carry the event id, so a replay adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.contracts.common import Applicant, MaterialRef, MissingMaterial
+from yiwang_common.contracts.gateway import ApplicationSupplemented
+from yiwang_common.contracts.management import (
+    CaseAccepted,
+    CaseCompleted,
+    CaseRegistered,
+    CaseRejected,
+    CaseSupplementRequested,
+)
+from yiwang_common.db import utcnow
+from yiwang_common.events import EventEnvelope, make_event
+from yiwang_gateway.application.models import Application
+from yiwang_gateway.application.repository import timeline_repository
+from yiwang_gateway.application.status import OUTCOME_TEXT, advances
+from yiwang_gateway.progress.repository import progress_repository
+
+log = logging.getLogger(__name__)
+
+
+def _names(missing: list[MissingMaterial]) -> str:
+    return "、".join(m.name for m in missing)
+
+
+def _new_application(
+    application_id: uuid.UUID,
+    *,
+    applicant: Applicant,
+    item_code: str,
+    item_name: str,
+    form: dict[str, Any],
+    materials: list[MaterialRef],
+    at: datetime,
+) -> Application:
+    # A case the portal did not submit itself (e.g. registered at the window) still belongs to its applicant.
+    return Application(
+        id=application_id,
+        applicant_id=applicant.account_id,
+        applicant=applicant.model_dump(mode="json"),
+        item_code=item_code,
+        item_name=item_name,
+        form=form,
+        materials=[m.model_dump(mode="json") for m in materials],
+        status="submitted",
+        submitted_at=at,
+        missing_materials=[],
+        steps=[],
+    )
+
+
+async def _advance(session: AsyncSession, app: Application, case_no: str, status: str) -> bool:
+    if app.case_no is None:
+        app.case_no = case_no
+    app.updated_at = utcnow()
+    if not advances(app.status, status):
+        return False
+    app.status = status
+    await session.flush()
+    return True
+
+
+async def _existing(session: AsyncSession, application_id: uuid.UUID, case_no: str) -> Application | None:
+    app = await progress_repository.get_for_update(session, application_id)
+    if app is None:
+        # The stream is ordered and CaseRegistered comes first, so this case was never ours.
+        log.warning("case event for an unknown application ignored", extra={"case_no": case_no})
+    return app
+
+
+async def on_case_registered(session: AsyncSession, envelope: EventEnvelope, data: CaseRegistered) -> None:
+    """办件已登记: the application has its 办件编号 and waits for acceptance."""
+    app = await progress_repository.get_for_update(session, data.application_id)
+    if app is None:
+        app = await progress_repository.add(
+            session,
+            _new_application(
+                data.application_id,
+                applicant=data.applicant,
+                item_code=data.item_code,
+                item_name=data.item_name,
+                form=data.form,
+                materials=data.materials,
+                at=data.registered_at,
+            ),
+        )
+    if await _advance(session, app, data.case_no, "pending_acceptance"):
+        app.missing_materials = [m.model_dump(mode="json") for m in data.missing_materials]
+    detail = f"办件编号：{data.case_no}"
+    if data.missing_materials:
+        detail += f"；尚缺材料：{_names(data.missing_materials)}"
+    await timeline_repository.add(
+        session,
+        application_id=app.id,
+        at=data.registered_at,
+        title="已登记，等待受理",
+        detail=detail,
+        data={"missing_materials": [m.model_dump(mode="json") for m in data.missing_materials]},
+        source_event_id=envelope.id,
+    )
+
+
+async def on_case_supplement_requested(
+    session: AsyncSession, envelope: EventEnvelope, data: CaseSupplementRequested
+) -> None:
+    """一次性告知: every missing material, in one notice."""
+    app = await _existing(session, data.application_id, data.case_no)
+    if app is None:
+        return
+    if await _advance(session, app, data.case_no, "awaiting_supplement"):
+        app.missing_materials = [m.model_dump(mode="json") for m in data.missing_materials]
+    await timeline_repository.add(
+        session,
+        application_id=app.id,
+        at=data.issued_at,
+        title="一次性告知：请补正材料",
+        detail=data.notice_text,
+        data={
+            "notice_no": data.notice_no,
+            "missing_materials": [m.model_dump(mode="json") for m in data.missing_materials],
+        },
+        source_event_id=envelope.id,
+    )
+
+
+async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data: CaseAccepted) -> None:
+    """已受理: the promised clock runs."""
+    app = await progress_repository.get_for_update(session, data.application_id)
+    if app is None:
+        app = await progress_repository.add(
+            session,
+            _new_application(
+                data.application_id,
+                applicant=data.applicant,
+                item_code=data.item_code,
+                item_name=data.item_name,
+                form=data.form,
+                materials=data.materials,
+                at=data.accepted_at,
+            ),
+        )
+    if await _advance(session, app, data.case_no, "accepted"):
+        app.missing_materials = []
+        app.due_date = data.due_date
+    await timeline_repository.add(
+        session,
+        application_id=app.id,
+        at=data.accepted_at,
+        title="已受理",
+        detail=f"受理通知书：{data.acceptance_notice_no}；承诺办结日期：{data.due_date.isoformat()}",
+        data={"acceptance_notice_no": data.acceptance_notice_no, "due_date": data.due_date.isoformat()},
+        source_event_id=envelope.id,
+    )
+
+
+async def on_case_rejected(session: AsyncSession, envelope: EventEnvelope, data: CaseRejected) -> None:
+    """不予受理, with the reason."""
+    app = await _existing(session, data.application_id, data.case_no)
+    if app is None:
+        return
+    await _advance(session, app, data.case_no, "not_accepted")
+    await timeline_repository.add(
+        session,
+        application_id=app.id,
+        at=data.rejected_at,
+        title="不予受理",
+        detail=data.reason,
+        data={"notice_no": data.notice_no},
+        source_event_id=envelope.id,
+    )
+
+
+async def on_case_completed(session: AsyncSession, envelope: EventEnvelope, data: CaseCompleted) -> None:
+    """已办结: the decision and, when approved, the e-licence."""
+    app = await _existing(session, data.application_id, data.case_no)
+    if app is None:
+        return
+    if await _advance(session, app, data.case_no, "completed"):
+        app.outcome = data.outcome
+        app.result = {
+            "decision": data.decision.model_dump(mode="json"),
+            "licence": data.licence.model_dump(mode="json") if data.licence else None,
+        }
+        app.steps = [s.model_dump(mode="json") for s in data.steps]
+        app.on_time = data.on_time
+        app.due_date = data.due_date
+    detail = f"{data.decision.title}（{data.decision.document_no}）"
+    if data.licence:
+        detail += f"；电子证照：{data.licence.type_name} {data.licence.licence_no}"
+    await timeline_repository.add(
+        session,
+        application_id=app.id,
+        at=data.completed_at,
+        title=f"已办结：{OUTCOME_TEXT[data.outcome]}",
+        detail=detail,
+        data={"on_time": data.on_time, "working_days_used": data.working_days_used},
+        source_event_id=envelope.id,
+    )
+
+
+def supplemented_event(
+    app: Application, refs: list[MaterialRef], *, at: datetime, source: str
+) -> EventEnvelope:
+    """材料已补正, about and correlated by the 办件编号."""
+    assert app.case_no is not None
+    data = ApplicationSupplemented(
+        application_id=app.id,
+        case_no=app.case_no,
+        applicant_id=app.applicant_id,
+        materials=refs,
+        supplemented_at=at,
+    )
+    return make_event(data, source=source, subject=app.case_no, correlation_id=app.case_no)

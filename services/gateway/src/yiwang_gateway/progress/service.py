@@ -1,0 +1,103 @@
+"""Business rules of the applicant's case view and of supplementing materials (补正)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.auth import Principal
+from yiwang_common.db import utcnow
+from yiwang_common.events import enqueue
+from yiwang_gateway.application.models import Application
+from yiwang_gateway.application.repository import timeline_repository
+from yiwang_gateway.application.status import STATUS_TEXT
+from yiwang_gateway.catalogue.service import catalogue_service
+from yiwang_gateway.db import messaging
+from yiwang_gateway.material.service import material_service
+from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound
+from yiwang_gateway.progress.events import supplemented_event
+from yiwang_gateway.progress.repository import progress_repository
+from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt, TimelineLine
+
+
+class ProgressService:
+    """办件进度 use cases."""
+
+    async def _owned(
+        self, session: AsyncSession, principal: Principal, case_no: str, *, lock: bool = False
+    ) -> Application:
+        # Staff use management; here only the applicant sees the case, and others get the same 404.
+        app = await progress_repository.get_owned_by_case_no(
+            session, applicant_id=principal.sub, case_no=case_no, for_update=lock
+        )
+        if app is None:
+            raise CaseNotFound(f"办件 {case_no} 不存在")
+        return app
+
+    async def view(self, session: AsyncSession, *, principal: Principal, case_no: str) -> CaseView:
+        app = await self._owned(session, principal, case_no)
+        timeline = await timeline_repository.for_application(session, app.id)
+        return CaseView.model_validate(
+            {
+                "case_no": case_no,
+                "application_id": app.id,
+                "item": {"item_code": app.item_code, "name": app.item_name},
+                "status": app.status,
+                "status_text": STATUS_TEXT[app.status],
+                "submitted_at": app.submitted_at,
+                "due_date": app.due_date,
+                "outcome": app.outcome,
+                "on_time": app.on_time,
+                "result": app.result,
+                "materials": app.materials,
+                "missing_materials": app.missing_materials,
+                "timeline": [
+                    TimelineLine(at=t.at, title=t.title, detail=t.detail, data=t.data) for t in timeline
+                ],
+                "steps": app.steps,
+            }
+        )
+
+    async def supplement(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        case_no: str,
+        body: SupplementCreate,
+        source: str,
+    ) -> SupplementReceipt:
+        app = await self._owned(session, principal, case_no, lock=True)
+        if app.status != "awaiting_supplement":
+            raise CaseNotAwaitingSupplement(f"办件当前状态为「{STATUS_TEXT[app.status]}」", status=app.status)
+        item = await catalogue_service.get(session, item_code=app.item_code)
+        refs = await material_service.resolve(
+            session, owner_id=principal.sub, requirements=item.materials, selections=body.materials
+        )
+        now = utcnow()
+        supplied = {r.material_code for r in refs}
+        still_missing = [m for m in app.missing_materials if m["code"] not in supplied]
+        app.materials = [*app.materials, *(r.model_dump(mode="json") for r in refs)]
+        app.missing_materials = still_missing
+        # Mirrors management: once nothing the notice asked for is missing, the case waits for acceptance again.
+        if not still_missing:
+            app.status = "pending_acceptance"
+        app.updated_at = now
+        await session.flush()
+        names = "、".join(dict.fromkeys(r.name for r in refs))
+        await timeline_repository.add(
+            session, application_id=app.id, at=now, title="已补正材料", detail=f"已补交：{names}"
+        )
+        await enqueue(session, messaging.outbox, supplemented_event(app, refs, at=now, source=source))
+        return SupplementReceipt.model_validate(
+            {
+                "case_no": case_no,
+                "application_id": app.id,
+                "status": app.status,
+                "supplemented_at": now,
+                "materials": refs,
+                "missing_materials": still_missing,
+            }
+        )
+
+
+progress_service = ProgressService()

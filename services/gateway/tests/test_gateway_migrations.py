@@ -1,0 +1,77 @@
+"""Migrations: no drift from the models on PostgreSQL; they apply (and revert) on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from gateway_support import MIGRATIONS, make_settings
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from yiwang_common.db import create_engine
+from yiwang_common.migrations import upgrade_database
+from yiwang_gateway.db import Base
+from yiwang_gateway.models import load_all_models
+
+TABLES = {
+    "account",
+    "catalogue_item",
+    "uploaded_material",
+    "application",
+    "timeline_entry",
+    "outbox",
+    "inbox",
+}
+
+
+def _diff(conn: Connection) -> list[object]:
+    load_all_models()
+    ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+    return [d for d in compare_metadata(ctx, Base.metadata) if "alembic_version" not in repr(d)]
+
+
+class TestMigrations:
+    async def test_postgres_schema_matches_models(self, database_url: str) -> None:
+        engine = create_engine(make_settings(database_url).database)
+        try:
+            async with engine.connect() as conn:
+                assert await conn.run_sync(_diff) == []
+        finally:
+            await engine.dispose()
+
+    async def test_apply_on_sqlite(self, tmp_path: Path) -> None:
+        settings = make_settings(f"sqlite+aiosqlite:///{tmp_path}/x.db")
+        await upgrade_database(settings.database, MIGRATIONS)
+        engine = create_engine(settings.database)
+        try:
+            async with engine.connect() as conn:
+                names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+                indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("outbox"))
+        finally:
+            await engine.dispose()
+        assert names >= TABLES
+        assert any(ix["name"] == "ix_outbox_unpublished" for ix in indexes)
+
+    async def test_downgrade_to_base_removes_every_table_on_sqlite(self, tmp_path: Path) -> None:
+        settings = make_settings(f"sqlite+aiosqlite:///{tmp_path}/y.db")
+        await upgrade_database(settings.database, MIGRATIONS)
+        from alembic import command
+
+        from yiwang_common.migrations import alembic_config
+
+        engine = create_engine(settings.database)
+        try:
+            async with engine.begin() as conn:
+
+                def _down(sync_conn: Connection) -> set[str]:
+                    cfg = alembic_config(MIGRATIONS, settings.database)
+                    cfg.attributes["connection"] = sync_conn
+                    command.downgrade(cfg, "base")
+                    return set(inspect(sync_conn).get_table_names())
+
+                remaining = await conn.run_sync(_down)
+        finally:
+            await engine.dispose()
+        assert remaining.isdisjoint(TABLES)

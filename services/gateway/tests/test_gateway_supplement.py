@@ -1,0 +1,145 @@
+"""补正材料: supplementing materials after a one-time notice."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from gateway_cases import (
+    CASE_NO,
+    M02,
+    M03,
+    case_view,
+    deliver,
+    registered,
+    stored_application,
+    submit_application,
+    supplement_requested,
+)
+from gateway_support import Accounts, count, upload
+from sqlalchemy import select
+
+from yiwang_common.contracts.common import MissingMaterial
+from yiwang_common.contracts.management import (
+    ItemPublished,
+)
+from yiwang_common.db import session_scope
+from yiwang_gateway.db import messaging
+
+
+class TestSupplement:
+    async def _awaiting(
+        self,
+        client: httpx.AsyncClient,
+        accounts: Accounts,
+        auth: Any,
+        sessionmaker: Any,
+        missing: list[MissingMaterial],
+    ) -> uuid.UUID:
+        app_id = await submit_application(client, auth(accounts.zhangsan))
+        z = accounts.zhangsan
+        await deliver(sessionmaker, registered(app_id, z, missing), supplement_requested(app_id, z, missing))
+        return app_id
+
+    async def test_supplying_everything_emits_event_and_waits_for_acceptance_again(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        app_id = await self._awaiting(client, accounts, auth, sessionmaker, [M02])
+        headers = auth(accounts.zhangsan)
+        sha = await upload(client, headers)
+        r = await client.post(
+            f"/api/v1/cases/{CASE_NO}/supplements",
+            json={"materials": [{"material_code": "M02", "sha256": sha}]},
+            headers=headers,
+        )
+        assert r.status_code == 202
+        assert (r.json()["status"], r.json()["missing_materials"]) == ("pending_acceptance", [])
+        async with session_scope(sessionmaker) as session:
+            rows = (await session.execute(select(messaging.outbox).order_by(messaging.outbox.c.seq))).all()
+        assert rows[-1].subject == "yiwang.gateway.application.supplemented.v1"
+        event = orjson.loads(rows[-1].payload)
+        assert (event["subject"], event["correlationid"]) == (CASE_NO, CASE_NO)
+        assert event["data"]["application_id"] == str(app_id)
+        assert event["data"]["applicant_id"] == str(accounts.zhangsan.id)
+        assert [(m["material_code"], m["sha256"]) for m in event["data"]["materials"]] == [("M02", sha)]
+        view = await case_view(client, headers)
+        assert view["timeline"][-1]["title"] == "已补正材料"
+        assert ("M02", sha) in [(m["material_code"], m["sha256"]) for m in view["materials"]]
+
+    async def test_partial_supplement_stays_awaiting_with_the_rest_missing(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        await self._awaiting(client, accounts, auth, sessionmaker, [M02, M03])
+        headers = auth(accounts.zhangsan)
+        sha = await upload(client, headers)
+        r = await client.post(
+            f"/api/v1/cases/{CASE_NO}/supplements",
+            json={"materials": [{"material_code": "M02", "sha256": sha}]},
+            headers=headers,
+        )
+        assert r.status_code == 202
+        assert r.json()["status"] == "awaiting_supplement"
+        assert [m["code"] for m in r.json()["missing_materials"]] == ["M03"]
+
+    async def test_not_awaiting_supplement_is_409(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        app_id = await submit_application(client, auth(accounts.zhangsan))
+        await deliver(sessionmaker, registered(app_id, accounts.zhangsan))
+        headers = auth(accounts.zhangsan)
+        sha = await upload(client, headers)
+        before = await count(sessionmaker, "outbox")
+        r = await client.post(
+            f"/api/v1/cases/{CASE_NO}/supplements",
+            json={"materials": [{"material_code": "M02", "sha256": sha}]},
+            headers=headers,
+        )
+        assert r.status_code == 409
+        assert r.json()["code"] == "case_not_awaiting_supplement"
+        assert await count(sessionmaker, "outbox") == before
+
+    async def test_another_applicants_case_is_404(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        await self._awaiting(client, accounts, auth, sessionmaker, [M02])
+        headers = auth(accounts.lisi)
+        sha = await upload(client, headers)
+        r = await client.post(
+            f"/api/v1/cases/{CASE_NO}/supplements",
+            json={"materials": [{"material_code": "M02", "sha256": sha}]},
+            headers=headers,
+        )
+        assert r.status_code == 404
+
+    @pytest.mark.parametrize(
+        ("materials", "status", "code"),
+        [
+            ([], 422, "validation_failed"),
+            ([{"material_code": "M02", "sha256": "a" * 64}], 422, "material_not_uploaded"),
+            ([{"material_code": "M77", "sha256": "a" * 64}], 422, "material_unknown"),
+        ],
+    )
+    async def test_bad_references_are_rejected_and_change_nothing(
+        self,
+        client: httpx.AsyncClient,
+        accounts: Accounts,
+        auth: Any,
+        item: ItemPublished,
+        sessionmaker: Any,
+        materials: list[dict[str, str]],
+        status: int,
+        code: str,
+    ) -> None:
+        app_id = await self._awaiting(client, accounts, auth, sessionmaker, [M02])
+        before = (await count(sessionmaker, "outbox"), await count(sessionmaker, "timeline_entry"))
+        r = await client.post(
+            f"/api/v1/cases/{CASE_NO}/supplements",
+            json={"materials": materials},
+            headers=auth(accounts.zhangsan),
+        )
+        assert (r.status_code, r.json()["code"]) == (status, code)
+        assert (await count(sessionmaker, "outbox"), await count(sessionmaker, "timeline_entry")) == before
+        assert (await stored_application(sessionmaker, app_id)).status == "awaiting_supplement"

@@ -1,0 +1,152 @@
+"""REST surface of cases for window staff (窗口受理) and supervisors (电子监察)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_SUPERVISOR, Principal, require_role
+from yiwang_common.db import get_session
+from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_management.case import service as case_service
+from yiwang_management.case.errors import (
+    CaseNotFound,
+    CaseStateConflict,
+    MaterialsMissing,
+    NothingMissing,
+    NoticeIncomplete,
+    NoticeMaterialInvalid,
+)
+from yiwang_management.case.models import Case
+from yiwang_management.case.schemas import (
+    AcceptRequest,
+    CaseDetail,
+    CaseStatus,
+    CaseSummary,
+    RejectRequest,
+    SupplementNoticeRequest,
+)
+from yiwang_management.pagination import ListResource, PageQuery, list_resource
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Reader = Annotated[Principal, require_role(ROLE_ACCEPTOR, ROLE_SUPERVISOR, ROLE_ADMIN)]
+Acceptor = Annotated[Principal, require_role(ROLE_ACCEPTOR)]
+CaseNo = Annotated[str, Path(min_length=1, max_length=32, description="办件编号")]
+AUTH_PROBLEMS = (Unauthorized, Forbidden)
+
+
+async def _view(session: AsyncSession, case: Case) -> CaseDetail:
+    return CaseDetail.build(case, await case_service.case_steps(session, case))
+
+
+@router.get(
+    "",
+    summary="办件列表 List cases",
+    response_model=ListResource[CaseSummary],
+    responses=problem_responses(*AUTH_PROBLEMS),
+)
+async def list_cases(
+    session: Session,
+    principal: Reader,
+    pages: PageQuery,
+    status: Annotated[CaseStatus | None, Query(description="办件状态")] = None,
+    item_code: Annotated[str | None, Query(max_length=64, description="实施编码")] = None,
+) -> ListResource[CaseSummary]:
+    """本单位办件 Cases of the caller's unit, newest first."""
+    cases, total = await case_service.list_cases(
+        session, principal, status=status, item_code=item_code, offset=pages.offset, limit=pages.limit
+    )
+    return list_resource([CaseSummary.from_case(c) for c in cases], total, pages)
+
+
+@router.get(
+    "/{case_no}",
+    summary="办件详情 Get a case",
+    response_model=CaseDetail,
+    responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound),
+)
+async def get_case(case_no: CaseNo, session: Session, principal: Reader) -> CaseDetail:
+    """办件详情 One case with applicant, materials, steps and deadlines."""
+    return await _view(session, await case_service.get_visible_case(session, case_no, principal))
+
+
+@router.post(
+    "/{case_no}/accept",
+    summary="受理 Accept a case",
+    response_model=CaseDetail,
+    responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound, CaseStateConflict, MaterialsMissing),
+)
+async def accept_case(
+    case_no: CaseNo,
+    request: Request,
+    session: Session,
+    principal: Acceptor,
+    body: Annotated[AcceptRequest | None, Body()] = None,
+) -> CaseDetail:
+    """受理 Accept a pending case whose required materials are complete; the deadline clock starts."""
+    case = await case_service.accept_case(
+        session,
+        case_no=case_no,
+        principal=principal,
+        opinion=(body or AcceptRequest()).opinion,
+        calendar=request.app.state.calendar,
+        source=request.app.state.runtime.source,
+    )
+    return await _view(session, case)
+
+
+@router.post(
+    "/{case_no}/supplement-notice",
+    summary="一次性告知 Issue a one-time notice",
+    response_model=CaseDetail,
+    responses=problem_responses(
+        *AUTH_PROBLEMS,
+        CaseNotFound,
+        CaseStateConflict,
+        NothingMissing,
+        NoticeIncomplete,
+        NoticeMaterialInvalid,
+    ),
+)
+async def issue_supplement_notice(
+    case_no: CaseNo,
+    request: Request,
+    session: Session,
+    principal: Acceptor,
+    body: Annotated[SupplementNoticeRequest | None, Body()] = None,
+) -> CaseDetail:
+    """补正告知 Ask the applicant, once, for every missing material."""
+    notice = body or SupplementNoticeRequest()
+    case = await case_service.issue_supplement_notice(
+        session,
+        case_no=case_no,
+        principal=principal,
+        requested=notice.missing_materials,
+        note=notice.note,
+        source=request.app.state.runtime.source,
+    )
+    return await _view(session, case)
+
+
+@router.post(
+    "/{case_no}/reject",
+    summary="不予受理 Refuse a case",
+    response_model=CaseDetail,
+    responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound, CaseStateConflict),
+)
+async def reject_case(
+    case_no: CaseNo, body: RejectRequest, request: Request, session: Session, principal: Acceptor
+) -> CaseDetail:
+    """不予受理 Refuse to accept a pending or awaiting-supplement case, with the reason."""
+    case = await case_service.reject_case(
+        session,
+        case_no=case_no,
+        principal=principal,
+        reason=body.reason,
+        source=request.app.state.runtime.source,
+    )
+    return await _view(session, case)

@@ -1,0 +1,200 @@
+"""Events of cases: builders of what management publishes, handlers of what it consumes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.calendar import WorkingDayCalendar
+from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
+from yiwang_common.contracts.common import (
+    Applicant,
+    DecisionDocument,
+    ELicence,
+    MaterialRef,
+    MissingMaterial,
+    Organisation,
+    StepRecord,
+)
+from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
+from yiwang_common.contracts.management import (
+    CaseAccepted,
+    CaseCompleted,
+    CaseRegistered,
+    CaseRejected,
+    CaseSupplementRequested,
+)
+from yiwang_common.events import EventData, EventEnvelope, Subscription, make_event
+from yiwang_management.case import service as case_service
+from yiwang_management.case.models import Case, CaseStep
+from yiwang_management.shared import event_source
+
+
+def _envelope(data: EventData, case: Case, source: str) -> EventEnvelope:
+    return make_event(data, source=source, subject=case.case_no, correlation_id=case.case_no)
+
+
+def _materials(case: Case) -> list[MaterialRef]:
+    return [MaterialRef.model_validate(m) for m in case.materials]
+
+
+def registered_event(case: Case, *, source: str) -> EventEnvelope:
+    """``CaseRegistered``: the case has its 办件编号 and awaits acceptance."""
+    data = CaseRegistered(
+        case_no=case.case_no,
+        application_id=case.application_id,
+        item_code=case.item_code,
+        item_name=case.item_name,
+        applicant=Applicant.model_validate(case.applicant),
+        form=case.form,
+        materials=_materials(case),
+        missing_materials=[MissingMaterial.model_validate(m) for m in case.missing_materials],
+        registered_at=case.registered_at,
+    )
+    return _envelope(data, case, source)
+
+
+def supplement_requested_event(case: Case, step: StepRecord, *, source: str) -> EventEnvelope:
+    """``CaseSupplementRequested``: the one-time notice."""
+    assert case.supplement_notice_no is not None and case.supplement_notice_text is not None
+    data = CaseSupplementRequested(
+        case_no=case.case_no,
+        application_id=case.application_id,
+        applicant_id=case.applicant_id,
+        notice_no=case.supplement_notice_no,
+        missing_materials=[MissingMaterial.model_validate(m) for m in case.missing_materials],
+        notice_text=case.supplement_notice_text,
+        handler_name=step.handler_name,
+        issued_at=step.ended_at,
+    )
+    return _envelope(data, case, source)
+
+
+def accepted_event(case: Case, step: StepRecord, *, source: str) -> EventEnvelope:
+    """``CaseAccepted``: everything the business system needs to start handling."""
+    assert case.acceptance_notice_no and case.clock_start and case.due_date and case.statutory_due_date
+    data = CaseAccepted(
+        case_no=case.case_no,
+        application_id=case.application_id,
+        item_code=case.item_code,
+        item_name=case.item_name,
+        implementing_org=Organisation(name=case.org_name, code=case.org_code),
+        applicant=Applicant.model_validate(case.applicant),
+        form=case.form,
+        materials=_materials(case),
+        acceptance_notice_no=case.acceptance_notice_no,
+        handler_name=step.handler_name,
+        accepted_at=step.ended_at,
+        clock_start=case.clock_start,
+        promised_limit_days=case.promised_limit_days,
+        due_date=case.due_date,
+        statutory_due_date=case.statutory_due_date,
+        step=step,
+    )
+    return _envelope(data, case, source)
+
+
+def rejected_event(case: Case, step: StepRecord, *, source: str) -> EventEnvelope:
+    """``CaseRejected``: 不予受理 with its reason."""
+    assert case.rejection_notice_no is not None
+    data = CaseRejected(
+        case_no=case.case_no,
+        application_id=case.application_id,
+        applicant_id=case.applicant_id,
+        notice_no=case.rejection_notice_no,
+        reason=case.rejection_reason or "",
+        handler_name=step.handler_name,
+        rejected_at=step.ended_at,
+        step=step,
+    )
+    return _envelope(data, case, source)
+
+
+def step_record(step: CaseStep) -> StepRecord:
+    """Turn a stored step back into the contract's ``StepRecord``."""
+    return StepRecord.model_validate(
+        {
+            "step_key": step.step_key,
+            "step_name": step.step_name,
+            "action": step.action,
+            "handler_id": step.handler_id,
+            "handler_name": step.handler_name,
+            "opinion": step.opinion,
+            "started_at": step.started_at,
+            "ended_at": step.ended_at,
+            "org": {"name": step.org_name, "code": step.org_code},
+            "status": step.status,
+        }
+    )
+
+
+def completed_event(case: Case, steps: Sequence[CaseStep], *, source: str) -> EventEnvelope:
+    """``CaseCompleted``: the result with every step of the case, in order."""
+    assert case.decision and case.completed_at and case.due_date and case.on_time is not None
+    data = CaseCompleted(
+        case_no=case.case_no,
+        application_id=case.application_id,
+        applicant_id=case.applicant_id,
+        item_code=case.item_code,
+        outcome=case.outcome,
+        decision=DecisionDocument.model_validate(case.decision),
+        licence=ELicence.model_validate(case.licence) if case.licence else None,
+        completed_at=case.completed_at,
+        due_date=case.due_date,
+        on_time=case.on_time,
+        working_days_used=case.working_days_used or 0,
+        steps=[step_record(s) for s in steps],
+    )
+    return _envelope(data, case, source)
+
+
+class CaseEventHandlers:
+    """Consumers of gateway and business events; each runs inside the consumer's transaction."""
+
+    def __init__(self, *, calendar: WorkingDayCalendar, region_code: str) -> None:
+        self.calendar = calendar
+        self.region_code = region_code
+        self.source = event_source(region_code)
+
+    async def on_application_submitted(
+        self, session: AsyncSession, _envelope: EventEnvelope, data: ApplicationSubmitted
+    ) -> None:
+        """申请已提交 → register the case."""
+        await case_service.register_case(session, data, region_code=self.region_code, source=self.source)
+
+    async def on_application_supplemented(
+        self, session: AsyncSession, _envelope: EventEnvelope, data: ApplicationSupplemented
+    ) -> None:
+        """材料已补正 → add the materials to the case."""
+        await case_service.receive_supplement(session, data)
+
+    async def on_step_completed(
+        self, session: AsyncSession, _envelope: EventEnvelope, data: CaseStepCompleted
+    ) -> None:
+        """环节已办理 → record the step."""
+        await case_service.record_business_step(session, data)
+
+    async def on_case_decided(
+        self, session: AsyncSession, _envelope: EventEnvelope, data: CaseDecided
+    ) -> None:
+        """已作出决定 → complete the case."""
+        await case_service.complete_case(session, data, calendar=self.calendar, source=self.source)
+
+    def subscriptions(self) -> list[Subscription]:
+        """One durable consumer per producer this service reads."""
+        return [
+            Subscription(
+                durable="management__gateway",
+                source="gateway",
+                handlers={
+                    ApplicationSubmitted: self.on_application_submitted,
+                    ApplicationSupplemented: self.on_application_supplemented,
+                },
+            ),
+            Subscription(
+                durable="management__business",
+                source="business",
+                handlers={CaseStepCompleted: self.on_step_completed, CaseDecided: self.on_case_decided},
+            ),
+        ]

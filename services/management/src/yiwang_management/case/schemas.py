@@ -1,0 +1,225 @@
+"""API models of cases (办件) and their actions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from yiwang_common.contracts.common import (
+    Applicant,
+    DecisionDocument,
+    ELicence,
+    MaterialRef,
+    MissingMaterial,
+    Organisation,
+)
+from yiwang_management.case.models import STATUS_TEXT, Case, CaseStep
+
+CaseStatus = Literal["pending_acceptance", "awaiting_supplement", "accepted", "not_accepted", "completed"]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+CASE_NO_EXAMPLE = "530428202611230000017"
+
+
+class AcceptRequest(BaseModel):
+    """受理 Acceptance."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    opinion: Text500 = Field(default="材料齐全，予以受理", description="受理意见")
+
+
+class NoticeMaterial(BaseModel):
+    """告知材料 One material a one-time notice asks for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, description="材料编码", examples=["M03"])
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+        default="未提交", description="补正原因", examples=["未提交"]
+    )
+
+
+class SupplementNoticeRequest(BaseModel):
+    """一次性告知 A one-time notice (补正告知)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    missing_materials: list[NoticeMaterial] | None = Field(
+        default=None,
+        max_length=100,
+        description="需补正的材料; null = every required material still missing",
+        examples=[[{"code": "M03", "reason": "未提交"}]],
+    )
+    note: Text500 | None = Field(default=None, description="补充说明")
+
+
+class RejectRequest(BaseModel):
+    """不予受理 Refusal to accept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text500 = Field(description="不予受理理由", examples=["申请事项不属于本机关职权范围"])
+
+
+class ItemRef(BaseModel):
+    """事项 The item applied for."""
+
+    item_code: str = Field(examples=["11530428015176456L2000109003000"])
+    name: str = Field(examples=["建筑工程施工许可证核发"])
+
+
+class CaseStepSchema(BaseModel):
+    """办理环节 One recorded step."""
+
+    step_key: str = Field(examples=["accept"])
+    step_name: str = Field(examples=["受理"])
+    action: str = Field(examples=["pass"])
+    handler_id: str
+    handler_name: str = Field(examples=["窗口受理人员"])
+    opinion: str
+    org: Organisation
+    started_at: datetime
+    ended_at: datetime
+    duration_seconds: float = Field(ge=0, description="办理时长 (秒)")
+    status: str = Field(examples=["2"])
+
+    @classmethod
+    def from_step(cls, step: CaseStep) -> Self:
+        """Build the read model; the duration is derived, never stored."""
+        return cls(
+            step_key=step.step_key,
+            step_name=step.step_name,
+            action=step.action,
+            handler_id=step.handler_id,
+            handler_name=step.handler_name,
+            opinion=step.opinion,
+            org=Organisation(name=step.org_name, code=step.org_code),
+            started_at=step.started_at,
+            ended_at=step.ended_at,
+            duration_seconds=max((step.ended_at - step.started_at).total_seconds(), 0.0),
+            status=step.status,
+        )
+
+
+class CaseSummary(BaseModel):
+    """办件摘要 A case as the staff list shows it."""
+
+    case_no: str = Field(examples=[CASE_NO_EXAMPLE])
+    status: CaseStatus
+    status_text: str = Field(examples=["待受理"])
+    item: ItemRef
+    applicant_name: str = Field(examples=["张三"])
+    registered_at: datetime
+    missing_materials: list[MissingMaterial]
+    due_date: date | None = Field(description="承诺办结日期")
+    on_time: bool | None = Field(description="是否按时办结; null until completed")
+
+    @classmethod
+    def from_case(cls, case: Case) -> Self:
+        """Build the list entry of a case."""
+        return cls(
+            case_no=case.case_no,
+            status=case.status,
+            status_text=STATUS_TEXT[case.status],
+            item=ItemRef(item_code=case.item_code, name=case.item_name),
+            applicant_name=str(case.applicant.get("name", "")),
+            registered_at=case.registered_at,
+            missing_materials=[MissingMaterial.model_validate(m) for m in case.missing_materials],
+            due_date=case.due_date,
+            on_time=case.on_time,
+        )
+
+
+class SupplementNotice(BaseModel):
+    """补正告知书 The one-time notice issued."""
+
+    notice_no: str
+    notice_text: str
+    issued_at: datetime
+
+
+class Rejection(BaseModel):
+    """不予受理通知书 The refusal issued."""
+
+    notice_no: str
+    reason: str
+    rejected_at: datetime
+
+
+class CaseDetail(CaseSummary):
+    """办件详情 A case with everything staff need to act on it."""
+
+    application_id: uuid.UUID
+    implementing_org: Organisation
+    applicant: Applicant
+    channel: str = Field(examples=["online"])
+    form: dict[str, Any]
+    materials: list[MaterialRef]
+    submitted_at: datetime
+    steps: list[CaseStepSchema]
+    acceptance_notice_no: str | None
+    accepted_at: datetime | None
+    clock_start: date | None = Field(description="时限起算日")
+    statutory_due_date: date | None = Field(description="法定办结日期")
+    promised_limit_days: int
+    statutory_limit_days: int
+    supplement_notice: SupplementNotice | None
+    rejection: Rejection | None
+    outcome: Literal["approved", "refused"] | None
+    decision: DecisionDocument | None
+    licence: ELicence | None
+    completed_at: datetime | None
+    working_days_used: int | None
+
+    @classmethod
+    def build(cls, case: Case, steps: list[CaseStep]) -> Self:
+        """Build the detail view of a case and its steps."""
+        summary = CaseSummary.from_case(case).model_dump()
+        return cls.model_validate(
+            summary
+            | {
+                "application_id": case.application_id,
+                "implementing_org": {"name": case.org_name, "code": case.org_code},
+                "applicant": case.applicant,
+                "channel": case.channel,
+                "form": case.form,
+                "materials": case.materials,
+                "submitted_at": case.submitted_at,
+                "steps": [CaseStepSchema.from_step(s) for s in steps],
+                "acceptance_notice_no": case.acceptance_notice_no,
+                "accepted_at": case.accepted_at,
+                "clock_start": case.clock_start,
+                "statutory_due_date": case.statutory_due_date,
+                "promised_limit_days": case.promised_limit_days,
+                "statutory_limit_days": case.statutory_limit_days,
+                "supplement_notice": _notice(case),
+                "rejection": _rejection(case),
+                "outcome": case.outcome,
+                "decision": case.decision,
+                "licence": case.licence,
+                "completed_at": case.completed_at,
+                "working_days_used": case.working_days_used,
+            }
+        )
+
+
+def _notice(case: Case) -> SupplementNotice | None:
+    if case.supplement_notice_no is None or case.supplement_requested_at is None:
+        return None
+    return SupplementNotice(
+        notice_no=case.supplement_notice_no,
+        notice_text=case.supplement_notice_text or "",
+        issued_at=case.supplement_requested_at,
+    )
+
+
+def _rejection(case: Case) -> Rejection | None:
+    if case.rejection_notice_no is None or case.rejected_at is None:
+        return None
+    return Rejection(
+        notice_no=case.rejection_notice_no, reason=case.rejection_reason or "", rejected_at=case.rejected_at
+    )

@@ -1,0 +1,374 @@
+"""Business rules of cases: registration, supplements, acceptance, notices, refusal, completion."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.auth import Principal
+from yiwang_common.calendar import WorkingDayCalendar
+from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
+from yiwang_common.contracts.common import MissingMaterial, Organisation, StepRecord
+from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
+from yiwang_common.db import utcnow
+from yiwang_common.events import RetryLater, enqueue
+from yiwang_management.case import events as case_events, notices
+from yiwang_management.case.errors import (
+    CaseNotFound,
+    CaseStateConflict,
+    MaterialsMissing,
+    NothingMissing,
+    NoticeIncomplete,
+    NoticeMaterialInvalid,
+)
+from yiwang_management.case.models import (
+    ACCEPTED,
+    AWAITING_SUPPLEMENT,
+    COMPLETED,
+    NOT_ACCEPTED,
+    PENDING_ACCEPTANCE,
+    STATUS_TEXT,
+    Case,
+    CaseStep,
+)
+from yiwang_management.case.repository import CaseRepository
+from yiwang_management.case.schemas import NoticeMaterial
+from yiwang_management.db import messaging
+from yiwang_management.item.models import Item
+from yiwang_management.item.repository import ItemRepository
+from yiwang_management.shared import local_date
+
+log = logging.getLogger(__name__)
+
+_CHANNELS = {"online": "互联网政务服务门户", "window": "政务服务窗口", "mobile": "移动端"}
+
+
+def missing_required(
+    requirements: Sequence[dict[str, Any]], materials: Sequence[dict[str, Any]]
+) -> list[MissingMaterial]:
+    """Return every required material of the list with no material handed in for it."""
+    present = {m["material_code"] for m in materials}
+    return [
+        MissingMaterial(code=r["code"], name=r["name"])
+        for r in requirements
+        if r.get("required", True) and r["code"] not in present
+    ]
+
+
+def _dump(materials: Sequence[MissingMaterial]) -> list[dict[str, Any]]:
+    return [m.model_dump(mode="json") for m in materials]
+
+
+async def register_case(
+    session: AsyncSession, data: ApplicationSubmitted, *, region_code: str, source: str
+) -> Case | None:
+    """登记 Turn a submitted application into a case with a 办件编号; None if it already is one."""
+    repository = CaseRepository(session)
+    if await repository.exists_for_application(data.application_id):
+        log.info("application already registered", extra={"application_id": str(data.application_id)})
+        return None
+    item = await ItemRepository(session).get(data.item_code)
+    if item is None:
+        # The gateway validated the item, so its publication has simply not reached us yet.
+        raise RetryLater(f"item {data.item_code} is not in the catalogue yet")
+    now = utcnow()
+    sequence = await repository.next_sequence(region_code, local_date(now))
+    case = _new_case(data, item, notices.case_number(region_code, local_date(now), sequence), now)
+    repository.add(case)
+    apply_step = StepRecord(
+        step_key="apply",
+        step_name="申请",
+        action="pass",
+        handler_id=data.applicant.account_id,
+        handler_name=data.applicant.name,
+        opinion=f"通过{_CHANNELS.get(data.channel, data.channel)}提交申请",
+        started_at=data.submitted_at,
+        ended_at=data.submitted_at,
+        org=Organisation(name=item.org_name, code=item.org_code),
+    )
+    await repository.add_steps(case.case_no, [apply_step])
+    await enqueue(session, messaging.outbox, case_events.registered_event(case, source=source))
+    return case
+
+
+def _new_case(data: ApplicationSubmitted, item: Item, case_no: str, now: datetime) -> Case:
+    materials = [m.model_dump(mode="json") for m in data.materials]
+    return Case(
+        case_no=case_no,
+        application_id=data.application_id,
+        item_code=item.item_code,
+        item_name=item.name,
+        org_code=item.org_code,
+        org_name=item.org_name,
+        applicant_id=data.applicant.account_id,
+        applicant=data.applicant.model_dump(mode="json"),
+        channel=data.channel,
+        form=dict(data.form),
+        materials=materials,
+        required_materials=list(item.materials),
+        statutory_limit_days=item.statutory_limit_days,
+        promised_limit_days=item.promised_limit_days,
+        missing_materials=_dump(missing_required(item.materials, materials)),
+        status=PENDING_ACCEPTANCE,
+        submitted_at=data.submitted_at,
+        registered_at=now,
+    )
+
+
+async def receive_supplement(session: AsyncSession, data: ApplicationSupplemented) -> Case | None:
+    """补正 Add the supplemented materials; when nothing is outstanding the case awaits acceptance again."""
+    repository = CaseRepository(session)
+    case = await repository.get(data.case_no, for_update=True)
+    if case is None or case.applicant_id != data.applicant_id or case.status != AWAITING_SUPPLEMENT:
+        log.warning(
+            "supplement ignored: no such case for this applicant awaiting supplement",
+            extra={"case_no": data.case_no, "status": case.status if case else None},
+        )
+        return None
+    supplied = {m.material_code for m in data.materials}
+    kept = [m for m in case.materials if m["material_code"] not in supplied]
+    case.materials = kept + [m.model_dump(mode="json") for m in data.materials]
+    outstanding = [m for m in case.missing_materials if m["code"] not in supplied]
+    known = {m["code"] for m in outstanding}
+    outstanding += [
+        m for m in _dump(missing_required(case.required_materials, case.materials)) if m["code"] not in known
+    ]
+    case.missing_materials = outstanding
+    case.last_supplemented_at = data.supplemented_at
+    if not outstanding:
+        case.status = PENDING_ACCEPTANCE
+        case.clock_start = local_date(data.supplemented_at)
+    names = "、".join(m.name for m in data.materials)
+    step = StepRecord(
+        step_key="supplement",
+        step_name="材料补正",
+        action="pass",
+        handler_id=case.applicant_id,
+        handler_name=str(case.applicant.get("name", "")),
+        opinion=f"补正材料：{names}",
+        started_at=case.supplement_requested_at or data.supplemented_at,
+        ended_at=data.supplemented_at,
+        org=_org(case),
+    )
+    await repository.add_steps(case.case_no, [step])
+    return case
+
+
+async def record_business_step(session: AsyncSession, data: CaseStepCompleted) -> None:
+    """环节 Record a step the business system finished (replays are skipped)."""
+    repository = CaseRepository(session)
+    if not await repository.exists(data.case_no):
+        log.warning("step of an unknown case ignored", extra={"case_no": data.case_no})
+        return
+    await repository.add_steps(data.case_no, [data.step])
+
+
+async def complete_case(
+    session: AsyncSession, data: CaseDecided, *, calendar: WorkingDayCalendar, source: str
+) -> Case | None:
+    """办结 Record the decision, judge timeliness and publish the whole process."""
+    repository = CaseRepository(session)
+    case = await repository.get(data.case_no, for_update=True)
+    if case is None or case.status != ACCEPTED or case.clock_start is None or case.due_date is None:
+        log.warning(
+            "decision ignored: case is not accepted",
+            extra={"case_no": data.case_no, "status": case.status if case else None},
+        )
+        return None
+    await repository.add_steps(case.case_no, data.steps)
+    completed_day = local_date(data.decision.decided_at)
+    case.status = COMPLETED
+    case.outcome = data.outcome
+    case.decision = data.decision.model_dump(mode="json")
+    case.licence = data.licence.model_dump(mode="json") if data.licence else None
+    case.completed_at = data.decision.decided_at
+    case.on_time = completed_day <= case.due_date
+    case.working_days_used = calendar.working_days_between(case.clock_start, completed_day)
+    steps = await repository.steps(case.case_no)
+    await enqueue(session, messaging.outbox, case_events.completed_event(case, steps, source=source))
+    return case
+
+
+async def get_visible_case(
+    session: AsyncSession, case_no: str, principal: Principal, *, for_update: bool = False
+) -> Case:
+    """Return a case of the caller's unit, or raise ``CaseNotFound`` (another unit's case looks absent)."""
+    case = await CaseRepository(session).get_visible(case_no, principal.org_code, for_update=for_update)
+    if case is None:
+        raise CaseNotFound(f"办件 {case_no} 不存在")
+    return case
+
+
+async def list_cases(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: str | None,
+    item_code: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Case], int]:
+    """Return one page of the caller's unit's cases, newest first; staff without a unit see none."""
+    if principal.org_code is None:
+        return [], 0
+    return await CaseRepository(session).list_for_org(
+        principal.org_code, status=status, item_code=item_code, offset=offset, limit=limit
+    )
+
+
+async def case_steps(session: AsyncSession, case: Case) -> list[CaseStep]:
+    """Return the recorded steps of a case in order."""
+    return list(await CaseRepository(session).steps(case.case_no))
+
+
+def require_status(case: Case, allowed: Collection[str], action: str) -> None:
+    """Raise ``CaseStateConflict`` naming the current status unless it is one of ``allowed``."""
+    if case.status not in allowed:
+        raise CaseStateConflict(
+            f"办件 {case.case_no} 当前状态为“{STATUS_TEXT[case.status]}”（{case.status}），不能{action}",
+            current_status=case.status,
+        )
+
+
+def _org(case: Case) -> Organisation:
+    return Organisation(name=case.org_name, code=case.org_code)
+
+
+def staff_step(
+    case: Case, principal: Principal, *, key: str, name: str, action: str, opinion: str, ended: datetime
+) -> StepRecord:
+    """Build a window step that began when the case last came to the window."""
+    return StepRecord.model_validate(
+        {
+            "step_key": key,
+            "step_name": name,
+            "action": action,
+            "handler_id": principal.sub,
+            "handler_name": principal.name,
+            "opinion": opinion,
+            "started_at": case.last_supplemented_at or case.registered_at,
+            "ended_at": ended,
+            "org": _org(case),
+        }
+    )
+
+
+async def accept_case(
+    session: AsyncSession,
+    *,
+    case_no: str,
+    principal: Principal,
+    opinion: str,
+    calendar: WorkingDayCalendar,
+    source: str,
+) -> Case:
+    """受理 Accept a case whose required materials are all in; the promised clock starts."""
+    case = await get_visible_case(session, case_no, principal, for_update=True)
+    require_status(case, {PENDING_ACCEPTANCE}, "受理")
+    missing = missing_required(case.required_materials, case.materials)
+    if missing:
+        raise MaterialsMissing(
+            f"缺少 {len(missing)} 项必要材料，请先一次性告知补正", missing_materials=_dump(missing)
+        )
+    now = utcnow()
+    clock_start = case.clock_start or local_date(now)
+    case.clock_start = clock_start
+    case.due_date = calendar.add_working_days(clock_start, case.promised_limit_days)
+    case.statutory_due_date = calendar.add_working_days(clock_start, case.statutory_limit_days)
+    case.accepted_at = now
+    case.acceptance_notice_no = notices.acceptance_notice_no(local_date(now), case.case_no)
+    case.status = ACCEPTED
+    case.missing_materials = []
+    step = staff_step(case, principal, key="accept", name="受理", action="pass", opinion=opinion, ended=now)
+    await CaseRepository(session).add_steps(case.case_no, [step])
+    await enqueue(session, messaging.outbox, case_events.accepted_event(case, step, source=source))
+    return case
+
+
+async def issue_supplement_notice(
+    session: AsyncSession,
+    *,
+    case_no: str,
+    principal: Principal,
+    requested: list[NoticeMaterial] | None,
+    note: str | None,
+    source: str,
+) -> Case:
+    """一次性告知 Ask for every missing material in one notice; the clock will restart on completion."""
+    case = await get_visible_case(session, case_no, principal, for_update=True)
+    require_status(case, {PENDING_ACCEPTANCE}, "出具补正告知")
+    materials = notice_materials(case, requested)
+    if not materials:
+        raise NothingMissing(f"办件 {case.case_no} 的必要材料已齐全，请直接受理")
+    now = utcnow()
+    case.status = AWAITING_SUPPLEMENT
+    case.missing_materials = _dump(materials)
+    case.supplement_notice_no = notices.supplement_notice_no(local_date(now), case.case_no)
+    case.supplement_notice_text = notices.supplement_notice_text(
+        applicant_name=str(case.applicant.get("name", "")),
+        item_name=case.item_name,
+        case_no=case.case_no,
+        materials=materials,
+        note=note,
+    )
+    case.supplement_requested_at = now
+    # The promised clock restarts on the day the last requested material arrives.
+    case.clock_start = None
+    opinion = "一次性告知补正：" + "、".join(m.name for m in materials)
+    step = staff_step(
+        case,
+        principal,
+        key="supplement_notice",
+        name="材料补正告知",
+        action="return",
+        opinion=opinion,
+        ended=now,
+    )
+    await CaseRepository(session).add_steps(case.case_no, [step])
+    await enqueue(
+        session, messaging.outbox, case_events.supplement_requested_event(case, step, source=source)
+    )
+    return case
+
+
+def notice_materials(case: Case, requested: list[NoticeMaterial] | None) -> list[MissingMaterial]:
+    """Return the notice's list: by default every missing required material; a given list must cover them."""
+    missing = missing_required(case.required_materials, case.materials)
+    if requested is None:
+        return missing
+    names = {r["code"]: r["name"] for r in case.required_materials}
+    codes = [m.code for m in requested]
+    invalid = sorted({c for c in codes if c not in names or codes.count(c) > 1})
+    if invalid:
+        raise NoticeMaterialInvalid(f"材料编码无效或重复：{'、'.join(invalid)}", invalid_materials=invalid)
+    omitted = [m for m in missing if m.code not in set(codes)]
+    if omitted:
+        raise NoticeIncomplete(
+            "一次性告知必须列明全部缺少的必要材料，遗漏：" + "、".join(m.name for m in omitted),
+            omitted_materials=_dump(omitted),
+        )
+    return [MissingMaterial(code=m.code, name=names[m.code], reason=m.reason) for m in requested]
+
+
+async def reject_case(
+    session: AsyncSession, *, case_no: str, principal: Principal, reason: str, source: str
+) -> Case:
+    """不予受理 Refuse to accept, with the reason."""
+    case = await get_visible_case(session, case_no, principal, for_update=True)
+    require_status(case, {PENDING_ACCEPTANCE, AWAITING_SUPPLEMENT}, "不予受理")
+    now = utcnow()
+    case.status = NOT_ACCEPTED
+    case.rejection_notice_no = notices.rejection_notice_no(local_date(now), case.case_no)
+    case.rejection_reason = reason
+    case.rejected_at = now
+    case.missing_materials = []
+    step = staff_step(
+        case, principal, key="reject", name="不予受理", action="other", opinion=reason, ended=now
+    )
+    await CaseRepository(session).add_steps(case.case_no, [step])
+    await enqueue(session, messaging.outbox, case_events.rejected_event(case, step, source=source))
+    return case

@@ -1,0 +1,102 @@
+"""API models of the item catalogue (事项 / 办事指南)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from yiwang_common.contracts.common import MaterialRequirement, Organisation
+from yiwang_management.item.models import Item
+
+ItemStatus = Literal["in_force", "cancelled"]
+
+EXAMPLE_CODE = "11530428015176456L2000109003000"
+EXAMPLE_ORG = {"name": "元江县住房和城乡建设局", "code": "11530428015176456L"}
+
+
+class ItemContent(BaseModel):
+    """事项内容 Everything an item version says, except its 实施编码."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    basic_code: str = Field(min_length=1, max_length=32, description="基本编码", examples=["000109003000"])
+    name: str = Field(
+        min_length=1, max_length=200, description="事项名称", examples=["建筑工程施工许可证核发"]
+    )
+    item_type: str = Field(min_length=1, max_length=32, description="事项类型", examples=["行政许可"])
+    version: int = Field(ge=1, le=1_000_000, description="事项版本", examples=[1])
+    status: ItemStatus = Field(default="in_force", description="事项状态: 在用 / 已取消")
+    implementing_org: Organisation = Field(description="实施主体", examples=[EXAMPLE_ORG])
+    region_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码", examples=["530428"])
+    service_object: list[str] = Field(default_factory=list, description="服务对象", examples=[["企业法人"]])
+    scope: str = Field(default="", max_length=2000, description="受理范围")
+    legal_basis: list[str] = Field(default_factory=list, description="设定依据 / 办理依据")
+    conditions: list[str] = Field(default_factory=list, description="受理条件 / 审批条件")
+    materials: list[MaterialRequirement] = Field(default_factory=list, description="申请材料目录")
+    statutory_limit_days: int = Field(ge=0, le=3650, description="法定办结时限 (工作日)", examples=[7])
+    promised_limit_days: int = Field(ge=0, le=3650, description="承诺办结时限 (工作日)", examples=[5])
+    case_type: Literal["1", "2", "9"] = Field(default="2", description="办件类型: 1 即办件, 2 承诺件, 9 其他")
+    fee: str = Field(default="不收费", max_length=500, description="收费标准")
+    form_schema: dict[str, Any] = Field(default_factory=dict, description="申请表 JSON Schema")
+    guide: dict[str, Any] = Field(default_factory=dict, description="其他办事指南要素 (办理地点, 办理时间 …)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ItemContent:
+        codes = [m.code for m in self.materials]
+        if len(codes) != len(set(codes)):
+            raise ValueError("材料编码重复 (material codes must be unique)")
+        if self.promised_limit_days > self.statutory_limit_days:
+            raise ValueError("承诺时限不得超过法定时限 (promised limit exceeds the statutory limit)")
+        return self
+
+
+class ItemCreate(ItemContent):
+    """事项发布 An item version to publish."""
+
+    item_code: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z]+$",
+        description="实施编码",
+        examples=[EXAMPLE_CODE],
+    )
+
+
+class ItemSummary(BaseModel):
+    """事项摘要 An item as the catalogue lists it."""
+
+    item_code: str = Field(examples=[EXAMPLE_CODE])
+    basic_code: str = Field(examples=["000109003000"])
+    name: str = Field(examples=["建筑工程施工许可证核发"])
+    item_type: str = Field(examples=["行政许可"])
+    version: int = Field(examples=[1])
+    status: ItemStatus
+    implementing_org: Organisation = Field(examples=[EXAMPLE_ORG])
+    region_code: str = Field(examples=["530428"])
+    statutory_limit_days: int = Field(examples=[7])
+    promised_limit_days: int = Field(examples=[5])
+    case_type: str = Field(examples=["2"])
+    published_at: datetime
+
+    @classmethod
+    def from_item(cls, item: Item) -> Self:
+        """Build the read model from the ORM row."""
+        values = {c: getattr(item, c) for c in cls.model_fields if c != "implementing_org"}
+        return cls.model_validate(
+            values | {"implementing_org": {"name": item.org_name, "code": item.org_code}}
+        )
+
+
+class ItemSchema(ItemSummary):
+    """事项详情与办事指南 An item with its whole guide."""
+
+    service_object: list[str]
+    scope: str
+    legal_basis: list[str]
+    conditions: list[str]
+    materials: list[MaterialRequirement]
+    fee: str
+    form_schema: dict[str, Any]
+    guide: dict[str, Any]

@@ -1,0 +1,41 @@
+"""Application factory of the management platform (政务服务管理平台)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from yiwang_common.calendar import WorkingDayCalendar
+from yiwang_common.runtime import ServiceSpec, create_service_app
+from yiwang_management.case.endpoints import router as case_router
+from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.config import Settings, get_settings
+from yiwang_management.db import messaging
+from yiwang_management.item.endpoints import router as item_router
+from yiwang_management.models import load_all_models
+
+DESCRIPTION = """\
+政务服务管理平台: the item catalogue (实施清单 and 办事指南) and the cases (办件) from registration
+through acceptance (受理), one-time notices (一次性告知) and refusal to completion (办结) with
+deadlines counted in working days. Staff see only the cases of items their unit implements.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the management service's FastAPI app."""
+    settings = settings or get_settings()
+    load_all_models()
+    calendar = WorkingDayCalendar(settings.calendar.extra_holidays, settings.calendar.extra_workdays)
+    handlers = CaseEventHandlers(calendar=calendar, region_code=settings.platform.region_code)
+    spec = ServiceSpec(
+        name="management",
+        title="政务服务管理平台 Management platform",
+        description=DESCRIPTION,
+        routers=[item_router, case_router],
+        tables=messaging,
+        subscriptions=handlers.subscriptions(),
+        openapi_tags=[
+            {"name": "items", "description": "事项目录与办事指南 Item catalogue and service guides"},
+            {"name": "cases", "description": "办件 Cases: acceptance, one-time notices, refusal, progress"},
+        ],
+    )
+    return create_service_app(spec, settings)

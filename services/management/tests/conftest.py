@@ -1,0 +1,100 @@
+"""Fixtures: a migrated PostgreSQL database, the app on it, the catalogue and registered cases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from management_factories import ALL_MATERIALS, ITEM_CODE, MIGRATIONS, register, submitted
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_common.calendar import WorkingDayCalendar
+from yiwang_common.config import DatabaseSettings
+from yiwang_common.db import session_scope
+from yiwang_common.migrations import upgrade_database
+from yiwang_common.testing import create_database, drop_database
+from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.config import Settings
+from yiwang_management.db import messaging
+from yiwang_management.demo_items import demo_items
+from yiwang_management.item.service import publish_item
+from yiwang_management.main import create_app
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    url = await create_database("yiwang_test_management")
+    await upgrade_database(DatabaseSettings(url=url, schema_name="management"), MIGRATIONS)
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database=DatabaseSettings(url=database_url), run_workers=False)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test/api/v1") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    return maker
+
+
+@pytest.fixture(autouse=True)
+async def _clean(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with session_scope(sessionmaker) as session:
+        await session.execute(
+            text("TRUNCATE case_step, case_file, case_sequence, item, outbox, inbox RESTART IDENTITY CASCADE")
+        )
+
+
+@pytest.fixture
+def calendar() -> WorkingDayCalendar:
+    return WorkingDayCalendar()
+
+
+@pytest.fixture
+def handlers(calendar: WorkingDayCalendar) -> CaseEventHandlers:
+    return CaseEventHandlers(calendar=calendar, region_code="530428")
+
+
+@pytest.fixture
+async def item(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
+    """The construction permit, published; its outbox row is cleared so tests see only their own events."""
+    async with session_scope(sessionmaker) as session:
+        await publish_item(session, demo_items()[0], source="urn:yiwang:530428:management")
+        await session.execute(messaging.outbox.delete())
+    return ITEM_CODE
+
+
+@pytest.fixture
+async def case_no(
+    sessionmaker: async_sessionmaker[AsyncSession], handlers: CaseEventHandlers, item: str
+) -> str:
+    """A registered case with every material."""
+    return await register(sessionmaker, handlers, submitted())
+
+
+@pytest.fixture
+async def incomplete_case_no(
+    sessionmaker: async_sessionmaker[AsyncSession], handlers: CaseEventHandlers, item: str
+) -> str:
+    """A registered case missing M03 and M08."""
+    codes = [c for c in ALL_MATERIALS if c not in {"M03", "M08"}]
+    return await register(sessionmaker, handlers, submitted(codes))

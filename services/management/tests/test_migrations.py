@@ -1,0 +1,94 @@
+"""Migrations: no drift from the models on PostgreSQL; upgrade, use and downgrade on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi import FastAPI
+from management_factories import ACCEPTOR, MIGRATIONS, register, submitted
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from yiwang_common.calendar import WorkingDayCalendar
+from yiwang_common.config import DatabaseSettings
+from yiwang_common.db import create_engine, create_sessionmaker, session_scope
+from yiwang_common.migrations import alembic_config, upgrade_database
+from yiwang_management.case import service as case_service
+from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.config import Settings
+from yiwang_management.db import Base
+from yiwang_management.demo import load_demo
+
+TABLES = {"alembic_version", "case_file", "case_sequence", "case_step", "inbox", "item", "outbox"}
+
+
+def _not_version_table(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+    return not (type_ == "table" and name == "alembic_version")
+
+
+def _diff(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "include_object": _not_version_table}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+def _table_names(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names())
+
+
+class TestPostgresMigrations:
+    async def test_models_and_migrations_do_not_drift(self, app: FastAPI) -> None:
+        async with app.state.runtime.engine.connect() as conn:
+            assert await conn.run_sync(_diff) == []
+
+    async def test_outbox_has_the_partial_unpublished_index(self, app: FastAPI) -> None:
+        async with app.state.runtime.engine.connect() as conn:
+            indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("outbox"))
+        (unpublished,) = [i for i in indexes if i["name"] == "ix_outbox_unpublished"]
+        assert "published_at IS NULL" in unpublished["dialect_options"]["postgresql_where"]
+
+
+class TestSqliteMigrations:
+    async def test_upgrade_serve_a_case_and_downgrade_on_sqlite(self, tmp_path: Path) -> None:
+        database = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/x.db", schema_name="management")
+        await upgrade_database(database, MIGRATIONS)
+        engine = create_engine(database)
+        try:
+            async with engine.connect() as conn:
+                assert await conn.run_sync(_table_names) == TABLES
+            await load_demo(Settings(database=database))
+            sessionmaker = create_sessionmaker(engine)
+            calendar = WorkingDayCalendar()
+            handlers = CaseEventHandlers(calendar=calendar, region_code="530428")
+            case_no = await register(sessionmaker, handlers, submitted())
+            assert await register(sessionmaker, handlers, submitted()) != case_no
+            async with session_scope(sessionmaker) as session:
+                case = await case_service.accept_case(
+                    session,
+                    case_no=case_no,
+                    principal=ACCEPTOR,
+                    opinion="予以受理",
+                    calendar=calendar,
+                    source="t",
+                )
+                assert [s.step_key for s in await case_service.case_steps(session, case)] == [
+                    "apply",
+                    "accept",
+                ]
+
+            def downgrade(conn: Connection) -> None:
+                config = alembic_config(MIGRATIONS, database)
+                config.attributes["connection"] = conn
+                command.downgrade(config, "base")
+
+            async with engine.begin() as conn:
+                await conn.run_sync(downgrade)
+            async with engine.connect() as conn:
+                assert await conn.run_sync(_table_names) == {"alembic_version"}
+        finally:
+            await engine.dispose()

@@ -1,0 +1,31 @@
+"""Starting a whole suite for a test module."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from scripts.stack import SERVICES, Stack, free_port
+from yiwang_common.testing import create_database, nats_url, reset_streams
+
+
+def start_stack(backend: str, var_dir: Path) -> tuple[Stack, str | None]:
+    database_url = asyncio.run(create_database("yiwang_e2e")) if backend == "postgres" else None
+    stack = Stack(
+        var_dir=var_dir,
+        database_url=database_url,
+        # PostgreSQL runs against the shared test NATS; SQLite is the `make dev` default, embedded NATS included.
+        nats_url=nats_url() if backend == "postgres" else None,
+        ports={svc.name: free_port() for svc in SERVICES},
+    )
+    if backend == "postgres":
+        asyncio.run(reset_streams(stack.nats_url))
+    stack.ensure_nats()
+    try:
+        stack.migrate()
+        stack.load_demo()
+        stack.start()
+    except Exception:
+        stack.stop()
+        raise
+    return stack, database_url
