@@ -194,9 +194,13 @@ class TestBatchIsolation:
         js = nc.jetstream()
         goods = [licence_event() for _ in range(5)]
         for event in [goods[0], goods[1], bad, *goods[2:]]:
-            await js.publish(event.nats_subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.id)})
+            await js.publish(
+                event.nats_subject, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.id)}
+            )
         sub = Subscription(
-            durable=f"test__{uuid.uuid4().hex[:8]}", source="datasharing", handlers={LicenceRegistered: handler}
+            durable=f"test__{uuid.uuid4().hex[:8]}",
+            source="datasharing",
+            handlers={LicenceRegistered: handler},
         )
         runner = ConsumerRunner(js, sessionmaker, tables.inbox, sub, NatsSettings(), fetch_timeout=0.5)
         task = asyncio.create_task(runner.run())

@@ -60,9 +60,9 @@ def accepted(
             },
             "form": form
             or {
-                "project_name": "元江县第一中学教学楼",
-                "project_address": "元江县澧江街道",
-                "scale": "5000平方米",
+                "工程名称": "元江县第一中学教学楼",
+                "建设地址": "元江县澧江街道",
+                "建设规模": "5000平方米",
             },
             "materials": [
                 {

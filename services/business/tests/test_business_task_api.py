@@ -86,7 +86,7 @@ class TestGetTask:
         data = await take_over()
         task = await open_task(client, REVIEWER, data.case_no)
         body = (await client.get(f"/api/v1/tasks/{task['id']}", headers=REVIEWER)).json()
-        assert body["case"]["form"]["project_name"] == "元江县第一中学教学楼"
+        assert body["case"]["form"]["工程名称"] == "元江县第一中学教学楼"
         assert body["case"]["materials"][0]["sha256"] == "a" * 64
         assert body["case"]["org"] == {"name": "元江县住房和城乡建设局", "code": ORG}
 
