@@ -25,6 +25,7 @@ from yiwang_common.events import (
     make_event,
     stream_name,
 )
+from yiwang_common.events.consumer import filter_subject
 
 tables: MessagingTables
 things: Table
@@ -225,3 +226,17 @@ class TestBatchIsolation:
         info = await js.stream_info(clean_stream)
         assert info.config.duplicate_window == 120
         assert info.config.subjects == ["yiwang.datasharing.>"]
+
+
+class TestFilterSubject:
+    def test_one_subject_is_its_own_filter(self) -> None:
+        assert (
+            filter_subject({"yiwang.management.case.accepted.v1": None})
+            == "yiwang.management.case.accepted.v1"
+        )
+
+    def test_several_subjects_share_the_narrowest_wildcard(self) -> None:
+        subjects = {"yiwang.business.case.step_completed.v1": None, "yiwang.business.case.decided.v1": None}
+        assert filter_subject(subjects) == "yiwang.business.case.>"
+        mixed = {"yiwang.management.item.published.v1": None, "yiwang.management.case.accepted.v1": None}
+        assert filter_subject(mixed) == "yiwang.management.>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 import jwt
@@ -33,6 +34,7 @@ ROLE_SUPERVISOR = "supervisor"
 ROLE_ADMIN = "admin"
 STAFF_ROLES = frozenset({ROLE_ACCEPTOR, ROLE_REVIEWER, ROLE_APPROVER, ROLE_SUPERVISOR, ROLE_ADMIN})
 
+_CACHE_SIZE = 10_000
 _DEV_SEED = hashlib.sha256(b"yiwang development key - never use in production").digest()
 
 
@@ -96,6 +98,7 @@ class TokenVerifier:
         self._key = loaded
         self._issuer = settings.issuer
         self._audience = settings.audience
+        self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
         """Check a token and return its principal.
@@ -109,6 +112,21 @@ class TokenVerifier:
         Raises:
             Unauthorized: if the signature, issuer, audience, expiry or claims are wrong.
         """
+        cached = self._cache.get(token)
+        if cached is not None and cached[0] > time.time():
+            # A token seen before is trusted until it expires: its signature cannot have changed.
+            return cached[1]
+        principal = self._verify(token)
+        self._cache[token] = (self._expiry(token), principal)
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return principal
+
+    @staticmethod
+    def _expiry(token: str) -> float:
+        return float(jwt.decode(token, options={"verify_signature": False})["exp"])
+
+    def _verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,

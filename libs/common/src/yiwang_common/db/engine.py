@@ -81,8 +81,12 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             url,
             echo=settings.echo,
             pool_size=settings.pool_size,
-            max_overflow=settings.pool_size,
-            pool_pre_ping=True,
+            # No overflow: overflow connections are closed on return, and reconnecting (TLS included)
+            # under load costs more than waiting for a pooled one.
+            max_overflow=0,
+            # No pre-ping: it costs a round trip per unit of work. Stale connections are recycled
+            # and a failed unit of work is retried by its caller (client or redelivery).
+            pool_recycle=1800,
             connect_args={"server_settings": {"search_path": settings.schema_name}},
         )
     database = make_url(url).database

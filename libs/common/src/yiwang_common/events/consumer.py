@@ -64,6 +64,31 @@ class _Parsed:
     handler: Handler | None
 
 
+def filter_subject(subjects: Mapping[str, object]) -> str:
+    """Return one filter subject covering every handled subject.
+
+    One subject where there is one; otherwise the common token prefix plus ``>``. A single
+    filter works on every JetStream server (``filter_subjects`` needs 2.10, and the servers we
+    run beside include 2.9); events inside the filter that no handler wants are acked unread.
+
+    Args:
+        subjects: the handled subjects.
+
+    Returns:
+        A NATS subject, possibly ending in ``>``.
+    """
+    names = sorted(subjects)
+    if len(names) == 1:
+        return names[0]
+    parts = [name.split(".") for name in names]
+    common: list[str] = []
+    for tokens in zip(*parts, strict=False):
+        if len(set(tokens)) != 1:
+            break
+        common.append(tokens[0])
+    return ".".join([*common, ">"])
+
+
 class ConsumerRunner:
     """Runs one :class:`Subscription` until stopped.
 
@@ -126,7 +151,7 @@ class ConsumerRunner:
             ack_wait=float(self._settings.ack_wait_seconds),
             max_deliver=self._settings.max_deliver,
             max_ack_pending=10_000,
-            filter_subjects=sorted(self._routes),
+            filter_subject=filter_subject(self._routes),
         )
 
     async def run(self) -> None:
@@ -140,17 +165,30 @@ class ConsumerRunner:
                     psub = await self._js.pull_subscribe_bind(
                         durable=self._sub.durable, stream=stream_name(self._sub.source)
                     )
-                try:
-                    msgs = await psub.fetch(self._batch_size, timeout=self._fetch_timeout)
-                except NatsTimeoutError:
-                    continue
-                await self.handle_batch(msgs)
+                msgs = await self._next_batch(psub)
+                if msgs:
+                    await self.handle_batch(msgs)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("consumer round failed; retrying", extra={"consumer": self._sub.durable})
                 psub = None
                 await asyncio.sleep(1.0)
+
+    async def _next_batch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
+        # A pull for N messages lingers until N arrive or it expires, so a lone event would
+        # wait out the whole fetch timeout. Instead: wait for one, then take whatever else is
+        # already there with a pull that gives up almost at once.
+        try:
+            msgs = await psub.fetch(1, timeout=self._fetch_timeout)
+        except (NatsTimeoutError, TimeoutError):
+            return []
+        if self._batch_size > 1:
+            try:
+                msgs += await psub.fetch(self._batch_size - 1, timeout=0.005)
+            except (NatsTimeoutError, TimeoutError):
+                pass
+        return msgs
 
     async def _ensure_consumer(self) -> None:
         # Without an explicit action the server creates or updates, so filter subjects may grow.
@@ -162,7 +200,12 @@ class ConsumerRunner:
         Args:
             msgs: messages from one fetch.
         """
-        parsed = [self._parse(m) for m in msgs]
+        wanted = [m for m in msgs if m.subject in self._routes]
+        for m in msgs:
+            if m.subject not in self._routes:
+                # Inside the filter but not handled here (a sibling event type): nothing to do.
+                await m.ack()
+        parsed = [self._parse(m) for m in wanted]
         for p in parsed:
             if p.envelope is None:
                 await p.msg.term()
@@ -207,19 +250,30 @@ class ConsumerRunner:
                 (await session.execute(select(inbox.c.event_id).where(inbox.c.event_id.in_(ids)))).scalars()
             )
             now = utcnow()
+            fresh: list[_Parsed] = []
             for p in batch:
-                assert p.envelope is not None and p.handler is not None
-                if p.envelope.id in seen:
-                    continue
-                seen.add(p.envelope.id)
+                assert p.envelope is not None
+                if p.envelope.id not in seen:
+                    seen.add(p.envelope.id)
+                    fresh.append(p)
+            if fresh:
+                # One multi-row insert for the batch; a concurrent replica that took the same
+                # event makes this fail on the primary key, and the batch is retried.
                 await session.execute(
-                    inbox.insert().values(
-                        event_id=p.envelope.id,
-                        consumer=self._sub.durable,
-                        subject=p.msg.subject,
-                        processed_at=now,
-                    )
+                    inbox.insert(),
+                    [
+                        {
+                            "event_id": p.envelope.id,
+                            "consumer": self._sub.durable,
+                            "subject": p.msg.subject,
+                            "processed_at": now,
+                        }
+                        for p in fresh
+                        if p.envelope is not None
+                    ],
                 )
+            for p in fresh:
+                assert p.envelope is not None and p.handler is not None
                 tokens = bind_context(
                     correlation_id=p.envelope.correlationid, traceparent=p.envelope.traceparent
                 )
