@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.flow import CONSTRUCTION_FORM, CONSTRUCTION_PERMIT, Suite, expect, pdf_bytes
+from scripts import demo
+from scripts.flow import CONSTRUCTION_FORM, CONSTRUCTION_PERMIT, Suite, eventually, expect, pdf_bytes
+from scripts.stack import SERVICES, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -226,3 +228,12 @@ class TestBadInputChangesNothing:
             "items"
         ]
         assert [c["case_no"] for c in listed].count(case_no) == 1
+
+
+class TestDemoRunbook:
+    async def test_make_demo_runs_against_the_suite(
+        self, stack: Stack, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        await demo.run({svc.name: stack.url(svc.name) for svc in SERVICES})
+        out = capsys.readouterr().out
+        assert "已办结" in out and "电子证照 e-licence: 建筑工程施工许可证 1.2.156.3005.2." in out

@@ -240,3 +240,38 @@ class TestFilterSubject:
         assert filter_subject(subjects) == "yiwang.business.case.>"
         mixed = {"yiwang.management.item.published.v1": None, "yiwang.management.case.accepted.v1": None}
         assert filter_subject(mixed) == "yiwang.management.>"
+
+    async def test_sibling_events_inside_the_filter_are_acked_unread(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        handled: list[str] = []
+
+        async def handler(session: AsyncSession, envelope: EventEnvelope, data: LicenceRegistered) -> None:
+            handled.append(str(envelope.id))
+
+        js = nc.jetstream()
+        # Two handled subjects share the filter "yiwang.datasharing.licence.>"; a third event type
+        # inside it has no handler here.
+        await js.publish("yiwang.datasharing.licence.revoked.v1", b'{"not": "ours"}')
+        good = licence_event()
+        await js.publish(good.nats_subject, good.model_dump_json().encode())
+        durable = f"test__{uuid.uuid4().hex[:8]}"
+        handlers = {LicenceRegistered: handler, _LicenceArchived: handler}
+        sub = Subscription(durable=durable, source="datasharing", handlers=handlers)
+        runner = ConsumerRunner(js, sessionmaker, tables.inbox, sub, NatsSettings(), fetch_timeout=0.5)
+        assert runner.consumer_config().filter_subject == "yiwang.datasharing.licence.>"
+        task = asyncio.create_task(runner.run())
+        for _ in range(50):
+            if handled:
+                info = await js.consumer_info(clean_stream, durable)
+                if info.num_ack_pending == 0 and info.num_pending == 0:
+                    break
+            await asyncio.sleep(0.1)
+        runner.stop()
+        task.cancel()
+        assert handled == [str(good.id)]
+        assert info.num_ack_pending == 0 and info.num_redelivered == 0
+
+
+class _LicenceArchived(LicenceRegistered):
+    subject = "yiwang.datasharing.licence.archived.v1"
