@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from yiwang_common.db import session_scope
 from yiwang_datasharing.db import messaging
 from yiwang_datasharing.licence.models import ELicenceRecord
 
@@ -60,6 +61,26 @@ class TestRegisterLicence:
         await deliver(story.decided(with_licence=False), 3)
         assert await rows.count(ELicenceRecord, ELicenceRecord.case_no == story.case_no) == 0
         assert await outbox_for(sessionmaker, story.case_no) == []
+
+    async def test_distinct_licences_in_one_unit_of_work_are_each_registered_and_announced_once(
+        self,
+        deliver: Any,
+        story: Any,
+        make_envelope: Any,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        rows: Any,
+    ) -> None:
+        # As the consumer runner does: a whole fetched batch (decisions and completions of several
+        # cases, each with its own licence) handled in ONE transaction.
+        stories = [story, *(type(story)() for _ in range(4))]
+        async with session_scope(sessionmaker) as session:
+            for s in stories:
+                for data, minute in ((s.decided(), 3), (s.completed(), 4)):
+                    await deliver.routes[type(data)](session, make_envelope(data, minute), data)
+        for s in stories:
+            events = await outbox_for(sessionmaker, s.case_no)
+            assert [e["data"]["licence"]["identifier"] for e in events] == [s.licence.identifier]
+            assert await rows.count(ELicenceRecord, ELicenceRecord.identifier == s.licence.identifier) == 1
 
 
 class TestGetLicence:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Literal
 
@@ -62,22 +63,52 @@ class DecisionService:
         now: datetime,
     ) -> Decision:
         """Number and store the decision; the number is per unit and year, e.g. 元住建许〔2026〕第000001号."""
-        year = local_date(now).year
-        serial = await CounterRepository(session).next_value("decision", case.org_code, str(year))
-        decision = Decision(
-            case_no=case.case_no,
+        serial = await CounterRepository(session).next_value(*decision_counter(case, now))
+        decision = build_decision(
+            case,
             outcome=outcome,
-            document_no=f"{prefix}〔{year}〕第{serial:06d}号",
-            title=TITLES[outcome],
-            body=decision_body(case, outcome, opinion),
-            decided_at=now,
+            opinion=opinion,
+            prefix=prefix,
             decider_id=decider_id,
             decider_name=decider_name,
-            org_code=case.org_code,
-            org_name=case.org_name,
+            now=now,
+            serial=serial,
         )
         DecisionRepository(session).add(decision)
         return decision
+
+
+def decision_counter(case: BusinessCase, now: datetime) -> tuple[str, str, str]:
+    """The counter that numbers a unit's 决定书 of a year."""
+    return ("decision", case.org_code, str(local_date(now).year))
+
+
+def build_decision(
+    case: BusinessCase,
+    *,
+    outcome: Outcome,
+    opinion: str,
+    prefix: str,
+    decider_id: str,
+    decider_name: str,
+    now: datetime,
+    serial: int,
+) -> Decision:
+    """Write the 决定书 numbered ``serial`` (not yet stored)."""
+    year = local_date(now).year
+    return Decision(
+        id=uuid.uuid4(),
+        case_no=case.case_no,
+        outcome=outcome,
+        document_no=f"{prefix}〔{year}〕第{serial:06d}号",
+        title=TITLES[outcome],
+        body=decision_body(case, outcome, opinion),
+        decided_at=now,
+        decider_id=decider_id,
+        decider_name=decider_name,
+        org_code=case.org_code,
+        org_name=case.org_name,
+    )
 
 
 decision_service = DecisionService()

@@ -16,6 +16,7 @@ from yiwang_business.numbering.repository import CounterRepository
 from yiwang_business.task.models import BusinessCase
 from yiwang_business.workflow.schemas import WorkflowSnapshot
 from yiwang_common.contracts.common import ELicence as ELicenceValue, Organisation
+from yiwang_common.db import utcnow
 
 LICENCE_VERSION = "001"
 
@@ -68,41 +69,60 @@ class LicenceService:
         region_code: str,
     ) -> ELicence | None:
         """Number, identify and store the licence; None when the item issues no licence."""
-        if workflow.licence_type_code is None or workflow.licence_type_name is None:
+        if not issues_licence(workflow):
             return None
-        issued_on = local_date(now)
-        # 证照编号: region + date + daily sequence; digits only, so it is also a valid 流水号.
-        serial = await CounterRepository(session).next_value("licence", region_code, f"{issued_on:%Y%m%d}")
-        licence_no = f"{region_code}{issued_on:%Y%m%d}{serial:06d}"
-        try:
-            identifier = licence_identifier(
-                workflow.licence_type_code, case.org_code, licence_no, LICENCE_VERSION
-            )
-        except ValueError as exc:
-            raise LicenceNotIssuable(f"实施主体代码 {case.org_code} 不是 18 位统一社会信用代码") from exc
-        days = workflow.licence_validity_days
-        licence = ELicence(
-            identifier=identifier,
-            case_no=case.case_no,
-            type_code=workflow.licence_type_code,
-            type_name=workflow.licence_type_name,
-            licence_no=licence_no,
-            version=LICENCE_VERSION,
-            holder_name=case.applicant_name,
-            holder_code=str(case.applicant.get("id_number", "")),
-            holder_code_type=str(case.applicant.get("id_type", "")),
-            issuer_name=case.org_name,
-            issuer_code=case.org_code,
-            issued_on=issued_on,
-            valid_from=issued_on,
-            valid_until=issued_on + timedelta(days=days) if days else None,
-            jurisdiction_code=region_code,
-            trust_level="A",
-            item_code=case.item_code,
-            data=face_data(case.form, workflow.licence_fields),
-        )
+        serial = await CounterRepository(session).next_value(*licence_counter(region_code, now))
+        licence = build_licence(case, workflow=workflow, now=now, region_code=region_code, serial=serial)
         LicenceRepository(session).add(licence)
         return licence
+
+
+def issues_licence(workflow: WorkflowSnapshot) -> bool:
+    """Tell whether the item's cases get an e-licence on approval."""
+    return workflow.licence_type_code is not None and workflow.licence_type_name is not None
+
+
+def licence_counter(region_code: str, now: datetime) -> tuple[str, str, str]:
+    """The counter of the platform's 证照编号 of a day."""
+    return ("licence", region_code, f"{local_date(now):%Y%m%d}")
+
+
+def build_licence(
+    case: BusinessCase, *, workflow: WorkflowSnapshot, now: datetime, region_code: str, serial: int
+) -> ELicence:
+    """Write the licence numbered ``serial`` (not yet stored); the workflow must issue one."""
+    assert workflow.licence_type_code is not None and workflow.licence_type_name is not None
+    issued_on = local_date(now)
+    # 证照编号: region + date + daily sequence; digits only, so it is also a valid 流水号.
+    licence_no = f"{region_code}{issued_on:%Y%m%d}{serial:06d}"
+    try:
+        identifier = licence_identifier(
+            workflow.licence_type_code, case.org_code, licence_no, LICENCE_VERSION
+        )
+    except ValueError as exc:
+        raise LicenceNotIssuable(f"实施主体代码 {case.org_code} 不是 18 位统一社会信用代码") from exc
+    days = workflow.licence_validity_days
+    return ELicence(
+        identifier=identifier,
+        case_no=case.case_no,
+        type_code=workflow.licence_type_code,
+        type_name=workflow.licence_type_name,
+        licence_no=licence_no,
+        version=LICENCE_VERSION,
+        holder_name=case.applicant_name,
+        holder_code=str(case.applicant.get("id_number", "")),
+        holder_code_type=str(case.applicant.get("id_type", "")),
+        issuer_name=case.org_name,
+        issuer_code=case.org_code,
+        issued_on=issued_on,
+        valid_from=issued_on,
+        valid_until=issued_on + timedelta(days=days) if days else None,
+        jurisdiction_code=region_code,
+        trust_level="A",
+        item_code=case.item_code,
+        data=face_data(case.form, workflow.licence_fields),
+        created_at=utcnow(),
+    )
 
 
 licence_service = LicenceService()

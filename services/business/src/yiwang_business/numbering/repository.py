@@ -27,3 +27,22 @@ class CounterRepository:
             set_={"value": Counter.value + 1},
         ).returning(Counter.value)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def next_values(self, *keys: tuple[str, str, str]) -> list[int]:
+        """Increment several distinct counters in one upsert; values in the order of ``keys``.
+
+        Rows are locked in the order given, as consecutive :meth:`next_value` calls would.
+        """
+        if len(keys) == 1:
+            return [await self.next_value(*keys[0])]
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(Counter.__table__).values(
+            [{"name": n, "scope": s, "period": p, "value": 1} for n, s, p in keys]
+        )
+        table = Counter.__table__
+        stmt = insert.on_conflict_do_update(
+            index_elements=[table.c.name, table.c.scope, table.c.period],
+            set_={"value": table.c.value + 1},
+        ).returning(table.c.name, table.c.scope, table.c.period, table.c.value)
+        got = {(r[0], r[1], r[2]): int(r[3]) for r in (await self.session.execute(stmt)).all()}
+        return [got[k] for k in keys]

@@ -3,12 +3,108 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_business.task.models import BusinessCase, Task
+from yiwang_business.task.models import TASK_OPEN, BusinessCase, Task
+
+_task = cast(Table, Task.__table__)
+_case = cast(Table, BusinessCase.__table__)
+
+#: Task columns, in the order the ``Task`` constructor takes them by name.
+TASK_COLUMNS = tuple(_task.c)
+#: Case columns handling a task needs (all but the materials list).
+CASE_COLUMNS = tuple(c for c in _case.c if c.name != "materials")
+#: What a work list shows of each task and its case.
+LIST_COLUMNS = (
+    _task.c.id,
+    _task.c.case_no,
+    _task.c.step_key,
+    _task.c.step_name,
+    _task.c.role,
+    _task.c.status,
+    _task.c.created_at,
+    _task.c.completed_at,
+    _task.c.handler_name,
+    _task.c.decision,
+    _task.c.opinion,
+    _case.c.item_code,
+    _case.c.item_name,
+    _case.c.applicant,
+    _case.c.due_date,
+)
+
+
+# Hot statements are built once; values travel as parameters, so executing them builds no SQL
+# expressions and reuses the compiled form.
+_INSERT_TASK = _task.insert()
+_INSERT_CASE = {
+    name: dialect.insert(_case)
+    .on_conflict_do_nothing(index_elements=[_case.c.case_no])
+    .returning(_case.c.case_no)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_COMPLETABLE = (
+    _task.c.id == bindparam("task_id"),
+    _task.c.status == TASK_OPEN,
+    _task.c.org_code == bindparam("key_org_code"),
+    _task.c.role.in_(bindparam("roles", expanding=True)),
+)
+_COMPLETE_VALUES: dict[str, Any] = {
+    name: bindparam(f"new_{name}")
+    for name in ("status", "completed_at", "handler_id", "handler_name", "decision", "opinion")
+}
+#: PostgreSQL: complete and read the case in one statement.
+_COMPLETE_WITH_CASE = (
+    update(_task)
+    .where(*_COMPLETABLE, _task.c.case_no == _case.c.case_no)
+    .values(_COMPLETE_VALUES)
+    .returning(*TASK_COLUMNS, *CASE_COLUMNS)
+)
+_COMPLETE = update(_task).where(*_COMPLETABLE).values(_COMPLETE_VALUES).returning(*TASK_COLUMNS)
+_SELECT_CASE = select(*CASE_COLUMNS).where(_case.c.case_no == bindparam("case_no"))
+_DECIDE_CASE = (
+    update(_case)
+    .where(_case.c.case_no == bindparam("key_case_no"))
+    .values(
+        status=bindparam("new_status"),
+        outcome=bindparam("new_outcome"),
+        decided_at=bindparam("new_decided_at"),
+    )
+)
+_TASKS_BEFORE = (
+    select(*TASK_COLUMNS)
+    .where(_task.c.case_no == bindparam("case_no"), _task.c.position < bindparam("position"))
+    .order_by(_task.c.position)
+)
+_VISIBLE = (
+    _task.c.org_code == bindparam("org_code"),
+    _task.c.status == bindparam("status"),
+    _task.c.role.in_(bindparam("roles", expanding=True)),
+)
+_LIST_VISIBLE = (
+    select(*LIST_COLUMNS)
+    .join_from(_task, _case, _task.c.case_no == _case.c.case_no)
+    .where(*_VISIBLE)
+    .order_by(_task.c.created_at, _task.c.id)
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_COUNT_VISIBLE = select(func.count()).select_from(_task).where(*_VISIBLE)
+
+
+def task_from_row(row: Row[Any], offset: int = 0) -> Task:
+    """Build a detached ``Task`` from ``TASK_COLUMNS`` starting at ``offset`` of a row."""
+    return Task(**{c.key: row[offset + i] for i, c in enumerate(TASK_COLUMNS)})
+
+
+def case_from_row(row: Row[Any], offset: int = 0) -> BusinessCase:
+    """Build a detached ``BusinessCase`` from ``CASE_COLUMNS`` starting at ``offset`` of a row."""
+    return BusinessCase(**{c.key: row[offset + i] for i, c in enumerate(CASE_COLUMNS)})
 
 
 class TaskRepository:
@@ -17,10 +113,23 @@ class TaskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
     async def case_exists(self, case_no: str) -> bool:
         """Tell whether a case was already taken over."""
         stmt = select(BusinessCase.case_no).where(BusinessCase.case_no == case_no)
         return (await self.session.execute(stmt)).first() is not None
+
+    async def insert_case(self, values: Mapping[str, Any]) -> bool:
+        """Insert a case unless one with its 办件编号 is already here; True if inserted."""
+        stmt = _INSERT_CASE["postgresql" if self._postgres else "sqlite"]
+        return (await self.session.execute(stmt, dict(values))).first() is not None
+
+    async def insert_task(self, values: Mapping[str, Any]) -> None:
+        """Insert one task row."""
+        await self.session.execute(_INSERT_TASK, dict(values))
 
     async def get_case(self, case_no: str) -> BusinessCase | None:
         """Return a case by its 办件编号."""
@@ -37,24 +146,54 @@ class TaskRepository:
         row = (await self.session.execute(stmt)).first()
         return None if row is None else (row[0], row[1])
 
+    async def complete_open(
+        self, task_id: uuid.UUID, *, org_code: str, roles: Collection[str], values: Mapping[str, Any]
+    ) -> tuple[Task, BusinessCase] | None:
+        """Mark an open task of the unit, for one of the posts, done; return it and its case.
+
+        None when no such open task exists (the caller finds out why). The row stays locked
+        until commit, so a concurrent completion of the same task waits and then finds it done.
+        """
+        params = {
+            "task_id": task_id,
+            "key_org_code": org_code,
+            "roles": sorted(roles),
+            **{f"new_{k}": v for k, v in values.items()},
+        }
+        if self._postgres:
+            row = (await self.session.execute(_COMPLETE_WITH_CASE, params)).first()
+            if row is None:
+                return None
+            return task_from_row(row), case_from_row(row, len(TASK_COLUMNS))
+        # SQLite cannot return columns of an UPDATE … FROM table: read the case afterwards.
+        row = (await self.session.execute(_COMPLETE, params)).first()
+        if row is None:
+            return None
+        task = task_from_row(row)
+        case_row = (await self.session.execute(_SELECT_CASE, {"case_no": task.case_no})).one()
+        return task, case_from_row(case_row)
+
+    async def decide_case(self, case_no: str, values: Mapping[str, Any]) -> None:
+        """Record a case's decision."""
+        params = {"key_case_no": case_no, **{f"new_{k}": v for k, v in values.items()}}
+        await self.session.execute(_DECIDE_CASE, params)
+
+    async def tasks_before(self, case_no: str, position: int) -> list[Task]:
+        """Return a case's tasks before a step, in step order."""
+        rows = (await self.session.execute(_TASKS_BEFORE, {"case_no": case_no, "position": position})).all()
+        return [task_from_row(r) for r in rows]
+
     async def list_visible(
         self, *, org_code: str, roles: Collection[str], status: str, offset: int, limit: int
-    ) -> tuple[Sequence[tuple[Task, BusinessCase]], int]:
+    ) -> tuple[Sequence[Any], int]:
         """Return one page of a unit's tasks for the given posts, oldest first, and how many there are."""
-        where = (Task.org_code == org_code, Task.status == status, Task.role.in_(sorted(roles)))
-        total = (
-            await self.session.execute(select(func.count()).select_from(Task).where(*where))
-        ).scalar_one()
-        stmt = (
-            select(Task, BusinessCase)
-            .join(BusinessCase, Task.case_no == BusinessCase.case_no)
-            .where(*where)
-            .order_by(Task.created_at, Task.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        rows = (await self.session.execute(stmt)).all()
-        return [(r[0], r[1]) for r in rows], int(total)
+        params: dict[str, Any] = {"org_code": org_code, "status": status, "roles": sorted(roles)}
+        rows = (await self.session.execute(_LIST_VISIBLE, {**params, "offset": offset, "limit": limit})).all()
+        if len(rows) < limit and (rows or offset == 0):
+            # A page that is not full is the last one: no need to count.
+            return rows, offset + len(rows)
+        total = (await self.session.execute(_COUNT_VISIBLE, params)).scalar_one()
+        return rows, int(total)
 
     async def list_for_case(self, case_no: str) -> Sequence[Task]:
         """Return a case's tasks in step order."""

@@ -4,27 +4,54 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_business.db import messaging
+from yiwang_business.db import Base, messaging
+from yiwang_business.decision.models import Decision
 from yiwang_business.decision.repository import DecisionRepository
-from yiwang_business.decision.service import Outcome, decision_service, to_document
+from yiwang_business.decision.service import Outcome, build_decision, decision_counter, to_document
+from yiwang_business.licence.models import ELicence
 from yiwang_business.licence.repository import LicenceRepository
-from yiwang_business.licence.service import licence_service, to_value
+from yiwang_business.licence.service import build_licence, issues_licence, licence_counter, to_value
+from yiwang_business.numbering.repository import CounterRepository
 from yiwang_business.pagination import Page
 from yiwang_business.task.errors import CaseNotFound, TaskNotFound, TaskNotOpen, TaskRoleForbidden
 from yiwang_business.task.events import case_decided_event, step_completed_event
-from yiwang_business.task.models import CASE_DECIDED, TASK_DONE, TASK_OPEN, BusinessCase, Task
+from yiwang_business.task.models import (
+    CASE_DECIDED,
+    CASE_IN_PROGRESS,
+    TASK_DONE,
+    TASK_OPEN,
+    BusinessCase,
+    Task,
+)
 from yiwang_business.task.repository import TaskRepository
-from yiwang_business.task.schemas import CaseView, TaskComplete, TaskCompletion, TaskDetail, TaskList
+from yiwang_business.task.schemas import (
+    CaseView,
+    TaskComplete,
+    TaskCompletion,
+    TaskDetail,
+    TaskList,
+    TaskSchema,
+)
 from yiwang_business.task.views import build_case_view, case_facts, task_schema
-from yiwang_business.workflow.schemas import WorkflowSnapshot
+from yiwang_business.workflow.schemas import WorkflowSnapshot, WorkflowStep
 from yiwang_business.workflow.service import workflow_service
 from yiwang_common.auth import Principal
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
+
+_INSERT_DECISION = cast(Table, Decision.__table__).insert()
+_INSERT_LICENCE = cast(Table, ELicence.__table__).insert()
+
+
+def _columns(obj: Base) -> dict[str, Any]:
+    """The column values of a new (detached) ORM object, for a Core insert."""
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.c}
 
 
 @dataclass(frozen=True)
@@ -37,7 +64,11 @@ class Origin:
 
 def open_task(case: BusinessCase, workflow: WorkflowSnapshot, position: int) -> Task:
     """Create the task of one workflow step for the case's implementing body."""
-    step = workflow.steps[position]
+    return new_task(case, workflow.steps[position], position)
+
+
+def new_task(case: BusinessCase, step: WorkflowStep, position: int) -> Task:
+    """Create the (detached) task of a step."""
     return Task(
         id=uuid.uuid4(),
         case_no=case.case_no,
@@ -49,6 +80,11 @@ def open_task(case: BusinessCase, workflow: WorkflowSnapshot, position: int) -> 
         org_code=case.org_code,
         status=TASK_OPEN,
         created_at=utcnow(),
+        completed_at=None,
+        handler_id=None,
+        handler_name=None,
+        decision=None,
+        opinion=None,
     )
 
 
@@ -58,9 +94,7 @@ class TaskService:
     async def take_over(self, session: AsyncSession, *, accepted: CaseAccepted) -> bool:
         """Store an accepted case with its workflow snapshot and open its first task; False if already here."""
         repo = TaskRepository(session)
-        if await repo.case_exists(accepted.case_no):
-            return False
-        workflow = await workflow_service.snapshot(session, item_code=accepted.item_code)
+        cached = await workflow_service.cached_snapshot(session, item_code=accepted.item_code)
         case = BusinessCase(
             case_no=accepted.case_no,
             application_id=accepted.application_id,
@@ -73,11 +107,16 @@ class TaskService:
             materials=[m.model_dump(mode="json") for m in accepted.materials],
             accepted_at=accepted.accepted_at,
             due_date=accepted.due_date,
-            status="in_progress",
-            workflow=workflow.model_dump(mode="json"),
+            status=CASE_IN_PROGRESS,
+            outcome=None,
+            workflow=cached.document,
             created_at=utcnow(),
+            decided_at=None,
         )
-        repo.add(case, open_task(case, workflow, 0))
+        # One statement both checks and stores: a case already taken over is left as it is.
+        if not await repo.insert_case(_columns(case)):
+            return False
+        await repo.insert_task(_columns(open_task(case, cached.snapshot, 0)))
         return True
 
     async def list(self, session: AsyncSession, *, principal: Principal, status: str, page: Page) -> TaskList:
@@ -91,7 +130,27 @@ class TaskService:
             offset=page.offset,
             limit=page.limit,
         )
-        return TaskList(items=[task_schema(t, c) for t, c in rows], pagination=page.pagination(total))
+        items = [
+            TaskSchema(
+                id=r.id,
+                case_no=r.case_no,
+                item_code=r.item_code,
+                item_name=r.item_name,
+                applicant_name=str(r.applicant.get("name", "")),
+                step_key=r.step_key,
+                step_name=r.step_name,
+                role=r.role,
+                status=r.status,
+                due_date=r.due_date,
+                created_at=r.created_at,
+                completed_at=r.completed_at,
+                handler_name=r.handler_name,
+                decision=r.decision,
+                opinion=r.opinion,
+            )
+            for r in rows
+        ]
+        return TaskList(items=items, pagination=page.pagination(total))
 
     async def _visible(
         self, session: AsyncSession, *, task_id: uuid.UUID, principal: Principal, lock: bool = False
@@ -118,25 +177,46 @@ class TaskService:
         origin: Origin,
     ) -> TaskCompletion:
         """Finish a step: open the next one, or — on the 决定 step — decide and issue the licence."""
-        task, case = await self._visible(session, task_id=task_id, principal=principal, lock=True)
-        if task.role not in principal.roles:
-            raise TaskRoleForbidden(f"该环节由 {task.role} 岗位办理")
-        if task.status != TASK_OPEN:
-            raise TaskNotOpen(f"环节「{task.step_name}」已办理")
-        task.status, task.completed_at = TASK_DONE, utcnow()
-        task.handler_id, task.handler_name = principal.sub, principal.name
-        task.decision, task.opinion = body.decision, body.opinion
+        if not principal.org_code:
+            raise TaskNotFound(f"待办任务 {task_id} 不存在")
+        repo = TaskRepository(session)
+        now = utcnow()
+        done = await repo.complete_open(
+            task_id,
+            org_code=principal.org_code,
+            roles=principal.roles,
+            values={
+                "status": TASK_DONE,
+                "completed_at": now,
+                "handler_id": principal.sub,
+                "handler_name": principal.name,
+                "decision": body.decision,
+                "opinion": body.opinion,
+            },
+        )
+        if done is None:
+            raise await self._why_not_completable(session, task_id=task_id, principal=principal)
+        task, case = done
         workflow = WorkflowSnapshot.model_validate(case.workflow)
         if task.kind == "decide":
             return await self._decide(session, case=case, task=task, workflow=workflow, origin=origin)
         next_task = open_task(case, workflow, task.position + 1)
-        TaskRepository(session).add(next_task)
+        await repo.insert_task(_columns(next_task))
         await enqueue(
             session, messaging.outbox, step_completed_event(case, task, next_task, source=origin.source)
         )
         return TaskCompletion(
-            task=task_schema(task, case), next_task=task_schema(next_task, case), case_status="in_progress"
+            task=task_schema(task, case), next_task=task_schema(next_task, case), case_status=CASE_IN_PROGRESS
         )
+
+    async def _why_not_completable(
+        self, session: AsyncSession, *, task_id: uuid.UUID, principal: Principal
+    ) -> Exception:
+        """The error for a task that could not be completed: unknown, another post's, or already done."""
+        task, _ = await self._visible(session, task_id=task_id, principal=principal)
+        if task.role not in principal.roles:
+            return TaskRoleForbidden(f"该环节由 {task.role} 岗位办理")
+        return TaskNotOpen(f"环节「{task.step_name}」已办理")
 
     async def _decide(
         self,
@@ -148,25 +228,38 @@ class TaskService:
         origin: Origin,
     ) -> TaskCompletion:
         assert task.completed_at is not None
+        now = task.completed_at
         outcome: Outcome = "approved" if task.decision == "approve" else "refused"
-        tasks = await TaskRepository(session).list_for_case(case.case_no)
-        # Numbers are drawn last: their counter rows stay locked until this unit of work commits.
-        decision = await decision_service.decide(
-            session,
-            case=case,
+        repo = TaskRepository(session)
+        # The step list of the event: the earlier (done) steps and this one, which is the last.
+        tasks = [*await repo.tasks_before(case.case_no, task.position), task]
+        # Numbers are drawn last, in one statement: their counter rows stay locked until this unit
+        # of work commits.
+        with_licence = outcome == "approved" and issues_licence(workflow)
+        counters = [decision_counter(case, now)]
+        if with_licence:
+            counters.append(licence_counter(origin.region_code, now))
+        serials = await CounterRepository(session).next_values(*counters)
+        decision = build_decision(
+            case,
             outcome=outcome,
             opinion=task.opinion or "",
             prefix=workflow.decision_doc_prefix,
             decider_id=task.handler_id or "",
             decider_name=task.handler_name or "",
-            now=task.completed_at,
+            now=now,
+            serial=serials[0],
         )
         licence = None
-        if outcome == "approved":
-            licence = await licence_service.issue(
-                session, case=case, workflow=workflow, now=task.completed_at, region_code=origin.region_code
+        if with_licence:
+            licence = build_licence(
+                case, workflow=workflow, now=now, region_code=origin.region_code, serial=serials[1]
             )
-        case.status, case.outcome, case.decided_at = CASE_DECIDED, outcome, task.completed_at
+        await session.execute(_INSERT_DECISION, _columns(decision))
+        if licence is not None:
+            await session.execute(_INSERT_LICENCE, _columns(licence))
+        case.status, case.outcome, case.decided_at = CASE_DECIDED, outcome, now
+        await repo.decide_case(case.case_no, {"status": CASE_DECIDED, "outcome": outcome, "decided_at": now})
         await enqueue(
             session,
             messaging.outbox,

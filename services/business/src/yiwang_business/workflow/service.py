@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from yiwang_business.pagination import Page
 from yiwang_business.workflow.errors import InvalidWorkflow, WorkflowEditConflict
@@ -47,6 +55,33 @@ def check_steps(steps: list[WorkflowStep]) -> None:
         raise InvalidWorkflow("只有最后一个环节可以是决定环节 (only the last step may decide)")
 
 
+#: How long a looked-up definition is reused; edits through this process invalidate at once.
+SNAPSHOT_TTL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class CachedSnapshot:
+    """A definition as newly accepted cases take it: the model and its stored JSON form."""
+
+    snapshot: WorkflowSnapshot
+    document: dict[str, Any]
+
+
+# Per engine (i.e. per database), item code -> (expiry on the monotonic clock, snapshot).
+_snapshots: weakref.WeakKeyDictionary[Engine | Connection, dict[str, tuple[float, CachedSnapshot]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def invalidate_snapshots() -> None:
+    """Forget every cached definition (any edit may change the default ``*`` every item falls back to)."""
+    _snapshots.clear()
+
+
+def _invalidate_after_commit(_session: Session) -> None:
+    invalidate_snapshots()
+
+
 class WorkflowService:
     """Workflow definitions per item."""
 
@@ -57,8 +92,22 @@ class WorkflowService:
 
     async def snapshot(self, session: AsyncSession, *, item_code: str) -> WorkflowSnapshot:
         """Return the definition a newly accepted case of the item will follow."""
+        return (await self.cached_snapshot(session, item_code=item_code)).snapshot
+
+    async def cached_snapshot(self, session: AsyncSession, *, item_code: str) -> CachedSnapshot:
+        """Like :meth:`snapshot`, reused for a few seconds; read-mostly, so most cases need no query."""
+        bind = session.get_bind()
+        per_item = _snapshots.get(bind)
+        now = time.monotonic()
+        if per_item is not None:
+            hit = per_item.get(item_code)
+            if hit is not None and hit[0] > now:
+                return hit[1]
         schema = await self.effective(session, item_code=item_code)
-        return WorkflowSnapshot.model_validate(schema.model_dump())
+        snapshot = WorkflowSnapshot.model_validate(schema.model_dump())
+        cached = CachedSnapshot(snapshot=snapshot, document=snapshot.model_dump(mode="json"))
+        _snapshots.setdefault(bind, {})[item_code] = (now + SNAPSHOT_TTL_SECONDS, cached)
+        return cached
 
     async def list(self, session: AsyncSession, *, page: Page) -> WorkflowList:
         """List stored definitions; the built-in default leads while no ``*`` is stored."""
@@ -78,6 +127,10 @@ class WorkflowService:
     ) -> WorkflowDefinitionSchema:
         """Create or replace an item's definition, bumping its version."""
         check_steps(body.steps)
+        # Forget cached definitions now and again once the edit is committed (readers in between
+        # may have cached the old one).
+        invalidate_snapshots()
+        event.listen(session.sync_session, "after_commit", _invalidate_after_commit, once=True)
         repo = WorkflowRepository(session)
         values = body.model_dump(mode="json")
         definition = await repo.get_for_update(item_code)

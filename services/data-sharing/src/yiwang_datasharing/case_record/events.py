@@ -17,8 +17,12 @@ from yiwang_common.contracts.management import (
     CaseRejected,
     CaseSupplementRequested,
 )
+from yiwang_common.db import utcnow
 from yiwang_common.events import EventData, EventEnvelope, Handler
-from yiwang_datasharing.case_record.repository import CaseFacts, case_record_repository
+from yiwang_datasharing.case_record.repository import CaseFacts, Exchange, case_record_repository
+
+#: ``session.info`` key of the exchange-log row of the event being handled, until someone writes it.
+_PENDING_EXCHANGE = "datasharing.pending_exchange"
 
 
 def _materials(refs: Sequence[MaterialRef]) -> list[dict[str, Any]]:
@@ -33,24 +37,41 @@ async def _apply(
     case_no: str | None = None,
     steps: Sequence[StepRecord] = (),
 ) -> None:
-    await case_record_repository.upsert(session, facts)
-    if case_no is not None:
-        await case_record_repository.add_steps(session, case_no=case_no, steps=steps, event_id=envelope.id)
+    # The exchange-log row of a recorded event rides along with the record upsert (one statement).
+    exchange = session.info.pop(_PENDING_EXCHANGE, None)
+    await case_record_repository.apply(
+        session, facts, exchange=exchange, case_no=case_no, steps=steps, event_id=envelope.id
+    )
 
 
 def recorded(handler: Handler) -> Handler:
     """Wrap a handler so that the event is also written to the exchange log (交换记录)."""
 
     async def wrapper(session: AsyncSession, envelope: EventEnvelope, data: Any) -> None:
-        await case_record_repository.log_exchange(
-            session,
+        exchange = Exchange(
             event_id=envelope.id,
             subject=envelope.nats_subject,
             source=envelope.source,
             case_no=getattr(data, "case_no", None),
             event_time=envelope.time,
+            received_at=utcnow(),
         )
-        await handler(session, envelope, data)
+        # A case handler writes it together with its own effect; anything else, on its own.
+        session.info[_PENDING_EXCHANGE] = exchange
+        try:
+            await handler(session, envelope, data)
+        finally:
+            pending = session.info.pop(_PENDING_EXCHANGE, None)
+        if pending is not None:
+            await case_record_repository.log_exchange(
+                session,
+                event_id=pending.event_id,
+                subject=pending.subject,
+                source=pending.source,
+                case_no=pending.case_no,
+                event_time=pending.event_time,
+                received_at=pending.received_at,
+            )
 
     return wrapper
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,8 +41,231 @@ class CaseFacts:
     materials: list[dict[str, Any]] | None = None
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One row of the exchange log (交换记录), written with the effect of its event."""
+
+    event_id: uuid.UUID
+    subject: str
+    source: str
+    case_no: str | None
+    event_time: datetime
+    received_at: datetime
+
+
+# --- PostgreSQL fast path ------------------------------------------------------------------------
+# Every case event becomes ONE statement: the exchange log row and the process steps ride along
+# as data-modifying CTEs of the case record upsert. The SQL is fixed text sent straight to the
+# driver (prepared once per connection), so no SQLAlchemy construct is built or compiled per
+# event. Semantics are those of the portable Core path below (used on SQLite): a field the event
+# does not know (None) keeps the stored value, status never moves backwards, materials only
+# move forwards in time, and a step already known is kept as is.
+
+_JSON_FIELDS = frozenset({"applicant", "form", "materials", "supplemented_materials", "decision"})
+_TIME_FIELDS = frozenset(
+    {
+        "materials_at",
+        "status_at",
+        "submitted_at",
+        "registered_at",
+        "accepted_at",
+        "rejected_at",
+        "completed_at",
+    }
+)
+#: Fields an event may know; unknown (None) ones keep the stored value on update.
+_FACT_FIELDS: tuple[str, ...] = (
+    "case_no",
+    "applicant_id",
+    "applicant",
+    "item_code",
+    "item_name",
+    "form",
+    "supplemented_materials",
+    "submitted_at",
+    "registered_at",
+    "accepted_at",
+    "rejected_at",
+    "rejection_reason",
+    "due_date",
+    "outcome",
+    "decision",
+    "licence_identifier",
+    "on_time",
+    "completed_at",
+)
+_FACT_INDEX = {name: i for i, name in enumerate(_FACT_FIELDS)}
+_RECORD_COLUMNS: tuple[str, ...] = (
+    "application_id",
+    "status",
+    "status_rank",
+    "status_at",
+    "materials",
+    "materials_at",
+    "created_at",
+    "updated_at",
+    *_FACT_FIELDS,
+)
+_NEWER = (
+    "(EXCLUDED.status_rank > case_record.status_rank OR (EXCLUDED.status_rank = case_record.status_rank"
+    " AND EXCLUDED.status_at >= case_record.status_at))"
+)
+_FRESHER = (
+    "(EXCLUDED.materials_at IS NOT NULL AND (case_record.materials_at IS NULL"
+    " OR EXCLUDED.materials_at >= case_record.materials_at))"
+)
+
+
+def _record_upsert_sql(first: int) -> str:
+    cols = ", ".join(_RECORD_COLUMNS)
+    params = ", ".join(f"${first + i}" for i in range(len(_RECORD_COLUMNS)))
+    sets = [f"{k} = COALESCE(EXCLUDED.{k}, case_record.{k})" for k in _FACT_FIELDS]
+    sets += [
+        f"{k} = CASE WHEN {_NEWER} THEN EXCLUDED.{k} ELSE case_record.{k} END"
+        for k in ("status", "status_rank", "status_at")
+    ]
+    sets += ["updated_at = EXCLUDED.updated_at"]
+    sets += [
+        f"{k} = CASE WHEN {_FRESHER} THEN EXCLUDED.{k} ELSE case_record.{k} END"
+        for k in ("materials", "materials_at")
+    ]
+    return (
+        f"INSERT INTO case_record ({cols}) VALUES ({params}) "
+        f"ON CONFLICT (application_id) DO UPDATE SET {', '.join(sets)}"
+    )
+
+
+_LOG_CTE = (
+    "log AS (INSERT INTO exchange_log (event_id, subject, source, case_no, event_time, received_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING)"
+)
+
+
+def _steps_cte(first: int) -> str:
+    p = [f"${first + i}" for i in range(13)]
+    return (
+        "steps AS (INSERT INTO process_step (case_no, source_event_id, created_at, step_key, step_name,"
+        " action, handler_id, handler_name, opinion, started_at, ended_at, org, status) "
+        f"SELECT {p[0]}::varchar, {p[1]}::uuid, {p[2]}::timestamptz, s.step_key, s.step_name, s.action,"
+        " s.handler_id, s.handler_name, s.opinion, s.started_at, s.ended_at, s.org::jsonb, s.status "
+        f"FROM unnest({p[3]}::varchar[], {p[4]}::varchar[], {p[5]}::varchar[], {p[6]}::varchar[],"
+        f" {p[7]}::varchar[], {p[8]}::text[], {p[9]}::timestamptz[], {p[10]}::timestamptz[],"
+        f" {p[11]}::text[], {p[12]}::varchar[])"
+        " AS s(step_key, step_name, action, handler_id, handler_name, opinion, started_at, ended_at, org, status)"
+        " ON CONFLICT (case_no, step_key, ended_at) DO NOTHING)"
+    )
+
+
+#: (with exchange log, with steps) -> SQL
+_PG_SQL: dict[tuple[bool, bool], str] = {
+    (False, False): _record_upsert_sql(1),
+    (True, False): f"WITH {_LOG_CTE} {_record_upsert_sql(7)}",
+    (False, True): f"WITH {_steps_cte(1)} {_record_upsert_sql(14)}",
+    (True, True): f"WITH {_LOG_CTE}, {_steps_cte(7)} {_record_upsert_sql(20)}",
+}
+
+
+def _aware(value: datetime) -> datetime:
+    """As TZDateTime does: refuse naive values."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a TZDateTime column")
+    return value
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _fact_param(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _JSON_FIELDS:
+        return _json(value)
+    if name in _TIME_FIELDS:
+        return _aware(value)
+    return value
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return bool(session.get_bind().dialect.name == "postgresql")
+
+
 class CaseRecordRepository:
     """Case records, their process steps and the exchange log."""
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        facts: CaseFacts,
+        *,
+        exchange: Exchange | None = None,
+        case_no: str | None = None,
+        steps: Sequence[StepRecord] = (),
+        event_id: uuid.UUID | None = None,
+    ) -> None:
+        """Log the exchange, record the steps and upsert the record; one statement on PostgreSQL."""
+        with_steps = case_no is not None and bool(steps)
+        if not _is_postgres(session):
+            if exchange is not None:
+                await self.log_exchange(
+                    session,
+                    event_id=exchange.event_id,
+                    subject=exchange.subject,
+                    source=exchange.source,
+                    case_no=exchange.case_no,
+                    event_time=exchange.event_time,
+                    received_at=exchange.received_at,
+                )
+            await self.upsert(session, facts)
+            if with_steps:
+                assert case_no is not None and event_id is not None
+                await self.add_steps(session, case_no=case_no, steps=steps, event_id=event_id)
+            return
+        now = utcnow()
+        params: list[Any] = []
+        if exchange is not None:
+            params += [
+                exchange.event_id,
+                exchange.subject,
+                exchange.source,
+                exchange.case_no,
+                _aware(exchange.event_time),
+                exchange.received_at,
+            ]
+        if with_steps:
+            params += [
+                case_no,
+                event_id,
+                now,
+                [s.step_key for s in steps],
+                [s.step_name for s in steps],
+                [s.action for s in steps],
+                [s.handler_id for s in steps],
+                [s.handler_name for s in steps],
+                [s.opinion for s in steps],
+                [_aware(s.started_at) for s in steps],
+                [_aware(s.ended_at) for s in steps],
+                [_json(s.org.model_dump(mode="json")) for s in steps],
+                [s.status for s in steps],
+            ]
+        facts_values: list[Any] = [None] * len(_FACT_FIELDS)
+        for name, value in facts.fields.items():
+            facts_values[_FACT_INDEX[name]] = _fact_param(name, value)
+        has_materials = facts.materials is not None
+        event_time = _aware(facts.event_time)
+        params += [
+            facts.application_id,
+            facts.status,
+            STATUS_RANK[facts.status],
+            event_time,
+            _json(facts.materials) if has_materials else None,
+            event_time if has_materials else None,
+            now,
+            now,
+            *facts_values,
+        ]
+        conn = await session.connection()
+        await conn.exec_driver_sql(_PG_SQL[(exchange is not None, with_steps)], tuple(params))
 
     async def upsert(self, session: AsyncSession, facts: CaseFacts) -> None:
         """Create or complete a case record without ever moving its status backwards."""
@@ -110,6 +334,7 @@ class CaseRecordRepository:
         source: str,
         case_no: str | None,
         event_time: datetime,
+        received_at: datetime | None = None,
     ) -> None:
         stmt = upsert_insert(session, ExchangeLog).values(
             event_id=event_id,
@@ -117,7 +342,7 @@ class CaseRecordRepository:
             source=source,
             case_no=case_no,
             event_time=event_time,
-            received_at=utcnow(),
+            received_at=received_at or utcnow(),
         )
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["event_id"]))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,12 +13,47 @@ from yiwang_datasharing.case_record.models import CaseRecord
 from yiwang_datasharing.licence.models import ELicenceRecord
 from yiwang_datasharing.sql import upsert_insert
 
+#: PostgreSQL: fixed SQL sent straight to the driver (prepared once per connection).
+_PG_ADD_IF_NEW = (
+    "INSERT INTO e_licence (identifier, type_code, type_name, licence_no, version, holder_name, holder_code,"
+    " holder_code_type, issuer_name, issuer_code, issued_on, valid_from, valid_until, jurisdiction_code,"
+    " trust_level, case_no, item_code, data, status, registered_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'valid', $19)"
+    " ON CONFLICT (identifier) DO NOTHING RETURNING identifier"
+)
+
 
 class LicenceRepository:
     """E-licence rows."""
 
     async def add_if_new(self, session: AsyncSession, *, licence: ELicence, registered_at: datetime) -> bool:
         """Insert a licence unless its identifier is known; tell whether it was inserted."""
+        if session.get_bind().dialect.name == "postgresql":
+            if registered_at.tzinfo is None:
+                raise ValueError("naive datetime given to a TZDateTime column")
+            params = (
+                licence.identifier,
+                licence.type_code,
+                licence.type_name,
+                licence.licence_no,
+                licence.version,
+                licence.holder_name,
+                licence.holder_code,
+                licence.holder_code_type,
+                licence.issuer.name,
+                licence.issuer.code,
+                licence.issued_on,
+                licence.valid_from,
+                licence.valid_until,
+                licence.jurisdiction_code,
+                licence.trust_level,
+                licence.case_no,
+                licence.item_code,
+                orjson.dumps(licence.data).decode(),
+                registered_at,
+            )
+            conn = await session.connection()
+            return (await conn.exec_driver_sql(_PG_ADD_IF_NEW, params)).first() is not None
         values = licence.model_dump(mode="python", exclude={"issuer"}) | {
             "issuer_name": licence.issuer.name,
             "issuer_code": licence.issuer.code,

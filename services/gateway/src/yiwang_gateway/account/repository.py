@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,23 @@ class AccountRepository:
         except ValueError:
             return None
         return await session.get(Account, key)
+
+    async def applicant_profile(self, session: AsyncSession, account_id: str) -> Any:
+        """The columns an application copies of its applicant, and whether the account is active."""
+        try:
+            key = uuid.UUID(account_id)
+        except ValueError:
+            return None
+        stmt = select(
+            Account.id,
+            Account.name,
+            Account.kind,
+            Account.id_type,
+            Account.id_number,
+            Account.phone,
+            Account.active,
+        ).where(Account.id == key)
+        return (await session.execute(stmt)).first()
 
     async def add(self, session: AsyncSession, account: Account) -> Account:
         session.add(account)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import ROLE_APPLICANT, STAFF_ROLES, Principal
@@ -62,6 +64,13 @@ class AccountService:
 
     async def get_active(self, session: AsyncSession, *, account_id: str) -> Account:
         account = await account_repository.get(session, account_id)
+        if account is None or not account.active:
+            raise AccountNotFound()
+        return account
+
+    async def active_applicant(self, session: AsyncSession, *, account_id: str) -> Any:
+        """Like ``get_active``, but only the applicant's profile columns (a row)."""
+        account = await account_repository.applicant_profile(session, account_id)
         if account is None or not account.active:
             raise AccountNotFound()
         return account

@@ -47,21 +47,39 @@ class ApplicationRepository:
 
     async def list_owned(
         self, session: AsyncSession, *, applicant_id: str, status: str | None, page: int, limit: int
-    ) -> tuple[Sequence[Application], int]:
+    ) -> tuple[Sequence[Any], int]:
+        """One page of summary columns, and the total: one statement unless the page is past the end."""
         where = [Application.applicant_id == applicant_id]
         if status:
             where.append(Application.status == status)
-        total = (
-            await session.execute(select(func.count()).select_from(Application).where(*where))
-        ).scalar_one()
         stmt = (
-            select(Application)
+            select(*_SUMMARY_COLUMNS, func.count().over().label("total"))
             .where(*where)
             .order_by(Application.submitted_at.desc(), Application.id)
             .offset((page - 1) * limit)
             .limit(limit)
         )
-        return (await session.execute(stmt)).scalars().all(), total
+        rows = (await session.execute(stmt)).all()
+        if rows:
+            return rows, int(rows[0].total)
+        if page == 1:
+            return rows, 0
+        total = (
+            await session.execute(select(func.count()).select_from(Application).where(*where))
+        ).scalar_one()
+        return rows, total
+
+
+#: What the applicant's list shows: no form, materials or result to load and decode.
+_SUMMARY_COLUMNS = (
+    Application.id,
+    Application.item_code,
+    Application.item_name,
+    Application.status,
+    Application.case_no,
+    Application.outcome,
+    Application.submitted_at,
+)
 
 
 class TimelineRepository:

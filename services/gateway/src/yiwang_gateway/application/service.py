@@ -7,12 +7,14 @@ import uuid
 from typing import Any
 
 import orjson
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
 from yiwang_common.contracts.common import Applicant, MaterialRef
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
+from yiwang_common.http import Problem
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.service import ID_TYPE_BY_KIND, account_service
 from yiwang_gateway.application.errors import ApplicationNotFound, FormInvalid, IdempotencyKeyReused
@@ -28,7 +30,6 @@ from yiwang_gateway.application.schemas import (
     ApplicationSummary,
 )
 from yiwang_gateway.application.status import STATUS_TEXT
-from yiwang_gateway.catalogue.models import CatalogueItem
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.service import material_service
@@ -58,7 +59,7 @@ def receipt(app: Application) -> ApplicationReceipt:
     )
 
 
-def applicant_of(account: Account) -> Applicant:
+def applicant_of(account: Account | Row[Any]) -> Applicant:
     return Applicant(
         account_id=str(account.id),
         name=account.name,
@@ -84,8 +85,8 @@ class ApplicationService:
 
     async def _check(
         self, session: AsyncSession, *, principal: Principal, body: ApplicationCreate
-    ) -> tuple[CatalogueItem, list[MaterialRef]]:
-        item = await catalogue_service.get(session, item_code=body.item_code)
+    ) -> tuple[Any, list[MaterialRef]]:
+        item = await catalogue_service.for_application(session, item_code=body.item_code)
         if errors := form_errors(item.form_schema, body.form):
             raise FormInvalid("、".join(e["title"] for e in errors), fields=errors)
         refs = await material_service.resolve(
@@ -105,12 +106,19 @@ class ApplicationService:
         if problem := form_value_problem(body.form):
             raise FormInvalid(problem, fields=[])
         digest = request_hash(body)
-        if idempotency_key and (
-            replay := await self._replay(session, principal=principal, key=idempotency_key, digest=digest)
-        ):
-            return replay
-        item, refs = await self._check(session, principal=principal, body=body)
-        applicant = applicant_of(await account_service.get_active(session, account_id=principal.sub))
+        try:
+            item, refs = await self._check(session, principal=principal, body=body)
+            applicant = applicant_of(
+                await account_service.active_applicant(session, account_id=principal.sub)
+            )
+        except Problem:
+            # A retry answers as the first time even when it would no longer pass the checks; a key
+            # reused for a different request is refused before anything else.
+            if idempotency_key and (
+                replay := await self._replay(session, principal=principal, key=idempotency_key, digest=digest)
+            ):
+                return replay
+            raise
         now = utcnow()
         values: dict[str, Any] = {
             "id": uuid.uuid4(),
@@ -153,15 +161,20 @@ class ApplicationService:
         )
         if app is None:
             raise ApplicationNotFound()
-        return ApplicationDetail.model_validate(
-            summary(app).model_dump()
-            | {
-                "form": app.form,
-                "materials": app.materials,
-                "missing_materials": app.missing_materials,
-                "due_date": app.due_date,
-                "links": links(app),
-            }
+        return ApplicationDetail(
+            application_id=app.id,
+            item_code=app.item_code,
+            item_name=app.item_name,
+            status=app.status,
+            status_text=STATUS_TEXT[app.status],
+            case_no=app.case_no,
+            outcome=app.outcome,
+            submitted_at=app.submitted_at,
+            form=app.form,
+            materials=app.materials,
+            missing_materials=app.missing_materials,
+            due_date=app.due_date,
+            links=links(app),
         )
 
     async def list_own(
@@ -173,7 +186,7 @@ class ApplicationService:
         return page.wrap([summary(a) for a in rows], total)
 
 
-def summary(app: Application) -> ApplicationSummary:
+def summary(app: Application | Row[Any]) -> ApplicationSummary:
     return ApplicationSummary(
         application_id=app.id,
         item_code=app.item_code,

@@ -36,6 +36,11 @@ def advances(current: str, new: str) -> bool:
     return _RANK[new] > _RANK[current]
 
 
+def behind(new: str) -> list[str]:
+    """The statuses a move to ``new`` goes forward from."""
+    return [s for s, rank in _RANK.items() if rank < _RANK[new]]
+
+
 def is_final(status: str) -> bool:
     """Tell whether the case is over (办结 or 不予受理)."""
     return _RANK[status] == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_gateway.catalogue.models import CatalogueItem
@@ -17,6 +17,13 @@ class CatalogueRepository:
 
     async def get(self, session: AsyncSession, item_code: str) -> CatalogueItem | None:
         return await session.get(CatalogueItem, item_code)
+
+    async def for_application(self, session: AsyncSession, item_code: str) -> Row[Any] | None:
+        """What checking an application needs of the item, without the guide and the rest."""
+        stmt = select(
+            CatalogueItem.item_code, CatalogueItem.name, CatalogueItem.form_schema, CatalogueItem.materials
+        ).where(CatalogueItem.item_code == item_code)
+        return (await session.execute(stmt)).first()
 
     async def search(
         self, session: AsyncSession, *, q: str | None, page: int, limit: int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.management import ItemPublished
@@ -29,6 +31,13 @@ class CatalogueService:
 
     async def get(self, session: AsyncSession, *, item_code: str) -> CatalogueItem:
         item = await catalogue_repository.get(session, item_code)
+        if item is None:
+            raise ItemNotFound(f"事项 {item_code} 不存在或未发布")
+        return item
+
+    async def for_application(self, session: AsyncSession, *, item_code: str) -> Any:
+        """The item's code, name, form schema and materials (a row, not the whole item)."""
+        item = await catalogue_repository.for_application(session, item_code)
         if item is None:
             raise ItemNotFound(f"事项 {item_code} 不存在或未发布")
         return item

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -63,53 +64,79 @@ def _new_application(
     )
 
 
-async def _advance(session: AsyncSession, app: Application, case_no: str, status: str) -> bool:
+async def _advance(
+    session: AsyncSession, app: Application, case_no: str, status: str, values: dict[str, Any]
+) -> bool:
     if app.case_no is None:
         app.case_no = case_no
     app.updated_at = utcnow()
-    if not advances(app.status, status):
-        return False
-    app.status = status
+    advanced = advances(app.status, status)
+    if advanced:
+        app.status = status
+        for key, value in values.items():
+            setattr(app, key, value)
+    # Nothing stays pending: a later handler of the batch may update the row with Core.
     await session.flush()
-    return True
+    return advanced
 
 
-async def _existing(session: AsyncSession, application_id: uuid.UUID, case_no: str) -> Application | None:
+async def _project(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    case_no: str,
+    status: str,
+    values: dict[str, Any],
+    new: Callable[[], Application] | None = None,
+) -> bool:
+    """Move the application to ``status`` (setting ``values`` when it moves); False when it is unknown.
+
+    The usual case is one ``UPDATE``; a replayed or late event, or a case the portal never saw
+    (created from ``new`` when given), takes the read-modify-write path.
+    """
+    if await progress_repository.advance(
+        session, application_id, case_no=case_no, status=status, values=values
+    ):
+        return True
     app = await progress_repository.get_for_update(session, application_id)
     if app is None:
-        # The stream is ordered and CaseRegistered comes first, so this case was never ours.
-        log.warning("case event for an unknown application ignored", extra={"case_no": case_no})
-    return app
+        if new is None:
+            # The stream is ordered and CaseRegistered comes first, so this case was never ours.
+            log.warning("case event for an unknown application ignored", extra={"case_no": case_no})
+            return False
+        app = await progress_repository.add(session, new())
+    await _advance(session, app, case_no, status, values)
+    return True
 
 
 async def on_case_registered(session: AsyncSession, envelope: EventEnvelope, data: CaseRegistered) -> None:
     """办件已登记: the application has its 办件编号 and waits for acceptance."""
-    app = await progress_repository.get_for_update(session, data.application_id)
-    if app is None:
-        app = await progress_repository.add(
-            session,
-            _new_application(
-                data.application_id,
-                applicant=data.applicant,
-                item_code=data.item_code,
-                item_name=data.item_name,
-                form=data.form,
-                materials=data.materials,
-                at=data.registered_at,
-            ),
-        )
-    if await _advance(session, app, data.case_no, "pending_acceptance"):
-        app.missing_materials = [m.model_dump(mode="json") for m in data.missing_materials]
+    missing = [m.model_dump(mode="json") for m in data.missing_materials]
+    await _project(
+        session,
+        data.application_id,
+        data.case_no,
+        "pending_acceptance",
+        {"missing_materials": missing},
+        new=lambda: _new_application(
+            data.application_id,
+            applicant=data.applicant,
+            item_code=data.item_code,
+            item_name=data.item_name,
+            form=data.form,
+            materials=data.materials,
+            at=data.registered_at,
+        ),
+    )
     detail = f"办件编号：{data.case_no}"
     if data.missing_materials:
         detail += f"；尚缺材料：{_names(data.missing_materials)}"
     await timeline_repository.add(
         session,
-        application_id=app.id,
+        application_id=data.application_id,
         at=data.registered_at,
         title="已登记，等待受理",
         detail=detail,
-        data={"missing_materials": [m.model_dump(mode="json") for m in data.missing_materials]},
+        data={"missing_materials": missing},
         source_event_id=envelope.id,
     )
 
@@ -118,47 +145,43 @@ async def on_case_supplement_requested(
     session: AsyncSession, envelope: EventEnvelope, data: CaseSupplementRequested
 ) -> None:
     """一次性告知: every missing material, in one notice."""
-    app = await _existing(session, data.application_id, data.case_no)
-    if app is None:
+    missing = [m.model_dump(mode="json") for m in data.missing_materials]
+    if not await _project(
+        session, data.application_id, data.case_no, "awaiting_supplement", {"missing_materials": missing}
+    ):
         return
-    if await _advance(session, app, data.case_no, "awaiting_supplement"):
-        app.missing_materials = [m.model_dump(mode="json") for m in data.missing_materials]
     await timeline_repository.add(
         session,
-        application_id=app.id,
+        application_id=data.application_id,
         at=data.issued_at,
         title="一次性告知：请补正材料",
         detail=data.notice_text,
-        data={
-            "notice_no": data.notice_no,
-            "missing_materials": [m.model_dump(mode="json") for m in data.missing_materials],
-        },
+        data={"notice_no": data.notice_no, "missing_materials": missing},
         source_event_id=envelope.id,
     )
 
 
 async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data: CaseAccepted) -> None:
     """已受理: the promised clock runs."""
-    app = await progress_repository.get_for_update(session, data.application_id)
-    if app is None:
-        app = await progress_repository.add(
-            session,
-            _new_application(
-                data.application_id,
-                applicant=data.applicant,
-                item_code=data.item_code,
-                item_name=data.item_name,
-                form=data.form,
-                materials=data.materials,
-                at=data.accepted_at,
-            ),
-        )
-    if await _advance(session, app, data.case_no, "accepted"):
-        app.missing_materials = []
-        app.due_date = data.due_date
+    await _project(
+        session,
+        data.application_id,
+        data.case_no,
+        "accepted",
+        {"missing_materials": [], "due_date": data.due_date},
+        new=lambda: _new_application(
+            data.application_id,
+            applicant=data.applicant,
+            item_code=data.item_code,
+            item_name=data.item_name,
+            form=data.form,
+            materials=data.materials,
+            at=data.accepted_at,
+        ),
+    )
     await timeline_repository.add(
         session,
-        application_id=app.id,
+        application_id=data.application_id,
         at=data.accepted_at,
         title="已受理",
         detail=f"受理通知书：{data.acceptance_notice_no}；承诺办结日期：{data.due_date.isoformat()}",
@@ -169,13 +192,11 @@ async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data:
 
 async def on_case_rejected(session: AsyncSession, envelope: EventEnvelope, data: CaseRejected) -> None:
     """不予受理, with the reason."""
-    app = await _existing(session, data.application_id, data.case_no)
-    if app is None:
+    if not await _project(session, data.application_id, data.case_no, "not_accepted", {}):
         return
-    await _advance(session, app, data.case_no, "not_accepted")
     await timeline_repository.add(
         session,
-        application_id=app.id,
+        application_id=data.application_id,
         at=data.rejected_at,
         title="不予受理",
         detail=data.reason,
@@ -186,24 +207,24 @@ async def on_case_rejected(session: AsyncSession, envelope: EventEnvelope, data:
 
 async def on_case_completed(session: AsyncSession, envelope: EventEnvelope, data: CaseCompleted) -> None:
     """已办结: the decision and, when approved, the e-licence."""
-    app = await _existing(session, data.application_id, data.case_no)
-    if app is None:
-        return
-    if await _advance(session, app, data.case_no, "completed"):
-        app.outcome = data.outcome
-        app.result = {
+    values = {
+        "outcome": data.outcome,
+        "result": {
             "decision": data.decision.model_dump(mode="json"),
             "licence": data.licence.model_dump(mode="json") if data.licence else None,
-        }
-        app.steps = [s.model_dump(mode="json") for s in data.steps]
-        app.on_time = data.on_time
-        app.due_date = data.due_date
+        },
+        "steps": [s.model_dump(mode="json") for s in data.steps],
+        "on_time": data.on_time,
+        "due_date": data.due_date,
+    }
+    if not await _project(session, data.application_id, data.case_no, "completed", values):
+        return
     detail = f"{data.decision.title}（{data.decision.document_no}）"
     if data.licence:
         detail += f"；电子证照：{data.licence.type_name} {data.licence.licence_no}"
     await timeline_repository.add(
         session,
-        application_id=app.id,
+        application_id=data.application_id,
         at=data.completed_at,
         title=f"已办结：{OUTCOME_TEXT[data.outcome]}",
         detail=detail,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.db import utcnow
 from yiwang_gateway.application.models import Application
+from yiwang_gateway.application.status import behind
 
 
 class ProgressRepository:
@@ -15,8 +18,41 @@ class ProgressRepository:
 
     async def get_for_update(self, session: AsyncSession, application_id: uuid.UUID) -> Application | None:
         # Row lock on PostgreSQL: a handler and a supplement on the same case must not interleave.
-        stmt = select(Application).where(Application.id == application_id).with_for_update()
+        # populate_existing: an earlier handler of the batch may have updated the row with Core.
+        stmt = (
+            select(Application)
+            .where(Application.id == application_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def advance(
+        self,
+        session: AsyncSession,
+        application_id: uuid.UUID,
+        *,
+        case_no: str,
+        status: str,
+        values: dict[str, Any],
+    ) -> bool:
+        """Move the status forward in one ``UPDATE``, with ``values``; False when the row is not behind.
+
+        Sets the 办件编号 when missing, like a read-modify-write would, and locks the row.
+        """
+        table = cast(Table, Application.__table__)
+        stmt = (
+            update(table)
+            .where(table.c.id == application_id, table.c.status.in_(behind(status)))
+            .values(
+                status=status,
+                case_no=func.coalesce(table.c.case_no, case_no),
+                updated_at=utcnow(),
+                **values,
+            )
+            .returning(table.c.id)
+        )
+        return (await session.execute(stmt)).first() is not None
 
     async def get_owned_by_case_no(
         self, session: AsyncSession, *, applicant_id: str, case_no: str, for_update: bool = False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_SUPERVISOR, Principal, require_role
@@ -29,6 +30,13 @@ from yiwang_management.case.schemas import (
     SupplementNoticeRequest,
 )
 from yiwang_management.pagination import ListResource, PageQuery, list_resource
+
+
+def _json(model: BaseModel) -> Response:
+    # The model is built and validated here already; answering with its JSON directly spares
+    # FastAPI validating and serializing it a second time through ``response_model``.
+    return Response(content=model.model_dump_json(), media_type="application/json")
+
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -55,12 +63,12 @@ async def list_cases(
     pages: PageQuery,
     status: Annotated[CaseStatus | None, Query(description="办件状态")] = None,
     item_code: Annotated[str | None, Query(max_length=64, description="实施编码")] = None,
-) -> ListResource[CaseSummary]:
+) -> Response:
     """本单位办件 Cases of the caller's unit, newest first."""
-    cases, total = await case_service.list_cases(
+    cases, total = await case_service.list_case_summaries(
         session, principal, status=status, item_code=item_code, offset=pages.offset, limit=pages.limit
     )
-    return list_resource([CaseSummary.from_case(c) for c in cases], total, pages)
+    return _json(list_resource([CaseSummary.from_case(c) for c in cases], total, pages))
 
 
 @router.get(
@@ -86,9 +94,9 @@ async def accept_case(
     session: Session,
     principal: Acceptor,
     body: Annotated[AcceptRequest | None, Body()] = None,
-) -> CaseDetail:
+) -> Response:
     """受理 Accept a pending case whose required materials are complete; the deadline clock starts."""
-    case = await case_service.accept_case(
+    case, steps = await case_service.accept_case_with_steps(
         session,
         case_no=case_no,
         principal=principal,
@@ -96,7 +104,7 @@ async def accept_case(
         calendar=request.app.state.calendar,
         source=request.app.state.runtime.source,
     )
-    return await _view(session, case)
+    return _json(CaseDetail.build(case, steps))
 
 
 @router.post(

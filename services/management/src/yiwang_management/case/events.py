@@ -28,6 +28,7 @@ from yiwang_common.contracts.management import (
 from yiwang_common.events import EventData, EventEnvelope, Subscription, make_event
 from yiwang_management.case import service as case_service
 from yiwang_management.case.models import Case, CaseStep
+from yiwang_management.case.schemas import StepLike
 from yiwang_management.shared import event_source
 
 
@@ -111,7 +112,7 @@ def rejected_event(case: Case, step: StepRecord, *, source: str) -> EventEnvelop
     return _envelope(data, case, source)
 
 
-def step_record(step: CaseStep) -> StepRecord:
+def step_record(step: StepLike) -> StepRecord:
     """Turn a stored step back into the contract's ``StepRecord``."""
     return StepRecord.model_validate(
         {

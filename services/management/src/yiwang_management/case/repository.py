@@ -4,15 +4,106 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Integer, Row, Select, String, Table, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
 from yiwang_management.case.models import Case, CaseSequence, CaseStep
+from yiwang_management.item.models import Item
+
+_CASE = cast(Table, Case.__table__)
+_STEP = cast(Table, CaseStep.__table__)
+_STEP_COLUMNS = (
+    _STEP.c.id,
+    _STEP.c.step_key,
+    _STEP.c.step_name,
+    _STEP.c.action,
+    _STEP.c.handler_id,
+    _STEP.c.handler_name,
+    _STEP.c.opinion,
+    _STEP.c.org_name,
+    _STEP.c.org_code,
+    _STEP.c.started_at,
+    _STEP.c.ended_at,
+    _STEP.c.status,
+)
+#: What the staff list shows of a case; the heavy documents (form, materials) stay in the table.
+_SUMMARY_COLUMNS = (
+    _CASE.c.case_no,
+    _CASE.c.status,
+    _CASE.c.item_code,
+    _CASE.c.item_name,
+    _CASE.c.applicant,
+    _CASE.c.registered_at,
+    _CASE.c.missing_materials,
+    _CASE.c.due_date,
+    _CASE.c.on_time,
+)
+#: What completing a case needs of it.
+_DECISION_COLUMNS = (
+    _CASE.c.case_no,
+    _CASE.c.application_id,
+    _CASE.c.applicant_id,
+    _CASE.c.item_code,
+    _CASE.c.status,
+    _CASE.c.clock_start,
+    _CASE.c.due_date,
+)
+_NO_ID = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """A step as stored (attributes of ``CaseStep``), also for one just written."""
+
+    step_key: str
+    step_name: str
+    action: str
+    handler_id: str
+    handler_name: str
+    opinion: str
+    org_name: str
+    org_code: str
+    started_at: datetime
+    ended_at: datetime
+    status: str
+    id: float = _NO_ID
+
+    @classmethod
+    def of(cls, step: StepRecord) -> StepView:
+        """A step about to be written, as it will read back (timestamps in UTC)."""
+        return cls(
+            step_key=step.step_key,
+            step_name=step.step_name,
+            action=step.action,
+            handler_id=step.handler_id,
+            handler_name=step.handler_name,
+            opinion=step.opinion,
+            org_name=step.org.name,
+            org_code=step.org.code,
+            started_at=step.started_at.astimezone(UTC),
+            ended_at=step.ended_at.astimezone(UTC),
+            status=step.status,
+        )
+
+
+def step_order(step: StepView | Row[Any]) -> tuple[datetime, float]:
+    """The order steps are read in: by end, then by id (unwritten steps last)."""
+    return step.ended_at, step.id
+
+
+@dataclass(frozen=True, slots=True)
+class ItemGuard:
+    """The item version a cached copy was taken from; a case is registered only if it is still in force."""
+
+    item_code: str
+    version: int
+    published_at: datetime
 
 
 class CaseRepository:
@@ -39,6 +130,71 @@ class CaseRepository:
             .returning(CaseSequence.last_value)
         )
         return int((await self.session.execute(statement)).scalar_one())
+
+    async def take_sequence_for(
+        self, region_code: str, day: date, application_id: uuid.UUID, item: ItemGuard
+    ) -> int | None:
+        """Take the next daily number, unless the application is a case already or the item changed.
+
+        One statement does the duplicate check, the catalogue check and the atomic upsert; None
+        means one of the checks failed (the caller finds out which on this rare path).
+        """
+        new_application = ~exists().where(_CASE.c.application_id == application_id)
+        same_item = exists().where(
+            Item.item_code == item.item_code,
+            Item.version == item.version,
+            Item.published_at == item.published_at,
+        )
+        source = select(literal(region_code, String()), literal(day, Date()), literal(1, Integer())).where(
+            new_application, same_item
+        )
+        statement = (
+            self._insert(CaseSequence)
+            .from_select(["region_code", "day", "last_value"], source)
+            .on_conflict_do_update(
+                index_elements=[CaseSequence.region_code, CaseSequence.day],
+                set_={"last_value": CaseSequence.last_value + 1},
+            )
+            .returning(CaseSequence.last_value)
+        )
+        value = (await self.session.execute(statement)).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    async def insert_case(self, values: dict[str, Any]) -> None:
+        """Write a new case row (no unit-of-work bookkeeping)."""
+        await self.session.execute(_CASE.insert().values(values))
+
+    async def lock_visible_row(self, case_no: str, org_code: str | None) -> list[Row[Any]]:
+        """Lock a case of the unit and read it with its steps: one row per step, in order.
+
+        Empty if there is no such case; a case without steps gives one row whose step id is None.
+        """
+        if org_code is None:
+            return []
+        statement = (
+            select(*_CASE.c, *(c.label(f"step_{c.name}") for c in _STEP_COLUMNS))
+            .outerjoin(_STEP, _STEP.c.case_no == _CASE.c.case_no)
+            .where(_CASE.c.case_no == case_no, _CASE.c.org_code == org_code)
+            .order_by(_STEP.c.ended_at, _STEP.c.id)
+            .with_for_update(of=_CASE)
+        )
+        return list((await self.session.execute(statement)).all())
+
+    async def lock_for_decision(self, case_no: str) -> list[Row[Any]]:
+        """Lock a case and read what completing it needs, with its steps: one row per step, in order."""
+        statement = (
+            select(*_DECISION_COLUMNS, *(c.label(f"step_{c.name}") for c in _STEP_COLUMNS))
+            .outerjoin(_STEP, _STEP.c.case_no == _CASE.c.case_no)
+            .where(_CASE.c.case_no == case_no)
+            .order_by(_STEP.c.ended_at, _STEP.c.id)
+            .with_for_update(of=_CASE)
+        )
+        return list((await self.session.execute(statement)).all())
+
+    async def update_case(self, case_no: str, status: str, values: dict[str, Any]) -> None:
+        """Change a case still in ``status`` (the caller holds its lock)."""
+        statement = _CASE.update().where(_CASE.c.case_no == case_no, _CASE.c.status == status).values(values)
+        await self.session.execute(statement)
 
     async def get(self, case_no: str, *, for_update: bool = False) -> Case | None:
         """Return a case by 办件编号, optionally locked against concurrent transitions."""
@@ -87,6 +243,30 @@ class CaseRepository:
         )
         return page.scalars().all(), total
 
+    async def list_summaries(
+        self, org_code: str, *, status: str | None, item_code: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[Any], int]:
+        """Like ``list_for_org`` with only the list's columns; counts only when the page is full."""
+        conditions = [_CASE.c.org_code == org_code]
+        if status is not None:
+            conditions.append(_CASE.c.status == status)
+        if item_code is not None:
+            conditions.append(_CASE.c.item_code == item_code)
+        page = (
+            await self.session.execute(
+                select(*_SUMMARY_COLUMNS)
+                .where(*conditions)
+                .order_by(_CASE.c.registered_at.desc(), _CASE.c.case_no.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        ).all()
+        if len(page) < limit and (page or offset == 0):
+            # A short page is the last one: everything before it plus what it holds.
+            return page, offset + len(page)
+        total = (await self.session.execute(select(func.count()).where(*conditions))).scalar_one()
+        return page, int(total)
+
     def add(self, case: Case) -> None:
         """Stage a new case."""
         self.session.add(case)
@@ -100,6 +280,35 @@ class CaseRepository:
         statement = (
             self._insert(CaseStep)
             .values(rows)
+            .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
+        )
+        await self.session.execute(statement)
+
+    async def add_step_if_case(self, case_no: str, step: StepRecord) -> bool:
+        """Record one step of an existing case in one statement; False if none was written.
+
+        Nothing is written when the case is unknown or the step is already recorded.
+        """
+        row = _step_row(case_no, step)
+        names = list(row)
+        source = select(*(literal(row[n], _STEP.c[n].type) for n in names)).where(
+            exists().where(_CASE.c.case_no == case_no)
+        )
+        statement = (
+            self._insert(CaseStep)
+            .from_select(names, source)
+            .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
+            .returning(CaseStep.id)
+        )
+        return (await self.session.execute(statement)).first() is not None
+
+    async def insert_steps(self, case_no: str, steps: Sequence[StepRecord]) -> None:
+        """Record steps without flushing the unit of work first (no ORM object is pending)."""
+        if not steps:
+            return
+        statement = (
+            self._insert(CaseStep)
+            .values([_step_row(case_no, step) for step in steps])
             .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
         )
         await self.session.execute(statement)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -16,9 +17,61 @@ from yiwang_common.contracts.common import (
     MissingMaterial,
     Organisation,
 )
-from yiwang_management.case.models import STATUS_TEXT, Case, CaseStep
+from yiwang_management.case.models import STATUS_TEXT, Case
 
 CaseStatus = Literal["pending_acceptance", "awaiting_supplement", "accepted", "not_accepted", "completed"]
+
+
+class StepLike(Protocol):
+    """A stored step: a ``CaseStep`` or a row or view with its attributes."""
+
+    @property
+    def step_key(self) -> str: ...
+    @property
+    def step_name(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def handler_id(self) -> str: ...
+    @property
+    def handler_name(self) -> str: ...
+    @property
+    def opinion(self) -> str: ...
+    @property
+    def org_name(self) -> str: ...
+    @property
+    def org_code(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def ended_at(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+
+
+class CaseSummaryLike(Protocol):
+    """What a list entry reads of a case."""
+
+    @property
+    def case_no(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def item_code(self) -> str: ...
+    @property
+    def item_name(self) -> str: ...
+    @property
+    def applicant(self) -> dict[str, Any]: ...
+    @property
+    def registered_at(self) -> datetime: ...
+    @property
+    def missing_materials(self) -> list[dict[str, Any]]: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def on_time(self) -> bool | None: ...
+
+
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 CASE_NO_EXAMPLE = "530428202611230000017"
@@ -88,7 +141,7 @@ class CaseStepSchema(BaseModel):
     status: str = Field(examples=["2"])
 
     @classmethod
-    def from_step(cls, step: CaseStep) -> Self:
+    def from_step(cls, step: StepLike) -> Self:
         """Build the read model; the duration is derived, never stored."""
         return cls(
             step_key=step.step_key,
@@ -119,8 +172,8 @@ class CaseSummary(BaseModel):
     on_time: bool | None = Field(description="是否按时办结; null until completed")
 
     @classmethod
-    def from_case(cls, case: Case) -> Self:
-        """Build the list entry of a case."""
+    def from_case(cls, case: CaseSummaryLike) -> Self:
+        """Build the list entry of a case (a ``Case`` or a row with the list's columns)."""
         return cls(
             case_no=case.case_no,
             status=case.status,
@@ -176,12 +229,19 @@ class CaseDetail(CaseSummary):
     working_days_used: int | None
 
     @classmethod
-    def build(cls, case: Case, steps: list[CaseStep]) -> Self:
+    def build(cls, case: Case, steps: Sequence[StepLike]) -> Self:
         """Build the detail view of a case and its steps."""
-        summary = CaseSummary.from_case(case).model_dump()
         return cls.model_validate(
-            summary
-            | {
+            {
+                "case_no": case.case_no,
+                "status": case.status,
+                "status_text": STATUS_TEXT[case.status],
+                "item": ItemRef(item_code=case.item_code, name=case.item_name),
+                "applicant_name": str(case.applicant.get("name", "")),
+                "registered_at": case.registered_at,
+                "missing_materials": case.missing_materials,
+                "due_date": case.due_date,
+                "on_time": case.on_time,
                 "application_id": case.application_id,
                 "implementing_org": {"name": case.org_name, "code": case.org_code},
                 "applicant": case.applicant,

@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
@@ -14,8 +15,9 @@ from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.common import MissingMaterial, Organisation, StepRecord
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
+from yiwang_common.contracts.management import CaseCompleted, CaseRegistered
 from yiwang_common.db import utcnow
-from yiwang_common.events import RetryLater, enqueue
+from yiwang_common.events import RetryLater, enqueue, make_event
 from yiwang_management.case import events as case_events, notices
 from yiwang_management.case.errors import (
     CaseNotFound,
@@ -35,15 +37,16 @@ from yiwang_management.case.models import (
     Case,
     CaseStep,
 )
-from yiwang_management.case.repository import CaseRepository
+from yiwang_management.case.repository import CaseRepository, ItemGuard, StepView, step_order
 from yiwang_management.case.schemas import NoticeMaterial
 from yiwang_management.db import messaging
-from yiwang_management.item.models import Item
-from yiwang_management.item.repository import ItemRepository
+from yiwang_management.item import cache as item_cache
+from yiwang_management.item.cache import ItemSnapshot
 from yiwang_management.shared import local_date
 
 log = logging.getLogger(__name__)
 
+_CASE_COLUMNS = tuple(c.name for c in Case.__table__.c)
 _CHANNELS = {"online": "互联网政务服务门户", "window": "政务服务窗口", "mobile": "移动端"}
 
 
@@ -68,17 +71,49 @@ async def register_case(
 ) -> Case | None:
     """登记 Turn a submitted application into a case with a 办件编号; None if it already is one."""
     repository = CaseRepository(session)
-    if await repository.exists_for_application(data.application_id):
-        log.info("application already registered", extra={"application_id": str(data.application_id)})
-        return None
-    item = await ItemRepository(session).get(data.item_code)
-    if item is None:
-        # The gateway validated the item, so its publication has simply not reached us yet.
-        raise RetryLater(f"item {data.item_code} is not in the catalogue yet")
     now = utcnow()
-    sequence = await repository.next_sequence(region_code, local_date(now))
-    case = _new_case(data, item, notices.case_number(region_code, local_date(now), sequence), now)
-    repository.add(case)
+    day = local_date(now)
+    item = item_cache.cached(data.item_code)
+    sequence = None
+    if item is not None:
+        sequence = await repository.take_sequence_for(region_code, day, data.application_id, _guard(item))
+    if sequence is None:
+        # No copy of the item, or the copy is stale, or the application is already a case.
+        if await repository.exists_for_application(data.application_id):
+            log.info("application already registered", extra={"application_id": str(data.application_id)})
+            return None
+        item = await item_cache.load(session, data.item_code)
+        if item is None:
+            # The gateway validated the item, so its publication has simply not reached us yet.
+            raise RetryLater(f"item {data.item_code} is not in the catalogue yet")
+        sequence = await repository.take_sequence_for(region_code, day, data.application_id, _guard(item))
+        if sequence is None:  # pragma: no cover - the item changed under us; the redelivery sees it
+            raise RetryLater(f"item {data.item_code} changed while registering")
+    assert item is not None
+    case_no = notices.case_number(region_code, day, sequence)
+    materials = [m.model_dump(mode="json") for m in data.materials]
+    missing = missing_required(item.materials, materials)
+    values: dict[str, Any] = {
+        "case_no": case_no,
+        "application_id": data.application_id,
+        "item_code": item.item_code,
+        "item_name": item.name,
+        "org_code": item.org_code,
+        "org_name": item.org_name,
+        "applicant_id": data.applicant.account_id,
+        "applicant": data.applicant.model_dump(mode="json"),
+        "channel": data.channel,
+        "form": dict(data.form),
+        "materials": materials,
+        "required_materials": list(item.materials),
+        "statutory_limit_days": item.statutory_limit_days,
+        "promised_limit_days": item.promised_limit_days,
+        "missing_materials": _dump(missing),
+        "status": PENDING_ACCEPTANCE,
+        "submitted_at": data.submitted_at,
+        "registered_at": now,
+    }
+    await repository.insert_case(values)
     apply_step = StepRecord(
         step_key="apply",
         step_name="申请",
@@ -90,33 +125,26 @@ async def register_case(
         ended_at=data.submitted_at,
         org=Organisation(name=item.org_name, code=item.org_code),
     )
-    await repository.add_steps(case.case_no, [apply_step])
-    await enqueue(session, messaging.outbox, case_events.registered_event(case, source=source))
-    return case
-
-
-def _new_case(data: ApplicationSubmitted, item: Item, case_no: str, now: datetime) -> Case:
-    materials = [m.model_dump(mode="json") for m in data.materials]
-    return Case(
+    await repository.insert_steps(case_no, [apply_step])
+    event = CaseRegistered(
         case_no=case_no,
         application_id=data.application_id,
         item_code=item.item_code,
         item_name=item.name,
-        org_code=item.org_code,
-        org_name=item.org_name,
-        applicant_id=data.applicant.account_id,
-        applicant=data.applicant.model_dump(mode="json"),
-        channel=data.channel,
-        form=dict(data.form),
-        materials=materials,
-        required_materials=list(item.materials),
-        statutory_limit_days=item.statutory_limit_days,
-        promised_limit_days=item.promised_limit_days,
-        missing_materials=_dump(missing_required(item.materials, materials)),
-        status=PENDING_ACCEPTANCE,
-        submitted_at=data.submitted_at,
+        applicant=data.applicant,
+        form=values["form"],
+        materials=list(data.materials),
+        missing_materials=missing,
         registered_at=now,
     )
+    await enqueue(
+        session, messaging.outbox, make_event(event, source=source, subject=case_no, correlation_id=case_no)
+    )
+    return Case(**values)
+
+
+def _guard(item: ItemSnapshot) -> ItemGuard:
+    return ItemGuard(item_code=item.item_code, version=item.version, published_at=item.published_at)
 
 
 async def receive_supplement(session: AsyncSession, data: ApplicationSupplemented) -> Case | None:
@@ -161,10 +189,10 @@ async def receive_supplement(session: AsyncSession, data: ApplicationSupplemente
 async def record_business_step(session: AsyncSession, data: CaseStepCompleted) -> None:
     """环节 Record a step the business system finished (replays are skipped)."""
     repository = CaseRepository(session)
+    if await repository.add_step_if_case(data.case_no, data.step):
+        return
     if not await repository.exists(data.case_no):
         log.warning("step of an unknown case ignored", extra={"case_no": data.case_no})
-        return
-    await repository.add_steps(data.case_no, [data.step])
 
 
 async def complete_case(
@@ -172,25 +200,97 @@ async def complete_case(
 ) -> Case | None:
     """办结 Record the decision, judge timeliness and publish the whole process."""
     repository = CaseRepository(session)
-    case = await repository.get(data.case_no, for_update=True)
-    if case is None or case.status != ACCEPTED or case.clock_start is None or case.due_date is None:
+    rows = await repository.lock_for_decision(data.case_no)
+    head = rows[0] if rows else None
+    if head is None or head.status != ACCEPTED or head.clock_start is None or head.due_date is None:
         log.warning(
             "decision ignored: case is not accepted",
-            extra={"case_no": data.case_no, "status": case.status if case else None},
+            extra={"case_no": data.case_no, "status": head.status if head else None},
         )
         return None
-    await repository.add_steps(case.case_no, data.steps)
+    steps, new = _merge_steps(rows, data.steps)
+    await repository.insert_steps(head.case_no, new)
     completed_day = local_date(data.decision.decided_at)
-    case.status = COMPLETED
-    case.outcome = data.outcome
-    case.decision = data.decision.model_dump(mode="json")
-    case.licence = data.licence.model_dump(mode="json") if data.licence else None
-    case.completed_at = data.decision.decided_at
-    case.on_time = completed_day <= case.due_date
-    case.working_days_used = calendar.working_days_between(case.clock_start, completed_day)
-    steps = await repository.steps(case.case_no)
-    await enqueue(session, messaging.outbox, case_events.completed_event(case, steps, source=source))
-    return case
+    values: dict[str, Any] = {
+        "status": COMPLETED,
+        "outcome": data.outcome,
+        "decision": data.decision.model_dump(mode="json"),
+        "licence": data.licence.model_dump(mode="json") if data.licence else None,
+        "completed_at": data.decision.decided_at,
+        "on_time": completed_day <= head.due_date,
+        "working_days_used": calendar.working_days_between(head.clock_start, completed_day),
+    }
+    await repository.update_case(head.case_no, ACCEPTED, values)
+    event = CaseCompleted(
+        case_no=head.case_no,
+        application_id=head.application_id,
+        applicant_id=head.applicant_id,
+        item_code=head.item_code,
+        outcome=data.outcome,
+        decision=data.decision,
+        licence=data.licence,
+        completed_at=data.decision.decided_at,
+        due_date=head.due_date,
+        on_time=values["on_time"],
+        working_days_used=values["working_days_used"] or 0,
+        steps=[case_events.step_record(s) for s in steps],
+    )
+    await enqueue(
+        session,
+        messaging.outbox,
+        make_event(event, source=source, subject=head.case_no, correlation_id=head.case_no),
+    )
+    return Case(
+        case_no=head.case_no,
+        application_id=head.application_id,
+        applicant_id=head.applicant_id,
+        item_code=head.item_code,
+        clock_start=head.clock_start,
+        due_date=head.due_date,
+        **values,
+    )
+
+
+def _stored_steps(rows: Sequence[Row[Any]]) -> list[StepView]:
+    """The steps of the rows of a case read with its steps (``step_``-prefixed columns)."""
+    return [
+        StepView(
+            step_key=r.step_step_key,
+            step_name=r.step_step_name,
+            action=r.step_action,
+            handler_id=r.step_handler_id,
+            handler_name=r.step_handler_name,
+            opinion=r.step_opinion,
+            org_name=r.step_org_name,
+            org_code=r.step_org_code,
+            started_at=r.step_started_at,
+            ended_at=r.step_ended_at,
+            status=r.step_status,
+            id=r.step_id,
+        )
+        for r in rows
+        if r.step_id is not None
+    ]
+
+
+def _merge_steps(
+    rows: Sequence[Row[Any]], incoming: Sequence[StepRecord]
+) -> tuple[list[StepView], list[StepRecord]]:
+    """Every step of the case once the incoming ones are recorded, in read order, and the new ones.
+
+    A step is the same as a recorded one when key and end match (the table's unique key).
+    """
+    steps = _stored_steps(rows)
+    seen = {(s.step_key, s.ended_at) for s in steps}
+    new: list[StepRecord] = []
+    for record in incoming:
+        key = (record.step_key, record.ended_at)
+        if key not in seen:
+            seen.add(key)
+            new.append(record)
+            steps.append(StepView.of(record))
+    steps.sort(key=step_order)
+    return steps, new
 
 
 async def get_visible_case(
@@ -216,6 +316,23 @@ async def list_cases(
     if principal.org_code is None:
         return [], 0
     return await CaseRepository(session).list_for_org(
+        principal.org_code, status=status, item_code=item_code, offset=offset, limit=limit
+    )
+
+
+async def list_case_summaries(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: str | None,
+    item_code: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Any], int]:
+    """``list_cases`` reading only the columns of the list entries."""
+    if principal.org_code is None:
+        return [], 0
+    return await CaseRepository(session).list_summaries(
         principal.org_code, status=status, item_code=item_code, offset=offset, limit=limit
     )
 
@@ -267,7 +384,28 @@ async def accept_case(
     source: str,
 ) -> Case:
     """受理 Accept a case whose required materials are all in; the promised clock starts."""
-    case = await get_visible_case(session, case_no, principal, for_update=True)
+    case, _ = await accept_case_with_steps(
+        session, case_no=case_no, principal=principal, opinion=opinion, calendar=calendar, source=source
+    )
+    return case
+
+
+async def accept_case_with_steps(
+    session: AsyncSession,
+    *,
+    case_no: str,
+    principal: Principal,
+    opinion: str,
+    calendar: WorkingDayCalendar,
+    source: str,
+) -> tuple[Case, list[StepView]]:
+    """``accept_case``, also returning every step of the case afterwards (read with the case)."""
+    repository = CaseRepository(session)
+    rows = await repository.lock_visible_row(case_no, principal.org_code)
+    if not rows:
+        raise CaseNotFound(f"办件 {case_no} 不存在")
+    head = rows[0]
+    case = Case(**{name: getattr(head, name) for name in _CASE_COLUMNS})
     require_status(case, {PENDING_ACCEPTANCE}, "受理")
     missing = missing_required(case.required_materials, case.materials)
     if missing:
@@ -276,17 +414,23 @@ async def accept_case(
         )
     now = utcnow()
     clock_start = case.clock_start or local_date(now)
-    case.clock_start = clock_start
-    case.due_date = calendar.add_working_days(clock_start, case.promised_limit_days)
-    case.statutory_due_date = calendar.add_working_days(clock_start, case.statutory_limit_days)
-    case.accepted_at = now
-    case.acceptance_notice_no = notices.acceptance_notice_no(local_date(now), case.case_no)
-    case.status = ACCEPTED
-    case.missing_materials = []
+    values: dict[str, Any] = {
+        "clock_start": clock_start,
+        "due_date": calendar.add_working_days(clock_start, case.promised_limit_days),
+        "statutory_due_date": calendar.add_working_days(clock_start, case.statutory_limit_days),
+        "accepted_at": now,
+        "acceptance_notice_no": notices.acceptance_notice_no(local_date(now), case.case_no),
+        "status": ACCEPTED,
+        "missing_materials": [],
+    }
+    for name, value in values.items():
+        setattr(case, name, value)
     step = staff_step(case, principal, key="accept", name="受理", action="pass", opinion=opinion, ended=now)
-    await CaseRepository(session).add_steps(case.case_no, [step])
+    await repository.update_case(case.case_no, PENDING_ACCEPTANCE, values)
+    steps, new = _merge_steps(rows, [step])
+    await repository.insert_steps(case.case_no, new)
     await enqueue(session, messaging.outbox, case_events.accepted_event(case, step, source=source))
-    return case
+    return case, steps
 
 
 async def issue_supplement_notice(

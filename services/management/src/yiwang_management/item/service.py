@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
 from yiwang_management.db import messaging
+from yiwang_management.item import cache as item_cache
 from yiwang_management.item.errors import ItemNotFound, ItemVersionConflict
 from yiwang_management.item.events import item_published_event
 from yiwang_management.item.models import Item
@@ -41,6 +42,7 @@ async def publish_item(session: AsyncSession, item_create: ItemCreate, *, source
         item = Item(item_code=item_create.item_code)
         repository.add(item)
     _apply(item, item_create)
+    item_cache.forget(item.item_code)
     await session.flush()
     await enqueue(session, messaging.outbox, item_published_event(item, source=source))
     log.info("item published", extra={"item_code": item.item_code, "version": item.version})
