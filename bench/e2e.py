@@ -156,7 +156,7 @@ class Driver:
             status, body = await self.call("GET", service, list_path, auth, params=params)
             assert status == 200, body
             if not body["items"]:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.1)
                 continue
             await asyncio.gather(*(handle(entry) for entry in body["items"]))
 
