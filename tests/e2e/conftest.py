@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from scripts.flow import Suite
 from scripts.stack import SERVICES, Stack
-from tests.e2e.support import start_stack
-from yiwang_common.testing import drop_database
+from tests.e2e.support import running_stack
 
 BACKENDS = ["postgres", "sqlite"]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running, database_url = start_stack(request.param, tmp_path_factory.mktemp(f"stack-{request.param}"))
-    try:
+    with running_stack(request.param, tmp_path_factory.mktemp(f"stack-{request.param}")) as running:
         yield running
-    finally:
-        running.stop()
-        if database_url:
-            asyncio.run(drop_database(database_url))
 
 
 @pytest.fixture

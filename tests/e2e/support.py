@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.stack import SERVICES, Stack, free_port
-from yiwang_common.testing import create_database, nats_url, reset_streams
+from yiwang_common.testing import create_database, drop_database, nats_url, reset_streams
 
 
 def start_stack(backend: str, var_dir: Path) -> tuple[Stack, str | None]:
@@ -29,3 +31,15 @@ def start_stack(backend: str, var_dir: Path) -> tuple[Stack, str | None]:
         stack.stop()
         raise
     return stack, database_url
+
+
+@contextmanager
+def running_stack(backend: str, var_dir: Path) -> Iterator[Stack]:
+    """A started suite for the duration of the block; stopped and its database dropped after."""
+    running, database_url = start_stack(backend, var_dir)
+    try:
+        yield running
+    finally:
+        running.stop()
+        if database_url:
+            asyncio.run(drop_database(database_url))

@@ -10,37 +10,25 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import nats
 import pytest
 
 from scripts.flow import CONSTRUCTION_FORM, CONSTRUCTION_PERMIT, Suite, eventually, expect
-from scripts.stack import SERVICES, Stack
-from tests.e2e.support import start_stack
-from yiwang_common.testing import drop_database
+from scripts.stack import Stack
+from tests.e2e.support import running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 N = 30
 
 
 @pytest.fixture(scope="module")
-def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running, database_url = start_stack("postgres", tmp_path_factory.mktemp("fault"))
-    try:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """PostgreSQL only: the fault test needs the production stack, not the SQLite default."""
+    with running_stack("postgres", tmp_path_factory.mktemp("fault")) as running:
         yield running
-    finally:
-        running.stop()
-        if database_url:
-            asyncio.run(drop_database(database_url))
-
-
-@pytest.fixture
-async def fsuite(pg_stack: Stack) -> AsyncIterator[Suite]:
-    client = Suite.connect({svc.name: pg_stack.url(svc.name) for svc in SERVICES})
-    yield client
-    await client.aclose()
 
 
 async def retrying(call, *, attempts: int = 100):  # type: ignore[no-untyped-def]
@@ -58,8 +46,7 @@ def restart(stack: Stack, name: str) -> None:
     stack.start_service(name)
 
 
-async def test_killed_services_lose_and_duplicate_nothing(pg_stack: Stack, fsuite: Suite) -> None:
-    suite = fsuite
+async def test_killed_services_lose_and_duplicate_nothing(stack: Stack, suite: Suite) -> None:
     applicant = await suite.login("yjcj")
     acceptor = await suite.login("chuangkou")
     reviewer = await suite.login("shencha")
@@ -76,8 +63,8 @@ async def test_killed_services_lose_and_duplicate_nothing(pg_stack: Stack, fsuit
         await suite.wait_staff_status(acceptor, case_no, "pending_acceptance")
     # Accept everything, and kill business while it is consuming the acceptances.
     await asyncio.gather(*(suite.accept(acceptor, c) for c in case_nos))
-    restart(pg_stack, "business")
-    await asyncio.to_thread(pg_stack.wait_ready, ["business"])
+    restart(stack, "business")
+    await asyncio.to_thread(stack.wait_ready, ["business"])
 
     async def all_tasks(auth: dict[str, str], step: str) -> list[dict[str, str]] | None:
         tasks = [
@@ -93,9 +80,7 @@ async def test_killed_services_lose_and_duplicate_nothing(pg_stack: Stack, fsuit
     decisions = await eventually(lambda: all_tasks(approver, "决定"), timeout=60)
     for i, task in enumerate(decisions):
         if i == N // 2:
-            restart(
-                pg_stack, "business"
-            )  # mid-decisions: the next clicks hit a dead port, then a fresh process
+            restart(stack, "business")  # mid-decisions: the next clicks hit a dead port, then a fresh process
 
         async def click(t: dict[str, str] = task) -> None:
             r = await suite.business.post(
@@ -107,8 +92,8 @@ async def test_killed_services_lose_and_duplicate_nothing(pg_stack: Stack, fsuit
 
         await retrying(click)
     # And kill management while it turns decisions into completions.
-    restart(pg_stack, "management")
-    await asyncio.to_thread(pg_stack.wait_ready, ["management", "business"])
+    restart(stack, "management")
+    await asyncio.to_thread(stack.wait_ready, ["management", "business"])
 
     for case_no in case_nos:
         await suite.wait_status(applicant, case_no, "completed", timeout=90)
@@ -129,7 +114,7 @@ async def test_killed_services_lose_and_duplicate_nothing(pg_stack: Stack, fsuit
     assert len(licences) == N
 
     # The bus: exactly one decision and one completion per case, whatever was retried.
-    nc = await nats.connect(pg_stack.nats_url)
+    nc = await nats.connect(stack.nats_url)
     try:
         js = nc.jetstream()
         business = await js.stream_info("YIWANG_BUSINESS", subjects_filter=">")

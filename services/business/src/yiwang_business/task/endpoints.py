@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.auth import StaffPrincipal
 from yiwang_business.licence.errors import LicenceNotIssuable
-from yiwang_business.pagination import PageParams
 from yiwang_business.task.errors import CaseNotFound, TaskNotFound, TaskNotOpen, TaskRoleForbidden
 from yiwang_business.task.schemas import CaseView, TaskComplete, TaskCompletion, TaskDetail, TaskList
 from yiwang_business.task.service import Origin, task_service
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_common.http.pagination import PageQuery
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 case_router = APIRouter(prefix="/cases", tags=["cases"])
@@ -33,7 +33,7 @@ TaskId = Annotated[uuid.UUID, Path(description="待办任务 id")]
 async def list_tasks(
     session: Session,
     principal: StaffPrincipal,
-    page: PageParams,
+    page: PageQuery,
     status: Annotated[Literal["open", "done"], Query(description="open 待办 / done 已办")] = "open",
 ) -> TaskList:
     """List tasks of the caller's unit for the posts the caller holds, oldest first."""

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from yiwang_business.pagination import Pagination
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, MaterialRef, Organisation
+from yiwang_common.http.pagination import Pagination
 
 Opinion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 

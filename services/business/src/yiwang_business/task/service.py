@@ -17,7 +17,6 @@ from yiwang_business.licence.models import ELicence
 from yiwang_business.licence.repository import LicenceRepository
 from yiwang_business.licence.service import build_licence, issues_licence, licence_counter, to_value
 from yiwang_business.numbering.repository import CounterRepository
-from yiwang_business.pagination import Page
 from yiwang_business.task.errors import CaseNotFound, TaskNotFound, TaskNotOpen, TaskRoleForbidden
 from yiwang_business.task.events import case_decided_event, step_completed_event
 from yiwang_business.task.models import (
@@ -44,6 +43,7 @@ from yiwang_common.auth import Principal
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
+from yiwang_common.http.pagination import PageParams
 
 _INSERT_DECISION = cast(Table, Decision.__table__).insert()
 _INSERT_LICENCE = cast(Table, ELicence.__table__).insert()
@@ -119,7 +119,9 @@ class TaskService:
         await repo.insert_task(_columns(open_task(case, cached.snapshot, 0)))
         return True
 
-    async def list(self, session: AsyncSession, *, principal: Principal, status: str, page: Page) -> TaskList:
+    async def list(
+        self, session: AsyncSession, *, principal: Principal, status: str, page: PageParams
+    ) -> TaskList:
         """List the tasks of the caller's unit for the posts the caller holds."""
         if not principal.org_code:
             return TaskList(items=[], pagination=page.pagination(0))

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.auth import AdminPrincipal, StaffPrincipal
-from yiwang_business.pagination import PageParams
 from yiwang_business.workflow.errors import InvalidWorkflow, WorkflowEditConflict
 from yiwang_business.workflow.schemas import (
     ITEM_CODE_PATTERN,
@@ -19,6 +18,7 @@ from yiwang_business.workflow.schemas import (
 from yiwang_business.workflow.service import workflow_service
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_common.http.pagination import PageQuery
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
@@ -32,7 +32,7 @@ ItemCode = Annotated[str, Path(pattern=ITEM_CODE_PATTERN, description="实施编
     response_model=WorkflowList,
     responses=problem_responses(Unauthorized, Forbidden),
 )
-async def list_workflows(session: Session, principal: StaffPrincipal, page: PageParams) -> WorkflowList:
+async def list_workflows(session: Session, principal: StaffPrincipal, page: PageQuery) -> WorkflowList:
     """List the stored workflow definitions; the built-in default leads while none is stored for ``*``."""
     return await workflow_service.list(session, page=page)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from yiwang_business.pagination import Pagination
+from yiwang_common.http.pagination import Pagination
 
 #: Posts that handle a step (BIZ-04 岗位): 窗口受理, 审查, 决定.
 StepRole = Literal["acceptor", "reviewer", "approver"]

@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from yiwang_business.pagination import Page
 from yiwang_business.workflow.errors import InvalidWorkflow, WorkflowEditConflict
 from yiwang_business.workflow.models import WorkflowDefinition
 from yiwang_business.workflow.repository import DEFAULT_ITEM, WorkflowRepository
@@ -25,6 +24,7 @@ from yiwang_business.workflow.schemas import (
     WorkflowStep,
 )
 from yiwang_common.db import utcnow
+from yiwang_common.http.pagination import PageParams
 
 #: 审查 → 决定: what every item gets until an administrator defines something else.
 BUILTIN_DEFAULT = WorkflowDefinitionSchema(
@@ -109,7 +109,7 @@ class WorkflowService:
         _snapshots.setdefault(bind, {})[item_code] = (now + SNAPSHOT_TTL_SECONDS, cached)
         return cached
 
-    async def list(self, session: AsyncSession, *, page: Page) -> WorkflowList:
+    async def list(self, session: AsyncSession, *, page: PageParams) -> WorkflowList:
         """List stored definitions; the built-in default leads while no ``*`` is stored."""
         repo = WorkflowRepository(session)
         # While no default is stored the built-in one is row 0 of the list, shifting stored rows by one.

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_gateway.account.errors import AccountNotFound
 from yiwang_gateway.application.errors import ApplicationNotFound, FormInvalid, IdempotencyKeyReused
 from yiwang_gateway.application.schemas import (
@@ -26,7 +27,6 @@ from yiwang_gateway.material.errors import (
     MaterialTypeNotAllowed,
     MaterialUnknown,
 )
-from yiwang_gateway.pagination import ListResource, Page
 
 router = APIRouter(prefix="/applications", tags=["application"], dependencies=GUARDS)
 
@@ -85,7 +85,7 @@ async def submit_application(
 async def list_applications(
     principal: ApplicantPrincipal,
     session: SessionDep,
-    page: Page,
+    page: PageQuery,
     status: Annotated[ApplicationStatus | None, Query(description="按状态筛选")] = None,
 ) -> ListResource[ApplicationSummary]:
     """Return the caller's own applications, newest first."""

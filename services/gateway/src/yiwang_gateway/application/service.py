@@ -15,6 +15,7 @@ from yiwang_common.contracts.common import Applicant, MaterialRef
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
 from yiwang_common.http import Problem
+from yiwang_common.http.pagination import ListResource, PageParams
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.service import ID_TYPE_BY_KIND, account_service
 from yiwang_gateway.application.errors import ApplicationNotFound, FormInvalid, IdempotencyKeyReused
@@ -33,7 +34,6 @@ from yiwang_gateway.application.status import STATUS_TEXT
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.service import material_service
-from yiwang_gateway.pagination import ListResource, PageParams
 
 
 def request_hash(body: ApplicationCreate) -> str:

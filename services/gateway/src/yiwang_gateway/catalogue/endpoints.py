@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from yiwang_common.http import problem_responses
+from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_gateway.catalogue.errors import ItemNotFound
 from yiwang_gateway.catalogue.schemas import ItemDetail, ItemSummary
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.dependencies import GUARDS, SessionDep
-from yiwang_gateway.pagination import ListResource, Page
 
 router = APIRouter(prefix="/items", tags=["catalogue"], dependencies=GUARDS)
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/items", tags=["catalogue"], dependencies=GUARDS)
 )
 async def list_items(
     session: SessionDep,
-    page: Page,
+    page: PageQuery,
     q: Annotated[str | None, Query(max_length=100, description="事项名称关键字")] = None,
 ) -> ListResource[ItemSummary]:
     """Search the published items by name."""

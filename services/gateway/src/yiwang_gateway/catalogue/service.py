@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.management import ItemPublished
 from yiwang_common.db import utcnow
+from yiwang_common.http.pagination import ListResource, PageParams
 from yiwang_gateway.catalogue.errors import ItemNotFound
 from yiwang_gateway.catalogue.models import CatalogueItem
 from yiwang_gateway.catalogue.repository import catalogue_repository
 from yiwang_gateway.catalogue.schemas import ItemDetail, ItemSummary
-from yiwang_gateway.pagination import ListResource, PageParams
 
 
 def _summary_fields(item: CatalogueItem) -> dict[str, object]:

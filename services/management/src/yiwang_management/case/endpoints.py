@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_SUPERVISOR, Principal, require_role
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_management.case import service as case_service
 from yiwang_management.case.errors import (
     CaseNotFound,
@@ -29,7 +30,6 @@ from yiwang_management.case.schemas import (
     RejectRequest,
     SupplementNoticeRequest,
 )
-from yiwang_management.pagination import ListResource, PageQuery, list_resource
 
 
 def _json(model: BaseModel) -> Response:
@@ -68,7 +68,7 @@ async def list_cases(
     cases, total = await case_service.list_case_summaries(
         session, principal, status=status, item_code=item_code, offset=pages.offset, limit=pages.limit
     )
-    return _json(list_resource([CaseSummary.from_case(c) for c in cases], total, pages))
+    return _json(pages.wrap([CaseSummary.from_case(c) for c in cases], total))
 
 
 @router.get(

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yiwang_common.auth import ROLE_ADMIN, Principal, require_role
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_management.item import service as item_service
 from yiwang_management.item.errors import ItemNotFound, ItemVersionConflict
 from yiwang_management.item.schemas import ItemContent, ItemCreate, ItemSchema, ItemSummary
-from yiwang_management.pagination import ListResource, PageQuery, list_resource
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -33,7 +33,7 @@ async def list_items(
 ) -> ListResource[ItemSummary]:
     """事项目录 Items in force, by 实施编码, optionally filtered by name."""
     items, total = await item_service.list_items(session, q=q, offset=pages.offset, limit=pages.limit)
-    return list_resource([ItemSummary.from_item(i) for i in items], total, pages)
+    return pages.wrap([ItemSummary.from_item(i) for i in items], total)
 
 
 @router.get(
