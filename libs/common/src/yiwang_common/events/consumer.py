@@ -15,7 +15,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
-from sqlalchemy import Table, select
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.config import NatsSettings
@@ -243,36 +244,8 @@ class ConsumerRunner:
         return _Parsed(msg, envelope, data, handler)
 
     async def _process(self, batch: Sequence[_Parsed]) -> None:
-        inbox = self._inbox
         async with self._sessionmaker() as session, session.begin():
-            ids = [p.envelope.id for p in batch if p.envelope is not None]
-            seen: set[uuid.UUID] = set(
-                (await session.execute(select(inbox.c.event_id).where(inbox.c.event_id.in_(ids)))).scalars()
-            )
-            now = utcnow()
-            fresh: list[_Parsed] = []
-            for p in batch:
-                assert p.envelope is not None
-                if p.envelope.id not in seen:
-                    seen.add(p.envelope.id)
-                    fresh.append(p)
-            if fresh:
-                # One multi-row insert for the batch; a concurrent replica that took the same
-                # event makes this fail on the primary key, and the batch is retried.
-                await session.execute(
-                    inbox.insert(),
-                    [
-                        {
-                            "event_id": p.envelope.id,
-                            "consumer": self._sub.durable,
-                            "subject": p.msg.subject,
-                            "processed_at": now,
-                        }
-                        for p in fresh
-                        if p.envelope is not None
-                    ],
-                )
-            for p in fresh:
+            for p in await self._claim(session, batch):
                 assert p.envelope is not None and p.handler is not None
                 tokens = bind_context(
                     correlation_id=p.envelope.correlationid, traceparent=p.envelope.traceparent
@@ -282,6 +255,38 @@ class ConsumerRunner:
                 finally:
                     reset_context(tokens)
         self.processed += len(batch)
+
+    async def _claim(self, session: AsyncSession, batch: Sequence[_Parsed]) -> list[_Parsed]:
+        """Write the batch's event ids to the inbox; return the messages not handled before.
+
+        One statement for the whole batch: ``INSERT … ON CONFLICT DO NOTHING RETURNING`` gives
+        back exactly the ids that were new. A concurrent replica inserting the same id makes
+        PostgreSQL wait for its transaction and then skip the row, so each event is handled once.
+        """
+        unique: dict[uuid.UUID, _Parsed] = {}
+        for p in batch:
+            assert p.envelope is not None
+            unique.setdefault(p.envelope.id, p)
+        now = utcnow()
+        rows = [
+            {
+                "event_id": event_id,
+                "consumer": self._sub.durable,
+                "subject": p.msg.subject,
+                "processed_at": now,
+            }
+            for event_id, p in unique.items()
+        ]
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(self._inbox)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[self._inbox.c.event_id])
+            .returning(self._inbox.c.event_id)
+        )
+        new = set((await session.execute(statement)).scalars())
+        return [p for event_id, p in unique.items() if event_id in new]
 
     async def _nak(self, p: _Parsed, exc: Exception) -> None:
         attempt = p.msg.metadata.num_delivered if p.msg.metadata else 1
