@@ -79,6 +79,8 @@ async def item(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
     """The construction permit, published; its outbox row is cleared so tests see only their own events."""
     async with session_scope(sessionmaker) as session:
         await publish_item(session, demo_items()[0], source="urn:yiwang:530428:management")
+    # Outbox rows are written at commit, so they are cleared in a unit of work of their own.
+    async with session_scope(sessionmaker) as session:
         await session.execute(messaging.outbox.delete())
     return ITEM_CODE
 

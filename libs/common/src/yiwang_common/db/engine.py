@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -51,6 +52,18 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def json_dumps(value: Any) -> str:
+    """Serialise a JSON column value (orjson: several times faster than ``json.dumps``).
+
+    Args:
+        value: a JSON-compatible document; non-string keys become strings, as with ``json``.
+
+    Returns:
+        Compact JSON text, non-ASCII characters kept as they are.
+    """
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the relay read while a request writes; busy_timeout turns lock contention into waits.
     cursor = dbapi_connection.cursor()
@@ -87,12 +100,26 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             # No pre-ping: it costs a round trip per unit of work. Stale connections are recycled
             # and a failed unit of work is retried by its caller (client or redelivery).
             pool_recycle=1800,
-            connect_args={"server_settings": {"search_path": settings.schema_name}},
+            connect_args={
+                "server_settings": {
+                    "search_path": settings.schema_name,
+                    # Names the service in pg_stat_activity and the server log.
+                    "application_name": f"yiwang-{settings.schema_name}",
+                }
+            },
+            json_serializer=json_dumps,
+            json_deserializer=orjson.loads,
         )
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=settings.echo, connect_args={"timeout": 30})
+    engine = create_async_engine(
+        url,
+        echo=settings.echo,
+        connect_args={"timeout": 30},
+        json_serializer=json_dumps,
+        json_deserializer=orjson.loads,
+    )
     sync_engine: Engine = engine.sync_engine
     event.listen(sync_engine, "connect", _sqlite_pragmas)
     return engine

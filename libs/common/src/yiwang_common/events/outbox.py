@@ -20,7 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Insert
 
+from yiwang_common.db.deferred import defer
 from yiwang_common.db.types import TZDateTime, utcnow
 from yiwang_common.events.envelope import EventEnvelope
 
@@ -86,11 +88,23 @@ def serialize(event: EventEnvelope) -> bytes:
     return orjson.dumps(event.model_dump(mode="json", exclude_none=True))
 
 
+_INSERTS: dict[Table, Insert] = {}
+
+
+def _insert_statement(outbox: Table) -> Insert:
+    # One statement object per table: deferred rows are grouped by it.
+    statement = _INSERTS.get(outbox)
+    if statement is None:
+        statement = _INSERTS[outbox] = outbox.insert()
+    return statement
+
+
 async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) -> None:
     """Add events to the outbox inside the caller's unit of work.
 
-    They become visible to the relay only if that unit of work commits, so an event is
-    published if and only if its state change happened.
+    They are written when that unit of work commits (see :mod:`yiwang_common.db.deferred`)
+    and become visible to the relay only then, so an event is published if and only if its
+    state change happened.
 
     Args:
         session: the current unit of work.
@@ -100,19 +114,21 @@ async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) 
     if not events:
         return
     now = utcnow()
-    await session.execute(
-        outbox.insert(),
-        [
+    # Nothing reads the outbox inside the unit of work that writes it, so the rows go out with the
+    # commit, batched with the other events of the unit of work (a consumer batch has many).
+    statement = _insert_statement(outbox)
+    for e in events:
+        defer(
+            session,
+            statement,
             {
                 "event_id": e.id,
                 "subject": e.nats_subject,
                 "payload": serialize(e),
                 "created_at": now,
                 "attempts": 0,
-            }
-            for e in events
-        ],
-    )
+            },
+        )
     session.info[_DIRTY_KEY] = True
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
-from yiwang_common.db import utcnow
+from yiwang_common.db import defer, utcnow
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
 from yiwang_datasharing.sql import upsert_insert
 
@@ -203,7 +203,10 @@ class CaseRecordRepository:
         steps: Sequence[StepRecord] = (),
         event_id: uuid.UUID | None = None,
     ) -> None:
-        """Log the exchange, record the steps and upsert the record; one statement on PostgreSQL."""
+        """Log the exchange, record the steps and upsert the record; one statement on PostgreSQL.
+
+        On PostgreSQL the statement is deferred to the commit (:func:`yiwang_common.db.defer`).
+        """
         with_steps = case_no is not None and bool(steps)
         if not _is_postgres(session):
             if exchange is not None:
@@ -264,8 +267,9 @@ class CaseRecordRepository:
             now,
             *facts_values,
         ]
-        conn = await session.connection()
-        await conn.exec_driver_sql(_PG_SQL[(exchange is not None, with_steps)], tuple(params))
+        # Order-tolerant and read by nothing else in the unit of work: the records of a whole
+        # consumer batch go out together at commit, one pipelined statement per variant.
+        defer(session, _PG_SQL[(exchange is not None, with_steps)], tuple(params))
 
     async def upsert(self, session: AsyncSession, facts: CaseFacts) -> None:
         """Create or complete a case record without ever moving its status backwards."""

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.db import defer
 from yiwang_gateway.application.models import Application, TimelineEntry
 from yiwang_gateway.db import dialect_insert
 
@@ -82,6 +83,20 @@ _SUMMARY_COLUMNS = (
 )
 
 
+_TIMELINE_INSERTS: dict[str, Any] = {}
+
+
+def _timeline_insert(session: AsyncSession) -> Any:
+    """The timeline insert of the session's dialect; a replayed event's entry is skipped."""
+    dialect = session.get_bind().dialect.name
+    statement = _TIMELINE_INSERTS.get(dialect)
+    if statement is None:
+        statement = _TIMELINE_INSERTS[dialect] = dialect_insert(
+            session, TimelineEntry.__table__
+        ).on_conflict_do_nothing(index_elements=["source_event_id"])
+    return statement
+
+
 class TimelineRepository:
     """办理时间线 queries."""
 
@@ -96,15 +111,20 @@ class TimelineRepository:
         data: dict[str, Any] | None = None,
         source_event_id: uuid.UUID | None = None,
     ) -> None:
-        stmt = dialect_insert(session, TimelineEntry.__table__).values(
-            application_id=application_id,
-            at=at,
-            title=title,
-            detail=detail,
-            data=data,
-            source_event_id=source_event_id,
+        # Nothing reads the timeline in the unit of work that writes it: the entries go out at
+        # commit, one batched statement for a whole consumer batch.
+        defer(
+            session,
+            _timeline_insert(session),
+            {
+                "application_id": application_id,
+                "at": at,
+                "title": title,
+                "detail": detail,
+                "data": data,
+                "source_event_id": source_event_id,
+            },
         )
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=["source_event_id"]))
 
     async def for_application(
         self, session: AsyncSession, application_id: uuid.UUID
