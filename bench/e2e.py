@@ -33,6 +33,8 @@ from scripts.stack import ROOT, SERVICES, Stack, free_port
 from yiwang_common.testing import admin_url, create_database, drop_database, reset_streams
 
 RESULTS = ROOT / "bench" / "results"
+LOCAL_SOCKET = "/var/run/postgresql/.s.PGSQL.5432"
+LOCAL_SOCKET_URL = "postgresql://postgres@/postgres?host=/var/run/postgresql"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -335,6 +337,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     if env_db:
         os.environ.setdefault("TEST_DATABASE_URL", env_db)
+    elif "TEST_DATABASE_URL" not in os.environ and Path(LOCAL_SOCKET).exists():
+        # Everything on one box: the services reach PostgreSQL as a co-located application would,
+        # through its Unix socket (cheaper than loopback TCP for both sides). The ceilings use it too.
+        os.environ["TEST_DATABASE_URL"] = LOCAL_SOCKET_URL
     print(f"ceilings on this machine (PostgreSQL {admin_url()}, NATS {nats_url}) …", flush=True)
     ceiling: dict[str, float] = {}
     ceiling |= await ceilings.jetstream(nats_url)
@@ -383,6 +389,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
             "database": "postgresql",
+            "database_transport": "unix socket" if "host=/" in admin_url() else "tcp",
             "command": f"make bench N={args.n}",
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },

@@ -5,12 +5,37 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.db import utcnow
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.application.status import behind
+
+_TABLE = cast(Table, Application.__table__)
+_ADVANCE: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _advance_statement(status: str, keys: tuple[str, ...]) -> Any:
+    """The ``UPDATE`` that moves a row to ``status`` setting ``keys``, built once per shape.
+
+    Building and cache-keying a construct per event costs more than the round trip it makes.
+    """
+    statement = _ADVANCE.get((status, keys))
+    if statement is None:
+        t = _TABLE
+        statement = _ADVANCE[(status, keys)] = (
+            update(t)
+            .where(t.c.id == bindparam("where_id"), t.c.status.in_(behind(status)))
+            .values(
+                status=status,
+                case_no=func.coalesce(t.c.case_no, bindparam("new_case_no", type_=t.c.case_no.type)),
+                updated_at=bindparam("new_updated_at", type_=t.c.updated_at.type),
+                **{k: bindparam(f"new_{k}", type_=t.c[k].type) for k in keys},
+            )
+            .returning(t.c.id)
+        )
+    return statement
 
 
 class ProgressRepository:
@@ -40,19 +65,10 @@ class ProgressRepository:
 
         Sets the 办件编号 when missing, like a read-modify-write would, and locks the row.
         """
-        table = cast(Table, Application.__table__)
-        stmt = (
-            update(table)
-            .where(table.c.id == application_id, table.c.status.in_(behind(status)))
-            .values(
-                status=status,
-                case_no=func.coalesce(table.c.case_no, case_no),
-                updated_at=utcnow(),
-                **values,
-            )
-            .returning(table.c.id)
-        )
-        return (await session.execute(stmt)).first() is not None
+        params = {f"new_{k}": v for k, v in values.items()}
+        params |= {"where_id": application_id, "new_case_no": case_no, "new_updated_at": utcnow()}
+        stmt = _advance_statement(status, tuple(values))
+        return (await session.execute(stmt, params)).first() is not None
 
     async def get_owned_by_case_no(
         self, session: AsyncSession, *, applicant_id: str, case_no: str, for_update: bool = False

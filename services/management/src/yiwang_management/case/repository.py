@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Date, Integer, Row, Select, String, Table, exists, func, literal, select
+from sqlalchemy import Date, Integer, Row, Select, String, Table, bindparam, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +55,33 @@ _DECISION_COLUMNS = (
     _CASE.c.due_date,
 )
 _NO_ID = float("inf")
+
+# Statements of the hot paths are built once: building and cache-keying a construct per call
+# costs more than the database round trip it makes.
+_INSERT_CASE = _CASE.insert()
+_UPDATE_CASE = _CASE.update().where(
+    _CASE.c.case_no == bindparam("where_case_no"), _CASE.c.status == bindparam("where_status")
+)
+_WITH_STEPS = (
+    select(*_CASE.c, *(c.label(f"step_{c.name}") for c in _STEP_COLUMNS))
+    .outerjoin(_STEP, _STEP.c.case_no == _CASE.c.case_no)
+    .order_by(_STEP.c.ended_at, _STEP.c.id)
+)
+_LOCK_VISIBLE = _WITH_STEPS.where(
+    _CASE.c.case_no == bindparam("case_no"), _CASE.c.org_code == bindparam("org_code")
+).with_for_update(of=_CASE)
+_LOCK_FOR_DECISION = (
+    select(*_DECISION_COLUMNS, *(c.label(f"step_{c.name}") for c in _STEP_COLUMNS))
+    .outerjoin(_STEP, _STEP.c.case_no == _CASE.c.case_no)
+    .where(_CASE.c.case_no == bindparam("case_no"))
+    .order_by(_STEP.c.ended_at, _STEP.c.id)
+    .with_for_update(of=_CASE)
+)
+_STEP_KEY = [_STEP.c.case_no, _STEP.c.step_key, _STEP.c.ended_at]
+_INSERT_STEPS = {
+    "postgresql": postgresql.insert(_STEP).on_conflict_do_nothing(index_elements=_STEP_KEY),
+    "sqlite": sqlite.insert(_STEP).on_conflict_do_nothing(index_elements=_STEP_KEY),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +133,32 @@ class ItemGuard:
     published_at: datetime
 
 
+def _take_sequence(insert: Any) -> Any:
+    new_application = ~exists().where(_CASE.c.application_id == bindparam("application_id"))
+    same_item = exists().where(
+        Item.item_code == bindparam("item_code"),
+        Item.version == bindparam("item_version"),
+        Item.published_at == bindparam("item_published_at"),
+    )
+    source = select(
+        bindparam("region_code", type_=String()), bindparam("day", type_=Date()), literal(1, Integer())
+    ).where(new_application, same_item)
+    # The table, not the mapped class: executed with parameters, an ORM insert would be a bulk insert.
+    sequence = cast(Table, CaseSequence.__table__)
+    return (
+        insert(sequence)
+        .from_select(["region_code", "day", "last_value"], source)
+        .on_conflict_do_update(
+            index_elements=[sequence.c.region_code, sequence.c.day],
+            set_={"last_value": sequence.c.last_value + 1},
+        )
+        .returning(sequence.c.last_value)
+    )
+
+
+_TAKE_SEQUENCE = {"postgresql": _take_sequence(postgresql.insert), "sqlite": _take_sequence(sqlite.insert)}
+
+
 class CaseRepository:
     """Reads and writes cases inside the caller's unit of work."""
 
@@ -139,30 +192,21 @@ class CaseRepository:
         One statement does the duplicate check, the catalogue check and the atomic upsert; None
         means one of the checks failed (the caller finds out which on this rare path).
         """
-        new_application = ~exists().where(_CASE.c.application_id == application_id)
-        same_item = exists().where(
-            Item.item_code == item.item_code,
-            Item.version == item.version,
-            Item.published_at == item.published_at,
-        )
-        source = select(literal(region_code, String()), literal(day, Date()), literal(1, Integer())).where(
-            new_application, same_item
-        )
-        statement = (
-            self._insert(CaseSequence)
-            .from_select(["region_code", "day", "last_value"], source)
-            .on_conflict_do_update(
-                index_elements=[CaseSequence.region_code, CaseSequence.day],
-                set_={"last_value": CaseSequence.last_value + 1},
-            )
-            .returning(CaseSequence.last_value)
-        )
-        value = (await self.session.execute(statement)).scalar_one_or_none()
+        statement = _TAKE_SEQUENCE[self.session.get_bind().dialect.name]
+        params = {
+            "region_code": region_code,
+            "day": day,
+            "application_id": application_id,
+            "item_code": item.item_code,
+            "item_version": item.version,
+            "item_published_at": item.published_at,
+        }
+        value = (await self.session.execute(statement, params)).scalar_one_or_none()
         return None if value is None else int(value)
 
     async def insert_case(self, values: dict[str, Any]) -> None:
         """Write a new case row (no unit-of-work bookkeeping)."""
-        await self.session.execute(_CASE.insert().values(values))
+        await self.session.execute(_INSERT_CASE, values)
 
     async def lock_visible_row(self, case_no: str, org_code: str | None) -> list[Row[Any]]:
         """Lock a case of the unit and read it with its steps: one row per step, in order.
@@ -171,30 +215,17 @@ class CaseRepository:
         """
         if org_code is None:
             return []
-        statement = (
-            select(*_CASE.c, *(c.label(f"step_{c.name}") for c in _STEP_COLUMNS))
-            .outerjoin(_STEP, _STEP.c.case_no == _CASE.c.case_no)
-            .where(_CASE.c.case_no == case_no, _CASE.c.org_code == org_code)
-            .order_by(_STEP.c.ended_at, _STEP.c.id)
-            .with_for_update(of=_CASE)
+        return list(
+            (await self.session.execute(_LOCK_VISIBLE, {"case_no": case_no, "org_code": org_code})).all()
         )
-        return list((await self.session.execute(statement)).all())
 
     async def lock_for_decision(self, case_no: str) -> list[Row[Any]]:
         """Lock a case and read what completing it needs, with its steps: one row per step, in order."""
-        statement = (
-            select(*_DECISION_COLUMNS, *(c.label(f"step_{c.name}") for c in _STEP_COLUMNS))
-            .outerjoin(_STEP, _STEP.c.case_no == _CASE.c.case_no)
-            .where(_CASE.c.case_no == case_no)
-            .order_by(_STEP.c.ended_at, _STEP.c.id)
-            .with_for_update(of=_CASE)
-        )
-        return list((await self.session.execute(statement)).all())
+        return list((await self.session.execute(_LOCK_FOR_DECISION, {"case_no": case_no})).all())
 
     async def update_case(self, case_no: str, status: str, values: dict[str, Any]) -> None:
         """Change a case still in ``status`` (the caller holds its lock)."""
-        statement = _CASE.update().where(_CASE.c.case_no == case_no, _CASE.c.status == status).values(values)
-        await self.session.execute(statement)
+        await self.session.execute(_UPDATE_CASE, {**values, "where_case_no": case_no, "where_status": status})
 
     async def get(self, case_no: str, *, for_update: bool = False) -> Case | None:
         """Return a case by 办件编号, optionally locked against concurrent transitions."""
@@ -306,12 +337,8 @@ class CaseRepository:
         """Record steps without flushing the unit of work first (no ORM object is pending)."""
         if not steps:
             return
-        statement = (
-            self._insert(CaseStep)
-            .values([_step_row(case_no, step) for step in steps])
-            .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
-        )
-        await self.session.execute(statement)
+        statement = _INSERT_STEPS[self.session.get_bind().dialect.name]
+        await self.session.execute(statement, [_step_row(case_no, step) for step in steps])
 
     async def steps(self, case_no: str) -> Sequence[CaseStep]:
         """Return a case's steps in the order they ended."""
