@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 
 SERVICES = ["yiwang_gateway", "yiwang_management", "yiwang_business", "yiwang_datasharing"]
 
@@ -56,3 +58,39 @@ def test_request_bodies_have_schemas_with_examples(spec: dict[str, Any]) -> None
         schema = schemas[ref.rsplit("/", 1)[-1]]
         text = str(schema)
         assert "example" in text or "default" in text, f"{method} {path}: request schema has no examples"
+
+
+def _sync_calls(dependant: Any, path: str) -> list[str]:
+    """Every endpoint or dependency under ``dependant`` that FastAPI would run in its thread pool."""
+    found = []
+    call = dependant.call
+    if call is not None and not (inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)):
+        found.append(f"{path}: {getattr(call, '__qualname__', call)}")
+    for sub in dependant.dependencies:
+        found += _sync_calls(sub, path)
+    return found
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_endpoint_or_dependency_runs_in_the_thread_pool(service: str) -> None:
+    # A sync ``def`` is handed to a worker thread on every request: a thread hop per call that
+    # the services, which do no blocking work in handlers, never need.
+    app = importlib.import_module(f"{service}.main").create_app()
+    routes = list(_api_routes(app.routes))
+    assert routes, "no API route found: the walk below no longer matches FastAPI's router"
+    sync = [found for path, dependant in routes for found in _sync_calls(dependant, path)]
+    assert sync == []
+
+
+def _api_routes(routes: Any) -> Any:
+    """(path, dependant) of every API route, including those of included routers with their own
+    dependencies (FastAPI keeps an included router as one lazily expanded entry)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route.path, route.dependant
+        elif hasattr(route, "effective_candidates"):
+            for context in route.effective_candidates():
+                if hasattr(context, "dependant"):
+                    yield context.path, context.dependant
+                else:
+                    yield from _api_routes([context])

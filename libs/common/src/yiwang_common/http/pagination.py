@@ -64,7 +64,7 @@ class PageParams:
         return ListResource[T](items=items, pagination=self.pagination(total))
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=100_000, description="页码, from 1")] = 1,
     limit: Annotated[int, Query(ge=1, le=100, description="每页条数")] = 20,
 ) -> PageParams:

@@ -50,7 +50,7 @@ UPLOAD_BODY = {
 }
 
 
-def get_blob_store(request: Request) -> BlobStore:
+async def get_blob_store(request: Request) -> BlobStore:
     """The app's blob store."""
     store: BlobStore = request.app.state.blob_store
     return store
