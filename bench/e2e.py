@@ -102,6 +102,20 @@ class Driver:
             body = await r.read()
             return r.status, (orjson.loads(body) if body else None)
 
+    async def published_item(self, item_code: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The item as the portal shows it, once management's publication has reached the portal.
+
+        The demo items are published as the stack starts; the portal's catalogue is a projection
+        of those events, so right after start-up it may not have them yet.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = await self.call("GET", "gateway", f"/items/{item_code}")
+            if status == 200:
+                return dict(body)
+            assert time.monotonic() < deadline, f"item {item_code} not in the portal catalogue: {body}"
+            await asyncio.sleep(0.1)
+
     async def login(self, username: str) -> dict[str, str]:
         status, body = await self.call(
             "POST", "gateway", "/auth/token", json={"username": username, "password": DEMO_PASSWORD}
@@ -217,7 +231,7 @@ class Driver:
 
     async def run(self, nats_url: str) -> dict[str, Any]:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128)) as self.http:
-            _, item = await self.call("GET", "gateway", f"/items/{CONSTRUCTION_PERMIT}")
+            item = await self.published_item(CONSTRUCTION_PERMIT)
             applicants = []
             for username in ("zhangsan", "yjcj", "lisi"):
                 auth = await self.login(username)
