@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.db.types import utcnow
@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 class OutboxRelay:
     """Polling publisher with an in-process wake-up.
 
-    Rows are read in insertion order with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
-    several replicas of a service can relay side by side. Each row is published with
-    ``Nats-Msg-Id`` = event id and awaited for its PubAck before the row is marked; a crash
-    between the two re-sends the row, which JetStream drops as a duplicate inside its window
-    and consumers drop through their inbox after it.
+    Rows are claimed in insertion order with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+    several replicas of a service can relay side by side, and marked in the same statement. Each
+    row is published with ``Nats-Msg-Id`` = event id and every PubAck is awaited before the mark
+    commits; a crash in between re-sends the row, which JetStream drops as a duplicate inside its
+    window and consumers drop through their inbox after it.
     """
 
     def __init__(
@@ -57,6 +57,7 @@ class OutboxRelay:
         self._coalesce = coalesce
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._claims: dict[str, Update] = {}
         self.published = 0
 
     def notify(self) -> None:
@@ -99,25 +100,38 @@ class OutboxRelay:
         Returns:
             How many rows were published and marked.
         """
-        o = self._outbox
         async with self._sessionmaker() as session, session.begin():
-            query = (
-                select(o.c.seq, o.c.event_id, o.c.subject, o.c.payload)
-                .where(o.c.published_at.is_(None))
-                .order_by(o.c.seq)
-                .limit(self._batch_size)
-            )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
+            statement = self._claim_statement(session.get_bind().dialect.name)
+            # RETURNING does not promise an order; events go out in the order they were written.
+            rows = sorted((await session.execute(statement, {"now": utcnow()})).all(), key=lambda r: r.seq)
             if not rows:
                 return 0
             await self._publish([(r.event_id, r.subject, r.payload) for r in rows])
-            await session.execute(
-                update(o).where(o.c.seq.in_([r.seq for r in rows])).values(published_at=utcnow())
-            )
         self.published += len(rows)
         return len(rows)
+
+    def _claim_statement(self, dialect: str) -> Update:
+        """One statement that takes the oldest unpublished rows and marks them, returning them.
+
+        The mark only commits after every PubAck has come back; if publishing fails the unit of
+        work rolls back and the rows are unpublished again. On PostgreSQL ``FOR UPDATE SKIP
+        LOCKED`` lets replicas claim disjoint rows side by side.
+        """
+        statement = self._claims.get(dialect)
+        if statement is None:
+            o = self._outbox
+            oldest = (
+                select(o.c.seq).where(o.c.published_at.is_(None)).order_by(o.c.seq).limit(self._batch_size)
+            )
+            if dialect == "postgresql":
+                oldest = oldest.with_for_update(skip_locked=True)
+            statement = self._claims[dialect] = (
+                update(o)
+                .where(o.c.seq.in_(oldest.scalar_subquery()))
+                .values(published_at=bindparam("now", type_=o.c.published_at.type))
+                .returning(o.c.seq, o.c.event_id, o.c.subject, o.c.payload)
+            )
+        return statement
 
     async def _publish(self, rows: Sequence[tuple[uuid.UUID, str, bytes]]) -> None:
         futures = [

@@ -141,7 +141,9 @@ def _take_sequence(insert: Any) -> Any:
         Item.published_at == bindparam("item_published_at"),
     )
     source = select(
-        bindparam("region_code", type_=String()), bindparam("day", type_=Date()), literal(1, Integer())
+        bindparam("seq_region_code", type_=String()),
+        bindparam("seq_day", type_=Date()),
+        literal(1, Integer()),
     ).where(new_application, same_item)
     # The table, not the mapped class: executed with parameters, an ORM insert would be a bulk insert.
     sequence = cast(Table, CaseSequence.__table__)
@@ -194,8 +196,9 @@ class CaseRepository:
         """
         statement = _TAKE_SEQUENCE[self.session.get_bind().dialect.name]
         params = {
-            "region_code": region_code,
-            "day": day,
+            # Not named after columns of case_sequence: those names are the INSERT's own.
+            "seq_region_code": region_code,
+            "seq_day": day,
             "application_id": application_id,
             "item_code": item.item_code,
             "item_version": item.version,
