@@ -114,6 +114,42 @@ class TestOutboxRelay:
         assert await relay.publish_pending() == 1
         assert (await js.stream_info(clean_stream)).state.messages == 1
 
+    async def test_failed_publish_leaves_the_rows_unpublished(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        async with sessionmaker() as s, s.begin():
+            await enqueue(s, tables.outbox, licence_event())
+        js = nc.jetstream()
+        await js.delete_stream(clean_stream)  # nothing captures the subject: no PubAck comes back
+        relay = OutboxRelay(sessionmaker, tables.outbox, js, publish_timeout=1.0)
+        with pytest.raises(Exception):  # noqa: B017 - no responders or a time-out, by server version
+            await relay.publish_pending()
+        async with sessionmaker() as s:
+            unpublished = await s.execute(
+                select(func.count()).select_from(tables.outbox).where(tables.outbox.c.published_at.is_(None))
+            )
+            assert unpublished.scalar_one() == 1
+        await ensure_stream(js, "datasharing", NatsSettings())
+        assert await relay.publish_pending() == 1
+        assert (await js.stream_info(clean_stream)).state.messages == 1
+
+    async def test_events_go_out_in_the_order_they_were_committed(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        events = [licence_event() for _ in range(5)]
+        for event in events[:3]:
+            async with sessionmaker() as s, s.begin():
+                await enqueue(s, tables.outbox, event)
+        async with sessionmaker() as s, s.begin():
+            await enqueue(s, tables.outbox, *events[3:])
+        js = nc.jetstream()
+        assert await OutboxRelay(sessionmaker, tables.outbox, js).publish_pending() == 5
+        sent = [
+            (await js.get_msg(clean_stream, seq)).headers["Nats-Msg-Id"]  # type: ignore[index]
+            for seq in range(1, 6)
+        ]
+        assert sent == [str(e.id) for e in events]
+
 
 class TestConsumer:
     async def test_redelivered_event_is_applied_once(
