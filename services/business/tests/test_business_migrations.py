@@ -31,6 +31,7 @@ TABLES = {
     "counter",
     "outbox",
     "inbox",
+    "dead_letter",
 }
 
 

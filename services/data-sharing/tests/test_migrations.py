@@ -31,6 +31,7 @@ TABLES = {
     "e_licence",
     "outbox",
     "inbox",
+    "dead_letter",
 }
 
 

@@ -23,6 +23,7 @@ TABLES = {
     "timeline_entry",
     "outbox",
     "inbox",
+    "dead_letter",
 }
 
 

@@ -23,7 +23,16 @@ from yiwang_management.config import Settings
 from yiwang_management.db import Base
 from yiwang_management.demo import load_demo
 
-TABLES = {"alembic_version", "case_file", "case_sequence", "case_step", "inbox", "item", "outbox"}
+TABLES = {
+    "alembic_version",
+    "case_file",
+    "case_sequence",
+    "case_step",
+    "dead_letter",
+    "inbox",
+    "item",
+    "outbox",
+}
 
 
 def _not_version_table(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:

@@ -15,3 +15,6 @@ cli = ServiceCli(
     migrations=Path(__file__).parent / "migrations",
 )
 main = cli.main
+
+if __name__ == "__main__":
+    main()

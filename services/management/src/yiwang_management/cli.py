@@ -17,3 +17,6 @@ cli = ServiceCli(
     load_demo=load_demo,  # type: ignore[arg-type]
 )
 main = cli.main
+
+if __name__ == "__main__":
+    main()

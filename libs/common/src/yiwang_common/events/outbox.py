@@ -9,12 +9,14 @@ import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
+    Identity,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     Uuid,
     event as sa_event,
 )
@@ -32,10 +34,15 @@ _DIRTY_KEY = "outbox_dirty"
 
 @dataclass(frozen=True)
 class MessagingTables:
-    """The two tables every event-producing or -consuming service has in its own schema."""
+    """The tables every event-producing or -consuming service has in its own schema.
+
+    ``dead_letter`` (死信) holds what could not be published (``outgoing``) or handled
+    (``incoming``) after bounded retries, so that it never blocks what comes after it.
+    """
 
     outbox: Table
     inbox: Table
+    dead_letter: Table
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -58,6 +65,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("created_at", TZDateTime(), nullable=False, default=utcnow),
         Column("published_at", TZDateTime(), nullable=True),
         Column("attempts", Integer(), nullable=False, default=0),
+        # The latest failed publish, so an operator sees why a row is still waiting.
+        Column("last_error", Text(), nullable=True),
     )
     Index(
         "ix_outbox_unpublished",
@@ -73,7 +82,29 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("subject", String(255), nullable=False),
         Column("processed_at", TZDateTime(), nullable=False, default=utcnow),
     )
-    return MessagingTables(outbox=outbox, inbox=inbox)
+    dead_letter = Table(
+        "dead_letter",
+        metadata,
+        Column("id", BigInteger(), Identity(), primary_key=True),
+        Column("kind", String(16), nullable=False),  # outgoing | incoming
+        Column("consumer", String(100), nullable=True),  # the durable, for incoming
+        Column("subject", String(255), nullable=False),
+        # None only for an incoming message too broken to carry an id.
+        Column("event_id", Uuid(), nullable=True),
+        Column("payload", LargeBinary(), nullable=False),
+        Column("error", Text(), nullable=False),
+        Column("attempts", Integer(), nullable=False),
+        Column("first_seen_at", TZDateTime(), nullable=False),
+        Column("parked_at", TZDateTime(), nullable=False, default=utcnow),
+        Column("replayed_at", TZDateTime(), nullable=True),
+    )
+    Index(
+        "ix_dead_letter_parked",
+        dead_letter.c.kind,
+        dead_letter.c.id,
+        postgresql_where=dead_letter.c.replayed_at.is_(None),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox, dead_letter=dead_letter)
 
 
 def serialize(event: EventEnvelope) -> bytes:
