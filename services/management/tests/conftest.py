@@ -60,7 +60,9 @@ def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
 async def _clean(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with session_scope(sessionmaker) as session:
         await session.execute(
-            text("TRUNCATE case_step, case_file, case_sequence, item, outbox, inbox RESTART IDENTITY CASCADE")
+            text(
+                "TRUNCATE case_step, case_file, case_sequence, item, outbox, inbox, dead_letter RESTART IDENTITY CASCADE"
+            )
         )
 
 
