@@ -10,13 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 
 from yiwang_common.config import ServiceSettings
-from yiwang_common.events.dead_letters import DeadLetters
 from yiwang_common.http.problems import Problem
-from yiwang_common.migrations import upgrade_database
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,9 @@ class ServiceCli:
         args = parser.parse_args(argv)
         settings = self.settings()
         if args.command in ("migrate", "serve") and (args.command == "migrate" or args.migrate):
+            # Alembic is imported only where it is used: it is a tenth of a service's start-up.
+            from yiwang_common.migrations import upgrade_database
+
             asyncio.run(upgrade_database(settings.database, self.migrations))
         if args.command == "load-demo":
             if self.load_demo is not None:
@@ -70,6 +70,8 @@ class ServiceCli:
         elif args.command == "openapi":
             print(json.dumps(self.app(settings).openapi(), ensure_ascii=False, indent=2))  # noqa: T201
         elif args.command == "serve":
+            import uvicorn
+
             uvicorn.run(
                 self.app(settings),
                 host=settings.host,
@@ -82,6 +84,8 @@ class ServiceCli:
             )
 
     async def _dead_letters(self, settings: ServiceSettings, args: argparse.Namespace) -> int:
+        from yiwang_common.events.dead_letters import DeadLetters
+
         app = self.app(settings)
         store: DeadLetters = app.state.dead_letters
         try:

@@ -1,6 +1,6 @@
 """Dead letters (死信) and the relay's last error: parked events never block the ones behind them.
 
-Revision ID: 20261201_2330_gateway_dead_letter
+Revision ID: 20261201_2330_gateway
 Revises: 20261123_1400_gateway
 Create Date: 2026-12-01 23:30:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import yiwang_common.db.types
 
-revision: str = "20261201_2330_gateway_dead_letter"
+revision: str = "20261201_2330_gateway"
 down_revision: str | None = "20261123_1400_gateway"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
