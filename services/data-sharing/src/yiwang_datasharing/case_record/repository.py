@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
-from yiwang_common.db import defer, utcnow
+from yiwang_common.db import WriteAtCommit, utcnow
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
 from yiwang_datasharing.sql import upsert_insert
 
@@ -163,6 +163,7 @@ _PG_SQL: dict[tuple[bool, bool], str] = {
     (False, True): f"WITH {_steps_cte(1)} {_record_upsert_sql(14)}",
     (True, True): f"WITH {_LOG_CTE}, {_steps_cte(7)} {_record_upsert_sql(20)}",
 }
+_RECORD_WRITES = {variant: WriteAtCommit(sql) for variant, sql in _PG_SQL.items()}
 
 
 def _aware(value: datetime) -> datetime:
@@ -205,7 +206,7 @@ class CaseRecordRepository:
     ) -> None:
         """Log the exchange, record the steps and upsert the record; one statement on PostgreSQL.
 
-        On PostgreSQL the statement is deferred to the commit (:func:`yiwang_common.db.defer`).
+        On PostgreSQL the statement goes out with the commit (:class:`yiwang_common.db.WriteAtCommit`).
         """
         with_steps = case_no is not None and bool(steps)
         if not _is_postgres(session):
@@ -269,7 +270,7 @@ class CaseRecordRepository:
         ]
         # Order-tolerant and read by nothing else in the unit of work: the records of a whole
         # consumer batch go out together at commit, one pipelined statement per variant.
-        defer(session, _PG_SQL[(exchange is not None, with_steps)], tuple(params))
+        _RECORD_WRITES[(exchange is not None, with_steps)].add(session, tuple(params))
 
     async def upsert(self, session: AsyncSession, facts: CaseFacts) -> None:
         """Create or complete a case record without ever moving its status backwards."""
