@@ -13,20 +13,14 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
+from yiwang_common.contracts.lifecycle import stage
 from yiwang_common.db import WriteAtCommit, utcnow
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
 from yiwang_datasharing.sql import upsert_insert
 
-#: Lifecycle order (办件状态). Equal ranks are decided by event time, so a supplement
-#: (pending_acceptance) after a notice (awaiting_supplement) wins, and vice versa.
-STATUS_RANK: dict[str, int] = {
-    "submitted": 0,
-    "pending_acceptance": 1,
-    "awaiting_supplement": 1,
-    "accepted": 2,
-    "completed": 3,
-    "not_accepted": 3,
-}
+# The projection keeps the status that supersedes the others by the contracts' lifecycle order
+# (yiwang_common.contracts.lifecycle.supersedes): a later stage, or the same stage and no older.
+# The rank column holds the stage, so the upsert compares it in SQL.
 
 
 @dataclass
@@ -260,7 +254,7 @@ class CaseRecordRepository:
         params += [
             facts.application_id,
             facts.status,
-            STATUS_RANK[facts.status],
+            stage(facts.status),
             event_time,
             _json(facts.materials) if has_materials else None,
             event_time if has_materials else None,
@@ -280,7 +274,7 @@ class CaseRecordRepository:
         values: dict[str, Any] = {
             "application_id": facts.application_id,
             "status": facts.status,
-            "status_rank": STATUS_RANK[facts.status],
+            "status_rank": stage(facts.status),
             "status_at": facts.event_time,
             "created_at": now,
             "updated_at": now,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,7 +86,7 @@ _SUMMARY_COLUMNS = (
 
 # A replayed event's entry is skipped.
 _TIMELINE_WRITE = WriteAtCommit(
-    pg_insert(TimelineEntry.__table__).on_conflict_do_nothing(index_elements=["source_event_id"])
+    pg_insert(cast(Table, TimelineEntry.__table__)).on_conflict_do_nothing(index_elements=["source_event_id"])
 )
 
 
