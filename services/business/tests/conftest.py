@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import yiwang_business
 from yiwang_business.config import Settings
 from yiwang_business.main import create_app
-from yiwang_business.task.events import on_case_accepted
+from yiwang_business.task.handlers import on_case_accepted
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope

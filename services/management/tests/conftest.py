@@ -16,7 +16,7 @@ from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import session_scope
 from yiwang_common.migrations import upgrade_database
 from yiwang_common.testing import create_database, drop_database
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings
 from yiwang_management.db import messaging
 from yiwang_management.demo_items import demo_items

@@ -20,7 +20,7 @@ from yiwang_common.contracts.common import Applicant, MaterialRef
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import make_event
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.db import messaging
 from yiwang_management.demo_items import CONSTRUCTION_PERMIT_ITEM_CODE, YUANJIANG_HOUSING

@@ -18,7 +18,7 @@ from yiwang_common.db import session_scope
 from yiwang_common.events import ConsumerRunner, ensure_stream, make_event, stream_name
 from yiwang_common.events.outbox import serialize
 from yiwang_common.testing import nats_url
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.config import Settings
 from yiwang_management.db import messaging

@@ -18,7 +18,7 @@ from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
 from yiwang_common.migrations import alembic_config, upgrade_database
 from yiwang_management.case import service as case_service
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings
 from yiwang_management.db import Base
 from yiwang_management.demo import load_demo
