@@ -14,6 +14,7 @@ from yiwang_common.contracts.datasharing import LicenceRegistered
 from yiwang_common.db import WriteAtCommit, session_scope
 from yiwang_common.db._deferred import pending_count
 from yiwang_common.events import EventEnvelope, MessagingTables, enqueue, make_event
+from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY
 
 
 @pytest.fixture
@@ -218,3 +219,14 @@ class TestSavepoints:
             ids = list((await session.execute(select(outbox.c.event_id))).scalars())
         assert await _names(sessionmaker, things) == ["state change"]
         assert ids == [kept.id]
+
+    async def test_the_relay_is_woken_by_the_outer_commit_not_by_a_released_savepoint(
+        self, sessionmaker: async_sessionmaker[AsyncSession], outbox: Table
+    ) -> None:
+        wakes: list[int] = []
+        async with session_scope(sessionmaker) as session:
+            session.info[OUTBOX_NOTIFY_KEY] = lambda: wakes.append(pending_count(session))
+            async with session.begin_nested():
+                await enqueue(session, outbox, _event("530428202611230000017"))
+            assert wakes == []
+        assert wakes == [0]  # once, after the rows were written
