@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import Column, Integer, MetaData, String, Table
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.auth import AuthSettings, Principal, TokenVerifier
+from yiwang_common.config import DatabaseSettings
 from yiwang_common.contracts.datasharing import LicenceRegistered
-from yiwang_common.db import session_scope
+from yiwang_common.db import create_engine, session_scope
 from yiwang_common.events import MessagingTables, enqueue, make_event, messaging_tables
 from yiwang_common.events.streams import stream_name
 from yiwang_common.testing import bearer, fresh_streams, migration_drift, outbox_events
@@ -18,16 +19,23 @@ from yiwang_common.testing import bearer, fresh_streams, migration_drift, outbox
 
 class TestMigrationDrift:
     async def test_no_drift_when_the_database_matches_and_drift_when_a_table_is_missing(
-        self, engine: AsyncEngine, schema: tuple[Table, MessagingTables]
+        self, fresh_database_url: str, schema: tuple[Table, MessagingTables]
     ) -> None:
-        things = schema[0]
+        # A database of its own: other tests add tables to the session's database.
+        models = schema[0].metadata
         wider = MetaData()
         Table("thing", wider, Column("id", Integer, primary_key=True), Column("name", String(50)))
         messaging_tables(wider)
         Table("thing_extra", wider, Column("id", Integer, primary_key=True))
-        async with engine.connect() as conn:
-            assert await conn.run_sync(migration_drift, things.metadata) == []
-            drift = await conn.run_sync(migration_drift, wider)
+        engine = create_engine(DatabaseSettings(url=fresh_database_url, schema_name="public"))
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(models.create_all)
+            async with engine.connect() as conn:
+                assert await conn.run_sync(migration_drift, models) == []
+                drift = await conn.run_sync(migration_drift, wider)
+        finally:
+            await engine.dispose()
         assert [(d[0], d[1].name) for d in drift] == [("add_table", "thing_extra")]
 
 
