@@ -1,8 +1,8 @@
 """Dead letters (死信) and the relay's last error: parked events never block the ones behind them.
 
-Revision ID: c3d9a1e5b702
-Revises: 5f181e966fb2
-Create Date: 2026-12-01 23:30:00
+Revision ID: 9b2e7d4c1f60
+Revises: 5ac442dd0a05
+Create Date: 2026-12-02 12:00:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import yiwang_common.db.types
 
-revision: str = "c3d9a1e5b702"
-down_revision: str | None = "5f181e966fb2"
+revision: str = "9b2e7d4c1f60"
+down_revision: str | None = "5ac442dd0a05"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

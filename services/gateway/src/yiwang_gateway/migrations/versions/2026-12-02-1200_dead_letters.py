@@ -1,8 +1,8 @@
 """Dead letters (死信) and the relay's last error: parked events never block the ones behind them.
 
-Revision ID: 20261201_2330_gateway
-Revises: 20261123_1400_gateway
-Create Date: 2026-12-01 23:30:00
+Revision ID: 20261202_1200_gateway
+Revises: 20261202_0900_gateway
+Create Date: 2026-12-02 12:00:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import yiwang_common.db.types
 
-revision: str = "20261201_2330_gateway"
-down_revision: str | None = "20261123_1400_gateway"
+revision: str = "20261202_1200_gateway"
+down_revision: str | None = "20261202_0900_gateway"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Dead letters (死信) and the relay's last error: parked events never block the ones behind them.
 
-Revision ID: e41f6b2c8d93
-Revises: b7e1d3a90c42
-Create Date: 2026-12-01 23:30:00
+Revision ID: c3d9a1e5b702
+Revises: 5f181e966fb2
+Create Date: 2026-12-02 12:00:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import yiwang_common.db.types
 
-revision: str = "e41f6b2c8d93"
-down_revision: str | None = "b7e1d3a90c42"
+revision: str = "c3d9a1e5b702"
+down_revision: str | None = "5f181e966fb2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
