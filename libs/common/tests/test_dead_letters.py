@@ -291,3 +291,36 @@ class TestReplayOutgoing:
         msg = await js.get_last_msg(clean_stream, stray.nats_subject)
         assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == str(stray.id)
         assert (await js.stream_info(clean_stream)).state.messages == 1
+
+
+class TestKeepAlive:
+    async def test_a_long_handler_is_kept_alive_past_ack_wait(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        calls: list[uuid.UUID] = []
+
+        async def slow(session: AsyncSession, envelope: EventEnvelope, data: LicenceRegistered) -> None:
+            calls.append(envelope.id)
+            await asyncio.sleep(3.5)  # well past the 1 s ack_wait
+
+        js = nc.jetstream()
+        event = licence_event()
+        await js.publish(event.nats_subject, serialize(event), headers={"Nats-Msg-Id": str(event.id)})
+        durable = f"test__{uuid.uuid4().hex[:8]}"
+        sub = Subscription(durable=durable, source="datasharing", handlers={LicenceRegistered: slow})
+        runner = ConsumerRunner(
+            js, sessionmaker, tables.inbox, sub, NatsSettings(ack_wait_seconds=1), fetch_timeout=0.3
+        )
+        task = asyncio.create_task(runner.run())
+        try:
+            for _ in range(100):
+                if runner.processed:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.5)  # a redelivery, had there been one, would be fetched by now
+            info = await js.consumer_info(clean_stream, durable)
+        finally:
+            runner.stop()
+            task.cancel()
+        assert calls == [event.id]
+        assert info.num_redelivered == 0 and info.num_ack_pending == 0

@@ -11,10 +11,8 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
 import httpx
-import nats
 import pytest
 from management_factories import ACCEPTOR, ADMIN, GATEWAY_SOURCE, SUPERVISOR, auth, count, submitted
 from nats.aio.client import Client as NatsClient
@@ -23,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.config import NatsSettings
 from yiwang_common.db import session_scope
-from yiwang_common.events import ConsumerRunner, ensure_stream, make_event, stream_name
+from yiwang_common.events import ConsumerRunner, make_event
 from yiwang_common.events.outbox import serialize
-from yiwang_common.testing import nats_url
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_common.testing import fresh_streams
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.db import messaging
 from yiwang_management.demo_items import demo_items
@@ -34,16 +32,10 @@ from yiwang_management.item.service import publish_item
 
 
 @pytest.fixture
-async def nc() -> AsyncIterator[NatsClient]:
-    client = await nats.connect(nats_url())
-    js = client.jetstream()
-    try:
-        await js.delete_stream(stream_name("gateway"))
-    except Exception:
-        pass
-    await ensure_stream(js, "gateway", NatsSettings())
-    yield client
-    await client.close()
+async def nc(nc: NatsClient) -> NatsClient:
+    # The plugin's connection, on an empty stream of the producer this test reads.
+    await fresh_streams(nc.jetstream(), "gateway")
+    return nc
 
 
 def metric(text: str, kind: str) -> float:
