@@ -8,6 +8,8 @@ bounded generously; the behaviour this replaces took 30 s (ack_wait) and 10 s (p
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -148,7 +150,11 @@ async def test_relay_resumes_at_once_when_nats_returns(stack: Stack, suite: Suit
 
     submitters = [asyncio.create_task(submitter()) for _ in range(4)]
     try:
-        await asyncio.sleep(1.0)  # the relay is publishing steadily: PubAcks are in flight
+        await asyncio.sleep(1.0)  # the relay is publishing steadily
+        # Freeze NATS first, so that the relay certainly has PubAcks in flight when it dies.
+        assert stack.nats_proc is not None
+        os.kill(stack.nats_proc.pid, signal.SIGSTOP)
+        await asyncio.sleep(0.5)
         stack.kill_nats()
         await asyncio.sleep(1.5)
         stack.restart_nats()
