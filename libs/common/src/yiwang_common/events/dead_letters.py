@@ -211,7 +211,7 @@ class DeadLetters:
         await apply_events(session, self.tables.inbox, sub.durable, [parsed])
 
 
-def _dead_letters(request: Request) -> DeadLetters:
+async def _dead_letters(request: Request) -> DeadLetters:
     dead_letters: DeadLetters = request.app.state.dead_letters
     return dead_letters
 
