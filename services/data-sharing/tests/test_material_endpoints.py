@@ -248,7 +248,7 @@ class TestUploadFilename:
         [
             "申请\x00表.pdf".encode(),
             "申请\x1b[2J.pdf".encode(),
-            "a\x7f.pdf".encode(),
+            b"a\x7f.pdf",
             b"\xed\xa0\x80.pdf",
             b"\xff.pdf",
         ],
