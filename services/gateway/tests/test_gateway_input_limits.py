@@ -327,3 +327,19 @@ class TestEventSize:
         async with session_scope(sessionmaker) as session:
             payload = (await session.execute(select(messaging.outbox.c.payload))).scalar_one()
         assert FORM_MAX_BYTES - 3000 < len(payload) < NATS_MAX_PAYLOAD // 4
+
+
+class TestUndecodableQueryAndPath:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/api/v1/items?q=%ED%A0%80",
+            "/api/v1/items?q=%FF",
+            "/api/v1/items/%ED%A0%80",
+            "/api/v1/items?q=%1B",
+            "/api/v1/cases/%ED%A0%80",
+        ],
+    )
+    async def test_never_a_5xx(self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, url: str) -> None:
+        r = await client.get(url, headers=auth(accounts.zhangsan))
+        assert r.status_code < 500, r.text
