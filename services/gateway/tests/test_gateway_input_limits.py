@@ -340,6 +340,8 @@ class TestUndecodableQueryAndPath:
             "/api/v1/cases/%ED%A0%80",
         ],
     )
-    async def test_never_a_5xx(self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, url: str) -> None:
+    async def test_never_a_5xx(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, url: str
+    ) -> None:
         r = await client.get(url, headers=auth(accounts.zhangsan))
         assert r.status_code < 500, r.text
