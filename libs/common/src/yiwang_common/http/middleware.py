@@ -202,9 +202,9 @@ async def _send_too_large(send: Send, scope: Scope, limit: int) -> None:
             "status": 413,
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
+                # No "Connection: close": a client still sending would see a reset instead of the
+                # 413; the server discards the rest of the body and may close the connection itself.
                 (b"content-length", str(len(body)).encode()),
-                # The rest of the body is not read; the connection cannot carry another request.
-                (b"connection", b"close"),
             ],
         }
     )
