@@ -248,3 +248,7 @@ class TestForms:
     def test_valid_schema_passes(self) -> None:
         assert schema_errors(SCHEMA) == []
         assert schema_errors({}) == []
+
+    def test_a_form_against_an_invalid_stored_schema_is_refused_not_a_crash(self) -> None:
+        errors = form_errors({"type": "object", "properties": {"a": {"type": "strin"}}}, {"a": "x"})
+        assert [e["pointer"] for e in errors] == [""]

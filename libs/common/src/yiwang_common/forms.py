@@ -132,9 +132,15 @@ def _errors_of(error: ValidationError) -> list[dict[str, str]]:
 
 
 @lru_cache(maxsize=256)
-def _validator(schema_json: bytes) -> Draft202012Validator:
+def _validator(schema_json: bytes) -> Draft202012Validator | None:
     # Items are few and their schemas change only on publication; compiled validators are reused.
-    return Draft202012Validator(orjson.loads(schema_json), format_checker=_FORMAT_CHECKER)
+    schema = orjson.loads(schema_json)
+    try:
+        Draft202012Validator.check_schema(schema, format_checker=_FORMAT_CHECKER)
+    except SchemaError:
+        # Published before schemas were checked: refuse applications rather than fail with a 500.
+        return None
+    return Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
 
 
 def form_errors(schema: dict[str, Any], form: dict[str, Any]) -> list[dict[str, str]]:
@@ -152,6 +158,8 @@ def form_errors(schema: dict[str, Any], form: dict[str, Any]) -> list[dict[str, 
     if problems := value_problems(form):
         return problems
     validator = _validator(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS))
+    if validator is None:
+        return [_error("", "申请表", "该事项的申请表结构无效，暂不能受理网上申请，请联系实施机关")]
     errors: list[dict[str, str]] = []
     for error in sorted(validator.iter_errors(form), key=lambda e: list(map(str, e.absolute_path))):
         for found in _errors_of(error):
