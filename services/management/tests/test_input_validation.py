@@ -213,3 +213,31 @@ class TestSupplementScope:
         assert r.status_code == 200, r.text
         await supplement(sessionmaker, handlers, incomplete_case_no, ["M03", "M08"])
         assert (await load_case(sessionmaker, incomplete_case_no)).status == "pending_acceptance"
+
+
+class TestQueryAndPath:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/items?q=%00",
+            "/items?q=%1B",
+            "/items?q=%ED%A0%80",
+            "/cases?item_code=%00",
+            "/cases/%00",
+            "/cases/%00/reject",
+            "/items/%00",
+        ],
+    )
+    async def test_nul_and_controls_in_query_or_path_are_4xx_never_5xx(
+        self, client: httpx.AsyncClient, url: str
+    ) -> None:
+        if url.endswith("/reject"):
+            r = await client.post(url, json={"reason": "理由"}, headers=auth(ACCEPTOR))
+        else:
+            r = await client.get(url, headers=auth(ACCEPTOR))
+        assert r.status_code < 500, r.text
+        assert r.status_code == 200 or r.headers["content-type"].startswith("application/problem+json")
+
+    async def test_a_plain_query_still_works(self, client: httpx.AsyncClient, item: str) -> None:
+        r = await client.get("/items", params={"q": " 施工许可 "})
+        assert [i["item_code"] for i in r.json()["items"]] == [item]
