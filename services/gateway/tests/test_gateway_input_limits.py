@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from gateway_support import FORM, ITEM_CODE, Accounts, count, envelope, item_published
+from gateway_support import FORM, ITEM_CODE, Accounts, count, envelope, item_published, make_settings
 from sqlalchemy import select
 
 from yiwang_common.contracts.common import Applicant, MaterialRef
@@ -21,6 +21,8 @@ from yiwang_gateway.application.events import submitted_event
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.catalogue.events import on_item_published
 from yiwang_gateway.db import messaging
+from yiwang_gateway.main import create_app
+from yiwang_gateway.material.client import TRANSPORT_STATE_KEY
 from yiwang_gateway.material.schemas import MAX_MATERIALS
 
 APPS = "/api/v1/applications"
@@ -345,3 +347,27 @@ class TestUndecodableQueryAndPath:
     ) -> None:
         r = await client.get(url, headers=auth(accounts.zhangsan))
         assert r.status_code < 500, r.text
+
+
+class TestUploadLimit:
+    async def test_streamed_upload_over_the_limit_is_413_and_records_nothing(
+        self, database_url: str, fake_datasharing: Any, accounts: Accounts, auth: Any, sessionmaker: Any
+    ) -> None:
+        # A gateway of its own with a small cap: the proxy's stream is cut where the cap is passed.
+        application = create_app(make_settings(database_url, max_upload_bytes=4096))
+        setattr(application.state, TRANSPORT_STATE_KEY, httpx.MockTransport(fake_datasharing))
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.7\n'
+            for _ in range(10):
+                yield b"x" * 1024
+            yield b"\r\n--b--\r\n"
+
+        async with (
+            application.router.lifespan_context(application),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c,
+        ):
+            headers = auth(accounts.zhangsan) | {"content-type": "multipart/form-data; boundary=b"}
+            r = await c.post("/api/v1/materials", content=chunks(), headers=headers)
+        assert (r.status_code, r.json()["code"]) == (413, "payload_too_large")
+        assert await count(sessionmaker, "uploaded_material") == 0
