@@ -169,9 +169,16 @@ class TestBadInputChangesNothing:
                 "materials": [{"material_code": "NOPE", "sha256": refs[0]["sha256"]}],
             },
             "not json at all",
+            # Over the wire as a client would send them (ADR 0012): a 5 MB form, an invalid date,
+            # a lone surrogate, bytes that are not UTF-8.
+            b'{"item_code": "%s", "form": {"x": "' % CONSTRUCTION_PERMIT.encode() + b"x" * 5_000_000 + b'"}}',
+            {"item_code": CONSTRUCTION_PERMIT, "form": CONSTRUCTION_FORM | {"计划开工日期": "2027-02-30"}},
+            {"item_code": CONSTRUCTION_PERMIT, "form": CONSTRUCTION_FORM | {"建设规模": -1}},
+            b'{"item_code": "%s", "form": {"\xe5\xb7\xa5": "\\ud800"}}' % CONSTRUCTION_PERMIT.encode(),
+            b'{"item_code": "\xff"}',
         ]
         for body in cases:
-            if isinstance(body, str):
+            if isinstance(body, str | bytes):
                 r = await suite.gateway.post(
                     "/applications", headers=auth | {"content-type": "application/json"}, content=body
                 )

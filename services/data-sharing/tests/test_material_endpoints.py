@@ -229,3 +229,46 @@ class TestReadMaterial:
     async def test_without_token_is_401(self, client: httpx.AsyncClient, stored: tuple[str, bytes]) -> None:
         response = await client.get(f"{URL}/{stored[0]}")
         assert response.status_code == 401
+
+
+def _multipart(filename: bytes, content: bytes) -> tuple[bytes, str]:
+    # Built by hand: client libraries escape or refuse the very bytes these tests must send.
+    boundary = "yiwangboundary"
+    body = (
+        b"--yiwangboundary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="' + filename + b'"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n" + content + b"\r\n--yiwangboundary--\r\n"
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+class TestUploadFilename:
+    @pytest.mark.parametrize(
+        "filename",
+        [
+            "申请\x00表.pdf".encode(),
+            "申请\x1b[2J.pdf".encode(),
+            b"a\x7f.pdf",
+            b"\xed\xa0\x80.pdf",
+            b"\xff.pdf",
+        ],
+    )
+    async def test_forbidden_characters_in_the_filename_are_422_and_store_nothing(
+        self, client: httpx.AsyncClient, auth: Auth, rows: Any, filename: bytes
+    ) -> None:
+        content = pdf()
+        body, ctype = _multipart(filename, content)
+        response = await client.post(URL, content=body, headers=auth("u-f") | {"content-type": ctype})
+        assert (response.status_code, response.json()["code"]) == (422, "filename_invalid"), response.text
+        assert await rows.count(Material, Material.sha256 == hashlib.sha256(content).hexdigest()) == 0
+
+    async def test_bidi_controls_are_removed_from_the_stored_filename(
+        self, client: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        content = pdf()
+        body, ctype = _multipart("申请表\u202efdp.exe\u2066\u200f".encode(), content)
+        response = await client.post(URL, content=body, headers=auth("u-f") | {"content-type": ctype})
+        assert response.status_code == 201, response.text
+        assert response.json()["filename"] == "申请表fdp.exe"
+        meta = await client.get(f"{URL}/{response.json()['sha256']}/meta", headers=auth("u-f"))
+        assert meta.json()["filename"] == "申请表fdp.exe"

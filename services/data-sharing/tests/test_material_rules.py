@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 
-from yiwang_datasharing.material.errors import UnsupportedMaterialType
+from yiwang_datasharing.material.errors import FilenameInvalid, UnsupportedMaterialType
 from yiwang_datasharing.material.service import checked_media_type, detect_media_type
 from yiwang_datasharing.material.upload import Upload, clean_filename
 
@@ -50,13 +50,20 @@ class TestCleanFilename:
         [
             ("申请表.pdf", "申请表.pdf"),
             ("C:\\Users\\张三\\证明.pdf", "证明.pdf"),
-            ("../../a\x00b.pdf", "ab.pdf"),
             ("   ", None),
             ("x" * 300, "x" * 255),
+            # Trojan Source: shown as "申请表exe.pdf" reversed; the controls go, the name stays honest.
+            ("申请表\u202efdp.exe", "申请表fdp.exe"),
+            ("a\u2066b\u2069\u200e\u200f\u061c.pdf", "ab.pdf"),
         ],
     )
     def test_keeps_a_safe_last_component(self, raw: str, expected: str | None) -> None:
-        assert clean_filename(raw) == expected
+        assert clean_filename(raw.encode()) == expected
+
+    @pytest.mark.parametrize("raw", [b"a\x00b.pdf", b"a\x1bb.pdf", b"\xff\xfe.pdf", "a\x85.pdf".encode()])
+    def test_control_characters_and_bad_utf8_are_refused(self, raw: bytes) -> None:
+        with pytest.raises(FilenameInvalid):
+            clean_filename(raw)
 
 
 class TestOpenApi:

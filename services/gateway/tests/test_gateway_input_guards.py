@@ -83,7 +83,9 @@ class TestUnstorableFormValues:
         )
         headers = auth(accounts.zhangsan) | {"content-type": "application/json"}
         r = await client.post(APPS, content=body, headers=headers)
-        assert (r.status_code, r.json()["code"], r.json()["detail"]) == (422, "form_invalid", detail)
+        problem = r.json()
+        assert (r.status_code, problem["code"]) == (422, "form_invalid")
+        assert (problem["fields"][0]["pointer"], problem["fields"][0]["error"]) == ("/area_m2", detail)
         assert await count(sessionmaker, "application") == 0
 
     async def test_deeply_nested_form_is_422(

@@ -169,7 +169,7 @@ class TestSupplement:
         [
             ([], 422, "validation_failed"),
             ([{"material_code": "M02", "sha256": "a" * 64}], 422, "material_not_uploaded"),
-            ([{"material_code": "M77", "sha256": "a" * 64}], 422, "material_unknown"),
+            ([{"material_code": "M77", "sha256": "a" * 64}], 422, "material_not_requested"),
         ],
     )
     async def test_bad_references_are_rejected_and_change_nothing(
@@ -193,3 +193,47 @@ class TestSupplement:
         assert (r.status_code, r.json()["code"]) == (status, code)
         assert (await count(sessionmaker, "outbox"), await count(sessionmaker, "timeline_entry")) == before
         assert (await stored_application(sessionmaker, app_id)).status == "awaiting_supplement"
+
+
+class TestSupplementScope:
+    async def test_a_material_the_notice_did_not_ask_for_is_refused_and_changes_nothing(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        headers = auth(accounts.zhangsan)
+        first = await upload(client, headers)
+        app_id = await submit_application(client, headers, [{"material_code": "M01", "sha256": first}])
+        z = accounts.zhangsan
+        await deliver(sessionmaker, registered(app_id, z, [M03]), supplement_requested(app_id, z, [M03]))
+        before = (await count(sessionmaker, "outbox"), await count(sessionmaker, "timeline_entry"))
+        other = await upload(client, headers, content=b"%PDF-1.7\nanother")
+        r = await client.post(
+            f"/api/v1/cases/{CASE_NO}/supplements",
+            json={"materials": [{"material_code": "M01", "sha256": other}]},
+            headers=headers,
+        )
+        assert (r.status_code, r.json()["code"]) == (422, "material_not_requested")
+        assert (r.json()["not_requested"], r.json()["requested"]) == (["M01"], ["M03"])
+        assert (await count(sessionmaker, "outbox"), await count(sessionmaker, "timeline_entry")) == before
+        app = await stored_application(sessionmaker, app_id)
+        assert app.status == "awaiting_supplement"
+        assert [m["sha256"] for m in app.materials] == [first]
+
+    async def test_mixing_a_requested_and_an_unrequested_material_is_refused_whole(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        await self._awaiting(client, accounts, auth, sessionmaker, [M02])
+        headers = auth(accounts.zhangsan)
+        sha = await upload(client, headers)
+        r = await client.post(
+            f"/api/v1/cases/{CASE_NO}/supplements",
+            json={
+                "materials": [
+                    {"material_code": "M02", "sha256": sha},
+                    {"material_code": "M01", "sha256": sha},
+                ]
+            },
+            headers=headers,
+        )
+        assert (r.status_code, r.json()["code"]) == (422, "material_not_requested")
+
+    _awaiting = TestSupplement._awaiting

@@ -30,16 +30,21 @@ from yiwang_management.case import service as case_service
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case, CaseStep
 from yiwang_management.case.repository import CaseRepository
+from yiwang_management.case.schemas import NoticeMaterial
 from yiwang_management.shared import CHINA_TZ, local_date
 
 BUSINESS_SOURCE = "urn:yiwang:530428:business"
 ORG = Organisation(name="元江县住房和城乡建设局", code=ORG_CODE)
 
 
-async def notice(sessionmaker: async_sessionmaker[AsyncSession], case_no: str) -> None:
+async def notice(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    case_no: str,
+    requested: list[NoticeMaterial] | None = None,
+) -> None:
     async with session_scope(sessionmaker) as session:
         await case_service.issue_supplement_notice(
-            session, case_no=case_no, principal=ACCEPTOR, requested=None, note=None, source="test"
+            session, case_no=case_no, principal=ACCEPTOR, requested=requested, note=None, source="test"
         )
 
 
@@ -199,7 +204,12 @@ class TestApplicationSupplemented:
         handlers: CaseEventHandlers,
         incomplete_case_no: str,
     ) -> None:
-        await notice(sessionmaker, incomplete_case_no)
+        # The notice asks again for M01 (e.g. illegible), so a new M01 replaces the old one.
+        requested = [
+            NoticeMaterial(code=c, reason="模糊不清" if c == "M01" else "未提交")
+            for c in ("M01", "M03", "M08")
+        ]
+        await notice(sessionmaker, incomplete_case_no, requested)
         await supplement(sessionmaker, handlers, incomplete_case_no, ["M01", "M03", "M08"])
         case = await load_case(sessionmaker, incomplete_case_no)
         m01 = [m for m in case.materials if m["material_code"] == "M01"]

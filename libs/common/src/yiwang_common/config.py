@@ -57,6 +57,14 @@ class AuthSettings(BaseModel):
     token_ttl_seconds: Annotated[int, Field(ge=60)] = 3600
 
 
+class HttpSettings(BaseModel):
+    """Limits of what one request may send (ADR 0012)."""
+
+    # JSON bodies: a maximal application (form ≤ 64 KiB serialised, 100 materials) fits with room
+    # for \u escapes; routes that take uploads set their own, larger limit.
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 512 * 1024
+
+
 class CalendarSettings(BaseModel):
     """Overrides of the official holiday calendar (法定节假日与调休)."""
 
@@ -94,6 +102,7 @@ class ServiceSettings(BaseSettings):
     nats: NatsSettings = Field(default_factory=NatsSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
     # Relay and consumers run inside the API process by default; set false to run them in a worker.
     run_workers: bool = True

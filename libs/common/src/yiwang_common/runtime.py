@@ -31,7 +31,7 @@ from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY, MessagingTables
 from yiwang_common.events.relay import OutboxRelay
 from yiwang_common.events.streams import ensure_stream
 from yiwang_common.http.health import health_router
-from yiwang_common.http.middleware import RequestContextMiddleware
+from yiwang_common.http.middleware import BodyLimitMiddleware, RequestContextMiddleware, document_body_limit
 from yiwang_common.http.problems import install_problem_handlers
 from yiwang_common.observability import configure_logging
 
@@ -52,6 +52,8 @@ class ServiceSpec:
         on_startup: extra start-up work after DB and NATS are ready (e.g. HTTP clients).
         on_shutdown: extra shutdown work.
         openapi_tags: tag descriptions for OpenAPI.
+        body_limits: ``(method, path prefix, bytes)`` of routes whose bodies may exceed
+            ``settings.http.max_body_bytes`` (uploads).
     """
 
     name: str
@@ -63,6 +65,7 @@ class ServiceSpec:
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+    body_limits: Sequence[tuple[str, str, int]] = ()
 
 
 class Runtime:
@@ -237,6 +240,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         settings.calendar.extra_holidays, settings.calendar.extra_workdays
     )
     install_problem_handlers(app)
+    # Inside the request context, so a 413 carries the request id.
+    app.add_middleware(BodyLimitMiddleware, default=settings.http.max_body_bytes, routes=spec.body_limits)
+    document_body_limit(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router({"database": runtime.database_ready, "nats": runtime.nats_ready}))
     app.include_router(metrics_router(spec.name))

@@ -11,6 +11,7 @@ from yiwang_datasharing.db import messaging
 from yiwang_datasharing.licence.endpoints import router as licence_router
 from yiwang_datasharing.material.blobstore import FileBlobStore
 from yiwang_datasharing.material.endpoints import router as material_router
+from yiwang_datasharing.material.upload import ENVELOPE_ALLOWANCE
 from yiwang_datasharing.models import load_all_models
 from yiwang_datasharing.subscriptions import build_subscriptions
 
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tables=messaging,
         subscriptions=build_subscriptions(event_source(settings)),
         openapi_tags=TAGS,
+        # The upload reader refuses a large file itself (with its own message); this bounds the rest.
+        body_limits=[("POST", "/api/v1/materials", settings.max_material_bytes + ENVELOPE_ALLOWANCE)],
     )
     app = create_service_app(spec, settings)
     app.state.blob_store = FileBlobStore(settings.blob_path)

@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_startup=_on_startup,
             on_shutdown=_on_shutdown,
             openapi_tags=TAGS,
+            body_limits=[("POST", "/api/v1/materials", settings.max_upload_bytes)],
         ),
         settings,
     )

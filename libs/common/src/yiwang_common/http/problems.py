@@ -192,11 +192,77 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
     )
 
 
+#: zh-CN messages of the pydantic error types clients meet most; others keep pydantic's words.
+_ZH_MESSAGES: dict[str, str] = {
+    "missing": "必填项未填写",
+    "string_too_short": "内容过短，至少 {min_length} 个字符",
+    "string_too_long": "内容过长，最多 {max_length} 个字符",
+    "too_short": "内容过短，至少 {min_length} 项",
+    "too_long": "内容过长，最多 {max_length} 项",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为字符串",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "bool_parsing": "应为布尔值",
+    "literal_error": "取值不在允许范围内：{expected}",
+    "enum": "取值不在允许范围内：{expected}",
+    "extra_forbidden": "不允许的字段",
+    "json_invalid": "请求体不是有效的 JSON",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为数组",
+    "uuid_parsing": "应为 UUID",
+    "date_from_datetime_parsing": "应为日期 (YYYY-MM-DD)",
+    "greater_than_equal": "不得小于 {ge}",
+    "less_than_equal": "不得大于 {le}",
+}
+
+
+def json_pointer(loc: Any) -> str:
+    """Render a pydantic ``loc`` as an RFC 6901 JSON pointer (``("body", "form", 0)`` → ``/body/form/0``).
+
+    Args:
+        loc: the location tuple.
+
+    Returns:
+        The pointer.
+    """
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in loc)
+
+
+def _message(error: Any) -> str:
+    template = _ZH_MESSAGES.get(error.get("type", ""))
+    if template is None:
+        return str(error.get("msg", ""))
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return str(error.get("msg", ""))
+
+
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     # The raw input may echo personal data back into logs and responses; keep where and why only.
     return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
+        {
+            "loc": list(e.get("loc", ())),
+            "pointer": json_pointer(e.get("loc", ())),
+            "msg": _message(e),
+            "type": e.get("type", ""),
+        }
+        for e in errors
     ]
+
+
+class BodyUndecodable(ValidationFailed):
+    """The body is not JSON (broken syntax, or bytes that are not UTF-8)."""
+
+    code = "body_undecodable"
+    title = "请求体无法解析"
+
+
+# FastAPI answers a body it cannot decode (e.g. invalid UTF-8) with this 400; a broken ``{`` is a
+# 422 there, and both are the same client mistake, so both become one documented 422.
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -214,10 +280,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         errors = _clean_errors(exc.errors())
         detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
+        if any(e["type"] == "json_invalid" for e in errors):
+            return problem_response(BodyUndecodable(detail, errors=errors), request)
         return problem_response(ValidationFailed(detail, errors=errors), request)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_ERROR:
+            return problem_response(BodyUndecodable("请求体必须是 UTF-8 编码的 JSON"), request)
         cls = _STATUS_PROBLEMS.get(exc.status_code)
         if cls is None:
             problem: Problem = Problem(str(exc.detail))

@@ -6,12 +6,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, MaterialRef, Organisation
 from yiwang_common.http.pagination import Pagination
+from yiwang_common.text import MultilineText
 
-Opinion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+#: 处理意见: may span lines; control characters never reach the decision documents.
+Opinion = Annotated[MultilineText, Field(max_length=1000)]
 
 
 class TaskComplete(BaseModel):

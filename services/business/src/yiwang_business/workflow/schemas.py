@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yiwang_common.http.pagination import Pagination
+from yiwang_common.text import Name, Text
 
 #: Posts that handle a step (BIZ-04 岗位): 窗口受理, 审查, 决定.
 StepRole = Literal["acceptor", "reviewer", "approver"]
 StepKind = Literal["review", "decide"]
 ITEM_CODE_PATTERN = r"^(\*|[0-9A-Za-z]{1,64})$"
 
-FieldLabel = Annotated[str, StringConstraints(min_length=1, max_length=50)]
-FormKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+FieldLabel = Annotated[Text, Field(max_length=50)]
+FormKey = Annotated[Text, Field(max_length=100)]
 
 
 class WorkflowStep(BaseModel):
@@ -26,7 +27,7 @@ class WorkflowStep(BaseModel):
     key: str = Field(
         pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Stable key of the step", examples=["review"]
     )
-    name: str = Field(min_length=1, max_length=50, description="环节名称", examples=["审查"])
+    name: Annotated[Name, Field(max_length=50)] = Field(description="环节名称", examples=["审查"])
     role: StepRole = Field(description="Role (岗位) that handles the step", examples=["reviewer"])
     kind: StepKind = Field(
         description="review 审查 (recommends) or decide 决定 (decides)", examples=["review"]
@@ -61,16 +62,16 @@ class WorkflowBody(BaseModel):
     licence_type_code: str | None = Field(
         default=None, pattern=r"^[0-9A-Z]{21}$", description="证照类型代码; empty when no licence is issued"
     )
-    licence_type_name: str | None = Field(
-        default=None, min_length=1, max_length=100, description="证照类型名称"
+    licence_type_name: Annotated[Name, Field(max_length=100)] | None = Field(
+        default=None, description="证照类型名称"
     )
     licence_validity_days: int | None = Field(
         default=None, ge=1, le=36500, description="有效期 (days); empty = 长期"
     )
-    decision_doc_prefix: str = Field(
-        min_length=1, max_length=32, description="决定书文号前缀", examples=["元住建许"]
+    decision_doc_prefix: Annotated[Text, Field(max_length=32)] = Field(
+        description="决定书文号前缀", examples=["元住建许"]
     )
-    licence_fields: dict[FieldLabel, list[FormKey]] = Field(
+    licence_fields: dict[FieldLabel, Annotated[list[FormKey], Field(max_length=10)]] = Field(
         default_factory=dict,
         max_length=30,
         description="照面信息: label -> form fields to copy, first present wins",

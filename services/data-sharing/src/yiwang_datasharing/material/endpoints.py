@@ -17,6 +17,7 @@ from yiwang_datasharing.config import Settings
 from yiwang_datasharing.material.blobstore import BlobStore
 from yiwang_datasharing.material.errors import (
     EmptyMaterial,
+    FilenameInvalid,
     MalformedUpload,
     MaterialNotFound,
     MaterialTooLarge,
@@ -68,7 +69,12 @@ Blobs = Annotated[BlobStore, Depends(get_blob_store)]
     responses={
         200: {"model": MaterialSchema, "description": "已上传过同一内容 (幂等)"},
         **problem_responses(
-            Unauthorized, MaterialTooLarge, UnsupportedMaterialType, EmptyMaterial, MalformedUpload
+            Unauthorized,
+            MaterialTooLarge,
+            UnsupportedMaterialType,
+            EmptyMaterial,
+            MalformedUpload,
+            FilenameInvalid,
         ),
     },
 )

@@ -37,6 +37,14 @@ class MalformedUpload(Problem):
     title = "上传请求格式错误"
 
 
+class FilenameInvalid(Problem):
+    """文件名无效 The filename holds control characters, lone surrogates or bytes that are not UTF-8."""
+
+    status = 422
+    code = "filename_invalid"
+    title = "文件名包含不允许的字符"
+
+
 class MaterialNotFound(NotFound):
     """材料不存在 No such material, or none the caller may see."""
 

@@ -7,19 +7,23 @@ so an unbounded body would be read to its end. This reader stops at the cap inst
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from yiwang_datasharing.material.errors import EmptyMaterial, MalformedUpload, MaterialTooLarge
+from yiwang_common.text import clean_filename as _clean_text_filename
+from yiwang_datasharing.material.errors import (
+    EmptyMaterial,
+    FilenameInvalid,
+    MalformedUpload,
+    MaterialTooLarge,
+)
 
 FIELD_NAME = "file"
 # Room for the boundaries, part headers and small extra fields around the file part.
 ENVELOPE_ALLOWANCE = 64 * 1024
-_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -82,7 +86,7 @@ class _FileCollector:
         if self.found or options.get(b"name") != FIELD_NAME.encode() or b"filename" not in options:
             return
         self.found = self.part.capturing = True
-        self.filename = clean_filename(options[b"filename"].decode("utf-8", errors="replace"))
+        self.filename = clean_filename(options[b"filename"])
         declared = self.part.headers.get(b"content-type")
         if declared:
             self.declared_type = declared.decode("latin-1").split(";", 1)[0].strip().lower() or None
@@ -102,10 +106,14 @@ class _FileCollector:
             self.complete = True
 
 
-def clean_filename(raw: str) -> str | None:
-    """Keep the last path component, without control characters, at most 255 characters."""
-    name = _UNSAFE_FILENAME.sub("", raw.replace("\\", "/").rsplit("/", 1)[-1]).strip()
-    return name[:255] or None
+def clean_filename(raw: bytes) -> str | None:
+    """Keep the last path component without bidi controls; refuse control characters and non-UTF-8."""
+    try:
+        return _clean_text_filename(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FilenameInvalid("文件名不是有效的 UTF-8") from exc
+    except ValueError as exc:
+        raise FilenameInvalid(str(exc)) from exc
 
 
 def boundary_of(content_type: str | None) -> bytes:

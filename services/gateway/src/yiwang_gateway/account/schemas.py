@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from yiwang_common.auth import PrincipalKind
+from yiwang_common.text import Code, Name, Secret
 
 
 class TokenRequest(BaseModel):
@@ -16,8 +17,8 @@ class TokenRequest(BaseModel):
         json_schema_extra={"examples": [{"username": "zhangsan", "password": "demo123"}]}
     )
 
-    username: str = Field(min_length=1, max_length=64, description="用户名")
-    password: str = Field(min_length=1, max_length=256, description="口令")
+    username: Code = Field(description="用户名")
+    password: Secret = Field(description="口令")
 
 
 class PrincipalOut(BaseModel):
@@ -62,12 +63,12 @@ class Profile(BaseModel):
 class AccountCreate(BaseModel):
     """A new account (used by the demo loader; an admin API comes later)."""
 
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=6, max_length=256)
+    username: Code
+    password: Secret = Field(min_length=6)
     kind: Literal["natural_person", "legal_person", "staff"]
-    name: str = Field(min_length=1, max_length=200)
-    id_type: str | None = None
-    id_number: str | None = None
-    phone: str | None = None
-    org_code: str | None = None
-    roles: list[str] = Field(default_factory=list)
+    name: Name
+    id_type: Code | None = None
+    id_number: Code | None = None
+    phone: Code | None = None
+    org_code: Code | None = None
+    roles: list[Code] = Field(default_factory=list, max_length=20)

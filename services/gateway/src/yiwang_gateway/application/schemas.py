@@ -9,8 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from yiwang_common.contracts.common import MaterialRef, MissingMaterial
+from yiwang_common.forms import FORM_MAX_BYTES
+from yiwang_common.text import Code
 from yiwang_gateway.application.status import ApplicationStatus
-from yiwang_gateway.material.schemas import MaterialSelection
+from yiwang_gateway.material.schemas import MAX_MATERIALS, MaterialSelection
 
 _FORM_EXAMPLE: dict[str, Any] = {
     "project_name": "元江县第一中学教学楼",
@@ -40,9 +42,16 @@ class ApplicationCreate(BaseModel):
         },
     )
 
-    item_code: str = Field(min_length=1, max_length=64, description="实施编码")
-    form: dict[str, Any] = Field(description="申请表 fields, as the item's form_schema defines them")
-    materials: list[MaterialSelection] = Field(default_factory=list, max_length=100, description="申请材料")
+    item_code: Code = Field(description="实施编码")
+    form: dict[str, Any] = Field(
+        description=(
+            "申请表 fields, validated against the item's form_schema (JSON Schema 2020-12); "
+            f"at most {FORM_MAX_BYTES} bytes as JSON, no control characters"
+        )
+    )
+    materials: list[MaterialSelection] = Field(
+        default_factory=list, max_length=MAX_MATERIALS, description="申请材料"
+    )
 
 
 class ApplicationLinks(BaseModel):

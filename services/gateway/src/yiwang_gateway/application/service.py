@@ -14,13 +14,13 @@ from yiwang_common.auth import Principal
 from yiwang_common.contracts.common import Applicant, MaterialRef
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
+from yiwang_common.forms import form_errors, value_problems
 from yiwang_common.http import Problem
 from yiwang_common.http.pagination import ListResource, PageParams
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.service import ID_TYPE_BY_KIND, account_service
 from yiwang_gateway.application.errors import ApplicationNotFound, FormInvalid, IdempotencyKeyReused
 from yiwang_gateway.application.events import submitted_event
-from yiwang_gateway.application.forms import form_errors, form_value_problem
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.application.repository import application_repository, timeline_repository
 from yiwang_gateway.application.schemas import (
@@ -70,6 +70,10 @@ def applicant_of(account: Account | Row[Any]) -> Applicant:
     )
 
 
+def _describe(errors: list[dict[str, str]]) -> str:
+    return "；".join(f"{e['title']}：{e['error']}" for e in errors[:10])
+
+
 class ApplicationService:
     """网上申请 use cases."""
 
@@ -88,7 +92,7 @@ class ApplicationService:
     ) -> tuple[Any, list[MaterialRef]]:
         item = await catalogue_service.for_application(session, item_code=body.item_code)
         if errors := form_errors(item.form_schema, body.form):
-            raise FormInvalid("、".join(e["title"] for e in errors), fields=errors)
+            raise FormInvalid(_describe(errors), fields=errors)
         refs = await material_service.resolve(
             session, owner_id=principal.sub, requirements=item.materials, selections=body.materials
         )
@@ -103,8 +107,9 @@ class ApplicationService:
         idempotency_key: str | None,
         source: str,
     ) -> ApplicationReceipt:
-        if problem := form_value_problem(body.form):
-            raise FormInvalid(problem, fields=[])
+        # Before anything else (hashing included): a lone surrogate cannot even be serialised.
+        if problems := value_problems(body.form):
+            raise FormInvalid(_describe(problems), fields=problems)
         digest = request_hash(body)
         try:
             item, refs = await self._check(session, principal=principal, body=body)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yiwang_common.text import Code, Filename
+
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+#: Most materials one application or supplement may hand in; bounds the event that carries them.
+MAX_MATERIALS = 100
 
 
 class MaterialUploaded(BaseModel):
@@ -17,7 +21,7 @@ class MaterialUploaded(BaseModel):
     )
     size: int = Field(ge=1, examples=[102400])
     media_type: str = Field(max_length=100, examples=["application/pdf"])
-    filename: str | None = Field(default=None, examples=["施工许可申请表.pdf"])
+    filename: Filename | None = Field(default=None, examples=["施工许可申请表.pdf"])
 
 
 class MaterialSelection(BaseModel):
@@ -25,5 +29,5 @@ class MaterialSelection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    material_code: str = Field(min_length=1, max_length=64, description="材料编码", examples=["M01"])
+    material_code: Code = Field(description="材料编码", examples=["M01"])
     sha256: str = Field(pattern=SHA256_PATTERN, description="已上传文件的 SHA-256")

@@ -16,7 +16,7 @@ from yiwang_gateway.material.errors import (
     MaterialTypeNotAllowed,
     MaterialUnknown,
 )
-from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound
+from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound, MaterialNotRequested
 from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt
 from yiwang_gateway.progress.service import progress_service
 
@@ -46,6 +46,7 @@ async def get_case(case_no: CaseNo, principal: CurrentPrincipal, session: Sessio
         Forbidden,
         CaseNotFound,
         CaseNotAwaitingSupplement,
+        MaterialNotRequested,
         ItemNotFound,
         MaterialUnknown,
         MaterialNotUploaded,

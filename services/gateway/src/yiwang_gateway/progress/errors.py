@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yiwang_common.http.problems import Conflict, NotFound
+from yiwang_common.http.problems import Conflict, NotFound, UnprocessableContent
 
 
 class CaseNotFound(NotFound):
@@ -17,3 +17,10 @@ class CaseNotAwaitingSupplement(Conflict):
 
     code = "case_not_awaiting_supplement"
     title = "办件当前不需要补正材料"
+
+
+class MaterialNotRequested(UnprocessableContent):
+    """A supplement may deliver only what the one-time notice (一次性告知) still asks for."""
+
+    code = "material_not_requested"
+    title = "补正材料不在一次性告知所列范围内"

@@ -16,7 +16,7 @@ from yiwang_common.contracts.common import (
     StepRecord,
 )
 from yiwang_gateway.application.status import ApplicationStatus
-from yiwang_gateway.material.schemas import MaterialSelection
+from yiwang_gateway.material.schemas import MAX_MATERIALS, MaterialSelection
 
 
 class CaseItem(BaseModel):
@@ -80,7 +80,7 @@ class SupplementCreate(BaseModel):
         },
     )
 
-    materials: list[MaterialSelection] = Field(min_length=1, max_length=100)
+    materials: list[MaterialSelection] = Field(min_length=1, max_length=MAX_MATERIALS)
 
 
 class SupplementReceipt(BaseModel):

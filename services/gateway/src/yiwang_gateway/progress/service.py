@@ -14,7 +14,7 @@ from yiwang_gateway.application.status import STATUS_TEXT
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.service import material_service
-from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound
+from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound, MaterialNotRequested
 from yiwang_gateway.progress.events import supplemented_event
 from yiwang_gateway.progress.repository import progress_repository
 from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt, TimelineLine
@@ -70,6 +70,13 @@ class ProgressService:
         app = await self._owned(session, principal, case_no, lock=True)
         if app.status != CaseStatus.AWAITING_SUPPLEMENT:
             raise CaseNotAwaitingSupplement(f"办件当前状态为「{STATUS_TEXT[app.status]}」", status=app.status)
+        asked = {m["code"] for m in app.missing_materials}
+        if others := sorted({s.material_code for s in body.materials} - asked):
+            raise MaterialNotRequested(
+                f"补正告知未要求以下材料：{'、'.join(others)}；只能补交：{'、'.join(sorted(asked))}",
+                not_requested=others,
+                requested=sorted(asked),
+            )
         item = await catalogue_service.get(session, item_code=app.item_code)
         refs = await material_service.resolve(
             session, owner_id=principal.sub, requirements=item.materials, selections=body.materials

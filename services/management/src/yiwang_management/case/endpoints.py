@@ -43,7 +43,7 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Reader = Annotated[Principal, require_role(ROLE_ACCEPTOR, ROLE_SUPERVISOR, ROLE_ADMIN)]
 Acceptor = Annotated[Principal, require_role(ROLE_ACCEPTOR)]
-CaseNo = Annotated[str, Path(min_length=1, max_length=32, description="办件编号")]
+CaseNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$", description="办件编号")]
 AUTH_PROBLEMS = (Unauthorized, Forbidden)
 
 
@@ -62,7 +62,7 @@ async def list_cases(
     principal: Reader,
     pages: PageQuery,
     status: Annotated[CaseStatus | None, Query(description="办件状态")] = None,
-    item_code: Annotated[str | None, Query(max_length=64, description="实施编码")] = None,
+    item_code: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,64}$", description="实施编码")] = None,
 ) -> Response:
     """本单位办件 Cases of the caller's unit, newest first."""
     cases, total = await case_service.list_case_summaries(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from yiwang_common.contracts.common import (
     Applicant,
@@ -17,6 +17,7 @@ from yiwang_common.contracts.common import (
     MissingMaterial,
     Organisation,
 )
+from yiwang_common.text import Code, MultilineText, Text
 from yiwang_management.case.models import STATUS_TEXT, Case
 
 CaseStatus = Literal["pending_acceptance", "awaiting_supplement", "accepted", "not_accepted", "completed"]
@@ -72,7 +73,8 @@ class CaseSummaryLike(Protocol):
     def on_time(self) -> bool | None: ...
 
 
-Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+#: 意见 / 理由: opinions and reasons, one or more lines, no control characters (they reach printed notices).
+Text500 = Annotated[MultilineText, Field(max_length=500)]
 
 CASE_NO_EXAMPLE = "530428202611230000017"
 
@@ -90,8 +92,8 @@ class NoticeMaterial(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=64, description="材料编码", examples=["M03"])
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+    code: Code = Field(description="材料编码", examples=["M03"])
+    reason: Annotated[Text, Field(max_length=200)] = Field(
         default="未提交", description="补正原因", examples=["未提交"]
     )
 

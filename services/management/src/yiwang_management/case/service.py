@@ -159,6 +159,31 @@ async def receive_supplement(session: AsyncSession, data: ApplicationSupplemente
         )
         return None
     supplied = {m.material_code for m in data.materials}
+    asked = {m["code"] for m in case.missing_materials}
+    if others := sorted(supplied - asked):
+        # The gateway refuses these up front; an event that still carries them (an older gateway, a
+        # forged producer) changes nothing, and the refusal stays on the case's record for supervision.
+        log.warning(
+            "supplement refused: materials the one-time notice did not ask for",
+            extra={"case_no": case.case_no, "not_requested": others, "requested": sorted(asked)},
+        )
+        await repository.add_steps(
+            case.case_no,
+            [
+                StepRecord(
+                    step_key="supplement_refused",
+                    step_name="补正材料不予接收",
+                    action="other",
+                    handler_id=case.applicant_id,
+                    handler_name=str(case.applicant.get("name", "")),
+                    opinion=f"补正告知未要求的材料不予接收：{'、'.join(others)}",
+                    started_at=data.supplemented_at,
+                    ended_at=data.supplemented_at,
+                    org=_org(case),
+                )
+            ],
+        )
+        return None
     kept = [m for m in case.materials if m["material_code"] not in supplied]
     case.materials = kept + [m.model_dump(mode="json") for m in data.materials]
     outstanding = [m for m in case.missing_materials if m["code"] not in supplied]

@@ -11,6 +11,7 @@ from yiwang_common.auth import ROLE_ADMIN, Principal, require_role
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_common.http.pagination import ListResource, PageQuery
+from yiwang_common.text import Text
 from yiwang_management.item import service as item_service
 from yiwang_management.item.errors import ItemNotFound, ItemVersionConflict
 from yiwang_management.item.schemas import ItemContent, ItemCreate, ItemSchema, ItemSummary
@@ -29,7 +30,8 @@ ItemCode = Annotated[
 async def list_items(
     session: Session,
     pages: PageQuery,
-    q: Annotated[str | None, Query(max_length=100, description="事项名称包含的文字")] = None,
+    # Text refuses NUL and control characters, which PostgreSQL cannot take in a LIKE pattern.
+    q: Annotated[Text | None, Query(max_length=100, description="事项名称包含的文字")] = None,
 ) -> ListResource[ItemSummary]:
     """事项目录 Items in force, by 实施编码, optionally filtered by name."""
     items, total = await item_service.list_items(session, q=q, offset=pages.offset, limit=pages.limit)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from yiwang_common.contracts.common import MaterialRequirement, Organisation
+from yiwang_common.forms import SCHEMA_MAX_BYTES, schema_errors
+from yiwang_common.text import CLEAN_MULTILINE, Code, MultilineText, Name, Text, json_text_problem
 from yiwang_management.item.models import Item
 
 ItemStatus = Literal["in_force", "cancelled"]
 
 EXAMPLE_CODE = "11530428015176456L2000109003000"
+#: Most entries of an item's material list; the gateway bounds an application's materials alike.
+MAX_ITEM_MATERIALS = 100
+GUIDE_MAX_BYTES = 64 * 1024
 EXAMPLE_ORG = {"name": "元江县住房和城乡建设局", "code": "11530428015176456L"}
 
 
@@ -21,26 +27,56 @@ class ItemContent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    basic_code: str = Field(min_length=1, max_length=32, description="基本编码", examples=["000109003000"])
-    name: str = Field(
-        min_length=1, max_length=200, description="事项名称", examples=["建筑工程施工许可证核发"]
-    )
-    item_type: str = Field(min_length=1, max_length=32, description="事项类型", examples=["行政许可"])
+    basic_code: Code = Field(max_length=32, description="基本编码", examples=["000109003000"])
+    name: Name = Field(description="事项名称", examples=["建筑工程施工许可证核发"])
+    item_type: Code = Field(max_length=32, description="事项类型", examples=["行政许可"])
     version: int = Field(ge=1, le=1_000_000, description="事项版本", examples=[1])
     status: ItemStatus = Field(default="in_force", description="事项状态: 在用 / 已取消")
     implementing_org: Organisation = Field(description="实施主体", examples=[EXAMPLE_ORG])
     region_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码", examples=["530428"])
-    service_object: list[str] = Field(default_factory=list, description="服务对象", examples=[["企业法人"]])
-    scope: str = Field(default="", max_length=2000, description="受理范围")
-    legal_basis: list[str] = Field(default_factory=list, description="设定依据 / 办理依据")
-    conditions: list[str] = Field(default_factory=list, description="受理条件 / 审批条件")
-    materials: list[MaterialRequirement] = Field(default_factory=list, description="申请材料目录")
+    service_object: list[Name] = Field(
+        default_factory=list, max_length=20, description="服务对象", examples=[["企业法人"]]
+    )
+    scope: Annotated[str, CLEAN_MULTILINE, StringConstraints(max_length=2000)] = Field(
+        default="", description="受理范围"
+    )
+    legal_basis: list[MultilineText] = Field(
+        default_factory=list, max_length=100, description="设定依据 / 办理依据"
+    )
+    conditions: list[MultilineText] = Field(
+        default_factory=list, max_length=100, description="受理条件 / 审批条件"
+    )
+    materials: list[MaterialRequirement] = Field(
+        default_factory=list, max_length=MAX_ITEM_MATERIALS, description="申请材料目录"
+    )
     statutory_limit_days: int = Field(ge=0, le=3650, description="法定办结时限 (工作日)", examples=[7])
     promised_limit_days: int = Field(ge=0, le=3650, description="承诺办结时限 (工作日)", examples=[5])
     case_type: Literal["1", "2", "9"] = Field(default="2", description="办件类型: 1 即办件, 2 承诺件, 9 其他")
-    fee: str = Field(default="不收费", max_length=500, description="收费标准")
-    form_schema: dict[str, Any] = Field(default_factory=dict, description="申请表 JSON Schema")
-    guide: dict[str, Any] = Field(default_factory=dict, description="其他办事指南要素 (办理地点, 办理时间 …)")
+    fee: Text = Field(default="不收费", description="收费标准")
+    form_schema: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"申请表 JSON Schema (Draft 2020-12, checked as a schema; at most {SCHEMA_MAX_BYTES} bytes)",
+    )
+    guide: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"其他办事指南要素 (办理地点, 办理时间 …); at most {GUIDE_MAX_BYTES} bytes",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean_text(cls, data: Any) -> Any:
+        # Nested contract values (materials, guide, form_schema) have no text types of their own.
+        if isinstance(data, dict) and (found := json_text_problem(data)):
+            raise ValueError(f"{found[0]}: {found[1]}")
+        return data
+
+    @model_validator(mode="after")
+    def _schema_valid(self) -> ItemContent:
+        if errors := schema_errors(self.form_schema):
+            raise ValueError("form_schema" + "；".join(f"{e['pointer']}: {e['error']}" for e in errors))
+        if len(orjson.dumps(self.guide)) > GUIDE_MAX_BYTES:
+            raise ValueError(f"办事指南要素过大，最多 {GUIDE_MAX_BYTES} 字节")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> ItemContent:
