@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.auth import Principal, TokenIssuer
-from yiwang_common.config import AuthSettings
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.events import EventEnvelope, make_event
+from yiwang_common.testing import ephemeral_auth
 
 ORG = "11530428015176456L"
 ORG_NAME = "元江县住房和城乡建设局"
@@ -24,7 +24,7 @@ TABLES = "e_licence, decision, task, business_case, workflow_definition, counter
 
 TakeOver = Callable[..., Awaitable[CaseAccepted]]
 
-_issuer = TokenIssuer(AuthSettings())
+_issuer = TokenIssuer(ephemeral_auth())
 
 
 def token(*roles: str, org: str | None = ORG, sub: str = "shencha", name: str = "审查员") -> dict[str, str]:

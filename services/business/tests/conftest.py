@@ -19,7 +19,7 @@ from yiwang_common.config import DatabaseSettings
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
 from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing import create_database, drop_database, ephemeral_auth
 
 MIGRATIONS = Path(yiwang_business.__file__).parent / "migrations"
 
@@ -34,7 +34,9 @@ async def database_url() -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database=DatabaseSettings(url=database_url), run_workers=False, env="test")
+    return Settings(
+        database=DatabaseSettings(url=database_url), run_workers=False, env="test", auth=ephemeral_auth()
+    )
 
 
 @pytest.fixture

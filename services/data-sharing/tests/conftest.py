@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import yiwang_datasharing
 from yiwang_common.auth import Principal, TokenIssuer
 from yiwang_common.checkdigits import mod37_36_check
-from yiwang_common.config import AuthSettings
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, Organisation, StepRecord
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
@@ -32,7 +31,7 @@ from yiwang_common.contracts.management import (
 from yiwang_common.db import session_scope
 from yiwang_common.events import EventData, EventEnvelope, make_event
 from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing import create_database, drop_database, ephemeral_auth
 from yiwang_datasharing.config import Settings
 from yiwang_datasharing.main import create_app, event_source
 from yiwang_datasharing.subscriptions import build_subscriptions
@@ -40,7 +39,7 @@ from yiwang_datasharing.subscriptions import build_subscriptions
 MIGRATIONS = Path(yiwang_datasharing.__file__).parent / "migrations"
 ORG = Organisation(name="元江县住房和城乡建设局", code="11530428015176456L")
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-_issuer = TokenIssuer(AuthSettings())
+_issuer = TokenIssuer(ephemeral_auth())
 
 
 def bearer(sub: str, *, staff: bool = False) -> dict[str, str]:
@@ -255,6 +254,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database={"url": database_url},
         blob_dir=tmp_path_factory.mktemp("blobs"),
         run_workers=False,
+        auth=ephemeral_auth(),
     )
 
 

@@ -22,11 +22,11 @@ from gateway_support import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from yiwang_common.auth import AuthSettings, TokenIssuer
+from yiwang_common.auth import TokenIssuer
 from yiwang_common.contracts.management import ItemPublished
 from yiwang_common.db import session_scope
 from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing import create_database, drop_database, ephemeral_auth
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.passwords import hash_password_sync
 from yiwang_gateway.account.service import account_service
@@ -116,7 +116,7 @@ async def accounts(sessionmaker: async_sessionmaker[AsyncSession], demo_hash: st
 
 @pytest.fixture(scope="session")
 def issuer() -> TokenIssuer:
-    return TokenIssuer(AuthSettings())
+    return TokenIssuer(ephemeral_auth())
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""Migrations: no drift from the models on PostgreSQL; they apply (and revert) on SQLite."""
+"""Migrations: no drift from the models; they apply to an empty database and revert to nothing."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import AsyncIterator
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from gateway_support import MIGRATIONS, make_settings
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from yiwang_common.db import create_engine
 from yiwang_common.migrations import upgrade_database
+from yiwang_common.testing import create_database, drop_database
 from yiwang_gateway.db import Base
 from yiwang_gateway.models import load_all_models
 
@@ -32,6 +34,15 @@ def _diff(conn: Connection) -> list[object]:
     return [d for d in compare_metadata(ctx, Base.metadata) if "alembic_version" not in repr(d)]
 
 
+@pytest.fixture
+async def empty_database() -> AsyncIterator[str]:
+    url = await create_database("yiwang_gw_mig")
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
 class TestMigrations:
     async def test_postgres_schema_matches_models(self, database_url: str) -> None:
         engine = create_engine(make_settings(database_url).database)
@@ -41,8 +52,8 @@ class TestMigrations:
         finally:
             await engine.dispose()
 
-    async def test_apply_on_sqlite(self, tmp_path: Path) -> None:
-        settings = make_settings(f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    async def test_apply_to_an_empty_database(self, empty_database: str) -> None:
+        settings = make_settings(empty_database)
         await upgrade_database(settings.database, MIGRATIONS)
         engine = create_engine(settings.database)
         try:
@@ -54,8 +65,8 @@ class TestMigrations:
         assert names >= TABLES
         assert any(ix["name"] == "ix_outbox_unpublished" for ix in indexes)
 
-    async def test_downgrade_to_base_removes_every_table_on_sqlite(self, tmp_path: Path) -> None:
-        settings = make_settings(f"sqlite+aiosqlite:///{tmp_path}/y.db")
+    async def test_downgrade_to_base_removes_every_table(self, empty_database: str) -> None:
+        settings = make_settings(empty_database)
         await upgrade_database(settings.database, MIGRATIONS)
         from alembic import command
 

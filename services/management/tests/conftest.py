@@ -15,7 +15,7 @@ from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import session_scope
 from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing import create_database, drop_database, ephemeral_auth
 from yiwang_management.case.events import CaseEventHandlers
 from yiwang_management.config import Settings
 from yiwang_management.db import messaging
@@ -34,7 +34,7 @@ async def database_url() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database=DatabaseSettings(url=database_url), run_workers=False)
+    return Settings(database=DatabaseSettings(url=database_url), run_workers=False, auth=ephemeral_auth())
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import yiwang_management
 from yiwang_common.auth import Principal, TokenIssuer
-from yiwang_common.config import AuthSettings
 from yiwang_common.contracts.common import Applicant, MaterialRef
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import make_event
+from yiwang_common.testing import ephemeral_auth
 from yiwang_management.case.events import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.db import messaging
@@ -57,7 +57,7 @@ APPLICANT = Applicant(
     id_number="530428199001011231",
 )
 
-_issuer = TokenIssuer(AuthSettings())
+_issuer = TokenIssuer(ephemeral_auth())
 
 
 def auth(principal: Principal) -> dict[str, str]:

@@ -7,12 +7,18 @@ server on which tests create and drop their own databases; ``NATS_URL`` (default
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
+from typing import Any
 
 import asyncpg
 import nats
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
+
+from yiwang_common.config import AuthSettings
+from yiwang_common.keys import generate_keypair
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -87,3 +93,24 @@ async def reset_streams(url: str | None = None) -> None:
                 await js.delete_stream(name.config.name)
     finally:
         await nc.close()
+
+
+@functools.cache
+def _ephemeral_keypair() -> tuple[str, str]:
+    return generate_keypair()
+
+
+def ephemeral_auth(**overrides: Any) -> AuthSettings:
+    """Token settings with a key pair generated once per test process (never a fixed key).
+
+    Issue test tokens with ``TokenIssuer(ephemeral_auth())`` and give the same settings to the
+    app under test, so that the app verifies exactly the tokens the test signed.
+
+    Args:
+        **overrides: other ``AuthSettings`` fields (issuer, audience, ttl).
+
+    Returns:
+        The settings, private and public key filled in.
+    """
+    private_pem, public_pem = _ephemeral_keypair()
+    return AuthSettings(public_key_pem=public_pem, private_key_pem=SecretStr(private_pem), **overrides)

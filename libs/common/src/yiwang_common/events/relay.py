@@ -57,7 +57,7 @@ class OutboxRelay:
         self._coalesce = coalesce
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._claims: dict[str, Update] = {}
+        self._claim: Update | None = None
         self.published = 0
 
     def notify(self) -> None:
@@ -101,7 +101,7 @@ class OutboxRelay:
             How many rows were published and marked.
         """
         async with self._sessionmaker() as session, session.begin():
-            statement = self._claim_statement(session.get_bind().dialect.name)
+            statement = self._claim_statement()
             # RETURNING does not promise an order; events go out in the order they were written.
             rows = sorted((await session.execute(statement, {"now": utcnow()})).all(), key=lambda r: r.seq)
             if not rows:
@@ -110,22 +110,24 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    def _claim_statement(self, dialect: str) -> Update:
+    def _claim_statement(self) -> Update:
         """One statement that takes the oldest unpublished rows and marks them, returning them.
 
         The mark only commits after every PubAck has come back; if publishing fails the unit of
-        work rolls back and the rows are unpublished again. On PostgreSQL ``FOR UPDATE SKIP
-        LOCKED`` lets replicas claim disjoint rows side by side.
+        work rolls back and the rows are unpublished again. ``FOR UPDATE SKIP LOCKED`` lets
+        replicas claim disjoint rows side by side.
         """
-        statement = self._claims.get(dialect)
+        statement = self._claim
         if statement is None:
             o = self._outbox
             oldest = (
-                select(o.c.seq).where(o.c.published_at.is_(None)).order_by(o.c.seq).limit(self._batch_size)
+                select(o.c.seq)
+                .where(o.c.published_at.is_(None))
+                .order_by(o.c.seq)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
             )
-            if dialect == "postgresql":
-                oldest = oldest.with_for_update(skip_locked=True)
-            statement = self._claims[dialect] = (
+            statement = self._claim = (
                 update(o)
                 .where(o.c.seq.in_(oldest.scalar_subquery()))
                 .values(published_at=bindparam("now", type_=o.c.published_at.type))

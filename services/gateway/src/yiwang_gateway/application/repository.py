@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.db import defer
 from yiwang_gateway.application.models import Application, TimelineEntry
-from yiwang_gateway.db import dialect_insert
 
 
 class ApplicationRepository:
@@ -25,7 +25,7 @@ class ApplicationRepository:
         waits for the first to commit and then inserts nothing.
         """
         stmt = (
-            dialect_insert(session, Application.__table__)
+            insert(Application)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["applicant_id", "idempotency_key"])
             .returning(Application.__table__.c.id)
@@ -83,18 +83,8 @@ _SUMMARY_COLUMNS = (
 )
 
 
-_TIMELINE_INSERTS: dict[str, Any] = {}
-
-
-def _timeline_insert(session: AsyncSession) -> Any:
-    """The timeline insert of the session's dialect; a replayed event's entry is skipped."""
-    dialect = session.get_bind().dialect.name
-    statement = _TIMELINE_INSERTS.get(dialect)
-    if statement is None:
-        statement = _TIMELINE_INSERTS[dialect] = dialect_insert(
-            session, TimelineEntry.__table__
-        ).on_conflict_do_nothing(index_elements=["source_event_id"])
-    return statement
+# A replayed event's timeline entry is skipped.
+_TIMELINE_INSERT = insert(TimelineEntry).on_conflict_do_nothing(index_elements=["source_event_id"])
 
 
 class TimelineRepository:
@@ -115,7 +105,7 @@ class TimelineRepository:
         # commit, one batched statement for a whole consumer batch.
         defer(
             session,
-            _timeline_insert(session),
+            _TIMELINE_INSERT,
             {
                 "application_id": application_id,
                 "at": at,
