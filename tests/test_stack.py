@@ -27,7 +27,12 @@ class TestPorts:
         assert resolve_ports(environ) == {svc.name: 9100 + i for i, svc in enumerate(SERVICES)}
 
     def test_defaults_without_variables(self) -> None:
-        assert resolve_ports({}) == {"data-sharing": 8003, "management": 8001, "business": 8002, "gateway": 8000}
+        assert resolve_ports({}) == {
+            "data-sharing": 8003,
+            "management": 8001,
+            "business": 8002,
+            "gateway": 8000,
+        }
 
     @pytest.mark.parametrize("value", ["abc", "0", "70000", "-1"])
     def test_a_port_that_is_no_port_is_refused(self, value: str) -> None:
