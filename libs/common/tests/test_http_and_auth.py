@@ -194,9 +194,7 @@ class TestTokens:
         expired = TokenIssuer(ephemeral_auth()).issue(principal, ttl_seconds=60)
         claims = jwt.decode(expired, options={"verify_signature": False})
         claims["exp"] = int(time.time()) - 10
-        resigned = jwt.encode(
-            claims, ephemeral_auth().private_key_pem.get_secret_value(), algorithm="EdDSA"
-        )
+        resigned = jwt.encode(claims, ephemeral_auth().private_key_pem.get_secret_value(), algorithm="EdDSA")
         with pytest.raises(Unauthorized):
             verifier.verify(resigned)
         other = TokenIssuer(ephemeral_auth(audience="elsewhere")).issue(principal)
@@ -267,7 +265,7 @@ class TestSettings:
 
     def test_only_postgresql_urls_are_accepted(self) -> None:
         with pytest.raises(ValueError, match="only PostgreSQL"):
-            create_engine(DatabaseSettings(url="sqlite:///x.db", schema_name="x"))
+            create_engine(DatabaseSettings(url="mysql://db/yiwang", schema_name="x"))
 
     def test_service_nats_setting_keeps_the_suite_url(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("NATS_URL", "nats://nats:4222")

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 #: JSON documents are ``jsonb``: indexable and compared by value, not by text.
@@ -29,7 +28,7 @@ class TZDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, _backend: Any) -> datetime | None:
         """Store UTC; refuse naive values, which are ambiguous in a record of when things happened."""
         if value is None:
             return None
@@ -37,7 +36,7 @@ class TZDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to a TZDateTime column")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: Any, _backend: Any) -> datetime | None:
         """Return aware UTC datetimes."""
         if value is None:
             return None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +41,7 @@ class CounterRepository:
         """
         if len(keys) == 1:
             return [await self.next_value(*keys[0])]
-        table = Counter.__table__
+        table = cast(Table, Counter.__table__)
         rows = insert(table).values([{"name": n, "scope": s, "period": p, "value": 1} for n, s, p in keys])
         stmt = rows.on_conflict_do_update(
             index_elements=[table.c.name, table.c.scope, table.c.period],
