@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ class ApplicationRepository:
         waits for the first to commit and then inserts nothing.
         """
         stmt = (
-            insert(Application)
+            insert(cast(Table, Application.__table__))
             .values(**values)
             .on_conflict_do_nothing(index_elements=["applicant_id", "idempotency_key"])
             .returning(Application.__table__.c.id)
@@ -84,7 +84,10 @@ _SUMMARY_COLUMNS = (
 
 
 # A replayed event's timeline entry is skipped.
-_TIMELINE_INSERT = insert(TimelineEntry).on_conflict_do_nothing(index_elements=["source_event_id"])
+# The table, not the mapped class: executed with many parameter sets, an ORM insert would be a bulk insert.
+_TIMELINE_INSERT = insert(cast(Table, TimelineEntry.__table__)).on_conflict_do_nothing(
+    index_elements=["source_event_id"]
+)
 
 
 class TimelineRepository:
