@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,27 @@ class TestDatabase:
         assert stack.ensure_database() == "postgresql://postgres@db.example/yiwang"
         assert stack.postgres is None
         assert stack.env(BY_NAME["business"])["DATABASE_URL"] == "postgresql://postgres@db.example/yiwang"
+
+
+class TestRefusals:
+    def test_a_production_service_without_a_key_refuses_to_start_and_says_why(self, tmp_path: Path) -> None:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "YIWANG_ENV": "production",
+            "YIWANG_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
+        }
+        result = subprocess.run(
+            [BY_NAME["gateway"].command, "serve"], env=env, capture_output=True, timeout=60, cwd=tmp_path
+        )
+        assert result.returncode == 1
+        assert "GATEWAY_AUTH__PRIVATE_KEY_PEM" in result.stderr.decode()
+        assert not (tmp_path / "keys").exists()
+
+    def test_a_service_without_a_database_refuses_to_start_and_says_why(self, tmp_path: Path) -> None:
+        env = {"PATH": os.environ.get("PATH", ""), "YIWANG_VAR_DIR": str(tmp_path)}
+        result = subprocess.run(
+            [BY_NAME["business"].command, "migrate"], env=env, capture_output=True, timeout=60, cwd=tmp_path
+        )
+        assert result.returncode == 1
+        assert "DATABASE_URL" in result.stderr.decode()

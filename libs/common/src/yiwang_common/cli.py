@@ -12,6 +12,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from yiwang_common.config import ServiceSettings
 from yiwang_common.migrations import upgrade_database
@@ -49,7 +50,13 @@ class ServiceCli:
         sub.add_parser("load-demo", help="load demonstration data (idempotent)")
         sub.add_parser("openapi", help="print the OpenAPI document")
         args = parser.parse_args(argv)
-        settings = self.settings()
+        try:
+            settings = self.settings()
+            settings.db_url  # noqa: B018 - refuse to start here, with the reason, not deep in a traceback
+        except ValidationError as exc:
+            raise SystemExit(f"yiwang-{self.name}: {'; '.join(e['msg'] for e in exc.errors())}") from None
+        except ValueError as exc:
+            raise SystemExit(f"yiwang-{self.name}: {exc}") from None
         if args.command in ("migrate", "serve") and (args.command == "migrate" or args.migrate):
             asyncio.run(upgrade_database(settings.database, self.migrations))
         if args.command == "load-demo":
