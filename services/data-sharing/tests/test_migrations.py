@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi import FastAPI
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
@@ -15,7 +14,7 @@ from sqlalchemy.engine import Connection
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import create_engine
 from yiwang_common.migrations import alembic_config, upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing import migration_drift
 from yiwang_datasharing.db import Base
 from yiwang_datasharing.models import load_all_models
 
@@ -32,12 +31,8 @@ TABLES = {
 }
 
 
-def _diff(conn: Connection) -> list[Any]:
-    def include_name(name: str | None, type_: str, _parents: Any) -> bool:
-        return not (type_ == "table" and name == "alembic_version")
-
-    context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
-    return list(compare_metadata(context, Base.metadata))
+def _diff(conn: Connection) -> Sequence[Any]:
+    return migration_drift(conn, Base.metadata)
 
 
 class TestPostgresMigration:
@@ -46,9 +41,8 @@ class TestPostgresMigration:
         async with app.state.runtime.engine.connect() as conn:
             assert await conn.run_sync(_diff) == []
 
-    async def test_downgrade_removes_every_table(self) -> None:
-        url = await create_database("yiwang_ds_mig")
-        settings = DatabaseSettings(url=url, schema_name="datasharing")
+    async def test_downgrade_removes_every_table(self, fresh_database_url: str) -> None:
+        settings = DatabaseSettings(url=fresh_database_url, schema_name="datasharing")
         await upgrade_database(settings, MIGRATIONS)
         engine = create_engine(settings)
         cfg = alembic_config(MIGRATIONS, settings)
@@ -67,4 +61,3 @@ class TestPostgresMigration:
             assert not (TABLES & remaining)
         finally:
             await engine.dispose()
-            await drop_database(url)

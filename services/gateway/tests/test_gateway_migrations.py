@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Sequence
 
-import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from gateway_support import MIGRATIONS, make_settings
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from yiwang_common.db import create_engine
 from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing import migration_drift
 from yiwang_gateway.db import Base
 from yiwang_gateway.models import load_all_models
 
@@ -28,19 +25,9 @@ TABLES = {
 }
 
 
-def _diff(conn: Connection) -> list[object]:
+def _diff(conn: Connection) -> Sequence[object]:
     load_all_models()
-    ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-    return [d for d in compare_metadata(ctx, Base.metadata) if "alembic_version" not in repr(d)]
-
-
-@pytest.fixture
-async def empty_database() -> AsyncIterator[str]:
-    url = await create_database("yiwang_gw_mig")
-    try:
-        yield url
-    finally:
-        await drop_database(url)
+    return migration_drift(conn, Base.metadata)
 
 
 class TestMigrations:
@@ -52,8 +39,8 @@ class TestMigrations:
         finally:
             await engine.dispose()
 
-    async def test_apply_to_an_empty_database(self, empty_database: str) -> None:
-        settings = make_settings(empty_database)
+    async def test_apply_to_an_empty_database(self, fresh_database_url: str) -> None:
+        settings = make_settings(fresh_database_url)
         await upgrade_database(settings.database, MIGRATIONS)
         engine = create_engine(settings.database)
         try:
@@ -65,8 +52,8 @@ class TestMigrations:
         assert names >= TABLES
         assert any(ix["name"] == "ix_outbox_unpublished" for ix in indexes)
 
-    async def test_downgrade_to_base_removes_every_table(self, empty_database: str) -> None:
-        settings = make_settings(empty_database)
+    async def test_downgrade_to_base_removes_every_table(self, fresh_database_url: str) -> None:
+        settings = make_settings(fresh_database_url)
         await upgrade_database(settings.database, MIGRATIONS)
         from alembic import command
 

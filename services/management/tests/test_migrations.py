@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi import FastAPI
 from management_factories import ACCEPTOR, MIGRATIONS, register, submitted
 from sqlalchemy import inspect
@@ -16,9 +15,9 @@ from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
 from yiwang_common.migrations import alembic_config, upgrade_database
-from yiwang_common.testing import create_database, drop_database, ephemeral_auth
+from yiwang_common.testing import ephemeral_auth, migration_drift
 from yiwang_management.case import service as case_service
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings
 from yiwang_management.db import Base
 from yiwang_management.demo import load_demo
@@ -26,15 +25,8 @@ from yiwang_management.demo import load_demo
 TABLES = {"alembic_version", "case_file", "case_sequence", "case_step", "inbox", "item", "outbox"}
 
 
-def _not_version_table(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
-    return not (type_ == "table" and name == "alembic_version")
-
-
-def _diff(conn: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        conn, opts={"compare_type": True, "include_object": _not_version_table}
-    )
-    return list(compare_metadata(context, Base.metadata))
+def _diff(conn: Connection) -> Sequence[Any]:
+    return migration_drift(conn, Base.metadata)
 
 
 def _table_names(conn: Connection) -> set[str]:
@@ -54,9 +46,8 @@ class TestPostgresMigrations:
 
 
 class TestFreshDatabase:
-    async def test_upgrade_serve_a_case_and_downgrade(self) -> None:
-        url = await create_database("yiwang_mgmt_mig")
-        database = DatabaseSettings(url=url, schema_name="management")
+    async def test_upgrade_serve_a_case_and_downgrade(self, fresh_database_url: str) -> None:
+        database = DatabaseSettings(url=fresh_database_url, schema_name="management")
         await upgrade_database(database, MIGRATIONS)
         engine = create_engine(database)
         try:
@@ -93,4 +84,3 @@ class TestFreshDatabase:
                 assert await conn.run_sync(_table_names) == {"alembic_version"}
         finally:
             await engine.dispose()
-            await drop_database(url)

@@ -6,7 +6,7 @@ PostgreSQL only: every service owns one schema in the shared database; its conne
 
 from __future__ import annotations
 
-from yiwang_common.db.deferred import defer
+from yiwang_common.db._deferred import WriteAtCommit
 from yiwang_common.db.engine import (
     NAMING_CONVENTION,
     create_engine,
@@ -19,9 +19,9 @@ __all__ = [
     "NAMING_CONVENTION",
     "JSONType",
     "TZDateTime",
+    "WriteAtCommit",
     "create_engine",
     "create_sessionmaker",
-    "defer",
     "get_session",
     "session_scope",
     "utcnow",

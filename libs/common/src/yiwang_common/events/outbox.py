@@ -19,10 +19,10 @@ from sqlalchemy import (
     event as sa_event,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Insert
 
-from yiwang_common.db.deferred import defer
+from yiwang_common.db import _deferred
 from yiwang_common.db.types import TZDateTime, utcnow
 from yiwang_common.events.envelope import EventEnvelope
 
@@ -100,9 +100,10 @@ def _insert_statement(outbox: Table) -> Insert:
 async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) -> None:
     """Add events to the outbox inside the caller's unit of work.
 
-    They are written when that unit of work commits (see :mod:`yiwang_common.db.deferred`)
-    and become visible to the relay only then, so an event is published if and only if its
-    state change happened.
+    They are written when that unit of work's transaction commits, batched with its other
+    events (see :mod:`yiwang_common.db._deferred`), and become visible to the relay only then,
+    so an event is published if and only if its state change happened. Events enqueued inside
+    a savepoint that rolls back are dropped with it; the others stay.
 
     Args:
         session: the current unit of work.
@@ -116,7 +117,7 @@ async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) 
     # commit, batched with the other events of the unit of work (a consumer batch has many).
     statement = _insert_statement(outbox)
     for e in events:
-        defer(
+        _deferred.queue(
             session,
             statement,
             {
@@ -132,13 +133,19 @@ async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) 
 
 @sa_event.listens_for(Session, "after_commit")
 def _wake_relay(session: Session) -> None:
-    # Waking the relay right after commit keeps latency low without polling hard.
+    # Waking the relay right after commit keeps latency low without polling hard. after_commit
+    # also fires when a savepoint is released: only the outermost commit makes rows visible.
+    if session.get_nested_transaction() is not None:
+        return
     if session.info.pop(_DIRTY_KEY, False):
         notify: Callable[[], None] | None = session.info.get(OUTBOX_NOTIFY_KEY)
         if notify is not None:
             notify()
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_dirty(session: Session) -> None:
-    session.info.pop(_DIRTY_KEY, None)
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_dirty(session: Session, transaction: SessionTransaction) -> None:
+    # Not on a savepoint's rollback: events enqueued before it still go out. (If all of them were
+    # inside it, the relay wakes once for nothing.)
+    if transaction.parent is None:
+        session.info.pop(_DIRTY_KEY, None)

@@ -14,19 +14,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
-from yiwang_common.db import defer, utcnow
+from yiwang_common.contracts.lifecycle import stage
+from yiwang_common.db import WriteAtCommit, utcnow
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
 
-#: Lifecycle order (办件状态). Equal ranks are decided by event time, so a supplement
-#: (pending_acceptance) after a notice (awaiting_supplement) wins, and vice versa.
-STATUS_RANK: dict[str, int] = {
-    "submitted": 0,
-    "pending_acceptance": 1,
-    "awaiting_supplement": 1,
-    "accepted": 2,
-    "completed": 3,
-    "not_accepted": 3,
-}
+# The projection keeps the status that supersedes the others by the contracts' lifecycle order
+# (yiwang_common.contracts.lifecycle.supersedes): a later stage, or the same stage and no older.
+# The rank column holds the stage, so the upsert compares it in SQL.
 
 
 @dataclass
@@ -161,6 +155,7 @@ _SQL: dict[tuple[bool, bool], str] = {
     (False, True): f"WITH {_steps_cte(1)} {_record_upsert_sql(14)}",
     (True, True): f"WITH {_LOG_CTE}, {_steps_cte(7)} {_record_upsert_sql(20)}",
 }
+_RECORD_WRITES = {variant: WriteAtCommit(sql) for variant, sql in _SQL.items()}
 
 
 def _aware(value: datetime) -> datetime:
@@ -199,7 +194,7 @@ class CaseRecordRepository:
     ) -> None:
         """Log the exchange, record the steps and upsert the record, in one statement.
 
-        The statement is deferred to the commit (:func:`yiwang_common.db.defer`).
+        The statement goes out with the commit (:class:`yiwang_common.db.WriteAtCommit`).
         """
         with_steps = case_no is not None and bool(steps)
         now = utcnow()
@@ -237,7 +232,7 @@ class CaseRecordRepository:
         params += [
             facts.application_id,
             facts.status,
-            STATUS_RANK[facts.status],
+            stage(facts.status),
             event_time,
             _json(facts.materials) if has_materials else None,
             event_time if has_materials else None,
@@ -247,7 +242,7 @@ class CaseRecordRepository:
         ]
         # Order-tolerant and read by nothing else in the unit of work: the records of a whole
         # consumer batch go out together at commit, one pipelined statement per variant.
-        defer(session, _SQL[(exchange is not None, with_steps)], tuple(params))
+        _RECORD_WRITES[(exchange is not None, with_steps)].add(session, tuple(params))
 
     async def log_exchange(
         self,

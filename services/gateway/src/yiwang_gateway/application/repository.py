@@ -11,7 +11,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.db import defer
+from yiwang_common.db import WriteAtCommit
 from yiwang_gateway.application.models import Application, TimelineEntry
 
 
@@ -83,10 +83,9 @@ _SUMMARY_COLUMNS = (
 )
 
 
-# A replayed event's timeline entry is skipped.
-# The table, not the mapped class: executed with many parameter sets, an ORM insert would be a bulk insert.
-_TIMELINE_INSERT = insert(cast(Table, TimelineEntry.__table__)).on_conflict_do_nothing(
-    index_elements=["source_event_id"]
+# A replayed event's entry is skipped.
+_TIMELINE_WRITE = WriteAtCommit(
+    insert(cast(Table, TimelineEntry.__table__)).on_conflict_do_nothing(index_elements=["source_event_id"])
 )
 
 
@@ -106,9 +105,8 @@ class TimelineRepository:
     ) -> None:
         # Nothing reads the timeline in the unit of work that writes it: the entries go out at
         # commit, one batched statement for a whole consumer batch.
-        defer(
+        _TIMELINE_WRITE.add(
             session,
-            _TIMELINE_INSERT,
             {
                 "application_id": application_id,
                 "at": at,
