@@ -3,10 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 N ?= 1000
+# Every benchmark `make bench` runs; a new bench adds its target here.
+BENCHES ?= bench-e2e
+# server: DATABASE_URL or the machine's PostgreSQL; embedded: one started as `make dev` does.
+BENCH_DB ?= server
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: uv
 uv:
@@ -20,7 +24,7 @@ install: uv ## Install every package and dev tool into .venv (one lockfile)
 	@$(UV) run --frozen python -m compileall -q libs/common/src services/*/src scripts >/dev/null
 
 .PHONY: dev
-dev: install ## Run the whole suite on this machine (SQLite + embedded NATS unless DATABASE_URL / NATS_URL)
+dev: install ## Run the whole suite here (embedded PostgreSQL + NATS under var/ unless DATABASE_URL / NATS_URL)
 	@$(UV) run --frozen python -m scripts.stack dev
 
 .PHONY: demo
@@ -49,13 +53,16 @@ contracts: install ## Regenerate docs/events (JSON Schema + AsyncAPI) from the e
 	@$(UV) run --frozen python scripts/export_contracts.py
 
 .PHONY: bench
-bench: install ## Benchmarks on PostgreSQL + JetStream: N applications end to end, with ceilings (N=1000)
-	@$(UV) run --frozen python -m bench.e2e --n $(N)
+bench: $(BENCHES) ## Every benchmark in BENCHES (today: bench-e2e); results in bench/results/
+
+.PHONY: bench-e2e
+bench-e2e: install ## N applications end to end, with ceilings (N=1000; BENCH_DB=embedded for make dev's PostgreSQL)
+	@BENCH_DB=$(BENCH_DB) $(UV) run --frozen python -m bench.e2e --n $(N)
 
 .PHONY: k8s
 k8s: install ## Render every kustomize overlay
 	@for o in deploy/k8s/overlays/*/; do echo "--- $$o"; .venv/bin/kubectl kustomize $$o >/dev/null && echo ok; done
 
 .PHONY: clean
-clean: ## Remove local state (SQLite files, blobs, embedded NATS store, logs)
+clean: ## Reset this installation: embedded PostgreSQL data, NATS store, blobs, signing key, logs (var/)
 	rm -rf var/

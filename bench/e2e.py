@@ -7,6 +7,11 @@ staff accept, reviewers review, approvers approve, and the applicant's result is
 the gateway. Latency is submit → the applicant sees 已办结 on the gateway, with at most
 ``--window`` applications in flight. The ceilings are measured in the same run.
 
+The database is ``DATABASE_URL``, else the machine's PostgreSQL (``TEST_DATABASE_URL`` or
+127.0.0.1:5432, its Unix socket when there is one); ``--db embedded`` (``BENCH_DB=embedded``)
+starts the embedded PostgreSQL the way ``make dev`` does instead, from the ``pgserver``
+binaries with its data under ``var/bench/pg``, and measures the ceilings against it too.
+
 Writes ``bench/results/e2e.json``.
 """
 
@@ -17,6 +22,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import statistics
 import time
 import uuid
@@ -29,6 +35,7 @@ import orjson
 
 from bench import ceilings
 from scripts.flow import CONSTRUCTION_FORM, CONSTRUCTION_PERMIT, DEMO_PASSWORD, pdf_bytes
+from scripts.pg import EmbeddedPostgres
 from scripts.stack import ROOT, SERVICES, Stack, free_port
 from yiwang_common.testing import admin_url, create_database, drop_database, reset_streams
 
@@ -347,11 +354,26 @@ class Driver:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    embedded: EmbeddedPostgres | None = None
+    try:
+        if args.db == "embedded":
+            # Fresh each run, so that runs compare; as `make dev` starts it (TCP on loopback).
+            shutil.rmtree(ROOT / "var" / "bench" / "pg", ignore_errors=True)
+            embedded = EmbeddedPostgres(ROOT / "var" / "bench" / "pg", prefer="pip")
+            os.environ["TEST_DATABASE_URL"] = await asyncio.to_thread(embedded.start)
+            os.environ.pop("DATABASE_URL", None)
+        return await _run(args, embedded)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+async def _run(args: argparse.Namespace, embedded: EmbeddedPostgres | None) -> dict[str, Any]:
     env_db = os.environ.get("DATABASE_URL")
     nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
-    if env_db:
+    if embedded is None and env_db:
         os.environ.setdefault("TEST_DATABASE_URL", env_db)
-    elif "TEST_DATABASE_URL" not in os.environ and Path(LOCAL_SOCKET).exists():
+    elif embedded is None and "TEST_DATABASE_URL" not in os.environ and Path(LOCAL_SOCKET).exists():
         # Everything on one box: the services reach PostgreSQL as a co-located application would,
         # through its Unix socket (cheaper than loopback TCP for both sides). The ceilings use it too.
         os.environ["TEST_DATABASE_URL"] = LOCAL_SOCKET_URL
@@ -402,9 +424,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "python": platform.python_version(),
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
-            "database": "postgresql",
+            "database": (
+                f"embedded PostgreSQL ({embedded.bindir}), as make dev runs it"
+                if embedded is not None
+                else "PostgreSQL from DATABASE_URL"
+                if env_db
+                else "the machine's PostgreSQL"
+            ),
             "database_transport": "unix socket" if "host=/" in admin_url() else "tcp",
-            "command": f"make bench N={args.n}",
+            "command": f"make bench-e2e N={args.n}" + (" BENCH_DB=embedded" if embedded is not None else ""),
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
     }
@@ -415,6 +443,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.e2e")
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--window", type=int, default=64, help="applications in flight at most")
+    parser.add_argument(
+        "--db",
+        choices=["server", "embedded"],
+        default=os.environ.get("BENCH_DB") or "server",
+        help="server: DATABASE_URL or the machine's PostgreSQL; embedded: start one as make dev does",
+    )
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     RESULTS.mkdir(parents=True, exist_ok=True)

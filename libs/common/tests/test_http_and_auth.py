@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -21,7 +22,6 @@ from yiwang_common.auth import (
     Principal,
     TokenIssuer,
     TokenVerifier,
-    development_keypair,
     require_role,
 )
 from yiwang_common.config import AuthSettings, DatabaseSettings, ServiceSettings
@@ -31,6 +31,7 @@ from yiwang_common.http import NotFound, Problem, problem_responses
 from yiwang_common.http.problems import Unauthorized
 from yiwang_common.observability import current_correlation_id
 from yiwang_common.runtime import ServiceSpec, create_service_app
+from yiwang_common.testing import ephemeral_auth
 
 
 class Teapot(Problem):
@@ -81,6 +82,7 @@ async def app(database_url: str, schema: tuple[object, MessagingTables]) -> Asyn
         service_name="probe",
         database=DatabaseSettings(url=database_url, schema_name="public"),
         run_workers=False,
+        auth=ephemeral_auth(),
     )
     application = create_service_app(
         ServiceSpec(name="probe", title="probe", description="", routers=[router], tables=schema[1]), settings
@@ -106,7 +108,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 def token(**overrides: object) -> str:
     principal = Principal(sub="u1", name="张三", kind="natural_person", roles=frozenset({"applicant"}))
-    return TokenIssuer(AuthSettings()).issue(principal.model_copy(update=overrides))
+    return TokenIssuer(ephemeral_auth()).issue(principal.model_copy(update=overrides))
 
 
 class TestProblems:
@@ -187,15 +189,15 @@ class TestTokens:
         assert r.headers["www-authenticate"] == "Bearer"
 
     def test_expired_token_and_wrong_audience_are_refused(self) -> None:
-        verifier = TokenVerifier(AuthSettings())
+        verifier = TokenVerifier(ephemeral_auth())
         principal = Principal(sub="u1", name="n", kind="staff")
-        expired = TokenIssuer(AuthSettings()).issue(principal, ttl_seconds=60)
+        expired = TokenIssuer(ephemeral_auth()).issue(principal, ttl_seconds=60)
         claims = jwt.decode(expired, options={"verify_signature": False})
         claims["exp"] = int(time.time()) - 10
-        resigned = jwt.encode(claims, development_keypair()[0], algorithm="EdDSA")
+        resigned = jwt.encode(claims, ephemeral_auth().private_key_pem.get_secret_value(), algorithm="EdDSA")
         with pytest.raises(Unauthorized):
             verifier.verify(resigned)
-        other = TokenIssuer(AuthSettings(audience="elsewhere")).issue(principal)
+        other = TokenIssuer(ephemeral_auth(audience="elsewhere")).issue(principal)
         with pytest.raises(Unauthorized):
             verifier.verify(other)
 
@@ -253,14 +255,17 @@ class TestSettings:
         assert s.database.schema_name == "datasharing"
         assert s.nats.url == "nats://bus:4222"
 
-    def test_sqlite_file_per_service_by_default(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_no_database_is_a_clear_error_not_a_fallback(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
         monkeypatch.delenv("DATABASE_URL", raising=False)
-        s = ServiceSettings(service_name="gateway", var_dir="/tmp/yw")
-        assert s.db_url == "sqlite+aiosqlite:////tmp/yw/gateway.db"
+        s = ServiceSettings(service_name="gateway", var_dir=tmp_path)
+        with pytest.raises(ValueError, match="DATABASE_URL"):
+            _ = s.db_url
 
-    def test_production_refuses_the_development_key(self) -> None:
-        with pytest.raises(ValueError, match="public_key_pem"):
-            ServiceSettings(service_name="gateway", env="production")
+    def test_only_postgresql_urls_are_accepted(self) -> None:
+        with pytest.raises(ValueError, match="only PostgreSQL"):
+            create_engine(DatabaseSettings(url="mysql://db/yiwang", schema_name="x"))
 
     def test_service_nats_setting_keeps_the_suite_url(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("NATS_URL", "nats://nats:4222")
@@ -273,6 +278,8 @@ class TestSettings:
         assert s.nats.stream_replicas == 3
         assert s.nats.url == "nats://nats:4222"
 
-    def test_issuer_refuses_the_development_key_when_told(self) -> None:
+    def test_issuer_and_verifier_refuse_to_work_without_a_key(self) -> None:
         with pytest.raises(ValueError, match="private_key_pem"):
-            TokenIssuer(AuthSettings(), allow_development_key=False)
+            TokenIssuer(AuthSettings())
+        with pytest.raises(ValueError, match="public_key_pem"):
+            TokenVerifier(AuthSettings())

@@ -8,13 +8,13 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from yiwang_common.auth import AuthSettings, Principal, TokenVerifier
+from yiwang_common.auth import Principal, TokenVerifier
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.contracts.datasharing import LicenceRegistered
 from yiwang_common.db import create_engine, session_scope
 from yiwang_common.events import MessagingTables, enqueue, make_event, messaging_tables
 from yiwang_common.events.streams import stream_name
-from yiwang_common.testing import bearer, fresh_streams, migration_drift, outbox_events
+from yiwang_common.testing import bearer, ephemeral_auth, fresh_streams, migration_drift, outbox_events
 
 
 class TestMigrationDrift:
@@ -81,7 +81,8 @@ class TestTokensAndStreams:
         )
         header = bearer(principal)["Authorization"]
         assert header.startswith("Bearer ")
-        assert TokenVerifier(AuthSettings()).verify(header.removeprefix("Bearer ")).sub == "zhangsan"
+        token = header.removeprefix("Bearer ")
+        assert TokenVerifier(ephemeral_auth()).verify(token).sub == "zhangsan"
 
     async def test_fresh_streams_empties_a_stream(self, nc: NatsClient) -> None:
         js = nc.jetstream()

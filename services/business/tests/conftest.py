@@ -18,6 +18,7 @@ from yiwang_business.task.handlers import on_case_accepted
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
+from yiwang_common.testing import ephemeral_auth
 from yiwang_common.testing.plugin import Migrations
 
 MIGRATIONS = Path(yiwang_business.__file__).parent / "migrations"
@@ -36,7 +37,9 @@ def database_migrations() -> Migrations:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database=DatabaseSettings(url=database_url), run_workers=False, env="test")
+    return Settings(
+        database=DatabaseSettings(url=database_url), run_workers=False, env="test", auth=ephemeral_auth()
+    )
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from yiwang_common.contracts.management import (
 from yiwang_common.db import session_scope
 from yiwang_common.events import EventData, EventEnvelope, make_event
 from yiwang_common.migrations import upgrade_database
+from yiwang_common.testing import ephemeral_auth
 from yiwang_datasharing.config import Settings
 from yiwang_datasharing.main import create_app, event_source
 from yiwang_datasharing.subscriptions import build_subscriptions
@@ -253,6 +254,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database={"url": database_url},
         blob_dir=tmp_path_factory.mktemp("blobs"),
         run_workers=False,
+        auth=ephemeral_auth(),
     )
 
 

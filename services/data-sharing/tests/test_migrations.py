@@ -1,4 +1,4 @@
-"""The hand-checked initial migration: no drift from the models on PostgreSQL, and it runs on SQLite."""
+"""The hand-checked initial migration: no drift from the models, and it reverts to nothing."""
 
 from __future__ import annotations
 
@@ -10,15 +10,12 @@ from alembic import command
 from fastapi import FastAPI
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import create_engine
 from yiwang_common.migrations import alembic_config, upgrade_database
 from yiwang_common.testing import migration_drift
-from yiwang_datasharing.case_record.models import CaseRecord, ProcessStep
 from yiwang_datasharing.db import Base
-from yiwang_datasharing.material.repository import material_repository
 from yiwang_datasharing.models import load_all_models
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "src" / "yiwang_datasharing" / "migrations"
@@ -45,50 +42,14 @@ class TestPostgresMigration:
         async with app.state.runtime.engine.connect() as conn:
             assert await conn.run_sync(_diff) == []
 
-
-class TestSqliteMigration:
-    async def test_upgrade_creates_every_table_and_handlers_work(
-        self, tmp_path: Path, deliver: Any, story: Any
-    ) -> None:
-        settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/x.db", schema_name="datasharing")
-        await upgrade_database(settings, MIGRATIONS)
-        engine = create_engine(settings)
-        try:
-            async with engine.connect() as conn:
-                names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-            assert TABLES <= names
-            deliver_here = type(deliver)(async_sessionmaker(engine, expire_on_commit=False), "urn:test")
-            for minute, data in enumerate(
-                [story.completed(), story.submitted(), story.accepted(), story.decided()]
-            ):
-                await deliver_here(data, minute)
-            async with deliver_here.sessionmaker() as session, session.begin():
-                record = await session.get(CaseRecord, story.application_id)
-                steps = await session.run_sync(lambda s: s.query(ProcessStep).count())
-                await material_repository.add_material(
-                    session, sha256="a" * 64, size=1, media_type="application/pdf"
-                )
-                assert await material_repository.add_owner(
-                    session, sha256="a" * 64, owner_id="x", filename=None
-                )
-                assert not await material_repository.add_owner(
-                    session, sha256="a" * 64, owner_id="x", filename=None
-                )
-            assert (
-                record is not None
-                and record.status == "completed"
-                and record.applicant_id == story.applicant_id
-            )
-            assert steps == 3
-        finally:
-            await engine.dispose()
-
-    async def test_downgrade_removes_every_table(self, tmp_path: Path) -> None:
-        settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/y.db", schema_name="datasharing")
+    async def test_downgrade_removes_every_table(self, fresh_database_url: str) -> None:
+        settings = DatabaseSettings(url=fresh_database_url, schema_name="datasharing")
         await upgrade_database(settings, MIGRATIONS)
         engine = create_engine(settings)
         cfg = alembic_config(MIGRATIONS, settings)
         try:
+            async with engine.connect() as conn:
+                names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
             async with engine.begin() as conn:
 
                 def downgrade(sync_conn: Connection) -> set[str]:
@@ -97,6 +58,7 @@ class TestSqliteMigration:
                     return set(inspect(sync_conn).get_table_names())
 
                 remaining = await conn.run_sync(downgrade)
+            assert TABLES <= names
             assert not (TABLES & remaining)
         finally:
             await engine.dispose()

@@ -18,7 +18,7 @@ from yiwang_common.contracts.common import MaterialRequirement, Organisation
 from yiwang_common.contracts.management import ItemPublished
 from yiwang_common.db import session_scope
 from yiwang_common.events import EventData, EventEnvelope, make_event
-from yiwang_common.testing import nats_url
+from yiwang_common.testing import ephemeral_auth, nats_url
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.config import Settings
 
@@ -31,6 +31,7 @@ ALL_TABLES = "account, catalogue_item, uploaded_material, application, timeline_
 
 
 def make_settings(url: str, **overrides: Any) -> Settings:
+    overrides.setdefault("auth", ephemeral_auth())
     return Settings(
         database={"url": url, "schema_name": "gateway"},
         nats={"url": nats_url()},

@@ -9,8 +9,9 @@ import pytest
 from gateway_support import Accounts, count, make_settings
 from sqlalchemy import select
 
-from yiwang_common.auth import AuthSettings, TokenVerifier
+from yiwang_common.auth import TokenVerifier
 from yiwang_common.db import session_scope
+from yiwang_common.testing import ephemeral_auth
 from yiwang_gateway.account.errors import InvalidIdNumber
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.passwords import hash_password_sync, verify_password
@@ -35,7 +36,7 @@ class TestIssueToken:
             "roles": ["applicant"],
             "org_code": None,
         }
-        principal = TokenVerifier(AuthSettings()).verify(body["access_token"])
+        principal = TokenVerifier(ephemeral_auth()).verify(body["access_token"])
         assert principal.sub == str(accounts.zhangsan.id)
 
     async def test_staff_token_carries_roles_and_org(

@@ -1,9 +1,8 @@
-"""Migrations: no drift from the models on PostgreSQL; they apply (and revert) on SQLite."""
+"""Migrations: no drift from the models; they apply to an empty database and revert to nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from gateway_support import MIGRATIONS, make_settings
 from sqlalchemy import inspect
@@ -41,8 +40,8 @@ class TestMigrations:
         finally:
             await engine.dispose()
 
-    async def test_apply_on_sqlite(self, tmp_path: Path) -> None:
-        settings = make_settings(f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    async def test_apply_to_an_empty_database(self, fresh_database_url: str) -> None:
+        settings = make_settings(fresh_database_url)
         await upgrade_database(settings.database, MIGRATIONS)
         engine = create_engine(settings.database)
         try:
@@ -54,8 +53,8 @@ class TestMigrations:
         assert names >= TABLES
         assert any(ix["name"] == "ix_outbox_unpublished" for ix in indexes)
 
-    async def test_downgrade_to_base_removes_every_table_on_sqlite(self, tmp_path: Path) -> None:
-        settings = make_settings(f"sqlite+aiosqlite:///{tmp_path}/y.db")
+    async def test_downgrade_to_base_removes_every_table(self, fresh_database_url: str) -> None:
+        settings = make_settings(fresh_database_url)
         await upgrade_database(settings.database, MIGRATIONS)
         from alembic import command
 

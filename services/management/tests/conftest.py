@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import session_scope
+from yiwang_common.testing import ephemeral_auth
 from yiwang_common.testing.plugin import Migrations
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings
@@ -36,7 +37,7 @@ def database_migrations() -> Migrations:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database=DatabaseSettings(url=database_url), run_workers=False)
+    return Settings(database=DatabaseSettings(url=database_url), run_workers=False, auth=ephemeral_auth())
 
 
 @pytest.fixture(scope="session")

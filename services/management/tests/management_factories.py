@@ -58,7 +58,7 @@ APPLICANT = Applicant(
 
 
 def auth(principal: Principal) -> dict[str, str]:
-    """Bearer header for a principal, signed with the development key."""
+    """Bearer header for a principal, signed with the test key."""
     return bearer(principal)
 
 

@@ -1,9 +1,8 @@
-"""Migrations: no drift from the models on PostgreSQL; upgrade, use and downgrade on SQLite."""
+"""Migrations: no drift from the models; upgrade an empty database, use it, downgrade it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -16,7 +15,7 @@ from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
 from yiwang_common.migrations import alembic_config, upgrade_database
-from yiwang_common.testing import migration_drift
+from yiwang_common.testing import ephemeral_auth, migration_drift
 from yiwang_management.case import service as case_service
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings
@@ -55,15 +54,15 @@ class TestPostgresMigrations:
         assert "published_at IS NULL" in unpublished["dialect_options"]["postgresql_where"]
 
 
-class TestSqliteMigrations:
-    async def test_upgrade_serve_a_case_and_downgrade_on_sqlite(self, tmp_path: Path) -> None:
-        database = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/x.db", schema_name="management")
+class TestFreshDatabase:
+    async def test_upgrade_serve_a_case_and_downgrade(self, fresh_database_url: str) -> None:
+        database = DatabaseSettings(url=fresh_database_url, schema_name="management")
         await upgrade_database(database, MIGRATIONS)
         engine = create_engine(database)
         try:
             async with engine.connect() as conn:
                 assert await conn.run_sync(_table_names) == TABLES
-            await load_demo(Settings(database=database))
+            await load_demo(Settings(database=database, auth=ephemeral_auth()))
             sessionmaker = create_sessionmaker(engine)
             calendar = WorkingDayCalendar()
             handlers = CaseEventHandlers(calendar=calendar, region_code="530428")

@@ -1,14 +1,13 @@
 """Signed bearer tokens: issued by the gateway, verified by every service.
 
 Tokens are JWTs signed with Ed25519 (EdDSA). Only the issuer holds the private key; the
-other services get the public key. In development and test, when no key is configured, a
-fixed development key pair is derived so that ``make dev`` works with no set-up; the
-settings refuse to start in production without a configured key.
+other services get the public key. Outside production, when no key is configured, the
+settings load the installation's own key pair from ``var/keys`` (created on first start,
+see ``yiwang_common.keys``); in production they refuse to start without a configured key.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections import OrderedDict
@@ -35,7 +34,6 @@ ROLE_ADMIN = "admin"
 STAFF_ROLES = frozenset({ROLE_ACCEPTOR, ROLE_REVIEWER, ROLE_APPROVER, ROLE_SUPERVISOR, ROLE_ADMIN})
 
 _CACHE_SIZE = 10_000
-_DEV_SEED = hashlib.sha256(b"yiwang development key - never use in production").digest()
 
 
 class Principal(BaseModel):
@@ -64,24 +62,6 @@ class Principal(BaseModel):
         return self.kind == "staff"
 
 
-def development_keypair() -> tuple[str, str]:
-    """Return the fixed development key pair as PEM (private, public).
-
-    Returns:
-        PEM texts; never valid in production, which refuses unconfigured keys.
-    """
-    key = Ed25519PrivateKey.from_private_bytes(_DEV_SEED)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private_pem, public_pem
-
-
 class TokenVerifier:
     """Verifies bearer tokens against the issuer's public key."""
 
@@ -89,9 +69,14 @@ class TokenVerifier:
         """Create a verifier.
 
         Args:
-            settings: issuer, audience and the public key (empty = development key).
+            settings: issuer, audience and the public key.
+
+        Raises:
+            ValueError: if no public key is configured or it is not Ed25519.
         """
-        public_pem = settings.public_key_pem or development_keypair()[1]
+        if not settings.public_key_pem:
+            raise ValueError("auth.public_key_pem is not set: no key to verify tokens with")
+        public_pem = settings.public_key_pem
         loaded = serialization.load_pem_public_key(public_pem.encode())
         if not isinstance(loaded, Ed25519PublicKey):
             raise ValueError("auth.public_key_pem must be an Ed25519 public key")
@@ -150,19 +135,18 @@ class TokenVerifier:
 class TokenIssuer:
     """Signs tokens; only the service that authenticates people holds one."""
 
-    def __init__(self, settings: AuthSettings, *, allow_development_key: bool = True) -> None:
+    def __init__(self, settings: AuthSettings) -> None:
         """Create an issuer.
 
         Args:
-            settings: issuer, audience, lifetime and the private key (empty = development key).
-            allow_development_key: False in production, where an empty key is an error.
+            settings: issuer, audience, lifetime and the private key.
 
         Raises:
-            ValueError: if no key is configured and the development key is not allowed.
+            ValueError: if no private key is configured or it is not Ed25519.
         """
-        if not settings.private_key_pem.get_secret_value() and not allow_development_key:
-            raise ValueError("auth.private_key_pem must be set outside development and test")
-        private_pem = settings.private_key_pem.get_secret_value() or development_keypair()[0]
+        private_pem = settings.private_key_pem.get_secret_value()
+        if not private_pem:
+            raise ValueError("auth.private_key_pem is not set: no key to sign tokens with")
         loaded = serialization.load_pem_private_key(private_pem.encode(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
             raise ValueError("auth.private_key_pem must be an Ed25519 private key")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from yiwang_common.config import ServiceSettings
 from yiwang_common.http.problems import Problem
@@ -56,7 +57,13 @@ class ServiceCli:
         target.add_argument("id", nargs="?", type=int, help="the dead letter's id")
         target.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
         args = parser.parse_args(argv)
-        settings = self.settings()
+        try:
+            settings = self.settings()
+            settings.db_url  # noqa: B018 - refuse to start here, with the reason, not deep in a traceback
+        except ValidationError as exc:
+            raise SystemExit(f"yiwang-{self.name}: {'; '.join(e['msg'] for e in exc.errors())}") from None
+        except ValueError as exc:
+            raise SystemExit(f"yiwang-{self.name}: {exc}") from None
         if args.command in ("migrate", "serve") and (args.command == "migrate" or args.migrate):
             # Alembic is imported only where it is used: it is a tenth of a service's start-up.
             from yiwang_common.migrations import upgrade_database

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from yiwang_common.keys import development_keypair, development_public_key
 
 Environment = Literal["development", "test", "production"]
 
@@ -19,8 +21,8 @@ DEFAULT_VAR_DIR = Path("var")
 class DatabaseSettings(BaseModel):
     """Where a service keeps its state.
 
-    ``url`` is an SQLAlchemy async URL. PostgreSQL URLs put every table of the service in
-    its own schema (``schema_name``); SQLite URLs use one file per service.
+    ``url`` is a PostgreSQL URL; every table of the service lives in its own schema
+    (``schema_name``) of the one database.
     """
 
     url: str | None = None
@@ -51,7 +53,8 @@ class AuthSettings(BaseModel):
 
     issuer: str = "yiwang"
     audience: str = "yiwang"
-    # Ed25519 public key in PEM. Empty in development means: derive the development key pair.
+    # Ed25519 public key in PEM. Empty outside production means: this installation's key pair
+    # under var/keys (created on first start). Production refuses to start without one.
     public_key_pem: str = ""
     private_key_pem: SecretStr = SecretStr("")
     token_ttl_seconds: Annotated[int, Field(ge=60)] = 3600
@@ -91,6 +94,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_nested_delimiter="__", env_ignore_empty=True, extra="ignore")
 
+    #: True for the one service that signs tokens (the gateway); the others get only the public key.
+    signs_tokens: ClassVar[bool] = False
+
     service_name: str = "service"
     env: Environment = Field(default="development", validation_alias=AliasChoices("ENV", "YIWANG_ENV"))
     host: str = "127.0.0.1"
@@ -114,15 +120,44 @@ class ServiceSettings(BaseSettings):
         if not self.database.schema_name:
             self.database.schema_name = schema
         if self.database.url is None:
-            self.database.url = self.database_url or f"sqlite+aiosqlite:///{self.var_dir / (schema + '.db')}"
+            self.database.url = self.database_url
         if self.nats_url and "url" not in self.nats.model_fields_set:
             self.nats.url = self.nats_url
-        if self.env == "production" and not self.auth.public_key_pem:
-            raise ValueError("auth.public_key_pem must be set outside development and test")
+        self._resolve_keys()
         return self
+
+    def _resolve_keys(self) -> None:
+        auth = self.auth
+        has_private = bool(auth.private_key_pem.get_secret_value())
+        if auth.public_key_pem or has_private:
+            # Configured keys are used as given; never mixed with the development pair.
+            return
+        if self.env == "production":
+            prefix = str(self.model_config.get("env_prefix", "")) or "<SERVICE>_"
+            wanted = f"{prefix}AUTH__PUBLIC_KEY_PEM"
+            if self.signs_tokens:
+                wanted += f" and {prefix}AUTH__PRIVATE_KEY_PEM"
+            raise ValueError(
+                f"生产环境未配置令牌签名密钥，拒绝启动 (production refuses to start without a signing key: "
+                f"set {wanted}; auth.public_key_pem is missing)"
+            )
+        if self.signs_tokens:
+            private_pem, public_pem = development_keypair(self.var_dir)
+            auth.private_key_pem = SecretStr(private_pem)
+            auth.public_key_pem = public_pem
+        else:
+            auth.public_key_pem = development_public_key(self.var_dir)
 
     @property
     def db_url(self) -> str:
-        """The resolved database URL (never ``None`` after validation)."""
-        assert self.database.url is not None
+        """The resolved database URL.
+
+        Raises:
+            ValueError: if neither ``DATABASE_URL`` nor ``database.url`` is set.
+        """
+        if not self.database.url:
+            raise ValueError(
+                "未配置数据库 (no database configured): set DATABASE_URL=postgresql://…, "
+                "or run `make dev`, which starts an embedded PostgreSQL"
+            )
         return self.database.url

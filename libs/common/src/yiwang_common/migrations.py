@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from yiwang_common.config import DatabaseSettings
-from yiwang_common.db.engine import create_engine, is_postgres
+from yiwang_common.db.engine import create_engine
 
 
 def alembic_config(script_location: Path, settings: DatabaseSettings) -> Config:
@@ -36,14 +36,12 @@ def _not_version_table(name: str | None, type_: str, _parent: object) -> bool:
 
 
 def _configure_and_run(connection: Connection, target_metadata: MetaData, schema: str) -> None:
-    postgres = connection.dialect.name == "postgresql"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         include_name=_not_version_table,
-        version_table_schema=schema if postgres else None,
+        version_table_schema=schema,
         compare_type=True,
-        render_as_batch=not postgres,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -53,8 +51,7 @@ async def _run_async(settings: DatabaseSettings, target_metadata: MetaData) -> N
     engine = create_engine(settings)
     try:
         async with engine.begin() as conn:
-            if is_postgres(str(engine.url)):
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.schema_name}"'))
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.schema_name}"'))
         async with engine.connect() as conn:
             await conn.run_sync(_configure_and_run, target_metadata, settings.schema_name)
             await conn.commit()
@@ -92,8 +89,7 @@ async def upgrade_database(settings: DatabaseSettings, script_location: Path, re
     cfg = alembic_config(script_location, settings)
     try:
         async with engine.begin() as conn:
-            if is_postgres(str(engine.url)):
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.schema_name}"'))
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.schema_name}"'))
 
             def _upgrade(sync_conn: Connection) -> None:
                 cfg.attributes["connection"] = sync_conn

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -17,6 +17,9 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="GATEWAY_", env_nested_delimiter="__", env_ignore_empty=True, extra="ignore"
     )
+
+    # The portal authenticates people, so it alone holds the private signing key.
+    signs_tokens: ClassVar[bool] = True
 
     service_name: str = "gateway"
     port: int = 8000

@@ -94,5 +94,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
     )
     # Loading the signing key is not free; one issuer serves every login.
-    app.state.token_issuer = TokenIssuer(settings.auth, allow_development_key=settings.env != "production")
+    app.state.token_issuer = TokenIssuer(settings.auth)
     return app

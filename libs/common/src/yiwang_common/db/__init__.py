@@ -1,8 +1,7 @@
 """Async SQLAlchemy: engines, one unit of work per request or message, shared column types.
 
-PostgreSQL: every service owns one schema in the shared database; its connections run with
+PostgreSQL only: every service owns one schema in the shared database; its connections run with
 ``search_path`` set to that schema, so models and migrations name tables without a schema.
-SQLite (the ``make dev`` default): one file per service under ``var/``.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from yiwang_common.db.engine import (
     NAMING_CONVENTION,
     create_engine,
     create_sessionmaker,
-    is_postgres,
 )
 from yiwang_common.db.types import JSONType, TZDateTime, utcnow
 from yiwang_common.db.uow import get_session, session_scope
@@ -25,7 +23,6 @@ __all__ = [
     "create_engine",
     "create_sessionmaker",
     "get_session",
-    "is_postgres",
     "session_scope",
     "utcnow",
 ]

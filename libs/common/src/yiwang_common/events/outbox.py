@@ -54,11 +54,10 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
     Returns:
         The two tables.
     """
-    seq_type = BigInteger().with_variant(Integer(), "sqlite")
     outbox = Table(
         "outbox",
         metadata,
-        Column("seq", seq_type, primary_key=True, autoincrement=True),
+        Column("seq", BigInteger(), primary_key=True, autoincrement=True),
         Column("event_id", Uuid(), nullable=False, unique=True),
         Column("subject", String(255), nullable=False),
         Column("payload", LargeBinary(), nullable=False),
@@ -72,7 +71,6 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         "ix_outbox_unpublished",
         outbox.c.seq,
         postgresql_where=outbox.c.published_at.is_(None),
-        sqlite_where=outbox.c.published_at.is_(None),
     )
     inbox = Table(
         "inbox",

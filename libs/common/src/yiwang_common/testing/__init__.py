@@ -12,6 +12,7 @@ server on which tests create and drop their own databases; ``NATS_URL`` (default
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ import orjson
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from nats.js import JetStreamContext
+from pydantic import SecretStr
 from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yiwang_common.auth import Principal, TokenIssuer
 from yiwang_common.config import AuthSettings, NatsSettings
 from yiwang_common.events.streams import ensure_stream, stream_name
+from yiwang_common.keys import generate_keypair
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -122,19 +125,35 @@ async def fresh_streams(js: JetStreamContext, *producers: str, settings: NatsSet
         await ensure_stream(js, producer, settings or NatsSettings())
 
 
-_ISSUER: TokenIssuer | None = None
+@functools.cache
+def _ephemeral_keypair() -> tuple[str, str]:
+    return generate_keypair()
 
 
+def ephemeral_auth(**overrides: Any) -> AuthSettings:
+    """Token settings with a key pair generated once per test process (never a fixed key).
+
+    Give these settings to the app under test (``Settings(auth=ephemeral_auth())``) and it
+    verifies exactly the tokens :func:`token_issuer` signs.
+
+    Args:
+        **overrides: other ``AuthSettings`` fields (issuer, audience, ttl).
+
+    Returns:
+        The settings, private and public key filled in.
+    """
+    private_pem, public_pem = _ephemeral_keypair()
+    return AuthSettings(public_key_pem=public_pem, private_key_pem=SecretStr(private_pem), **overrides)
+
+
+@functools.cache
 def token_issuer() -> TokenIssuer:
-    """Return the development-key token issuer the services under test verify against.
+    """Return the issuer of test tokens: it signs with the key of :func:`ephemeral_auth`.
 
     Returns:
         One issuer per process (building one loads the key).
     """
-    global _ISSUER
-    if _ISSUER is None:
-        _ISSUER = TokenIssuer(AuthSettings())
-    return _ISSUER
+    return TokenIssuer(ephemeral_auth())
 
 
 def bearer(principal: Principal, issuer: TokenIssuer | None = None) -> dict[str, str]:

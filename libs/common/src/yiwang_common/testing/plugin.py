@@ -71,5 +71,5 @@ async def nc() -> AsyncIterator[NatsClient]:
 
 @pytest.fixture(scope="session")
 def issuer() -> TokenIssuer:
-    """The token issuer the services under test accept (the development key)."""
+    """The token issuer of the tests (a key generated for this process; apps get ``ephemeral_auth()``)."""
     return token_issuer()

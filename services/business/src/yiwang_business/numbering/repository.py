@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
+from typing import cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.numbering.models import Counter
@@ -20,12 +23,15 @@ class CounterRepository:
         One upsert statement, so concurrent units of work never hand out the same value:
         the row lock is held until commit, which is why callers number as late as possible.
         """
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(Counter).values(name=name, scope=scope, period=period, value=1)
-        stmt = insert.on_conflict_do_update(
-            index_elements=[Counter.name, Counter.scope, Counter.period],
-            set_={"value": Counter.value + 1},
-        ).returning(Counter.value)
+        stmt = (
+            insert(Counter)
+            .values(name=name, scope=scope, period=period, value=1)
+            .on_conflict_do_update(
+                index_elements=[Counter.name, Counter.scope, Counter.period],
+                set_={"value": Counter.value + 1},
+            )
+            .returning(Counter.value)
+        )
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def next_values(self, *keys: tuple[str, str, str]) -> list[int]:
@@ -35,12 +41,9 @@ class CounterRepository:
         """
         if len(keys) == 1:
             return [await self.next_value(*keys[0])]
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(Counter.__table__).values(
-            [{"name": n, "scope": s, "period": p, "value": 1} for n, s, p in keys]
-        )
-        table = Counter.__table__
-        stmt = insert.on_conflict_do_update(
+        table = cast(Table, Counter.__table__)
+        rows = insert(table).values([{"name": n, "scope": s, "period": p, "value": 1} for n, s, p in keys])
+        stmt = rows.on_conflict_do_update(
             index_elements=[table.c.name, table.c.scope, table.c.period],
             set_={"value": table.c.value + 1},
         ).returning(table.c.name, table.c.scope, table.c.period, table.c.value)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.task.models import TASK_OPEN, BusinessCase, Task
@@ -42,12 +42,9 @@ LIST_COLUMNS = (
 # Hot statements are built once; values travel as parameters, so executing them builds no SQL
 # expressions and reuses the compiled form.
 _INSERT_TASK = _task.insert()
-_INSERT_CASE = {
-    name: dialect.insert(_case)
-    .on_conflict_do_nothing(index_elements=[_case.c.case_no])
-    .returning(_case.c.case_no)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_INSERT_CASE = (
+    insert(_case).on_conflict_do_nothing(index_elements=[_case.c.case_no]).returning(_case.c.case_no)
+)
 _COMPLETABLE = (
     _task.c.id == bindparam("task_id"),
     _task.c.status == TASK_OPEN,
@@ -58,15 +55,13 @@ _COMPLETE_VALUES: dict[str, Any] = {
     name: bindparam(f"new_{name}")
     for name in ("status", "completed_at", "handler_id", "handler_name", "decision", "opinion")
 }
-#: PostgreSQL: complete and read the case in one statement.
+#: Complete and read the case in one statement.
 _COMPLETE_WITH_CASE = (
     update(_task)
     .where(*_COMPLETABLE, _task.c.case_no == _case.c.case_no)
     .values(_COMPLETE_VALUES)
     .returning(*TASK_COLUMNS, *CASE_COLUMNS)
 )
-_COMPLETE = update(_task).where(*_COMPLETABLE).values(_COMPLETE_VALUES).returning(*TASK_COLUMNS)
-_SELECT_CASE = select(*CASE_COLUMNS).where(_case.c.case_no == bindparam("case_no"))
 _DECIDE_CASE = (
     update(_case)
     .where(_case.c.case_no == bindparam("key_case_no"))
@@ -113,10 +108,6 @@ class TaskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    @property
-    def _postgres(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
-
     async def case_exists(self, case_no: str) -> bool:
         """Tell whether a case was already taken over."""
         stmt = select(BusinessCase.case_no).where(BusinessCase.case_no == case_no)
@@ -124,7 +115,7 @@ class TaskRepository:
 
     async def insert_case(self, values: Mapping[str, Any]) -> bool:
         """Insert a case unless one with its 办件编号 is already here; True if inserted."""
-        stmt = _INSERT_CASE["postgresql" if self._postgres else "sqlite"]
+        stmt = _INSERT_CASE
         return (await self.session.execute(stmt, dict(values))).first() is not None
 
     async def insert_task(self, values: Mapping[str, Any]) -> None:
@@ -160,18 +151,10 @@ class TaskRepository:
             "roles": sorted(roles),
             **{f"new_{k}": v for k, v in values.items()},
         }
-        if self._postgres:
-            row = (await self.session.execute(_COMPLETE_WITH_CASE, params)).first()
-            if row is None:
-                return None
-            return task_from_row(row), case_from_row(row, len(TASK_COLUMNS))
-        # SQLite cannot return columns of an UPDATE … FROM table: read the case afterwards.
-        row = (await self.session.execute(_COMPLETE, params)).first()
+        row = (await self.session.execute(_COMPLETE_WITH_CASE, params)).first()
         if row is None:
             return None
-        task = task_from_row(row)
-        case_row = (await self.session.execute(_SELECT_CASE, {"case_no": task.case_no})).one()
-        return task, case_from_row(case_row)
+        return task_from_row(row), case_from_row(row, len(TASK_COLUMNS))
 
     async def decide_case(self, case_no: str, values: Mapping[str, Any]) -> None:
         """Record a case's decision."""

@@ -6,13 +6,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, Boolean, Date, SmallInteger, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yiwang_common.db import JSONType, TZDateTime, utcnow
 from yiwang_datasharing.db import Base
 
-_SEQ = BigInteger().with_variant(Integer(), "sqlite")
+_SEQ = BigInteger()
 
 
 class CaseRecord(Base):

@@ -9,14 +9,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
 from yiwang_common.contracts.lifecycle import stage
 from yiwang_common.db import WriteAtCommit, utcnow
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
-from yiwang_datasharing.sql import upsert_insert
 
 # The projection keeps the status that supersedes the others by the contracts' lifecycle order
 # (yiwang_common.contracts.lifecycle.supersedes): a later stage, or the same stage and no older.
@@ -47,13 +47,11 @@ class Exchange:
     received_at: datetime
 
 
-# --- PostgreSQL fast path ------------------------------------------------------------------------
 # Every case event becomes ONE statement: the exchange log row and the process steps ride along
 # as data-modifying CTEs of the case record upsert. The SQL is fixed text sent straight to the
 # driver (prepared once per connection), so no SQLAlchemy construct is built or compiled per
-# event. Semantics are those of the portable Core path below (used on SQLite): a field the event
-# does not know (None) keeps the stored value, status never moves backwards, materials only
-# move forwards in time, and a step already known is kept as is.
+# event. A field the event does not know (None) keeps the stored value, status never moves
+# backwards, materials only move forwards in time, and a step already known is kept as is.
 
 _JSON_FIELDS = frozenset({"applicant", "form", "materials", "supplemented_materials", "decision"})
 _TIME_FIELDS = frozenset(
@@ -151,13 +149,13 @@ def _steps_cte(first: int) -> str:
 
 
 #: (with exchange log, with steps) -> SQL
-_PG_SQL: dict[tuple[bool, bool], str] = {
+_SQL: dict[tuple[bool, bool], str] = {
     (False, False): _record_upsert_sql(1),
     (True, False): f"WITH {_LOG_CTE} {_record_upsert_sql(7)}",
     (False, True): f"WITH {_steps_cte(1)} {_record_upsert_sql(14)}",
     (True, True): f"WITH {_LOG_CTE}, {_steps_cte(7)} {_record_upsert_sql(20)}",
 }
-_RECORD_WRITES = {variant: WriteAtCommit(sql) for variant, sql in _PG_SQL.items()}
+_RECORD_WRITES = {variant: WriteAtCommit(sql) for variant, sql in _SQL.items()}
 
 
 def _aware(value: datetime) -> datetime:
@@ -181,10 +179,6 @@ def _fact_param(name: str, value: Any) -> Any:
     return value
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return bool(session.get_bind().dialect.name == "postgresql")
-
-
 class CaseRecordRepository:
     """Case records, their process steps and the exchange log."""
 
@@ -198,27 +192,11 @@ class CaseRecordRepository:
         steps: Sequence[StepRecord] = (),
         event_id: uuid.UUID | None = None,
     ) -> None:
-        """Log the exchange, record the steps and upsert the record; one statement on PostgreSQL.
+        """Log the exchange, record the steps and upsert the record, in one statement.
 
-        On PostgreSQL the statement goes out with the commit (:class:`yiwang_common.db.WriteAtCommit`).
+        The statement goes out with the commit (:class:`yiwang_common.db.WriteAtCommit`).
         """
         with_steps = case_no is not None and bool(steps)
-        if not _is_postgres(session):
-            if exchange is not None:
-                await self.log_exchange(
-                    session,
-                    event_id=exchange.event_id,
-                    subject=exchange.subject,
-                    source=exchange.source,
-                    case_no=exchange.case_no,
-                    event_time=exchange.event_time,
-                    received_at=exchange.received_at,
-                )
-            await self.upsert(session, facts)
-            if with_steps:
-                assert case_no is not None and event_id is not None
-                await self.add_steps(session, case_no=case_no, steps=steps, event_id=event_id)
-            return
         now = utcnow()
         params: list[Any] = []
         if exchange is not None:
@@ -266,64 +244,6 @@ class CaseRecordRepository:
         # consumer batch go out together at commit, one pipelined statement per variant.
         _RECORD_WRITES[(exchange is not None, with_steps)].add(session, tuple(params))
 
-    async def upsert(self, session: AsyncSession, facts: CaseFacts) -> None:
-        """Create or complete a case record without ever moving its status backwards."""
-        t = CaseRecord.__table__
-        now = utcnow()
-        known = {k: v for k, v in facts.fields.items() if v is not None}
-        values: dict[str, Any] = {
-            "application_id": facts.application_id,
-            "status": facts.status,
-            "status_rank": stage(facts.status),
-            "status_at": facts.event_time,
-            "created_at": now,
-            "updated_at": now,
-            **known,
-        }
-        if facts.materials is not None:
-            values |= {"materials": facts.materials, "materials_at": facts.event_time}
-        stmt = upsert_insert(session, CaseRecord).values(values)
-        ex = stmt.excluded
-        newer = or_(
-            ex.status_rank > t.c.status_rank,
-            and_(ex.status_rank == t.c.status_rank, ex.status_at >= t.c.status_at),
-        )
-        set_: dict[str, Any] = {k: ex[k] for k in known}
-        set_ |= {k: case((newer, ex[k]), else_=t.c[k]) for k in ("status", "status_rank", "status_at")}
-        set_["updated_at"] = ex.updated_at
-        if facts.materials is not None:
-            fresher = or_(t.c.materials_at.is_(None), ex.materials_at >= t.c.materials_at)
-            set_ |= {k: case((fresher, ex[k]), else_=t.c[k]) for k in ("materials", "materials_at")}
-        await session.execute(stmt.on_conflict_do_update(index_elements=["application_id"], set_=set_))
-
-    async def add_steps(
-        self, session: AsyncSession, *, case_no: str, steps: Sequence[StepRecord], event_id: uuid.UUID
-    ) -> None:
-        """Record process steps; a step already known (same case, key and end) is kept as is."""
-        if not steps:
-            return
-        now = utcnow()
-        rows = [
-            {
-                "case_no": case_no,
-                "step_key": s.step_key,
-                "step_name": s.step_name,
-                "action": s.action,
-                "handler_id": s.handler_id,
-                "handler_name": s.handler_name,
-                "opinion": s.opinion,
-                "started_at": s.started_at,
-                "ended_at": s.ended_at,
-                "org": s.org.model_dump(mode="json"),
-                "status": s.status,
-                "source_event_id": event_id,
-                "created_at": now,
-            }
-            for s in steps
-        ]
-        stmt = upsert_insert(session, ProcessStep).values(rows)
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=["case_no", "step_key", "ended_at"]))
-
     async def log_exchange(
         self,
         session: AsyncSession,
@@ -335,7 +255,7 @@ class CaseRecordRepository:
         event_time: datetime,
         received_at: datetime | None = None,
     ) -> None:
-        stmt = upsert_insert(session, ExchangeLog).values(
+        stmt = insert(ExchangeLog).values(
             event_id=event_id,
             subject=subject,
             source=source,

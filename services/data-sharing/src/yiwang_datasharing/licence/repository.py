@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yiwang_common.contracts.common import ELicence
 from yiwang_datasharing.case_record.models import CaseRecord
 from yiwang_datasharing.licence.models import ELicenceRecord
-from yiwang_datasharing.sql import upsert_insert
 
-#: PostgreSQL: fixed SQL sent straight to the driver (prepared once per connection).
-_PG_ADD_IF_NEW = (
+#: Fixed SQL sent straight to the driver (prepared once per connection).
+_ADD_IF_NEW = (
     "INSERT INTO e_licence (identifier, type_code, type_name, licence_no, version, holder_name, holder_code,"
     " holder_code_type, issuer_name, issuer_code, issued_on, valid_from, valid_until, jurisdiction_code,"
     " trust_level, case_no, item_code, data, status, registered_at)"
@@ -28,45 +27,31 @@ class LicenceRepository:
 
     async def add_if_new(self, session: AsyncSession, *, licence: ELicence, registered_at: datetime) -> bool:
         """Insert a licence unless its identifier is known; tell whether it was inserted."""
-        if session.get_bind().dialect.name == "postgresql":
-            if registered_at.tzinfo is None:
-                raise ValueError("naive datetime given to a TZDateTime column")
-            params = (
-                licence.identifier,
-                licence.type_code,
-                licence.type_name,
-                licence.licence_no,
-                licence.version,
-                licence.holder_name,
-                licence.holder_code,
-                licence.holder_code_type,
-                licence.issuer.name,
-                licence.issuer.code,
-                licence.issued_on,
-                licence.valid_from,
-                licence.valid_until,
-                licence.jurisdiction_code,
-                licence.trust_level,
-                licence.case_no,
-                licence.item_code,
-                orjson.dumps(licence.data).decode(),
-                registered_at,
-            )
-            conn = await session.connection()
-            return (await conn.exec_driver_sql(_PG_ADD_IF_NEW, params)).first() is not None
-        values = licence.model_dump(mode="python", exclude={"issuer"}) | {
-            "issuer_name": licence.issuer.name,
-            "issuer_code": licence.issuer.code,
-            "status": "valid",
-            "registered_at": registered_at,
-        }
-        stmt = (
-            upsert_insert(session, ELicenceRecord)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["identifier"])
-            .returning(ELicenceRecord.__table__.c.identifier)
+        if registered_at.tzinfo is None:
+            raise ValueError("naive datetime given to a TZDateTime column")
+        params = (
+            licence.identifier,
+            licence.type_code,
+            licence.type_name,
+            licence.licence_no,
+            licence.version,
+            licence.holder_name,
+            licence.holder_code,
+            licence.holder_code_type,
+            licence.issuer.name,
+            licence.issuer.code,
+            licence.issued_on,
+            licence.valid_from,
+            licence.valid_until,
+            licence.jurisdiction_code,
+            licence.trust_level,
+            licence.case_no,
+            licence.item_code,
+            orjson.dumps(licence.data).decode(),
+            registered_at,
         )
-        return (await session.execute(stmt)).first() is not None
+        conn = await session.connection()
+        return (await conn.exec_driver_sql(_ADD_IF_NEW, params)).first() is not None
 
     async def get_with_holder(
         self, session: AsyncSession, identifier: str

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_datasharing.material.models import Material, MaterialOwner
-from yiwang_datasharing.sql import upsert_insert
 
 
 class MaterialRepository:
     """Material rows and their owners."""
 
     async def add_material(self, session: AsyncSession, *, sha256: str, size: int, media_type: str) -> None:
-        stmt = upsert_insert(session, Material).values(sha256=sha256, size=size, media_type=media_type)
+        stmt = insert(Material).values(sha256=sha256, size=size, media_type=media_type)
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"]))
 
     async def add_owner(
@@ -21,7 +21,7 @@ class MaterialRepository:
     ) -> bool:
         """Link an owner to a material; tell whether the link is new."""
         stmt = (
-            upsert_insert(session, MaterialOwner)
+            insert(MaterialOwner)
             .values(sha256=sha256, owner_id=owner_id, filename=filename)
             .on_conflict_do_nothing(index_elements=["sha256", "owner_id"])
             .returning(MaterialOwner.__table__.c.owner_id)

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -64,9 +63,7 @@ class TimelineEntry(Base):
     __table_args__ = (Index("ix_timeline_entry_application_id_seq", "application_id", "seq"),)
 
     # Shown in insertion order, which is event order: producers' clocks may disagree slightly.
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
+    seq: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=True)
     application_id: Mapped[uuid.UUID] = mapped_column(
         Uuid(), ForeignKey("application.id", ondelete="CASCADE")
     )

@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.db import WriteAtCommit
 from yiwang_gateway.application.models import Application, TimelineEntry
-from yiwang_gateway.db import dialect_insert
 
 
 class ApplicationRepository:
@@ -26,7 +25,7 @@ class ApplicationRepository:
         waits for the first to commit and then inserts nothing.
         """
         stmt = (
-            dialect_insert(session, Application.__table__)
+            insert(cast(Table, Application.__table__))
             .values(**values)
             .on_conflict_do_nothing(index_elements=["applicant_id", "idempotency_key"])
             .returning(Application.__table__.c.id)
@@ -86,7 +85,7 @@ _SUMMARY_COLUMNS = (
 
 # A replayed event's entry is skipped.
 _TIMELINE_WRITE = WriteAtCommit(
-    pg_insert(cast(Table, TimelineEntry.__table__)).on_conflict_do_nothing(index_elements=["source_event_id"])
+    insert(cast(Table, TimelineEntry.__table__)).on_conflict_do_nothing(index_elements=["source_event_id"])
 )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, Table, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_gateway.catalogue.models import CatalogueItem
-from yiwang_gateway.db import dialect_insert
 
 
 class CatalogueRepository:
@@ -43,8 +43,8 @@ class CatalogueRepository:
 
     async def upsert_newer(self, session: AsyncSession, values: dict[str, Any]) -> None:
         """Insert the item, or replace it only when ``values`` carries a newer version."""
-        table = CatalogueItem.__table__
-        stmt = dialect_insert(session, table).values(**values)
+        table = cast(Table, CatalogueItem.__table__)
+        stmt = insert(table).values(**values)
         update = {k: stmt.excluded[k] for k in values if k != "item_code"}
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.item_code],

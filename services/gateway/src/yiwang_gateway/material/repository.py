@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.db import utcnow
-from yiwang_gateway.db import dialect_insert
 from yiwang_gateway.material.models import UploadedMaterial
 from yiwang_gateway.material.schemas import MaterialUploaded
 
@@ -18,7 +19,7 @@ class MaterialRepository:
 
     async def record(self, session: AsyncSession, *, owner_id: str, uploaded: MaterialUploaded) -> None:
         """Remember an upload; uploading the same content again keeps the first record."""
-        stmt = dialect_insert(session, UploadedMaterial.__table__).values(
+        stmt = insert(cast(Table, UploadedMaterial.__table__)).values(
             owner_id=owner_id,
             sha256=uploaded.sha256,
             size=uploaded.size,

@@ -81,7 +81,7 @@ class CaseStep(Base):
     # Replayed or overlapping step reports (CaseStepCompleted, then CaseDecided) must not duplicate.
     __table_args__ = (UniqueConstraint("case_no", "step_key", "ended_at"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger(), primary_key=True)
     case_no: Mapped[str] = mapped_column(ForeignKey("case_file.case_no", ondelete="CASCADE"))
     step_key: Mapped[str] = mapped_column(String(64))
     step_name: Mapped[str] = mapped_column(String(100))

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Date, Integer, Row, Select, String, Table, bindparam, exists, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
@@ -78,10 +78,7 @@ _LOCK_FOR_DECISION = (
     .with_for_update(of=_CASE)
 )
 _STEP_KEY = [_STEP.c.case_no, _STEP.c.step_key, _STEP.c.ended_at]
-_INSERT_STEPS = {
-    "postgresql": postgresql.insert(_STEP).on_conflict_do_nothing(index_elements=_STEP_KEY),
-    "sqlite": sqlite.insert(_STEP).on_conflict_do_nothing(index_elements=_STEP_KEY),
-}
+_INSERT_STEPS = insert(_STEP).on_conflict_do_nothing(index_elements=_STEP_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +130,7 @@ class ItemGuard:
     published_at: datetime
 
 
-def _take_sequence(insert: Any) -> Any:
+def _take_sequence() -> Any:
     new_application = ~exists().where(_CASE.c.application_id == bindparam("application_id"))
     same_item = exists().where(
         Item.item_code == bindparam("item_code"),
@@ -158,7 +155,7 @@ def _take_sequence(insert: Any) -> Any:
     )
 
 
-_TAKE_SEQUENCE = {"postgresql": _take_sequence(postgresql.insert), "sqlite": _take_sequence(sqlite.insert)}
+_TAKE_SEQUENCE = _take_sequence()
 
 
 class CaseRepository:
@@ -167,16 +164,10 @@ class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _insert(self, table: type[Any]) -> Any:
-        # ON CONFLICT is dialect syntax; both backends we run on support it with RETURNING.
-        if self.session.get_bind().dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
     async def next_sequence(self, region_code: str, day: date) -> int:
         """Take the next daily number for a region; one atomic upsert, safe under concurrency."""
         statement = (
-            self._insert(CaseSequence)
+            insert(CaseSequence)
             .values(region_code=region_code, day=day, last_value=1)
             .on_conflict_do_update(
                 index_elements=[CaseSequence.region_code, CaseSequence.day],
@@ -194,7 +185,7 @@ class CaseRepository:
         One statement does the duplicate check, the catalogue check and the atomic upsert; None
         means one of the checks failed (the caller finds out which on this rare path).
         """
-        statement = _TAKE_SEQUENCE[self.session.get_bind().dialect.name]
+        statement = _TAKE_SEQUENCE
         params = {
             # Not named after columns of case_sequence: those names are the INSERT's own.
             "seq_region_code": region_code,
@@ -312,7 +303,7 @@ class CaseRepository:
         await self.session.flush()
         rows = [_step_row(case_no, step) for step in steps]
         statement = (
-            self._insert(CaseStep)
+            insert(CaseStep)
             .values(rows)
             .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
         )
@@ -329,7 +320,7 @@ class CaseRepository:
             exists().where(_CASE.c.case_no == case_no)
         )
         statement = (
-            self._insert(CaseStep)
+            insert(CaseStep)
             .from_select(names, source)
             .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
             .returning(CaseStep.id)
@@ -340,7 +331,7 @@ class CaseRepository:
         """Record steps without flushing the unit of work first (no ORM object is pending)."""
         if not steps:
             return
-        statement = _INSERT_STEPS[self.session.get_bind().dialect.name]
+        statement = _INSERT_STEPS
         await self.session.execute(statement, [_step_row(case_no, step) for step in steps])
 
     async def steps(self, case_no: str) -> Sequence[CaseStep]:

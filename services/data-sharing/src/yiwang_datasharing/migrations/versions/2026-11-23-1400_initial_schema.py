@@ -27,25 +27,25 @@ def upgrade() -> None:
         sa.Column("applicant_id", sa.String(length=64), nullable=True),
         sa.Column(
             "applicant",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            postgresql.JSONB(astext_type=sa.Text()),
             nullable=True,
         ),
         sa.Column("item_code", sa.String(length=64), nullable=True),
         sa.Column("item_name", sa.String(length=255), nullable=True),
         sa.Column(
             "form",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            postgresql.JSONB(astext_type=sa.Text()),
             nullable=True,
         ),
         sa.Column(
             "materials",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            postgresql.JSONB(astext_type=sa.Text()),
             nullable=True,
         ),
         sa.Column("materials_at", yiwang_common.db.types.TZDateTime(timezone=True), nullable=True),
         sa.Column(
             "supplemented_materials",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            postgresql.JSONB(astext_type=sa.Text()),
             nullable=True,
         ),
         sa.Column("status", sa.String(length=32), nullable=False),
@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.Column(
             "decision",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            postgresql.JSONB(astext_type=sa.Text()),
             nullable=True,
         ),
         sa.Column("licence_identifier", sa.String(length=128), nullable=True),
@@ -93,7 +93,7 @@ def upgrade() -> None:
         sa.Column("item_code", sa.String(length=64), nullable=False),
         sa.Column(
             "data",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            postgresql.JSONB(astext_type=sa.Text()),
             nullable=False,
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -130,9 +130,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "outbox",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
@@ -148,13 +146,10 @@ def upgrade() -> None:
         ["seq"],
         unique=False,
         postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
     )
     op.create_table(
         "process_step",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("case_no", sa.String(length=32), nullable=False),
         sa.Column("step_key", sa.String(length=64), nullable=False),
         sa.Column("step_name", sa.String(length=100), nullable=False),
@@ -166,7 +161,7 @@ def upgrade() -> None:
         sa.Column("ended_at", yiwang_common.db.types.TZDateTime(timezone=True), nullable=False),
         sa.Column(
             "org",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            postgresql.JSONB(astext_type=sa.Text()),
             nullable=False,
         ),
         sa.Column("status", sa.String(length=1), nullable=False),
@@ -199,7 +194,6 @@ def downgrade() -> None:
         "ix_outbox_unpublished",
         table_name="outbox",
         postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
     )
     op.drop_table("outbox")
     op.drop_table("material")

@@ -21,8 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _json() -> sa.types.TypeEngine[Any]:
-    # Same as yiwang_common.db.JSONType: jsonb on PostgreSQL, JSON text on SQLite.
-    return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+    # Same as yiwang_common.db.JSONType.
+    return postgresql.JSONB(astext_type=sa.Text())
 
 
 def upgrade() -> None:
@@ -168,9 +168,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "outbox",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
@@ -186,7 +184,6 @@ def upgrade() -> None:
         ["seq"],
         unique=False,
         postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
     )
     op.create_table(
         "uploaded_material",
@@ -200,9 +197,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "timeline_entry",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("application_id", sa.Uuid(), nullable=False),
         sa.Column("at", yiwang_common.db.types.TZDateTime(timezone=True), nullable=False),
         sa.Column("title", sa.String(length=100), nullable=False),
@@ -235,7 +230,6 @@ def downgrade() -> None:
         "ix_outbox_unpublished",
         table_name="outbox",
         postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
     )
     op.drop_table("outbox")
     op.drop_table("inbox")

@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 def json_type() -> sa.types.TypeEngine[Any]:
     """``yiwang_common.db.JSONType`` as it was when this revision was written."""
-    return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+    return postgresql.JSONB(astext_type=sa.Text())
 
 
 def upgrade() -> None:
@@ -171,9 +171,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_item_org_code"), "item", ["org_code"], unique=False)
     op.create_table(
         "outbox",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
@@ -189,11 +187,10 @@ def upgrade() -> None:
         ["seq"],
         unique=False,
         postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
     )
     op.create_table(
         "case_step",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("case_no", sa.String(length=32), nullable=False),
         sa.Column("step_key", sa.String(length=64), nullable=False),
         sa.Column("step_name", sa.String(length=100), nullable=False),
@@ -222,7 +219,6 @@ def downgrade() -> None:
         "ix_outbox_unpublished",
         table_name="outbox",
         postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
     )
     op.drop_table("outbox")
     op.drop_index(op.f("ix_item_org_code"), table_name="item")
