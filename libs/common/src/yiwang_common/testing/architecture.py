@@ -1,0 +1,62 @@
+"""Architecture checks shared by every service's tests: where queries may live."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+#: Calls that build or run SQL. A service module other than a repository making one is a query
+#: out of place.
+_BUILDERS = frozenset({"select", "insert", "update", "delete", "text", "exists", "union_all"})
+_SESSION_CALLS = frozenset({"execute", "get", "scalar", "scalars", "stream", "merge", "refresh"})
+_ALLOWED_FILES = frozenset({"repository.py", "models.py", "db.py"})
+
+
+def find_queries_outside_repositories(package_dir: Path) -> list[str]:
+    """List SQL built or run outside ``repository.py`` files in one service package.
+
+    Models (table definitions), ``db.py`` (engine wiring) and migrations may speak SQL;
+    everything else goes through a repository method.
+
+    Args:
+        package_dir: the service's import package (``src/yiwang_<svc>``).
+
+    Returns:
+        ``path:line: call`` for each offending call, empty when the rule holds.
+    """
+    found: list[tuple[str, int, str]] = []
+    for path in sorted(package_dir.rglob("*.py")):
+        rel = path.relative_to(package_dir)
+        if path.name in _ALLOWED_FILES or "migrations" in rel.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        sql_names = _imported_sql_names(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in sql_names:
+                found.append((str(rel), node.lineno, f"{func.id}()"))
+            elif (
+                isinstance(func, ast.Attribute)
+                and func.attr in _SESSION_CALLS
+                and isinstance(func.value, ast.Name | ast.Attribute)
+                and _tail(func.value) == "session"
+            ):
+                found.append((str(rel), node.lineno, f"session.{func.attr}()"))
+    return [f"{rel}:{line}: {call}" for rel, line, call in sorted(found)]
+
+
+def _imported_sql_names(tree: ast.Module) -> set[str]:
+    # Only names imported from SQLAlchemy count: a local function called update() is not SQL.
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sqlalchemy"):
+            for alias in node.names:
+                if alias.name in _BUILDERS:
+                    names.add(alias.asname or alias.name)
+    return names
+
+
+def _tail(node: ast.expr) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
