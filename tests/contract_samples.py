@@ -90,6 +90,17 @@ PAYLOADS: dict[type[EventData], Callable[[], dict[str, Any]]] = {
         "statutory_limit_days": 15,
         "promised_limit_days": 7,
         "published_at": NOW,
+        "item_type_code": "01",
+        "exercise_level": "4",
+        "themes": ["规划建设"],
+        "online": True,
+    },
+    management.ItemWithdrawn: lambda: {
+        "item_code": LICENCE["item_code"],
+        "version": 1,
+        "name": "建筑工程施工许可证核发",
+        "reason": "法律依据已废止",
+        "withdrawn_at": NOW,
     },
     management.CaseRegistered: lambda: {
         **CASE,

@@ -15,6 +15,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     gateway.ApplicationSubmitted,
     gateway.ApplicationSupplemented,
     management.ItemPublished,
+    management.ItemWithdrawn,
     management.CaseRegistered,
     management.CaseSupplementRequested,
     management.CaseAccepted,

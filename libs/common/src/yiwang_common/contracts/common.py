@@ -49,6 +49,18 @@ class MaterialRequirement(_Value):
     )
     source: str | None = Field(default=None, description="来源渠道, e.g. 申请人自备 / 政府部门核发")
     notes: str | None = Field(default=None, description="填报须知")
+    # Added with the versioned catalogue (ADR 0018); absent in events of the item-row era.
+    material_type: str | None = Field(default=None, description="材料类型代码 (原件/复印件/…)")
+    source_notes: str | None = Field(default=None, description="来源渠道说明, e.g. the issuing department")
+    paper_format: str | None = Field(default=None, description="纸质材料规格")
+    sample_ref: str | None = Field(default=None, description="示例样表 (reference)")
+    blank_form_ref: str | None = Field(default=None, description="空白表格 (reference)")
+    electronic_required: bool | None = Field(default=None, description="是否需电子材料")
+    acceptance_standard: str | None = Field(default=None, description="受理标准")
+    legal_basis: str | None = Field(default=None, description="要求提供材料的依据")
+    shareable: bool | None = Field(
+        default=None, description="可通过数据共享获取 (免提交): data-sharing can supply it instead of the applicant"
+    )
 
 
 class MissingMaterial(_Value):

@@ -47,6 +47,31 @@ class ItemPublished(EventData):
     )
     guide: dict[str, Any] = Field(default_factory=dict, description="Further guide elements (办事指南)")
     published_at: datetime
+    # Added with the versioned catalogue (ADR 0018): the classification the portal filters on.
+    item_type_code: str | None = Field(default=None, description="事项类型代码 (GB/T 39046 A.1)")
+    exercise_level: str | None = Field(default=None, description="行使层级代码 (GB/T 39046 A.2)")
+    exercise_level_name: str | None = Field(default=None, description="行使层级, e.g. 县级")
+    region_name: str | None = Field(default=None, description="行政区划名称")
+    service_object_codes: list[str] = Field(default_factory=list, description="服务对象代码 (GB/T 39046 A.4)")
+    themes: list[str] = Field(default_factory=list, description="服务主题 (自然人 / 法人主题名称)")
+    theme_codes: list[str] = Field(default_factory=list, description="服务主题代码")
+    handling_forms: list[str] = Field(default_factory=list, description="办理形式: 窗口办理 / 电脑端网上办理 …")
+    online: bool | None = Field(default=None, description="是否网办")
+    fee_charged: bool | None = Field(default=None, description="是否收费")
+    cross_region_scope: str | None = Field(default=None, description="通办范围: 全国 / 跨省 / 跨市 / 跨县")
+    visits: str | None = Field(default=None, description="到办事现场次数代码: 0 / 1 / 2 / 3 (三次及以上)")
+
+
+class ItemWithdrawn(EventData):
+    """事项已撤销: the version in force was withdrawn; the item takes no new applications."""
+
+    subject = "yiwang.management.item.withdrawn.v1"
+
+    item_code: str = Field(description="实施编码")
+    version: int = Field(ge=1, description="撤销的事项版本")
+    name: str = Field(description="事项名称")
+    reason: str = Field(description="撤销原因")
+    withdrawn_at: datetime
 
 
 class CaseRegistered(EventData):
