@@ -68,15 +68,16 @@ class TestPublishItem:
 class TestItemEndpoints:
     async def test_list_paginates_items_in_force(self, client: httpx.AsyncClient, settings: Settings) -> None:
         await load_demo(settings)
-        body = (await client.get("/items", params={"limit": 2})).json()
-        assert body["pagination"] == {"total_count": 3, "max_page": 2}
-        assert len(body["items"]) == 2
-        second = (await client.get("/items", params={"limit": 2, "page": 2})).json()
-        assert len(second["items"]) == 1
+        # The three 元江县住建局 items and the 98 other rows of the demo catalogue (catalogue/data).
+        body = (await client.get("/items", params={"limit": 50})).json()
+        assert body["pagination"] == {"total_count": 101, "max_page": 3}
+        assert len(body["items"]) == 50
+        third = (await client.get("/items", params={"limit": 50, "page": 3})).json()
+        assert len(third["items"]) == 1
 
     async def test_list_filters_by_name(self, client: httpx.AsyncClient, settings: Settings) -> None:
         await load_demo(settings)
-        body = (await client.get("/items", params={"q": "施工许可"})).json()
+        body = (await client.get("/items", params={"q": "建筑工程施工许可"})).json()
         assert [i["item_code"] for i in body["items"]] == [ITEM_CODE]
         assert body["items"][0]["implementing_org"]["code"] == "11530428015176456L"
 
@@ -158,8 +159,8 @@ class TestDemoCatalogue:
     ) -> None:
         await load_demo(settings)
         await load_demo(settings)
-        assert await count(sessionmaker, Item) == 3
-        assert len(await outbox(sessionmaker, PUBLISHED)) == 3
+        assert await count(sessionmaker, Item) == 101
+        assert len(await outbox(sessionmaker, PUBLISHED)) == 101
 
     def test_construction_permit_follows_the_guide(self) -> None:
         permit = demo_items()[0]

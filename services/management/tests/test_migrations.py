@@ -26,10 +26,12 @@ TABLES = {
     "alembic_version",
     "case_file",
     "case_sequence",
+    "catalogue_entry",
     "case_step",
     "dead_letter",
     "inbox",
     "item",
+    "item_version",
     "outbox",
 }
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_management.case.endpoints import router as case_router
+from yiwang_management.catalogue.endpoints import router as catalogue_router
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings, get_settings
 from yiwang_management.db import messaging
@@ -30,11 +31,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="management",
         title="政务服务管理平台 Management platform",
         description=DESCRIPTION,
-        routers=[item_router, case_router],
+        routers=[item_router, catalogue_router, case_router],
         tables=messaging,
         subscriptions=handlers.subscriptions(),
         openapi_tags=[
             {"name": "items", "description": "事项目录与办事指南 Item catalogue and service guides"},
+            {
+                "name": "catalogue",
+                "description": "事项清单 Catalogue: 目录清单, 实施清单 versions (草稿→提交→审核→发布→撤销)",
+            },
             {"name": "cases", "description": "办件 Cases: acceptance, one-time notices, refusal, progress"},
         ],
     )

@@ -39,6 +39,8 @@ class Case(Base):
     application_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     item_code: Mapped[str] = mapped_column(String(64))
     item_name: Mapped[str] = mapped_column(String(200))
+    # 事项版本 the case started on (ADR 0018); null for cases registered before versions existed.
+    item_version: Mapped[int | None]
     org_code: Mapped[str] = mapped_column(String(32))
     org_name: Mapped[str] = mapped_column(String(200))
     applicant_id: Mapped[str] = mapped_column(String(64))

@@ -99,6 +99,7 @@ async def register_case(
         "application_id": data.application_id,
         "item_code": item.item_code,
         "item_name": item.name,
+        "item_version": item.version,
         "org_code": item.org_code,
         "org_name": item.org_name,
         "applicant_id": data.applicant.account_id,

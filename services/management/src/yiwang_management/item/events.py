@@ -1,15 +1,24 @@
-"""Events of the item catalogue: ``ItemPublished`` (this domain consumes nothing)."""
+"""Events of the item catalogue: ``ItemPublished`` and ``ItemWithdrawn`` (this domain consumes nothing)."""
 
 from __future__ import annotations
 
 from yiwang_common.contracts.common import MaterialRequirement, Organisation
-from yiwang_common.contracts.management import ItemPublished
+from datetime import datetime
+from typing import Any
+
+from yiwang_common.contracts.management import ItemPublished, ItemWithdrawn
 from yiwang_common.events import EventEnvelope, make_event
 from yiwang_management.item.models import Item
 
 
-def item_published_event(item: Item, *, source: str) -> EventEnvelope:
-    """Build the ``ItemPublished`` envelope of an item's current version."""
+def item_published_event(item: Item, *, source: str, extras: dict[str, Any] | None = None) -> EventEnvelope:
+    """Build the ``ItemPublished`` envelope of an item's current version.
+
+    Args:
+        item: the item row in force.
+        source: CloudEvents source.
+        extras: the additive fields a catalogue version carries (classification, themes …).
+    """
     data = ItemPublished(
         item_code=item.item_code,
         basic_code=item.basic_code,
@@ -30,5 +39,14 @@ def item_published_event(item: Item, *, source: str) -> EventEnvelope:
         form_schema=item.form_schema,
         guide=item.guide,
         published_at=item.published_at,
+        **(extras or {}),
+    )
+    return make_event(data, source=source, subject=item.item_code, correlation_id=item.item_code)
+
+
+def item_withdrawn_event(item: Item, *, reason: str, withdrawn_at: datetime, source: str) -> EventEnvelope:
+    """Build the ``ItemWithdrawn`` envelope of the version that was in force."""
+    data = ItemWithdrawn(
+        item_code=item.item_code, version=item.version, name=item.name, reason=reason, withdrawn_at=withdrawn_at
     )
     return make_event(data, source=source, subject=item.item_code, correlation_id=item.item_code)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,19 +14,22 @@ from yiwang_common.events import enqueue
 from yiwang_management.db import messaging
 from yiwang_management.item import cache as item_cache
 from yiwang_management.item.errors import ItemNotFound, ItemVersionConflict
-from yiwang_management.item.events import item_published_event
-from yiwang_management.item.models import Item
+from yiwang_management.item.events import item_published_event, item_withdrawn_event
+from yiwang_management.item.models import ITEM_CANCELLED, Item
 from yiwang_management.item.repository import ItemRepository
 from yiwang_management.item.schemas import ItemCreate
 
 log = logging.getLogger(__name__)
 
 
-async def publish_item(session: AsyncSession, item_create: ItemCreate, *, source: str) -> tuple[Item, bool]:
+async def publish_item(
+    session: AsyncSession, item_create: ItemCreate, *, source: str, extras: dict[str, Any] | None = None
+) -> tuple[Item, bool]:
     """Put an item version in force and enqueue ``ItemPublished``.
 
     Publishing the version already in force again changes nothing (idempotent demo loads and
-    retried admin calls); an older version is refused.
+    retried admin calls); an older version is refused. The catalogue publishes through here
+    too, so the ``item`` row stays the one copy of what is in force that registration reads.
 
     Returns:
         The item and whether this call published it.
@@ -44,7 +49,7 @@ async def publish_item(session: AsyncSession, item_create: ItemCreate, *, source
     _apply(item, item_create)
     item_cache.forget(item.item_code)
     await session.flush()
-    await enqueue(session, messaging.outbox, item_published_event(item, source=source))
+    await enqueue(session, messaging.outbox, item_published_event(item, source=source, extras=extras))
     log.info("item published", extra={"item_code": item.item_code, "version": item.version})
     return item, True
 
@@ -70,6 +75,27 @@ def _apply(item: Item, item_create: ItemCreate) -> None:
     item.form_schema = dict(item_create.form_schema)
     item.guide = dict(item_create.guide)
     item.published_at = utcnow()
+
+
+async def withdraw_item(
+    session: AsyncSession, item_code: str, *, version: int, reason: str, at: datetime, source: str
+) -> Item | None:
+    """Take the version in force out of force (事项撤销) and enqueue ``ItemWithdrawn``.
+
+    Returns:
+        The item, or None when that version is not the one in force (nothing changes).
+    """
+    item = await ItemRepository(session).get(item_code, for_update=True)
+    if item is None or item.version != version or item.status == ITEM_CANCELLED:
+        return None
+    item.status = ITEM_CANCELLED
+    item_cache.forget(item_code)
+    await session.flush()
+    await enqueue(
+        session, messaging.outbox, item_withdrawn_event(item, reason=reason, withdrawn_at=at, source=source)
+    )
+    log.info("item withdrawn", extra={"item_code": item_code, "version": version})
+    return item
 
 
 async def get_item(session: AsyncSession, item_code: str) -> Item:

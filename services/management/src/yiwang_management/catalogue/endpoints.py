@@ -1,0 +1,243 @@
+"""REST surface of the catalogue: 目录清单 entries and the version workflow of 实施清单 entries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.auth import STAFF_ROLES, Principal, require_role
+from yiwang_common.contracts.codes import ItemType
+from yiwang_common.db import get_session
+from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_common.http.pagination import ListResource, PageQuery
+from yiwang_management.catalogue import service
+from yiwang_management.catalogue.errors import (
+    EntryExists,
+    EntryNotFound,
+    InvalidItemCode,
+    NotOwner,
+    VersionNotFound,
+    VersionStateConflict,
+)
+from yiwang_management.catalogue.models import STATUS_NAMES, CatalogueEntry, ItemVersion
+from yiwang_management.catalogue.schemas import (
+    CatalogueEntryCreate,
+    CatalogueEntrySchema,
+    ImplementationContent,
+    VersionCreate,
+    VersionDiff,
+    VersionSchema,
+    VersionTransition,
+)
+from yiwang_management.item.errors import ItemVersionConflict
+
+router = APIRouter(prefix="/catalogue", tags=["catalogue"])
+
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Staff = Annotated[Principal, require_role(*STAFF_ROLES)]
+ItemCodePath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9A-Z]+$", description="实施编码")]
+VersionPath = Annotated[int, Path(ge=1, le=1_000_000, description="事项版本")]
+BasicCodePath = Annotated[str, Path(min_length=1, max_length=12, pattern=r"^[0-9A-Z]+$", description="基本编码")]
+_WRITE = (Unauthorized, Forbidden, NotOwner, VersionNotFound, VersionStateConflict)
+
+
+def _entry(entry: CatalogueEntry) -> CatalogueEntrySchema:
+    values = {c: getattr(entry, c) for c in CatalogueEntrySchema.model_fields if c != "item_type_name"}
+    return CatalogueEntrySchema.model_validate(values | {"item_type_name": ItemType(entry.item_type).label})
+
+
+async def _version(session: AsyncSession, version: ItemVersion) -> VersionSchema:
+    entry = await service.get_entry(session, version.basic_code)
+    content = ImplementationContent.model_validate(version.content)
+    return VersionSchema.model_validate(
+        {c: getattr(version, c) for c in VersionSchema.model_fields if hasattr(version, c)}
+        | {
+            "status_name": STATUS_NAMES[version.status],
+            "name": entry.name,
+            "dimensions": service.dimensions(content, entry.item_type),
+        }
+    )
+
+
+@router.post(
+    "/entries",
+    summary="编制目录清单事项 Compile a catalogue entry",
+    response_model=CatalogueEntrySchema,
+    status_code=201,
+    responses=problem_responses(Unauthorized, Forbidden, NotOwner, EntryExists, EntryNotFound),
+)
+async def create_entry(body: CatalogueEntryCreate, session: Session, principal: Staff) -> CatalogueEntrySchema:
+    """目录清单 The centre compiles an entry; repeating the same entry changes nothing."""
+    entry = await service.create_entry(session, body, principal)
+    return _entry(entry)
+
+
+@router.get("/entries", summary="目录清单 List catalogue entries", response_model=list[CatalogueEntrySchema])
+async def list_entries(session: Session) -> list[CatalogueEntrySchema]:
+    """Every catalogue entry, by 基本编码."""
+    return [_entry(e) for e in await service.list_entries(session)]
+
+
+@router.get(
+    "/entries/{basic_code}",
+    summary="目录清单事项 Get a catalogue entry",
+    response_model=CatalogueEntrySchema,
+    responses=problem_responses(EntryNotFound),
+)
+async def get_entry(basic_code: BasicCodePath, session: Session) -> CatalogueEntrySchema:
+    """One catalogue entry."""
+    return _entry(await service.get_entry(session, basic_code))
+
+
+@router.get(
+    "/versions",
+    summary="实施清单版本列表 List versions",
+    response_model=ListResource[VersionSchema],
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def list_versions(
+    session: Session,
+    principal: Staff,
+    pages: PageQuery,
+    status: Annotated[str | None, Query(pattern="^(" + "|".join(STATUS_NAMES) + ")$")] = None,
+) -> ListResource[VersionSchema]:
+    """Staff see their body's versions; the centre sees every body's (its review queue)."""
+    org_code = None if service.is_centre(principal) else principal.org_code or ""
+    versions, total = await service.list_versions(
+        session, org_code=org_code, status=status, page=pages.page, limit=pages.limit
+    )
+    return pages.wrap([await _version(session, v) for v in versions], total)
+
+
+@router.post(
+    "/items",
+    summary="新建实施清单版本 Start a draft",
+    response_model=VersionSchema,
+    status_code=201,
+    responses=problem_responses(*_WRITE, EntryNotFound, InvalidItemCode),
+)
+async def create_version(body: VersionCreate, session: Session, principal: Staff) -> VersionSchema:
+    """草稿 The implementing body starts a new version (the first one creates the entry)."""
+    return await _version(session, await service.create_version(session, body, principal))
+
+
+@router.get(
+    "/items/{item_code}/versions",
+    summary="版本历史 Version history",
+    response_model=list[VersionSchema],
+    responses=problem_responses(VersionNotFound),
+)
+async def history(item_code: ItemCodePath, session: Session) -> list[VersionSchema]:
+    """Every version of an entry, oldest first."""
+    return [await _version(session, v) for v in await service.history(session, item_code)]
+
+
+@router.get(
+    "/items/{item_code}/versions/{version}",
+    summary="版本详情 Get a version",
+    response_model=VersionSchema,
+    responses=problem_responses(VersionNotFound),
+)
+async def get_version(item_code: ItemCodePath, version: VersionPath, session: Session) -> VersionSchema:
+    """One version with its seven classification dimensions."""
+    return await _version(session, await service.get_version(session, item_code, version))
+
+
+@router.put(
+    "/items/{item_code}/versions/{version}",
+    summary="编辑草稿 Edit a draft",
+    response_model=VersionSchema,
+    responses=problem_responses(*_WRITE, EntryNotFound, InvalidItemCode),
+)
+async def update_draft(
+    item_code: ItemCodePath, version: VersionPath, body: ImplementationContent, session: Session, principal: Staff
+) -> VersionSchema:
+    """Replace a draft's content (owner only)."""
+    return await _version(session, await service.update_draft(session, item_code, version, body, principal))
+
+
+@router.post(
+    "/items/{item_code}/versions/{version}/submit",
+    summary="提交审核 Submit",
+    response_model=VersionSchema,
+    responses=problem_responses(*_WRITE),
+)
+async def submit(item_code: ItemCodePath, version: VersionPath, session: Session, principal: Staff) -> VersionSchema:
+    """The owner submits a draft to the centre."""
+    return await _version(session, await service.submit(session, item_code, version, principal))
+
+
+@router.post(
+    "/items/{item_code}/versions/{version}/approve",
+    summary="审核通过 Approve",
+    response_model=VersionSchema,
+    responses=problem_responses(*_WRITE),
+)
+async def approve(item_code: ItemCodePath, version: VersionPath, session: Session, principal: Staff) -> VersionSchema:
+    """The centre approves a submitted version."""
+    return await _version(session, await service.approve(session, item_code, version, principal))
+
+
+@router.post(
+    "/items/{item_code}/versions/{version}/return",
+    summary="退回修改 Send back",
+    response_model=VersionSchema,
+    responses=problem_responses(*_WRITE),
+)
+async def send_back(
+    item_code: ItemCodePath, version: VersionPath, body: VersionTransition, session: Session, principal: Staff
+) -> VersionSchema:
+    """The centre returns a version to its owner as a draft, with the reason."""
+    return await _version(session, await service.send_back(session, item_code, version, body.note, principal))
+
+
+@router.post(
+    "/items/{item_code}/versions/{version}/publish",
+    summary="发布 Publish",
+    response_model=VersionSchema,
+    responses=problem_responses(*_WRITE, ItemVersionConflict),
+)
+async def publish(
+    item_code: ItemCodePath, version: VersionPath, request: Request, session: Session, principal: Staff
+) -> VersionSchema:
+    """The centre puts an approved version in force; the previous one is superseded."""
+    source = request.app.state.runtime.source
+    return await _version(session, await service.publish(session, item_code, version, principal, source=source))
+
+
+@router.post(
+    "/items/{item_code}/versions/{version}/withdraw",
+    summary="撤销 Withdraw",
+    response_model=VersionSchema,
+    responses=problem_responses(*_WRITE),
+)
+async def withdraw(
+    item_code: ItemCodePath,
+    version: VersionPath,
+    body: VersionTransition,
+    request: Request,
+    session: Session,
+    principal: Staff,
+) -> VersionSchema:
+    """The centre takes the version in force out of force."""
+    source = request.app.state.runtime.source
+    withdrawn = await service.withdraw(session, item_code, version, body.note, principal, source=source)
+    return await _version(session, withdrawn)
+
+
+@router.get(
+    "/items/{item_code}/diff",
+    summary="版本比较 Compare two versions",
+    response_model=VersionDiff,
+    responses=problem_responses(VersionNotFound),
+)
+async def diff(
+    item_code: ItemCodePath,
+    session: Session,
+    from_version: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=1_000_000)],
+) -> VersionDiff:
+    """The elements that differ between two versions, as JSON pointers with before and after."""
+    return await service.diff(session, item_code, from_version, to_version)

@@ -1,0 +1,90 @@
+"""Queries of the catalogue (目录清单 entries and 实施清单 versions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from yiwang_common.db.repository import RepositoryBase
+from yiwang_management.catalogue.models import OPEN_STATES, PUBLISHED, CatalogueEntry, ItemVersion
+from yiwang_management.item.models import Item
+
+
+class CatalogueEntryRepository(RepositoryBase[CatalogueEntry]):
+    """目录清单 entries."""
+
+    model = CatalogueEntry
+
+    async def list_all(self) -> Sequence[CatalogueEntry]:
+        """Every entry, by 基本编码."""
+        return await self.get_all(self.get_base_statement().order_by(CatalogueEntry.basic_code))
+
+
+class ItemVersionRepository(RepositoryBase[ItemVersion]):
+    """Versions of implementation entries; a version is read locked when it is about to change."""
+
+    model = ItemVersion
+
+    async def get(self, item_code: str, version: int, *, for_update: bool = False) -> ItemVersion | None:
+        """One version."""
+        statement = self.get_base_statement().where(
+            ItemVersion.item_code == item_code, ItemVersion.version == version
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.get_one_or_none(statement)
+
+    async def history(self, item_code: str) -> Sequence[ItemVersion]:
+        """Every version of an item, oldest first."""
+        return await self.get_all(
+            self.get_base_statement().where(ItemVersion.item_code == item_code).order_by(ItemVersion.version)
+        )
+
+    async def open_version(self, item_code: str) -> ItemVersion | None:
+        """The version in preparation (draft, submitted or approved), if any."""
+        return await self.get_one_or_none(
+            self.get_base_statement().where(
+                ItemVersion.item_code == item_code, ItemVersion.status.in_(OPEN_STATES)
+            )
+        )
+
+    async def published(self, item_code: str, *, for_update: bool = False) -> ItemVersion | None:
+        """The version in force, if any."""
+        statement = self.get_base_statement().where(
+            ItemVersion.item_code == item_code, ItemVersion.status == PUBLISHED
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.get_one_or_none(statement)
+
+    async def next_version(self, item_code: str) -> int:
+        """The number a new version gets: above every version row and above the item in force.
+
+        The item row counts too because items published before versions existed (or through
+        the direct admin load) have a version but no ``item_version`` row.
+        """
+        rows = await self.first_row(
+            select(
+                select(func.coalesce(func.max(ItemVersion.version), 0))
+                .where(ItemVersion.item_code == item_code)
+                .scalar_subquery(),
+                select(func.coalesce(func.max(Item.version), 0)).where(Item.item_code == item_code).scalar_subquery(),
+            )
+        )
+        assert rows is not None
+        return max(int(rows[0]), int(rows[1])) + 1
+
+    async def list_page(
+        self, *, org_code: str | None, status: str | None, page: int, limit: int
+    ) -> tuple[Sequence[ItemVersion], int]:
+        """One page of versions, newest activity first, optionally of one body or state."""
+        statement = self.get_base_statement()
+        if org_code is not None:
+            statement = statement.where(ItemVersion.org_code == org_code)
+        if status is not None:
+            statement = statement.where(ItemVersion.status == status)
+        rows, total = await self.paginate(
+            statement.order_by(ItemVersion.item_code, ItemVersion.version.desc()), page=page, limit=limit
+        )
+        return [row[0] for row in rows], total
