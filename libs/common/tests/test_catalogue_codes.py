@@ -90,7 +90,13 @@ class TestRegionCodes:
 
     @pytest.mark.parametrize(
         ("code", "reason"),
-        [("53042", "6 位"), ("5304281", "6 位"), ("53a428", "6 位"), ("990000", "省级代码 99"), ("530028", "市级部分")],
+        [
+            ("53042", "6 位"),
+            ("5304281", "6 位"),
+            ("53a428", "6 位"),
+            ("990000", "省级代码 99"),
+            ("530028", "市级部分"),
+        ],
     )
     def test_invalid_structure(self, code: str, reason: str) -> None:
         problem = region_problem(code)
@@ -135,7 +141,9 @@ class TestItemCodes:
         assert "统一社会信用代码" in (
             implementation_code_problem(code, basic_code=BASIC, org_code=other_org) or ""
         )
-        assert "行使层级" in (implementation_code_problem(f"{ORG}8{BASIC}", basic_code=BASIC, org_code=ORG) or "")
+        assert "行使层级" in (
+            implementation_code_problem(f"{ORG}8{BASIC}", basic_code=BASIC, org_code=ORG) or ""
+        )
         assert "基本编码" in (
             implementation_code_problem(f"{ORG}4000109003001", basic_code=BASIC, org_code=ORG) or ""
         )

@@ -7,7 +7,17 @@ from typing import Any
 
 import httpx
 import pytest
-from management_factories import ACCEPTOR, ITEM_CODE, ORG_CODE, OTHER_ACCEPTOR, auth, load_case, outbox, register, submitted
+from management_factories import (
+    ACCEPTOR,
+    ITEM_CODE,
+    ORG_CODE,
+    OTHER_ACCEPTOR,
+    auth,
+    load_case,
+    outbox,
+    register,
+    submitted,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,7 +57,9 @@ async def _draft(client: httpx.AsyncClient, **changes: Any) -> httpx.Response:
     return await client.post("/catalogue/items", json=body, headers=auth(ACCEPTOR))
 
 
-async def _step(client: httpx.AsyncClient, version: int, action: str, who: Principal, note: str = "") -> httpx.Response:
+async def _step(
+    client: httpx.AsyncClient, version: int, action: str, who: Principal, note: str = ""
+) -> httpx.Response:
     path = f"/catalogue/items/{ITEM_CODE}/versions/{version}/{action}"
     body = {"note": note} if action in {"return", "withdraw"} else None
     return await client.post(path, json=body, headers=auth(who))
@@ -72,7 +84,9 @@ class TestCatalogueEntry:
 
     async def test_different_entry_on_a_used_basic_code_is_refused(self, client: httpx.AsyncClient) -> None:
         await _compile(client)
-        r = await client.post("/catalogue/entries", json=_entry() | {"name": "别的事项"}, headers=auth(CENTRE))
+        r = await client.post(
+            "/catalogue/entries", json=_entry() | {"name": "别的事项"}, headers=auth(CENTRE)
+        )
         assert r.status_code == 409
 
     async def test_only_the_centre_compiles(self, client: httpx.AsyncClient) -> None:
@@ -80,7 +94,9 @@ class TestCatalogueEntry:
         assert r.status_code == 403
 
     async def test_item_type_must_be_a_standard_code(self, client: httpx.AsyncClient) -> None:
-        r = await client.post("/catalogue/entries", json=_entry() | {"item_type": "行政审批"}, headers=auth(CENTRE))
+        r = await client.post(
+            "/catalogue/entries", json=_entry() | {"item_type": "行政审批"}, headers=auth(CENTRE)
+        )
         assert r.status_code == 422
 
 
@@ -140,7 +156,9 @@ class TestVersionRules:
         assert (await _draft(client)).status_code == 201
         assert (await _draft(client)).status_code == 409
 
-    async def test_centre_sends_back_with_a_reason_and_the_owner_edits(self, client: httpx.AsyncClient) -> None:
+    async def test_centre_sends_back_with_a_reason_and_the_owner_edits(
+        self, client: httpx.AsyncClient
+    ) -> None:
         await _compile(client)
         version = (await _draft(client)).json()["version"]
         await _step(client, version, "submit", ACCEPTOR)
@@ -174,7 +192,10 @@ class TestVersionRules:
         first = await _publish_new(client)
         second = await _publish_new(client, promised_limit_days=4)
         r = await client.get(f"/catalogue/items/{ITEM_CODE}/versions")
-        assert [(v["version"], v["status"]) for v in r.json()] == [(first, "superseded"), (second, "published")]
+        assert [(v["version"], v["status"]) for v in r.json()] == [
+            (first, "superseded"),
+            (second, "published"),
+        ]
         r = await _step(client, second, "withdraw", CENTRE, note="依据废止")
         assert r.json()["status"] == "withdrawn"
         async with session_scope(sessionmaker) as session:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
-from yiwang_management.config import Settings
 from yiwang_management.catalogue.demo import demo_catalogue, load_item
+from yiwang_management.config import Settings
 from yiwang_management.models import load_all_models
 from yiwang_management.shared import event_source
 

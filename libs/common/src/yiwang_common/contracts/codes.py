@@ -32,6 +32,14 @@ class CodeSet(StrEnum):
         return member
 
     @classmethod
+    def of(cls, code: str) -> Self:
+        """The member with this code (``ItemType.of("01")``); ``ValueError`` for any other value."""
+        member = cls._value2member_map_.get(code)
+        if member is None:
+            raise ValueError(f"“{code}”不是有效的{cls.__doc__ or cls.__name__}代码")
+        return cls.from_label(code)
+
+    @classmethod
     def from_label(cls, text: str) -> Self:
         """Find a member by its code or its Chinese name.
 

@@ -59,7 +59,8 @@ class MaterialRequirement(_Value):
     acceptance_standard: str | None = Field(default=None, description="受理标准")
     legal_basis: str | None = Field(default=None, description="要求提供材料的依据")
     shareable: bool | None = Field(
-        default=None, description="可通过数据共享获取 (免提交): data-sharing can supply it instead of the applicant"
+        default=None,
+        description="可通过数据共享获取 (免提交): data-sharing can supply it instead of the applicant",
     )
 
 

@@ -55,7 +55,9 @@ class ItemPublished(EventData):
     service_object_codes: list[str] = Field(default_factory=list, description="服务对象代码 (GB/T 39046 A.4)")
     themes: list[str] = Field(default_factory=list, description="服务主题 (自然人 / 法人主题名称)")
     theme_codes: list[str] = Field(default_factory=list, description="服务主题代码")
-    handling_forms: list[str] = Field(default_factory=list, description="办理形式: 窗口办理 / 电脑端网上办理 …")
+    handling_forms: list[str] = Field(
+        default_factory=list, description="办理形式: 窗口办理 / 电脑端网上办理 …"
+    )
     online: bool | None = Field(default=None, description="是否网办")
     fee_charged: bool | None = Field(default=None, description="是否收费")
     cross_region_scope: str | None = Field(default=None, description="通办范围: 全国 / 跨省 / 跨市 / 跨县")

@@ -84,7 +84,9 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.replace("，", "、").split("、") if part.strip()]
 
 
-def _themes(names: list[str], objects: list[ServiceObject]) -> tuple[list[NaturalPersonTheme], list[LegalPersonTheme]]:
+def _themes(
+    names: list[str], objects: list[ServiceObject]
+) -> tuple[list[NaturalPersonTheme], list[LegalPersonTheme]]:
     natural: list[NaturalPersonTheme] = []
     legal: list[LegalPersonTheme] = []
     has_natural = ServiceObject.NATURAL_PERSON in objects
@@ -131,7 +133,9 @@ def tsv_items(path: Path = DATA, *, known: Iterable[DemoItem] = ()) -> Iterator[
             fees = (
                 []
                 if fee == "不收费"
-                else [Fee(name=f"{name}工本费", standard=fee, basis="按国家和云南省核定的收费标准（演示数据）")]
+                else [
+                    Fee(name=f"{name}工本费", standard=fee, basis="按国家和云南省核定的收费标准（演示数据）")
+                ]
             )
             content = ImplementationContent(
                 basic_code=basic,
@@ -236,7 +240,9 @@ async def load_item(session: AsyncSession, item: DemoItem, *, source: str) -> bo
     if published is not None and published.content == content:
         return False
     owner = SYSTEM.model_copy(update={"org_code": item.content.implementing_org.code})
-    version = await service.create_version(session, VersionCreate(item_code=item.item_code, content=item.content), owner)
+    version = await service.create_version(
+        session, VersionCreate(item_code=item.item_code, content=item.content), owner
+    )
     await repository.update(version, update_dict={"status": APPROVED, "approved_by": SYSTEM.sub})
     await service.publish(session, item.item_code, version.version, None, source=source)
     return True

@@ -37,15 +37,21 @@ router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Staff = Annotated[Principal, require_role(*STAFF_ROLES)]
-ItemCodePath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9A-Z]+$", description="实施编码")]
+ItemCodePath = Annotated[
+    str, Path(min_length=1, max_length=36, pattern=r"^[0-9A-Z]+$", description="实施编码")
+]
 VersionPath = Annotated[int, Path(ge=1, le=1_000_000, description="事项版本")]
-BasicCodePath = Annotated[str, Path(min_length=1, max_length=12, pattern=r"^[0-9A-Z]+$", description="基本编码")]
+BasicCodePath = Annotated[
+    str, Path(min_length=1, max_length=12, pattern=r"^[0-9A-Z]+$", description="基本编码")
+]
 _WRITE = (Unauthorized, Forbidden, NotOwner, VersionNotFound, VersionStateConflict)
 
 
 def _entry(entry: CatalogueEntry) -> CatalogueEntrySchema:
     values = {c: getattr(entry, c) for c in CatalogueEntrySchema.model_fields if c != "item_type_name"}
-    return CatalogueEntrySchema.model_validate(values | {"item_type_name": ItemType(entry.item_type).label})
+    return CatalogueEntrySchema.model_validate(
+        values | {"item_type_name": ItemType.of(entry.item_type).label}
+    )
 
 
 async def _version(session: AsyncSession, version: ItemVersion) -> VersionSchema:
@@ -68,7 +74,9 @@ async def _version(session: AsyncSession, version: ItemVersion) -> VersionSchema
     status_code=201,
     responses=problem_responses(Unauthorized, Forbidden, NotOwner, EntryExists, EntryNotFound),
 )
-async def create_entry(body: CatalogueEntryCreate, session: Session, principal: Staff) -> CatalogueEntrySchema:
+async def create_entry(
+    body: CatalogueEntryCreate, session: Session, principal: Staff
+) -> CatalogueEntrySchema:
     """目录清单 The centre compiles an entry; repeating the same entry changes nothing."""
     entry = await service.create_entry(session, body, principal)
     return _entry(entry)
@@ -152,7 +160,11 @@ async def get_version(item_code: ItemCodePath, version: VersionPath, session: Se
     responses=problem_responses(*_WRITE, EntryNotFound, InvalidItemCode),
 )
 async def update_draft(
-    item_code: ItemCodePath, version: VersionPath, body: ImplementationContent, session: Session, principal: Staff
+    item_code: ItemCodePath,
+    version: VersionPath,
+    body: ImplementationContent,
+    session: Session,
+    principal: Staff,
 ) -> VersionSchema:
     """Replace a draft's content (owner only)."""
     return await _version(session, await service.update_draft(session, item_code, version, body, principal))
@@ -164,7 +176,9 @@ async def update_draft(
     response_model=VersionSchema,
     responses=problem_responses(*_WRITE),
 )
-async def submit(item_code: ItemCodePath, version: VersionPath, session: Session, principal: Staff) -> VersionSchema:
+async def submit(
+    item_code: ItemCodePath, version: VersionPath, session: Session, principal: Staff
+) -> VersionSchema:
     """The owner submits a draft to the centre."""
     return await _version(session, await service.submit(session, item_code, version, principal))
 
@@ -175,7 +189,9 @@ async def submit(item_code: ItemCodePath, version: VersionPath, session: Session
     response_model=VersionSchema,
     responses=problem_responses(*_WRITE),
 )
-async def approve(item_code: ItemCodePath, version: VersionPath, session: Session, principal: Staff) -> VersionSchema:
+async def approve(
+    item_code: ItemCodePath, version: VersionPath, session: Session, principal: Staff
+) -> VersionSchema:
     """The centre approves a submitted version."""
     return await _version(session, await service.approve(session, item_code, version, principal))
 
@@ -204,7 +220,9 @@ async def publish(
 ) -> VersionSchema:
     """The centre puts an approved version in force; the previous one is superseded."""
     source = request.app.state.runtime.source
-    return await _version(session, await service.publish(session, item_code, version, principal, source=source))
+    return await _version(
+        session, await service.publish(session, item_code, version, principal, source=source)
+    )
 
 
 @router.post(

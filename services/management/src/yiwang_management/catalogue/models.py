@@ -56,7 +56,12 @@ class ItemVersion(Base):
             unique=True,
             postgresql_where=text("status IN ('draft', 'submitted', 'approved')"),
         ),
-        Index("uq_item_version_published", "item_code", unique=True, postgresql_where=text("status = 'published'")),
+        Index(
+            "uq_item_version_published",
+            "item_code",
+            unique=True,
+            postgresql_where=text("status = 'published'"),
+        ),
         Index("ix_item_version_org_code_status", "org_code", "status"),
     )
 

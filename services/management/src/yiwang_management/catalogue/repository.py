@@ -64,16 +64,12 @@ class ItemVersionRepository(RepositoryBase[ItemVersion]):
         The item row counts too because items published before versions existed (or through
         the direct admin load) have a version but no ``item_version`` row.
         """
-        rows = await self.first_row(
-            select(
-                select(func.coalesce(func.max(ItemVersion.version), 0))
-                .where(ItemVersion.item_code == item_code)
-                .scalar_subquery(),
-                select(func.coalesce(func.max(Item.version), 0)).where(Item.item_code == item_code).scalar_subquery(),
-            )
+        highest_version = select(func.coalesce(func.max(ItemVersion.version), 0)).where(
+            ItemVersion.item_code == item_code
         )
-        assert rows is not None
-        return max(int(rows[0]), int(rows[1])) + 1
+        in_force = select(func.coalesce(func.max(Item.version), 0)).where(Item.item_code == item_code)
+        versions = [(await self.session.execute(q)).scalar_one() for q in (highest_version, in_force)]
+        return max(int(v) for v in versions) + 1
 
     async def list_page(
         self, *, org_code: str | None, status: str | None, page: int, limit: int

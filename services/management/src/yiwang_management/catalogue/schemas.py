@@ -140,7 +140,9 @@ class ImplementationContent(_Strict):
     co_handling_orgs: list[Body] = Field(default_factory=list, description="联办机构")
     region_code: RegionCode = Field(description="行政区划代码 (GB/T 2260)")
     service_objects: list[ServiceObject] = Field(min_length=1, description="服务对象")
-    natural_person_themes: list[NaturalPersonTheme] = Field(default_factory=list, description="面向自然人主题")
+    natural_person_themes: list[NaturalPersonTheme] = Field(
+        default_factory=list, description="面向自然人主题"
+    )
     legal_person_themes: list[LegalPersonTheme] = Field(default_factory=list, description="面向法人主题")
     case_type: CaseType = Field(default=CaseType.PROMISED, description="办件类型")
     handling_forms: list[HandlingForm] = Field(min_length=1, description="办理形式")

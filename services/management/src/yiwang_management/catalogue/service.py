@@ -74,7 +74,9 @@ def _require_owner(principal: Principal, org_code: str) -> None:
 # --- 目录清单 ----------------------------------------------------------------------------------
 
 
-async def create_entry(session: AsyncSession, body: CatalogueEntryCreate, principal: Principal) -> CatalogueEntry:
+async def create_entry(
+    session: AsyncSession, body: CatalogueEntryCreate, principal: Principal
+) -> CatalogueEntry:
     """Compile a catalogue entry; the same entry again changes nothing, a different one is refused."""
     _require_centre(principal)
     repository = CatalogueEntryRepository.from_session(session)
@@ -202,7 +204,13 @@ async def send_back(
     _expect(version, SUBMITTED, APPROVED)
     return await ItemVersionRepository.from_session(session).update(
         version,
-        update_dict={"status": DRAFT, "note": note, "submitted_at": None, "approved_by": None, "approved_at": None},
+        update_dict={
+            "status": DRAFT,
+            "note": note,
+            "submitted_at": None,
+            "approved_by": None,
+            "approved_at": None,
+        },
     )
 
 
@@ -280,7 +288,10 @@ async def diff(session: AsyncSession, item_code: str, a: int, b: int) -> Version
     before = await get_version(session, item_code, a)
     after = await get_version(session, item_code, b)
     return VersionDiff(
-        item_code=item_code, from_version=a, to_version=b, changes=field_changes(before.content, after.content)
+        item_code=item_code,
+        from_version=a,
+        to_version=b,
+        changes=field_changes(before.content, after.content),
     )
 
 
@@ -297,7 +308,9 @@ def field_changes(before: Any, after: Any, pointer: str = "") -> list[FieldChang
         changes: list[FieldChange] = []
         for key in sorted(set(before) | set(after)):
             token = str(key).replace("~", "~0").replace("/", "~1")
-            changes += field_changes(before.get(key, _MISSING), after.get(key, _MISSING), f"{pointer}/{token}")
+            changes += field_changes(
+                before.get(key, _MISSING), after.get(key, _MISSING), f"{pointer}/{token}"
+            )
         return changes
     if isinstance(before, list) and isinstance(after, list) and before != after:
         changes = []
@@ -321,7 +334,11 @@ def field_changes(before: Any, after: Any, pointer: str = "") -> list[FieldChang
 
 
 def _material_requirement(material: Material) -> MaterialRequirement:
-    form = "electronic" if material.electronic_required else ("copy" if material.material_type == "2" else "original")
+    form = (
+        "electronic"
+        if material.electronic_required
+        else ("copy" if material.material_type == "2" else "original")
+    )
     return MaterialRequirement(
         code=material.code,
         name=material.name,
@@ -384,7 +401,7 @@ def project(
     entry: CatalogueEntry, item_code: str, version: int, content: ImplementationContent
 ) -> tuple[ItemCreate, dict[str, Any]]:
     """The item row of a version and the event's additive fields."""
-    item_type = ItemType(entry.item_type)
+    item_type = ItemType.of(entry.item_type)
     if content.fees:
         fee = "；".join(f"{f.name}：{f.standard}" for f in content.fees)[:500]
     else:
@@ -429,7 +446,7 @@ def project(
 
 def dimensions(content: ImplementationContent, entry_item_type: str) -> dict[str, Any]:
     """七个分类维度 of a version (guideline §二), names and codes."""
-    item_type = ItemType(entry_item_type)
+    item_type = ItemType.of(entry_item_type)
     return {
         "事项性质": item_type.nature.label,
         "服务对象": [o.label for o in content.service_objects],

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from yiwang_common.contracts.common import MaterialRequirement, Organisation
 from datetime import datetime
 from typing import Any
 
+from yiwang_common.contracts.common import MaterialRequirement, Organisation
 from yiwang_common.contracts.management import ItemPublished, ItemWithdrawn
 from yiwang_common.events import EventEnvelope, make_event
 from yiwang_management.item.models import Item
@@ -47,6 +47,10 @@ def item_published_event(item: Item, *, source: str, extras: dict[str, Any] | No
 def item_withdrawn_event(item: Item, *, reason: str, withdrawn_at: datetime, source: str) -> EventEnvelope:
     """Build the ``ItemWithdrawn`` envelope of the version that was in force."""
     data = ItemWithdrawn(
-        item_code=item.item_code, version=item.version, name=item.name, reason=reason, withdrawn_at=withdrawn_at
+        item_code=item.item_code,
+        version=item.version,
+        name=item.name,
+        reason=reason,
+        withdrawn_at=withdrawn_at,
     )
     return make_event(data, source=source, subject=item.item_code, correlation_id=item.item_code)
