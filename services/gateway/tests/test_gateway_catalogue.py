@@ -113,3 +113,38 @@ class TestGetItem:
         r = await client.get("/api/v1/items/NOPE")
         assert r.status_code == 404
         assert r.json()["code"] == "item_not_found"
+
+
+class TestItemWithdrawnHandler:
+    async def test_withdrawal_removes_that_version_but_not_a_newer_one(self, sessionmaker: Any) -> None:
+        from datetime import UTC, datetime
+
+        from yiwang_common.contracts.management import ItemWithdrawn
+        from yiwang_gateway.catalogue.events import on_item_withdrawn
+
+        async def withdraw(version: int) -> None:
+            data = ItemWithdrawn(
+                item_code=ITEM_CODE,
+                version=version,
+                name="x",
+                reason="依据废止",
+                withdrawn_at=datetime.now(UTC),
+            )
+            async with session_scope(sessionmaker) as session:
+                await on_item_withdrawn(session, envelope(data), data)
+
+        await _publish(sessionmaker, item_published(2))
+        await withdraw(1)
+        assert (await _stored(sessionmaker)) is not None, "an older withdrawal leaves the newer version"
+        await withdraw(2)
+        assert (await _stored(sessionmaker)) is None
+
+    async def test_classification_fields_are_kept_as_facets(self, sessionmaker: Any) -> None:
+        data = item_published().model_copy(
+            update={"exercise_level": "4", "themes": ["规划建设"], "online": True}
+        )
+        await _publish(sessionmaker, data)
+        stored = await _stored(sessionmaker)
+        assert stored is not None
+        assert stored.facets["exercise_level"] == "4" and stored.facets["themes"] == ["规划建设"]
+        assert stored.facets["online"] is True and stored.facets["visits"] is None

@@ -12,13 +12,14 @@ from yiwang_common.contracts.management import (
     CaseRejected,
     CaseSupplementRequested,
     ItemPublished,
+    ItemWithdrawn,
 )
 from yiwang_common.events import Subscription
 from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_gateway.account.endpoints import router as account_router
 from yiwang_gateway.application.endpoints import router as application_router
 from yiwang_gateway.catalogue.endpoints import router as catalogue_router
-from yiwang_gateway.catalogue.events import on_item_published
+from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
 from yiwang_gateway.config import Settings, get_settings
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.client import build_client
@@ -40,6 +41,7 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
     source="management",
     handlers={
         ItemPublished: on_item_published,
+        ItemWithdrawn: on_item_withdrawn,
         CaseRegistered: progress_events.on_case_registered,
         CaseSupplementRequested: progress_events.on_case_supplement_requested,
         CaseAccepted: progress_events.on_case_accepted,

@@ -32,5 +32,7 @@ class CatalogueItem(Base):
     limits: Mapped[dict[str, Any]] = mapped_column(JSONType)
     form_schema: Mapped[dict[str, Any]] = mapped_column(JSONType)
     guide: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # 分类维度 the portal filters on (层级, 主题, 服务对象, 网办 …), from ItemPublished's additive fields.
+    facets: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
     published_at: Mapped[datetime] = mapped_column(TZDateTime())
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, select
+from sqlalchemy import Row, Table, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,11 @@ class CatalogueRepository:
             where=table.c.version < stmt.excluded.version,
         )
         await session.execute(stmt)
+
+    async def delete_up_to(self, session: AsyncSession, item_code: str, version: int) -> None:
+        """Remove the item if the copy held is that version or older (a newer one stays)."""
+        table = cast(Table, CatalogueItem.__table__)
+        await session.execute(delete(table).where(table.c.item_code == item_code, table.c.version <= version))
 
 
 catalogue_repository = CatalogueRepository()

@@ -6,13 +6,30 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.contracts.management import ItemPublished
+from yiwang_common.contracts.management import ItemPublished, ItemWithdrawn
 from yiwang_common.db import utcnow
 from yiwang_common.http.pagination import ListResource, PageParams
 from yiwang_gateway.catalogue.errors import ItemNotFound
 from yiwang_gateway.catalogue.models import CatalogueItem
 from yiwang_gateway.catalogue.repository import catalogue_repository
 from yiwang_gateway.catalogue.schemas import ItemDetail, ItemSummary
+
+
+#: ItemPublished's classification fields, kept together as the item's facets.
+FACETS = {
+    "item_type_code",
+    "exercise_level",
+    "exercise_level_name",
+    "region_name",
+    "service_object_codes",
+    "themes",
+    "theme_codes",
+    "handling_forms",
+    "online",
+    "fee_charged",
+    "cross_region_scope",
+    "visits",
+}
 
 
 def _summary_fields(item: CatalogueItem) -> dict[str, object]:
@@ -92,10 +109,15 @@ class CatalogueService:
                 },
                 "form_schema": data.form_schema,
                 "guide": data.guide,
+                "facets": data.model_dump(mode="json", include=FACETS),
                 "published_at": data.published_at,
                 "updated_at": utcnow(),
             },
         )
+
+    async def apply_withdrawn(self, session: AsyncSession, *, data: ItemWithdrawn) -> None:
+        """The version held was withdrawn: the item leaves the portal (a newer version stays)."""
+        await catalogue_repository.delete_up_to(session, data.item_code, data.version)
 
 
 catalogue_service = CatalogueService()
