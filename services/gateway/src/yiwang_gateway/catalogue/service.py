@@ -14,7 +14,6 @@ from yiwang_gateway.catalogue.models import CatalogueItem
 from yiwang_gateway.catalogue.repository import catalogue_repository
 from yiwang_gateway.catalogue.schemas import ItemDetail, ItemSummary
 
-
 #: ItemPublished's classification fields, kept together as the item's facets.
 FACETS = {
     "item_type_code",
