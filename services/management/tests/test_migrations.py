@@ -27,6 +27,7 @@ TABLES = {
     "case_file",
     "case_sequence",
     "catalogue_entry",
+    "catalogue_import",
     "case_step",
     "dead_letter",
     "inbox",

@@ -8,7 +8,7 @@ from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_management.case.endpoints import router as case_router
 from yiwang_management.case.handlers import CaseEventHandlers
-from yiwang_management.catalogue.endpoints import router as catalogue_router
+from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, router as catalogue_router
 from yiwang_management.config import Settings, get_settings
 from yiwang_management.db import messaging
 from yiwang_management.item.endpoints import router as item_router
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[item_router, catalogue_router, case_router],
         tables=messaging,
+        body_limits=[("POST", "/api/v1/catalogue/imports", MAX_IMPORT_BYTES)],
         subscriptions=handlers.subscriptions(),
         openapi_tags=[
             {"name": "items", "description": "事项目录与办事指南 Item catalogue and service guides"},

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import STAFF_ROLES, Principal, require_role
@@ -12,7 +13,9 @@ from yiwang_common.contracts.codes import ItemType
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_common.http.pagination import ListResource, PageQuery
-from yiwang_management.catalogue import service
+from yiwang_common.http.problems import PayloadTooLarge, ValidationFailed
+from yiwang_common.text import Filename
+from yiwang_management.catalogue import imports, service, spreadsheet
 from yiwang_management.catalogue.errors import (
     EntryExists,
     EntryNotFound,
@@ -26,6 +29,7 @@ from yiwang_management.catalogue.schemas import (
     CatalogueEntryCreate,
     CatalogueEntrySchema,
     ImplementationContent,
+    ImportJob,
     VersionCreate,
     VersionDiff,
     VersionSchema,
@@ -259,3 +263,89 @@ async def diff(
 ) -> VersionDiff:
     """The elements that differ between two versions, as JSON pointers with before and after."""
     return await service.diff(session, item_code, from_version, to_version)
+
+
+# --- spreadsheets (导入导出) -------------------------------------------------------------------
+
+MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+#: Largest spreadsheet accepted (100,000 rows of a real list stay well below it).
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+Format = Annotated[str, Path(pattern="^(xlsx|csv)$", description="xlsx / csv")]
+
+
+def _file(data: bytes, name: str, file_format: str) -> Response:
+    disposition = f"attachment; filename*=UTF-8''{name}.{file_format}"
+    return Response(data, media_type=MEDIA[file_format], headers={"Content-Disposition": disposition})
+
+
+@router.get("/template.{file_format}", summary="导入模板 Blank template", response_class=Response)
+async def template(file_format: Format, session: Session, example: bool = False) -> Response:
+    """The import template (column names are the GB/T 39046 element names); ``example=true`` adds the demo permit."""
+    rows = list(await imports.export_rows(session))[:1] if example else []
+    writer = spreadsheet.write_xlsx if file_format == "xlsx" else spreadsheet.write_csv
+    return _file(writer(rows), "%E5%AE%9E%E6%96%BD%E6%B8%85%E5%8D%95%E6%A8%A1%E6%9D%BF", file_format)
+
+
+@router.get(
+    "/export.{file_format}", summary="导出实施清单 Export the catalogue in force", response_class=Response
+)
+async def export(file_format: Format, session: Session) -> Response:
+    """Every version in force, in the template's layout (re-importing it changes nothing)."""
+    writer = spreadsheet.write_xlsx if file_format == "xlsx" else spreadsheet.write_csv
+    return _file(writer(await imports.export_rows(session)), "catalogue", file_format)
+
+
+@router.post(
+    "/imports",
+    summary="导入实施清单 Import a spreadsheet",
+    response_model=ImportJob,
+    status_code=201,
+    responses=problem_responses(Unauthorized, Forbidden, ValidationFailed, PayloadTooLarge),
+)
+async def import_file(
+    request: Request,
+    session: Session,
+    principal: Staff,
+    filename: Annotated[Filename, Query(description="文件名, .xlsx 或 .csv")],
+    force: Annotated[bool, Query(description="有错误时仍导入其余有效行")] = False,
+    publish: Annotated[bool, Query(description="中心导入时直接审核并发布")] = False,
+) -> ImportJob:
+    """The file is the request body (xlsx or CSV, by the filename's extension); errors name row, column and reason."""
+    file_format = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if file_format not in MEDIA:
+        raise ValidationFailed("只接受 .xlsx 或 .csv 文件")
+    data = await request.body()
+    if not data:
+        raise ValidationFailed("文件为空")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"文件最大 {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+    job = await imports.run_import(
+        session,
+        filename=filename,
+        file_format=file_format,
+        data=data,
+        principal=principal,
+        force=force,
+        publish=publish,
+        source=request.app.state.runtime.source,
+    )
+    return _job(job)
+
+
+@router.get(
+    "/imports/{job_id}",
+    summary="导入任务状态 Import job",
+    response_model=ImportJob,
+    responses=problem_responses(Unauthorized, VersionNotFound),
+)
+async def get_import(job_id: uuid.UUID, session: Session, principal: Staff) -> ImportJob:
+    """An import's counts and every row error."""
+    return _job(await imports.get_import(session, job_id, principal))
+
+
+def _job(job: object) -> ImportJob:
+    values = {name: getattr(job, name) for name in ImportJob.model_fields}
+    return ImportJob.model_validate(values | {"id": str(values["id"])})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text, text
+from sqlalchemy import Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yiwang_common.db import JSONType, TZDateTime
@@ -81,3 +82,27 @@ class ItemVersion(Base):
     approved_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     published_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class CatalogueImport(Base):
+    """导入任务 One spreadsheet import: what was in the file, what was imported, every row error."""
+
+    __tablename__ = "catalogue_import"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    file_format: Mapped[str] = mapped_column(String(8))
+    sha256: Mapped[str] = mapped_column(String(64))
+    # rejected (errors, nothing imported) | imported | imported_with_errors (forced)
+    status: Mapped[str] = mapped_column(String(24))
+    total_rows: Mapped[int]
+    valid_rows: Mapped[int]
+    created: Mapped[int]
+    updated: Mapped[int]
+    unchanged: Mapped[int]
+    published: Mapped[int]
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    forced: Mapped[bool]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    finished_at: Mapped[datetime] = mapped_column(TZDateTime)

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from yiwang_common.db.repository import RepositoryBase
-from yiwang_management.catalogue.models import OPEN_STATES, PUBLISHED, CatalogueEntry, ItemVersion
+from yiwang_management.catalogue.models import (
+    OPEN_STATES,
+    PUBLISHED,
+    CatalogueEntry,
+    CatalogueImport,
+    ItemVersion,
+)
 from yiwang_management.item.models import Item
 
 
@@ -84,3 +90,15 @@ class ItemVersionRepository(RepositoryBase[ItemVersion]):
             statement.order_by(ItemVersion.item_code, ItemVersion.version.desc()), page=page, limit=limit
         )
         return [row[0] for row in rows], total
+
+    async def all_published(self) -> Sequence[ItemVersion]:
+        """The versions in force, by 实施编码 (the export)."""
+        return await self.get_all(
+            self.get_base_statement().where(ItemVersion.status == PUBLISHED).order_by(ItemVersion.item_code)
+        )
+
+
+class CatalogueImportRepository(RepositoryBase[CatalogueImport]):
+    """Import jobs."""
+
+    model = CatalogueImport

@@ -293,3 +293,32 @@ class VersionDiff(BaseModel):
     from_version: int
     to_version: int
     changes: list[FieldChange]
+
+
+class ImportError_(BaseModel):
+    """One error of an import: where (sheet, row, column) and why."""
+
+    sheet: str = Field(examples=["实施清单"])
+    row: int = Field(description="行号 (表头为第 1 行; 0: 整个文件)", examples=[3])
+    column: str = Field(description="列名 (空: 整行)", examples=["行政区划代码"])
+    reason: str = Field(examples=["行政区划代码的省级代码 99 不存在"])
+
+
+class ImportJob(BaseModel):
+    """导入任务 An import and its outcome."""
+
+    id: str
+    filename: str
+    file_format: str
+    sha256: str
+    status: str = Field(description="rejected (有错误，未导入) / imported / imported_with_errors (强制导入)")
+    total_rows: int
+    valid_rows: int
+    created: int
+    updated: int
+    unchanged: int
+    published: int
+    forced: bool
+    errors: list[ImportError_]
+    created_at: datetime
+    finished_at: datetime

@@ -74,6 +74,15 @@ def _require_owner(principal: Principal, org_code: str) -> None:
 # --- 目录清单 ----------------------------------------------------------------------------------
 
 
+async def existing_entry(session: AsyncSession, body: CatalogueEntryCreate) -> CatalogueEntry | None:
+    """The stored entry of ``body``'s basic code if it says the same; ``EntryExists`` if it differs."""
+    existing = await CatalogueEntryRepository.from_session(session).get_by_id(body.basic_code)
+    values = body.model_dump(mode="json")
+    if existing is not None and {k: getattr(existing, k) for k in values} != values:
+        raise EntryExists(f"基本编码 {body.basic_code} 已用于“{existing.name}”，与所填内容不一致")
+    return existing
+
+
 async def create_entry(
     session: AsyncSession, body: CatalogueEntryCreate, principal: Principal
 ) -> CatalogueEntry:
@@ -81,10 +90,7 @@ async def create_entry(
     _require_centre(principal)
     repository = CatalogueEntryRepository.from_session(session)
     values = body.model_dump(mode="json")
-    existing = await repository.get_by_id(body.basic_code)
-    if existing is not None:
-        if {k: getattr(existing, k) for k in values} != values:
-            raise EntryExists(f"基本编码 {body.basic_code} 已用于“{existing.name}”")
+    if (existing := await existing_entry(session, body)) is not None:
         return existing
     if body.parent_basic_code and await repository.get_by_id(body.parent_basic_code) is None:
         raise EntryNotFound(f"主项 {body.parent_basic_code} 不在目录清单中")

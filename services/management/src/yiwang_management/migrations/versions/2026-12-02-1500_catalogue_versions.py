@@ -1,4 +1,4 @@
-"""Catalogue (事项清单): 目录清单 entries, every 实施清单 version, and the version a case started on.
+"""Catalogue (事项清单): 目录清单 entries, every 实施清单 version, import jobs, and the version a case started on.
 
 Revision ID: 9a4c2e7b1d18
 Revises: c3d9a1e5b702
@@ -70,9 +70,30 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'published'"),
     )
     op.add_column("case_file", sa.Column("item_version", sa.Integer(), nullable=True))
+    op.create_table(
+        "catalogue_import",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("file_format", sa.String(length=8), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("total_rows", sa.Integer(), nullable=False),
+        sa.Column("valid_rows", sa.Integer(), nullable=False),
+        sa.Column("created", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("unchanged", sa.Integer(), nullable=False),
+        sa.Column("published", sa.Integer(), nullable=False),
+        sa.Column("errors", JSON, nullable=False),
+        sa.Column("forced", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.Column("finished_at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("catalogue_import")
     op.drop_column("case_file", "item_version")
     op.drop_table("item_version")
     op.drop_table("catalogue_entry")

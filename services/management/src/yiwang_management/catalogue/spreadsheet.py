@@ -1,0 +1,487 @@
+"""实施清单表格 The one spreadsheet template of the catalogue: columns named after the GB/T 39046 elements.
+
+Sheet ``实施清单`` has one row per implementation entry; the optional sheet ``申请材料`` one row
+per material (keyed by 实施编码 and 材料编码) with every material attribute. A CSV file is the
+first sheet alone, whose ``申请材料`` column lists material names. Columns marked ``*`` in
+:data:`ITEM_COLUMNS` are the elements the standard makes mandatory; every other cell may be
+empty. Cells take codes or their Chinese names; lists are separated by 、 ; or line breaks.
+
+Parsing never raises: every problem becomes a :class:`RowError` (sheet, row, column, reason)
+so that a whole file is reported at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import Workbook
+from pydantic import ValidationError
+from python_calamine import CalamineWorkbook
+
+from yiwang_common.contracts.codes import (
+    BodyNature,
+    CaseType,
+    CodeSet,
+    CrossRegionScope,
+    ExerciseLevel,
+    HandlingForm,
+    ItemType,
+    LegalPersonTheme,
+    MaterialSource,
+    MaterialType,
+    NaturalPersonTheme,
+    SpecialProcedure,
+    VisitCount,
+)
+from yiwang_management.catalogue.schemas import CatalogueEntryCreate, ImplementationContent
+
+ITEM_SHEET = "实施清单"
+MATERIAL_SHEET = "申请材料"
+MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its Chinese element name, the model field it fills, and how a cell converts."""
+
+    name: str
+    field: str
+    kind: str = "text"  # text | lines | list | int | bool | code | codes
+    code_set: type[CodeSet] | None = None
+    required: bool = False
+    target: str = "content"  # content | entry | key | org | fee
+
+
+def _c(
+    name: str, field_name: str, kind: str = "text", code_set: type[CodeSet] | None = None, **kw: Any
+) -> Column:
+    return Column(name=name, field=field_name, kind=kind, code_set=code_set, **kw)
+
+
+ITEM_COLUMNS: tuple[Column, ...] = (
+    _c("实施编码", "item_code", required=True, target="key"),
+    _c("基本编码", "basic_code", required=True, target="both"),
+    _c("事项名称", "name", required=True, target="entry"),
+    _c("事项类型", "item_type", "code", ItemType, required=True, target="entry"),
+    _c("设定依据", "legal_basis", "lines", required=True, target="entry"),
+    _c("主项基本编码", "parent_basic_code", target="entry"),
+    _c("行使层级", "exercise_level", "code", ExerciseLevel, required=True),
+    _c("权限划分", "authority_division"),
+    _c("行使内容", "exercise_content"),
+    _c("实施主体", "implementing_org.name", required=True, target="org"),
+    _c("实施主体统一社会信用代码", "implementing_org.code", required=True, target="org"),
+    _c("实施主体性质", "body_nature", "code", BodyNature),
+    _c("行政区划代码", "region_code", required=True),
+    _c("服务对象", "service_objects", "codes", None, required=True),
+    _c("面向自然人主题", "natural_person_themes", "codes", NaturalPersonTheme),
+    _c("面向法人主题", "legal_person_themes", "codes", LegalPersonTheme),
+    _c("办件类型", "case_type", "code", CaseType),
+    _c("办理形式", "handling_forms", "codes", HandlingForm, required=True),
+    _c("受理范围", "scope"),
+    _c("受理条件", "conditions", "lines"),
+    _c("申请材料", "materials", "list"),
+    _c("中介服务", "intermediary_services", "list"),
+    _c("办理流程", "process", "list"),
+    _c("法定办结时限", "statutory_limit_days", "int", required=True),
+    _c("承诺办结时限", "promised_limit_days", "int", required=True),
+    _c("时限说明", "limit_notes"),
+    _c("特别程序", "special_procedures", "codes", SpecialProcedure),
+    _c("数量限制", "quantity_limit"),
+    _c("结果名称", "result_name"),
+    _c("结果样本", "result_sample_ref"),
+    _c("是否收费", "fee_charged", "bool"),
+    _c("收费项目", "fee.name", target="fee"),
+    _c("收费标准", "fee.standard", target="fee"),
+    _c("收费依据", "fee.basis", target="fee"),
+    _c("通办范围", "cross_region_scope", "code", CrossRegionScope),
+    _c("预约办理", "appointment", "bool"),
+    _c("网上支付", "online_payment", "bool"),
+    _c("物流快递", "delivery", "bool"),
+    _c("办理地点", "place"),
+    _c("办理时间", "hours"),
+    _c("咨询电话", "enquiry_phone"),
+    _c("监督投诉电话", "complaint_phone"),
+    _c("审查标准", "review_standard"),
+    _c("到办事现场次数", "visits", "code", VisitCount),
+    _c("到现场办理原因说明", "visit_reason"),
+    _c("网办地址", "online_url"),
+)
+MATERIAL_COLUMNS: tuple[Column, ...] = (
+    _c("实施编码", "item_code", required=True, target="key"),
+    _c("材料编码", "code", required=True),
+    _c("材料名称", "name", required=True),
+    _c("材料类型", "material_type", "code", MaterialType),
+    _c("来源渠道", "source", "code", MaterialSource),
+    _c("来源渠道说明", "source_notes"),
+    _c("纸质材料份数", "copies", "int"),
+    _c("纸质材料规格", "paper_format"),
+    _c("示例样表", "sample_ref"),
+    _c("空白表格", "blank_form_ref"),
+    _c("是否需电子材料", "electronic_required", "bool"),
+    _c("材料必要性", "required", "bool"),
+    _c("受理标准", "acceptance_standard"),
+    _c("填报须知", "instructions"),
+    _c("要求提供材料的依据", "legal_basis"),
+    _c("可通过数据共享获取", "shareable", "bool"),
+)
+
+_SPLIT = re.compile(r"[、;；\n]+")
+_YES = {"是", "有", "y", "yes", "true", "1", "必要", "需要", "支持"}
+_NO = {"否", "无", "n", "no", "false", "0", "非必要", "不需要", "不支持", "不收费"}
+#: Names real lists use for service objects beside the GB/T 39046 ones.
+SERVICE_OBJECT_ALIASES = {"事业单位法人": "3", "个体工商户": "6"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of one cell (or of the whole row when ``column`` is empty)."""
+
+    sheet: str
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class ParsedRow:
+    """A valid row: the 目录清单 entry, the 实施编码 and the version content."""
+
+    row: int
+    item_code: str
+    entry: CatalogueEntryCreate
+    content: ImplementationContent
+
+
+@dataclass
+class ParsedFile:
+    """Every valid row and every error of a file."""
+
+    rows: list[ParsedRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    total: int = 0
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _service_object(text: str) -> str:
+    from yiwang_common.contracts.codes import ServiceObject
+
+    return ServiceObject.from_label(SERVICE_OBJECT_ALIASES.get(text, text)).value
+
+
+def _convert(column: Column, raw: str) -> Any:
+    if column.kind == "text":
+        return raw
+    if column.kind == "lines":
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+    parts = [p.strip() for p in _SPLIT.split(raw) if p.strip()]
+    if column.kind == "list":
+        return parts
+    if column.kind == "int":
+        if not re.fullmatch(r"\d{1,5}", raw):
+            raise ValueError("应为非负整数 (工作日)")
+        return int(raw)
+    if column.kind == "bool":
+        if raw.lower() in _YES:
+            return True
+        if raw.lower() in _NO:
+            return False
+        raise ValueError("应为“是”或“否”")
+    if column.kind == "code":
+        assert column.code_set is not None
+        return column.code_set.from_label(raw).value
+    # codes
+    if column.field == "service_objects":
+        return [_service_object(p) for p in parts]
+    assert column.code_set is not None
+    return [column.code_set.from_label(p).value for p in parts]
+
+
+def _cells(columns: Sequence[Column], header: Sequence[str], values: Sequence[Any]) -> dict[str, str]:
+    by_name = {name: index for index, name in enumerate(header)}
+    return {
+        c.name: _text(values[by_name[c.name]]) if by_name.get(c.name, len(values)) < len(values) else ""
+        for c in columns
+    }
+
+
+def _header_errors(sheet: str, columns: Sequence[Column], header: Sequence[str]) -> list[RowError]:
+    names = {c.name for c in columns}
+    missing = [c.name for c in columns if c.required and c.name not in header]
+    unknown = [h for h in header if h and h not in names]
+    errors = [RowError(sheet, 1, name, "缺少必填列") for name in missing]
+    errors += [RowError(sheet, 1, name, "不是模板中的列名") for name in unknown]
+    return errors
+
+
+def _parse_cells(
+    sheet: str, row: int, columns: Sequence[Column], cells: dict[str, str], errors: list[RowError]
+) -> dict[str, Any] | None:
+    values: dict[str, Any] = {}
+    ok = True
+    for column in columns:
+        raw = cells[column.name]
+        if not raw:
+            if column.required:
+                errors.append(RowError(sheet, row, column.name, "必填项为空"))
+                ok = False
+            continue
+        try:
+            values[column.name] = _convert(column, raw)
+        except ValueError as exc:
+            errors.append(RowError(sheet, row, column.name, str(exc)))
+            ok = False
+    return values if ok else None
+
+
+def _field_column(columns: Sequence[Column]) -> dict[str, str]:
+    mapping = {c.field.split(".")[0]: c.name for c in columns}
+    mapping["implementing_org"] = "实施主体统一社会信用代码"
+    mapping["fees"] = "收费标准"
+    return mapping
+
+
+def _validation_errors(
+    sheet: str, row: int, exc: ValidationError, columns: Sequence[Column], prefix: str = ""
+) -> list[RowError]:
+    mapping = _field_column(columns)
+    errors = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        column = mapping.get(loc[0], "") if loc else ""
+        if prefix and loc and loc[0] == "materials":
+            column = prefix
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        errors.append(RowError(sheet, row, column, reason))
+    return errors
+
+
+def _material(values: dict[str, Any]) -> dict[str, Any]:
+    return {c.field: values[c.name] for c in MATERIAL_COLUMNS if c.name in values and c.target != "key"}
+
+
+def _at(values: list[str] | None, index: int) -> str:
+    return values[index] if values and index < len(values) else ""
+
+
+def build(
+    item_rows: Iterable[tuple[int, dict[str, str]]], material_rows: Iterable[tuple[int, dict[str, str]]]
+) -> ParsedFile:
+    """Validate rows already split into cells; see :func:`read_xlsx` / :func:`read_csv`."""
+    parsed = ParsedFile()
+    materials: dict[str, list[dict[str, Any]]] = {}
+    for row, cells in material_rows:
+        values = _parse_cells(MATERIAL_SHEET, row, MATERIAL_COLUMNS, cells, parsed.errors)
+        if values is not None:
+            materials.setdefault(values["实施编码"], []).append(_material(values))
+    seen: dict[str, int] = {}
+    for row, cells in item_rows:
+        parsed.total += 1
+        values = _parse_cells(ITEM_SHEET, row, ITEM_COLUMNS, cells, parsed.errors)
+        if values is None:
+            continue
+        item_code = values["实施编码"]
+        if item_code in seen:
+            parsed.errors.append(RowError(ITEM_SHEET, row, "实施编码", f"与第 {seen[item_code]} 行重复"))
+            continue
+        seen[item_code] = row
+        entry_values: dict[str, Any] = {}
+        content: dict[str, Any] = {}
+        fee: dict[str, Any] = {}
+        for column in ITEM_COLUMNS:
+            if column.name not in values:
+                continue
+            value = values[column.name]
+            if column.target in ("entry", "both"):
+                entry_values[column.field] = value
+            if column.target in ("content", "both"):
+                content[column.field] = value
+            elif column.target == "org":
+                content.setdefault("implementing_org", {})[column.field.split(".")[1]] = value
+            elif column.target == "fee":
+                fee[column.field.split(".")[1]] = value
+        if fee:
+            # One fee per "；"-separated part, the three columns aligned by position.
+            parts = {key: [p.strip() for p in re.split("[；;]", text)] for key, text in fee.items()}
+            count = max(len(p) for p in parts.values())
+            default_name = f"{entry_values.get('name', '')}收费"
+            content["fees"] = [
+                {
+                    "name": _at(parts.get("name"), i) or default_name,
+                    "standard": _at(parts.get("standard"), i),
+                    "basis": _at(parts.get("basis"), i),
+                }
+                for i in range(count)
+            ]
+            content.setdefault("fee_charged", True)
+        if "process" in content:
+            content["process"] = [{"name": name} for name in content["process"]]
+        names = content.pop("materials", [])
+        content["materials"] = materials.pop(item_code, None) or [
+            {"code": f"M{i:02d}", "name": name} for i, name in enumerate(names, 1)
+        ]
+        try:
+            entry = CatalogueEntryCreate.model_validate(entry_values)
+        except ValidationError as exc:
+            parsed.errors += _validation_errors(ITEM_SHEET, row, exc, ITEM_COLUMNS)
+            continue
+        try:
+            implementation = ImplementationContent.model_validate(content)
+        except ValidationError as exc:
+            parsed.errors += _validation_errors(ITEM_SHEET, row, exc, ITEM_COLUMNS, prefix="申请材料")
+            continue
+        if problem := implementation.check_codes(item_code):
+            parsed.errors.append(RowError(ITEM_SHEET, row, "实施编码", problem))
+            continue
+        parsed.rows.append(ParsedRow(row=row, item_code=item_code, entry=entry, content=implementation))
+    for item_code in materials:
+        parsed.errors.append(RowError(MATERIAL_SHEET, 0, "实施编码", f"{item_code} 不在实施清单表中"))
+    return parsed
+
+
+def _table(
+    rows: Iterator[Sequence[Any]], sheet: str, columns: Sequence[Column]
+) -> tuple[list[RowError], Iterator[tuple[int, dict[str, str]]]]:
+    try:
+        header = [_text(h) for h in next(rows)]
+    except StopIteration:
+        return [RowError(sheet, 1, "", "表格为空")], iter(())
+    errors = _header_errors(sheet, columns, header)
+
+    def body() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, values in enumerate(rows, start=2):
+            if number > MAX_ROWS + 1:
+                raise ValueError(f"表格最多 {MAX_ROWS} 行")
+            if any(_text(v) for v in values):
+                yield number, _cells(columns, header, values)
+
+    return errors, body()
+
+
+def read_xlsx(data: bytes) -> ParsedFile:
+    """Validate an xlsx workbook of the template (fast reading through calamine)."""
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types for every broken file
+        return ParsedFile(errors=[RowError("", 0, "", f"无法读取 xlsx 文件：{exc}")])
+    names = workbook.sheet_names
+    item_sheet = ITEM_SHEET if ITEM_SHEET in names else names[0]
+    items = iter(workbook.get_sheet_by_name(item_sheet).to_python(skip_empty_area=False))
+    header_errors, item_rows = _table(items, ITEM_SHEET, ITEM_COLUMNS)
+    material_errors: list[RowError] = []
+    material_rows: Iterator[tuple[int, dict[str, str]]] = iter(())
+    if MATERIAL_SHEET in names:
+        sheet = iter(workbook.get_sheet_by_name(MATERIAL_SHEET).to_python(skip_empty_area=False))
+        material_errors, material_rows = _table(sheet, MATERIAL_SHEET, MATERIAL_COLUMNS)
+    if header_errors or material_errors:
+        return ParsedFile(errors=header_errors + material_errors)
+    return build(item_rows, material_rows)
+
+
+def read_csv(data: bytes) -> ParsedFile:
+    """Validate a CSV file of the first sheet (UTF-8, with or without BOM; GB18030 as Excel saves it)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes every byte string
+        return ParsedFile(errors=[RowError("", 0, "", "无法识别文件编码")])
+    header_errors, item_rows = _table(iter(csv.reader(io.StringIO(text))), ITEM_SHEET, ITEM_COLUMNS)
+    if header_errors:
+        return ParsedFile(errors=header_errors)
+    return build(item_rows, iter(()))
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _cell(column: Column, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if column.code_set is not None or column.field == "service_objects":
+        from yiwang_common.contracts.codes import ServiceObject
+
+        code_set: type[CodeSet] = column.code_set or ServiceObject
+        codes = value if isinstance(value, list) else [value]
+        return "、".join(code_set.of(str(c)).label for c in codes)
+    if column.kind == "lines":
+        return "\n".join(value)
+    if isinstance(value, list):
+        return "、".join(v["name"] if isinstance(v, dict) else str(v) for v in value)
+    return str(value)
+
+
+def item_cells(item_code: str, entry: dict[str, Any], content: dict[str, Any]) -> list[str]:
+    """One row of the 实施清单 sheet."""
+    cells = []
+    for column in ITEM_COLUMNS:
+        if column.target == "key":
+            value: Any = item_code
+        elif column.target == "entry":
+            value = entry.get(column.field)
+        elif column.target == "org":
+            value = content["implementing_org"][column.field.split(".")[1]]
+        elif column.target == "fee":
+            fees = content.get("fees") or []
+            value = "；".join(f[column.field.split(".")[1]] for f in fees)
+        else:
+            value = content.get(column.field)
+        cells.append(_cell(column, value))
+    return cells
+
+
+def material_cells(item_code: str, material: dict[str, Any]) -> list[str]:
+    """One row of the 申请材料 sheet."""
+    return [_cell(c, item_code if c.target == "key" else material.get(c.field)) for c in MATERIAL_COLUMNS]
+
+
+Row = tuple[str, dict[str, Any], dict[str, Any]]
+
+
+def write_xlsx(rows: Iterable[Row]) -> bytes:
+    """The template workbook holding ``rows`` (none: the blank template)."""
+    workbook = Workbook(write_only=True)
+    items = workbook.create_sheet(ITEM_SHEET)
+    materials = workbook.create_sheet(MATERIAL_SHEET)
+    items.append([f"{c.name}" for c in ITEM_COLUMNS])
+    materials.append([c.name for c in MATERIAL_COLUMNS])
+    for item_code, entry, content in rows:
+        items.append(item_cells(item_code, entry, content))
+        for material in content.get("materials", []):
+            materials.append(material_cells(item_code, material))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write_csv(rows: Iterable[Row]) -> bytes:
+    """The first sheet as CSV (UTF-8 with BOM, so that Excel opens it in Chinese)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.name for c in ITEM_COLUMNS])
+    for item_code, entry, content in rows:
+        writer.writerow(item_cells(item_code, entry, content))
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def required_columns() -> list[str]:
+    """The mandatory columns, for the documentation of the template."""
+    return [c.name for c in ITEM_COLUMNS if c.required]
+
+
+Reader = Callable[[bytes], ParsedFile]

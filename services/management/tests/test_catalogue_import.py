@@ -1,0 +1,176 @@
+"""Spreadsheet import and export (导入导出): the template, row errors with row/column/reason, nothing
+imported from a file with errors unless forced, idempotent re-import, owners and the centre."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import httpx
+from management_factories import ACCEPTOR, OTHER_ACCEPTOR, auth, count
+from python_calamine import CalamineWorkbook
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_common.auth import Principal
+from yiwang_management.catalogue import spreadsheet
+from yiwang_management.catalogue.demo import demo_catalogue
+from yiwang_management.catalogue.models import ItemVersion
+from yiwang_management.config import Settings
+from yiwang_management.demo import load_demo
+
+CENTRE = Principal(sub="centre", name="中心管理员", kind="staff", roles=frozenset({"admin"}), org_code="X")
+# Rows of the demo catalogue that the tests import as new items (not the permit, whose body is ACCEPTOR's).
+PERMIT, SOME = demo_catalogue()[0], demo_catalogue()[10:13]
+
+
+def _row(item: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    entry = item.entry.model_dump(mode="json")
+    return item.item_code, entry, item.content.model_dump(mode="json")
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.name for c in spreadsheet.ITEM_COLUMNS])
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _cells(item: Any) -> list[str]:
+    return spreadsheet.item_cells(*_row(item))
+
+
+def _set(cells: list[str], column: str, value: str) -> list[str]:
+    names = [c.name for c in spreadsheet.ITEM_COLUMNS]
+    changed = list(cells)
+    changed[names.index(column)] = value
+    return changed
+
+
+async def _import(
+    client: httpx.AsyncClient, data: bytes, who: Principal = CENTRE, name: str = "清单.csv", **params: Any
+) -> httpx.Response:
+    return await client.post(
+        "/catalogue/imports", content=data, params={"filename": name, **params}, headers=auth(who)
+    )
+
+
+class TestTemplate:
+    async def test_blank_xlsx_has_the_element_columns_on_two_sheets(self, client: httpx.AsyncClient) -> None:
+        r = await client.get("/catalogue/template.xlsx")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxml")
+        book = CalamineWorkbook.from_filelike(io.BytesIO(r.content))
+        assert book.sheet_names == ["实施清单", "申请材料"]
+        header = book.get_sheet_by_name("实施清单").to_python()[0]
+        assert header[:5] == ["实施编码", "基本编码", "事项名称", "事项类型", "设定依据"]
+        assert "承诺办结时限" in header and "通办范围" in header and "监督投诉电话" in header
+        assert "可通过数据共享获取" in book.get_sheet_by_name("申请材料").to_python()[0]
+
+    async def test_csv_template_opens_in_excel_as_utf8(self, client: httpx.AsyncClient) -> None:
+        r = await client.get("/catalogue/template.csv")
+        assert r.content.startswith("\ufeff实施编码,基本编码".encode())
+
+
+class TestRowErrors:
+    async def test_every_error_is_reported_and_nothing_is_imported(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        good, bad_region, no_name = SOME
+        data = _csv(
+            [
+                _cells(good),
+                _set(_cells(bad_region), "行政区划代码", "990428"),
+                _set(_set(_cells(no_name), "事项名称", ""), "法定办结时限", "二十"),
+            ]
+        )
+        r = await _import(client, data)
+        assert r.status_code == 201, r.text
+        job = r.json()
+        assert job["status"] == "rejected" and job["total_rows"] == 3 and job["valid_rows"] == 1
+        errors = {(e["row"], e["column"]) for e in job["errors"]}
+        assert errors == {(3, "行政区划代码"), (4, "事项名称"), (4, "法定办结时限")}
+        reasons = {e["column"]: e["reason"] for e in job["errors"]}
+        assert "省级代码 99" in reasons["行政区划代码"] and reasons["事项名称"] == "必填项为空"
+        assert await count(sessionmaker, ItemVersion) == 0
+
+    async def test_forced_import_takes_the_valid_rows(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        good, bad, _ = SOME
+        data = _csv([_cells(good), _set(_cells(bad), "事项类型", "行政审批")])
+        job = (await _import(client, data, force="true")).json()
+        assert job["status"] == "imported_with_errors" and job["created"] == 1
+        assert [(e["row"], e["column"]) for e in job["errors"]] == [(3, "事项类型")]
+        assert await count(sessionmaker, ItemVersion) == 1
+
+    async def test_unknown_and_missing_columns_are_reported(self, client: httpx.AsyncClient) -> None:
+        job = (await _import(client, "实施编码,事项名称,备注栏\n1,2,3\n".encode())).json()
+        assert job["status"] == "rejected"
+        columns = {e["column"]: e["reason"] for e in job["errors"]}
+        assert columns["备注栏"] == "不是模板中的列名" and columns["行政区划代码"] == "缺少必填列"
+
+    async def test_only_mandatory_elements_filled_imports(self, client: httpx.AsyncClient) -> None:
+        required = {c.name for c in spreadsheet.ITEM_COLUMNS if c.required}
+        cells = [
+            v if c.name in required else ""
+            for c, v in zip(spreadsheet.ITEM_COLUMNS, _cells(SOME[0]), strict=True)
+        ]
+        job = (await _import(client, _csv([cells]))).json()
+        assert job["status"] == "imported" and job["created"] == 1, job["errors"]
+
+    async def test_not_a_spreadsheet(self, client: httpx.AsyncClient) -> None:
+        assert (await _import(client, b"x", name="list.txt")).status_code == 422
+        job = (await _import(client, b"PK\x03\x04broken", name="list.xlsx")).json()
+        assert job["status"] == "rejected" and "无法读取" in job["errors"][0]["reason"]
+
+
+class TestIdempotentAndRoles:
+    async def test_reimporting_changes_nothing(self, client: httpx.AsyncClient) -> None:
+        data = _csv([_cells(item) for item in SOME])
+        first = (await _import(client, data)).json()
+        again = (await _import(client, data)).json()
+        assert (first["created"], again["created"], again["unchanged"]) == (3, 0, 3)
+
+    async def test_export_of_the_demo_reimports_unchanged(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        await load_demo(settings)
+        exported = await client.get("/catalogue/export.xlsx")
+        job = (await _import(client, exported.content, name="导出.xlsx")).json()
+        assert job["status"] == "imported", job["errors"][:3]
+        assert (job["total_rows"], job["unchanged"], job["created"]) == (101, 101, 0)
+
+    async def test_materials_sheet_sets_every_attribute(self, client: httpx.AsyncClient) -> None:
+        await client.post(
+            "/catalogue/entries", json=PERMIT.entry.model_dump(mode="json"), headers=auth(CENTRE)
+        )
+        content = PERMIT.content.model_dump(mode="json")
+        content["materials"][1] |= {"shareable": True, "acceptance_standard": "加盖公章"}
+        data = spreadsheet.write_xlsx([(PERMIT.item_code, PERMIT.entry.model_dump(mode="json"), content)])
+        job = (await _import(client, data, who=ACCEPTOR, name="住建局.xlsx")).json()
+        assert job["status"] == "imported" and job["created"] == 1, job["errors"]
+        r = await client.get(f"/catalogue/items/{PERMIT.item_code}/versions/1")
+        material = r.json()["content"]["materials"][1]
+        assert material["shareable"] is True and material["acceptance_standard"] == "加盖公章"
+        assert r.json()["status"] == "draft", "a body's import is a draft for the centre to approve"
+
+    async def test_a_body_imports_only_its_own_rows_and_not_new_entries(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        job = (await _import(client, _csv([_cells(SOME[0])]), who=OTHER_ACCEPTOR)).json()
+        assert job["status"] == "rejected" and "本单位" in job["errors"][0]["reason"]
+        job = (await _import(client, _csv([_cells(PERMIT)]), who=ACCEPTOR)).json()
+        assert "须先由中心编制" in job["errors"][0]["reason"]
+        job = (await _import(client, _csv([_cells(PERMIT)]), who=ACCEPTOR, publish="true")).json()
+        assert job["created"] == 0 and job["errors"]
+
+    async def test_centre_import_can_publish_and_the_job_is_readable(self, client: httpx.AsyncClient) -> None:
+        job = (await _import(client, _csv([_cells(SOME[0])]), publish="true")).json()
+        assert (job["created"], job["published"]) == (1, 1)
+        r = await client.get(f"/catalogue/imports/{job['id']}", headers=auth(CENTRE))
+        assert r.status_code == 200 and r.json()["sha256"] == job["sha256"]
+        assert (
+            await client.get(f"/catalogue/imports/{job['id']}", headers=auth(ACCEPTOR))
+        ).status_code == 404
+        assert (await client.get(f"/items/{SOME[0].item_code}")).json()["version"] == 1
