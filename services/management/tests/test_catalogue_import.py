@@ -174,3 +174,11 @@ class TestIdempotentAndRoles:
             await client.get(f"/catalogue/imports/{job['id']}", headers=auth(ACCEPTOR))
         ).status_code == 404
         assert (await client.get(f"/items/{SOME[0].item_code}")).json()["version"] == 1
+
+
+def test_the_template_documentation_lists_every_column() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "catalogue-template.md").read_text(encoding="utf-8")
+    for column in (*spreadsheet.ITEM_COLUMNS, *spreadsheet.MATERIAL_COLUMNS):
+        assert f"| {column.name} | {'是' if column.required else ''} |" in doc, column.name
