@@ -139,6 +139,10 @@ def _resolves(document: dict[str, Any], ref: str) -> bool:
     return True
 
 
+#: Past participles that do not end in -ed (``item.withdrawn``: 事项已撤销, the brief's name).
+IRREGULAR_PAST = frozenset({"withdrawn"})
+
+
 def subject_problems(subject: str, services: tuple[str, ...] = SERVICES) -> list[str]:
     """Return why a subject breaks the ``yiwang.<service>.<aggregate>.<event>.v<N>`` rule."""
     match = SUBJECT_RE.fullmatch(subject)
@@ -147,7 +151,7 @@ def subject_problems(subject: str, services: tuple[str, ...] = SERVICES) -> list
     problems = []
     if match["service"] not in services:
         problems.append(f"unknown service {match['service']!r}")
-    if not match["event"].endswith("ed"):
+    if not match["event"].endswith("ed") and match["event"] not in IRREGULAR_PAST:
         problems.append(f"event {match['event']!r} is not past tense")
     return problems
 

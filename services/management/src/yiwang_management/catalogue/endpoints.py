@@ -86,7 +86,12 @@ async def create_entry(
     return _entry(entry)
 
 
-@router.get("/entries", summary="目录清单 List catalogue entries", response_model=list[CatalogueEntrySchema])
+@router.get(
+    "/entries",
+    summary="目录清单 List catalogue entries",
+    response_model=list[CatalogueEntrySchema],
+    responses=problem_responses(),
+)
 async def list_entries(session: Session) -> list[CatalogueEntrySchema]:
     """Every catalogue entry, by 基本编码."""
     return [_entry(e) for e in await service.list_entries(session)]
@@ -281,7 +286,12 @@ def _file(data: bytes, name: str, file_format: str) -> Response:
     return Response(data, media_type=MEDIA[file_format], headers={"Content-Disposition": disposition})
 
 
-@router.get("/template.{file_format}", summary="导入模板 Blank template", response_class=Response)
+@router.get(
+    "/template.{file_format}",
+    summary="导入模板 Blank template",
+    response_class=Response,
+    responses=problem_responses(),
+)
 async def template(file_format: Format, session: Session, example: bool = False) -> Response:
     """The import template (column names are the GB/T 39046 element names); ``example=true`` adds the demo permit."""
     rows = list(await imports.export_rows(session))[:1] if example else []
@@ -290,7 +300,10 @@ async def template(file_format: Format, session: Session, example: bool = False)
 
 
 @router.get(
-    "/export.{file_format}", summary="导出实施清单 Export the catalogue in force", response_class=Response
+    "/export.{file_format}",
+    summary="导出实施清单 Export the catalogue in force",
+    response_class=Response,
+    responses=problem_responses(),
 )
 async def export(file_format: Format, session: Session) -> Response:
     """Every version in force, in the template's layout (re-importing it changes nothing)."""
