@@ -108,7 +108,13 @@ class Suite:
         return dict(expect(r, 200, 201))
 
     async def item(self, item_code: str) -> dict[str, Any]:
-        return dict(expect(await self.gateway.get(f"/items/{item_code}"), 200))
+        # The portal's catalogue follows management's events: right after start-up the demo
+        # catalogue (about a hundred items) may still be on its way.
+        async def check() -> dict[str, Any] | None:
+            r = await self.gateway.get(f"/items/{item_code}")
+            return None if r.status_code == 404 else dict(expect(r, 200))
+
+        return await eventually(check)
 
     async def upload_materials(
         self, auth: dict[str, str], item: dict[str, Any], label: str, *, skip: set[str] | None = None
