@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_APPROVER, ROLE_REVIEWER, ROLE_SUPERVISOR
+from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_APPROVER, ROLE_REVIEWER, ROLE_SUPERVISOR
 from yiwang_common.db import create_engine, session_scope
 from yiwang_gateway.account.repository import account_repository
 from yiwang_gateway.account.schemas import AccountCreate
@@ -15,6 +15,10 @@ from yiwang_gateway.models import load_all_models
 DEMO_PASSWORD = "demo123"
 #: 元江县住房和城乡建设局.
 DEMO_ORG_CODE = "11530428015176456L"
+
+
+#: 元江县政务服务管理局 (a demonstration code with a correct GB 32100 check character).
+CENTRE_ORG_CODE = "11530428893884844E"
 
 
 def _staff(username: str, name: str, role: str) -> AccountCreate:
@@ -57,6 +61,15 @@ DEMO_ACCOUNTS: tuple[AccountCreate, ...] = (
     _staff("shencha", "审查员", ROLE_REVIEWER),
     _staff("juece", "决定人", ROLE_APPROVER),
     _staff("jiancha", "电子监察员", ROLE_SUPERVISOR),
+    # 政务服务管理机构: compiles the 目录清单, approves and publishes 实施清单 versions (ADR 0018).
+    AccountCreate(
+        username="zhongxin",
+        password=DEMO_PASSWORD,
+        kind="staff",
+        name="政务服务中心管理员",
+        org_code=CENTRE_ORG_CODE,
+        roles=[ROLE_ADMIN],
+    ),
 )
 
 

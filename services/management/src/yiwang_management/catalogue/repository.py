@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -17,10 +18,24 @@ from yiwang_management.catalogue.models import (
 from yiwang_management.item.models import Item
 
 
+def _triple(row: Any) -> tuple[str, int, str]:
+    code, version, org = tuple(row)
+    return str(code), int(version), str(org)
+
+
 class CatalogueEntryRepository(RepositoryBase[CatalogueEntry]):
     """目录清单 entries."""
 
     model = CatalogueEntry
+
+    async def get_many(self, basic_codes: Sequence[str]) -> dict[str, CatalogueEntry]:
+        """The entries of these basic codes that exist (one query per 10,000 codes)."""
+        found: dict[str, CatalogueEntry] = {}
+        for start in range(0, len(basic_codes), 10_000):
+            chunk = basic_codes[start : start + 10_000]
+            statement = self.get_base_statement().where(CatalogueEntry.basic_code.in_(chunk))
+            found |= {e.basic_code: e for e in await self.get_all(statement)}
+        return found
 
     async def list_all(self) -> Sequence[CatalogueEntry]:
         """Every entry, by 基本编码."""
@@ -90,6 +105,38 @@ class ItemVersionRepository(RepositoryBase[ItemVersion]):
             statement.order_by(ItemVersion.item_code, ItemVersion.version.desc()), page=page, limit=limit
         )
         return [row[0] for row in rows], total
+
+    async def current_for(self, item_codes: Sequence[str]) -> Sequence[ItemVersion]:
+        """The open and published versions of these items (what an import compares rows with)."""
+        found: list[ItemVersion] = []
+        for start in range(0, len(item_codes), 10_000):
+            chunk = item_codes[start : start + 10_000]
+            statement = self.get_base_statement().where(
+                ItemVersion.item_code.in_(chunk), ItemVersion.status.in_((*OPEN_STATES, PUBLISHED))
+            )
+            found += await self.get_all(statement)
+        return found
+
+    async def latest_for(self, item_codes: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Per item: the highest version number (rows or the item in force) and the owner's code."""
+        latest: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(item_codes), 10_000):
+            chunk = item_codes[start : start + 10_000]
+            # Every version of an item has the same owner (create_version refuses another body).
+            versions = (
+                select(ItemVersion.item_code, func.max(ItemVersion.version), func.min(ItemVersion.org_code))
+                .where(ItemVersion.item_code.in_(chunk))
+                .group_by(ItemVersion.item_code)
+            )
+            for row in await self.rows(versions):
+                code, version, org = _triple(row)
+                latest[code] = (version, org)
+            in_force = select(Item.item_code, Item.version, Item.org_code).where(Item.item_code.in_(chunk))
+            for row in await self.rows(in_force):
+                code, version, org = _triple(row)
+                if version > latest.get(code, (0, ""))[0]:
+                    latest[code] = (version, org)
+        return latest
 
     async def all_published(self) -> Sequence[ItemVersion]:
         """The versions in force, by 实施编码 (the export)."""
