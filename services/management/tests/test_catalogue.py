@@ -106,7 +106,7 @@ class TestVersionRules:
     ) -> None:
         await _compile(client)
         version = await _publish_new(client)
-        r = await client.get(f"/catalogue/items/{ITEM_CODE}/versions/{version}")
+        r = await client.get(f"/catalogue/items/{ITEM_CODE}/versions/{version}", headers=auth(CENTRE))
         body = r.json()
         assert body["status"] == "published" and body["approved_by"] == "centre"
         assert body["dimensions"]["事项性质"] == "行政权力事项"
@@ -191,7 +191,7 @@ class TestVersionRules:
         await _compile(client)
         first = await _publish_new(client)
         second = await _publish_new(client, promised_limit_days=4)
-        r = await client.get(f"/catalogue/items/{ITEM_CODE}/versions")
+        r = await client.get(f"/catalogue/items/{ITEM_CODE}/versions", headers=auth(CENTRE))
         assert [(v["version"], v["status"]) for v in r.json()] == [
             (first, "superseded"),
             (second, "published"),
@@ -212,7 +212,9 @@ class TestHistoryAndDiff:
         materials = _content()["materials"]
         materials[1] = materials[1] | {"shareable": True}
         second = await _publish_new(client, promised_limit_days=4, materials=materials, appointment=True)
-        r = await client.get(f"/catalogue/items/{ITEM_CODE}/diff", params={"from": first, "to": second})
+        r = await client.get(
+            f"/catalogue/items/{ITEM_CODE}/diff", params={"from": first, "to": second}, headers=auth(CENTRE)
+        )
         assert r.status_code == 200
         changes = {c["path"]: (c["before"], c["after"]) for c in r.json()["changes"]}
         assert changes == {
@@ -221,8 +223,16 @@ class TestHistoryAndDiff:
             "/appointment": (False, True),
         }
 
+    async def test_drafts_are_not_public(self, client: httpx.AsyncClient) -> None:
+        await _compile(client)
+        version = (await _draft(client)).json()["version"]
+        for path in (f"versions/{version}", "versions", "diff?from=1&to=1"):
+            assert (await client.get(f"/catalogue/items/{ITEM_CODE}/{path}")).status_code == 401, path
+
     async def test_unknown_version_is_404(self, client: httpx.AsyncClient) -> None:
-        r = await client.get(f"/catalogue/items/{ITEM_CODE}/diff", params={"from": 1, "to": 2})
+        r = await client.get(
+            f"/catalogue/items/{ITEM_CODE}/diff", params={"from": 1, "to": 2}, headers=auth(CENTRE)
+        )
         assert r.status_code == 404
 
 

@@ -150,7 +150,7 @@ class TestIdempotentAndRoles:
         data = spreadsheet.write_xlsx([(PERMIT.item_code, PERMIT.entry.model_dump(mode="json"), content)])
         job = (await _import(client, data, who=ACCEPTOR, name="住建局.xlsx")).json()
         assert job["status"] == "imported" and job["created"] == 1, job["errors"]
-        r = await client.get(f"/catalogue/items/{PERMIT.item_code}/versions/1")
+        r = await client.get(f"/catalogue/items/{PERMIT.item_code}/versions/1", headers=auth(CENTRE))
         material = r.json()["content"]["materials"][1]
         assert material["shareable"] is True and material["acceptance_standard"] == "加盖公章"
         assert r.json()["status"] == "draft", "a body's import is a draft for the centre to approve"

@@ -144,10 +144,10 @@ async def create_version(body: VersionCreate, session: Session, principal: Staff
     "/items/{item_code}/versions",
     summary="版本历史 Version history",
     response_model=list[VersionSchema],
-    responses=problem_responses(VersionNotFound),
+    responses=problem_responses(Unauthorized, Forbidden, VersionNotFound),
 )
-async def history(item_code: ItemCodePath, session: Session) -> list[VersionSchema]:
-    """Every version of an entry, oldest first."""
+async def history(item_code: ItemCodePath, session: Session, _staff: Staff) -> list[VersionSchema]:
+    """Every version of an entry, oldest first (staff only: drafts are not public)."""
     return [await _version(session, v) for v in await service.history(session, item_code)]
 
 
@@ -155,10 +155,12 @@ async def history(item_code: ItemCodePath, session: Session) -> list[VersionSche
     "/items/{item_code}/versions/{version}",
     summary="版本详情 Get a version",
     response_model=VersionSchema,
-    responses=problem_responses(VersionNotFound),
+    responses=problem_responses(Unauthorized, Forbidden, VersionNotFound),
 )
-async def get_version(item_code: ItemCodePath, version: VersionPath, session: Session) -> VersionSchema:
-    """One version with its seven classification dimensions."""
+async def get_version(
+    item_code: ItemCodePath, version: VersionPath, session: Session, _staff: Staff
+) -> VersionSchema:
+    """One version with its seven classification dimensions (staff only)."""
     return await _version(session, await service.get_version(session, item_code, version))
 
 
@@ -258,11 +260,12 @@ async def withdraw(
     "/items/{item_code}/diff",
     summary="版本比较 Compare two versions",
     response_model=VersionDiff,
-    responses=problem_responses(VersionNotFound),
+    responses=problem_responses(Unauthorized, Forbidden, VersionNotFound),
 )
 async def diff(
     item_code: ItemCodePath,
     session: Session,
+    _staff: Staff,
     from_version: Annotated[int, Query(alias="from", ge=1, le=1_000_000)],
     to_version: Annotated[int, Query(alias="to", ge=1, le=1_000_000)],
 ) -> VersionDiff:
