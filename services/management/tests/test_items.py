@@ -129,6 +129,19 @@ class TestPutItem:
         assert response.json()["code"] == "item_version_conflict"
         assert response.json()["current_version"] == 3
 
+    @pytest.mark.parametrize(
+        ("change", "stored"),
+        [({"item_type": "01"}, "行政许可"), ({"item_type": "行政审批"}, None), ({"region_code": "990428"}, None)],
+    )
+    async def test_codes_are_checked_not_free_strings(
+        self, client: httpx.AsyncClient, item: str, change: dict[str, str], stored: str | None
+    ) -> None:
+        response = await client.put(f"/items/{item}", json=self.body(2) | change, headers=auth(ADMIN))
+        if stored is None:
+            assert response.status_code == 422
+        else:
+            assert response.status_code == 200 and response.json()["item_type"] == stored
+
     async def test_non_admin_is_403(self, client: httpx.AsyncClient, item: str) -> None:
         response = await client.put(f"/items/{item}", json=self.body(2), headers=auth(ACCEPTOR))
         assert response.status_code == 403

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from yiwang_common.contracts.codes import ItemType, RegionCode, ServiceObject
 from yiwang_common.contracts.common import MaterialRequirement, Organisation
 from yiwang_common.forms import SCHEMA_MAX_BYTES, schema_errors
 from yiwang_common.text import CLEAN_MULTILINE, Code, MultilineText, Name, Text, json_text_problem
@@ -15,6 +16,8 @@ from yiwang_management.item.models import Item
 
 ItemStatus = Literal["in_force", "cancelled"]
 
+#: Names real lists use beside the GB/T 39046 service objects (kept as written).
+SERVICE_OBJECT_ALIASES = frozenset({"事业单位法人", "个体工商户"})
 EXAMPLE_CODE = "11530428015176456L2000109003000"
 #: Most entries of an item's material list; the gateway bounds an application's materials alike.
 MAX_ITEM_MATERIALS = 100
@@ -29,13 +32,18 @@ class ItemContent(BaseModel):
 
     basic_code: Code = Field(max_length=32, description="基本编码", examples=["000109003000"])
     name: Name = Field(description="事项名称", examples=["建筑工程施工许可证核发"])
-    item_type: Code = Field(max_length=32, description="事项类型", examples=["行政许可"])
+    item_type: Code = Field(
+        max_length=32, description="事项类型 (GB/T 39046 A.1 的名称或代码，存为名称)", examples=["行政许可"]
+    )
     version: int = Field(ge=1, le=1_000_000, description="事项版本", examples=[1])
     status: ItemStatus = Field(default="in_force", description="事项状态: 在用 / 已取消")
     implementing_org: Organisation = Field(description="实施主体", examples=[EXAMPLE_ORG])
-    region_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码", examples=["530428"])
+    region_code: RegionCode = Field(description="行政区划代码 (GB/T 2260)", examples=["530428"])
     service_object: list[Name] = Field(
-        default_factory=list, max_length=20, description="服务对象", examples=[["企业法人"]]
+        default_factory=list,
+        max_length=20,
+        description="服务对象 (GB/T 39046 A.4 的名称或代码，存为名称)",
+        examples=[["企业法人"]],
     )
     scope: Annotated[str, CLEAN_MULTILINE, StringConstraints(max_length=2000)] = Field(
         default="", description="受理范围"
@@ -69,6 +77,20 @@ class ItemContent(BaseModel):
         if isinstance(data, dict) and (found := json_text_problem(data)):
             raise ValueError(f"{found[0]}: {found[1]}")
         return data
+
+    @field_validator("item_type")
+    @classmethod
+    def _item_type(cls, value: str) -> str:
+        # Codes, not free strings: the name of a GB/T 39046 item type (a code is accepted and named).
+        return ItemType.from_label(value).label
+
+    @field_validator("service_object")
+    @classmethod
+    def _service_objects(cls, values: list[str]) -> list[str]:
+        return [
+            value if value in SERVICE_OBJECT_ALIASES else ServiceObject.from_label(value).label
+            for value in values
+        ]
 
     @model_validator(mode="after")
     def _schema_valid(self) -> ItemContent:
