@@ -131,7 +131,11 @@ class TestPutItem:
 
     @pytest.mark.parametrize(
         ("change", "stored"),
-        [({"item_type": "01"}, "行政许可"), ({"item_type": "行政审批"}, None), ({"region_code": "990428"}, None)],
+        [
+            ({"item_type": "01"}, "行政许可"),
+            ({"item_type": "行政审批"}, None),
+            ({"region_code": "990428"}, None),
+        ],
     )
     async def test_codes_are_checked_not_free_strings(
         self, client: httpx.AsyncClient, item: str, change: dict[str, str], stored: str | None
