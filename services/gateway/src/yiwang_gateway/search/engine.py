@@ -487,7 +487,8 @@ class SearchIndex:
                     continue
                 ids = np.frombuffer(postings[0], dtype=np.int32)
                 tfs = np.frombuffer(postings[1], dtype=np.float32)
-                df = ids.size
+                # Tombstones still sit in the postings until compaction; never count more than live.
+                df = min(ids.size, live)
                 idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
                 score[ids] += (weight * idf * (K1 + 1)) * tfs / (tfs + K1)
             total_score += score

@@ -51,9 +51,14 @@ class SearchService:
 
     def __init__(self) -> None:
         self.index: SearchIndex | None = None
+        # Loading jieba's dictionary costs about a second: one analyzer per dictionary file per process.
+        self._analyzers: dict[Path | None, Analyzer] = {}
 
     def new_index(self, dictionary_path: Path | None = None) -> SearchIndex:
-        return SearchIndex(Analyzer(load_dictionary(dictionary_path)))
+        analyzer = self._analyzers.get(dictionary_path)
+        if analyzer is None:
+            analyzer = self._analyzers[dictionary_path] = Analyzer(load_dictionary(dictionary_path))
+        return SearchIndex(analyzer)
 
     async def build(
         self, sessionmaker: async_sessionmaker[AsyncSession], dictionary_path: Path | None
