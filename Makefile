@@ -46,8 +46,14 @@ contracts: install ## Regenerate docs/events (JSON Schema + AsyncAPI) from the e
 	@$(UV) run --frozen python scripts/export_contracts.py
 
 .PHONY: bench
-bench: install ## Benchmarks on PostgreSQL + JetStream: N applications end to end, with ceilings (N=1000)
+bench: install ## Benchmarks on PostgreSQL + JetStream: N applications end to end, with ceilings (N=1000); then bench-search
 	@$(UV) run --frozen python -m bench.e2e --n $(N)
+	@$(MAKE) --no-print-directory bench-search
+
+SEARCH_N ?= 100000
+.PHONY: bench-search
+bench-search: install ## Catalogue search at SEARCH_N items over HTTP, next to bare FastAPI → bench/results/search.json
+	@$(UV) run --frozen python -m bench.search --n $(SEARCH_N)
 
 .PHONY: k8s
 k8s: install ## Render every kustomize overlay

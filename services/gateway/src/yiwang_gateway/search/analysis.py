@@ -30,6 +30,7 @@ jieba.setLogLevel(logging.WARNING)
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
 _RUN = re.compile(rf"[{_HAN}]+|[a-z]+|[0-9]+")
 _IS_HAN = re.compile(rf"[{_HAN}]")
+_SENTENCE = re.compile(r"[。；;！？\n]+")
 
 # 模糊音: the confusions of Mandarin spoken with a regional accent, and of typing on a phone.
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"), ("f", "h"))
@@ -127,8 +128,12 @@ class Analyzer:
         for word in dictionary.words | set(dictionary.synonyms):
             if is_han(word):
                 self._jieba.add_word(word, freq=200_000)
-        self.words = lru_cache(maxsize=200_000)(self._words)
+        self._cached_words = lru_cache(maxsize=100_000)(self._words)
         self.cut = lru_cache(maxsize=50_000)(self._cut)
+
+    def words(self, text: str) -> tuple[str, ...]:
+        """Index words of ``text``; short strings are cached (names repeat across regions)."""
+        return self._cached_words(text) if len(text) <= 200 else self._words(text)
 
     def _cut(self, run: str) -> tuple[str, ...]:
         """Plain segmentation of one Han run, no HMM: unknown strings fall apart into characters."""
@@ -160,4 +165,6 @@ class Analyzer:
         return [f"w:{w}" for w in self.words(text)] + char_bigrams(text)
 
     def text_tokens(self, text: str) -> list[str]:
-        return [f"w:{w}" for w in self.words(text)]
+        # Sentence by sentence: conditions and material names recur in every region's guide,
+        # so most sentences come from the cache; a whole guide text never would.
+        return [f"w:{w}" for part in _SENTENCE.split(text) if part for w in self.words(part)]

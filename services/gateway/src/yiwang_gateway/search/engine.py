@@ -14,7 +14,7 @@ import math
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -170,6 +170,8 @@ class SearchIndex:
         self.analyzer = analyzer
         self._postings: dict[str, tuple[array[int], array[float]]] = {}
         self._docs: list[SearchDocument | None] = []
+        # Field lengths per slot, so removal needs no re-analysis (and documents drop their text).
+        self._lengths: list[tuple[int, ...]] = []
         self._slot: dict[str, int] = {}
         self._alive: npt.NDArray[np.bool_] = np.zeros(1024, dtype=bool)
         self._field_len_sum: Counter[str] = Counter()
@@ -217,10 +219,8 @@ class SearchIndex:
         slot = self._slot.pop(doc_id, None)
         if slot is None:
             return False
-        doc = self._docs[slot]
-        assert doc is not None
-        for name, tokens in self._fields(doc).items():
-            self._field_len_sum[name] -= len(tokens)
+        for name, length in zip(FIELDS, self._lengths[slot], strict=True):
+            self._field_len_sum[name] -= length
         self._docs[slot] = None
         self._alive[slot] = False
         self._dead += 1
@@ -243,6 +243,7 @@ class SearchIndex:
                 array("i", new_slot[a[keep]].astype(np.int32).tobytes()),
                 array("f", np.frombuffer(tfs, dtype=np.float32)[keep].tobytes()),
             )
+        self._lengths = [n for d, n in zip(self._docs, self._lengths, strict=True) if d is not None]
         live = [d for d in self._docs if d is not None]
         self._docs = list(live)
         self._slot = {d.id: i for i, d in enumerate(live)}
@@ -272,7 +273,8 @@ class SearchIndex:
 
     def _insert(self, doc: SearchDocument, fields: dict[str, list[str]], averages: dict[str, float]) -> None:
         slot = len(self._docs)
-        self._docs.append(doc)
+        self._docs.append(replace(doc, text="") if doc.text else doc)
+        self._lengths.append(tuple(len(fields[name]) for name in FIELDS))
         self._slot[doc.id] = slot
         if slot >= len(self._alive):
             grown = np.zeros(len(self._alive) * 2, dtype=bool)

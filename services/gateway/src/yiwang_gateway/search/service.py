@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import unicodedata
@@ -70,6 +71,10 @@ class SearchService:
             async for rows in search_repository.batches(session):
                 index.add_many(document_from_item(r) for r in rows)
         self.index = index
+        # The index is long-lived and acyclic: keep its millions of objects out of every later
+        # garbage collection (a full collection over them cost ~10 ms pauses at 100k items).
+        gc.collect()
+        gc.freeze()
         log.info(
             "search index built",
             extra={
