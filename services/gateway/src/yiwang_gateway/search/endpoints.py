@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from yiwang_common.http import problem_responses
 from yiwang_gateway.dependencies import GUARDS
@@ -71,10 +71,10 @@ async def search_catalogue(
     ] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
-) -> SearchResponse:
+) -> Response:
     """Ranked search over the published items: words, synonyms, colloquial questions, pinyin,
     initials, typos and partial names; filters combine (AND across parameters, OR within one)."""
-    return search_service.search(
+    result = search_service.search(
         q=q,
         themes=theme,
         departments=department,
@@ -86,3 +86,5 @@ async def search_catalogue(
         limit=limit,
         offset=offset,
     )
+    # Already a validated model: serialise once instead of FastAPI validating it again.
+    return Response(result.model_dump_json(), media_type="application/json")

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -520,26 +522,25 @@ class SearchIndex:
         return Hit(doc, score)
 
 
+@lru_cache(maxsize=4096)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    ordered = sorted({t for t in terms if t}, key=len, reverse=True)  # longest wins at a position
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
 def highlight(text: str, terms: Sequence[str], *, width: int = 60) -> str:
     """HTML-escaped excerpt of ``text`` around the first term found, each term wrapped in <em>."""
+    pattern = _terms_pattern(tuple(terms))
     normal = normalise(text)
     lowered = normal if len(normal) == len(text) else text.lower()
-    found = [k for k in (lowered.find(t) for t in terms if t) if k >= 0]
-    start = max(0, min(found) - width // 3) if found else 0
+    first = pattern.search(lowered) if pattern else None
+    start = max(0, first.start() - width // 3) if first else 0
     excerpt, low = text[start : start + width], lowered[start : start + width]
-    spans: list[tuple[int, int]] = []
-    for term in sorted({t for t in terms if t}, key=len, reverse=True):
-        k = low.find(term)
-        while k >= 0:
-            end = k + len(term)
-            if not any(a < end and k < b for a, b in spans):
-                spans.append((k, end))
-            k = low.find(term, end)
     out, pos = [], 0
-    for a, b in sorted(spans):
-        out.append(html.escape(excerpt[pos:a]))
-        out.append(f"<em>{html.escape(excerpt[a:b])}</em>")
-        pos = b
+    for m in pattern.finditer(low) if pattern else ():
+        out.append(html.escape(excerpt[pos : m.start()]))
+        out.append(f"<em>{html.escape(excerpt[m.start() : m.end()])}</em>")
+        pos = m.end()
     out.append(html.escape(excerpt[pos:]))
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
