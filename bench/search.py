@@ -105,7 +105,8 @@ async def load_table(url: str, items: list[ItemPublished]) -> float:
     start = time.perf_counter()
     try:
         await conn.executemany(
-            f"INSERT INTO gateway.catalogue_item ({COLUMNS}) VALUES ({placeholders})", [_row(d) for d in items]
+            f"INSERT INTO gateway.catalogue_item ({COLUMNS}) VALUES ({placeholders})",
+            [_row(d) for d in items],
         )
     finally:
         await conn.close()
@@ -153,7 +154,13 @@ def query_mix() -> list[dict[str, Any]]:
     for case in load_cases(QUERIES):
         out.append({"q": case.query})
         out.append({"q": case.query, "region": rnd.choice(regions)})
-        out.append({"q": case.query, "object": rnd.choice(["自然人", "法人"]), "level": rnd.choice(["city", "county"])})
+        out.append(
+            {
+                "q": case.query,
+                "object": rnd.choice(["自然人", "法人"]),
+                "level": rnd.choice(["city", "county"]),
+            }
+        )
     return out
 
 
@@ -174,7 +181,12 @@ async def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 600
             await asyncio.sleep(0.25)
 
 
-async def over_http(base: str, requests: int, concurrency: int) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def over_http(base: str, requests: int, concurrency: int, pid: int) -> dict[str, Any]:
     mix = query_mix()
     url = f"{base}/api/v1/catalogue/search"
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
@@ -198,9 +210,11 @@ async def over_http(base: str, requests: int, concurrency: int) -> dict[str, Any
                     assert r.status == 200
                     await r.read()
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds(pid)
         await asyncio.gather(*(worker(w * 7) for w in range(concurrency)))
         qps = per_worker * concurrency / (time.perf_counter() - start)
+        # The gateway's own CPU per request: what the server spends, whatever else shares the box.
+        server_cpu_ms = (cpu_seconds(pid) - cpu) * 1000 / (per_worker * concurrency)
         hits = 0
         cases = load_cases(QUERIES)
         for k, case in enumerate(cases):
@@ -217,6 +231,7 @@ async def over_http(base: str, requests: int, concurrency: int) -> dict[str, Any
         "engine_p50_ms": round(percentile(took, 0.5), 3),
         "engine_p95_ms": round(percentile(took, 0.95), 3),
         "search_qps": round(qps, 1),
+        "server_cpu_ms_per_request": round(server_cpu_ms, 3),
         "hit_rate_top3": round(hits / len(cases), 4),
         "queries_measured": requests,
         "concurrency": concurrency,
@@ -248,12 +263,18 @@ async def run(n: int, requests: int, concurrency: int) -> dict[str, Any]:
             }
         )
         with log_path.open("ab") as log:
-            proc = subprocess.Popen([str(Path(sys.executable).parent / "yiwang-gateway"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+            proc = subprocess.Popen(
+                [str(Path(sys.executable).parent / "yiwang-gateway"), "serve"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         base = f"http://127.0.0.1:{port}"
         startup_s = await wait_for(f"{base}/api/v1/catalogue/search", proc)
         status = Path(f"/proc/{proc.pid}/status").read_text()
         gateway_rss_mb = round(int(status.split("VmRSS:")[1].split()[0]) / 1024, 1)
-        http = await over_http(base, requests, concurrency)
+        http = await over_http(base, requests, concurrency, proc.pid)
     finally:
         if proc is not None:
             proc.terminate()
@@ -284,7 +305,7 @@ def main() -> None:
     result = asyncio.run(run(args.n, args.requests, args.concurrency))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "search.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    print(json.dumps(result, ensure_ascii=False, indent=2))  # noqa: T201
+    print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ async def run(n: int) -> dict[str, float]:
     try:
         await upgrade_database(Settings(database={"url": url, "schema_name": "gateway"}).database, MIGRATIONS)
         await load_table(url, list(generate(n)))
-        conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+        conn = await asyncpg.connect(
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
         try:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             await conn.execute("CREATE INDEX ON gateway.catalogue_item USING gin (name gin_trgm_ops)")
@@ -64,7 +66,7 @@ async def run(n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100_000)
-    print(json.dumps(asyncio.run(run(parser.parse_args().n)), indent=2))  # noqa: T201
+    print(json.dumps(asyncio.run(run(parser.parse_args().n)), indent=2))
 
 
 if __name__ == "__main__":

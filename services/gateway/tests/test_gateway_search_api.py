@@ -52,32 +52,54 @@ class TestSearchEndpoint:
         first_two = {i["name"]: i for i in body["items"][:2]}
         assert set(first_two) == {"居民身份证补领", "居民身份证挂失申报"}
         top = first_two["居民身份证补领"]
-        assert top["department"] == "元江县公安局" and top["level"] == "county" and top["level_name"] == "县级"
-        assert (top["promised_limit_days"], top["online"], top["fee"], top["free"]) == (20, True, "40元", False)
+        assert (
+            top["department"] == "元江县公安局" and top["level"] == "county" and top["level_name"] == "县级"
+        )
+        assert (top["promised_limit_days"], top["online"], top["fee"], top["free"]) == (
+            20,
+            True,
+            "40元",
+            False,
+        )
         assert "<em>居民身份证</em>" in top["name_highlight"]
         assert "<em>" in top["snippet"]
         assert body["total"] >= 3 and body["interpreted_as"][0]["concept"] == "身份证"
 
-    async def test_filters_combine_and_page(self, client: httpx.AsyncClient, demo: list[ItemPublished]) -> None:
+    async def test_filters_combine_and_page(
+        self, client: httpx.AsyncClient, demo: list[ItemPublished]
+    ) -> None:
         r = await client.get(URL, params={"q": "许可", "object": "法人", "level": "city", "limit": 2})
         body = r.json()
         assert r.status_code == 200 and len(body["items"]) == 2 and body["total"] > 2
         assert all(i["level"] == "city" for i in body["items"])
-        r2 = await client.get(URL, params={"q": "许可", "object": "法人", "level": "city", "limit": 2, "offset": 2})
-        assert {i["item_code"] for i in body["items"]}.isdisjoint({i["item_code"] for i in r2.json()["items"]})
+        r2 = await client.get(
+            URL, params={"q": "许可", "object": "法人", "level": "city", "limit": 2, "offset": 2}
+        )
+        assert {i["item_code"] for i in body["items"]}.isdisjoint(
+            {i["item_code"] for i in r2.json()["items"]}
+        )
         r3 = await client.get(URL, params={"theme": ["婚姻登记"], "region": "530428", "region_scope": "self"})
-        assert {i["name"] for i in r3.json()["items"]} == {"内地居民结婚登记", "内地居民离婚登记", "补领婚姻登记证"}
+        assert {i["name"] for i in r3.json()["items"]} == {
+            "内地居民结婚登记",
+            "内地居民离婚登记",
+            "补领婚姻登记证",
+        }
         r4 = await client.get(URL, params={"q": "养老保险待遇", "region": "530000", "region_scope": "self"})
         assert [i["region_code"] for i in r4.json()["items"]] == ["530000"]
 
     async def test_published_item_is_searchable_and_a_newer_version_replaces_it(
-        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], demo: list[ItemPublished]
+        self,
+        client: httpx.AsyncClient,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        demo: list[ItemPublished],
     ) -> None:
         await _publish(sessionmaker, item_published(item_code="NEW1", name="城镇污水排入排水管网许可"))
         r = await client.get(URL, params={"q": "污水排放"})
         assert r.json()["items"][0]["item_code"] == "NEW1"
         await _publish(sessionmaker, item_published(2, item_code="NEW1", name="城市建筑垃圾处置核准"))
-        await _publish(sessionmaker, item_published(1, item_code="NEW1", name="城镇污水排入排水管网许可"))  # stale
+        await _publish(
+            sessionmaker, item_published(1, item_code="NEW1", name="城镇污水排入排水管网许可")
+        )  # stale
         codes = [i["item_code"] for i in (await client.get(URL, params={"q": "污水排放"})).json()["items"]]
         assert "NEW1" not in codes
         r = await client.get(URL, params={"q": "建筑垃圾"})
@@ -104,7 +126,9 @@ class TestSearchEndpoint:
         assert r.status_code == 422, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
 
-    async def test_control_character_message_is_chinese(self, client: httpx.AsyncClient, demo: list[ItemPublished]) -> None:
+    async def test_control_character_message_is_chinese(
+        self, client: httpx.AsyncClient, demo: list[ItemPublished]
+    ) -> None:
         r = await client.get(URL, params={"q": "社保\x1b"})
         assert r.json()["code"] == "bad_search_query" and "控制字符" in r.json()["detail"]
 
@@ -112,7 +136,18 @@ class TestSearchEndpoint:
         spec = (await client.get("/openapi.json")).json()
         op = spec["paths"][URL]["get"]
         params = {p["name"] for p in op["parameters"]}
-        assert {"q", "theme", "department", "level", "object", "region", "region_scope", "event", "limit", "offset"} <= params
+        assert {
+            "q",
+            "theme",
+            "department",
+            "level",
+            "object",
+            "region",
+            "region_scope",
+            "event",
+            "limit",
+            "offset",
+        } <= params
         assert "422" in op["responses"] and "503" in op["responses"]
 
 

@@ -8,7 +8,14 @@ import pytest
 
 from yiwang_gateway.search.analysis import Analyzer, fuzzy, split_pinyin
 from yiwang_gateway.search.dictionary import DictionaryError, SearchDictionary, load_dictionary
-from yiwang_gateway.search.engine import Filters, SearchDocument, SearchIndex, highlight, level_of, region_ancestors
+from yiwang_gateway.search.engine import (
+    Filters,
+    SearchDocument,
+    SearchIndex,
+    highlight,
+    level_of,
+    region_ancestors,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +32,25 @@ def index(analyzer: Analyzer) -> SearchIndex:
     idx = SearchIndex(analyzer)
     idx.add_many(
         [
-            doc("id-bl", "居民身份证补领", department="元江县公安局", objects=("natural",), themes=("证件办理",)),
-            doc("id-hl", "居民身份证换领", department="元江县公安局", objects=("natural",), themes=("证件办理",)),
+            doc(
+                "id-bl",
+                "居民身份证补领",
+                department="元江县公安局",
+                objects=("natural",),
+                themes=("证件办理",),
+            ),
+            doc(
+                "id-hl",
+                "居民身份证换领",
+                department="元江县公安局",
+                objects=("natural",),
+                themes=("证件办理",),
+            ),
             doc("sg", "建筑工程施工许可证核发", department="元江县住房和城乡建设局", objects=("legal",)),
             doc("sp", "食品经营许可证核发", "530400", department="玉溪市市场监督管理局", objects=("legal",)),
-            doc("sp-p", "食品经营许可证核发", "530000", department="云南省市场监督管理局", objects=("legal",)),
+            doc(
+                "sp-p", "食品经营许可证核发", "530000", department="云南省市场监督管理局", objects=("legal",)
+            ),
             doc("gjj", "住房公积金提取（购买自住住房）", "530400", objects=("natural",), events=("购房",)),
             doc("sb", "社会保险登记", objects=("legal",), text="用人单位自成立之日起三十日内申请"),
             doc("gs", "个人所得税综合所得汇算清缴", objects=("natural",)),
@@ -102,7 +123,15 @@ class TestFilters:
     def test_region_self_and_down(self, index: SearchIndex) -> None:
         assert names(index, "食品经营", Filters(region="530400", region_scope="self"), limit=10) == ["sp"]
         down = set(names(index, "", Filters(region="530400", region_scope="down"), limit=10))
-        assert down == {"sp", "gjj", "id-bl", "id-hl", "sg", "sb", "gs"}  # the city and its counties, not the province
+        assert down == {
+            "sp",
+            "gjj",
+            "id-bl",
+            "id-hl",
+            "sg",
+            "sb",
+            "gs",
+        }  # the city and its counties, not the province
         assert "sp" not in names(index, "", Filters(region="530428", region_scope="down"), limit=10)
 
     def test_filters_combine(self, index: SearchIndex) -> None:
@@ -143,7 +172,9 @@ class TestUpkeep:
 class TestDictionary:
     def test_override_adds_and_replaces(self, tmp_path: Path) -> None:
         extra = tmp_path / "extra.tsv"
-        extra.write_text("# local words\nsyn\t社保\t社会保障卡\neq\t摊位\t摊贩\nstop\t麻烦\n", encoding="utf-8")
+        extra.write_text(
+            "# local words\nsyn\t社保\t社会保障卡\neq\t摊位\t摊贩\nstop\t麻烦\n", encoding="utf-8"
+        )
         d = load_dictionary(extra)
         assert d.synonyms["社保"] == ["社会保障卡"]
         assert d.synonyms["摊贩"] == ["摊位"] and "麻烦" in d.stopwords

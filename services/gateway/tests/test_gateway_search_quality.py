@@ -23,7 +23,14 @@ def test_demo_catalogue_is_realistic() -> None:
 def test_hit_rate_top3_is_at_least_95_percent() -> None:
     cases = load_cases(QUERIES)
     kinds = Counter(c.kind for c in cases)
-    assert len(cases) >= 60 and set(kinds) == {"colloquial", "abbreviation", "pinyin", "initials", "typo", "partial"}
+    assert len(cases) >= 60 and set(kinds) == {
+        "colloquial",
+        "abbreviation",
+        "pinyin",
+        "initials",
+        "typo",
+        "partial",
+    }
     index = search_service.new_index()
     index.add_many(document_from_event(d) for d in demo_items())
     names = {i.name for i in demo_items()}
