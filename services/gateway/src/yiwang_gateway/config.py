@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, ClassVar
 
 from pydantic import Field
@@ -29,6 +30,8 @@ class Settings(ServiceSettings):
     max_upload_bytes: Annotated[int, Field(ge=1)] = 20 * 1024 * 1024
     upstream_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
     upstream_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
+    # 检索词典 additions and replacements on top of the packaged one (docs/search-dictionary.md).
+    search_dictionary_path: Path | None = None
 
 
 @lru_cache
