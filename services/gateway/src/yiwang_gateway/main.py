@@ -26,6 +26,8 @@ from yiwang_gateway.material.endpoints import router as material_router
 from yiwang_gateway.models import load_all_models
 from yiwang_gateway.progress import events as progress_events
 from yiwang_gateway.progress.endpoints import router as progress_router
+from yiwang_gateway.web.endpoints import router as pages_router
+from yiwang_gateway.web.rendering import install_pages
 
 DESCRIPTION = """
 互联网政务服务门户 — the citizen-facing portal of yiwang (国办函〔2016〕108号).
@@ -94,4 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Loading the signing key is not free; one issuer serves every login.
     app.state.token_issuer = TokenIssuer(settings.auth, allow_development_key=settings.env != "production")
+    # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
+    install_pages(app, pages_router)
     return app
