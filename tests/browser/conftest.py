@@ -44,8 +44,11 @@ def chromium_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Four services with the demo catalogue, plus two items of other bodies and levels."""
+def stack(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Four services with the demo catalogue, plus two items of other bodies and levels.
+
+    Asks for the browser first, so that a machine without one fails before starting anything.
+    """
     with running_stack("postgres", tmp_path_factory.mktemp("browser-stack")) as running:
         headers = admin_headers()
         for code, body in EXTRA_ITEMS.items():

@@ -62,6 +62,8 @@ async def test_citizen_searches_filters_and_opens_a_guide(
     await expect(status).to_contain_text("共找到 1 个事项")
     await expect(page.locator(".hit h3")).to_have_text(["食品经营许可"])
     assert await page.evaluate("window.__stillHere === true"), "the filter reloaded the whole page"
+    # The swap replaces the filters too; keyboard users must not lose their place.
+    await expect(page.get_by_role("checkbox", name=re.compile("^市级"))).to_be_focused()
     await page.get_by_role("checkbox", name=re.compile("^市级")).uncheck()
     await page.get_by_role("checkbox", name=re.compile("^元江县住房和城乡建设局")).check()
     await page.wait_for_url(re.compile(r"department="))

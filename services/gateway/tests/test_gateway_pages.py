@@ -97,6 +97,19 @@ class TestSearch:
         none = _is_page(await client.get("/search", params={"theme": "工程建设", "object": "natural_person"}))
         assert "共找到 0 个事项" in none and "清除筛选" in none
 
+    async def test_a_filter_keeps_the_other_choices_of_its_own_dimension(
+        self, client: httpx.AsyncClient, catalogue: None
+    ) -> None:
+        html = _is_page(await client.get("/search", params={"level": "county"}))
+        # Counts of a dimension ignore its own selection: 市级 stays offered, with its count.
+        assert '市级 <span class="count">(1)</span>' in html
+        assert '县级 <span class="count">(1)</span>' in html
+        assert 'name="level" value="county" checked' in html
+        # …but follow the other dimensions' selections.
+        html = _is_page(await client.get("/search", params={"level": "county", "object": "natural_person"}))
+        assert '县级 <span class="count">(0)</span>' in html
+        assert '市级 <span class="count">(1)</span>' in html
+
     async def test_htmx_gets_the_fragment(self, client: httpx.AsyncClient, catalogue: None) -> None:
         r = await client.get("/search", params={"q": "许可"}, headers={"HX-Request": "true"})
         assert r.status_code == 200
