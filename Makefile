@@ -7,6 +7,8 @@ N ?= 1000
 BENCHES ?= bench-e2e bench-search
 # server: DATABASE_URL or the machine's PostgreSQL; embedded: one started as `make dev` does.
 BENCH_DB ?= server
+# Playwright drives Debian's chromium (tests/browser); it must never download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: help
 help: ## List the targets

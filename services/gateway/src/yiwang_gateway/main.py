@@ -28,6 +28,8 @@ from yiwang_gateway.progress import events as progress_events
 from yiwang_gateway.progress.endpoints import router as progress_router
 from yiwang_gateway.search.endpoints import router as search_router
 from yiwang_gateway.search.service import search_service
+from yiwang_gateway.web.endpoints import router as pages_router
+from yiwang_gateway.web.rendering import install_pages
 
 DESCRIPTION = """
 互联网政务服务门户 — the citizen-facing portal of yiwang (国办函〔2016〕108号).
@@ -106,4 +108,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Loading the signing key is not free; one issuer serves every login.
     app.state.token_issuer = TokenIssuer(settings.auth)
+    # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
+    install_pages(app, pages_router)
     return app
