@@ -16,6 +16,8 @@ from yiwang_common.observability import current_request_id
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+#: Members RFC 9457 (and this platform) define; an extension member may not reuse their names.
+_RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code", "request_id"})
 
 
 class ProblemResponse(BaseModel):
@@ -72,7 +74,10 @@ class Problem(Exception):
         Returns:
             The JSON body.
         """
-        body: dict[str, Any] = {
+        # Extension members come first so that none can overwrite a standard one: ``status`` is
+        # always the integer HTTP status (RFC 9457 §3.1.2), a domain state goes in its own member.
+        body: dict[str, Any] = {k: v for k, v in self.extra.items() if k not in _RESERVED}
+        body |= {
             "type": self.type_uri(),
             "title": self.title,
             "status": self.status,
@@ -84,7 +89,6 @@ class Problem(Exception):
             body["instance"] = instance
         if rid := current_request_id():
             body["request_id"] = rid
-        body.update(self.extra)
         return body
 
 
