@@ -67,4 +67,7 @@ class ServiceCli:
                 loop="uvloop",
                 http="httptools",
                 timeout_graceful_shutdown=5,
+                # uvicorn would otherwise take X-Forwarded-For from any local peer as the client;
+                # the gateway decides which proxies to believe (GATEWAY_LOGIN__TRUSTED_PROXIES).
+                proxy_headers=False,
             )

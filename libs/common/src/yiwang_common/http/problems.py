@@ -55,6 +55,8 @@ class Problem(Exception):
         super().__init__(detail or self.title)
         self.detail = detail
         self.extra = extra
+        #: Response headers the problem needs (``Retry-After`` of a 429, …).
+        self.headers: dict[str, str] = {}
 
     @classmethod
     def type_uri(cls) -> str:
@@ -152,6 +154,25 @@ class PayloadTooLarge(Problem):
     title = "上传内容过大"
 
 
+class TooManyRequests(Problem):
+    """Too many attempts; the ``Retry-After`` header says when to try again."""
+
+    status = 429
+    code = "too_many_requests"
+    title = "请求过于频繁，请稍后再试"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **extra: Any) -> None:
+        """Create a 429 problem.
+
+        Args:
+            detail: what went wrong.
+            retry_after: seconds until a retry may succeed (also in the body as ``retry_after``).
+            **extra: further members.
+        """
+        super().__init__(detail, retry_after=retry_after, **extra)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class ServiceUnavailable(Problem):
     """A dependency is down."""
 
@@ -190,7 +211,9 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
     Returns:
         A ``application/problem+json`` response.
     """
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = dict(problem.headers)
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         problem.body(request.url.path), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
     )
