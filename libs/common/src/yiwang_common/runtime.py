@@ -21,7 +21,7 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from yiwang_common.auth import TokenVerifier
+from yiwang_common.auth import TokenVerifier, current_principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import ServiceSettings
 from yiwang_common.db.engine import create_engine
@@ -30,6 +30,7 @@ from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY, MessagingTables
 from yiwang_common.events.relay import OutboxRelay
 from yiwang_common.events.streams import ensure_stream
 from yiwang_common.http.health import health_router
+from yiwang_common.http.openapi import install_openapi
 from yiwang_common.http.middleware import RequestContextMiddleware
 from yiwang_common.http.problems import install_problem_handlers
 from yiwang_common.observability import configure_logging
@@ -206,6 +207,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         settings.calendar.extra_holidays, settings.calendar.extra_workdays
     )
     install_problem_handlers(app)
+    install_openapi(app, current_principal)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router({"database": runtime.database_ready, "nats": runtime.nats_ready}))
     for router in spec.routers:

@@ -20,6 +20,8 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
     # OFD (GB/T 33190) is a ZIP container; its magic is the ZIP local-file header.
     (b"PK\x03\x04", "application/ofd"),
 )
+#: Every media type a stored material can have: what the magic bytes can detect.
+STORABLE_TYPES: tuple[str, ...] = tuple(dict.fromkeys(media for _, media in MAGIC))
 # Declared types that name the same format as a detected one.
 ALIASES: dict[str, frozenset[str]] = {
     "application/pdf": frozenset({"application/pdf", "application/x-pdf"}),

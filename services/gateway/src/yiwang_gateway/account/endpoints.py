@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from yiwang_common.auth import CurrentPrincipal, TokenIssuer
-from yiwang_common.http import problem_responses
+from yiwang_common.http import Unauthorized, problem_responses
 from yiwang_gateway.account.errors import AccountNotFound, InvalidCredentials, LoginThrottled
 from yiwang_gateway.account.schemas import PrincipalOut, Profile, TokenRequest, TokenResponse
 from yiwang_gateway.account.service import account_service
@@ -61,7 +61,7 @@ async def issue_token(body: TokenRequest, request: Request, session: SessionDep)
     "/me",
     summary="我的空间：个人信息 The caller's profile",
     response_model=Profile,
-    responses=problem_responses(InvalidCredentials, AccountNotFound),
+    responses=problem_responses(Unauthorized, AccountNotFound),
 )
 async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Profile:
     """Return the profile of the account the token names."""
