@@ -314,7 +314,9 @@ class Deliver:
         return env
 
 
-def item_published(item_code: str = "ITEM-001", org: Organisation = ORG, region: str = "530428") -> ItemPublished:
+def item_published(
+    item_code: str = "ITEM-001", org: Organisation = ORG, region: str = "530428"
+) -> ItemPublished:
     """The management event that tells data-sharing which unit implements an item."""
     return ItemPublished(
         item_code=item_code,

@@ -119,7 +119,9 @@ class TestGetLicence:
             f"/api/v1/licences/{story.licence.identifier}", headers=auth(story.applicant_id)
         )
         assert response.status_code == 404
-        staff = await client.get(f"/api/v1/licences/{story.licence.identifier}", headers=auth("s-1", staff=True))
+        staff = await client.get(
+            f"/api/v1/licences/{story.licence.identifier}", headers=auth("s-1", staff=True)
+        )
         assert staff.status_code == 200
 
     async def test_unknown_identifier_is_404(self, client: httpx.AsyncClient, auth: Any) -> None:

@@ -186,8 +186,13 @@ class TestReadMaterial:
         self, auth: Auth, client: httpx.AsyncClient, stored: tuple[str, bytes], deliver: Any, story: Any
     ) -> None:
         sha, content = stored
-        ref = {"material_code": "M01", "name": "申请表", "sha256": sha, "size": len(content),
-               "media_type": "application/pdf"}
+        ref = {
+            "material_code": "M01",
+            "name": "申请表",
+            "sha256": sha,
+            "size": len(content),
+            "media_type": "application/pdf",
+        }
         await deliver(story.submitted(materials=[ref]), 0)
         response = await client.get(f"{URL}/{sha}", headers=auth("staff-9", staff=True))
         assert response.status_code == 200
@@ -227,8 +232,13 @@ class TestReadMaterial:
         self, auth: Auth, client: httpx.AsyncClient, stored: tuple[str, bytes], deliver: Any, story: Any
     ) -> None:
         sha, content = stored
-        ref = {"material_code": "M01", "name": "申请表", "sha256": sha, "size": len(content),
-               "media_type": "application/pdf"}
+        ref = {
+            "material_code": "M01",
+            "name": "申请表",
+            "sha256": sha,
+            "size": len(content),
+            "media_type": "application/pdf",
+        }
         await deliver(story.accepted(materials=[ref]), 2)
         response = await client.get(f"{URL}/{sha}/meta", headers=auth("staff-9", staff=True))
         assert response.status_code == 200

@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from yiwang_common.config import ServiceSettings
+from yiwang_common.http.limits import ProblemHttpToolsProtocol
 from yiwang_common.migrations import upgrade_database
 
 
@@ -65,7 +66,8 @@ class ServiceCli:
                 log_config=None,
                 access_log=False,
                 loop="uvloop",
-                http="httptools",
+                # httptools, with the parser's own 400 written as problem+json.
+                http=ProblemHttpToolsProtocol,
                 timeout_graceful_shutdown=5,
                 # uvicorn would otherwise take X-Forwarded-For from any local peer as the client;
                 # the gateway decides which proxies to believe (GATEWAY_LOGIN__TRUSTED_PROXIES).

@@ -30,8 +30,9 @@ from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY, MessagingTables
 from yiwang_common.events.relay import OutboxRelay
 from yiwang_common.events.streams import ensure_stream
 from yiwang_common.http.health import health_router
-from yiwang_common.http.openapi import install_openapi
+from yiwang_common.http.limits import RequestLineLimitMiddleware
 from yiwang_common.http.middleware import RequestContextMiddleware
+from yiwang_common.http.openapi import install_openapi
 from yiwang_common.http.problems import install_problem_handlers
 from yiwang_common.observability import configure_logging
 
@@ -209,6 +210,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app, current_principal)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: an over-long URL or header section is refused before anything else runs.
+    app.add_middleware(RequestLineLimitMiddleware)
     app.include_router(health_router({"database": runtime.database_ready, "nats": runtime.nats_ready}))
     for router in spec.routers:
         app.include_router(router, prefix="/api/v1")

@@ -64,7 +64,9 @@ def _as_problem(response: dict[str, Any]) -> None:
     response["content"] = {PROBLEM_JSON: entry}
 
 
-def complete_openapi(app: FastAPI, spec: dict[str, Any], auth_dependency: Callable[..., Any]) -> dict[str, Any]:
+def complete_openapi(
+    app: FastAPI, spec: dict[str, Any], auth_dependency: Callable[..., Any]
+) -> dict[str, Any]:
     """Add the statuses the framework answers and make every error response problem+json.
 
     Args:
@@ -91,7 +93,7 @@ def complete_openapi(app: FastAPI, spec: dict[str, Any], auth_dependency: Callab
             needed.append(Forbidden)
         if _has_input(route):
             needed.append(ValidationFailed)
-        for method in route.methods:
+        for method in route.methods or ():
             operation = spec["paths"].get(route.path_format, {}).get(method.lower())
             if operation is None:
                 continue

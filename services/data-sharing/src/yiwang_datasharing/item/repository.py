@@ -37,13 +37,18 @@ class ItemScopeRepository:
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[ItemScope.item_code],
-                set_={"org_code": ex.org_code, "org_name": ex.org_name, "region_code": ex.region_code,
-                      "version": ex.version, "updated_at": ex.updated_at},
+                set_={
+                    "org_code": ex.org_code,
+                    "org_name": ex.org_name,
+                    "region_code": ex.region_code,
+                    "version": ex.version,
+                    "updated_at": ex.updated_at,
+                },
                 where=ItemScope.version <= ex.version,
             )
         )
 
-    def items_in_scope(self, scope: ReadScope) -> Select[tuple[str]] | None:
+    def items_in_scope(self, scope: ReadScope) -> Select[str] | None:
         """The item codes whose records staff with ``scope`` may read, or None for none at all."""
         conditions: list[ColumnElement[bool]] = []
         if scope.org_code is not None:

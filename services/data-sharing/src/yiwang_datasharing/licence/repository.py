@@ -71,7 +71,9 @@ class LicenceRepository:
         )
         return (await session.execute(stmt)).first() is not None
 
-    async def get_visible(self, session: AsyncSession, identifier: str, scope: ReadScope) -> ELicenceRecord | None:
+    async def get_visible(
+        self, session: AsyncSession, identifier: str, scope: ReadScope
+    ) -> ELicenceRecord | None:
         """The licence if the caller may read its case or its item; None if absent or not theirs."""
         conditions: list[ColumnElement[bool]] = [
             exists().where(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Path

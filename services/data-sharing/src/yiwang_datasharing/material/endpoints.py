@@ -97,7 +97,9 @@ async def upload_material(
     responses={
         200: {
             # The stored, detected type is sent (never a client's claim); these are all it can be.
-            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in STORABLE_TYPES},
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in STORABLE_TYPES
+            },
             "description": "材料内容, with the media type detected at upload",
             "headers": {
                 "ETag": {"description": "内容 SHA-256", "schema": {"type": "string"}},

@@ -34,9 +34,7 @@ async def issue_token(body: TokenRequest, request: Request, session: SessionDep)
     )
     await throttle.check(session)
     try:
-        account = await account_service.authenticate(
-            session, username=body.username, password=body.password
-        )
+        account = await account_service.authenticate(session, username=body.username, password=body.password)
     except InvalidCredentials:
         await throttle.failed(request.app.state.sessionmaker)
         raise

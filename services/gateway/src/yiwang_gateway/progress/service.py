@@ -68,7 +68,9 @@ class ProgressService:
     ) -> SupplementReceipt:
         app = await self._owned(session, principal, case_no, lock=True)
         if app.status != "awaiting_supplement":
-            raise CaseNotAwaitingSupplement(f"办件当前状态为「{STATUS_TEXT[app.status]}」", case_status=app.status)
+            raise CaseNotAwaitingSupplement(
+                f"办件当前状态为「{STATUS_TEXT[app.status]}」", case_status=app.status
+            )
         item = await catalogue_service.get(session, item_code=app.item_code)
         refs = await material_service.resolve(
             session, owner_id=principal.sub, requirements=item.materials, selections=body.materials
