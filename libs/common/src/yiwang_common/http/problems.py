@@ -28,7 +28,7 @@ class ProblemResponse(BaseModel):
     type: str = Field(examples=["/problems/not-found"])
     title: str = Field(examples=["资源不存在"])
     status: int = Field(examples=[404])
-    detail: str | None = Field(default=None, examples=["办件 53042820261123000001X 不存在"])
+    detail: str | None = Field(default=None, examples=["办件 53042820261123000001E 不存在"])
     instance: str | None = None
     code: str = Field(examples=["not_found"])
     request_id: str | None = None

@@ -54,7 +54,7 @@ class CaseRecordSchema(BaseModel):
             "examples": [
                 {
                     "application_id": "0b6f6d7e-3c1a-4d47-9d0e-2f6f1b9b3a11",
-                    "case_no": "530428202611230000017",
+                    "case_no": "53042820261123000001E",
                     "applicant_id": "zhangsan",
                     "item_code": "11530428015176456L4000112001000",
                     "item_name": "建筑工程施工许可证核发",
@@ -102,7 +102,7 @@ class CaseSummarySchema(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "case_no": "530428202611230000017",
+                    "case_no": "53042820261123000001E",
                     "item_code": "11530428015176456L4000112001000",
                     "item_name": "建筑工程施工许可证核发",
                     "status": "accepted",

@@ -21,7 +21,7 @@ class LicenceSchema(ELicence):
         json_schema_extra={
             "examples": [
                 {
-                    "identifier": "1.2.156.3005.2.11100000000013338W032.11530428015176456L.20261123000001.001.7",
+                    "identifier": "1.2.156.3005.2.11100000000013338W032.11530428015176456L.20261123000001.001.Z",
                     "type_code": "11100000000013338W032",
                     "type_name": "建筑工程施工许可证",
                     "licence_no": "530428202611230101",
@@ -34,7 +34,7 @@ class LicenceSchema(ELicence):
                     "valid_from": "2026-11-30",
                     "jurisdiction_code": "530428",
                     "trust_level": "A",
-                    "case_no": "530428202611230000017",
+                    "case_no": "53042820261123000001E",
                     "item_code": "11530428015176456L4000112001000",
                     "status": "valid",
                     "registered_at": "2026-11-30T08:00:00Z",
@@ -58,7 +58,7 @@ class LicenceVerificationSchema(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "identifier": "1.2.156.3005.2.11100000000013338W032.11530428015176456L.20261123000001.001.7",
+                    "identifier": "1.2.156.3005.2.11100000000013338W032.11530428015176456L.20261123000001.001.Z",
                     "type_name": "建筑工程施工许可证",
                     "holder_name": "元江县城市建设投资有限公司",
                     "issuer_name": "元江县住房和城乡建设局",

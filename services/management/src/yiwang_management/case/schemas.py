@@ -74,7 +74,7 @@ class CaseSummaryLike(Protocol):
 
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
-CASE_NO_EXAMPLE = "530428202611230000017"
+CASE_NO_EXAMPLE = "53042820261123000001E"
 
 
 class AcceptRequest(BaseModel):
