@@ -8,6 +8,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yiwang_common.contracts.common import MaterialRequirement, Organisation
+from yiwang_common.jsonvalues import JsonObject
 from yiwang_management.item.models import Item
 
 ItemStatus = Literal["in_force", "cancelled"]
@@ -39,8 +40,8 @@ class ItemContent(BaseModel):
     promised_limit_days: int = Field(ge=0, le=3650, description="承诺办结时限 (工作日)", examples=[5])
     case_type: Literal["1", "2", "9"] = Field(default="2", description="办件类型: 1 即办件, 2 承诺件, 9 其他")
     fee: str = Field(default="不收费", max_length=500, description="收费标准")
-    form_schema: dict[str, Any] = Field(default_factory=dict, description="申请表 JSON Schema")
-    guide: dict[str, Any] = Field(default_factory=dict, description="其他办事指南要素 (办理地点, 办理时间 …)")
+    form_schema: JsonObject = Field(default_factory=dict, description="申请表 JSON Schema")
+    guide: JsonObject = Field(default_factory=dict, description="其他办事指南要素 (办理地点, 办理时间 …)")
 
     @model_validator(mode="after")
     def _consistent(self) -> ItemContent:
