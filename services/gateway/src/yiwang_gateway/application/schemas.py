@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from yiwang_common.contracts.common import MaterialRef, MissingMaterial
-from yiwang_common.jsonvalues import JsonObject
 from yiwang_gateway.application.status import ApplicationStatus
 from yiwang_gateway.material.schemas import MaterialSelection
 
@@ -42,7 +41,7 @@ class ApplicationCreate(BaseModel):
     )
 
     item_code: str = Field(min_length=1, max_length=64, description="实施编码")
-    form: JsonObject = Field(description="申请表 fields, as the item's form_schema defines them")
+    form: dict[str, Any] = Field(description="申请表 fields, as the item's form_schema defines them")
     materials: list[MaterialSelection] = Field(default_factory=list, max_length=100, description="申请材料")
 
 
