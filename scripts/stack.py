@@ -89,6 +89,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     nats_proc: subprocess.Popen[bytes] | None = None
+    nats_port: int = 0
 
     def __post_init__(self) -> None:
         self.var_dir = self.var_dir.resolve()
@@ -102,6 +103,11 @@ class Stack:
         if self.nats_url:
             return self.nats_url
         port = port or (4250 if not port_open(4250) else free_port())
+        self._spawn_nats(port)
+        self.nats_url = f"nats://127.0.0.1:{port}"
+        return self.nats_url
+
+    def _spawn_nats(self, port: int) -> None:
         store = self.var_dir / "nats"
         store.mkdir(parents=True, exist_ok=True)
         log = open(self.var_dir / "logs" / "nats.log", "ab")
@@ -110,13 +116,24 @@ class Stack:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        self.nats_port = port
         deadline = time.monotonic() + 10
         while not port_open(port):
             if time.monotonic() > deadline or self.nats_proc.poll() is not None:
                 raise RuntimeError(f"nats-server did not start; see {self.var_dir / 'logs' / 'nats.log'}")
             time.sleep(0.05)
-        self.nats_url = f"nats://127.0.0.1:{port}"
-        return self.nats_url
+
+    def kill_nats(self) -> None:
+        """SIGKILL the embedded NATS (fault tests); its store stays for :meth:`restart_nats`."""
+        if self.nats_proc is None:
+            raise RuntimeError("no embedded NATS to kill")
+        self.nats_proc.kill()
+        self.nats_proc.wait(timeout=30)
+        self.nats_proc = None
+
+    def restart_nats(self) -> None:
+        """Start the embedded NATS again on its port, over the same store."""
+        self._spawn_nats(self.nats_port)
 
     # --- services ---------------------------------------------------------------------
     def url(self, name: str) -> str:

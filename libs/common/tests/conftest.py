@@ -1,19 +1,19 @@
-"""Fixtures: a fresh PostgreSQL database and the real NATS server for the backbone tests."""
+"""Fixtures: a fresh PostgreSQL database and the real NATS server for the backbone tests.
+
+``database_url`` and ``nc`` come from the shared plugin (``yiwang_common.testing.plugin``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import nats
 import pytest
-from nats.aio.client import Client as NatsClient
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import NAMING_CONVENTION, create_engine
 from yiwang_common.events import MessagingTables, messaging_tables
-from yiwang_common.testing import create_database, drop_database, nats_url
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 things = Table("thing", metadata, Column("id", Integer, primary_key=True), Column("name", String(50)))
@@ -26,10 +26,8 @@ def schema() -> tuple[Table, MessagingTables]:
 
 
 @pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = await create_database("yiwang_test_common")
-    yield url
-    await drop_database(url)
+def database_prefix() -> str:
+    return "yiwang_test_common"
 
 
 @pytest.fixture
@@ -45,10 +43,3 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-@pytest.fixture
-async def nc() -> AsyncIterator[NatsClient]:
-    client = await nats.connect(nats_url())
-    yield client
-    await client.close()

@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from yiwang_common.auth import Principal, TokenIssuer
-from yiwang_common.config import AuthSettings
+from yiwang_business.db import messaging
+from yiwang_common.auth import Principal
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.events import EventEnvelope, make_event
+from yiwang_common.testing import bearer, outbox_events
 
 ORG = "11530428015176456L"
 ORG_NAME = "元江县住房和城乡建设局"
@@ -24,14 +24,12 @@ TABLES = "e_licence, decision, task, business_case, workflow_definition, counter
 
 TakeOver = Callable[..., Awaitable[CaseAccepted]]
 
-_issuer = TokenIssuer(AuthSettings())
-
 
 def token(*roles: str, org: str | None = ORG, sub: str = "shencha", name: str = "审查员") -> dict[str, str]:
     """Authorization header for a staff member (or an applicant, when ``roles`` says so)."""
     kind = "natural_person" if roles == ("applicant",) else "staff"
     principal = Principal(sub=sub, name=name, kind=kind, roles=frozenset(roles), org_code=org)
-    return {"Authorization": f"Bearer {_issuer.issue(principal)}"}
+    return bearer(principal)
 
 
 REVIEWER = token("reviewer")
@@ -112,6 +110,4 @@ async def counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, in
 
 async def outbox(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[str, dict[str, Any]]]:
     """The events written so far, as (NATS subject, envelope) in order."""
-    async with sessionmaker() as session:
-        rows = (await session.execute(text("SELECT subject, payload FROM outbox ORDER BY seq"))).all()
-    return [(r.subject, orjson.loads(r.payload)) for r in rows]
+    return await outbox_events(sessionmaker, messaging.outbox)

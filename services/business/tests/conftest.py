@@ -14,22 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import yiwang_business
 from yiwang_business.config import Settings
 from yiwang_business.main import create_app
-from yiwang_business.task.events import on_case_accepted
+from yiwang_business.task.handlers import on_case_accepted
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
-from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing.plugin import Migrations
 
 MIGRATIONS = Path(yiwang_business.__file__).parent / "migrations"
 
 
+# database_url (created, migrated, dropped) comes from the shared plugin (yiwang_common.testing.plugin).
 @pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = await create_database("yiwang_test_business")
-    await upgrade_database(DatabaseSettings(url=url, schema_name="business"), MIGRATIONS)
-    yield url
-    await drop_database(url)
+def database_prefix() -> str:
+    return "yiwang_test_business"
+
+
+@pytest.fixture(scope="session")
+def database_migrations() -> Migrations:
+    return Migrations(MIGRATIONS, "business")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
-import nats
 import orjson
 import pytest
 from business_testkit import APPROVER, REVIEWER, accepted, envelope, scalar
@@ -16,10 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from yiwang_business.config import Settings
 from yiwang_business.main import create_app
-from yiwang_common.config import NatsSettings
-from yiwang_common.events import ensure_stream
 from yiwang_common.events.outbox import serialize
-from yiwang_common.testing import nats_url, reset_streams
+from yiwang_common.testing import fresh_streams
 
 APPROVE = {"decision": "approve", "opinion": "同意。"}
 
@@ -34,14 +31,10 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0)
 
 
 @pytest.fixture
-async def nc() -> AsyncIterator[NatsClient]:
-    await reset_streams()
-    client = await nats.connect(nats_url())
-    js = client.jetstream()
-    for service in ("management", "business"):
-        await ensure_stream(js, service, NatsSettings())
-    yield client
-    await client.close()
+async def nc(nc: NatsClient) -> NatsClient:
+    # The plugin's connection, on empty streams of the two services this suite talks over.
+    await fresh_streams(nc.jetstream(), "management", "business")
+    return nc
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_business.db import messaging
-from yiwang_business.task.events import management_subscription
+from yiwang_business.task.handlers import management_subscription
 from yiwang_business.task.models import BusinessCase, Task
 from yiwang_business.workflow.models import WorkflowDefinition
 from yiwang_common.config import NatsSettings

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
@@ -19,7 +17,7 @@ from yiwang_business.models import load_all_models
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import create_engine
 from yiwang_common.migrations import alembic_config, upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing import migration_drift
 
 MIGRATIONS = Path(yiwang_business.__file__).parent / "migrations"
 TABLES = {
@@ -31,12 +29,12 @@ TABLES = {
     "counter",
     "outbox",
     "inbox",
+    "dead_letter",
 }
 
 
-def _drift(conn: Connection) -> list[Any]:
-    context = MigrationContext.configure(conn, opts={"compare_type": True})
-    return [d for d in compare_metadata(context, Base.metadata) if "alembic_version" not in repr(d)]
+def _drift(conn: Connection) -> Sequence[Any]:
+    return migration_drift(conn, Base.metadata)
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -50,10 +48,8 @@ def _downgrade(conn: Connection, settings: DatabaseSettings) -> None:
 
 
 @pytest.fixture
-async def fresh_postgres() -> AsyncIterator[DatabaseSettings]:
-    url = await create_database("yiwang_test_business_mig")
-    yield DatabaseSettings(url=url, schema_name="business")
-    await drop_database(url)
+def fresh_postgres(fresh_database_url: str) -> DatabaseSettings:
+    return DatabaseSettings(url=fresh_database_url, schema_name="business")
 
 
 class TestMigrations:

@@ -12,7 +12,7 @@ from yiwang_business.config import Settings
 from yiwang_business.demo import CONSTRUCTION_PERMIT_WORKFLOW
 from yiwang_business.licence.identifier import identifier_valid
 from yiwang_business.main import create_app
-from yiwang_business.task.events import on_case_accepted
+from yiwang_business.task.handlers import on_case_accepted
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import session_scope
 from yiwang_common.migrations import upgrade_database

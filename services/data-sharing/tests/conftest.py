@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import yiwang_datasharing
-from yiwang_common.auth import Principal, TokenIssuer
+from yiwang_common import testing
+from yiwang_common.auth import Principal
 from yiwang_common.checkdigits import mod37_36_check
-from yiwang_common.config import AuthSettings
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, Organisation, StepRecord
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
@@ -33,7 +33,6 @@ from yiwang_common.contracts.management import (
 from yiwang_common.db import session_scope
 from yiwang_common.events import EventData, EventEnvelope, make_event
 from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
 from yiwang_datasharing.config import Settings
 from yiwang_datasharing.main import create_app, event_source
 from yiwang_datasharing.subscriptions import build_subscriptions
@@ -41,7 +40,6 @@ from yiwang_datasharing.subscriptions import build_subscriptions
 MIGRATIONS = Path(yiwang_datasharing.__file__).parent / "migrations"
 ORG = Organisation(name="元江县住房和城乡建设局", code="11530428015176456L")
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-_issuer = TokenIssuer(AuthSettings())
 
 
 def bearer(
@@ -55,7 +53,7 @@ def bearer(
         roles=frozenset({role} if staff else {"applicant"}),
         org_code=(org or ORG.code) if staff else None,
     )
-    return {"Authorization": f"Bearer {_issuer.issue(principal)}"}
+    return testing.bearer(principal)
 
 
 def new_case_no() -> str:
@@ -245,11 +243,11 @@ def envelope(data: EventData, minute: int) -> EventEnvelope:
     return event.model_copy(update={"time": T0 + timedelta(minutes=minute)})
 
 
+# database_url (created and dropped; the app fixture migrates it) comes from the shared plugin
+# (yiwang_common.testing.plugin).
 @pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = await create_database("yiwang_test_datasharing")
-    yield url
-    await drop_database(url)
+def database_prefix() -> str:
+    return "yiwang_test_datasharing"
 
 
 @pytest.fixture(scope="session")

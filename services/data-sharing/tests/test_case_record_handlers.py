@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from yiwang_common.contracts.lifecycle import CaseStatus, stage, supersedes
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
 
 
@@ -22,6 +24,15 @@ async def step_keys(sm: async_sessionmaker[AsyncSession], case_no: str) -> list[
             select(ProcessStep.step_key).where(ProcessStep.case_no == case_no).order_by(ProcessStep.ended_at)
         )
         return list((await session.execute(stmt)).scalars())
+
+
+_STATUS_OF = {
+    "CaseAccepted": CaseStatus.ACCEPTED,
+    "CaseRegistered": CaseStatus.PENDING_ACCEPTANCE,
+    "CaseSupplementRequested": CaseStatus.AWAITING_SUPPLEMENT,
+    "CaseCompleted": CaseStatus.COMPLETED,
+    "CaseRejected": CaseStatus.NOT_ACCEPTED,
+}
 
 
 class TestLifecycleInOrder:
@@ -98,6 +109,26 @@ class TestOrderTolerance:
         await deliver(story.supplement_requested(), 1)
         await deliver(story.registered(), 0)
         assert (await record_of(sessionmaker, story)).status == "pending_acceptance"
+
+    async def test_the_projection_follows_the_contracts_lifecycle_order(
+        self, deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # Each delivery's outcome is what lifecycle.supersedes says, and the stored rank is its stage.
+        current: tuple[str, datetime] | None = None
+        for event, minutes in [
+            (story.accepted(), 2),
+            (story.registered(), 0),
+            (story.supplement_requested(), 1),
+            (story.completed(), 10),
+            (story.rejected(), 3),
+        ]:
+            env = await deliver(event, minutes)
+            reported = _STATUS_OF[type(event).__name__]
+            if current is None or supersedes(current[0], current[1], reported, env.time):
+                current = (reported, env.time)
+            record = await record_of(sessionmaker, story)
+            assert (record.status, record.status_rank) == (current[0], stage(current[0]))
+        assert current is not None and current[0] == "completed"
 
     async def test_older_material_list_does_not_replace_newer_one(
         self, deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession]

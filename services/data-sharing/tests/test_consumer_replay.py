@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import nats
-import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js.api import DeliverPolicy
 from sqlalchemy import select
@@ -16,19 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.events import ConsumerRunner, Subscription, ensure_stream, stream_name
 from yiwang_common.events.outbox import serialize
-from yiwang_common.testing import nats_url
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog
 from yiwang_datasharing.config import Settings
 from yiwang_datasharing.db import messaging
 from yiwang_datasharing.main import event_source
 from yiwang_datasharing.subscriptions import build_subscriptions
-
-
-@pytest.fixture
-async def nc() -> AsyncIterator[NatsClient]:
-    client = await nats.connect(nats_url())
-    yield client
-    await client.close()
 
 
 def management_subscription(settings: Settings, durable: str) -> Subscription:

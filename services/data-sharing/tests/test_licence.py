@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.db import session_scope
+from yiwang_common.testing import outbox_events
 from yiwang_datasharing.db import messaging
 from yiwang_datasharing.licence.models import ELicenceRecord
 
@@ -18,13 +17,8 @@ SUBJECT = "yiwang.datasharing.licence.registered.v1"
 
 
 async def outbox_for(sm: async_sessionmaker[AsyncSession], case_no: str) -> list[dict[str, Any]]:
-    async with sm() as session:
-        payloads = (
-            await session.execute(
-                select(messaging.outbox.c.payload).where(messaging.outbox.c.subject == SUBJECT)
-            )
-        ).scalars()
-        return [e for e in map(orjson.loads, payloads) if e["subject"] == case_no]
+    rows = await outbox_events(sm, messaging.outbox, SUBJECT)
+    return [e for _, e in rows if e["subject"] == case_no]
 
 
 class TestRegisterLicence:

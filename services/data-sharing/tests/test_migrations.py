@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi import FastAPI
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import create_engine
 from yiwang_common.migrations import alembic_config, upgrade_database
+from yiwang_common.testing import migration_drift
 from yiwang_datasharing.case_record.models import CaseRecord, ProcessStep
 from yiwang_datasharing.db import Base
 from yiwang_datasharing.material.repository import material_repository
@@ -31,15 +31,12 @@ TABLES = {
     "e_licence",
     "outbox",
     "inbox",
+    "dead_letter",
 }
 
 
-def _diff(conn: Connection) -> list[Any]:
-    def include_name(name: str | None, type_: str, _parents: Any) -> bool:
-        return not (type_ == "table" and name == "alembic_version")
-
-    context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
-    return list(compare_metadata(context, Base.metadata))
+def _diff(conn: Connection) -> Sequence[Any]:
+    return migration_drift(conn, Base.metadata)
 
 
 class TestPostgresMigration:

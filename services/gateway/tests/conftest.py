@@ -22,11 +22,10 @@ from gateway_support import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from yiwang_common.auth import AuthSettings, TokenIssuer
+from yiwang_common.auth import TokenIssuer
 from yiwang_common.contracts.management import ItemPublished
 from yiwang_common.db import session_scope
-from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing.plugin import Migrations
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.passwords import hash_password_sync
 from yiwang_gateway.account.service import account_service
@@ -35,12 +34,16 @@ from yiwang_gateway.main import create_app
 from yiwang_gateway.material.client import TRANSPORT_STATE_KEY
 
 
+# database_url (created, migrated, dropped) and issuer come from the shared plugin
+# (yiwang_common.testing.plugin).
 @pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = await create_database("yiwang_test_gateway")
-    await upgrade_database(make_settings(url).database, MIGRATIONS)
-    yield url
-    await drop_database(url)
+def database_prefix() -> str:
+    return "yiwang_test_gateway"
+
+
+@pytest.fixture(scope="session")
+def database_migrations() -> Migrations:
+    return Migrations(MIGRATIONS, "gateway")
 
 
 @pytest.fixture(scope="session")
@@ -112,11 +115,6 @@ async def accounts(sessionmaker: async_sessionmaker[AsyncSession], demo_hash: st
     async with session_scope(sessionmaker) as session:
         session.add_all([made.zhangsan, made.lisi, made.yjcj, made.chuangkou])
     return made
-
-
-@pytest.fixture(scope="session")
-def issuer() -> TokenIssuer:
-    return TokenIssuer(AuthSettings())
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ import uuid
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 from gateway_support import FORM, ITEM_CODE, Accounts, count, upload
 from sqlalchemy import select
 
 from yiwang_common.contracts.management import ItemPublished
 from yiwang_common.db import session_scope
+from yiwang_common.testing import outbox_events
 from yiwang_gateway.application.models import Application, TimelineEntry
 from yiwang_gateway.db import messaging
 
@@ -21,9 +21,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 40
 
 
 async def _outbox(sessionmaker: Any) -> list[tuple[str, dict[str, Any]]]:
-    async with session_scope(sessionmaker) as session:
-        rows = (await session.execute(select(messaging.outbox).order_by(messaging.outbox.c.seq))).all()
-    return [(r.subject, orjson.loads(r.payload)) for r in rows]
+    return await outbox_events(sessionmaker, messaging.outbox)
 
 
 async def _table_counts(sessionmaker: Any) -> tuple[int, int, int]:

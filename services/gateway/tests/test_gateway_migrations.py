@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from gateway_support import MIGRATIONS, make_settings
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from yiwang_common.db import create_engine
 from yiwang_common.migrations import upgrade_database
+from yiwang_common.testing import migration_drift
 from yiwang_gateway.db import Base
 from yiwang_gateway.models import load_all_models
 
@@ -23,13 +23,13 @@ TABLES = {
     "timeline_entry",
     "outbox",
     "inbox",
+    "dead_letter",
 }
 
 
-def _diff(conn: Connection) -> list[object]:
+def _diff(conn: Connection) -> Sequence[object]:
     load_all_models()
-    ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-    return [d for d in compare_metadata(ctx, Base.metadata) if "alembic_version" not in repr(d)]
+    return migration_drift(conn, Base.metadata)
 
 
 class TestMigrations:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -26,8 +27,57 @@ from yiwang_common.contracts.common import MissingMaterial
 from yiwang_common.contracts.management import (
     ItemPublished,
 )
-from yiwang_common.db import session_scope
+from yiwang_common.db import session_scope, utcnow
 from yiwang_gateway.db import messaging
+
+
+class TestLifecycleOrder:
+    """The projection follows the contracts' lifecycle order (yiwang_common.contracts.lifecycle)."""
+
+    async def _supplemented(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, sessionmaker: Any
+    ) -> uuid.UUID:
+        app_id = await submit_application(client, auth(accounts.zhangsan))
+        z = accounts.zhangsan
+        await deliver(sessionmaker, registered(app_id, z, [M02]), supplement_requested(app_id, z, [M02]))
+        headers = auth(accounts.zhangsan)
+        sha = await upload(client, headers)
+        r = await client.post(
+            f"/api/v1/cases/{CASE_NO}/supplements",
+            json={"materials": [{"material_code": "M02", "sha256": sha}]},
+            headers=headers,
+        )
+        assert r.status_code == 202
+        return app_id
+
+    async def test_an_older_notice_arriving_after_the_supplement_does_not_undo_it(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        app_id = await self._supplemented(client, accounts, auth, sessionmaker)
+        # Another copy of the first notice (issued before the supplement), under a new event id.
+        await deliver(sessionmaker, supplement_requested(app_id, accounts.zhangsan, [M02]))
+        app = await stored_application(sessionmaker, app_id)
+        assert (app.status, app.missing_materials) == ("pending_acceptance", [])
+
+    async def test_a_second_notice_after_the_supplement_applies(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        app_id = await self._supplemented(client, accounts, auth, sessionmaker)
+        second = supplement_requested(app_id, accounts.zhangsan, [M03]).model_copy(
+            update={"issued_at": utcnow() + timedelta(minutes=1)}
+        )
+        await deliver(sessionmaker, second)
+        view = await case_view(client, auth(accounts.zhangsan))
+        assert (view["status"], view["status_text"]) == ("awaiting_supplement", "待补正")
+
+    async def test_a_late_registration_after_the_notice_keeps_awaiting_supplement(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        app_id = await submit_application(client, auth(accounts.zhangsan))
+        z = accounts.zhangsan
+        await deliver(sessionmaker, supplement_requested(app_id, z, [M02]), registered(app_id, z, [M02, M03]))
+        app = await stored_application(sessionmaker, app_id)
+        assert (app.status, [m["code"] for m in app.missing_materials]) == ("awaiting_supplement", ["M02"])
 
 
 class TestSupplement:

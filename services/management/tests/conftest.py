@@ -14,9 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import session_scope
-from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_common.testing.plugin import Migrations
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings
 from yiwang_management.db import messaging
 from yiwang_management.demo_items import demo_items
@@ -24,12 +23,15 @@ from yiwang_management.item.service import publish_item
 from yiwang_management.main import create_app
 
 
+# database_url (created, migrated, dropped) comes from the shared plugin (yiwang_common.testing.plugin).
 @pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = await create_database("yiwang_test_management")
-    await upgrade_database(DatabaseSettings(url=url, schema_name="management"), MIGRATIONS)
-    yield url
-    await drop_database(url)
+def database_prefix() -> str:
+    return "yiwang_test_management"
+
+
+@pytest.fixture(scope="session")
+def database_migrations() -> Migrations:
+    return Migrations(MIGRATIONS, "management")
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +62,9 @@ def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
 async def _clean(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with session_scope(sessionmaker) as session:
         await session.execute(
-            text("TRUNCATE case_step, case_file, case_sequence, item, outbox, inbox RESTART IDENTITY CASCADE")
+            text(
+                "TRUNCATE case_step, case_file, case_sequence, item, outbox, inbox, dead_letter RESTART IDENTITY CASCADE"
+            )
         )
 
 

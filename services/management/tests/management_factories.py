@@ -9,18 +9,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import yiwang_management
-from yiwang_common.auth import Principal, TokenIssuer
-from yiwang_common.config import AuthSettings
+from yiwang_common.auth import Principal
 from yiwang_common.contracts.common import Applicant, MaterialRef
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import make_event
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_common.testing import bearer, outbox_events
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.db import messaging
 from yiwang_management.demo_items import CONSTRUCTION_PERMIT_ITEM_CODE, YUANJIANG_HOUSING
@@ -57,12 +56,10 @@ APPLICANT = Applicant(
     id_number="530428199001011231",
 )
 
-_issuer = TokenIssuer(AuthSettings())
-
 
 def auth(principal: Principal) -> dict[str, str]:
     """Bearer header for a principal, signed with the development key."""
-    return {"Authorization": f"Bearer {_issuer.issue(principal)}"}
+    return bearer(principal)
 
 
 def material(code: str, label: str = "") -> MaterialRef:
@@ -101,13 +98,8 @@ async def outbox(
     sessionmaker: async_sessionmaker[AsyncSession], subject: str | None = None
 ) -> list[dict[str, Any]]:
     """Events waiting in the outbox (envelopes as dicts), oldest first."""
-    o = messaging.outbox
-    statement = select(o.c.subject, o.c.payload).order_by(o.c.seq)
-    if subject is not None:
-        statement = statement.where(o.c.subject == subject)
-    async with session_scope(sessionmaker) as session:
-        rows = (await session.execute(statement)).all()
-    return [orjson.loads(r.payload) | {"nats_subject": r.subject} for r in rows]
+    rows = await outbox_events(sessionmaker, messaging.outbox, subject)
+    return [envelope | {"nats_subject": nats_subject} for nats_subject, envelope in rows]
 
 
 async def count(sessionmaker: async_sessionmaker[AsyncSession], table: Any) -> int:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
-import nats
 import pytest
 from management_factories import ACCEPTOR, GATEWAY_SOURCE, auth, count, submitted
 from nats.aio.client import Client as NatsClient
@@ -15,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.config import NatsSettings
 from yiwang_common.db import session_scope
-from yiwang_common.events import ConsumerRunner, ensure_stream, make_event, stream_name
+from yiwang_common.events import ConsumerRunner, make_event, stream_name
 from yiwang_common.events.outbox import serialize
-from yiwang_common.testing import nats_url
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_common.testing import fresh_streams
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.config import Settings
 from yiwang_management.db import messaging
@@ -26,17 +25,10 @@ from yiwang_management.main import create_app
 
 
 @pytest.fixture
-async def nc() -> AsyncIterator[NatsClient]:
-    client = await nats.connect(nats_url())
-    js = client.jetstream()
-    for producer in ("gateway", "management"):
-        try:
-            await js.delete_stream(stream_name(producer))
-        except Exception:
-            pass
-        await ensure_stream(js, producer, NatsSettings())
-    yield client
-    await client.close()
+async def nc(nc: NatsClient) -> NatsClient:
+    # The plugin's connection, on empty streams of the producers this suite reads and writes.
+    await fresh_streams(nc.jetstream(), "gateway", "management")
+    return nc
 
 
 async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.db import utcnow
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import CaseStep
 from yiwang_management.shared import local_date
 

@@ -27,7 +27,7 @@ from yiwang_common.contracts.common import DecisionDocument, Organisation, StepR
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import RetryLater, make_event
 from yiwang_management.case import service as case_service
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case, CaseStep
 from yiwang_management.case.repository import CaseRepository
 from yiwang_management.shared import CHINA_TZ, local_date

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi import FastAPI
 from management_factories import ACCEPTOR, MIGRATIONS, register, submitted
 from sqlalchemy import inspect
@@ -17,24 +16,27 @@ from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
 from yiwang_common.migrations import alembic_config, upgrade_database
+from yiwang_common.testing import migration_drift
 from yiwang_management.case import service as case_service
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings
 from yiwang_management.db import Base
 from yiwang_management.demo import load_demo
 
-TABLES = {"alembic_version", "case_file", "case_sequence", "case_step", "inbox", "item", "outbox"}
+TABLES = {
+    "alembic_version",
+    "case_file",
+    "case_sequence",
+    "case_step",
+    "dead_letter",
+    "inbox",
+    "item",
+    "outbox",
+}
 
 
-def _not_version_table(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
-    return not (type_ == "table" and name == "alembic_version")
-
-
-def _diff(conn: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        conn, opts={"compare_type": True, "include_object": _not_version_table}
-    )
-    return list(compare_metadata(context, Base.metadata))
+def _diff(conn: Connection) -> Sequence[Any]:
+    return migration_drift(conn, Base.metadata)
 
 
 def _table_names(conn: Connection) -> set[str]:

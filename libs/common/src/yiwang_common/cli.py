@@ -1,4 +1,4 @@
-"""The command line every service shares: ``serve``, ``migrate``, ``openapi`` and ``load-demo``."""
+"""The command line every service shares: ``serve``, ``migrate``, ``openapi``, ``load-demo``, ``dead-letters``."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 
 from yiwang_common.config import ServiceSettings
 from yiwang_common.http.limits import ProblemHttpToolsProtocol
-from yiwang_common.migrations import upgrade_database
+from yiwang_common.http.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -49,16 +48,31 @@ class ServiceCli:
         sub.add_parser("migrate", help="apply database migrations")
         sub.add_parser("load-demo", help="load demonstration data (idempotent)")
         sub.add_parser("openapi", help="print the OpenAPI document")
+        dead = sub.add_parser("dead-letters", help="list or replay dead letters (死信)")
+        dead_sub = dead.add_subparsers(dest="action", required=True)
+        listing = dead_sub.add_parser("list", help="dead letters not replayed yet (newest first)")
+        listing.add_argument("--all", action="store_true", help="include replayed ones")
+        replay = dead_sub.add_parser("replay", help="publish or handle a dead letter again")
+        target = replay.add_mutually_exclusive_group(required=True)
+        target.add_argument("id", nargs="?", type=int, help="the dead letter's id")
+        target.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
         args = parser.parse_args(argv)
         settings = self.settings()
         if args.command in ("migrate", "serve") and (args.command == "migrate" or args.migrate):
+            # Alembic is imported only where it is used: it is a tenth of a service's start-up.
+            from yiwang_common.migrations import upgrade_database
+
             asyncio.run(upgrade_database(settings.database, self.migrations))
         if args.command == "load-demo":
             if self.load_demo is not None:
                 asyncio.run(self.load_demo(settings))
+        elif args.command == "dead-letters":
+            raise SystemExit(asyncio.run(self._dead_letters(settings, args)))
         elif args.command == "openapi":
             print(json.dumps(self.app(settings).openapi(), ensure_ascii=False, indent=2))  # noqa: T201
         elif args.command == "serve":
+            import uvicorn
+
             uvicorn.run(
                 self.app(settings),
                 host=settings.host,
@@ -73,3 +87,23 @@ class ServiceCli:
                 # the gateway decides which proxies to believe (GATEWAY_LOGIN__TRUSTED_PROXIES).
                 proxy_headers=False,
             )
+
+    async def _dead_letters(self, settings: ServiceSettings, args: argparse.Namespace) -> int:
+        from yiwang_common.events.dead_letters import DeadLetters
+
+        app = self.app(settings)
+        store: DeadLetters = app.state.dead_letters
+        try:
+            if args.action == "list":
+                for item in await store.find(include_replayed=args.all, limit=10_000):
+                    print(item.model_dump_json())  # noqa: T201
+                return 0
+            results = await store.replay_all() if args.all else [await store.replay(args.id)]
+            for result in results:
+                print(result.model_dump_json())  # noqa: T201
+            return 1 if any(r.status == "failed" for r in results) else 0
+        except Problem as exc:
+            print(json.dumps({"error": exc.code, "detail": exc.detail}, ensure_ascii=False))  # noqa: T201
+            return 2
+        finally:
+            await app.state.runtime.engine.dispose()

@@ -37,9 +37,13 @@ class NatsSettings(BaseModel):
     stream_replicas: Annotated[int, Field(ge=1, le=5)] = 1
     # Must exceed the relay's longest retry horizon, or a late re-send becomes a duplicate.
     duplicate_window_seconds: Annotated[int, Field(ge=10)] = 900
-    # Bounded redelivery; a message that still fails is parked and logged, never retried forever.
+    # Bounded redelivery; a message that still fails is parked (dead letter), never retried forever.
     max_deliver: Annotated[int, Field(ge=1)] = 20
-    ack_wait_seconds: Annotated[int, Field(ge=1)] = 30
+    # How soon a message a crashed consumer had fetched is redelivered; live consumers keep
+    # long handlers alive with in-progress acks, so this can be short.
+    ack_wait_seconds: Annotated[int, Field(ge=1)] = 5
+    # Refusals by the server after which the relay parks an outgoing event.
+    relay_max_attempts: Annotated[int, Field(ge=1)] = 5
 
 
 class AuthSettings(BaseModel):

@@ -26,6 +26,7 @@ from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import ServiceSettings
 from yiwang_common.db.engine import create_engine
 from yiwang_common.events.consumer import ConsumerRunner, Subscription
+from yiwang_common.events.dead_letters import DeadLetters, admin_router, metrics_router
 from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY, MessagingTables
 from yiwang_common.events.relay import OutboxRelay
 from yiwang_common.events.streams import ensure_stream
@@ -100,22 +101,34 @@ class Runtime:
         """Connect to NATS and start the relay and consumers (when ``run_workers``)."""
         self._tasks.append(asyncio.create_task(self._connect_and_run(), name=f"{self.spec.name}-bus"))
 
+    async def _on_disconnected(self) -> None:
+        if self.relay is not None:
+            self.relay.connection_lost()
+
+    async def _on_reconnected(self) -> None:
+        if self.relay is not None:
+            self.relay.notify()
+
     async def _connect_and_run(self) -> None:
-        delay = 0.5
+        delay = 0.2
         while self.nc is None:
             try:
                 self.nc = await nats.connect(
                     self.settings.nats.url,
                     name=f"yiwang-{self.spec.name}",
                     max_reconnect_attempts=-1,
-                    reconnect_time_wait=1,
+                    # A restarted NATS is found within half a second; PubAcks lost with the old
+                    # connection are failed at once by the disconnected callback.
+                    reconnect_time_wait=0.5,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
                 )
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("NATS not reachable yet; retrying", extra={"url": self.settings.nats.url})
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, 2.0)
         js = self.nc.jetstream()
         while True:
             try:
@@ -128,11 +141,25 @@ class Runtime:
                 await asyncio.sleep(1.0)
         if not self.settings.run_workers:
             return
-        self.relay = OutboxRelay(self.sessionmaker, self.spec.tables.outbox, js)
+        self.relay = OutboxRelay(
+            self.sessionmaker,
+            self.spec.tables.outbox,
+            js,
+            dead_letter=self.spec.tables.dead_letter,
+            max_attempts=self.settings.nats.relay_max_attempts,
+            max_payload=self.nc.max_payload,
+        )
         self.relay.notify()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.spec.name}-relay"))
         for sub in self.spec.subscriptions:
-            runner = ConsumerRunner(js, self.sessionmaker, self.spec.tables.inbox, sub, self.settings.nats)
+            runner = ConsumerRunner(
+                js,
+                self.sessionmaker,
+                self.spec.tables.inbox,
+                sub,
+                self.settings.nats,
+                dead_letter=self.spec.tables.dead_letter,
+            )
             self.consumers.append(runner)
             self._tasks.append(asyncio.create_task(runner.run(), name=sub.durable))
 
@@ -195,7 +222,10 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         description=spec.description,
         version="1.0.0",
         lifespan=lifespan,
-        openapi_tags=spec.openapi_tags or None,
+        openapi_tags=[
+            *spec.openapi_tags,
+            {"name": "admin", "description": "运维 Operations: dead letters (死信) and their replay"},
+        ],
         generate_unique_id_function=lambda route: (
             f"{route.tags[0] if route.tags else 'default'}-{route.name}"
         ),
@@ -204,6 +234,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.runtime = runtime
     app.state.sessionmaker = runtime.sessionmaker
     app.state.token_verifier = TokenVerifier(settings.auth)
+    app.state.dead_letters = DeadLetters(runtime.sessionmaker, spec.tables, spec.subscriptions)
     app.state.calendar = WorkingDayCalendar(
         settings.calendar.extra_holidays, settings.calendar.extra_workdays
     )
@@ -213,6 +244,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     # Outermost: an over-long URL or header section is refused before anything else runs.
     app.add_middleware(RequestLineLimitMiddleware)
     app.include_router(health_router({"database": runtime.database_ready, "nats": runtime.nats_ready}))
+    app.include_router(metrics_router(spec.name))
     for router in spec.routers:
         app.include_router(router, prefix="/api/v1")
+    app.include_router(admin_router(), prefix="/api/v1")
     return app

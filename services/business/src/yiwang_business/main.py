@@ -8,7 +8,7 @@ from yiwang_business.config import Settings, get_settings
 from yiwang_business.db import messaging
 from yiwang_business.models import load_all_models
 from yiwang_business.task.endpoints import case_router, router as task_router
-from yiwang_business.task.events import management_subscription
+from yiwang_business.task.handlers import management_subscription
 from yiwang_business.workflow.endpoints import router as workflow_router
 from yiwang_common.runtime import ServiceSpec, create_service_app
 

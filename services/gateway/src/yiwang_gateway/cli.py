@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yiwang_common.cli import ServiceCli
 from yiwang_gateway.config import get_settings
-from yiwang_gateway.demo import load_demo
-from yiwang_gateway.main import create_app
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from yiwang_gateway.config import Settings
+
+
+# The app and the demo data are imported only by the commands that use them: ``migrate``
+# starts without either, and ``serve`` does not pay for the demo loader.
+def _create_app(settings: Settings) -> FastAPI:
+    from yiwang_gateway.main import create_app
+
+    return create_app(settings)
+
+
+async def _load_demo(settings: Settings) -> None:
+    from yiwang_gateway.demo import load_demo
+
+    await load_demo(settings)
+
 
 cli = ServiceCli(
     name="gateway",
     settings=get_settings,
-    app=create_app,  # type: ignore[arg-type]
+    app=_create_app,  # type: ignore[arg-type]
     migrations=Path(__file__).parent / "migrations",
-    load_demo=load_demo,  # type: ignore[arg-type]
+    load_demo=_load_demo,  # type: ignore[arg-type]
 )
 main = cli.main
+
+if __name__ == "__main__":
+    main()

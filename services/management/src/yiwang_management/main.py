@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_management.case.endpoints import router as case_router
-from yiwang_management.case.events import CaseEventHandlers
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.config import Settings, get_settings
 from yiwang_management.db import messaging
 from yiwang_management.item.endpoints import router as item_router

@@ -7,7 +7,7 @@ SQLite (the ``make dev`` default): one file per service under ``var/``.
 
 from __future__ import annotations
 
-from yiwang_common.db.deferred import defer
+from yiwang_common.db._deferred import WriteAtCommit
 from yiwang_common.db.engine import (
     NAMING_CONVENTION,
     create_engine,
@@ -21,9 +21,9 @@ __all__ = [
     "NAMING_CONVENTION",
     "JSONType",
     "TZDateTime",
+    "WriteAtCommit",
     "create_engine",
     "create_sessionmaker",
-    "defer",
     "get_session",
     "is_postgres",
     "session_scope",

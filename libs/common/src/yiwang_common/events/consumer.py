@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -15,7 +16,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.config import NatsSettings
@@ -58,10 +59,82 @@ class Subscription:
 
 @dataclass
 class _Parsed:
-    msg: Msg
+    msg: Msg | None
     envelope: EventEnvelope | None
     data: EventData | None
     handler: Handler | None
+    subject: str = ""
+    payload: bytes = b""
+    error: str | None = None
+
+
+def parse_message(
+    subject: str,
+    payload: bytes,
+    routes: Mapping[str, tuple[type[EventData], Handler]],
+    msg: Msg | None = None,
+) -> _Parsed:
+    """Parse a message's envelope and payload for the handler its subject routes to.
+
+    Raises:
+        ValueError, ValidationError, KeyError: the message cannot be handled as it is.
+    """
+    # pydantic-core parses the JSON itself: one pass instead of orjson and then validation.
+    envelope = EventEnvelope.model_validate_json(payload)
+    model, handler = routes[subject]
+    data = model.model_validate(envelope.data)
+    return _Parsed(msg, envelope, data, handler, subject=subject, payload=payload)
+
+
+async def apply_events(session: AsyncSession, inbox: Table, durable: str, batch: Sequence[_Parsed]) -> int:
+    """Run the handlers of the events not handled before, inside the caller's unit of work.
+
+    Args:
+        session: the unit of work; the inbox rows commit with the handlers' effects.
+        inbox: the consuming service's inbox table.
+        durable: the consumer's name, written to the inbox.
+        batch: parsed events.
+
+    Returns:
+        How many events were new (the others had been handled already).
+    """
+    new = await _claim(session, inbox, durable, batch)
+    for p in new:
+        assert p.envelope is not None and p.handler is not None
+        tokens = bind_context(correlation_id=p.envelope.correlationid, traceparent=p.envelope.traceparent)
+        try:
+            await p.handler(session, p.envelope, p.data)
+        finally:
+            reset_context(tokens)
+    return len(new)
+
+
+async def _claim(
+    session: AsyncSession, inbox: Table, durable: str, batch: Sequence[_Parsed]
+) -> list[_Parsed]:
+    """Write the batch's event ids to the inbox; return the messages not handled before.
+
+    One statement for the whole batch: ``INSERT … ON CONFLICT DO NOTHING RETURNING`` gives
+    back exactly the ids that were new. A concurrent replica inserting the same id makes
+    PostgreSQL wait for its transaction and then skip the row, so each event is handled once.
+    """
+    unique: dict[uuid.UUID, _Parsed] = {}
+    for p in batch:
+        assert p.envelope is not None
+        unique.setdefault(p.envelope.id, p)
+    now = utcnow()
+    rows = [
+        {"event_id": event_id, "consumer": durable, "subject": p.subject, "processed_at": now}
+        for event_id, p in unique.items()
+    ]
+    statement = (
+        postgresql.insert(inbox)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+        .returning(inbox.c.event_id)
+    )
+    new = set((await session.execute(statement)).scalars())
+    return [p for event_id, p in unique.items() if event_id in new]
 
 
 def filter_subject(subjects: Mapping[str, object]) -> str:
@@ -95,9 +168,11 @@ class ConsumerRunner:
     Messages are fetched in batches and handled in one transaction per batch, with their
     event ids written to the inbox in that same transaction; already-seen ids are skipped,
     which makes redelivery harmless. If the batch fails, each message is retried in its own
-    transaction so that one bad message cannot hold the others back. Messages that cannot
-    be parsed are terminated and logged (poison); failures are negatively acknowledged
-    with a growing delay, up to ``max_deliver`` attempts.
+    transaction so that one bad message cannot hold the others back. Failures are negatively
+    acknowledged with a growing delay; a message that still fails at its ``max_deliver``-th
+    delivery, or cannot be parsed at all, is parked in the dead-letter table and terminated, so
+    nothing is dropped unseen and nothing blocks the messages behind it. The bound is kept here,
+    not by the server, so that a message is only let go once its dead-letter row has committed.
     """
 
     def __init__(
@@ -108,6 +183,7 @@ class ConsumerRunner:
         subscription: Subscription,
         settings: NatsSettings,
         *,
+        dead_letter: Table | None = None,
         batch_size: int = 200,
         fetch_timeout: float = 1.0,
     ) -> None:
@@ -119,12 +195,15 @@ class ConsumerRunner:
             inbox: the consuming service's inbox table.
             subscription: what to read and how to handle it.
             settings: redelivery limits.
+            dead_letter: the consuming service's dead-letter table; without one, failures past
+                ``max_deliver`` are terminated and only logged.
             batch_size: messages per fetch and per transaction.
             fetch_timeout: seconds a fetch waits for messages.
         """
         self._js = js
         self._sessionmaker = sessionmaker
         self._inbox = inbox
+        self._dead_letter = dead_letter
         self._sub = subscription
         self._settings = settings
         self._batch_size = batch_size
@@ -132,6 +211,7 @@ class ConsumerRunner:
         self._routes = subscription.by_subject
         self._stopping = asyncio.Event()
         self.processed = 0
+        self.parked = 0
 
     def stop(self) -> None:
         """Ask :meth:`run` to return after the current batch."""
@@ -141,7 +221,8 @@ class ConsumerRunner:
         """Return the durable consumer's configuration.
 
         Returns:
-            Explicit acks, bounded deliveries, one filter subject per handled event type.
+            Explicit acks, one filter subject per handled event type, deliveries unbounded on
+            the server (the runner parks a message at ``max_deliver``).
         """
         return ConsumerConfig(
             durable_name=self._sub.durable,
@@ -149,7 +230,7 @@ class ConsumerRunner:
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=float(self._settings.ack_wait_seconds),
-            max_deliver=self._settings.max_deliver,
+            max_deliver=-1,
             max_ack_pending=10_000,
             filter_subject=filter_subject(self._routes),
         )
@@ -197,9 +278,30 @@ class ConsumerRunner:
     async def handle_batch(self, msgs: Sequence[Msg]) -> None:
         """Handle fetched messages: one transaction for all, falling back to one each.
 
+        While they are being handled the server is told every few seconds that they are in
+        progress, so a short ``ack_wait`` (fast redelivery after a crash) does not redeliver
+        messages that a live consumer is merely slow with.
+
         Args:
             msgs: messages from one fetch.
         """
+        keepalive = asyncio.create_task(self._keep_alive(msgs))
+        try:
+            await self._handle_batch(msgs)
+        finally:
+            keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keepalive
+
+    async def _keep_alive(self, msgs: Sequence[Msg]) -> None:
+        interval = max(self._settings.ack_wait_seconds / 3, 0.5)
+        while True:
+            await asyncio.sleep(interval)
+            for m in msgs:
+                with contextlib.suppress(Exception):  # already acked, or the connection is away
+                    await m.in_progress()
+
+    async def _handle_batch(self, msgs: Sequence[Msg]) -> None:
         wanted = [m for m in msgs if m.subject in self._routes]
         for m in msgs:
             if m.subject not in self._routes:
@@ -208,7 +310,7 @@ class ConsumerRunner:
         parsed = [self._parse(m) for m in wanted]
         for p in parsed:
             if p.envelope is None:
-                await p.msg.term()
+                await self._park(p, p.error or "unparseable message")
         good = [p for p in parsed if p.envelope is not None]
         if not good:
             return
@@ -224,72 +326,34 @@ class ConsumerRunner:
                 except Exception as one_exc:
                     await self._nak(p, one_exc)
                     continue
+                assert p.msg is not None
                 await p.msg.ack()
             return
         for p in good:
+            assert p.msg is not None
             await p.msg.ack()
 
     def _parse(self, msg: Msg) -> _Parsed:
         try:
-            # pydantic-core parses the JSON itself: one pass instead of orjson and then validation.
-            envelope = EventEnvelope.model_validate_json(msg.data)
-            model, handler = self._routes[msg.subject]
-            data = model.model_validate(envelope.data)
-        except (ValueError, ValidationError, KeyError):
+            return parse_message(msg.subject, msg.data, self._routes, msg)
+        except (ValueError, ValidationError, KeyError) as exc:
             log.error(
-                "poison message terminated",
+                "poison message parked",
                 extra={"consumer": self._sub.durable, "subject": msg.subject, "bytes": len(msg.data)},
             )
-            return _Parsed(msg, None, None, None)
-        return _Parsed(msg, envelope, data, handler)
+            return _Parsed(msg, None, None, None, error=f"{type(exc).__name__}: {exc}"[:4000])
 
     async def _process(self, batch: Sequence[_Parsed]) -> None:
         async with self._sessionmaker() as session, session.begin():
-            for p in await self._claim(session, batch):
-                assert p.envelope is not None and p.handler is not None
-                tokens = bind_context(
-                    correlation_id=p.envelope.correlationid, traceparent=p.envelope.traceparent
-                )
-                try:
-                    await p.handler(session, p.envelope, p.data)
-                finally:
-                    reset_context(tokens)
+            await apply_events(session, self._inbox, self._sub.durable, batch)
         self.processed += len(batch)
 
-    async def _claim(self, session: AsyncSession, batch: Sequence[_Parsed]) -> list[_Parsed]:
-        """Write the batch's event ids to the inbox; return the messages not handled before.
-
-        One statement for the whole batch: ``INSERT … ON CONFLICT DO NOTHING RETURNING`` gives
-        back exactly the ids that were new. A concurrent replica inserting the same id makes
-        PostgreSQL wait for its transaction and then skip the row, so each event is handled once.
-        """
-        unique: dict[uuid.UUID, _Parsed] = {}
-        for p in batch:
-            assert p.envelope is not None
-            unique.setdefault(p.envelope.id, p)
-        now = utcnow()
-        rows = [
-            {
-                "event_id": event_id,
-                "consumer": self._sub.durable,
-                "subject": p.msg.subject,
-                "processed_at": now,
-            }
-            for event_id, p in unique.items()
-        ]
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(self._inbox)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=[self._inbox.c.event_id])
-            .returning(self._inbox.c.event_id)
-        )
-        new = set((await session.execute(statement)).scalars())
-        return [p for event_id, p in unique.items() if event_id in new]
-
     async def _nak(self, p: _Parsed, exc: Exception) -> None:
+        assert p.msg is not None
         attempt = p.msg.metadata.num_delivered if p.msg.metadata else 1
+        if attempt >= self._settings.max_deliver:
+            await self._park(p, f"{type(exc).__name__}: {exc}"[:4000], attempts=attempt)
+            return
         delay = min(0.5 * (2 ** (attempt - 1)), 30.0)
         if isinstance(exc, RetryLater):
             log.info("event not ready; redelivering", extra={"subject": p.msg.subject, "attempt": attempt})
@@ -300,3 +364,49 @@ class ConsumerRunner:
                 extra={"subject": p.msg.subject, "attempt": attempt, "consumer": self._sub.durable},
             )
         await p.msg.nak(delay=delay)
+
+    async def _park(self, p: _Parsed, error: str, *, attempts: int | None = None) -> None:
+        """Record the message as a dead letter, then terminate it so that the others flow.
+
+        If the row cannot be written the message is left to be redelivered, never dropped.
+        """
+        msg = p.msg
+        assert msg is not None
+        if attempts is None:
+            attempts = msg.metadata.num_delivered if msg.metadata else 1
+        if self._dead_letter is not None:
+            first_seen = msg.metadata.timestamp if msg.metadata and msg.metadata.timestamp else utcnow()
+            async with self._sessionmaker() as session, session.begin():
+                await session.execute(
+                    self._dead_letter.insert().values(
+                        kind="incoming",
+                        consumer=self._sub.durable,
+                        subject=msg.subject,
+                        event_id=p.envelope.id if p.envelope is not None else _event_id(msg),
+                        payload=msg.data,
+                        error=error,
+                        attempts=attempts,
+                        first_seen_at=first_seen,
+                        parked_at=utcnow(),
+                    )
+                )
+            self.parked += 1
+        log.error(
+            "event parked as dead letter",
+            extra={
+                "subject": msg.subject,
+                "consumer": self._sub.durable,
+                "attempts": attempts,
+                "error": error,
+            },
+        )
+        await msg.term()
+
+
+def _event_id(msg: Msg) -> uuid.UUID | None:
+    # An unparseable body may still have come with the relay's Nats-Msg-Id header.
+    raw = (msg.headers or {}).get("Nats-Msg-Id")
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None

@@ -9,20 +9,22 @@ import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
+    Identity,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     Uuid,
     event as sa_event,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Insert
 
-from yiwang_common.db.deferred import defer
+from yiwang_common.db import _deferred
 from yiwang_common.db.types import TZDateTime, utcnow
 from yiwang_common.events.envelope import EventEnvelope
 
@@ -32,10 +34,15 @@ _DIRTY_KEY = "outbox_dirty"
 
 @dataclass(frozen=True)
 class MessagingTables:
-    """The two tables every event-producing or -consuming service has in its own schema."""
+    """The tables every event-producing or -consuming service has in its own schema.
+
+    ``dead_letter`` (死信) holds what could not be published (``outgoing``) or handled
+    (``incoming``) after bounded retries, so that it never blocks what comes after it.
+    """
 
     outbox: Table
     inbox: Table
+    dead_letter: Table
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -58,6 +65,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("created_at", TZDateTime(), nullable=False, default=utcnow),
         Column("published_at", TZDateTime(), nullable=True),
         Column("attempts", Integer(), nullable=False, default=0),
+        # The latest failed publish, so an operator sees why a row is still waiting.
+        Column("last_error", Text(), nullable=True),
     )
     Index(
         "ix_outbox_unpublished",
@@ -73,7 +82,29 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("subject", String(255), nullable=False),
         Column("processed_at", TZDateTime(), nullable=False, default=utcnow),
     )
-    return MessagingTables(outbox=outbox, inbox=inbox)
+    dead_letter = Table(
+        "dead_letter",
+        metadata,
+        Column("id", BigInteger(), Identity(), primary_key=True),
+        Column("kind", String(16), nullable=False),  # outgoing | incoming
+        Column("consumer", String(100), nullable=True),  # the durable, for incoming
+        Column("subject", String(255), nullable=False),
+        # None only for an incoming message too broken to carry an id.
+        Column("event_id", Uuid(), nullable=True),
+        Column("payload", LargeBinary(), nullable=False),
+        Column("error", Text(), nullable=False),
+        Column("attempts", Integer(), nullable=False),
+        Column("first_seen_at", TZDateTime(), nullable=False),
+        Column("parked_at", TZDateTime(), nullable=False, default=utcnow),
+        Column("replayed_at", TZDateTime(), nullable=True),
+    )
+    Index(
+        "ix_dead_letter_parked",
+        dead_letter.c.kind,
+        dead_letter.c.id,
+        postgresql_where=dead_letter.c.replayed_at.is_(None),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox, dead_letter=dead_letter)
 
 
 def serialize(event: EventEnvelope) -> bytes:
@@ -102,9 +133,10 @@ def _insert_statement(outbox: Table) -> Insert:
 async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) -> None:
     """Add events to the outbox inside the caller's unit of work.
 
-    They are written when that unit of work commits (see :mod:`yiwang_common.db.deferred`)
-    and become visible to the relay only then, so an event is published if and only if its
-    state change happened.
+    They are written when that unit of work's transaction commits, batched with its other
+    events (see :mod:`yiwang_common.db._deferred`), and become visible to the relay only then,
+    so an event is published if and only if its state change happened. Events enqueued inside
+    a savepoint that rolls back are dropped with it; the others stay.
 
     Args:
         session: the current unit of work.
@@ -118,7 +150,7 @@ async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) 
     # commit, batched with the other events of the unit of work (a consumer batch has many).
     statement = _insert_statement(outbox)
     for e in events:
-        defer(
+        _deferred.queue(
             session,
             statement,
             {
@@ -134,13 +166,19 @@ async def enqueue(session: AsyncSession, outbox: Table, *events: EventEnvelope) 
 
 @sa_event.listens_for(Session, "after_commit")
 def _wake_relay(session: Session) -> None:
-    # Waking the relay right after commit keeps latency low without polling hard.
+    # Waking the relay right after commit keeps latency low without polling hard. after_commit
+    # also fires when a savepoint is released: only the outermost commit makes rows visible.
+    if session.get_nested_transaction() is not None:
+        return
     if session.info.pop(_DIRTY_KEY, False):
         notify: Callable[[], None] | None = session.info.get(OUTBOX_NOTIFY_KEY)
         if notify is not None:
             notify()
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_dirty(session: Session) -> None:
-    session.info.pop(_DIRTY_KEY, None)
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_dirty(session: Session, transaction: SessionTransaction) -> None:
+    # Not on a savepoint's rollback: events enqueued before it still go out. (If all of them were
+    # inside it, the relay wakes once for nothing.)
+    if transaction.parent is None:
+        session.info.pop(_DIRTY_KEY, None)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from yiwang_business.decision.models import Decision
 from yiwang_business.decision.service import to_document
 from yiwang_business.licence.models import ELicence
@@ -13,8 +11,7 @@ from yiwang_business.licence.service import to_value
 from yiwang_business.task.models import BusinessCase, Task
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.common import Organisation, StepRecord
-from yiwang_common.contracts.management import CaseAccepted
-from yiwang_common.events import EventEnvelope, Subscription, make_event
+from yiwang_common.events import EventEnvelope, make_event
 
 
 def step_record(case: BusinessCase, task: Task) -> StepRecord:
@@ -59,16 +56,3 @@ def case_decided_event(
         steps=[step_record(case, t) for t in tasks],
     )
     return make_event(data, source=source, subject=case.case_no, correlation_id=case.case_no)
-
-
-async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data: CaseAccepted) -> None:
-    """已受理 → take the case over and open its first task (ignored if the case is already here)."""
-    # Imported here because the service imports this module's event builders.
-    from yiwang_business.task.service import task_service
-
-    await task_service.take_over(session, accepted=data)
-
-
-management_subscription = Subscription(
-    durable="business__management", source="management", handlers={CaseAccepted: on_case_accepted}
-)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import CurrentPrincipal
+from yiwang_common.contracts.lifecycle import CaseStatus
 from yiwang_common.db import get_session
 from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_common.http.problems import Unauthorized, problem_responses
@@ -18,9 +19,6 @@ from yiwang_datasharing.case_record.service import case_record_service
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-CaseStatus = Literal[
-    "submitted", "pending_acceptance", "awaiting_supplement", "accepted", "completed", "not_accepted"
-]
 
 
 @router.get(

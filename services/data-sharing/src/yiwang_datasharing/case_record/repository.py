@@ -14,22 +14,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
-from yiwang_common.db import defer, utcnow
+from yiwang_common.contracts.lifecycle import stage
+from yiwang_common.db import WriteAtCommit, utcnow
 from yiwang_datasharing.access import ReadScope
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
 from yiwang_datasharing.item.repository import item_scope_repository
 from yiwang_datasharing.sql import upsert_insert
 
-#: Lifecycle order (办件状态). Equal ranks are decided by event time, so a supplement
-#: (pending_acceptance) after a notice (awaiting_supplement) wins, and vice versa.
-STATUS_RANK: dict[str, int] = {
-    "submitted": 0,
-    "pending_acceptance": 1,
-    "awaiting_supplement": 1,
-    "accepted": 2,
-    "completed": 3,
-    "not_accepted": 3,
-}
+# The projection keeps the status that supersedes the others by the contracts' lifecycle order
+# (yiwang_common.contracts.lifecycle.supersedes): a later stage, or the same stage and no older.
+# The rank column holds the stage, so the upsert compares it in SQL.
 
 
 @dataclass
@@ -166,6 +160,7 @@ _PG_SQL: dict[tuple[bool, bool], str] = {
     (False, True): f"WITH {_steps_cte(1)} {_record_upsert_sql(14)}",
     (True, True): f"WITH {_LOG_CTE}, {_steps_cte(7)} {_record_upsert_sql(20)}",
 }
+_RECORD_WRITES = {variant: WriteAtCommit(sql) for variant, sql in _PG_SQL.items()}
 
 
 def _aware(value: datetime) -> datetime:
@@ -208,7 +203,7 @@ class CaseRecordRepository:
     ) -> None:
         """Log the exchange, record the steps and upsert the record; one statement on PostgreSQL.
 
-        On PostgreSQL the statement is deferred to the commit (:func:`yiwang_common.db.defer`).
+        On PostgreSQL the statement goes out with the commit (:class:`yiwang_common.db.WriteAtCommit`).
         """
         with_steps = case_no is not None and bool(steps)
         if not _is_postgres(session):
@@ -262,7 +257,7 @@ class CaseRecordRepository:
         params += [
             facts.application_id,
             facts.status,
-            STATUS_RANK[facts.status],
+            stage(facts.status),
             event_time,
             _json(facts.materials) if has_materials else None,
             event_time if has_materials else None,
@@ -272,7 +267,7 @@ class CaseRecordRepository:
         ]
         # Order-tolerant and read by nothing else in the unit of work: the records of a whole
         # consumer batch go out together at commit, one pipelined statement per variant.
-        defer(session, _PG_SQL[(exchange is not None, with_steps)], tuple(params))
+        _RECORD_WRITES[(exchange is not None, with_steps)].add(session, tuple(params))
 
     async def upsert(self, session: AsyncSession, facts: CaseFacts) -> None:
         """Create or complete a case record without ever moving its status backwards."""
@@ -282,7 +277,7 @@ class CaseRecordRepository:
         values: dict[str, Any] = {
             "application_id": facts.application_id,
             "status": facts.status,
-            "status_rank": STATUS_RANK[facts.status],
+            "status_rank": stage(facts.status),
             "status_at": facts.event_time,
             "created_at": now,
             "updated_at": now,

@@ -42,6 +42,8 @@ class Application(Base):
     form: Mapped[dict[str, Any]] = mapped_column(JSONType)
     materials: Mapped[list[Any]] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(String(32))
+    # Time of the event that set ``status``: the projection orders the 待受理 ⇄ 待补正 loop by it.
+    status_at: Mapped[datetime | None] = mapped_column(TZDateTime())
     case_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     submitted_at: Mapped[datetime] = mapped_column(TZDateTime())
     idempotency_key: Mapped[str | None] = mapped_column(String(255))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.db import defer
+from yiwang_common.db import WriteAtCommit
 from yiwang_gateway.application.models import Application, TimelineEntry
 from yiwang_gateway.db import dialect_insert
 
@@ -83,18 +84,10 @@ _SUMMARY_COLUMNS = (
 )
 
 
-_TIMELINE_INSERTS: dict[str, Any] = {}
-
-
-def _timeline_insert(session: AsyncSession) -> Any:
-    """The timeline insert of the session's dialect; a replayed event's entry is skipped."""
-    dialect = session.get_bind().dialect.name
-    statement = _TIMELINE_INSERTS.get(dialect)
-    if statement is None:
-        statement = _TIMELINE_INSERTS[dialect] = dialect_insert(
-            session, TimelineEntry.__table__
-        ).on_conflict_do_nothing(index_elements=["source_event_id"])
-    return statement
+# A replayed event's entry is skipped.
+_TIMELINE_WRITE = WriteAtCommit(
+    pg_insert(cast(Table, TimelineEntry.__table__)).on_conflict_do_nothing(index_elements=["source_event_id"])
+)
 
 
 class TimelineRepository:
@@ -113,9 +106,8 @@ class TimelineRepository:
     ) -> None:
         # Nothing reads the timeline in the unit of work that writes it: the entries go out at
         # commit, one batched statement for a whole consumer batch.
-        defer(
+        _TIMELINE_WRITE.add(
             session,
-            _timeline_insert(session),
             {
                 "application_id": application_id,
                 "at": at,

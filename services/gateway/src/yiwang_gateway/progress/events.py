@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import Applicant, MaterialRef, MissingMaterial
 from yiwang_common.contracts.gateway import ApplicationSupplemented
+from yiwang_common.contracts.lifecycle import CaseStatus, supersedes
 from yiwang_common.contracts.management import (
     CaseAccepted,
     CaseCompleted,
@@ -28,7 +29,7 @@ from yiwang_common.db import utcnow
 from yiwang_common.events import EventEnvelope, make_event
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.application.repository import timeline_repository
-from yiwang_gateway.application.status import OUTCOME_TEXT, advances
+from yiwang_gateway.application.status import OUTCOME_TEXT
 from yiwang_gateway.progress.repository import progress_repository
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ def _new_application(
         item_name=item_name,
         form=form,
         materials=[m.model_dump(mode="json") for m in materials],
-        status="submitted",
+        status=CaseStatus.SUBMITTED,
+        status_at=at,
         submitted_at=at,
         missing_materials=[],
         steps=[],
@@ -65,14 +67,15 @@ def _new_application(
 
 
 async def _advance(
-    session: AsyncSession, app: Application, case_no: str, status: str, values: dict[str, Any]
+    session: AsyncSession, app: Application, case_no: str, status: str, at: datetime, values: dict[str, Any]
 ) -> bool:
     if app.case_no is None:
         app.case_no = case_no
     app.updated_at = utcnow()
-    advanced = advances(app.status, status)
+    advanced = supersedes(app.status, app.status_at, status, at)
     if advanced:
         app.status = status
+        app.status_at = at
         for key, value in values.items():
             setattr(app, key, value)
     # Nothing stays pending: a later handler of the batch may update the row with Core.
@@ -85,16 +88,18 @@ async def _project(
     application_id: uuid.UUID,
     case_no: str,
     status: str,
+    at: datetime,
     values: dict[str, Any],
     new: Callable[[], Application] | None = None,
 ) -> bool:
-    """Move the application to ``status`` (setting ``values`` when it moves); False when it is unknown.
+    """Move the application to ``status`` reported at ``at`` (setting ``values`` when it moves, by the
+    contracts' lifecycle order); False when the application is unknown.
 
     The usual case is one ``UPDATE``; a replayed or late event, or a case the portal never saw
     (created from ``new`` when given), takes the read-modify-write path.
     """
     if await progress_repository.advance(
-        session, application_id, case_no=case_no, status=status, values=values
+        session, application_id, case_no=case_no, status=status, at=at, values=values
     ):
         return True
     app = await progress_repository.get_for_update(session, application_id)
@@ -104,7 +109,7 @@ async def _project(
             log.warning("case event for an unknown application ignored", extra={"case_no": case_no})
             return False
         app = await progress_repository.add(session, new())
-    await _advance(session, app, case_no, status, values)
+    await _advance(session, app, case_no, status, at, values)
     return True
 
 
@@ -115,7 +120,8 @@ async def on_case_registered(session: AsyncSession, envelope: EventEnvelope, dat
         session,
         data.application_id,
         data.case_no,
-        "pending_acceptance",
+        CaseStatus.PENDING_ACCEPTANCE,
+        data.registered_at,
         {"missing_materials": missing},
         new=lambda: _new_application(
             data.application_id,
@@ -147,7 +153,12 @@ async def on_case_supplement_requested(
     """一次性告知: every missing material, in one notice."""
     missing = [m.model_dump(mode="json") for m in data.missing_materials]
     if not await _project(
-        session, data.application_id, data.case_no, "awaiting_supplement", {"missing_materials": missing}
+        session,
+        data.application_id,
+        data.case_no,
+        CaseStatus.AWAITING_SUPPLEMENT,
+        data.issued_at,
+        {"missing_materials": missing},
     ):
         return
     await timeline_repository.add(
@@ -167,7 +178,8 @@ async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data:
         session,
         data.application_id,
         data.case_no,
-        "accepted",
+        CaseStatus.ACCEPTED,
+        data.accepted_at,
         {"missing_materials": [], "due_date": data.due_date},
         new=lambda: _new_application(
             data.application_id,
@@ -192,7 +204,9 @@ async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data:
 
 async def on_case_rejected(session: AsyncSession, envelope: EventEnvelope, data: CaseRejected) -> None:
     """不予受理, with the reason."""
-    if not await _project(session, data.application_id, data.case_no, "not_accepted", {}):
+    if not await _project(
+        session, data.application_id, data.case_no, CaseStatus.NOT_ACCEPTED, data.rejected_at, {}
+    ):
         return
     await timeline_repository.add(
         session,
@@ -217,7 +231,9 @@ async def on_case_completed(session: AsyncSession, envelope: EventEnvelope, data
         "on_time": data.on_time,
         "due_date": data.due_date,
     }
-    if not await _project(session, data.application_id, data.case_no, "completed", values):
+    if not await _project(
+        session, data.application_id, data.case_no, CaseStatus.COMPLETED, data.completed_at, values
+    ):
         return
     detail = f"{data.decision.title}（{data.decision.document_no}）"
     if data.licence:

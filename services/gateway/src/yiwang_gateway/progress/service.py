@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
+from yiwang_common.contracts.lifecycle import CaseStatus
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
 from yiwang_gateway.application.models import Application
@@ -67,7 +68,7 @@ class ProgressService:
         source: str,
     ) -> SupplementReceipt:
         app = await self._owned(session, principal, case_no, lock=True)
-        if app.status != "awaiting_supplement":
+        if app.status != CaseStatus.AWAITING_SUPPLEMENT:
             raise CaseNotAwaitingSupplement(
                 f"办件当前状态为「{STATUS_TEXT[app.status]}」", case_status=app.status
             )
@@ -82,7 +83,8 @@ class ProgressService:
         app.missing_materials = still_missing
         # Mirrors management: once nothing the notice asked for is missing, the case waits for acceptance again.
         if not still_missing:
-            app.status = "pending_acceptance"
+            app.status = CaseStatus.PENDING_ACCEPTANCE
+            app.status_at = now
         app.updated_at = now
         await session.flush()
         names = "、".join(dict.fromkeys(r.name for r in refs))

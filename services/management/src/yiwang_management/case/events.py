@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from yiwang_common.calendar import WorkingDayCalendar
-from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.common import (
     Applicant,
     DecisionDocument,
@@ -17,7 +13,6 @@ from yiwang_common.contracts.common import (
     Organisation,
     StepRecord,
 )
-from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.contracts.management import (
     CaseAccepted,
     CaseCompleted,
@@ -25,11 +20,9 @@ from yiwang_common.contracts.management import (
     CaseRejected,
     CaseSupplementRequested,
 )
-from yiwang_common.events import EventData, EventEnvelope, Subscription, make_event
-from yiwang_management.case import service as case_service
+from yiwang_common.events import EventData, EventEnvelope, make_event
 from yiwang_management.case.models import Case, CaseStep
 from yiwang_management.case.schemas import StepLike
-from yiwang_management.shared import event_source
 
 
 def _envelope(data: EventData, case: Case, source: str) -> EventEnvelope:
@@ -148,54 +141,3 @@ def completed_event(case: Case, steps: Sequence[CaseStep], *, source: str) -> Ev
         steps=[step_record(s) for s in steps],
     )
     return _envelope(data, case, source)
-
-
-class CaseEventHandlers:
-    """Consumers of gateway and business events; each runs inside the consumer's transaction."""
-
-    def __init__(self, *, calendar: WorkingDayCalendar, region_code: str) -> None:
-        self.calendar = calendar
-        self.region_code = region_code
-        self.source = event_source(region_code)
-
-    async def on_application_submitted(
-        self, session: AsyncSession, _envelope: EventEnvelope, data: ApplicationSubmitted
-    ) -> None:
-        """申请已提交 → register the case."""
-        await case_service.register_case(session, data, region_code=self.region_code, source=self.source)
-
-    async def on_application_supplemented(
-        self, session: AsyncSession, _envelope: EventEnvelope, data: ApplicationSupplemented
-    ) -> None:
-        """材料已补正 → add the materials to the case."""
-        await case_service.receive_supplement(session, data)
-
-    async def on_step_completed(
-        self, session: AsyncSession, _envelope: EventEnvelope, data: CaseStepCompleted
-    ) -> None:
-        """环节已办理 → record the step."""
-        await case_service.record_business_step(session, data)
-
-    async def on_case_decided(
-        self, session: AsyncSession, _envelope: EventEnvelope, data: CaseDecided
-    ) -> None:
-        """已作出决定 → complete the case."""
-        await case_service.complete_case(session, data, calendar=self.calendar, source=self.source)
-
-    def subscriptions(self) -> list[Subscription]:
-        """One durable consumer per producer this service reads."""
-        return [
-            Subscription(
-                durable="management__gateway",
-                source="gateway",
-                handlers={
-                    ApplicationSubmitted: self.on_application_submitted,
-                    ApplicationSupplemented: self.on_application_supplemented,
-                },
-            ),
-            Subscription(
-                durable="management__business",
-                source="business",
-                handlers={CaseStepCompleted: self.on_step_completed, CaseDecided: self.on_case_decided},
-            ),
-        ]

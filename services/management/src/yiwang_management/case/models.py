@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from yiwang_common.contracts.lifecycle import LABELS, CaseStatus
 from yiwang_common.db import JSONType, TZDateTime
 from yiwang_management.db import Base
 
-PENDING_ACCEPTANCE = "pending_acceptance"
-AWAITING_SUPPLEMENT = "awaiting_supplement"
-ACCEPTED = "accepted"
-NOT_ACCEPTED = "not_accepted"
-COMPLETED = "completed"
+# The lifecycle is defined once, in the contracts; these names keep the service's code short.
+PENDING_ACCEPTANCE = CaseStatus.PENDING_ACCEPTANCE
+AWAITING_SUPPLEMENT = CaseStatus.AWAITING_SUPPLEMENT
+ACCEPTED = CaseStatus.ACCEPTED
+NOT_ACCEPTED = CaseStatus.NOT_ACCEPTED
+COMPLETED = CaseStatus.COMPLETED
 
-STATUS_TEXT: dict[str, str] = {
-    PENDING_ACCEPTANCE: "待受理",
-    AWAITING_SUPPLEMENT: "待补正",
-    ACCEPTED: "已受理",
-    NOT_ACCEPTED: "不予受理",
-    COMPLETED: "已办结",
-}
+STATUS_TEXT: Mapping[str, str] = LABELS
 
 
 class Case(Base):

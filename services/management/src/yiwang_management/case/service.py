@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.common import MissingMaterial, Organisation, StepRecord
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
+from yiwang_common.contracts.lifecycle import CaseStatus, can_move
 from yiwang_common.contracts.management import CaseCompleted, CaseRegistered
 from yiwang_common.db import utcnow
 from yiwang_common.events import RetryLater, enqueue, make_event
@@ -202,7 +203,12 @@ async def complete_case(
     repository = CaseRepository(session)
     rows = await repository.lock_for_decision(data.case_no)
     head = rows[0] if rows else None
-    if head is None or head.status != ACCEPTED or head.clock_start is None or head.due_date is None:
+    if (
+        head is None
+        or not can_move(head.status, COMPLETED)
+        or head.clock_start is None
+        or head.due_date is None
+    ):
         log.warning(
             "decision ignored: case is not accepted",
             extra={"case_no": data.case_no, "status": head.status if head else None},
@@ -342,9 +348,9 @@ async def case_steps(session: AsyncSession, case: Case) -> list[CaseStep]:
     return list(await CaseRepository(session).steps(case.case_no))
 
 
-def require_status(case: Case, allowed: Collection[str], action: str) -> None:
-    """Raise ``CaseStateConflict`` naming the current status unless it is one of ``allowed``."""
-    if case.status not in allowed:
+def require_move(case: Case, new: CaseStatus, action: str) -> None:
+    """Raise ``CaseStateConflict`` naming the current status unless the lifecycle allows the move."""
+    if not can_move(case.status, new):
         raise CaseStateConflict(
             f"办件 {case.case_no} 当前状态为“{STATUS_TEXT[case.status]}”（{case.status}），不能{action}",
             current_status=case.status,
@@ -406,7 +412,7 @@ async def accept_case_with_steps(
         raise CaseNotFound(f"办件 {case_no} 不存在")
     head = rows[0]
     case = Case(**{name: getattr(head, name) for name in _CASE_COLUMNS})
-    require_status(case, {PENDING_ACCEPTANCE}, "受理")
+    require_move(case, ACCEPTED, "受理")
     missing = missing_required(case.required_materials, case.materials)
     if missing:
         raise MaterialsMissing(
@@ -444,7 +450,7 @@ async def issue_supplement_notice(
 ) -> Case:
     """一次性告知 Ask for every missing material in one notice; the clock will restart on completion."""
     case = await get_visible_case(session, case_no, principal, for_update=True)
-    require_status(case, {PENDING_ACCEPTANCE}, "出具补正告知")
+    require_move(case, AWAITING_SUPPLEMENT, "出具补正告知")
     materials = notice_materials(case, requested)
     if not materials:
         raise NothingMissing(f"办件 {case.case_no} 的必要材料已齐全，请直接受理")
@@ -503,7 +509,7 @@ async def reject_case(
 ) -> Case:
     """不予受理 Refuse to accept, with the reason."""
     case = await get_visible_case(session, case_no, principal, for_update=True)
-    require_status(case, {PENDING_ACCEPTANCE, AWAITING_SUPPLEMENT}, "不予受理")
+    require_move(case, NOT_ACCEPTED, "不予受理")
     now = utcnow()
     case.status = NOT_ACCEPTED
     case.rejection_notice_no = notices.rejection_notice_no(local_date(now), case.case_no)

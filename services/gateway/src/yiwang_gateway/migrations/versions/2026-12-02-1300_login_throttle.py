@@ -1,8 +1,8 @@
 """Login throttle (登录失败计数) per account name and client address.
 
-Revision ID: 20261201_2300_gateway
-Revises: 20261123_1400_gateway
-Create Date: 2026-12-01 23:00:00
+Revision ID: 20261202_1300_gateway
+Revises: 20261202_1200_gateway
+Create Date: 2026-12-02 13:00:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import yiwang_common.db.types
 
-revision: str = "20261201_2300_gateway"
-down_revision: str | None = "20261123_1400_gateway"
+revision: str = "20261202_1300_gateway"
+down_revision: str | None = "20261202_1200_gateway"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

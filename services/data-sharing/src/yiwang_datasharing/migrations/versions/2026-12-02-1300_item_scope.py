@@ -1,8 +1,8 @@
 """Item scope (事项实施主体) for access checks; case records indexed by item.
 
 Revision ID: 7d3e1b9c4a20
-Revises: 5ac442dd0a05
-Create Date: 2026-12-01 23:00:00
+Revises: 9b2e7d4c1f60
+Create Date: 2026-12-02 13:00:00
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import yiwang_common.db.types
 
 revision: str = "7d3e1b9c4a20"
-down_revision: str | None = "5ac442dd0a05"
+down_revision: str | None = "9b2e7d4c1f60"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
