@@ -9,14 +9,16 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, false, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
 from yiwang_common.contracts.lifecycle import stage
 from yiwang_common.db import WriteAtCommit, utcnow
+from yiwang_datasharing.access import ReadScope
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
+from yiwang_datasharing.item.repository import item_scope_repository
 
 # The projection keeps the status that supersedes the others by the contracts' lifecycle order
 # (yiwang_common.contracts.lifecycle.supersedes): a later stage, or the same stage and no older.
@@ -269,6 +271,53 @@ class CaseRecordRepository:
         return (
             await session.execute(select(CaseRecord).where(CaseRecord.case_no == case_no))
         ).scalar_one_or_none()
+
+    @staticmethod
+    def visible_to(scope: ReadScope) -> ColumnElement[bool]:
+        """The condition on ``case_record`` rows a caller with ``scope`` may read."""
+        conditions: list[ColumnElement[bool]] = []
+        if scope.applicant_id is not None:
+            conditions.append(CaseRecord.applicant_id == scope.applicant_id)
+        items = item_scope_repository.items_in_scope(scope)
+        if items is not None:
+            conditions.append(CaseRecord.item_code.in_(items))
+        return or_(*conditions) if conditions else false()
+
+    async def get_visible(self, session: AsyncSession, case_no: str, scope: ReadScope) -> CaseRecord | None:
+        """The record of ``case_no`` if the caller may read it; None whether it is absent or not theirs."""
+        stmt = select(CaseRecord).where(CaseRecord.case_no == case_no, self.visible_to(scope))
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def list_visible(
+        self, session: AsyncSession, scope: ReadScope, *, status: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[CaseRecord], int]:
+        """One page of the records the caller may read, newest first, and how many there are."""
+        conditions = [self.visible_to(scope), CaseRecord.case_no.is_not(None)]
+        if status is not None:
+            conditions.append(CaseRecord.status == status)
+        total = (
+            await session.execute(select(func.count()).select_from(CaseRecord).where(*conditions))
+        ).scalar_one()
+        stmt = (
+            select(CaseRecord)
+            .where(*conditions)
+            .order_by(CaseRecord.status_at.desc(), CaseRecord.application_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return (await session.execute(stmt)).scalars().all(), int(total)
+
+    async def references_material(self, session: AsyncSession, sha256: str, scope: ReadScope) -> bool:
+        """Tell whether a record the caller may read lists the material (handed in or supplemented)."""
+        ref = [{"sha256": sha256}]
+        stmt = select(CaseRecord.application_id).where(
+            self.visible_to(scope),
+            or_(
+                type_coerce(CaseRecord.materials, JSONB).contains(ref),
+                type_coerce(CaseRecord.supplemented_materials, JSONB).contains(ref),
+            ),
+        )
+        return (await session.execute(stmt.limit(1))).first() is not None
 
     async def steps_of(self, session: AsyncSession, case_no: str) -> Sequence[ProcessStep]:
         stmt = (

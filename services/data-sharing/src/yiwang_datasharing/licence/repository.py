@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import ELicence
+from yiwang_datasharing.access import ReadScope
 from yiwang_datasharing.case_record.models import CaseRecord
+from yiwang_datasharing.case_record.repository import case_record_repository
+from yiwang_datasharing.item.repository import item_scope_repository
 from yiwang_datasharing.licence.models import ELicenceRecord
 
 #: Fixed SQL sent straight to the driver (prepared once per connection).
@@ -53,17 +56,25 @@ class LicenceRepository:
         conn = await session.connection()
         return (await conn.exec_driver_sql(_ADD_IF_NEW, params)).first() is not None
 
-    async def get_with_holder(
-        self, session: AsyncSession, identifier: str
-    ) -> tuple[ELicenceRecord, str | None] | None:
-        """The licence and the account id of its case's applicant (its holder), if known."""
-        stmt = (
-            select(ELicenceRecord, CaseRecord.applicant_id)
-            .outerjoin(CaseRecord, CaseRecord.case_no == ELicenceRecord.case_no)
-            .where(ELicenceRecord.identifier == identifier)
-        )
-        row = (await session.execute(stmt)).first()
-        return None if row is None else (row[0], row[1])
+    async def get_visible(
+        self, session: AsyncSession, identifier: str, scope: ReadScope
+    ) -> ELicenceRecord | None:
+        """The licence if the caller may read its case or its item; None if absent or not theirs."""
+        conditions: list[ColumnElement[bool]] = [
+            exists().where(
+                CaseRecord.case_no == ELicenceRecord.case_no, case_record_repository.visible_to(scope)
+            )
+        ]
+        items = item_scope_repository.items_in_scope(scope)
+        if items is not None:
+            conditions.append(ELicenceRecord.item_code.in_(items))
+        stmt = select(ELicenceRecord).where(ELicenceRecord.identifier == identifier, or_(*conditions))
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, session: AsyncSession, identifier: str) -> ELicenceRecord | None:
+        """The licence by its identifier, for public verification (核验) only."""
+        stmt = select(ELicenceRecord).where(ELicenceRecord.identifier == identifier)
+        return (await session.execute(stmt)).scalar_one_or_none()
 
 
 licence_repository = LicenceRepository()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_gateway.account.models import Account
+from yiwang_gateway.account.models import Account, LoginThrottle
 
 
 class AccountRepository:
@@ -50,3 +53,46 @@ class AccountRepository:
 
 
 account_repository = AccountRepository()
+
+
+class LoginThrottleRepository:
+    """登录失败计数 queries; each one statement, safe when replicas count the same key at once."""
+
+    async def blocked_until(
+        self, session: AsyncSession, keys: Sequence[str], now: datetime
+    ) -> datetime | None:
+        """The latest time any of ``keys`` is blocked until, if one is blocked now."""
+        stmt = select(func.max(LoginThrottle.blocked_until)).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.blocked_until > now
+        )
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def count_failure(
+        self, session: AsyncSession, key: str, now: datetime, forget_before: datetime
+    ) -> int:
+        """Count one failure of ``key`` (a quiet period resets the count); return the new count."""
+        insert_row = insert(LoginThrottle).values(
+            key=key, failures=1, blocked_until=None, last_failure_at=now
+        )
+        stmt = insert_row.on_conflict_do_update(
+            index_elements=[LoginThrottle.key],
+            set_={
+                # A count whose last failure is long past starts again from one.
+                "failures": case(
+                    (LoginThrottle.last_failure_at >= forget_before, LoginThrottle.failures + 1), else_=1
+                ),
+                "last_failure_at": now,
+            },
+        ).returning(LoginThrottle.failures)
+        return int((await session.execute(stmt)).scalar_one())
+
+    async def block(self, session: AsyncSession, key: str, until: datetime) -> None:
+        await session.execute(
+            update(LoginThrottle).where(LoginThrottle.key == key).values(blocked_until=until)
+        )
+
+    async def forget(self, session: AsyncSession, key: str) -> None:
+        await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+login_throttle_repository = LoginThrottleRepository()

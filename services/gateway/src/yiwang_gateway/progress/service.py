@@ -69,7 +69,9 @@ class ProgressService:
     ) -> SupplementReceipt:
         app = await self._owned(session, principal, case_no, lock=True)
         if app.status != CaseStatus.AWAITING_SUPPLEMENT:
-            raise CaseNotAwaitingSupplement(f"办件当前状态为「{STATUS_TEXT[app.status]}」", status=app.status)
+            raise CaseNotAwaitingSupplement(
+                f"办件当前状态为「{STATUS_TEXT[app.status]}」", case_status=app.status
+            )
         asked = {m["code"] for m in app.missing_materials}
         if others := sorted({s.material_code for s in body.materials} - asked):
             raise MaterialNotRequested(

@@ -77,7 +77,7 @@ class CaseSummaryLike(Protocol):
 #: 意见 / 理由: opinions and reasons, one or more lines, no control characters (they reach printed notices).
 Text500 = Annotated[MultilineText, Field(max_length=500)]
 
-CASE_NO_EXAMPLE = "530428202611230000017"
+CASE_NO_EXAMPLE = "53042820261123000001E"
 
 
 class AcceptRequest(BaseModel):
