@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.db import session_scope, utcnow
 from yiwang_gateway.account.errors import LoginThrottled
-from yiwang_gateway.account.repository import login_throttle_repository
+from yiwang_gateway.account.repository import LoginThrottleRepository
 from yiwang_gateway.config import LoginThrottleSettings
 
 
@@ -79,7 +79,9 @@ class LoginThrottle:
     async def check(self, session: AsyncSession) -> None:
         """Refuse the attempt with 429 while the account name or the address is blocked."""
         now = utcnow()
-        until = await login_throttle_repository.blocked_until(session, [self.account, self.client], now)
+        until = await LoginThrottleRepository.from_session(session).blocked_until(
+            [self.account, self.client], now
+        )
         if until is not None:
             raise LoginThrottled(retry_after=max(1, math.ceil((until - now).total_seconds())))
 
@@ -93,15 +95,16 @@ class LoginThrottle:
             self.client: (s.client_free_failures, s.client_lockout_failures),
         }
         async with session_scope(sessionmaker) as session:
+            counters = LoginThrottleRepository.from_session(session)
             for key, (free, lockout) in limits.items():
-                failures = await login_throttle_repository.count_failure(session, key, now, forget_before)
+                failures = await counters.count_failure(key, now, forget_before)
                 wait = delay_after(failures, free=free, lockout=lockout, settings=s)
                 if wait > 0:
-                    await login_throttle_repository.block(session, key, _after(now, wait))
+                    await counters.block(key, _after(now, wait))
 
     async def succeeded(self, session: AsyncSession) -> None:
         """Forget the account name's failures (the address keeps its count)."""
-        await login_throttle_repository.forget(session, self.account)
+        await LoginThrottleRepository.from_session(session).forget(self.account)
 
 
 def _after(now: datetime, seconds: float) -> datetime:

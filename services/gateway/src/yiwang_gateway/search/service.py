@@ -17,7 +17,7 @@ from yiwang_gateway.search.dictionary import load_dictionary
 from yiwang_gateway.search.documents import document_from_item
 from yiwang_gateway.search.engine import Filters, RegionScope, SearchIndex, highlight
 from yiwang_gateway.search.errors import BadQuery, SearchNotReady
-from yiwang_gateway.search.repository import search_repository
+from yiwang_gateway.search.repository import SearchRepository
 from yiwang_gateway.search.schemas import SearchHit, SearchInterpretation, SearchResponse
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class SearchService:
         start = time.perf_counter()
         index = self.new_index(dictionary_path)
         async with sessionmaker() as session:
-            async for rows in search_repository.batches(session):
+            async for rows in SearchRepository.from_session(session).batches():
                 index.add_many(document_from_item(r) for r in rows)
         self.index = index
         # The index is long-lived and acyclic: keep its millions of objects out of every later
@@ -87,7 +87,7 @@ class SearchService:
 
     async def on_item_changed(self, session: AsyncSession, item_code: str) -> None:
         """Re-read the row as this unit of work leaves it; index it once the transaction commits."""
-        item = await search_repository.get(session, item_code)
+        item = await SearchRepository.from_session(session).get(item_code)
         if item is None:
             return
         doc = document_from_item(item)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_gateway.catalogue.models import CatalogueItem
-from yiwang_gateway.catalogue.repository import catalogue_repository
+from yiwang_gateway.catalogue.repository import CatalogueRepository
 from yiwang_gateway.web.schemas import (
     LEVEL_NAMES,
     OBJECT_NAMES,
@@ -154,8 +154,8 @@ async def find_items(
     session: AsyncSession, filters: SearchFilters, *, per_page: int = PER_PAGE
 ) -> ResultPage:
     """The published items matching ``filters``, one page of them, with the filter counts."""
-    items, _total = await catalogue_repository.search(
-        session, q=filters.q.strip() or None, page=1, limit=SCAN_LIMIT
+    items, _total = await CatalogueRepository.from_session(session).search(
+        q=filters.q.strip() or None, page=1, limit=SCAN_LIMIT
     )
     everything = [hit_from_item(i) for i in items]
     matching = [h for h in everything if _passes(h, filters)]
