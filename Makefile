@@ -38,7 +38,7 @@ test: install ## Run every test suite on real PostgreSQL and NATS JetStream (sta
 	@$(UV) run --frozen python -m scripts.run_tests
 
 .PHONY: lint
-lint: install ## ruff, mypy --strict on libs/common, mypy on services, import contracts
+lint: install ## ruff, mypy --strict on every package (libs/common and the four services), import contracts
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy libs/common/src

@@ -9,13 +9,13 @@ A reader who copies an example into a request must not be refused for a wrong ch
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.apps import offline_app
 from yiwang_common.checkdigits import mod37_36_check, uscc_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def _doc_files() -> list[Path]:
 def _texts() -> dict[str, str]:
     texts = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in _doc_files()}
     for service in SERVICES:
-        document = importlib.import_module(f"{service}.main").create_app().openapi()
+        document = offline_app(service).openapi()
         texts[f"openapi:{service}"] = json.dumps(document, ensure_ascii=False)
     return texts
 

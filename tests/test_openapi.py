@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 
-from yiwang_common.testing import ephemeral_auth
+from tests.apps import offline_app
 
 SERVICES = ["yiwang_gateway", "yiwang_management", "yiwang_business", "yiwang_datasharing"]
 
@@ -17,17 +16,6 @@ SERVICES = ["yiwang_gateway", "yiwang_management", "yiwang_business", "yiwang_da
 @pytest.fixture(scope="module", params=SERVICES)
 def spec(request: pytest.FixtureRequest) -> dict[str, Any]:
     return offline_app(request.param).openapi()  # type: ignore[no-any-return]
-
-
-def offline_app(package: str) -> Any:
-    """A service's app that is never started: building it opens no connection, so the database
-    URL only has to be a PostgreSQL one, and the key a throwaway."""
-    main = importlib.import_module(f"{package}.main")
-    config = importlib.import_module(f"{package}.config")
-    settings = config.Settings(
-        database={"url": "postgresql://openapi@127.0.0.1:1/none"}, auth=ephemeral_auth()
-    )
-    return main.create_app(settings)
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -122,6 +110,7 @@ PUBLIC = {
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/items"),
     ("get", "/api/v1/items/{item_code}"),
+    ("get", "/api/v1/catalogue/search"),
     ("get", "/api/v1/licences/{identifier}/verification"),
 }
 PROBLEM = "application/problem+json"
@@ -153,7 +142,7 @@ def test_secured_operations_document_401_and_role_checked_ones_403(spec: dict[st
 def test_role_checked_operations_document_403(service: str) -> None:
     from yiwang_common.http.openapi import REQUIRES_ROLE
 
-    app = importlib.import_module(f"{service}.main").create_app()
+    app = offline_app(service)
     document = app.openapi()
     checked = 0
     for path, dependant in _api_routes(app.routes):
@@ -200,18 +189,18 @@ def test_problem_status_member_is_an_integer(spec: dict[str, Any]) -> None:
 
 
 def test_material_download_declares_the_stored_media_types() -> None:
-    document = importlib.import_module("yiwang_datasharing.main").create_app().openapi()
+    document = offline_app("yiwang_datasharing").openapi()
     ok = document["paths"]["/api/v1/materials/{sha256}"]["get"]["responses"]["200"]["content"]
     assert set(ok) == {"application/pdf", "image/png", "image/jpeg", "application/ofd"}
     assert all(media["schema"] == {"type": "string", "format": "binary"} for media in ok.values())
 
 
 def test_gateway_material_upload_documents_auth_and_role_failures() -> None:
-    document = importlib.import_module("yiwang_gateway.main").create_app().openapi()
+    document = offline_app("yiwang_gateway").openapi()
     responses = document["paths"]["/api/v1/materials"]["post"]["responses"]
     assert {"401", "403", "413", "422"} <= set(responses)
 
 
 def test_login_documents_429() -> None:
-    document = importlib.import_module("yiwang_gateway.main").create_app().openapi()
+    document = offline_app("yiwang_gateway").openapi()
     assert "429" in document["paths"]["/api/v1/auth/token"]["post"]["responses"]

@@ -94,13 +94,12 @@ class TestOtherUnitsAreDenied:
     async def test_staff_without_a_unit_see_nothing(
         self, client: httpx.AsyncClient, auth: Any, case: Any, app: Any
     ) -> None:
-        from yiwang_common.auth import Principal, TokenIssuer
-        from yiwang_common.config import AuthSettings
+        from yiwang_common.auth import Principal
+        from yiwang_common.testing import bearer
 
-        token = TokenIssuer(AuthSettings()).issue(
+        headers = bearer(
             Principal(sub="nobody", name="无单位", kind="staff", roles=frozenset({"admin", "supervisor"}))
         )
-        headers = {"Authorization": f"Bearer {token}"}
         for url in urls(case):
             assert (await client.get(url, headers=headers)).status_code == 404, url
         assert not await listed(client, headers, case.case_no)

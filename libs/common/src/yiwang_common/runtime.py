@@ -244,8 +244,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     install_problem_handlers(app)
     # Inside the request context, so a 413 carries the request id.
     app.add_middleware(BodyLimitMiddleware, default=settings.http.max_body_bytes, routes=spec.body_limits)
-    document_body_limit(app)
     install_openapi(app, current_principal)
+    # Wraps the completed document: the 413 goes on every operation that takes a body.
+    document_body_limit(app)
     app.add_middleware(RequestContextMiddleware)
     # Outermost: an over-long URL or header section is refused before anything else runs.
     app.add_middleware(RequestLineLimitMiddleware)
