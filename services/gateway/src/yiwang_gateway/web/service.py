@@ -41,11 +41,11 @@ def search_href(**params: str) -> str:
     return "/search?" + urlencode(params)
 
 
-async def home_groups(session: AsyncSession) -> tuple[ThemeGroup, ...]:
+async def home_groups() -> tuple[ThemeGroup, ...]:
     """个人办事 and 法人办事, each with the themes its items carry (as the catalogue has them today)."""
     groups = []
     for obj, title in (("natural_person", "个人办事"), ("legal_person", "法人办事")):
-        found = await find_items(session, SearchFilters(objects=(obj,)), per_page=1)
+        found = find_items(SearchFilters(objects=(obj,)), per_page=1)
         themes = next((f.options for f in found.facets if f.name == "theme"), ())
         groups.append(
             ThemeGroup(
