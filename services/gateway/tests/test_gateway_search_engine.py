@@ -149,7 +149,9 @@ class TestFilters:
         assert everything["level"] == {"county": 5, "city": 2, "province": 1}
         assert everything["theme"] == {"证件办理": 2}
         assert everything["department"]["元江县公安局"] == 2 and everything["event"] == {"购房": 1}
-        result = index.search("许可证", Filters(levels=["county"], objects=["legal"]), facets=["level", "object"])
+        result = index.search(
+            "许可证", Filters(levels=["county"], objects=["legal"]), facets=["level", "object"]
+        )
         assert [h.document.id for h in result.hits] == ["sg"]
         # 行使层级 ignores the level filter but keeps the object one, and the other way round.
         assert result.facets["level"] == {"county": 1, "city": 1, "province": 1}

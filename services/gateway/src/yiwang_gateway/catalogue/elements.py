@@ -19,6 +19,11 @@ Level = Literal["province", "city", "county"]
 #: 行使层级 and its Chinese name, in the order the portal lists them.
 LEVEL_NAMES: dict[str, str] = {"province": "省级", "city": "市级", "county": "县级"}
 
+#: Guide keys that classify the item or feed the search (read by :func:`guide_list`), not guide prose.
+CLASSIFYING_KEYS = frozenset(
+    {"主题分类", "themes", "人生事件", "life_events", "别名", "aliases", "关键词", "keywords"}
+)
+
 _SPLIT = re.compile(r"[、,，;；/]+")
 _LEGAL_WORDS = ("法人", "企业", "组织", "机关", "单位", "个体工商户")
 _NATURAL_WORDS = ("自然人", "个人", "公民")

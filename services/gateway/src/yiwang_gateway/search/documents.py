@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from yiwang_gateway.catalogue.elements import (
+    CLASSIFYING_KEYS,
     LEVEL_NAMES,
     fee_of,
     guide_list,
@@ -18,8 +19,6 @@ from yiwang_gateway.catalogue.elements import (
     service_objects,
 )
 from yiwang_gateway.search.engine import SearchDocument
-
-_INDEX_ONLY_KEYS = ("主题分类", "themes", "人生事件", "life_events", "别名", "aliases", "关键词", "keywords")
 
 
 def item_fields(item: Any) -> dict[str, Any]:
@@ -52,7 +51,7 @@ def _text(item: Any) -> str:
     parts: list[str] = [item.scope, *item.conditions]
     parts += [str(m.get("name", "")) for m in item.materials]
     for key, value in item.guide.items():
-        if key in _INDEX_ONLY_KEYS:
+        if key in CLASSIFYING_KEYS:
             continue
         if isinstance(value, str):
             parts.append(value)

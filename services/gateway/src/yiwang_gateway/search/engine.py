@@ -22,7 +22,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from yiwang_gateway.catalogue.elements import LEVEL_NAMES, Level, level_of
+# level_of is re-exported: the index's callers read levels off region codes too.
+from yiwang_gateway.catalogue.elements import Level, level_of as level_of
 from yiwang_gateway.search.analysis import (
     Analyzer,
     char_bigrams,
@@ -35,8 +36,6 @@ from yiwang_gateway.search.analysis import (
     split_pinyin,
 )
 from yiwang_gateway.search.dictionary import normalise
-
-__all__ = ["LEVEL_NAMES", "FACETS", "Filters", "SearchDocument", "SearchIndex", "highlight", "level_of"]
 
 RegionScope = Literal["self", "up", "down"]
 Facet = Literal["object", "theme", "department", "level", "event"]

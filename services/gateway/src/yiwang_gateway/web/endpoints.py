@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from yiwang_gateway.catalogue.elements import Level
 from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.web.finder import find_items
 from yiwang_gateway.web.rendering import PageRoute, render
-from yiwang_gateway.web.schemas import Level, SearchFilters, ServiceObject
+from yiwang_gateway.web.schemas import SearchFilters, ServiceObject
 from yiwang_gateway.web.service import FORMS, guide_page, home_groups
 
 router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
