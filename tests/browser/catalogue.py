@@ -3,9 +3,13 @@ another level (市级) and a natural-person item, so that filters have something
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from yiwang_common.auth import ROLE_ADMIN, AuthSettings, Principal, TokenIssuer
+from yiwang_common.keys import development_keypair
 
 POLICE = {"name": "元江县公安局", "code": "11530428015176560Q"}
 MARKET = {"name": "玉溪市市场监督管理局", "code": "11530400015176612W"}
@@ -55,9 +59,11 @@ EXTRA_ITEMS: dict[str, dict[str, Any]] = {
 }
 
 
-def admin_headers() -> dict[str, str]:
-    """A catalogue administrator's token, signed with the development key the test stack uses."""
+def admin_headers(var_dir: Path) -> dict[str, str]:
+    """A catalogue administrator's token, signed with the key of the test stack's installation."""
     principal = Principal(
         sub="browser-test-admin", name="目录管理员", kind="staff", roles=frozenset({ROLE_ADMIN})
     )
-    return {"Authorization": f"Bearer {TokenIssuer(AuthSettings()).issue(principal)}"}
+    private_pem, public_pem = development_keypair(var_dir)
+    settings = AuthSettings(private_key_pem=SecretStr(private_pem), public_key_pem=public_pem)
+    return {"Authorization": f"Bearer {TokenIssuer(settings).issue(principal)}"}

@@ -50,7 +50,7 @@ def stack(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     Asks for the browser first, so that a machine without one fails before starting anything.
     """
     with running_stack("postgres", tmp_path_factory.mktemp("browser-stack")) as running:
-        headers = admin_headers()
+        headers = admin_headers(running.var_dir)
         for code, body in EXTRA_ITEMS.items():
             r = httpx.put(f"{running.url('management')}/api/v1/items/{code}", json=body, headers=headers)
             assert r.status_code == 200, r.text
