@@ -348,7 +348,8 @@ class SearchIndex:
             if postings is None:
                 postings = self._postings[token] = (array("i"), array("f"))
             postings[0].append(slot)
-            postings[1].append(wtf)
+            # Stored saturated (BM25's tf / (tf + k1)): a query then only scales and adds it.
+            postings[1].append(wtf / (wtf + K1))
         for text in (doc.name, *doc.aliases):
             for word in self.analyzer.words(text):
                 self._learn(word)
@@ -535,7 +536,7 @@ class SearchIndex:
                 # Tombstones still sit in the postings until compaction; never count more than live.
                 df = min(ids.size, live)
                 idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
-                score[ids] += (weight * idf * (K1 + 1)) * tfs / (tfs + K1)
+                score[ids] += tfs * np.float32(weight * idf * (K1 + 1))
             total_score += score
             # Surface evidence (bigrams, pinyin) is only partial coverage of what was asked.
             matched += (score > 0) * (0.5 if concept.label.startswith("~") else 1.0)
