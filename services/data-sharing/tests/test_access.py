@@ -94,10 +94,11 @@ class TestOtherUnitsAreDenied:
     async def test_staff_without_a_unit_see_nothing(
         self, client: httpx.AsyncClient, auth: Any, case: Any, app: Any
     ) -> None:
-        from yiwang_common.auth import Principal, TokenIssuer
-        from yiwang_common.config import AuthSettings
+        from yiwang_common.auth import Principal
+        from yiwang_common.testing import token_issuer
 
-        token = TokenIssuer(AuthSettings()).issue(
+        # Signed with the tests' per-process key: there is no built-in key any more.
+        token = token_issuer().issue(
             Principal(sub="nobody", name="无单位", kind="staff", roles=frozenset({"admin", "supervisor"}))
         )
         headers = {"Authorization": f"Bearer {token}"}
