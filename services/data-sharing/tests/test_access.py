@@ -95,13 +95,11 @@ class TestOtherUnitsAreDenied:
         self, client: httpx.AsyncClient, auth: Any, case: Any, app: Any
     ) -> None:
         from yiwang_common.auth import Principal
-        from yiwang_common.testing import token_issuer
+        from yiwang_common.testing import bearer
 
-        # Signed with the tests' per-process key: there is no built-in key any more.
-        token = token_issuer().issue(
+        headers = bearer(
             Principal(sub="nobody", name="无单位", kind="staff", roles=frozenset({"admin", "supervisor"}))
         )
-        headers = {"Authorization": f"Bearer {token}"}
         for url in urls(case):
             assert (await client.get(url, headers=headers)).status_code == 404, url
         assert not await listed(client, headers, case.case_no)
