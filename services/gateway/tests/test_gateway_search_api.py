@@ -87,6 +87,21 @@ class TestSearchEndpoint:
         r4 = await client.get(URL, params={"q": "养老保险待遇", "region": "530000", "region_scope": "self"})
         assert [i["region_code"] for i in r4.json()["items"]] == ["530000"]
 
+    async def test_facet_counts_ignore_their_own_filter(
+        self, client: httpx.AsyncClient, demo: list[ItemPublished]
+    ) -> None:
+        params = {"q": "许可", "object": "法人", "level": "city", "facet": ["level", "object"]}
+        body = (await client.get(URL, params=params)).json()
+        assert "facets" in body and set(body["facets"]) == {"level", "object"}
+        assert body["facets"]["level"]["city"] == body["total"]
+        everywhere = (await client.get(URL, params={"q": "许可", "object": "法人"})).json()["total"]
+        assert sum(body["facets"]["level"].values()) == everywhere > body["total"]
+        at_city = (await client.get(URL, params={"q": "许可", "level": "city"})).json()["total"]
+        assert set(body["facets"]["object"]) <= {"natural_person", "legal_person"}
+        assert body["facets"]["object"]["legal_person"] == body["total"] <= at_city
+        assert (await client.get(URL, params={"q": "许可"})).json()["facets"] == {}
+        assert (await client.get(URL, params={"facet": "colour"})).status_code == 422
+
     async def test_published_item_is_searchable_and_a_newer_version_replaces_it(
         self,
         client: httpx.AsyncClient,

@@ -141,6 +141,41 @@ class TestFilters:
         assert names(index, "", Filters(events=["购房"])) == ["gjj"]
         assert set(names(index, "", Filters(departments=["元江县公安局"]), limit=10)) == {"id-bl", "id-hl"}
 
+    def test_facets_count_what_the_query_matches_each_ignoring_its_own_filter(
+        self, index: SearchIndex
+    ) -> None:
+        everything = index.search("", facets=["object", "level", "theme", "department", "event"]).facets
+        assert everything["object"] == {"natural": 4, "legal": 4}
+        assert everything["level"] == {"county": 5, "city": 2, "province": 1}
+        assert everything["theme"] == {"证件办理": 2}
+        assert everything["department"]["元江县公安局"] == 2 and everything["event"] == {"购房": 1}
+        result = index.search(
+            "许可证", Filters(levels=["county"], objects=["legal"]), facets=["level", "object"]
+        )
+        assert [h.document.id for h in result.hits] == ["sg"]
+        # 行使层级 ignores the level filter but keeps the object one, and the other way round.
+        assert result.facets["level"] == {"county": 1, "city": 1, "province": 1}
+        assert result.facets["object"] == {"legal": 1}
+        assert index.search("许可证", Filters(levels=["city"]), facets=["level"]).facets == {
+            "level": {"county": 1, "city": 1, "province": 1}
+        }
+
+    def test_facets_follow_replace_remove_and_compaction(self, analyzer: Analyzer) -> None:
+        idx = SearchIndex(analyzer)
+        idx.add_many(
+            doc(f"d{i}", f"第{i}号许可证核发", themes=("证件办理", "工程建设") if i % 2 else ("证件办理",))
+            for i in range(3000)
+        )
+        idx.add(doc("d1", "第1号许可证核发", themes=("准营准办",)))
+        for i in range(0, 3000, 2):
+            idx.remove(f"d{i}")
+        assert len(idx._docs) < 3000  # compacted
+        assert idx.search("许可证", facets=["theme"]).facets["theme"] == {
+            "证件办理": 1499,
+            "工程建设": 1499,
+            "准营准办": 1,
+        }
+
     def test_levels_and_ancestors_from_codes(self) -> None:
         assert (level_of("530000"), level_of("530400"), level_of("530428")) == ("province", "city", "county")
         assert region_ancestors("530428") == ["530428", "530400", "530000"]

@@ -6,13 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.management import ItemPublished
 from yiwang_common.events import EventEnvelope
-from yiwang_datasharing.item.repository import item_scope_repository
+from yiwang_datasharing.item.repository import ItemScopeRepository
 
 
 async def on_item_published(session: AsyncSession, envelope: EventEnvelope, data: ItemPublished) -> None:
     """事项已发布: remember which unit implements the item, in which region."""
-    await item_scope_repository.upsert(
-        session,
+    await ItemScopeRepository.from_session(session).upsert(
         item_code=data.item_code,
         org_code=data.implementing_org.code,
         org_name=data.implementing_org.name,

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.db import utcnow
+from yiwang_common.db.repository import RepositoryBase
 from yiwang_datasharing.access import ReadScope
 from yiwang_datasharing.item.models import ItemScope
 
 
-class ItemScopeRepository:
-    """Item scope rows."""
+class ItemScopeRepository(RepositoryBase[ItemScope]):
+    """Item scope rows: which unit implements an item, in which region."""
+
+    model = ItemScope
 
     async def upsert(
         self,
-        session: AsyncSession,
         *,
         item_code: str,
         org_code: str,
@@ -34,7 +35,7 @@ class ItemScopeRepository:
             updated_at=utcnow(),
         )
         ex = stmt.excluded
-        await session.execute(
+        await self.execute(
             stmt.on_conflict_do_update(
                 index_elements=[ItemScope.item_code],
                 set_={
@@ -48,8 +49,12 @@ class ItemScopeRepository:
             )
         )
 
-    def items_in_scope(self, scope: ReadScope) -> Select[str] | None:
-        """The item codes whose records staff with ``scope`` may read, or None for none at all."""
+    @staticmethod
+    def items_in_scope(scope: ReadScope) -> Select[str] | None:
+        """The item codes whose records staff with ``scope`` may read, or None for none at all.
+
+        A subquery for other repositories' conditions, so it needs no session.
+        """
         conditions: list[ColumnElement[bool]] = []
         if scope.org_code is not None:
             conditions.append(ItemScope.org_code == scope.org_code)
@@ -58,6 +63,3 @@ class ItemScopeRepository:
         if not conditions:
             return None
         return select(ItemScope.item_code).where(or_(*conditions))
-
-
-item_scope_repository = ItemScopeRepository()

@@ -11,7 +11,7 @@ from yiwang_common.contracts.common import ELicence, Organisation
 from yiwang_datasharing.access import scope_of
 from yiwang_datasharing.licence.errors import LicenceNotFound
 from yiwang_datasharing.licence.models import ELicenceRecord
-from yiwang_datasharing.licence.repository import licence_repository
+from yiwang_datasharing.licence.repository import LicenceRepository
 from yiwang_datasharing.licence.schemas import LicenceSchema, LicenceVerificationSchema
 
 #: 持证主体代码类型 of a unit (统一社会信用代码); a unit's registered name is public information.
@@ -31,20 +31,21 @@ class LicenceService:
 
     async def register(self, session: AsyncSession, *, licence: ELicence, registered_at: datetime) -> bool:
         """Register a licence; tell whether this is the first time."""
-        return await licence_repository.add_if_new(session, licence=licence, registered_at=registered_at)
+        repository = LicenceRepository.from_session(session)
+        return await repository.add_if_new(licence=licence, registered_at=registered_at)
 
     async def get_visible(
         self, session: AsyncSession, *, identifier: str, principal: Principal
     ) -> LicenceSchema:
         """The licence, for its holder (the case's applicant) or staff of the item's unit or region."""
-        row = await licence_repository.get_visible(session, identifier, scope_of(principal))
+        row = await LicenceRepository.from_session(session).get_visible(identifier, scope_of(principal))
         if row is None:
             raise LicenceNotFound(f"电子证照 {identifier} 不存在")
         return to_schema(row)
 
     async def verify(self, session: AsyncSession, *, identifier: str) -> LicenceVerificationSchema:
         """What anyone holding the identifier may learn: that the licence exists and is in force."""
-        row = await licence_repository.get(session, identifier)
+        row = await LicenceRepository.from_session(session).get(identifier)
         if row is None:
             raise LicenceNotFound(f"电子证照 {identifier} 不存在")
         return LicenceVerificationSchema(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from yiwang_common.http import problem_responses
 from yiwang_gateway.dependencies import GUARDS
+from yiwang_gateway.search.engine import Facet
 from yiwang_gateway.search.errors import BadQuery, SearchNotReady
 from yiwang_gateway.search.schemas import SearchResponse
 from yiwang_gateway.search.service import search_service
@@ -69,6 +70,10 @@ async def search_catalogue(
     event: Annotated[
         list[str], Query(max_length=10, description="人生事件, 可重复", examples=[["结婚"]])
     ] = [],  # noqa: B006
+    facet: Annotated[
+        list[Facet],
+        Query(max_length=5, description="分面统计: object, theme, department, level, event, 可重复"),
+    ] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
 ) -> Response:
@@ -85,6 +90,7 @@ async def search_catalogue(
         region_scope=region_scope,
         limit=limit,
         offset=offset,
+        facets=facet,
     )
     # Already a validated model: serialise once instead of FastAPI validating it again.
     return Response(result.model_dump_json(), media_type="application/json")

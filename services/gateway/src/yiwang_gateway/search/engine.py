@@ -22,6 +22,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+# level_of is re-exported: the index's callers read levels off region codes too.
+from yiwang_gateway.catalogue.elements import Level, level_of as level_of
 from yiwang_gateway.search.analysis import (
     Analyzer,
     char_bigrams,
@@ -35,9 +37,10 @@ from yiwang_gateway.search.analysis import (
 )
 from yiwang_gateway.search.dictionary import normalise
 
-Level = Literal["province", "city", "county"]
 RegionScope = Literal["self", "up", "down"]
-LEVEL_NAMES: dict[str, str] = {"province": "省级", "city": "市级", "county": "县级"}
+Facet = Literal["object", "theme", "department", "level", "event"]
+#: The dimensions the index counts (分面统计): 服务对象, 主题, 实施部门, 行使层级, 人生事件.
+FACETS: tuple[Facet, ...] = ("object", "theme", "department", "level", "event")
 
 # Field weights (name > aliases/keywords > department/themes > guide text) and BM25F length
 # normalisation per field; k1 saturates repeated terms, short names barely need length damping.
@@ -58,15 +61,6 @@ W_WORD, W_SUBWORD, W_SYNONYM, W_CORRECTION, W_BIGRAM, W_PINYIN, W_INITIALS = (
     0.3,
     0.6,
 )
-
-
-def level_of(region_code: str) -> Level:
-    """行使层级 from a GB/T 2260 code: xx0000 province, xxxx00 city, otherwise county."""
-    if region_code.endswith("0000"):
-        return "province"
-    if region_code.endswith("00"):
-        return "city"
-    return "county"
 
 
 def region_ancestors(region_code: str) -> list[str]:
@@ -113,25 +107,63 @@ class Filters:
     region: str | None = None
     region_scope: RegionScope = "up"
 
-    def token_groups(self) -> list[list[str]]:
-        groups = [
-            [f"f:theme:{normalise(v)}" for v in self.themes],
-            [f"f:dept:{normalise(v)}" for v in self.departments],
-            [f"f:level:{v}" for v in self.levels],
-            [f"f:obj:{v}" for v in self.objects],
-            [f"f:event:{normalise(v)}" for v in self.events],
+    def token_groups(self) -> list[tuple[str, list[str]]]:
+        """Per dimension (the facet names, and ``region``), the filter tokens any of which a hit must have."""
+        groups: list[tuple[str, list[str]]] = [
+            ("theme", [f"f:theme:{normalise(v)}" for v in self.themes]),
+            ("department", [f"f:dept:{normalise(v)}" for v in self.departments]),
+            ("level", [f"f:level:{v}" for v in self.levels]),
+            ("object", [f"f:obj:{v}" for v in self.objects]),
+            ("event", [f"f:event:{normalise(v)}" for v in self.events]),
         ]
         if self.region:
             code = self.region
             if self.region_scope == "self":
-                groups.append([f"f:r:{code}"])
+                groups.append(("region", [f"f:r:{code}"]))
             elif self.region_scope == "up":
-                groups.append([f"f:r:{c}" for c in region_ancestors(code)])
+                groups.append(("region", [f"f:r:{c}" for c in region_ancestors(code)]))
             else:
                 level = level_of(code)
                 prefix = code[:2] if level == "province" else code[:4] if level == "city" else code
-                groups.append([f"f:rp:{prefix}" if level != "county" else f"f:r:{code}"])
-        return [g for g in groups if g]
+                groups.append(("region", [f"f:rp:{prefix}" if level != "county" else f"f:r:{code}"]))
+        return [(name, tokens) for name, tokens in groups if tokens]
+
+
+class FacetColumn:
+    """One facet dimension's values per slot: a vocabulary and a slots × width matrix of its ids.
+
+    Counting is a gather of the candidates' rows and one ``bincount``: its cost follows the
+    candidate set, not the catalogue (a query matching 40 items counts 40 rows).
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self.labels: list[str] = []
+        self._rows: npt.NDArray[np.int32] = np.full((1024, 1), -1, dtype=np.int32)
+
+    def set(self, slot: int, values: Iterable[tuple[str, str]]) -> None:
+        """``values`` are (key, label) pairs; the first label seen for a key is the one shown."""
+        ids = sorted({self._ids.setdefault(key, len(self._ids)) for key, _ in values})
+        for key, label in values:
+            if self._ids[key] == len(self.labels):
+                self.labels.append(label)
+        rows = self._rows
+        if slot >= rows.shape[0] or len(ids) > rows.shape[1]:
+            grown = np.full((max(rows.shape[0], (slot + 1) * 2), max(rows.shape[1], len(ids))), -1, np.int32)
+            grown[: rows.shape[0], : rows.shape[1]] = rows
+            self._rows = rows = grown
+        rows[slot] = -1
+        rows[slot, : len(ids)] = ids
+
+    def compact(self, alive: npt.NDArray[np.bool_], capacity: int) -> None:
+        kept = self._rows[: alive.size][alive]
+        self._rows = np.full((capacity, self._rows.shape[1]), -1, dtype=np.int32)
+        self._rows[: kept.shape[0]] = kept
+
+    def count(self, slots: npt.NDArray[np.intp]) -> dict[str, int]:
+        ids = self._rows[slots].ravel()
+        counts = np.bincount(ids[ids >= 0], minlength=len(self.labels))
+        return {self.labels[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
 @dataclass
@@ -163,6 +195,8 @@ class SearchResult:
     total: int
     hits: list[Hit]
     query: ParsedQuery
+    #: Per requested facet, value → how many matches it would leave (its own selection ignored).
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class SearchIndex:
@@ -177,6 +211,7 @@ class SearchIndex:
         self._slot: dict[str, int] = {}
         self._alive: npt.NDArray[np.bool_] = np.zeros(1024, dtype=bool)
         self._field_len_sum: Counter[str] = Counter()
+        self._facets: dict[str, FacetColumn] = {name: FacetColumn() for name in FACETS}
         self._dead = 0
         # Fuzzy pinyin of every known word → the words: typed pinyin and homophone typos land here.
         self._by_pinyin: dict[str, set[str]] = {}
@@ -251,6 +286,8 @@ class SearchIndex:
         self._slot = {d.id: i for i, d in enumerate(live)}
         self._alive = np.zeros(max(1024, len(self._docs) * 2), dtype=bool)
         self._alive[: len(self._docs)] = True
+        for column in self._facets.values():
+            column.compact(alive, self._alive.size)
         self._dead = 0
 
     def _fields(self, doc: SearchDocument) -> dict[str, list[str]]:
@@ -273,6 +310,17 @@ class SearchIndex:
         tokens.update(f"f:dept:{normalise(d)}" for d in (doc.department, doc.department_code) if d)
         return tokens
 
+    @staticmethod
+    def _facet_values(doc: SearchDocument) -> dict[str, list[tuple[str, str]]]:
+        """(key, label) per facet; keys are what the filters match (normalised like their tokens)."""
+        return {
+            "object": [(o, o) for o in doc.objects],
+            "theme": [(normalise(t), t) for t in doc.themes],
+            "department": [(normalise(doc.department), doc.department)] if doc.department else [],
+            "level": [(doc.level, doc.level)],
+            "event": [(normalise(e), e) for e in doc.events],
+        }
+
     def _insert(self, doc: SearchDocument, fields: dict[str, list[str]], averages: dict[str, float]) -> None:
         slot = len(self._docs)
         self._docs.append(replace(doc, text="") if doc.text else doc)
@@ -283,6 +331,8 @@ class SearchIndex:
             grown[: len(self._alive)] = self._alive
             self._alive = grown
         self._alive[slot] = True
+        for name, values in self._facet_values(doc).items():
+            self._facets[name].set(slot, values)
         weights: dict[str, float] = defaultdict(float)
         for name, tokens in fields.items():
             if not tokens:
@@ -298,7 +348,8 @@ class SearchIndex:
             if postings is None:
                 postings = self._postings[token] = (array("i"), array("f"))
             postings[0].append(slot)
-            postings[1].append(wtf)
+            # Stored saturated (BM25's tf / (tf + k1)): a query then only scales and adds it.
+            postings[1].append(wtf / (wtf + K1))
         for text in (doc.name, *doc.aliases):
             for word in self.analyzer.words(text):
                 self._learn(word)
@@ -457,29 +508,20 @@ class SearchIndex:
             concept.add(f"w:{run}", W_WORD)
         return [concept]
 
-    def _mask(self, filters: Filters | None) -> npt.NDArray[np.bool_]:
+    def _group_masks(self, filters: Filters | None) -> list[tuple[str, npt.NDArray[np.bool_]]]:
+        """Per filter dimension, the slots it allows."""
         n = len(self._docs)
-        mask = self._alive[:n].copy()
-        for group in filters.token_groups() if filters else []:
+        masks = []
+        for name, group in filters.token_groups() if filters else []:
             allowed = np.zeros(n, dtype=bool)
             for token in group:
                 postings = self._postings.get(token)
                 if postings is not None:
                     allowed[np.frombuffer(postings[0], dtype=np.int32)] = True
-            mask &= allowed
-        return mask
+            masks.append((name, allowed))
+        return masks
 
-    def search(
-        self, q: str, filters: Filters | None = None, *, limit: int = 10, offset: int = 0
-    ) -> SearchResult:
-        """Ranked hits for ``q`` among the documents the filters allow; empty ``q`` browses."""
-        parsed = self.parse(q)
-        n = len(self._docs)
-        mask = self._mask(filters)
-        if not parsed.concepts:
-            slots = np.flatnonzero(mask)
-            page = slots[offset : offset + limit]
-            return SearchResult(int(slots.size), [self._hit(int(s), 0.0) for s in page], parsed)
+    def _scores(self, parsed: ParsedQuery, n: int) -> npt.NDArray[np.float32]:
         live = max(len(self._slot), 1)
         total_score = np.zeros(n, dtype=np.float32)
         matched = np.zeros(n, dtype=np.float32)
@@ -494,18 +536,53 @@ class SearchIndex:
                 # Tombstones still sit in the postings until compaction; never count more than live.
                 df = min(ids.size, live)
                 idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
-                score[ids] += (weight * idf * (K1 + 1)) * tfs / (tfs + K1)
+                score[ids] += tfs * np.float32(weight * idf * (K1 + 1))
             total_score += score
             # Surface evidence (bigrams, pinyin) is only partial coverage of what was asked.
             matched += (score > 0) * (0.5 if concept.label.startswith("~") else 1.0)
         coverage = sum(0.5 if c.label.startswith("~") else 1.0 for c in parsed.concepts)
-        final = total_score * ((1.0 + matched) / (1.0 + coverage)) ** 2
-        final[~mask] = 0
-        candidates = np.flatnonzero(final > 0)
+        final: npt.NDArray[np.float32] = total_score * ((1.0 + matched) / (1.0 + coverage)) ** 2
+        return final
+
+    def search(
+        self,
+        q: str,
+        filters: Filters | None = None,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        facets: Sequence[str] = (),
+    ) -> SearchResult:
+        """Ranked hits for ``q`` among the documents the filters allow; empty ``q`` browses.
+
+        ``facets`` (names from :data:`FACETS`) are counted over what ``q`` matches under every
+        filter but the facet's own, so a chosen value leaves its alternatives visible.
+        """
+        parsed = self.parse(q)
+        n = len(self._docs)
+        groups = self._group_masks(filters)
+        matches = self._alive[:n].copy()
+        final = self._scores(parsed, n) if parsed.concepts else None
+        if final is not None:
+            matches &= final > 0
+        mask = matches.copy()
+        for _, allowed in groups:
+            mask &= allowed
+        counts: dict[str, dict[str, int]] = {}
+        for name in facets:
+            others = matches.copy()
+            for group, allowed in groups:
+                if group != name:
+                    others &= allowed
+            counts[name] = self._facets[name].count(np.flatnonzero(others))
+        candidates = np.flatnonzero(mask)
         total = int(candidates.size)
+        if final is None:
+            page = candidates[offset : offset + limit]
+            return SearchResult(total, [self._hit(int(s), 0.0) for s in page], parsed, counts)
         want = min(offset + limit, total)
         if want == 0:
-            return SearchResult(total, [], parsed)
+            return SearchResult(total, [], parsed, counts)
         scores = final[candidates]
         if want < total:
             top = np.argpartition(-scores, want - 1)[:want]
@@ -514,7 +591,8 @@ class SearchIndex:
         # Ties (the same item in many regions) fall back to slot order, so paging is stable.
         order = top[np.lexsort((candidates[top], -scores[top]))]
         page = order[offset : offset + limit]
-        return SearchResult(total, [self._hit(int(candidates[k]), float(scores[k])) for k in page], parsed)
+        hits = [self._hit(int(candidates[k]), float(scores[k])) for k in page]
+        return SearchResult(total, hits, parsed, counts)
 
     def _hit(self, slot: int, score: float) -> Hit:
         doc = self._docs[slot]

@@ -50,3 +50,11 @@ class SearchResponse(BaseModel):
     took_ms: float = Field(description="检索耗时 (毫秒, 索引内)", examples=[0.4])
     interpreted_as: list[SearchInterpretation]
     items: list[SearchHit]
+    facets: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description=(
+            "分面统计: per dimension asked for with ``facet``, value → matches it would leave "
+            "(the dimension's own selection ignored, the others applied)"
+        ),
+        examples=[{"level": {"county": 2, "city": 1}}],
+    )

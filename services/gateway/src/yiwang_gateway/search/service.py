@@ -6,6 +6,7 @@ import gc
 import logging
 import time
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yiwang_gateway.search.analysis import Analyzer
 from yiwang_gateway.search.dictionary import load_dictionary
 from yiwang_gateway.search.documents import document_from_item
-from yiwang_gateway.search.engine import Filters, RegionScope, SearchIndex, highlight
+from yiwang_gateway.search.engine import Facet, Filters, RegionScope, SearchIndex, highlight
 from yiwang_gateway.search.errors import BadQuery, SearchNotReady
 from yiwang_gateway.search.repository import SearchRepository
 from yiwang_gateway.search.schemas import SearchHit, SearchInterpretation, SearchResponse
@@ -30,6 +31,8 @@ OBJECTS = {
     "legal": "legal",
     "legal_person": "legal",
 }
+#: The index's 服务对象 codes as the API and the pages spell them.
+OBJECT_PARAMS = {"natural": "natural_person", "legal": "legal_person"}
 LEVELS = {
     "省级": "province",
     "市级": "city",
@@ -120,6 +123,7 @@ class SearchService:
         region_scope: RegionScope,
         limit: int,
         offset: int,
+        facets: Sequence[Facet] = (),
     ) -> SearchResponse:
         if self.index is None:
             raise SearchNotReady("检索索引尚未就绪, 请稍后重试")
@@ -134,7 +138,7 @@ class SearchService:
             region_scope=region_scope,
         )
         start = time.perf_counter()
-        result = self.index.search(q, filters, limit=limit, offset=offset)
+        result = self.index.search(q, filters, limit=limit, offset=offset, facets=facets)
         terms = result.query.highlight_terms
         hits = []
         for hit in result.hits:
@@ -162,6 +166,10 @@ class SearchService:
                 for c in result.query.concepts
             ],
             items=hits,
+            facets={
+                name: {OBJECT_PARAMS.get(v, v) if name == "object" else v: c for v, c in counts.items()}
+                for name, counts in result.facets.items()
+            },
         )
 
 

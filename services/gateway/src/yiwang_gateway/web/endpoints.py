@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from yiwang_gateway.catalogue.elements import Level
 from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.web.finder import find_items
 from yiwang_gateway.web.rendering import PageRoute, render
-from yiwang_gateway.web.schemas import Level, SearchFilters, ServiceObject
+from yiwang_gateway.web.schemas import SearchFilters, ServiceObject
 from yiwang_gateway.web.service import FORMS, guide_page, home_groups
 
 router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
@@ -20,15 +21,14 @@ Choice = Annotated[list[str], Query(max_length=10)]
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep) -> HTMLResponse:
+async def home(request: Request) -> HTMLResponse:
     """首页: search box and the 个人 / 法人 entry points."""
-    return render(request, "home.html", {"groups": await home_groups(session), "q": ""})
+    return render(request, "home.html", {"groups": await home_groups(), "q": ""})
 
 
 @router.get("/search", response_class=HTMLResponse)
 async def search(
     request: Request,
-    session: SessionDep,
     q: Annotated[str, Query(max_length=100)] = "",
     department: Choice = [],  # noqa: B006
     level: Annotated[list[Level], Query(max_length=3)] = [],  # noqa: B006
@@ -45,7 +45,7 @@ async def search(
         objects=tuple(object),
         page=page,
     )
-    results = await find_items(session, filters)
+    results = find_items(filters)
     fragment = (
         request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
     )

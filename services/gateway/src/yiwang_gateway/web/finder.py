@@ -1,30 +1,25 @@
-"""找事项 The one place the portal pages get search results from.
+"""找事项 The one place the portal pages get search results from: the gateway's search engine.
 
-SWITCH POINT: the results page, the home page's theme counts and the live filtering all call
-:func:`find_items` and nothing else. Today it runs on the catalogue repository's name search
-(``CatalogueRepository.search``, a ``LIKE`` on the name) and filters and counts in Python over
-at most :data:`SCAN_LIMIT` matches, which is right for the demo catalogue and wrong for 100k
-items. When the gateway's search engine (``yiwang_gateway.search``, ``GET
-/api/v1/catalogue/search``) is merged, replace the body of :func:`find_items` with a call to its
-service and map its hits onto :class:`ResultHit`; the field names already match its
-``SearchHit`` (department, level, level_name, themes, online, fee …), and the filter values in
-the page URLs (``level=county``, ``object=natural_person``) are ones it accepts.
+The results page, the home page's theme counts and the live filtering all call :func:`find_items`;
+it asks :data:`~yiwang_gateway.search.service.search_service` (the index behind ``GET
+/api/v1/catalogue/search``) for one page of ranked hits and the filter counts, and shapes them for
+the templates. What an item shows (level, themes, 服务对象, 是否网办 …) is read once, by
+:func:`yiwang_gateway.search.documents.item_fields`, for the index and the guide page alike.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from yiwang_gateway.catalogue.elements import LEVEL_NAMES, service_objects
 from yiwang_gateway.catalogue.models import CatalogueItem
-from yiwang_gateway.catalogue.repository import CatalogueRepository
+from yiwang_gateway.search.documents import item_fields
+from yiwang_gateway.search.engine import Facet as FacetName
+from yiwang_gateway.search.schemas import SearchResponse
+from yiwang_gateway.search.service import OBJECT_PARAMS, search_service
 from yiwang_gateway.web.schemas import (
-    LEVEL_NAMES,
     OBJECT_NAMES,
     Facet,
     FacetOption,
@@ -33,116 +28,64 @@ from yiwang_gateway.web.schemas import (
     SearchFilters,
 )
 
-#: How many name matches the interim search looks at; the engine has no such cap.
-SCAN_LIMIT = 1000
 PER_PAGE = 10
 
-_SPLIT = re.compile(r"[、,，;；/]+")
-_LEGAL_WORDS = ("法人", "企业", "组织", "机关", "单位", "个体工商户")
-_NATURAL_WORDS = ("自然人", "个人", "公民")
 
-
-def level_of(region_code: str) -> str:
-    """行使层级 from a GB/T 2260 code: xx0000 province, xxxx00 city, otherwise county."""
-    if region_code.endswith("0000"):
-        return "province"
-    if region_code.endswith("00"):
-        return "city"
-    return "county"
-
-
-def guide_list(guide: dict[str, Any], *keys: str) -> tuple[str, ...]:
-    """A guide element that is a list, or a string of values separated by 、，; /."""
-    for key in keys:
-        value = guide.get(key)
-        if isinstance(value, list):
-            return tuple(str(v).strip() for v in value if str(v).strip())
-        if isinstance(value, str) and value.strip():
-            return tuple(v.strip() for v in _SPLIT.split(value) if v.strip())
-    return ()
-
-
-def objects_of(service_object: Iterable[Any]) -> tuple[str, ...]:
-    """服务对象 (企业法人, 自然人 …) → ``natural_person`` and/or ``legal_person``."""
-    found: set[str] = set()
-    for value in service_object:
-        text = str(value)
-        if any(w in text for w in _NATURAL_WORDS):
-            found.add("natural_person")
-        if any(w in text for w in _LEGAL_WORDS):
-            found.add("legal_person")
-    return tuple(sorted(found, reverse=True))
-
-
-def online_of(guide: dict[str, Any]) -> bool | None:
-    """是否网办: the explicit element, else whether 办理形式 names 网上办理; None when unknown."""
-    value = guide.get("是否网办", guide.get("online"))
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip():
-        return value.strip() in ("是", "全程网办", "可网办")
-    forms = guide.get("办理形式")
-    if isinstance(forms, list) and forms:
-        return any("网上" in str(f) for f in forms)
-    if isinstance(forms, str) and forms:
-        return "网上" in forms
-    return None
-
-
-def hit_from_item(item: CatalogueItem) -> ResultHit:
-    guide: dict[str, Any] = item.guide or {}
-    limits: dict[str, Any] = item.limits or {}
-    level = level_of(item.region_code)
+def hit_from_fields(fields: Mapping[str, Any]) -> ResultHit:
+    """A result from an item's shown fields (a search hit's, or :func:`item_fields` of a row)."""
+    objects = service_objects(fields["service_object"])
     return ResultHit(
-        item_code=item.item_code,
-        name=item.name,
-        item_type=item.item_type,
-        department=str(item.org.get("name", "")),
-        region_code=item.region_code,
-        level=level,
-        level_name=LEVEL_NAMES[level],
-        service_object=tuple(str(s) for s in item.service_object),
-        objects=objects_of(item.service_object),
-        themes=guide_list(guide, "主题分类", "themes"),
-        promised_limit_days=limits.get("promised_limit_days"),
-        fee=str(limits.get("fee") or "不收费"),
-        online=online_of(guide),
+        item_code=fields["item_code"],
+        name=fields["name"],
+        item_type=fields["item_type"],
+        department=fields["department"],
+        region_code=fields["region_code"],
+        level=fields["level"],
+        level_name=fields["level_name"],
+        service_object=tuple(fields["service_object"]),
+        # 个人 first, as the portal lists them.
+        objects=tuple(OBJECT_PARAMS[o] for o in sorted(objects, reverse=True)),
+        themes=tuple(fields["themes"]),
+        promised_limit_days=fields["promised_limit_days"],
+        fee=fields["fee"],
+        online=fields["online"],
     )
 
 
-# Each filter dimension: the query parameter, its label, what a hit has of it, what is selected.
-_Values = Callable[[ResultHit], Iterable[str]]
-_DIMENSIONS: tuple[tuple[str, str, _Values, Callable[[SearchFilters], tuple[str, ...]]], ...] = (
-    ("object", "服务对象", lambda h: h.objects, lambda f: f.objects),
-    ("theme", "主题", lambda h: h.themes, lambda f: f.themes),
-    ("department", "实施部门", lambda h: (h.department,), lambda f: f.departments),
-    ("level", "行使层级", lambda h: (h.level,), lambda f: f.levels),
+def hit_from_item(item: CatalogueItem) -> ResultHit:
+    return hit_from_fields(item_fields(item))
+
+
+# Each filter dimension: the query parameter (the engine's facet name too), its label, what is selected.
+_DIMENSIONS: tuple[tuple[FacetName, str, Callable[[SearchFilters], tuple[str, ...]]], ...] = (
+    ("object", "服务对象", lambda f: f.objects),
+    ("theme", "主题", lambda f: f.themes),
+    ("department", "实施部门", lambda f: f.departments),
+    ("level", "行使层级", lambda f: f.levels),
 )
 _LABELS: dict[str, dict[str, str]] = {"object": OBJECT_NAMES, "level": LEVEL_NAMES}
 _ORDER: dict[str, list[str]] = {"object": list(OBJECT_NAMES), "level": list(LEVEL_NAMES)}
 
 
-def _passes(hit: ResultHit, filters: SearchFilters, *, skip: str | None = None) -> bool:
-    for name, _label, values, selected in _DIMENSIONS:
-        chosen = selected(filters)
-        if name != skip and chosen and not set(values(hit)) & set(chosen):
-            return False
-    return True
-
-
-def _facets(hits: list[ResultHit], filters: SearchFilters) -> tuple[Facet, ...]:
+def _facets(counted: Mapping[str, Mapping[str, int]], filters: SearchFilters) -> tuple[Facet, ...]:
     facets = []
-    for name, label, values, selected in _DIMENSIONS:
-        # A dimension's counts ignore its own selection, so the other choices stay visible.
-        counts = Counter(v for h in hits if _passes(h, filters, skip=name) for v in set(values(h)))
+    for name, label, selected in _DIMENSIONS:
+        # The engine counts a dimension ignoring its own selection, so the other choices stay visible.
+        counts = counted.get(name, {})
         chosen = set(selected(filters))
         order = _ORDER.get(name)
         keys = sorted(
             set(counts) | chosen,
-            key=lambda v: (order.index(v) if order and v in order else len(order or ()), -counts[v], v),
+            key=lambda v: (
+                order.index(v) if order and v in order else len(order or ()),
+                -counts.get(v, 0),
+                v,
+            ),
         )
         options = tuple(
-            FacetOption(value=v, label=_LABELS.get(name, {}).get(v, v), count=counts[v], selected=v in chosen)
+            FacetOption(
+                value=v, label=_LABELS.get(name, {}).get(v, v), count=counts.get(v, 0), selected=v in chosen
+            )
             for v in keys
         )
         if options:
@@ -150,22 +93,36 @@ def _facets(hits: list[ResultHit], filters: SearchFilters) -> tuple[Facet, ...]:
     return tuple(facets)
 
 
-async def find_items(
-    session: AsyncSession, filters: SearchFilters, *, per_page: int = PER_PAGE
-) -> ResultPage:
-    """The published items matching ``filters``, one page of them, with the filter counts."""
-    items, _total = await CatalogueRepository.from_session(session).search(
-        q=filters.q.strip() or None, page=1, limit=SCAN_LIMIT
-    )
-    everything = [hit_from_item(i) for i in items]
-    matching = [h for h in everything if _passes(h, filters)]
-    pages = max(1, math.ceil(len(matching) / per_page))
+def find_items(filters: SearchFilters, *, per_page: int = PER_PAGE) -> ResultPage:
+    """The published items matching ``filters``, one page of them, with the filter counts.
+
+    Raises the engine's ``BadQuery`` (control characters) and ``SearchNotReady`` (index not built).
+    """
+
+    def ask(page: int) -> SearchResponse:
+        return search_service.search(
+            q=filters.q,
+            themes=list(filters.themes),
+            departments=list(filters.departments),
+            levels=list(filters.levels),
+            objects=list(filters.objects),
+            events=[],
+            region=None,
+            region_scope="up",
+            limit=per_page,
+            offset=(page - 1) * per_page,
+            facets=[name for name, _, _ in _DIMENSIONS],
+        )
+
+    result = ask(filters.page)
+    pages = max(1, math.ceil(result.total / per_page))
     page = min(filters.page, pages)
-    start = (page - 1) * per_page
+    if page != filters.page:  # past the last page (a stale link): show the last one
+        result = ask(page)
     return ResultPage(
-        hits=tuple(matching[start : start + per_page]),
-        total=len(matching),
+        hits=tuple(hit_from_fields(h.model_dump()) for h in result.items),
+        total=result.total,
         page=page,
         pages=pages,
-        facets=_facets(everything, filters),
+        facets=_facets(result.facets, filters),
     )

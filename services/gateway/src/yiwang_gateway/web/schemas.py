@@ -6,11 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlencode
 
-Level = Literal["province", "city", "county"]
 ServiceObject = Literal["natural_person", "legal_person"]
 
-#: 行使层级 from a GB/T 2260 region code (the search engine uses the same names).
-LEVEL_NAMES: dict[str, str] = {"province": "省级", "city": "市级", "county": "县级"}
 #: 服务对象 as the portal groups it: 个人 (自然人) and 法人 (企业、事业单位、社会组织 …).
 OBJECT_NAMES: dict[str, str] = {"natural_person": "自然人（个人办事）", "legal_person": "法人（企业办事）"}
 

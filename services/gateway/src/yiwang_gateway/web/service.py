@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_gateway.catalogue.elements import CLASSIFYING_KEYS
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.web.finder import find_items, hit_from_item
 from yiwang_gateway.web.schemas import (
@@ -24,28 +25,17 @@ from yiwang_gateway.web.schemas import (
 CASE_TYPES = {"1": "即办件", "2": "承诺件", "9": "其他"}
 FORMS = {"original": "原件", "copy": "复印件", "electronic": "电子材料"}
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
-# Shown elsewhere on the page, or for the search index only.
-_HIDDEN_GUIDE_KEYS = {
-    "主题分类",
-    "themes",
-    "别名",
-    "aliases",
-    "关键词",
-    "keywords",
-    "人生事件",
-    "life_events",
-}
 
 
 def search_href(**params: str) -> str:
     return "/search?" + urlencode(params)
 
 
-async def home_groups(session: AsyncSession) -> tuple[ThemeGroup, ...]:
+async def home_groups() -> tuple[ThemeGroup, ...]:
     """个人办事 and 法人办事, each with the themes its items carry (as the catalogue has them today)."""
     groups = []
     for obj, title in (("natural_person", "个人办事"), ("legal_person", "法人办事")):
-        found = await find_items(session, SearchFilters(objects=(obj,)), per_page=1)
+        found = find_items(SearchFilters(objects=(obj,)), per_page=1)
         themes = next((f.options for f in found.facets if f.name == "theme"), ())
         groups.append(
             ThemeGroup(
@@ -130,7 +120,7 @@ async def guide_page(session: AsyncSession, item_code: str) -> GuidePage:
     facts = tuple(
         GuideFact(str(k), _values(v))
         for k, v in (item.guide or {}).items()
-        if k not in _HIDDEN_GUIDE_KEYS and _values(v)
+        if k not in CLASSIFYING_KEYS and _values(v)
     )
     materials = tuple(m for m in item.materials if isinstance(m, dict))
     checklist = tuple(
