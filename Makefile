@@ -4,9 +4,11 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 N ?= 1000
 # Every benchmark `make bench` runs; a new bench adds its target here.
-BENCHES ?= bench-e2e
+BENCHES ?= bench-e2e bench-search
 # server: DATABASE_URL or the machine's PostgreSQL; embedded: one started as `make dev` does.
 BENCH_DB ?= server
+# Playwright drives Debian's chromium (tests/browser); it must never download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: help
 help: ## List the targets
@@ -36,7 +38,7 @@ test: install ## Run every test suite on real PostgreSQL and NATS JetStream (sta
 	@$(UV) run --frozen python -m scripts.run_tests
 
 .PHONY: lint
-lint: install ## ruff, mypy --strict on libs/common, mypy on services, import contracts
+lint: install ## ruff, mypy --strict on every package (libs/common and the four services), import contracts
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy libs/common/src
@@ -53,11 +55,16 @@ contracts: install ## Regenerate docs/events (JSON Schema + AsyncAPI) from the e
 	@$(UV) run --frozen python scripts/export_contracts.py
 
 .PHONY: bench
-bench: $(BENCHES) ## Every benchmark in BENCHES (today: bench-e2e); results in bench/results/
+bench: $(BENCHES) ## Every benchmark in BENCHES (bench-e2e bench-search); results in bench/results/
 
 .PHONY: bench-e2e
 bench-e2e: install ## N applications end to end, with ceilings (N=1000; BENCH_DB=embedded for make dev's PostgreSQL)
 	@BENCH_DB=$(BENCH_DB) $(UV) run --frozen python -m bench.e2e --n $(N)
+
+SEARCH_N ?= 100000
+.PHONY: bench-search
+bench-search: install ## Catalogue search at SEARCH_N items over HTTP, next to bare FastAPI → bench/results/search.json
+	@$(UV) run --frozen python -m bench.search --n $(SEARCH_N)
 
 .PHONY: k8s
 k8s: install ## Render every kustomize overlay

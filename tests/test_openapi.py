@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 
-from yiwang_common.testing import ephemeral_auth
+from tests.apps import offline_app
 
 SERVICES = ["yiwang_gateway", "yiwang_management", "yiwang_business", "yiwang_datasharing"]
 
@@ -17,17 +16,6 @@ SERVICES = ["yiwang_gateway", "yiwang_management", "yiwang_business", "yiwang_da
 @pytest.fixture(scope="module", params=SERVICES)
 def spec(request: pytest.FixtureRequest) -> dict[str, Any]:
     return offline_app(request.param).openapi()  # type: ignore[no-any-return]
-
-
-def offline_app(package: str) -> Any:
-    """A service's app that is never started: building it opens no connection, so the database
-    URL only has to be a PostgreSQL one, and the key a throwaway."""
-    main = importlib.import_module(f"{package}.main")
-    config = importlib.import_module(f"{package}.config")
-    settings = config.Settings(
-        database={"url": "postgresql://openapi@127.0.0.1:1/none"}, auth=ephemeral_auth()
-    )
-    return main.create_app(settings)
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -76,6 +64,9 @@ def _sync_calls(dependant: Any, path: str) -> list[str]:
     """Every endpoint or dependency under ``dependant`` that FastAPI would run in its thread pool."""
     found = []
     call = dependant.call
+    if call is not None and not inspect.isroutine(call):
+        # A callable object (fastapi.security.HTTPBearer): FastAPI awaits its async __call__.
+        call = type(call).__call__
     if call is not None and not (inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)):
         found.append(f"{path}: {getattr(call, '__qualname__', call)}")
     for sub in dependant.dependencies:
@@ -106,3 +97,110 @@ def _api_routes(routes: Any) -> Any:
                     yield context.path, context.dependant
                 else:
                     yield from _api_routes([context])
+
+
+# --- Security and status coverage (issue 6) -----------------------------------------------------
+# Checked against whatever operations exist when the test runs, not a frozen list, so an endpoint
+# added later is held to the same rules.
+
+#: Operations anyone may call: health, login, the public catalogue and licence verification.
+PUBLIC = {
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("post", "/api/v1/auth/token"),
+    ("get", "/api/v1/items"),
+    ("get", "/api/v1/items/{item_code}"),
+    ("get", "/api/v1/catalogue/search"),
+    ("get", "/api/v1/licences/{identifier}/verification"),
+}
+PROBLEM = "application/problem+json"
+
+
+def test_security_scheme_is_bearer_jwt(spec: dict[str, Any]) -> None:
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes == {"bearerAuth": schemes["bearerAuth"]}
+    assert schemes["bearerAuth"]["type"] == "http"
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+    assert schemes["bearerAuth"]["bearerFormat"] == "JWT"
+
+
+def test_every_non_public_operation_declares_security_and_public_ones_none(spec: dict[str, Any]) -> None:
+    for path, method, op in operations(spec):
+        if (method, path) in PUBLIC:
+            assert "security" not in op, f"{method} {path} is public but declares security"
+        else:
+            assert op.get("security") == [{"bearerAuth": []}], f"{method} {path} declares no security"
+
+
+def test_secured_operations_document_401_and_role_checked_ones_403(spec: dict[str, Any]) -> None:
+    for path, method, op in operations(spec):
+        if op.get("security"):
+            assert "401" in op["responses"], f"{method} {path} needs a token but documents no 401"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_role_checked_operations_document_403(service: str) -> None:
+    from yiwang_common.http.openapi import REQUIRES_ROLE
+
+    app = offline_app(service)
+    document = app.openapi()
+    checked = 0
+    for path, dependant in _api_routes(app.routes):
+        calls = [d.call for d in _walk(dependant)]
+        if not any(getattr(c, REQUIRES_ROLE, None) for c in calls):
+            continue
+        for op in document["paths"][path].values():
+            if op.get("operationId", "").endswith(dependant.call.__name__):
+                assert "403" in op["responses"], f"{path} checks a role but documents no 403"
+                checked += 1
+    # data-sharing has no role-checked operation; the others must have been seen.
+    assert checked or service == "yiwang_datasharing"
+
+
+def _walk(dependant: Any) -> Any:
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _walk(sub)
+
+
+def test_operations_with_input_document_422(spec: dict[str, Any]) -> None:
+    for path, method, op in operations(spec):
+        if op.get("parameters") or op.get("requestBody"):
+            assert "422" in op["responses"], f"{method} {path} takes input but documents no 422"
+
+
+def test_every_error_response_is_problem_json_with_its_schema(spec: dict[str, Any]) -> None:
+    assert "ProblemResponse" in spec["components"]["schemas"]
+    for path, method, op in operations(spec):
+        for code, response in op["responses"].items():
+            if code[0] not in "45":
+                continue
+            content = response.get("content", {})
+            assert list(content) == [PROBLEM], f"{method} {path} {code}: {sorted(content)}"
+            assert content[PROBLEM]["schema"] == {"$ref": "#/components/schemas/ProblemResponse"}
+            example = content[PROBLEM].get("example")
+            if example is not None:
+                assert example["status"] == int(code), f"{method} {path} {code}: example status"
+
+
+def test_problem_status_member_is_an_integer(spec: dict[str, Any]) -> None:
+    status = spec["components"]["schemas"]["ProblemResponse"]["properties"]["status"]
+    assert status["type"] == "integer"
+
+
+def test_material_download_declares_the_stored_media_types() -> None:
+    document = offline_app("yiwang_datasharing").openapi()
+    ok = document["paths"]["/api/v1/materials/{sha256}"]["get"]["responses"]["200"]["content"]
+    assert set(ok) == {"application/pdf", "image/png", "image/jpeg", "application/ofd"}
+    assert all(media["schema"] == {"type": "string", "format": "binary"} for media in ok.values())
+
+
+def test_gateway_material_upload_documents_auth_and_role_failures() -> None:
+    document = offline_app("yiwang_gateway").openapi()
+    responses = document["paths"]["/api/v1/materials"]["post"]["responses"]
+    assert {"401", "403", "413", "422"} <= set(responses)
+
+
+def test_login_documents_429() -> None:
+    document = offline_app("yiwang_gateway").openapi()
+    assert "429" in document["paths"]["/api/v1/auth/token"]["post"]["responses"]

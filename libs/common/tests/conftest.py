@@ -5,15 +5,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
+from nats.aio.client import Client as NatsClient
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from yiwang_common.config import DatabaseSettings
+from yiwang_common.config import DatabaseSettings, NatsSettings
 from yiwang_common.db import NAMING_CONVENTION, create_engine
-from yiwang_common.events import MessagingTables, messaging_tables
+from yiwang_common.events import MessagingTables, ensure_stream, messaging_tables, stream_name
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 things = Table("thing", metadata, Column("id", Integer, primary_key=True), Column("name", String(50)))
@@ -43,3 +45,14 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@pytest.fixture
+async def clean_stream(nc: NatsClient) -> str:
+    """An empty ``YIWANG_DATASHARING`` stream: the producer the backbone tests publish as."""
+    js = nc.jetstream()
+    name = stream_name("datasharing")
+    with contextlib.suppress(Exception):
+        await js.delete_stream(name)
+    await ensure_stream(js, "datasharing", NatsSettings())
+    return name

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import pytest
+from common_samples import licence_event
 from sqlalchemy import Table, event, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from yiwang_common.contracts.datasharing import LicenceRegistered
 from yiwang_common.db import WriteAtCommit, session_scope
 from yiwang_common.db._deferred import pending_count
-from yiwang_common.events import EventEnvelope, MessagingTables, enqueue, make_event
+from yiwang_common.events import EventEnvelope, MessagingTables, enqueue
 from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY
 
 
@@ -33,27 +32,7 @@ async def _names(sessionmaker: async_sessionmaker[AsyncSession], things: Table) 
 
 
 def _event(case_no: str) -> EventEnvelope:
-    data = LicenceRegistered.model_validate(
-        {
-            "licence": {
-                "identifier": "1.2.156.3005.2.11100000000013338W032.11530428015176456L.1.001.X",
-                "type_code": "11100000000013338W032",
-                "type_name": "建筑工程施工许可证",
-                "licence_no": "1",
-                "holder_name": "张三",
-                "holder_code": "530428199001011231",
-                "holder_code_type": "111",
-                "issuer": {"name": "元江县住房和城乡建设局", "code": "11530428015176456L"},
-                "issued_on": "2026-11-23",
-                "valid_from": "2026-11-23",
-                "jurisdiction_code": "530428",
-                "case_no": case_no,
-                "item_code": "X",
-            },
-            "registered_at": datetime.now(UTC),
-        }
-    )
-    return make_event(data, source="urn:yiwang:test:common", subject=case_no)
+    return licence_event(case_no, source="urn:yiwang:test:common")
 
 
 class TestWriteAtCommit:

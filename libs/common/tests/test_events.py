@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import pytest
+from common_samples import LICENCE, licence_event
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,52 +22,17 @@ from yiwang_common.events import (
     Subscription,
     enqueue,
     ensure_stream,
-    make_event,
-    stream_name,
 )
 from yiwang_common.events.consumer import filter_subject
 
 tables: MessagingTables
 things: Table
 
-LICENCE = {
-    "identifier": "1.2.156.3005.2.11100000000013338W032.11530428015176456L.1.001.X",
-    "type_code": "11100000000013338W032",
-    "type_name": "建筑工程施工许可证",
-    "licence_no": "1",
-    "holder_name": "张三",
-    "holder_code": "530428199001011231",
-    "holder_code_type": "111",
-    "issuer": {"name": "元江县住房和城乡建设局", "code": "11530428015176456L"},
-    "issued_on": "2026-11-23",
-    "valid_from": "2026-11-23",
-    "jurisdiction_code": "530428",
-    "case_no": "530428202611230000017",
-    "item_code": "X",
-}
-
-
-def licence_event() -> EventEnvelope:
-    data = LicenceRegistered.model_validate({"licence": LICENCE, "registered_at": datetime.now(UTC)})
-    return make_event(data, source="urn:yiwang:test:datasharing", subject=data.licence.case_no)
-
 
 @pytest.fixture(autouse=True)
 def _schema(schema: tuple[Table, MessagingTables]) -> None:
     global things, tables
     things, tables = schema
-
-
-@pytest.fixture
-async def clean_stream(nc: NatsClient) -> str:
-    js = nc.jetstream()
-    name = stream_name("datasharing")
-    try:
-        await js.delete_stream(name)
-    except Exception:
-        pass
-    await ensure_stream(js, "datasharing", NatsSettings())
-    return name
 
 
 class TestOutboxRelay:

@@ -136,6 +136,18 @@ class TestProblems:
             "brewing": True,
         }
 
+    def test_extension_members_cannot_replace_standard_ones(self) -> None:
+        body = Teapot("茶", status="completed", type="x", code="y", brewing=True).body("/p")
+        assert body["status"] == 418 and body["type"] == "/problems/teapot" and body["code"] == "teapot"
+        assert body["brewing"] is True
+
+    def test_too_many_requests_carries_retry_after(self) -> None:
+        from yiwang_common.http.problems import TooManyRequests
+
+        problem = TooManyRequests("稍后", retry_after=7)
+        assert problem.headers == {"Retry-After": "7"}
+        assert problem.body()["retry_after"] == 7 and problem.body()["status"] == 429
+
     async def test_validation_error_lists_fields_without_echoing_input(
         self, client: httpx.AsyncClient
     ) -> None:

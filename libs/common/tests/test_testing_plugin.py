@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from common_samples import licence_event
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.auth import Principal, TokenVerifier
 from yiwang_common.config import DatabaseSettings
-from yiwang_common.contracts.datasharing import LicenceRegistered
 from yiwang_common.db import create_engine, session_scope
-from yiwang_common.events import MessagingTables, enqueue, make_event, messaging_tables
+from yiwang_common.events import MessagingTables, enqueue, messaging_tables
 from yiwang_common.events.streams import stream_name
 from yiwang_common.testing import bearer, ephemeral_auth, fresh_streams, migration_drift, outbox_events
 
@@ -46,27 +44,15 @@ class TestOutboxEvents:
         outbox = schema[1].outbox
         events = []
         for n in ("1", "2"):
-            data = LicenceRegistered.model_validate(
-                {
-                    "licence": {
-                        "identifier": f"1.2.156.3005.2.X.Y.{n}.001.X",
-                        "type_code": "X",
-                        "type_name": "建筑工程施工许可证",
-                        "licence_no": n,
-                        "holder_name": "张三",
-                        "holder_code": "530428199001011231",
-                        "holder_code_type": "111",
-                        "issuer": {"name": "元江县住房和城乡建设局", "code": "11530428015176456L"},
-                        "issued_on": "2026-11-23",
-                        "valid_from": "2026-11-23",
-                        "jurisdiction_code": "530428",
-                        "case_no": f"53042820261123000001{n}",
-                        "item_code": "X",
-                    },
-                    "registered_at": datetime.now(UTC),
-                }
+            events.append(
+                licence_event(
+                    f"53042820261123000001{n}",
+                    source="urn:yiwang:test:common",
+                    identifier=f"1.2.156.3005.2.X.Y.{n}.001.X",
+                    type_code="X",
+                    licence_no=n,
+                )
             )
-            events.append(make_event(data, source="urn:yiwang:test:common", subject=data.licence.case_no))
         async with session_scope(sessionmaker) as session:
             await enqueue(session, outbox, *events)
         rows = await outbox_events(sessionmaker, outbox)

@@ -28,6 +28,7 @@ from yiwang_common.contracts.management import (
     CaseRegistered,
     CaseRejected,
     CaseSupplementRequested,
+    ItemPublished,
 )
 from yiwang_common.db import session_scope
 from yiwang_common.events import EventData, EventEnvelope, make_event
@@ -42,14 +43,16 @@ ORG = Organisation(name="元江县住房和城乡建设局", code="1153042801517
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
-def bearer(sub: str, *, staff: bool = False) -> dict[str, str]:
-    """Authorization header for an applicant, or for a staff member (窗口受理)."""
+def bearer(
+    sub: str, *, staff: bool = False, org: str | None = None, role: str = "acceptor"
+) -> dict[str, str]:
+    """Authorization header for an applicant, or for a staff member (窗口受理) of ``org`` (default ORG)."""
     principal = Principal(
         sub=sub,
         name="测试",
         kind="staff" if staff else "natural_person",
-        roles=frozenset({"acceptor"} if staff else {"applicant"}),
-        org_code=ORG.code if staff else None,
+        roles=frozenset({role} if staff else {"applicant"}),
+        org_code=(org or ORG.code) if staff else None,
     )
     return testing.bearer(principal)
 
@@ -311,9 +314,30 @@ class Deliver:
         return env
 
 
+def item_published(
+    item_code: str = "ITEM-001", org: Organisation = ORG, region: str = "530428"
+) -> ItemPublished:
+    """The management event that tells data-sharing which unit implements an item."""
+    return ItemPublished(
+        item_code=item_code,
+        basic_code="000109003000",
+        name="建筑工程施工许可证核发",
+        item_type="行政许可",
+        version=1,
+        implementing_org=org,
+        region_code=region,
+        statutory_limit_days=20,
+        promised_limit_days=5,
+        published_at=T0,
+    )
+
+
 @pytest.fixture(scope="session")
-def deliver(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> Deliver:
-    return Deliver(sessionmaker, event_source(settings))
+async def deliver(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> Deliver:
+    deliver = Deliver(sessionmaker, event_source(settings))
+    # Every story's item is implemented by ORG in 元江县, as management would have announced.
+    await deliver(item_published())
+    return deliver
 
 
 class Rows:

@@ -105,7 +105,7 @@ class TestGetLicence:
         assert response.status_code == 404
         assert response.json()["code"] == "licence_not_found"
 
-    async def test_licence_whose_case_is_unknown_is_staff_only(
+    async def test_licence_whose_case_is_unknown_is_for_the_units_staff_only(
         self, client: httpx.AsyncClient, auth: Any, deliver: Any, story: Any
     ) -> None:
         await deliver(story.decided(), 3)
@@ -113,6 +113,10 @@ class TestGetLicence:
             f"/api/v1/licences/{story.licence.identifier}", headers=auth(story.applicant_id)
         )
         assert response.status_code == 404
+        staff = await client.get(
+            f"/api/v1/licences/{story.licence.identifier}", headers=auth("s-1", staff=True)
+        )
+        assert staff.status_code == 200
 
     async def test_unknown_identifier_is_404(self, client: httpx.AsyncClient, auth: Any) -> None:
         response = await client.get(

@@ -182,12 +182,30 @@ class TestReadMaterial:
         assert response.headers["content-type"] == "application/pdf"
         assert response.headers["content-length"] == str(len(content))
 
-    async def test_staff_downloads_any_material(
-        self, auth: Auth, client: httpx.AsyncClient, stored: tuple[str, bytes]
+    async def test_staff_of_the_unit_downloads_a_material_of_its_case(
+        self, auth: Auth, client: httpx.AsyncClient, stored: tuple[str, bytes], deliver: Any, story: Any
     ) -> None:
         sha, content = stored
+        ref = {
+            "material_code": "M01",
+            "name": "申请表",
+            "sha256": sha,
+            "size": len(content),
+            "media_type": "application/pdf",
+        }
+        await deliver(story.submitted(materials=[ref]), 0)
         response = await client.get(f"{URL}/{sha}", headers=auth("staff-9", staff=True))
+        assert response.status_code == 200
         assert response.content == content
+
+    async def test_staff_get_404_for_a_material_no_case_of_theirs_lists(
+        self, auth: Auth, client: httpx.AsyncClient, stored: tuple[str, bytes]
+    ) -> None:
+        sha, _ = stored
+        for path in (f"{URL}/{sha}", f"{URL}/{sha}/meta"):
+            response = await client.get(path, headers=auth("staff-9", staff=True))
+            assert response.status_code == 404
+            assert response.json()["code"] == "material_not_found"
 
     async def test_another_user_gets_404_for_bytes_and_meta(
         self, auth: Auth, client: httpx.AsyncClient, stored: tuple[str, bytes]
@@ -211,9 +229,17 @@ class TestReadMaterial:
         }
 
     async def test_staff_reads_meta(
-        self, auth: Auth, client: httpx.AsyncClient, stored: tuple[str, bytes]
+        self, auth: Auth, client: httpx.AsyncClient, stored: tuple[str, bytes], deliver: Any, story: Any
     ) -> None:
-        sha, _ = stored
+        sha, content = stored
+        ref = {
+            "material_code": "M01",
+            "name": "申请表",
+            "sha256": sha,
+            "size": len(content),
+            "media_type": "application/pdf",
+        }
+        await deliver(story.accepted(materials=[ref]), 2)
         response = await client.get(f"{URL}/{sha}/meta", headers=auth("staff-9", staff=True))
         assert response.status_code == 200
 

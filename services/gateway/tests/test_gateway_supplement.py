@@ -149,6 +149,9 @@ class TestSupplement:
         )
         assert r.status_code == 409
         assert r.json()["code"] == "case_not_awaiting_supplement"
+        # RFC 9457: ``status`` is the HTTP status; the case's own status has a member of its own.
+        assert r.json()["status"] == 409
+        assert r.json()["case_status"] == "pending_acceptance"
         assert await count(sessionmaker, "outbox") == before
 
     async def test_another_applicants_case_is_404(

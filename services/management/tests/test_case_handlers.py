@@ -29,7 +29,7 @@ from yiwang_common.events import RetryLater, make_event
 from yiwang_management.case import service as case_service
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case, CaseStep
-from yiwang_management.case.repository import CaseRepository
+from yiwang_management.case.repository import AnyCase, CaseRecord, CaseRepository
 from yiwang_management.case.schemas import NoticeMaterial
 from yiwang_management.shared import CHINA_TZ, local_date
 
@@ -50,7 +50,7 @@ async def notice(
 
 async def accept(
     sessionmaker: async_sessionmaker[AsyncSession], case_no: str, calendar: WorkingDayCalendar
-) -> Case:
+) -> CaseRecord:
     async with session_scope(sessionmaker) as session:
         return await case_service.accept_case(
             session, case_no=case_no, principal=ACCEPTOR, opinion="予以受理", calendar=calendar, source="test"
@@ -71,7 +71,7 @@ def step(key: str, name: str, ended: datetime) -> StepRecord:
     )
 
 
-def decided(case: Case, decided_at: datetime, review: StepRecord) -> CaseDecided:
+def decided(case: AnyCase, decided_at: datetime, review: StepRecord) -> CaseDecided:
     return CaseDecided(
         case_no=case.case_no,
         application_id=case.application_id,
@@ -116,7 +116,7 @@ class TestRegisterCase:
         assert event["data"]["case_no"] == incomplete_case_no
         assert [m["code"] for m in event["data"]["missing_materials"]] == ["M03", "M08"]
         async with session_scope(sessionmaker) as session:
-            (apply_step,) = await CaseRepository(session).steps(incomplete_case_no)
+            (apply_step,) = await CaseRepository.from_session(session).steps(incomplete_case_no)
         assert (apply_step.step_key, apply_step.step_name, apply_step.handler_id) == (
             "apply",
             "申请",
@@ -150,7 +150,7 @@ class TestCaseSequence:
 
         async def take() -> int:
             async with session_scope(sessionmaker) as session:
-                return await CaseRepository(session).next_sequence("530428", day)
+                return await CaseRepository.from_session(session).next_sequence("530428", day)
 
         values = await asyncio.gather(*(take() for _ in range(20)))
         assert sorted(values) == list(range(1, 21))
@@ -158,7 +158,7 @@ class TestCaseSequence:
     async def test_sequences_are_per_region(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         day = local_date(utcnow())
         async with session_scope(sessionmaker) as session:
-            repository = CaseRepository(session)
+            repository = CaseRepository.from_session(session)
             assert await repository.next_sequence("530428", day) == 1
             assert await repository.next_sequence("530402", day) == 1
             assert await repository.next_sequence("530428", day) == 2
@@ -253,7 +253,7 @@ class TestBusinessEvents:
             async with session_scope(sessionmaker) as session:
                 await handlers.on_step_completed(session, make_event(data, source=BUSINESS_SOURCE), data)
         async with session_scope(sessionmaker) as session:
-            keys = [s.step_key for s in await CaseRepository(session).steps(case_no)]
+            keys = [s.step_key for s in await CaseRepository.from_session(session).steps(case_no)]
         assert keys == ["apply", "accept", "review"]
 
     async def test_decision_completes_on_time_with_every_step_in_order(

@@ -17,9 +17,11 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from yiwang_common.config import AuthSettings
+from yiwang_common.http.openapi import REQUIRES_ROLE
 from yiwang_common.http.problems import Forbidden, Unauthorized
 
 PrincipalKind = Literal["natural_person", "legal_person", "staff", "service"]
@@ -179,19 +181,25 @@ class TokenIssuer:
         return jwt.encode(claims, self._key, algorithm="EdDSA")
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("缺少 Bearer 登录凭证 (missing bearer token)")
-    return token.strip()
+#: The OpenAPI security scheme every authenticated operation declares (``bearerAuth``). It only
+#: documents and extracts the header: a missing or wrong one is our own 401 problem below.
+bearer_scheme = HTTPBearer(
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="EdDSA (Ed25519) JWT issued by the gateway's POST /api/v1/auth/token",
+    auto_error=False,
+)
 
 
-async def current_principal(request: Request) -> Principal:
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
     """FastAPI dependency: the verified caller.
 
     Args:
         request: the current request; the app's verifier is on ``app.state``.
+        credentials: the bearer token, if the request carries one.
 
     Returns:
         The principal.
@@ -199,8 +207,10 @@ async def current_principal(request: Request) -> Principal:
     Raises:
         Unauthorized: if there is no valid token.
     """
+    if credentials is None or not credentials.credentials.strip():
+        raise Unauthorized("缺少 Bearer 登录凭证 (missing bearer token)")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(_bearer(request))
+    return verifier.verify(credentials.credentials.strip())
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -220,5 +230,8 @@ def require_role(*roles: str) -> Any:
         if not principal.roles.intersection(roles):
             raise Forbidden(f"需要以下角色之一: {', '.join(roles)}")
         return principal
+
+    # Lets the OpenAPI document declare the 403 this dependency answers.
+    setattr(dependency, REQUIRES_ROLE, roles)
 
     return Depends(dependency)

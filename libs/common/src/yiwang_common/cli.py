@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from yiwang_common.config import ServiceSettings
+from yiwang_common.http.limits import ProblemHttpToolsProtocol
 from yiwang_common.http.problems import Problem
 
 
@@ -86,8 +87,12 @@ class ServiceCli:
                 log_config=None,
                 access_log=False,
                 loop="uvloop",
-                http="httptools",
+                # httptools, with the parser's own 400 written as problem+json.
+                http=ProblemHttpToolsProtocol,
                 timeout_graceful_shutdown=5,
+                # uvicorn would otherwise take X-Forwarded-For from any local peer as the client;
+                # the gateway decides which proxies to believe (GATEWAY_LOGIN__TRUSTED_PROXIES).
+                proxy_headers=False,
             )
 
     async def _dead_letters(self, settings: ServiceSettings, args: argparse.Namespace) -> int:

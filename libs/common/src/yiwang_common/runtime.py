@@ -21,7 +21,7 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from yiwang_common.auth import TokenVerifier
+from yiwang_common.auth import TokenVerifier, current_principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import ServiceSettings
 from yiwang_common.db.engine import create_engine
@@ -31,7 +31,9 @@ from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY, MessagingTables
 from yiwang_common.events.relay import OutboxRelay
 from yiwang_common.events.streams import ensure_stream
 from yiwang_common.http.health import health_router
+from yiwang_common.http.limits import RequestLineLimitMiddleware
 from yiwang_common.http.middleware import BodyLimitMiddleware, RequestContextMiddleware, document_body_limit
+from yiwang_common.http.openapi import install_openapi
 from yiwang_common.http.problems import install_problem_handlers
 from yiwang_common.observability import configure_logging
 
@@ -242,8 +244,12 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     install_problem_handlers(app)
     # Inside the request context, so a 413 carries the request id.
     app.add_middleware(BodyLimitMiddleware, default=settings.http.max_body_bytes, routes=spec.body_limits)
+    install_openapi(app, current_principal)
+    # Wraps the completed document: the 413 goes on every operation that takes a body.
     document_body_limit(app)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: an over-long URL or header section is refused before anything else runs.
+    app.add_middleware(RequestLineLimitMiddleware)
     app.include_router(health_router({"database": runtime.database_ready, "nats": runtime.nats_ready}))
     app.include_router(metrics_router(spec.name))
     for router in spec.routers:

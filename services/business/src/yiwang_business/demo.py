@@ -44,9 +44,9 @@ async def load_demo(settings: Settings) -> None:
     engine = create_engine(settings.database)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
-            repo = WorkflowRepository(session)
+            repo = WorkflowRepository.from_session(session)
             if await repo.get(CONSTRUCTION_PERMIT_ITEM_CODE) is None:
-                repo.add(
+                await repo.create(
                     WorkflowDefinition(
                         item_code=CONSTRUCTION_PERMIT_ITEM_CODE,
                         updated_at=utcnow(),

@@ -10,10 +10,12 @@ from yiwang_common.contracts.management import (
     CaseRegistered,
     CaseRejected,
     CaseSupplementRequested,
+    ItemPublished,
 )
 from yiwang_common.events import Subscription
 from yiwang_datasharing.case_record import events as case_events
 from yiwang_datasharing.case_record.events import chain, recorded
+from yiwang_datasharing.item.events import on_item_published
 from yiwang_datasharing.licence.events import LicenceHandlers
 
 
@@ -33,6 +35,7 @@ def build_subscriptions(source: str) -> list[Subscription]:
             durable="datasharing__management",
             source="management",
             handlers={
+                ItemPublished: on_item_published,
                 CaseRegistered: recorded(case_events.on_case_registered),
                 CaseSupplementRequested: recorded(case_events.on_case_supplement_requested),
                 CaseAccepted: recorded(case_events.on_case_accepted),

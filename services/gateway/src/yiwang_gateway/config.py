@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
+from pathlib import Path
 from typing import Annotated, ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
+
+
+class LoginThrottleSettings(BaseModel):
+    """登录限制 Failed logins slow down, then lock, per account and per client address (ADR 0013).
+
+    A client address sees many more failures before it is slowed than an account does, because
+    a whole office (or a carrier's NAT) may sit behind one address.
+    """
+
+    account_free_failures: Annotated[int, Field(ge=1)] = 5
+    account_lockout_failures: Annotated[int, Field(ge=2)] = 10
+    client_free_failures: Annotated[int, Field(ge=1)] = 30
+    client_lockout_failures: Annotated[int, Field(ge=2)] = 200
+    # Wait after the first failure past the free ones; it doubles with each further failure.
+    backoff_base_seconds: Annotated[float, Field(gt=0)] = 1.0
+    backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
+    lockout_seconds: Annotated[float, Field(gt=0)] = 900.0
+    # Failures older than this are forgotten: a counter starts again after a quiet period.
+    forget_after_seconds: Annotated[float, Field(gt=0)] = 86_400.0
+    # Peers whose X-Forwarded-For is believed (the ingress); nobody's by default.
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(default_factory=list)
 
 
 class Settings(ServiceSettings):
@@ -29,6 +52,9 @@ class Settings(ServiceSettings):
     max_upload_bytes: Annotated[int, Field(ge=1)] = 20 * 1024 * 1024
     upstream_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
     upstream_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
+    # 检索词典 additions and replacements on top of the packaged one (docs/search-dictionary.md).
+    search_dictionary_path: Path | None = None
+    login: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
 
 
 @lru_cache

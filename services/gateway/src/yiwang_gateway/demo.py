@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_APPROVER, ROLE_REVIEWER, ROLE_SUPERVISOR
 from yiwang_common.db import create_engine, session_scope
-from yiwang_gateway.account.repository import account_repository
+from yiwang_gateway.account.repository import AccountRepository
 from yiwang_gateway.account.schemas import AccountCreate
 from yiwang_gateway.account.service import account_service
 from yiwang_gateway.config import Settings
@@ -79,8 +79,9 @@ async def load_demo(settings: Settings) -> None:
     engine = create_engine(settings.database)
     try:
         async with session_scope(async_sessionmaker(engine, expire_on_commit=False)) as session:
+            accounts = AccountRepository.from_session(session)
             for account_create in DEMO_ACCOUNTS:
-                if await account_repository.get_by_username(session, account_create.username) is None:
+                if await accounts.get_by_username(account_create.username) is None:
                     await account_service.create(session, account_create=account_create)
     finally:
         await engine.dispose()

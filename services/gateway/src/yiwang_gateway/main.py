@@ -27,6 +27,10 @@ from yiwang_gateway.material.endpoints import router as material_router
 from yiwang_gateway.models import load_all_models
 from yiwang_gateway.progress import events as progress_events
 from yiwang_gateway.progress.endpoints import router as progress_router
+from yiwang_gateway.search.endpoints import router as search_router
+from yiwang_gateway.search.service import search_service
+from yiwang_gateway.web.endpoints import router as pages_router
+from yiwang_gateway.web.rendering import install_pages
 
 DESCRIPTION = """
 互联网政务服务门户 — the citizen-facing portal of yiwang (国办函〔2016〕108号).
@@ -53,6 +57,7 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
 TAGS = [
     {"name": "account", "description": "登录与我的空间 Login and profile"},
     {"name": "catalogue", "description": "事项目录与办事指南 Item catalogue"},
+    {"name": "search", "description": "事项检索 Search (我要查 / 我要办)"},
     {"name": "material", "description": "申请材料上传 Material upload"},
     {"name": "application", "description": "网上申请 Online applications"},
     {"name": "progress", "description": "办件进度与结果 Case tracking and results"},
@@ -61,6 +66,7 @@ TAGS = [
 
 async def _on_startup(app: FastAPI) -> None:
     app.state.datasharing = build_client(app, app.state.settings)
+    await search_service.build(app.state.sessionmaker, app.state.settings.search_dictionary_path)
 
 
 async def _on_shutdown(app: FastAPI) -> None:
@@ -85,7 +91,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name="gateway",
             title="互联网政务服务门户 yiwang gateway",
             description=DESCRIPTION,
-            routers=[account_router, catalogue_router, material_router, application_router, progress_router],
+            routers=[
+                account_router,
+                catalogue_router,
+                search_router,
+                material_router,
+                application_router,
+                progress_router,
+            ],
             tables=messaging,
             subscriptions=[MANAGEMENT_SUBSCRIPTION],
             on_startup=_on_startup,
@@ -97,4 +110,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Loading the signing key is not free; one issuer serves every login.
     app.state.token_issuer = TokenIssuer(settings.auth)
+    # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
+    install_pages(app, pages_router)
     return app

@@ -76,7 +76,7 @@ class Organisation(_Value):
     """An implementing or handling body (实施主体 / 处理单位)."""
 
     name: str = Field(examples=["元江县住房和城乡建设局"])
-    code: str = Field(description="统一社会信用代码", examples=["11530428015176456K"])
+    code: str = Field(description="统一社会信用代码", examples=["11530428015176456L"])
 
 
 class StepRecord(_Value):
@@ -110,7 +110,7 @@ class ELicence(_Value):
 
     identifier: str = Field(
         description="电子证照标识 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>",
-        examples=["1.2.156.3005.2.11100000000013338W032.11530428015176456K.20261123000001.001.7"],
+        examples=["1.2.156.3005.2.11100000000013338W032.11530428015176456L.20261123000001.001.Z"],
     )
     type_code: str = Field(description="证照类型代码 (21 chars)")
     type_name: str = Field(description="证照类型名称", examples=["建筑工程施工许可证"])

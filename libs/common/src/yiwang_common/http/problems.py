@@ -16,6 +16,8 @@ from yiwang_common.observability import current_request_id
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+#: Members RFC 9457 (and this platform) define; an extension member may not reuse their names.
+_RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code", "request_id"})
 
 
 class ProblemResponse(BaseModel):
@@ -26,7 +28,7 @@ class ProblemResponse(BaseModel):
     type: str = Field(examples=["/problems/not-found"])
     title: str = Field(examples=["资源不存在"])
     status: int = Field(examples=[404])
-    detail: str | None = Field(default=None, examples=["办件 53042820261123000001X 不存在"])
+    detail: str | None = Field(default=None, examples=["办件 53042820261123000001E 不存在"])
     instance: str | None = None
     code: str = Field(examples=["not_found"])
     request_id: str | None = None
@@ -53,6 +55,8 @@ class Problem(Exception):
         super().__init__(detail or self.title)
         self.detail = detail
         self.extra = extra
+        #: Response headers the problem needs (``Retry-After`` of a 429, …).
+        self.headers: dict[str, str] = {}
 
     @classmethod
     def type_uri(cls) -> str:
@@ -72,7 +76,10 @@ class Problem(Exception):
         Returns:
             The JSON body.
         """
-        body: dict[str, Any] = {
+        # Extension members come first so that none can overwrite a standard one: ``status`` is
+        # always the integer HTTP status (RFC 9457 §3.1.2), a domain state goes in its own member.
+        body: dict[str, Any] = {k: v for k, v in self.extra.items() if k not in _RESERVED}
+        body |= {
             "type": self.type_uri(),
             "title": self.title,
             "status": self.status,
@@ -84,7 +91,6 @@ class Problem(Exception):
             body["instance"] = instance
         if rid := current_request_id():
             body["request_id"] = rid
-        body.update(self.extra)
         return body
 
 
@@ -148,6 +154,25 @@ class PayloadTooLarge(Problem):
     title = "上传内容过大"
 
 
+class TooManyRequests(Problem):
+    """Too many attempts; the ``Retry-After`` header says when to try again."""
+
+    status = 429
+    code = "too_many_requests"
+    title = "请求过于频繁，请稍后再试"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **extra: Any) -> None:
+        """Create a 429 problem.
+
+        Args:
+            detail: what went wrong.
+            retry_after: seconds until a retry may succeed (also in the body as ``retry_after``).
+            **extra: further members.
+        """
+        super().__init__(detail, retry_after=retry_after, **extra)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class ServiceUnavailable(Problem):
     """A dependency is down."""
 
@@ -186,7 +211,9 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
     Returns:
         A ``application/problem+json`` response.
     """
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = dict(problem.headers)
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         problem.body(request.url.path), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
     )

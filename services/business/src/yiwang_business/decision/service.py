@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Literal, Protocol
 
 from yiwang_business.clock import local_date
 from yiwang_business.decision.models import Decision
-from yiwang_business.decision.repository import DecisionRepository
-from yiwang_business.numbering.repository import CounterRepository
-from yiwang_business.task.models import BusinessCase
 from yiwang_common.contracts.common import DecisionDocument, Organisation
 
 Outcome = Literal["approved", "refused"]
@@ -20,7 +15,28 @@ Outcome = Literal["approved", "refused"]
 TITLES: dict[Outcome, str] = {"approved": "准予行政许可决定书", "refused": "不予行政许可决定书"}
 
 
-def decision_body(case: BusinessCase, outcome: Outcome, opinion: str) -> str:
+class DecidedCase(Protocol):
+    """What a 决定书 says of its case (task's ``BusinessCase`` is one).
+
+    A protocol rather than the model keeps decision below task: task decides, and decision
+    never imports it back.
+    """
+
+    @property
+    def case_no(self) -> str: ...
+    @property
+    def item_name(self) -> str: ...
+    @property
+    def org_code(self) -> str: ...
+    @property
+    def org_name(self) -> str: ...
+    @property
+    def accepted_at(self) -> datetime: ...
+    @property
+    def applicant_name(self) -> str: ...
+
+
+def decision_body(case: DecidedCase, outcome: Outcome, opinion: str) -> str:
     """Write the decision text; a refusal states its reasons and the remedies (《行政许可法》第三十八条)."""
     head = f"{case.applicant_name}：\n你（单位）于{local_date(case.accepted_at):%Y年%m月%d日}提出的{case.item_name}申请（办件编号 {case.case_no}），本机关已依法受理。"
     if outcome == "approved":
@@ -47,44 +63,13 @@ def to_document(decision: Decision) -> DecisionDocument:
     )
 
 
-class DecisionService:
-    """Makes the 决定书 of a case."""
-
-    async def decide(
-        self,
-        session: AsyncSession,
-        *,
-        case: BusinessCase,
-        outcome: Outcome,
-        opinion: str,
-        prefix: str,
-        decider_id: str,
-        decider_name: str,
-        now: datetime,
-    ) -> Decision:
-        """Number and store the decision; the number is per unit and year, e.g. 元住建许〔2026〕第000001号."""
-        serial = await CounterRepository(session).next_value(*decision_counter(case, now))
-        decision = build_decision(
-            case,
-            outcome=outcome,
-            opinion=opinion,
-            prefix=prefix,
-            decider_id=decider_id,
-            decider_name=decider_name,
-            now=now,
-            serial=serial,
-        )
-        DecisionRepository(session).add(decision)
-        return decision
-
-
-def decision_counter(case: BusinessCase, now: datetime) -> tuple[str, str, str]:
+def decision_counter(case: DecidedCase, now: datetime) -> tuple[str, str, str]:
     """The counter that numbers a unit's 决定书 of a year."""
     return ("decision", case.org_code, str(local_date(now).year))
 
 
 def build_decision(
-    case: BusinessCase,
+    case: DecidedCase,
     *,
     outcome: Outcome,
     opinion: str,
@@ -109,6 +94,3 @@ def build_decision(
         org_code=case.org_code,
         org_name=case.org_name,
     )
-
-
-decision_service = DecisionService()

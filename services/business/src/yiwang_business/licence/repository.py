@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import cast
 
+from sqlalchemy import Table
+
+from yiwang_business.db import column_values
 from yiwang_business.licence.models import ELicence
+from yiwang_common.db.repository import RepositoryBase
+
+# Prebuilt: an approving 决定 step writes one licence per case on the hot path.
+_INSERT_LICENCE = cast(Table, ELicence.__table__).insert()
 
 
-class LicenceRepository:
+class LicenceRepository(RepositoryBase[ELicence]):
     """Reads and writes ``e_licence``."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = ELicence
 
     async def get_for_case(self, case_no: str) -> ELicence | None:
         """Return the licence issued for a case, if any."""
-        stmt = select(ELicence).where(ELicence.case_no == case_no)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return await self.get_one_or_none(self.get_base_statement().where(ELicence.case_no == case_no))
 
-    def add(self, licence: ELicence) -> None:
-        """Stage a new licence."""
-        self.session.add(licence)
+    async def insert(self, licence: ELicence) -> None:
+        """Write a new licence (built, never added to the session) with one prebuilt ``INSERT``."""
+        await self.execute(_INSERT_LICENCE, column_values(licence))

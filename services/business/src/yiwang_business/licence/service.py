@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, Protocol
 
 from yiwang_business.clock import local_date
 from yiwang_business.licence.errors import LicenceNotIssuable
 from yiwang_business.licence.identifier import licence_identifier
 from yiwang_business.licence.models import ELicence
-from yiwang_business.licence.repository import LicenceRepository
-from yiwang_business.numbering.repository import CounterRepository
-from yiwang_business.task.models import BusinessCase
 from yiwang_business.workflow.schemas import WorkflowSnapshot
 from yiwang_common.contracts.common import ELicence as ELicenceValue, Organisation
 from yiwang_common.db import utcnow
 
 LICENCE_VERSION = "001"
+
+
+class LicensedCase(Protocol):
+    """What a licence takes from its case (task's ``BusinessCase`` is one).
+
+    A protocol rather than the model keeps licence below task: task issues, and licence never
+    imports it back.
+    """
+
+    @property
+    def case_no(self) -> str: ...
+    @property
+    def item_code(self) -> str: ...
+    @property
+    def org_code(self) -> str: ...
+    @property
+    def org_name(self) -> str: ...
+    @property
+    def applicant(self) -> dict[str, Any]: ...
+    @property
+    def applicant_name(self) -> str: ...
+    @property
+    def form(self) -> dict[str, Any]: ...
 
 
 def face_data(form: dict[str, Any], fields: dict[str, list[str]]) -> dict[str, str]:
@@ -56,27 +74,6 @@ def to_value(licence: ELicence) -> ELicenceValue:
     )
 
 
-class LicenceService:
-    """Issues the e-licence of an approved case."""
-
-    async def issue(
-        self,
-        session: AsyncSession,
-        *,
-        case: BusinessCase,
-        workflow: WorkflowSnapshot,
-        now: datetime,
-        region_code: str,
-    ) -> ELicence | None:
-        """Number, identify and store the licence; None when the item issues no licence."""
-        if not issues_licence(workflow):
-            return None
-        serial = await CounterRepository(session).next_value(*licence_counter(region_code, now))
-        licence = build_licence(case, workflow=workflow, now=now, region_code=region_code, serial=serial)
-        LicenceRepository(session).add(licence)
-        return licence
-
-
 def issues_licence(workflow: WorkflowSnapshot) -> bool:
     """Tell whether the item's cases get an e-licence on approval."""
     return workflow.licence_type_code is not None and workflow.licence_type_name is not None
@@ -88,7 +85,7 @@ def licence_counter(region_code: str, now: datetime) -> tuple[str, str, str]:
 
 
 def build_licence(
-    case: BusinessCase, *, workflow: WorkflowSnapshot, now: datetime, region_code: str, serial: int
+    case: LicensedCase, *, workflow: WorkflowSnapshot, now: datetime, region_code: str, serial: int
 ) -> ELicence:
     """Write the licence numbered ``serial`` (not yet stored); the workflow must issue one."""
     assert workflow.licence_type_code is not None and workflow.licence_type_name is not None
@@ -123,6 +120,3 @@ def build_licence(
         data=face_data(case.form, workflow.licence_fields),
         created_at=utcnow(),
     )
-
-
-licence_service = LicenceService()

@@ -6,16 +6,15 @@ from typing import cast
 
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.numbering.models import Counter
+from yiwang_common.db.repository import RepositoryBase
 
 
-class CounterRepository:
+class CounterRepository(RepositoryBase[Counter]):
     """Hands out the next value of a counter inside the caller's unit of work."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = Counter
 
     async def next_value(self, name: str, scope: str, period: str) -> int:
         """Increment and return a counter, creating it at 1.
@@ -32,7 +31,7 @@ class CounterRepository:
             )
             .returning(Counter.value)
         )
-        return int((await self.session.execute(stmt)).scalar_one())
+        return int((await self.execute(stmt)).scalar_one())
 
     async def next_values(self, *keys: tuple[str, str, str]) -> list[int]:
         """Increment several distinct counters in one upsert; values in the order of ``keys``.

@@ -1,4 +1,10 @@
-"""Queries of business cases and tasks."""
+"""Queries of business cases and tasks.
+
+Completing a step is the hot path: it reads and writes with prebuilt Core statements only, and
+the ``Task``/``BusinessCase`` it returns are plain value objects built from the returned row,
+never attached to the session. Reads for display (``get``, ``get_with_case``, ``list_for_case``)
+use the ORM and write nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_business.db import column_values
 from yiwang_business.task.models import TASK_OPEN, BusinessCase, Task
+from yiwang_common.db.repository import RepositoryBase
 
 _task = cast(Table, Task.__table__)
 _case = cast(Table, BusinessCase.__table__)
@@ -93,38 +100,42 @@ _COUNT_VISIBLE = select(func.count()).select_from(_task).where(*_VISIBLE)
 
 
 def task_from_row(row: Row[Any], offset: int = 0) -> Task:
-    """Build a detached ``Task`` from ``TASK_COLUMNS`` starting at ``offset`` of a row."""
+    """Build a transient ``Task`` (never added to a session) from ``TASK_COLUMNS`` at ``offset`` of a row."""
     return Task(**{c.key: row[offset + i] for i, c in enumerate(TASK_COLUMNS)})
 
 
 def case_from_row(row: Row[Any], offset: int = 0) -> BusinessCase:
-    """Build a detached ``BusinessCase`` from ``CASE_COLUMNS`` starting at ``offset`` of a row."""
+    """Build a transient ``BusinessCase`` from ``CASE_COLUMNS`` at ``offset`` of a row."""
     return BusinessCase(**{c.key: row[offset + i] for i, c in enumerate(CASE_COLUMNS)})
 
 
-class TaskRepository:
-    """Reads and writes ``business_case`` and ``task``."""
+class CaseRepository(RepositoryBase[BusinessCase]):
+    """Reads and writes ``business_case``."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = BusinessCase
 
-    async def case_exists(self, case_no: str) -> bool:
-        """Tell whether a case was already taken over."""
-        stmt = select(BusinessCase.case_no).where(BusinessCase.case_no == case_no)
-        return (await self.session.execute(stmt)).first() is not None
+    async def insert_unless_taken(self, case: BusinessCase) -> bool:
+        """Insert a new case (never added to the session) unless its 办件编号 is already here; True if inserted."""
+        return (await self.execute(_INSERT_CASE, column_values(case))).first() is not None
 
-    async def insert_case(self, values: Mapping[str, Any]) -> bool:
-        """Insert a case unless one with its 办件编号 is already here; True if inserted."""
-        stmt = _INSERT_CASE
-        return (await self.session.execute(stmt, dict(values))).first() is not None
-
-    async def insert_task(self, values: Mapping[str, Any]) -> None:
-        """Insert one task row."""
-        await self.session.execute(_INSERT_TASK, dict(values))
-
-    async def get_case(self, case_no: str) -> BusinessCase | None:
+    async def get(self, case_no: str) -> BusinessCase | None:
         """Return a case by its 办件编号."""
-        return await self.session.get(BusinessCase, case_no)
+        return await self.get_by_id(case_no)
+
+    async def decide(self, case_no: str, values: Mapping[str, Any]) -> None:
+        """Record a case's decision."""
+        params = {"key_case_no": case_no, **{f"new_{k}": v for k, v in values.items()}}
+        await self.execute(_DECIDE_CASE, params)
+
+
+class TaskRepository(RepositoryBase[Task]):
+    """Reads and writes ``task`` (with the columns of its case that handling needs)."""
+
+    model = Task
+
+    async def insert(self, task: Task) -> None:
+        """Insert a new task (never added to the session) with one prebuilt ``INSERT``."""
+        await self.execute(_INSERT_TASK, column_values(task))
 
     async def get_with_case(
         self, task_id: uuid.UUID, *, lock: bool = False
@@ -134,6 +145,7 @@ class TaskRepository:
         stmt = stmt.where(Task.id == task_id)
         if lock:
             stmt = stmt.with_for_update(of=Task)
+        # The session's own execute keeps the statement's (Task, BusinessCase) row type.
         row = (await self.session.execute(stmt)).first()
         return None if row is None else (row[0], row[1])
 
@@ -151,19 +163,14 @@ class TaskRepository:
             "roles": sorted(roles),
             **{f"new_{k}": v for k, v in values.items()},
         }
-        row = (await self.session.execute(_COMPLETE_WITH_CASE, params)).first()
+        row = await self.first_row(_COMPLETE_WITH_CASE, params)
         if row is None:
             return None
         return task_from_row(row), case_from_row(row, len(TASK_COLUMNS))
 
-    async def decide_case(self, case_no: str, values: Mapping[str, Any]) -> None:
-        """Record a case's decision."""
-        params = {"key_case_no": case_no, **{f"new_{k}": v for k, v in values.items()}}
-        await self.session.execute(_DECIDE_CASE, params)
-
     async def tasks_before(self, case_no: str, position: int) -> list[Task]:
         """Return a case's tasks before a step, in step order."""
-        rows = (await self.session.execute(_TASKS_BEFORE, {"case_no": case_no, "position": position})).all()
+        rows = await self.rows(_TASKS_BEFORE, {"case_no": case_no, "position": position})
         return [task_from_row(r) for r in rows]
 
     async def list_visible(
@@ -171,18 +178,15 @@ class TaskRepository:
     ) -> tuple[Sequence[Any], int]:
         """Return one page of a unit's tasks for the given posts, oldest first, and how many there are."""
         params: dict[str, Any] = {"org_code": org_code, "status": status, "roles": sorted(roles)}
-        rows = (await self.session.execute(_LIST_VISIBLE, {**params, "offset": offset, "limit": limit})).all()
+        rows = await self.rows(_LIST_VISIBLE, {**params, "offset": offset, "limit": limit})
         if len(rows) < limit and (rows or offset == 0):
             # A page that is not full is the last one: no need to count.
             return rows, offset + len(rows)
-        total = (await self.session.execute(_COUNT_VISIBLE, params)).scalar_one()
+        total = (await self.execute(_COUNT_VISIBLE, params)).scalar_one()
         return rows, int(total)
 
     async def list_for_case(self, case_no: str) -> Sequence[Task]:
         """Return a case's tasks in step order."""
-        stmt = select(Task).where(Task.case_no == case_no).order_by(Task.position)
-        return (await self.session.execute(stmt)).scalars().all()
-
-    def add(self, *objects: BusinessCase | Task) -> None:
-        """Stage new rows."""
-        self.session.add_all(objects)
+        return await self.get_all(
+            self.get_base_statement().where(Task.case_no == case_no).order_by(Task.position)
+        )

@@ -36,7 +36,7 @@ class TaskSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    case_no: str = Field(description="办件编号", examples=["530428202611230000017"])
+    case_no: str = Field(description="办件编号", examples=["53042820261123000001E"])
     item_code: str = Field(description="实施编码")
     item_name: str = Field(description="事项名称", examples=["建筑工程施工许可证核发"])
     applicant_name: str = Field(description="申请人名称", examples=["张三"])
@@ -78,7 +78,7 @@ class TaskDetail(TaskSchema):
 class CaseView(BaseModel):
     """办件 Business case with its tasks, decision and licence."""
 
-    case_no: str = Field(examples=["530428202611230000017"])
+    case_no: str = Field(examples=["53042820261123000001E"])
     application_id: uuid.UUID
     item_code: str
     item_name: str

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
 
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_business.db import Base, messaging
-from yiwang_business.decision.models import Decision
+from yiwang_business.db import messaging
 from yiwang_business.decision.repository import DecisionRepository
 from yiwang_business.decision.service import Outcome, build_decision, decision_counter, to_document
-from yiwang_business.licence.models import ELicence
 from yiwang_business.licence.repository import LicenceRepository
 from yiwang_business.licence.service import build_licence, issues_licence, licence_counter, to_value
 from yiwang_business.numbering.repository import CounterRepository
@@ -27,7 +23,7 @@ from yiwang_business.task.models import (
     BusinessCase,
     Task,
 )
-from yiwang_business.task.repository import TaskRepository
+from yiwang_business.task.repository import CaseRepository, TaskRepository
 from yiwang_business.task.schemas import (
     CaseView,
     TaskComplete,
@@ -45,14 +41,6 @@ from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
 from yiwang_common.http.pagination import PageParams
 
-_INSERT_DECISION = cast(Table, Decision.__table__).insert()
-_INSERT_LICENCE = cast(Table, ELicence.__table__).insert()
-
-
-def _columns(obj: Base) -> dict[str, Any]:
-    """The column values of a new (detached) ORM object, for a Core insert."""
-    return {c.key: getattr(obj, c.key) for c in obj.__table__.c}
-
 
 @dataclass(frozen=True)
 class Origin:
@@ -68,7 +56,7 @@ def open_task(case: BusinessCase, workflow: WorkflowSnapshot, position: int) -> 
 
 
 def new_task(case: BusinessCase, step: WorkflowStep, position: int) -> Task:
-    """Create the (detached) task of a step."""
+    """Create the task of a step (a transient value, written by ``TaskRepository.insert``)."""
     return Task(
         id=uuid.uuid4(),
         case_no=case.case_no,
@@ -93,7 +81,6 @@ class TaskService:
 
     async def take_over(self, session: AsyncSession, *, accepted: CaseAccepted) -> bool:
         """Store an accepted case with its workflow snapshot and open its first task; False if already here."""
-        repo = TaskRepository(session)
         cached = await workflow_service.cached_snapshot(session, item_code=accepted.item_code)
         case = BusinessCase(
             case_no=accepted.case_no,
@@ -114,9 +101,9 @@ class TaskService:
             decided_at=None,
         )
         # One statement both checks and stores: a case already taken over is left as it is.
-        if not await repo.insert_case(_columns(case)):
+        if not await CaseRepository.from_session(session).insert_unless_taken(case):
             return False
-        await repo.insert_task(_columns(open_task(case, cached.snapshot, 0)))
+        await TaskRepository.from_session(session).insert(open_task(case, cached.snapshot, 0))
         return True
 
     async def list(
@@ -125,7 +112,7 @@ class TaskService:
         """List the tasks of the caller's unit for the posts the caller holds."""
         if not principal.org_code:
             return TaskList(items=[], pagination=page.pagination(0))
-        rows, total = await TaskRepository(session).list_visible(
+        rows, total = await TaskRepository.from_session(session).list_visible(
             org_code=principal.org_code,
             roles=principal.roles,
             status=status,
@@ -157,7 +144,7 @@ class TaskService:
     async def _visible(
         self, session: AsyncSession, *, task_id: uuid.UUID, principal: Principal, lock: bool = False
     ) -> tuple[Task, BusinessCase]:
-        row = await TaskRepository(session).get_with_case(task_id, lock=lock)
+        row = await TaskRepository.from_session(session).get_with_case(task_id, lock=lock)
         if row is None or not principal.org_code or row[0].org_code != principal.org_code:
             raise TaskNotFound(f"待办任务 {task_id} 不存在")
         return row
@@ -181,7 +168,7 @@ class TaskService:
         """Finish a step: open the next one, or — on the 决定 step — decide and issue the licence."""
         if not principal.org_code:
             raise TaskNotFound(f"待办任务 {task_id} 不存在")
-        repo = TaskRepository(session)
+        repo = TaskRepository.from_session(session)
         now = utcnow()
         done = await repo.complete_open(
             task_id,
@@ -203,7 +190,7 @@ class TaskService:
         if task.kind == "decide":
             return await self._decide(session, case=case, task=task, workflow=workflow, origin=origin)
         next_task = open_task(case, workflow, task.position + 1)
-        await repo.insert_task(_columns(next_task))
+        await repo.insert(next_task)
         await enqueue(
             session, messaging.outbox, step_completed_event(case, task, next_task, source=origin.source)
         )
@@ -232,16 +219,15 @@ class TaskService:
         assert task.completed_at is not None
         now = task.completed_at
         outcome: Outcome = "approved" if task.decision == "approve" else "refused"
-        repo = TaskRepository(session)
         # The step list of the event: the earlier (done) steps and this one, which is the last.
-        tasks = [*await repo.tasks_before(case.case_no, task.position), task]
+        tasks = [*await TaskRepository.from_session(session).tasks_before(case.case_no, task.position), task]
         # Numbers are drawn last, in one statement: their counter rows stay locked until this unit
         # of work commits.
         with_licence = outcome == "approved" and issues_licence(workflow)
         counters = [decision_counter(case, now)]
         if with_licence:
             counters.append(licence_counter(origin.region_code, now))
-        serials = await CounterRepository(session).next_values(*counters)
+        serials = await CounterRepository.from_session(session).next_values(*counters)
         decision = build_decision(
             case,
             outcome=outcome,
@@ -257,11 +243,15 @@ class TaskService:
             licence = build_licence(
                 case, workflow=workflow, now=now, region_code=origin.region_code, serial=serials[1]
             )
-        await session.execute(_INSERT_DECISION, _columns(decision))
+        await DecisionRepository.from_session(session).insert(decision)
         if licence is not None:
-            await session.execute(_INSERT_LICENCE, _columns(licence))
+            await LicenceRepository.from_session(session).insert(licence)
+        # ``case`` is the value read by the completing UPDATE, not a tracked object: the event and
+        # the answer read the decided state from it, the row is written by the prebuilt UPDATE.
         case.status, case.outcome, case.decided_at = CASE_DECIDED, outcome, now
-        await repo.decide_case(case.case_no, {"status": CASE_DECIDED, "outcome": outcome, "decided_at": now})
+        await CaseRepository.from_session(session).decide(
+            case.case_no, {"status": CASE_DECIDED, "outcome": outcome, "decided_at": now}
+        )
         await enqueue(
             session,
             messaging.outbox,
@@ -277,14 +267,17 @@ class TaskService:
 
     async def case_view(self, session: AsyncSession, *, case_no: str, principal: Principal) -> CaseView:
         """Return a case of the caller's unit with its tasks, decision and licence."""
-        repo = TaskRepository(session)
-        case = await repo.get_case(case_no)
+        case = await CaseRepository.from_session(session).get(case_no)
         if case is None or not principal.org_code or case.org_code != principal.org_code:
             raise CaseNotFound(f"办件 {case_no} 不存在")
-        tasks = await repo.list_for_case(case_no)
-        decision = await DecisionRepository(session).get_for_case(case_no) if case.decided_at else None
+        tasks = await TaskRepository.from_session(session).list_for_case(case_no)
+        decision = (
+            await DecisionRepository.from_session(session).get_for_case(case_no) if case.decided_at else None
+        )
         licence = (
-            await LicenceRepository(session).get_for_case(case_no) if case.outcome == "approved" else None
+            await LicenceRepository.from_session(session).get_for_case(case_no)
+            if case.outcome == "approved"
+            else None
         )
         return build_case_view(case, tasks, decision, licence)
 

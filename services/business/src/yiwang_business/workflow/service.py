@@ -87,7 +87,7 @@ class WorkflowService:
 
     async def effective(self, session: AsyncSession, *, item_code: str) -> WorkflowDefinitionSchema:
         """Return the definition that applies to an item: its own, else the default."""
-        definition = await WorkflowRepository(session).get_effective(item_code)
+        definition = await WorkflowRepository.from_session(session).get_effective(item_code)
         return BUILTIN_DEFAULT if definition is None else to_schema(definition)
 
     async def snapshot(self, session: AsyncSession, *, item_code: str) -> WorkflowSnapshot:
@@ -111,7 +111,7 @@ class WorkflowService:
 
     async def list(self, session: AsyncSession, *, page: PageParams) -> WorkflowList:
         """List stored definitions; the built-in default leads while no ``*`` is stored."""
-        repo = WorkflowRepository(session)
+        repo = WorkflowRepository.from_session(session)
         # While no default is stored the built-in one is row 0 of the list, shifting stored rows by one.
         shift = 0 if await repo.has_default() else 1
         offset = max(page.offset - shift, 0)
@@ -131,19 +131,18 @@ class WorkflowService:
         # may have cached the old one).
         invalidate_snapshots()
         event.listen(session.sync_session, "after_commit", _invalidate_after_commit, once=True)
-        repo = WorkflowRepository(session)
+        repo = WorkflowRepository.from_session(session)
         values = body.model_dump(mode="json")
         definition = await repo.get_for_update(item_code)
-        if definition is None:
-            definition = WorkflowDefinition(item_code=item_code, version=1, updated_at=utcnow(), **values)
-            repo.add(definition)
-        else:
-            for name, value in values.items():
-                setattr(definition, name, value)
-            definition.version += 1
-            definition.updated_at = utcnow()
         try:
-            await session.flush()
+            if definition is None:
+                definition = await repo.create(
+                    WorkflowDefinition(item_code=item_code, version=1, updated_at=utcnow(), **values),
+                    flush=True,
+                )
+            else:
+                changes = {**values, "version": definition.version + 1, "updated_at": utcnow()}
+                await repo.update(definition, update_dict=changes, flush=True)
         except IntegrityError as exc:
             raise WorkflowEditConflict(f"事项 {item_code} 的流程定义正被同时修改，请重试") from exc
         return to_schema(definition)

@@ -19,7 +19,7 @@ from yiwang_common.contracts.management import (
 )
 from yiwang_common.db import utcnow
 from yiwang_common.events import EventData, EventEnvelope, Handler
-from yiwang_datasharing.case_record.repository import CaseFacts, Exchange, case_record_repository
+from yiwang_datasharing.case_record.repository import CaseFacts, CaseRecordRepository, Exchange
 
 #: ``session.info`` key of the exchange-log row of the event being handled, until someone writes it.
 _PENDING_EXCHANGE = "datasharing.pending_exchange"
@@ -39,8 +39,8 @@ async def _apply(
 ) -> None:
     # The exchange-log row of a recorded event rides along with the record upsert (one statement).
     exchange = session.info.pop(_PENDING_EXCHANGE, None)
-    await case_record_repository.apply(
-        session, facts, exchange=exchange, case_no=case_no, steps=steps, event_id=envelope.id
+    await CaseRecordRepository.from_session(session).apply(
+        facts, exchange=exchange, case_no=case_no, steps=steps, event_id=envelope.id
     )
 
 
@@ -63,15 +63,7 @@ def recorded(handler: Handler) -> Handler:
         finally:
             pending = session.info.pop(_PENDING_EXCHANGE, None)
         if pending is not None:
-            await case_record_repository.log_exchange(
-                session,
-                event_id=pending.event_id,
-                subject=pending.subject,
-                source=pending.source,
-                case_no=pending.case_no,
-                event_time=pending.event_time,
-                received_at=pending.received_at,
-            )
+            await CaseRecordRepository.from_session(session).log_exchange(pending)
 
     return wrapper
 

@@ -28,7 +28,7 @@ class CaseRecord(Base):
     case_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     applicant_id: Mapped[str | None] = mapped_column(String(64), index=True)
     applicant: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    item_code: Mapped[str | None] = mapped_column(String(64))
+    item_code: Mapped[str | None] = mapped_column(String(64), index=True)
     item_name: Mapped[str | None] = mapped_column(String(255))
     form: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     materials: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)

@@ -1,4 +1,10 @@
-"""Queries of the case library (办件信息库). Every write is one order-tolerant upsert statement."""
+"""Queries of the case library (办件信息库). Every write is one order-tolerant upsert statement.
+
+One repository for the case record with its process steps and exchange log: a case event writes
+all three in one statement, so splitting them would split that round trip. The projection is
+written with prebuilt driver SQL at commit and never through ORM objects; the reads return
+``CaseRecord`` and ``ProcessStep`` objects that nothing in the same unit of work writes.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,16 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, false, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from yiwang_common.contracts.common import StepRecord
 from yiwang_common.contracts.lifecycle import stage
 from yiwang_common.db import WriteAtCommit, utcnow
+from yiwang_common.db.repository import RepositoryBase
+from yiwang_datasharing.access import ReadScope
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog, ProcessStep
+from yiwang_datasharing.item.repository import ItemScopeRepository
 
 # The projection keeps the status that supersedes the others by the contracts' lifecycle order
 # (yiwang_common.contracts.lifecycle.supersedes): a later stage, or the same stage and no older.
@@ -179,12 +187,13 @@ def _fact_param(name: str, value: Any) -> Any:
     return value
 
 
-class CaseRecordRepository:
+class CaseRecordRepository(RepositoryBase[CaseRecord]):
     """Case records, their process steps and the exchange log."""
+
+    model = CaseRecord
 
     async def apply(
         self,
-        session: AsyncSession,
         facts: CaseFacts,
         *,
         exchange: Exchange | None = None,
@@ -242,41 +251,79 @@ class CaseRecordRepository:
         ]
         # Order-tolerant and read by nothing else in the unit of work: the records of a whole
         # consumer batch go out together at commit, one pipelined statement per variant.
-        _RECORD_WRITES[(exchange is not None, with_steps)].add(session, tuple(params))
+        _RECORD_WRITES[(exchange is not None, with_steps)].add(self.session, tuple(params))
 
-    async def log_exchange(
-        self,
-        session: AsyncSession,
-        *,
-        event_id: uuid.UUID,
-        subject: str,
-        source: str,
-        case_no: str | None,
-        event_time: datetime,
-        received_at: datetime | None = None,
-    ) -> None:
+    async def log_exchange(self, exchange: Exchange) -> None:
+        """Write an exchange-log row on its own (an event that changed no case record)."""
         stmt = insert(ExchangeLog).values(
-            event_id=event_id,
-            subject=subject,
-            source=source,
-            case_no=case_no,
-            event_time=event_time,
-            received_at=received_at or utcnow(),
+            event_id=exchange.event_id,
+            subject=exchange.subject,
+            source=exchange.source,
+            case_no=exchange.case_no,
+            event_time=exchange.event_time,
+            received_at=exchange.received_at,
         )
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=["event_id"]))
+        await self.execute(stmt.on_conflict_do_nothing(index_elements=["event_id"]))
 
-    async def get_by_case_no(self, session: AsyncSession, case_no: str) -> CaseRecord | None:
-        return (
-            await session.execute(select(CaseRecord).where(CaseRecord.case_no == case_no))
-        ).scalar_one_or_none()
+    async def get_by_case_no(self, case_no: str) -> CaseRecord | None:
+        """The record of ``case_no``, whoever asks (not for callers' reads: see ``get_visible``)."""
+        return await self.get_one_or_none(self.get_base_statement().where(CaseRecord.case_no == case_no))
 
-    async def steps_of(self, session: AsyncSession, case_no: str) -> Sequence[ProcessStep]:
+    @staticmethod
+    def visible_to(scope: ReadScope) -> ColumnElement[bool]:
+        """The condition on ``case_record`` rows a caller with ``scope`` may read.
+
+        A condition for this and other repositories' queries, so it needs no session.
+        """
+        conditions: list[ColumnElement[bool]] = []
+        if scope.applicant_id is not None:
+            conditions.append(CaseRecord.applicant_id == scope.applicant_id)
+        items = ItemScopeRepository.items_in_scope(scope)
+        if items is not None:
+            conditions.append(CaseRecord.item_code.in_(items))
+        return or_(*conditions) if conditions else false()
+
+    async def get_visible(self, case_no: str, scope: ReadScope) -> CaseRecord | None:
+        """The record of ``case_no`` if the caller may read it; None whether it is absent or not theirs."""
+        stmt = self.get_base_statement().where(CaseRecord.case_no == case_no, self.visible_to(scope))
+        return await self.get_one_or_none(stmt)
+
+    async def list_visible(
+        self, scope: ReadScope, *, status: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[CaseRecord], int]:
+        """One page of the records the caller may read, newest first, and how many there are."""
+        conditions = [self.visible_to(scope), CaseRecord.case_no.is_not(None)]
+        if status is not None:
+            conditions.append(CaseRecord.status == status)
+        count = select(func.count()).select_from(CaseRecord).where(*conditions)
+        total = (await self.execute(count)).scalar_one()
+        stmt = (
+            self.get_base_statement()
+            .where(*conditions)
+            .order_by(CaseRecord.status_at.desc(), CaseRecord.application_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return await self.get_all(stmt), int(total)
+
+    async def references_material(self, sha256: str, scope: ReadScope) -> bool:
+        """Tell whether a record the caller may read lists the material (handed in or supplemented)."""
+        ref = [{"sha256": sha256}]
+        stmt = select(CaseRecord.application_id).where(
+            self.visible_to(scope),
+            or_(
+                type_coerce(CaseRecord.materials, JSONB).contains(ref),
+                type_coerce(CaseRecord.supplemented_materials, JSONB).contains(ref),
+            ),
+        )
+        return await self.first_row(stmt.limit(1)) is not None
+
+    async def steps_of(self, case_no: str) -> Sequence[ProcessStep]:
+        """The process steps of a case, in the order they were done."""
         stmt = (
             select(ProcessStep)
             .where(ProcessStep.case_no == case_no)
             .order_by(ProcessStep.ended_at, ProcessStep.started_at, ProcessStep.id)
         )
-        return (await session.execute(stmt)).scalars().all()
-
-
-case_record_repository = CaseRecordRepository()
+        steps: Sequence[ProcessStep] = (await self.execute(stmt)).scalars().all()
+        return steps

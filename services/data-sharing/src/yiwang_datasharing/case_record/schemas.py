@@ -54,7 +54,7 @@ class CaseRecordSchema(BaseModel):
             "examples": [
                 {
                     "application_id": "0b6f6d7e-3c1a-4d47-9d0e-2f6f1b9b3a11",
-                    "case_no": "530428202611230000017",
+                    "case_no": "53042820261123000001E",
                     "applicant_id": "zhangsan",
                     "item_code": "11530428015176456L4000112001000",
                     "item_name": "建筑工程施工许可证核发",
@@ -92,3 +92,32 @@ class CaseRecordSchema(BaseModel):
     completed_at: datetime | None = Field(default=None, description="办结时间")
     updated_at: datetime = Field(description="最后更新时间")
     steps: list[ProcessStepSchema] = Field(default_factory=list, description="办理环节, 按时间排序")
+
+
+class CaseSummarySchema(BaseModel):
+    """办件摘要 One line of a case list: no applicant identity, form or materials."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_no": "53042820261123000001E",
+                    "item_code": "11530428015176456L4000112001000",
+                    "item_name": "建筑工程施工许可证核发",
+                    "status": "accepted",
+                    "submitted_at": "2026-11-23T09:00:00Z",
+                    "due_date": "2026-12-07",
+                    "updated_at": "2026-11-23T09:10:00Z",
+                }
+            ]
+        },
+    )
+
+    case_no: str = Field(description="办件编号")
+    item_code: str | None = Field(default=None, description="事项实施编码")
+    item_name: str | None = Field(default=None, description="事项名称")
+    status: str = Field(description="办件状态", examples=["accepted"])
+    submitted_at: datetime | None = Field(default=None, description="申请时间")
+    due_date: date | None = Field(default=None, description="承诺办结日期")
+    updated_at: datetime = Field(description="最后更新时间")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
-from yiwang_datasharing.access import is_staff
+from yiwang_common.http.pagination import ListResource, PageParams
+from yiwang_datasharing.access import scope_of
 from yiwang_datasharing.case_record.errors import CaseRecordNotFound
-from yiwang_datasharing.case_record.repository import case_record_repository
-from yiwang_datasharing.case_record.schemas import CaseRecordSchema, ProcessStepSchema
+from yiwang_datasharing.case_record.repository import CaseRecordRepository
+from yiwang_datasharing.case_record.schemas import CaseRecordSchema, CaseSummarySchema, ProcessStepSchema
 
 
 class CaseRecordService:
@@ -17,14 +18,24 @@ class CaseRecordService:
     async def get_visible(
         self, session: AsyncSession, *, case_no: str, principal: Principal
     ) -> CaseRecordSchema:
-        """The record and its steps, for staff or the applicant; anyone else sees nothing."""
-        record = await case_record_repository.get_by_case_no(session, case_no)
-        if record is None or not (is_staff(principal) or record.applicant_id == principal.sub):
+        """The record and its steps, for the applicant or staff of the item's unit or region."""
+        repository = CaseRecordRepository.from_session(session)
+        record = await repository.get_visible(case_no, scope_of(principal))
+        if record is None:
             raise CaseRecordNotFound(f"办件 {case_no} 不存在")
-        steps = await case_record_repository.steps_of(session, case_no)
+        steps = await repository.steps_of(case_no)
         schema = CaseRecordSchema.model_validate(record)
         schema.steps = [ProcessStepSchema.model_validate(s) for s in steps]
         return schema
+
+    async def list_visible(
+        self, session: AsyncSession, *, principal: Principal, status: str | None, page: PageParams
+    ) -> ListResource[CaseSummarySchema]:
+        """One page of the records the caller may read; an empty page for anyone else."""
+        rows, total = await CaseRecordRepository.from_session(session).list_visible(
+            scope_of(principal), status=status, offset=page.offset, limit=page.limit
+        )
+        return page.wrap([CaseSummarySchema.model_validate(r) for r in rows], total)
 
 
 case_record_service = CaseRecordService()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, exists, or_
 
 from yiwang_common.contracts.common import ELicence
+from yiwang_common.db.repository import RepositoryBase
+from yiwang_datasharing.access import ReadScope
 from yiwang_datasharing.case_record.models import CaseRecord
+from yiwang_datasharing.case_record.repository import CaseRecordRepository
+from yiwang_datasharing.item.repository import ItemScopeRepository
 from yiwang_datasharing.licence.models import ELicenceRecord
 
 #: Fixed SQL sent straight to the driver (prepared once per connection).
@@ -22,10 +25,12 @@ _ADD_IF_NEW = (
 )
 
 
-class LicenceRepository:
+class LicenceRepository(RepositoryBase[ELicenceRecord]):
     """E-licence rows."""
 
-    async def add_if_new(self, session: AsyncSession, *, licence: ELicence, registered_at: datetime) -> bool:
+    model = ELicenceRecord
+
+    async def add_if_new(self, *, licence: ELicence, registered_at: datetime) -> bool:
         """Insert a licence unless its identifier is known; tell whether it was inserted."""
         if registered_at.tzinfo is None:
             raise ValueError("naive datetime given to a TZDateTime column")
@@ -50,20 +55,23 @@ class LicenceRepository:
             orjson.dumps(licence.data).decode(),
             registered_at,
         )
-        conn = await session.connection()
+        conn = await self.session.connection()
         return (await conn.exec_driver_sql(_ADD_IF_NEW, params)).first() is not None
 
-    async def get_with_holder(
-        self, session: AsyncSession, identifier: str
-    ) -> tuple[ELicenceRecord, str | None] | None:
-        """The licence and the account id of its case's applicant (its holder), if known."""
-        stmt = (
-            select(ELicenceRecord, CaseRecord.applicant_id)
-            .outerjoin(CaseRecord, CaseRecord.case_no == ELicenceRecord.case_no)
-            .where(ELicenceRecord.identifier == identifier)
-        )
-        row = (await session.execute(stmt)).first()
-        return None if row is None else (row[0], row[1])
+    async def get_visible(self, identifier: str, scope: ReadScope) -> ELicenceRecord | None:
+        """The licence if the caller may read its case or its item; None if absent or not theirs."""
+        conditions: list[ColumnElement[bool]] = [
+            exists().where(
+                CaseRecord.case_no == ELicenceRecord.case_no, CaseRecordRepository.visible_to(scope)
+            )
+        ]
+        items = ItemScopeRepository.items_in_scope(scope)
+        if items is not None:
+            conditions.append(ELicenceRecord.item_code.in_(items))
+        stmt = self.get_base_statement().where(ELicenceRecord.identifier == identifier, or_(*conditions))
+        return await self.get_one_or_none(stmt)
 
-
-licence_repository = LicenceRepository()
+    async def get(self, identifier: str) -> ELicenceRecord | None:
+        """The licence by its identifier, for public verification (核验) only."""
+        stmt = self.get_base_statement().where(ELicenceRecord.identifier == identifier)
+        return await self.get_one_or_none(stmt)

@@ -8,12 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
 from yiwang_common.contracts.common import ELicence, Organisation
-from yiwang_datasharing.access import is_staff
+from yiwang_datasharing.access import scope_of
 from yiwang_datasharing.licence.errors import LicenceNotFound
 from yiwang_datasharing.licence.models import ELicenceRecord
-from yiwang_datasharing.licence.repository import licence_repository
-from yiwang_datasharing.licence.schemas import LicenceSchema
+from yiwang_datasharing.licence.repository import LicenceRepository
+from yiwang_datasharing.licence.schemas import LicenceSchema, LicenceVerificationSchema
 
+#: 持证主体代码类型 of a unit (统一社会信用代码); a unit's registered name is public information.
+LEGAL_PERSON_CODE_TYPE = "001"
 _PLAIN_FIELDS = tuple(name for name in ELicence.model_fields if name != "issuer")
 
 
@@ -29,16 +31,40 @@ class LicenceService:
 
     async def register(self, session: AsyncSession, *, licence: ELicence, registered_at: datetime) -> bool:
         """Register a licence; tell whether this is the first time."""
-        return await licence_repository.add_if_new(session, licence=licence, registered_at=registered_at)
+        repository = LicenceRepository.from_session(session)
+        return await repository.add_if_new(licence=licence, registered_at=registered_at)
 
     async def get_visible(
         self, session: AsyncSession, *, identifier: str, principal: Principal
     ) -> LicenceSchema:
-        """The licence, for its holder (the case's applicant) or staff; anyone else sees nothing."""
-        found = await licence_repository.get_with_holder(session, identifier)
-        if found is None or not (is_staff(principal) or found[1] == principal.sub):
+        """The licence, for its holder (the case's applicant) or staff of the item's unit or region."""
+        row = await LicenceRepository.from_session(session).get_visible(identifier, scope_of(principal))
+        if row is None:
             raise LicenceNotFound(f"电子证照 {identifier} 不存在")
-        return to_schema(found[0])
+        return to_schema(row)
+
+    async def verify(self, session: AsyncSession, *, identifier: str) -> LicenceVerificationSchema:
+        """What anyone holding the identifier may learn: that the licence exists and is in force."""
+        row = await LicenceRepository.from_session(session).get(identifier)
+        if row is None:
+            raise LicenceNotFound(f"电子证照 {identifier} 不存在")
+        return LicenceVerificationSchema(
+            identifier=row.identifier,
+            type_name=row.type_name,
+            holder_name=mask_holder_name(row.holder_name, row.holder_code_type),
+            issuer_name=row.issuer_name,
+            issued_on=row.issued_on,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            status=row.status,
+        )
+
+
+def mask_holder_name(name: str, code_type: str) -> str:
+    """A person's name shows only its first character (张**); a unit's name is public as registered."""
+    if code_type == LEGAL_PERSON_CODE_TYPE:
+        return name
+    return name[:1] + "*" * max(len(name) - 1, 1)
 
 
 licence_service = LicenceService()

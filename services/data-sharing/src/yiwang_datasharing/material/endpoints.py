@@ -24,7 +24,7 @@ from yiwang_datasharing.material.errors import (
     UnsupportedMaterialType,
 )
 from yiwang_datasharing.material.schemas import MaterialSchema, Sha256Path
-from yiwang_datasharing.material.service import material_service
+from yiwang_datasharing.material.service import STORABLE_TYPES, material_service
 from yiwang_datasharing.material.upload import FIELD_NAME, read_upload
 
 log = logging.getLogger(__name__)
@@ -101,14 +101,24 @@ async def upload_material(
     summary="下载材料 Download a material",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "材料内容"},
+        200: {
+            # The stored, detected type is sent (never a client's claim); these are all it can be.
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in STORABLE_TYPES
+            },
+            "description": "材料内容, with the media type detected at upload",
+            "headers": {
+                "ETag": {"description": "内容 SHA-256", "schema": {"type": "string"}},
+                "Content-Length": {"description": "字节数", "schema": {"type": "integer"}},
+            },
+        },
         **problem_responses(Unauthorized, MaterialNotFound),
     },
 )
 async def download_material(
     sha256: Sha256Path, principal: CurrentPrincipal, session: Session, blobs: Blobs
 ) -> StreamingResponse:
-    """Stream a material's bytes to its owner or to staff."""
+    """Stream a material's bytes to its uploader or to staff who may read a case that lists it."""
     material = await material_service.get_visible(session, sha256=sha256, principal=principal)
     if not await blobs.exists(sha256):
         log.error("material row without blob", extra={"sha256": sha256})
@@ -131,5 +141,5 @@ async def download_material(
     responses=problem_responses(Unauthorized, MaterialNotFound),
 )
 async def material_meta(sha256: Sha256Path, principal: CurrentPrincipal, session: Session) -> MaterialSchema:
-    """Return a material's size, type and file name to its owner or to staff."""
+    """Return a material's size, type and file name to its uploader or to staff of a case that lists it."""
     return await material_service.get_visible(session, sha256=sha256, principal=principal)

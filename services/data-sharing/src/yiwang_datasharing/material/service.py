@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
-from yiwang_datasharing.access import is_staff
+from yiwang_datasharing.access import is_staff, scope_of
+from yiwang_datasharing.case_record.repository import CaseRecordRepository
 from yiwang_datasharing.material.blobstore import BlobStore
 from yiwang_datasharing.material.errors import MaterialNotFound, UnsupportedMaterialType
-from yiwang_datasharing.material.repository import material_repository
+from yiwang_datasharing.material.repository import MaterialRepository
 from yiwang_datasharing.material.schemas import MaterialSchema
 from yiwang_datasharing.material.upload import Upload
 
@@ -19,6 +20,8 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
     # OFD (GB/T 33190) is a ZIP container; its magic is the ZIP local-file header.
     (b"PK\x03\x04", "application/ofd"),
 )
+#: Every media type a stored material can have: what the magic bytes can detect.
+STORABLE_TYPES: tuple[str, ...] = tuple(dict.fromkeys(media for _, media in MAGIC))
 # Declared types that name the same format as a detected one.
 ALIASES: dict[str, frozenset[str]] = {
     "application/pdf": frozenset({"application/pdf", "application/x-pdf"}),
@@ -55,16 +58,15 @@ class MaterialService:
         """Store an upload for ``owner_id``; tell whether it is new for that owner."""
         media_type = checked_media_type(upload, allowed)
         await blobs.put(upload.sha256, upload.data)
-        await material_repository.add_material(
-            session, sha256=upload.sha256, size=len(upload.data), media_type=media_type
-        )
-        created = await material_repository.add_owner(
-            session, sha256=upload.sha256, owner_id=owner_id, filename=upload.filename
+        repository = MaterialRepository.from_session(session)
+        await repository.add_material(sha256=upload.sha256, size=len(upload.data), media_type=media_type)
+        created = await repository.add_owner(
+            sha256=upload.sha256, owner_id=owner_id, filename=upload.filename
         )
         filename = upload.filename
         if not created:
             # The same body every time: the file name of the first upload stays.
-            found = await material_repository.get_for_owner(session, sha256=upload.sha256, owner_id=owner_id)
+            found = await repository.get_for_owner(sha256=upload.sha256, owner_id=owner_id)
             filename = found[1] if found else None
         schema = MaterialSchema(
             sha256=upload.sha256, size=len(upload.data), media_type=media_type, filename=filename
@@ -74,11 +76,16 @@ class MaterialService:
     async def get_visible(
         self, session: AsyncSession, *, sha256: str, principal: Principal
     ) -> MaterialSchema:
-        """The material if the caller owns it or is staff; otherwise it does not exist for them."""
-        if is_staff(principal):
-            found = await material_repository.get_any(session, sha256=sha256)
-        else:
-            found = await material_repository.get_for_owner(session, sha256=sha256, owner_id=principal.sub)
+        """The material for its uploader, or for staff who may read a case that lists it.
+
+        Anyone else is told it does not exist, the same answer as for an unknown address.
+        """
+        repository = MaterialRepository.from_session(session)
+        found = await repository.get_for_owner(sha256=sha256, owner_id=principal.sub)
+        if found is None and is_staff(principal):
+            scope = scope_of(principal)
+            if await CaseRecordRepository.from_session(session).references_material(sha256, scope):
+                found = await repository.get_any(sha256=sha256)
         if found is None:
             raise MaterialNotFound(f"材料 {sha256} 不存在")
         material, filename = found

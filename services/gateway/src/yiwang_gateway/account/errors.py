@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yiwang_common.http.problems import NotFound, Unauthorized, UnprocessableContent
+from yiwang_common.http.problems import NotFound, TooManyRequests, Unauthorized, UnprocessableContent
 
 
 class InvalidCredentials(Unauthorized):
@@ -24,3 +24,16 @@ class InvalidIdNumber(UnprocessableContent):
 
     code = "invalid_id_number"
     title = "证件号码校验失败"
+
+
+class LoginThrottled(TooManyRequests):
+    """Too many failed logins for this account name or from this address; the same for every name."""
+
+    code = "login_throttled"
+    title = "登录失败次数过多，请稍后再试"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(
+            f"请在 {retry_after} 秒后重试 (too many failed logins; retry after {retry_after} s)",
+            retry_after=retry_after,
+        )

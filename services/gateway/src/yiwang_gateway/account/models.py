@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yiwang_common.db import JSONType, TZDateTime, utcnow
@@ -35,3 +35,19 @@ class Account(Base):
     roles: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class LoginThrottle(Base):
+    """登录失败计数 Failed logins of one account name or one client address.
+
+    Kept in the database, not in a process, so that every replica and a restart see the same
+    counts. The key never holds what was typed: account names are hashed (people type passwords
+    into the user name field).
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[datetime | None] = mapped_column(TZDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(TZDateTime())

@@ -1,52 +1,89 @@
-"""Queries on accounts."""
+"""Queries on accounts and the login-failure counters."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 
-from yiwang_gateway.account.models import Account
+from yiwang_common.db.repository import RepositoryBase
+from yiwang_gateway.account.models import Account, LoginThrottle
+
+#: The columns an application copies of its applicant, and whether the account is active; prebuilt,
+#: as every submission reads it.
+_APPLICANT_PROFILE = select(
+    Account.id,
+    Account.name,
+    Account.kind,
+    Account.id_type,
+    Account.id_number,
+    Account.phone,
+    Account.active,
+).where(Account.id == bindparam("account_id"))
 
 
-class AccountRepository:
+def _account_key(account_id: str) -> uuid.UUID | None:
+    # A token's subject is text; one that is no UUID names no account (not a 500).
+    try:
+        return uuid.UUID(account_id)
+    except ValueError:
+        return None
+
+
+class AccountRepository(RepositoryBase[Account]):
     """账户 queries."""
 
-    async def get_by_username(self, session: AsyncSession, username: str) -> Account | None:
-        return (
-            await session.execute(select(Account).where(Account.username == username))
-        ).scalar_one_or_none()
+    model = Account
 
-    async def get(self, session: AsyncSession, account_id: str) -> Account | None:
-        try:
-            key = uuid.UUID(account_id)
-        except ValueError:
-            return None
-        return await session.get(Account, key)
+    async def get_by_username(self, username: str) -> Account | None:
+        return await self.get_one_or_none(self.get_base_statement().where(Account.username == username))
 
-    async def applicant_profile(self, session: AsyncSession, account_id: str) -> Any:
-        """The columns an application copies of its applicant, and whether the account is active."""
-        try:
-            key = uuid.UUID(account_id)
-        except ValueError:
-            return None
-        stmt = select(
-            Account.id,
-            Account.name,
-            Account.kind,
-            Account.id_type,
-            Account.id_number,
-            Account.phone,
-            Account.active,
-        ).where(Account.id == key)
-        return (await session.execute(stmt)).first()
+    async def get(self, account_id: str) -> Account | None:
+        key = _account_key(account_id)
+        return None if key is None else await self.get_by_id(key)
 
-    async def add(self, session: AsyncSession, account: Account) -> Account:
-        session.add(account)
-        await session.flush()
-        return account
+    async def applicant_profile(self, account_id: str) -> Any:
+        """The columns an application copies of its applicant, and whether the account is active (a row)."""
+        key = _account_key(account_id)
+        return None if key is None else await self.first_row(_APPLICANT_PROFILE, {"account_id": key})
 
 
-account_repository = AccountRepository()
+class LoginThrottleRepository(RepositoryBase[LoginThrottle]):
+    """登录失败计数 queries; each one statement, safe when replicas count the same key at once."""
+
+    model = LoginThrottle
+
+    async def blocked_until(self, keys: Sequence[str], now: datetime) -> datetime | None:
+        """The latest time any of ``keys`` is blocked until, if one is blocked now."""
+        stmt = select(func.max(LoginThrottle.blocked_until)).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.blocked_until > now
+        )
+        row = await self.first_row(stmt)
+        return None if row is None else row[0]
+
+    async def count_failure(self, key: str, now: datetime, forget_before: datetime) -> int:
+        """Count one failure of ``key`` (a quiet period resets the count); return the new count."""
+        insert_row = insert(LoginThrottle).values(
+            key=key, failures=1, blocked_until=None, last_failure_at=now
+        )
+        stmt = insert_row.on_conflict_do_update(
+            index_elements=[LoginThrottle.key],
+            set_={
+                # A count whose last failure is long past starts again from one.
+                "failures": case(
+                    (LoginThrottle.last_failure_at >= forget_before, LoginThrottle.failures + 1), else_=1
+                ),
+                "last_failure_at": now,
+            },
+        ).returning(LoginThrottle.failures)
+        return int((await self.execute(stmt)).scalar_one())
+
+    async def block(self, key: str, until: datetime) -> None:
+        await self.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(blocked_until=until))
+
+    async def forget(self, key: str) -> None:
+        await self.execute(delete(LoginThrottle).where(LoginThrottle.key == key))

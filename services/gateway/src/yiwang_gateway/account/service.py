@@ -11,7 +11,7 @@ from yiwang_common.checkdigits import resident_id_valid, uscc_valid
 from yiwang_gateway.account.errors import AccountNotFound, InvalidCredentials, InvalidIdNumber
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.passwords import hash_password, verify_password
-from yiwang_gateway.account.repository import account_repository
+from yiwang_gateway.account.repository import AccountRepository
 from yiwang_gateway.account.schemas import AccountCreate, Profile
 
 #: 证件类型代码 per applicant kind: 111 居民身份证, 001 统一社会信用代码.
@@ -53,24 +53,24 @@ class AccountService:
             org_code=account_create.org_code,
             roles=roles,
         )
-        return await account_repository.add(session, account)
+        return await AccountRepository.from_session(session).create(account, flush=True)
 
     async def authenticate(self, session: AsyncSession, *, username: str, password: str) -> Account:
-        account = await account_repository.get_by_username(session, username)
+        account = await AccountRepository.from_session(session).get_by_username(username)
         ok = await verify_password(password, account.password_hash if account else None)
         if account is None or not ok or not account.active:
             raise InvalidCredentials()
         return account
 
     async def get_active(self, session: AsyncSession, *, account_id: str) -> Account:
-        account = await account_repository.get(session, account_id)
+        account = await AccountRepository.from_session(session).get(account_id)
         if account is None or not account.active:
             raise AccountNotFound()
         return account
 
     async def active_applicant(self, session: AsyncSession, *, account_id: str) -> Any:
         """Like ``get_active``, but only the applicant's profile columns (a row)."""
-        account = await account_repository.applicant_profile(session, account_id)
+        account = await AccountRepository.from_session(session).applicant_profile(account_id)
         if account is None or not account.active:
             raise AccountNotFound()
         return account

@@ -59,7 +59,7 @@ class ApplicationLinks(BaseModel):
 
     self: str = Field(examples=["/api/v1/applications/6f1c2d7e-8a0b-4c3d-9e2f-1a2b3c4d5e6f"])
     item: str = Field(examples=["/api/v1/items/11530428015176456L2000109003000"])
-    case: str | None = Field(default=None, examples=["/api/v1/cases/530428202611230000017"])
+    case: str | None = Field(default=None, examples=["/api/v1/cases/53042820261123000001E"])
 
 
 class ApplicationReceipt(BaseModel):
@@ -79,7 +79,7 @@ class ApplicationSummary(BaseModel):
     item_name: str = Field(examples=["建筑工程施工许可证核发"])
     status: ApplicationStatus
     status_text: str = Field(examples=["待受理"])
-    case_no: str | None = Field(default=None, description="办件编号", examples=["530428202611230000017"])
+    case_no: str | None = Field(default=None, description="办件编号", examples=["53042820261123000001E"])
     outcome: str | None = Field(default=None, description="approved 准予 / refused 不予")
     submitted_at: datetime
 

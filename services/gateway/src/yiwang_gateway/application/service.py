@@ -22,7 +22,7 @@ from yiwang_gateway.account.service import ID_TYPE_BY_KIND, account_service
 from yiwang_gateway.application.errors import ApplicationNotFound, FormInvalid, IdempotencyKeyReused
 from yiwang_gateway.application.events import submitted_event
 from yiwang_gateway.application.models import Application
-from yiwang_gateway.application.repository import application_repository, timeline_repository
+from yiwang_gateway.application.repository import ApplicationRepository, TimelineRepository
 from yiwang_gateway.application.schemas import (
     ApplicationCreate,
     ApplicationDetail,
@@ -80,7 +80,9 @@ class ApplicationService:
     async def _replay(
         self, session: AsyncSession, *, principal: Principal, key: str, digest: str
     ) -> ApplicationReceipt | None:
-        existing = await application_repository.get_by_key(session, applicant_id=principal.sub, key=key)
+        existing = await ApplicationRepository.from_session(session).get_by_key(
+            applicant_id=principal.sub, key=key
+        )
         if existing is None:
             return None
         if existing.request_hash != digest:
@@ -141,15 +143,14 @@ class ApplicationService:
             "steps": [],
             "updated_at": now,
         }
-        if not await application_repository.insert_unless_key_taken(session, values):
+        if not await ApplicationRepository.from_session(session).insert_unless_key_taken(values):
             assert idempotency_key is not None
             replay = await self._replay(session, principal=principal, key=idempotency_key, digest=digest)
             assert replay is not None
             return replay
         # A detached instance: only a carrier for the event and the receipt; the row is already inserted.
         app = Application(**values)
-        await timeline_repository.add(
-            session,
+        await TimelineRepository.from_session(session).add(
             application_id=app.id,
             at=app.submitted_at,
             title="已提交申请",
@@ -161,8 +162,8 @@ class ApplicationService:
     async def get(
         self, session: AsyncSession, *, principal: Principal, application_id: uuid.UUID
     ) -> ApplicationDetail:
-        app = await application_repository.get_owned(
-            session, applicant_id=principal.sub, application_id=application_id
+        app = await ApplicationRepository.from_session(session).get_owned(
+            applicant_id=principal.sub, application_id=application_id
         )
         if app is None:
             raise ApplicationNotFound()
@@ -185,8 +186,8 @@ class ApplicationService:
     async def list_own(
         self, session: AsyncSession, *, principal: Principal, status: str | None, page: PageParams
     ) -> ListResource[ApplicationSummary]:
-        rows, total = await application_repository.list_owned(
-            session, applicant_id=principal.sub, status=status, page=page.page, limit=page.limit
+        rows, total = await ApplicationRepository.from_session(session).list_owned(
+            applicant_id=principal.sub, status=status, page=page.page, limit=page.limit
         )
         return page.wrap([summary(a) for a in rows], total)
 

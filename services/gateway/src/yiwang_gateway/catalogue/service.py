@@ -11,7 +11,7 @@ from yiwang_common.db import utcnow
 from yiwang_common.http.pagination import ListResource, PageParams
 from yiwang_gateway.catalogue.errors import ItemNotFound
 from yiwang_gateway.catalogue.models import CatalogueItem
-from yiwang_gateway.catalogue.repository import catalogue_repository
+from yiwang_gateway.catalogue.repository import CatalogueRepository
 from yiwang_gateway.catalogue.schemas import ItemDetail, ItemSummary
 
 #: ItemPublished's classification fields, kept together as the item's facets.
@@ -46,14 +46,14 @@ class CatalogueService:
     """事项目录 use cases."""
 
     async def get(self, session: AsyncSession, *, item_code: str) -> CatalogueItem:
-        item = await catalogue_repository.get(session, item_code)
+        item = await CatalogueRepository.from_session(session).get(item_code)
         if item is None:
             raise ItemNotFound(f"事项 {item_code} 不存在或未发布")
         return item
 
     async def for_application(self, session: AsyncSession, *, item_code: str) -> Any:
         """The item's code, name, form schema and materials (a row, not the whole item)."""
-        item = await catalogue_repository.for_application(session, item_code)
+        item = await CatalogueRepository.from_session(session).for_application(item_code)
         if item is None:
             raise ItemNotFound(f"事项 {item_code} 不存在或未发布")
         return item
@@ -80,13 +80,14 @@ class CatalogueService:
     async def search(
         self, session: AsyncSession, *, q: str | None, page: PageParams
     ) -> ListResource[ItemSummary]:
-        items, total = await catalogue_repository.search(session, q=q, page=page.page, limit=page.limit)
+        items, total = await CatalogueRepository.from_session(session).search(
+            q=q, page=page.page, limit=page.limit
+        )
         return page.wrap([ItemSummary.model_validate(_summary_fields(i)) for i in items], total)
 
     async def apply_published(self, session: AsyncSession, *, data: ItemPublished) -> None:
         """Upsert the item; an older or equal version than the one held changes nothing."""
-        await catalogue_repository.upsert_newer(
-            session,
+        await CatalogueRepository.from_session(session).upsert_newer(
             {
                 "item_code": data.item_code,
                 "basic_code": data.basic_code,
@@ -114,9 +115,13 @@ class CatalogueService:
             },
         )
 
-    async def apply_withdrawn(self, session: AsyncSession, *, data: ItemWithdrawn) -> None:
-        """The version held was withdrawn: the item leaves the portal (a newer version stays)."""
-        await catalogue_repository.delete_up_to(session, data.item_code, data.version)
+    async def apply_withdrawn(self, session: AsyncSession, *, data: ItemWithdrawn) -> bool:
+        """The version held was withdrawn: the item leaves the portal (a newer version stays).
+
+        Returns:
+            Whether the item was removed.
+        """
+        return await CatalogueRepository.from_session(session).delete_up_to(data.item_code, data.version)
 
 
 catalogue_service = CatalogueService()

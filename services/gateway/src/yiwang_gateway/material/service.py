@@ -14,7 +14,7 @@ from yiwang_gateway.material.errors import (
     MaterialTypeNotAllowed,
     MaterialUnknown,
 )
-from yiwang_gateway.material.repository import material_repository
+from yiwang_gateway.material.repository import MaterialRepository
 from yiwang_gateway.material.schemas import MaterialSelection, MaterialUploaded
 
 
@@ -24,7 +24,7 @@ class MaterialService:
     async def record_upload(
         self, session: AsyncSession, *, owner_id: str, uploaded: MaterialUploaded
     ) -> None:
-        await material_repository.record(session, owner_id=owner_id, uploaded=uploaded)
+        await MaterialRepository.from_session(session).record(owner_id=owner_id, uploaded=uploaded)
 
     async def resolve(
         self,
@@ -42,8 +42,8 @@ class MaterialService:
         unknown = sorted({s.material_code for s in selections} - listed.keys())
         if unknown:
             raise MaterialUnknown(f"材料编码不在申请材料目录中: {', '.join(unknown)}", material_codes=unknown)
-        uploads = await material_repository.find_owned(
-            session, owner_id=owner_id, sha256s={s.sha256 for s in selections}
+        uploads = await MaterialRepository.from_session(session).find_owned(
+            owner_id=owner_id, sha256s={s.sha256 for s in selections}
         )
         missing = sorted({s.sha256 for s in selections} - uploads.keys())
         if missing:

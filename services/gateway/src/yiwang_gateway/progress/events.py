@@ -28,9 +28,9 @@ from yiwang_common.contracts.management import (
 from yiwang_common.db import utcnow
 from yiwang_common.events import EventEnvelope, make_event
 from yiwang_gateway.application.models import Application
-from yiwang_gateway.application.repository import timeline_repository
+from yiwang_gateway.application.repository import TimelineRepository
 from yiwang_gateway.application.status import OUTCOME_TEXT
-from yiwang_gateway.progress.repository import progress_repository
+from yiwang_gateway.progress.repository import ProgressRepository
 
 log = logging.getLogger(__name__)
 
@@ -47,40 +47,19 @@ def _new_application(
     item_name: str,
     form: dict[str, Any],
     materials: list[MaterialRef],
-    at: datetime,
-) -> Application:
+) -> dict[str, Any]:
     # A case the portal did not submit itself (e.g. registered at the window) still belongs to its applicant.
-    return Application(
-        id=application_id,
-        applicant_id=applicant.account_id,
-        applicant=applicant.model_dump(mode="json"),
-        item_code=item_code,
-        item_name=item_name,
-        form=form,
-        materials=[m.model_dump(mode="json") for m in materials],
-        status=CaseStatus.SUBMITTED,
-        status_at=at,
-        submitted_at=at,
-        missing_materials=[],
-        steps=[],
-    )
-
-
-async def _advance(
-    session: AsyncSession, app: Application, case_no: str, status: str, at: datetime, values: dict[str, Any]
-) -> bool:
-    if app.case_no is None:
-        app.case_no = case_no
-    app.updated_at = utcnow()
-    advanced = supersedes(app.status, app.status_at, status, at)
-    if advanced:
-        app.status = status
-        app.status_at = at
-        for key, value in values.items():
-            setattr(app, key, value)
-    # Nothing stays pending: a later handler of the batch may update the row with Core.
-    await session.flush()
-    return advanced
+    return {
+        "id": application_id,
+        "applicant_id": applicant.account_id,
+        "applicant": applicant.model_dump(mode="json"),
+        "item_code": item_code,
+        "item_name": item_name,
+        "form": form,
+        "materials": [m.model_dump(mode="json") for m in materials],
+        "missing_materials": [],
+        "steps": [],
+    }
 
 
 async def _project(
@@ -90,26 +69,41 @@ async def _project(
     status: str,
     at: datetime,
     values: dict[str, Any],
-    new: Callable[[], Application] | None = None,
+    new: Callable[[], dict[str, Any]] | None = None,
 ) -> bool:
     """Move the application to ``status`` reported at ``at`` (setting ``values`` when it moves, by the
     contracts' lifecycle order); False when the application is unknown.
 
     The usual case is one ``UPDATE``; a replayed or late event, or a case the portal never saw
-    (created from ``new`` when given), takes the read-modify-write path.
+    (inserted from the columns ``new`` gives), locks the row first. Either way the row is read and
+    written with Core only: no ``Application`` is loaded that a later handler's ``UPDATE`` would leave stale.
     """
-    if await progress_repository.advance(
-        session, application_id, case_no=case_no, status=status, at=at, values=values
-    ):
+    progress = ProgressRepository.from_session(session)
+    if await progress.advance(application_id, case_no=case_no, status=status, at=at, values=values):
         return True
-    app = await progress_repository.get_for_update(session, application_id)
-    if app is None:
+    current = await progress.lock_status(application_id)
+    if current is None:
         if new is None:
             # The stream is ordered and CaseRegistered comes first, so this case was never ours.
             log.warning("case event for an unknown application ignored", extra={"case_no": case_no})
             return False
-        app = await progress_repository.add(session, new())
-    await _advance(session, app, case_no, status, at, values)
+        # Submitted at the event's time and moved on by it at once, as the portal's own would be.
+        await progress.insert(
+            new()
+            | {
+                "status": status,
+                "status_at": at,
+                "submitted_at": at,
+                "case_no": case_no,
+                "updated_at": utcnow(),
+            }
+            | values
+        )
+    elif supersedes(current.status, current.status_at, status, at):
+        # The row moved between the two statements; locked now, the same UPDATE applies.
+        await progress.advance(application_id, case_no=case_no, status=status, at=at, values=values)
+    else:
+        await progress.touch(application_id, case_no=case_no)
     return True
 
 
@@ -130,14 +124,12 @@ async def on_case_registered(session: AsyncSession, envelope: EventEnvelope, dat
             item_name=data.item_name,
             form=data.form,
             materials=data.materials,
-            at=data.registered_at,
         ),
     )
     detail = f"办件编号：{data.case_no}"
     if data.missing_materials:
         detail += f"；尚缺材料：{_names(data.missing_materials)}"
-    await timeline_repository.add(
-        session,
+    await TimelineRepository.from_session(session).add(
         application_id=data.application_id,
         at=data.registered_at,
         title="已登记，等待受理",
@@ -161,8 +153,7 @@ async def on_case_supplement_requested(
         {"missing_materials": missing},
     ):
         return
-    await timeline_repository.add(
-        session,
+    await TimelineRepository.from_session(session).add(
         application_id=data.application_id,
         at=data.issued_at,
         title="一次性告知：请补正材料",
@@ -188,11 +179,9 @@ async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data:
             item_name=data.item_name,
             form=data.form,
             materials=data.materials,
-            at=data.accepted_at,
         ),
     )
-    await timeline_repository.add(
-        session,
+    await TimelineRepository.from_session(session).add(
         application_id=data.application_id,
         at=data.accepted_at,
         title="已受理",
@@ -208,8 +197,7 @@ async def on_case_rejected(session: AsyncSession, envelope: EventEnvelope, data:
         session, data.application_id, data.case_no, CaseStatus.NOT_ACCEPTED, data.rejected_at, {}
     ):
         return
-    await timeline_repository.add(
-        session,
+    await TimelineRepository.from_session(session).add(
         application_id=data.application_id,
         at=data.rejected_at,
         title="不予受理",
@@ -238,8 +226,7 @@ async def on_case_completed(session: AsyncSession, envelope: EventEnvelope, data
     detail = f"{data.decision.title}（{data.decision.document_no}）"
     if data.licence:
         detail += f"；电子证照：{data.licence.type_name} {data.licence.licence_no}"
-    await timeline_repository.add(
-        session,
+    await TimelineRepository.from_session(session).add(
         application_id=data.application_id,
         at=data.completed_at,
         title=f"已办结：{OUTCOME_TEXT[data.outcome]}",

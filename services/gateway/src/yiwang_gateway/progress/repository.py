@@ -1,20 +1,41 @@
-"""Queries on the applicant's projection of cases."""
+"""Queries on the applicant's projection of cases.
+
+The projection of management's events is the hot path of the consumer: it reads and writes the
+``application`` row with prebuilt Core statements only and never loads an ``Application``, so no
+tracked copy can go stale beside a Core ``UPDATE`` of the same row. The applicant's own actions
+(viewing a case, supplementing materials) read a tracked ``Application`` and let the session write it.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Table, and_, bindparam, func, or_, select, update
 
 from yiwang_common.contracts.lifecycle import before, level_with
 from yiwang_common.db import utcnow
+from yiwang_common.db.repository import RepositoryBase
 from yiwang_gateway.application.models import Application
 
 _TABLE = cast(Table, Application.__table__)
 _ADVANCE: dict[tuple[str, tuple[str, ...]], Any] = {}
+# What ordering an event needs of the row, locked: a handler and a supplement must not interleave.
+_LOCK_STATUS = (
+    select(_TABLE.c.status, _TABLE.c.status_at).where(_TABLE.c.id == bindparam("where_id")).with_for_update()
+)
+# An event that does not move the status still names the case and marks the row as seen.
+_TOUCH = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("where_id"))
+    .values(
+        case_no=func.coalesce(_TABLE.c.case_no, bindparam("new_case_no", type_=_TABLE.c.case_no.type)),
+        updated_at=bindparam("new_updated_at", type_=_TABLE.c.updated_at.type),
+    )
+)
+_INSERT = _TABLE.insert()
 
 
 def _advance_statement(status: str, keys: tuple[str, ...]) -> Any:
@@ -51,29 +72,19 @@ def _advance_statement(status: str, keys: tuple[str, ...]) -> Any:
     return statement
 
 
-class ProgressRepository:
+class ProgressRepository(RepositoryBase[Application]):
     """办件进度 queries."""
 
-    async def get_for_update(self, session: AsyncSession, application_id: uuid.UUID) -> Application | None:
-        # Row lock on PostgreSQL: a handler and a supplement on the same case must not interleave.
-        # populate_existing: an earlier handler of the batch may have updated the row with Core.
-        stmt = (
-            select(Application)
-            .where(Application.id == application_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return (await session.execute(stmt)).scalar_one_or_none()
+    model = Application
 
     async def advance(
         self,
-        session: AsyncSession,
         application_id: uuid.UUID,
         *,
         case_no: str,
         status: str,
         at: datetime,
-        values: dict[str, Any],
+        values: Mapping[str, Any],
     ) -> bool:
         """Move the status forward in one ``UPDATE``, with ``values``; False when the row is not behind.
 
@@ -89,22 +100,29 @@ class ProgressRepository:
             "new_updated_at": utcnow(),
         }
         stmt = _advance_statement(status, tuple(values))
-        return (await session.execute(stmt, params)).first() is not None
+        return (await self.execute(stmt, params)).first() is not None
+
+    async def lock_status(self, application_id: uuid.UUID) -> Row[Any] | None:
+        """Lock the row and return its ``status`` and ``status_at``; None when there is no such application."""
+        return await self.first_row(_LOCK_STATUS, {"where_id": application_id})
+
+    async def touch(self, application_id: uuid.UUID, *, case_no: str) -> None:
+        """Set the 办件编号 when missing and ``updated_at``, leaving the status as it is."""
+        await self.execute(
+            _TOUCH, {"where_id": application_id, "new_case_no": case_no, "new_updated_at": utcnow()}
+        )
+
+    async def insert(self, values: Mapping[str, Any]) -> None:
+        """Write a new application row (a case the portal never saw) with one prebuilt ``INSERT``."""
+        await self.execute(_INSERT, values)
 
     async def get_owned_by_case_no(
-        self, session: AsyncSession, *, applicant_id: str, case_no: str, for_update: bool = False
+        self, *, applicant_id: str, case_no: str, for_update: bool = False
     ) -> Application | None:
-        stmt = select(Application).where(
+        """The applicant's tracked application of a case; ``for_update`` locks the row."""
+        stmt = self.get_base_statement().where(
             Application.case_no == case_no, Application.applicant_id == applicant_id
         )
         if for_update:
             stmt = stmt.with_for_update()
-        return (await session.execute(stmt)).scalar_one_or_none()
-
-    async def add(self, session: AsyncSession, app: Application) -> Application:
-        session.add(app)
-        await session.flush()
-        return app
-
-
-progress_repository = ProgressRepository()
+        return await self.get_one_or_none(stmt)

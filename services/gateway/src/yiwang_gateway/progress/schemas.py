@@ -45,7 +45,7 @@ class CaseResult(BaseModel):
 class CaseView(BaseModel):
     """办件进度 The applicant's view of one case."""
 
-    case_no: str = Field(description="办件编号", examples=["530428202611230000017"])
+    case_no: str = Field(description="办件编号", examples=["53042820261123000001E"])
     application_id: uuid.UUID
     item: CaseItem
     status: ApplicationStatus

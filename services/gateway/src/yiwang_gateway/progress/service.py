@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
@@ -9,14 +11,14 @@ from yiwang_common.contracts.lifecycle import CaseStatus
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
 from yiwang_gateway.application.models import Application
-from yiwang_gateway.application.repository import timeline_repository
+from yiwang_gateway.application.repository import TimelineRepository
 from yiwang_gateway.application.status import STATUS_TEXT
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.service import material_service
 from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound, MaterialNotRequested
 from yiwang_gateway.progress.events import supplemented_event
-from yiwang_gateway.progress.repository import progress_repository
+from yiwang_gateway.progress.repository import ProgressRepository
 from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt, TimelineLine
 
 
@@ -27,8 +29,8 @@ class ProgressService:
         self, session: AsyncSession, principal: Principal, case_no: str, *, lock: bool = False
     ) -> Application:
         # Staff use management; here only the applicant sees the case, and others get the same 404.
-        app = await progress_repository.get_owned_by_case_no(
-            session, applicant_id=principal.sub, case_no=case_no, for_update=lock
+        app = await ProgressRepository.from_session(session).get_owned_by_case_no(
+            applicant_id=principal.sub, case_no=case_no, for_update=lock
         )
         if app is None:
             raise CaseNotFound(f"办件 {case_no} 不存在")
@@ -36,7 +38,7 @@ class ProgressService:
 
     async def view(self, session: AsyncSession, *, principal: Principal, case_no: str) -> CaseView:
         app = await self._owned(session, principal, case_no)
-        timeline = await timeline_repository.for_application(session, app.id)
+        timeline = await TimelineRepository.from_session(session).for_application(app.id)
         return CaseView.model_validate(
             {
                 "case_no": case_no,
@@ -69,7 +71,9 @@ class ProgressService:
     ) -> SupplementReceipt:
         app = await self._owned(session, principal, case_no, lock=True)
         if app.status != CaseStatus.AWAITING_SUPPLEMENT:
-            raise CaseNotAwaitingSupplement(f"办件当前状态为「{STATUS_TEXT[app.status]}」", status=app.status)
+            raise CaseNotAwaitingSupplement(
+                f"办件当前状态为「{STATUS_TEXT[app.status]}」", case_status=app.status
+            )
         asked = {m["code"] for m in app.missing_materials}
         if others := sorted({s.material_code for s in body.materials} - asked):
             raise MaterialNotRequested(
@@ -84,17 +88,18 @@ class ProgressService:
         now = utcnow()
         supplied = {r.material_code for r in refs}
         still_missing = [m for m in app.missing_materials if m["code"] not in supplied]
-        app.materials = [*app.materials, *(r.model_dump(mode="json") for r in refs)]
-        app.missing_materials = still_missing
+        changes: dict[str, Any] = {
+            "materials": [*app.materials, *(r.model_dump(mode="json") for r in refs)],
+            "missing_materials": still_missing,
+            "updated_at": now,
+        }
         # Mirrors management: once nothing the notice asked for is missing, the case waits for acceptance again.
         if not still_missing:
-            app.status = CaseStatus.PENDING_ACCEPTANCE
-            app.status_at = now
-        app.updated_at = now
-        await session.flush()
+            changes |= {"status": CaseStatus.PENDING_ACCEPTANCE, "status_at": now}
+        await ProgressRepository.from_session(session).update(app, update_dict=changes, flush=True)
         names = "、".join(dict.fromkeys(r.name for r in refs))
-        await timeline_repository.add(
-            session, application_id=app.id, at=now, title="已补正材料", detail=f"已补交：{names}"
+        await TimelineRepository.from_session(session).add(
+            application_id=app.id, at=now, title="已补正材料", detail=f"已补交：{names}"
         )
         await enqueue(session, messaging.outbox, supplemented_event(app, refs, at=now, source=source))
         return SupplementReceipt.model_validate(

@@ -1,52 +1,25 @@
-"""Events of cases: builders of what management publishes, handlers of what it consumes."""
+"""Builders of the case events management publishes (the consumed ones are in ``handlers.py``).
+
+Registration and completion build their events inline, from the values their prebuilt
+statements wrote; the window actions build theirs here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from yiwang_common.contracts.common import (
-    Applicant,
-    DecisionDocument,
-    ELicence,
-    MaterialRef,
-    MissingMaterial,
-    Organisation,
-    StepRecord,
-)
-from yiwang_common.contracts.management import (
-    CaseAccepted,
-    CaseCompleted,
-    CaseRegistered,
-    CaseRejected,
-    CaseSupplementRequested,
-)
+from yiwang_common.contracts.common import Applicant, MaterialRef, MissingMaterial, Organisation, StepRecord
+from yiwang_common.contracts.management import CaseAccepted, CaseRejected, CaseSupplementRequested
 from yiwang_common.events import EventData, EventEnvelope, make_event
-from yiwang_management.case.models import Case, CaseStep
+from yiwang_management.case.models import Case
+from yiwang_management.case.repository import AnyCase
 from yiwang_management.case.schemas import StepLike
 
 
-def _envelope(data: EventData, case: Case, source: str) -> EventEnvelope:
+def _envelope(data: EventData, case: AnyCase, source: str) -> EventEnvelope:
     return make_event(data, source=source, subject=case.case_no, correlation_id=case.case_no)
 
 
-def _materials(case: Case) -> list[MaterialRef]:
+def _materials(case: AnyCase) -> list[MaterialRef]:
     return [MaterialRef.model_validate(m) for m in case.materials]
-
-
-def registered_event(case: Case, *, source: str) -> EventEnvelope:
-    """``CaseRegistered``: the case has its 办件编号 and awaits acceptance."""
-    data = CaseRegistered(
-        case_no=case.case_no,
-        application_id=case.application_id,
-        item_code=case.item_code,
-        item_name=case.item_name,
-        applicant=Applicant.model_validate(case.applicant),
-        form=case.form,
-        materials=_materials(case),
-        missing_materials=[MissingMaterial.model_validate(m) for m in case.missing_materials],
-        registered_at=case.registered_at,
-    )
-    return _envelope(data, case, source)
 
 
 def supplement_requested_event(case: Case, step: StepRecord, *, source: str) -> EventEnvelope:
@@ -65,7 +38,7 @@ def supplement_requested_event(case: Case, step: StepRecord, *, source: str) -> 
     return _envelope(data, case, source)
 
 
-def accepted_event(case: Case, step: StepRecord, *, source: str) -> EventEnvelope:
+def accepted_event(case: AnyCase, step: StepRecord, *, source: str) -> EventEnvelope:
     """``CaseAccepted``: everything the business system needs to start handling."""
     assert case.acceptance_notice_no and case.clock_start and case.due_date and case.statutory_due_date
     data = CaseAccepted(
@@ -121,23 +94,3 @@ def step_record(step: StepLike) -> StepRecord:
             "status": step.status,
         }
     )
-
-
-def completed_event(case: Case, steps: Sequence[CaseStep], *, source: str) -> EventEnvelope:
-    """``CaseCompleted``: the result with every step of the case, in order."""
-    assert case.decision and case.completed_at and case.due_date and case.on_time is not None
-    data = CaseCompleted(
-        case_no=case.case_no,
-        application_id=case.application_id,
-        applicant_id=case.applicant_id,
-        item_code=case.item_code,
-        outcome=case.outcome,
-        decision=DecisionDocument.model_validate(case.decision),
-        licence=ELicence.model_validate(case.licence) if case.licence else None,
-        completed_at=case.completed_at,
-        due_date=case.due_date,
-        on_time=case.on_time,
-        working_days_used=case.working_days_used or 0,
-        steps=[step_record(s) for s in steps],
-    )
-    return _envelope(data, case, source)

@@ -1,4 +1,11 @@
-"""Queries of cases, steps and the 办件编号 sequence."""
+"""Queries of cases, steps and the 办件编号 sequence.
+
+One repository for the case aggregate (办件 with its 办理环节 and the daily number that names it):
+its hot statements join or guard across those tables, so splitting them would split single
+round trips. Hot paths (register, accept, complete) run prebuilt Core statements and get back
+values (``CaseRecord``, ``StepView``, rows), never ORM objects; the window actions that mutate a
+case (notice, refusal, supplement) read a tracked ``Case`` and let the session write it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Date, Integer, Row, Select, String, Table, bindparam, exists, func, literal, select
+from sqlalchemy import Date, Integer, Row, String, Table, bindparam, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.contracts.common import StepRecord
+from yiwang_common.db.repository import RepositoryBase
 from yiwang_management.case.models import Case, CaseSequence, CaseStep
 from yiwang_management.item.models import Item
 
@@ -158,11 +165,89 @@ def _take_sequence() -> Any:
 _TAKE_SEQUENCE = _take_sequence()
 
 
-class CaseRepository:
-    """Reads and writes cases inside the caller's unit of work."""
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case row as a value (the columns of ``Case``, in table order), read or written with Core.
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    The hot paths hand these around instead of ``Case`` objects: a value cannot be mistaken for
+    a tracked object, go stale next to one, or be flushed by accident. A test keeps the fields
+    equal to the table's columns.
+    """
+
+    case_no: str
+    application_id: uuid.UUID
+    item_code: str
+    item_name: str
+    org_code: str
+    org_name: str
+    applicant_id: str
+    applicant: dict[str, Any]
+    channel: str
+    form: dict[str, Any]
+    materials: list[dict[str, Any]]
+    required_materials: list[dict[str, Any]]
+    statutory_limit_days: int
+    promised_limit_days: int
+    missing_materials: list[dict[str, Any]]
+    status: str
+    submitted_at: datetime
+    registered_at: datetime
+    supplement_notice_no: str | None = None
+    supplement_notice_text: str | None = None
+    supplement_requested_at: datetime | None = None
+    last_supplemented_at: datetime | None = None
+    acceptance_notice_no: str | None = None
+    accepted_at: datetime | None = None
+    clock_start: date | None = None
+    due_date: date | None = None
+    statutory_due_date: date | None = None
+    rejection_notice_no: str | None = None
+    rejection_reason: str | None = None
+    rejected_at: datetime | None = None
+    outcome: str | None = None
+    decision: dict[str, Any] | None = None
+    licence: dict[str, Any] | None = None
+    completed_at: datetime | None = None
+    on_time: bool | None = None
+    working_days_used: int | None = None
+
+
+#: A case either way it is held: tracked (``Case``) or as a value (``CaseRecord``).
+AnyCase = Case | CaseRecord
+
+_CASE_FIELDS = tuple(c.name for c in _CASE.c)
+
+
+def _record(row: Row[Any]) -> CaseRecord:
+    return CaseRecord(**{name: getattr(row, name) for name in _CASE_FIELDS})
+
+
+def _stored_steps(rows: Sequence[Row[Any]]) -> list[StepView]:
+    """The steps of the rows of a case read with its steps (``step_``-prefixed columns)."""
+    return [
+        StepView(
+            step_key=r.step_step_key,
+            step_name=r.step_step_name,
+            action=r.step_action,
+            handler_id=r.step_handler_id,
+            handler_name=r.step_handler_name,
+            opinion=r.step_opinion,
+            org_name=r.step_org_name,
+            org_code=r.step_org_code,
+            started_at=r.step_started_at,
+            ended_at=r.step_ended_at,
+            status=r.step_status,
+            id=r.step_id,
+        )
+        for r in rows
+        if r.step_id is not None
+    ]
+
+
+class CaseRepository(RepositoryBase[Case]):
+    """Reads and writes cases, their steps and their numbers inside one unit of work."""
+
+    model = Case
 
     async def next_sequence(self, region_code: str, day: date) -> int:
         """Take the next daily number for a region; one atomic upsert, safe under concurrency."""
@@ -175,7 +260,7 @@ class CaseRepository:
             )
             .returning(CaseSequence.last_value)
         )
-        return int((await self.session.execute(statement)).scalar_one())
+        return int((await self.execute(statement)).scalar_one())
 
     async def take_sequence_for(
         self, region_code: str, day: date, application_id: uuid.UUID, item: ItemGuard
@@ -185,7 +270,6 @@ class CaseRepository:
         One statement does the duplicate check, the catalogue check and the atomic upsert; None
         means one of the checks failed (the caller finds out which on this rare path).
         """
-        statement = _TAKE_SEQUENCE
         params = {
             # Not named after columns of case_sequence: those names are the INSERT's own.
             "seq_region_code": region_code,
@@ -195,109 +279,98 @@ class CaseRepository:
             "item_version": item.version,
             "item_published_at": item.published_at,
         }
-        value = (await self.session.execute(statement, params)).scalar_one_or_none()
+        value = (await self.execute(_TAKE_SEQUENCE, params)).scalar_one_or_none()
         return None if value is None else int(value)
 
     async def insert_case(self, values: dict[str, Any]) -> None:
-        """Write a new case row (no unit-of-work bookkeeping)."""
-        await self.session.execute(_INSERT_CASE, values)
+        """Write a new case row (no unit-of-work bookkeeping: nothing tracks it)."""
+        await self.execute(_INSERT_CASE, values)
 
-    async def lock_visible_row(self, case_no: str, org_code: str | None) -> list[Row[Any]]:
-        """Lock a case of the unit and read it with its steps: one row per step, in order.
+    async def lock_visible(
+        self, case_no: str, org_code: str | None
+    ) -> tuple[CaseRecord, list[StepView]] | None:
+        """Lock a case of the unit and read it with its steps in order, in one round trip.
 
-        Empty if there is no such case; a case without steps gives one row whose step id is None.
+        None if there is no such case in the unit (or the caller has no unit).
         """
         if org_code is None:
-            return []
-        return list(
-            (await self.session.execute(_LOCK_VISIBLE, {"case_no": case_no, "org_code": org_code})).all()
-        )
+            return None
+        rows = await self.rows(_LOCK_VISIBLE, {"case_no": case_no, "org_code": org_code})
+        if not rows:
+            return None
+        return _record(rows[0]), _stored_steps(rows)
 
-    async def lock_for_decision(self, case_no: str) -> list[Row[Any]]:
-        """Lock a case and read what completing it needs, with its steps: one row per step, in order."""
-        return list((await self.session.execute(_LOCK_FOR_DECISION, {"case_no": case_no})).all())
+    async def lock_for_decision(self, case_no: str) -> tuple[Row[Any], list[StepView]] | None:
+        """Lock a case and read what completing it needs (a row) with its steps in order.
+
+        None if there is no such case.
+        """
+        rows = await self.rows(_LOCK_FOR_DECISION, {"case_no": case_no})
+        if not rows:
+            return None
+        return rows[0], _stored_steps(rows)
 
     async def update_case(self, case_no: str, status: str, values: dict[str, Any]) -> None:
-        """Change a case still in ``status`` (the caller holds its lock)."""
-        await self.session.execute(_UPDATE_CASE, {**values, "where_case_no": case_no, "where_status": status})
+        """Change a case still in ``status`` (the caller holds its lock and no tracked copy of it)."""
+        await self.execute(_UPDATE_CASE, {**values, "where_case_no": case_no, "where_status": status})
 
     async def get(self, case_no: str, *, for_update: bool = False) -> Case | None:
-        """Return a case by 办件编号, optionally locked against concurrent transitions."""
-        return await self._one(select(Case).where(Case.case_no == case_no), for_update)
+        """Return a tracked case by 办件编号, optionally locked against concurrent transitions."""
+        statement = self.get_base_statement().where(Case.case_no == case_no)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.get_one_or_none(statement)
 
     async def get_visible(
         self, case_no: str, org_code: str | None, *, for_update: bool = False
     ) -> Case | None:
-        """Return a case only if it belongs to the staff member's unit."""
+        """Return a tracked case only if it belongs to the staff member's unit."""
         if org_code is None:
             return None
-        statement = select(Case).where(Case.case_no == case_no, Case.org_code == org_code)
-        return await self._one(statement, for_update)
-
-    async def _one(self, statement: Select[Case], for_update: bool) -> Case | None:
+        statement = self.get_base_statement().where(Case.case_no == case_no, Case.org_code == org_code)
         if for_update:
             statement = statement.with_for_update()
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        return await self.get_one_or_none(statement)
 
     async def exists(self, case_no: str) -> bool:
         """Tell whether a case with that 办件编号 exists."""
-        statement = select(Case.case_no).where(Case.case_no == case_no)
-        return (await self.session.execute(statement)).first() is not None
+        return await self.first_row(select(Case.case_no).where(Case.case_no == case_no)) is not None
 
     async def exists_for_application(self, application_id: uuid.UUID) -> bool:
         """Tell whether an application already became a case."""
         statement = select(Case.case_no).where(Case.application_id == application_id)
-        return (await self.session.execute(statement)).first() is not None
-
-    async def list_for_org(
-        self, org_code: str, *, status: str | None, item_code: str | None, offset: int, limit: int
-    ) -> tuple[Sequence[Case], int]:
-        """Return one page of a unit's cases, newest first, and the total count."""
-        conditions = [Case.org_code == org_code]
-        if status is not None:
-            conditions.append(Case.status == status)
-        if item_code is not None:
-            conditions.append(Case.item_code == item_code)
-        total = (await self.session.execute(select(func.count()).where(*conditions))).scalar_one()
-        page = await self.session.execute(
-            select(Case)
-            .where(*conditions)
-            .order_by(Case.registered_at.desc(), Case.case_no.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return page.scalars().all(), total
+        return await self.first_row(statement) is not None
 
     async def list_summaries(
         self, org_code: str, *, status: str | None, item_code: str | None, offset: int, limit: int
-    ) -> tuple[Sequence[Any], int]:
-        """Like ``list_for_org`` with only the list's columns; counts only when the page is full."""
+    ) -> tuple[Sequence[Row[Any]], int]:
+        """Return one page of a unit's cases (only the list's columns), newest first, and the total.
+
+        The total is counted only when the page is full: a short page is the last one.
+        """
         conditions = [_CASE.c.org_code == org_code]
         if status is not None:
             conditions.append(_CASE.c.status == status)
         if item_code is not None:
             conditions.append(_CASE.c.item_code == item_code)
-        page = (
-            await self.session.execute(
-                select(*_SUMMARY_COLUMNS)
-                .where(*conditions)
-                .order_by(_CASE.c.registered_at.desc(), _CASE.c.case_no.desc())
-                .offset(offset)
-                .limit(limit)
-            )
-        ).all()
+        page = await self.rows(
+            select(*_SUMMARY_COLUMNS)
+            .where(*conditions)
+            .order_by(_CASE.c.registered_at.desc(), _CASE.c.case_no.desc())
+            .offset(offset)
+            .limit(limit)
+        )
         if len(page) < limit and (page or offset == 0):
             # A short page is the last one: everything before it plus what it holds.
             return page, offset + len(page)
-        total = (await self.session.execute(select(func.count()).where(*conditions))).scalar_one()
+        total = (await self.execute(select(func.count()).where(*conditions))).scalar_one()
         return page, int(total)
 
-    def add(self, case: Case) -> None:
-        """Stage a new case."""
-        self.session.add(case)
-
     async def add_steps(self, case_no: str, steps: Sequence[StepRecord]) -> None:
-        """Record steps; a step already recorded (same key and end) is skipped."""
+        """Record steps of a tracked case; a step already recorded (same key and end) is skipped.
+
+        The session is flushed first so the case's own changes reach the table before its steps.
+        """
         if not steps:
             return
         await self.session.flush()
@@ -307,7 +380,7 @@ class CaseRepository:
             .values(rows)
             .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
         )
-        await self.session.execute(statement)
+        await self.execute(statement)
 
     async def add_step_if_case(self, case_no: str, step: StepRecord) -> bool:
         """Record one step of an existing case in one statement; False if none was written.
@@ -325,21 +398,20 @@ class CaseRepository:
             .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
             .returning(CaseStep.id)
         )
-        return (await self.session.execute(statement)).first() is not None
+        return await self.first_row(statement) is not None
 
     async def insert_steps(self, case_no: str, steps: Sequence[StepRecord]) -> None:
         """Record steps without flushing the unit of work first (no ORM object is pending)."""
         if not steps:
             return
-        statement = _INSERT_STEPS
-        await self.session.execute(statement, [_step_row(case_no, step) for step in steps])
+        await self.execute(_INSERT_STEPS, [_step_row(case_no, step) for step in steps])
 
     async def steps(self, case_no: str) -> Sequence[CaseStep]:
         """Return a case's steps in the order they ended."""
         statement = (
             select(CaseStep).where(CaseStep.case_no == case_no).order_by(CaseStep.ended_at, CaseStep.id)
         )
-        return (await self.session.execute(statement)).scalars().all()
+        return (await self.execute(statement)).scalars().all()
 
 
 def _step_row(case_no: str, step: StepRecord) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from yiwang_common.contracts.common import (
     Organisation,
 )
 from yiwang_common.text import Code, MultilineText, Text
-from yiwang_management.case.models import STATUS_TEXT, Case
+from yiwang_management.case.models import STATUS_TEXT
+from yiwang_management.case.repository import AnyCase
 
 CaseStatus = Literal["pending_acceptance", "awaiting_supplement", "accepted", "not_accepted", "completed"]
 
@@ -76,7 +77,7 @@ class CaseSummaryLike(Protocol):
 #: 意见 / 理由: opinions and reasons, one or more lines, no control characters (they reach printed notices).
 Text500 = Annotated[MultilineText, Field(max_length=500)]
 
-CASE_NO_EXAMPLE = "530428202611230000017"
+CASE_NO_EXAMPLE = "53042820261123000001E"
 
 
 class AcceptRequest(BaseModel):
@@ -231,7 +232,7 @@ class CaseDetail(CaseSummary):
     working_days_used: int | None
 
     @classmethod
-    def build(cls, case: Case, steps: Sequence[StepLike]) -> Self:
+    def build(cls, case: AnyCase, steps: Sequence[StepLike]) -> Self:
         """Build the detail view of a case and its steps."""
         return cls.model_validate(
             {
@@ -269,7 +270,7 @@ class CaseDetail(CaseSummary):
         )
 
 
-def _notice(case: Case) -> SupplementNotice | None:
+def _notice(case: AnyCase) -> SupplementNotice | None:
     if case.supplement_notice_no is None or case.supplement_requested_at is None:
         return None
     return SupplementNotice(
@@ -279,7 +280,7 @@ def _notice(case: Case) -> SupplementNotice | None:
     )
 
 
-def _rejection(case: Case) -> Rejection | None:
+def _rejection(case: AnyCase) -> Rejection | None:
     if case.rejection_notice_no is None or case.rejected_at is None:
         return None
     return Rejection(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
@@ -38,7 +38,14 @@ from yiwang_management.case.models import (
     Case,
     CaseStep,
 )
-from yiwang_management.case.repository import CaseRepository, ItemGuard, StepView, step_order
+from yiwang_management.case.repository import (
+    AnyCase,
+    CaseRecord,
+    CaseRepository,
+    ItemGuard,
+    StepView,
+    step_order,
+)
 from yiwang_management.case.schemas import NoticeMaterial
 from yiwang_management.db import messaging
 from yiwang_management.item import cache as item_cache
@@ -47,7 +54,6 @@ from yiwang_management.shared import local_date
 
 log = logging.getLogger(__name__)
 
-_CASE_COLUMNS = tuple(c.name for c in Case.__table__.c)
 _CHANNELS = {"online": "互联网政务服务门户", "window": "政务服务窗口", "mobile": "移动端"}
 
 
@@ -69,9 +75,9 @@ def _dump(materials: Sequence[MissingMaterial]) -> list[dict[str, Any]]:
 
 async def register_case(
     session: AsyncSession, data: ApplicationSubmitted, *, region_code: str, source: str
-) -> Case | None:
+) -> CaseRecord | None:
     """登记 Turn a submitted application into a case with a 办件编号; None if it already is one."""
-    repository = CaseRepository(session)
+    repository = CaseRepository.from_session(session)
     now = utcnow()
     day = local_date(now)
     item = item_cache.cached(data.item_code)
@@ -142,7 +148,7 @@ async def register_case(
     await enqueue(
         session, messaging.outbox, make_event(event, source=source, subject=case_no, correlation_id=case_no)
     )
-    return Case(**values)
+    return CaseRecord(**values)
 
 
 def _guard(item: ItemSnapshot) -> ItemGuard:
@@ -151,7 +157,7 @@ def _guard(item: ItemSnapshot) -> ItemGuard:
 
 async def receive_supplement(session: AsyncSession, data: ApplicationSupplemented) -> Case | None:
     """补正 Add the supplemented materials; when nothing is outstanding the case awaits acceptance again."""
-    repository = CaseRepository(session)
+    repository = CaseRepository.from_session(session)
     case = await repository.get(data.case_no, for_update=True)
     if case is None or case.applicant_id != data.applicant_id or case.status != AWAITING_SUPPLEMENT:
         log.warning(
@@ -215,7 +221,7 @@ async def receive_supplement(session: AsyncSession, data: ApplicationSupplemente
 
 async def record_business_step(session: AsyncSession, data: CaseStepCompleted) -> None:
     """环节 Record a step the business system finished (replays are skipped)."""
-    repository = CaseRepository(session)
+    repository = CaseRepository.from_session(session)
     if await repository.add_step_if_case(data.case_no, data.step):
         return
     if not await repository.exists(data.case_no):
@@ -224,11 +230,15 @@ async def record_business_step(session: AsyncSession, data: CaseStepCompleted) -
 
 async def complete_case(
     session: AsyncSession, data: CaseDecided, *, calendar: WorkingDayCalendar, source: str
-) -> Case | None:
-    """办结 Record the decision, judge timeliness and publish the whole process."""
-    repository = CaseRepository(session)
-    rows = await repository.lock_for_decision(data.case_no)
-    head = rows[0] if rows else None
+) -> CaseCompleted | None:
+    """办结 Record the decision, judge timeliness and publish the whole process.
+
+    Returns:
+        The completion published, or None when the decision was ignored.
+    """
+    repository = CaseRepository.from_session(session)
+    locked = await repository.lock_for_decision(data.case_no)
+    head, stored = locked if locked is not None else (None, [])
     if (
         head is None
         or not can_move(head.status, COMPLETED)
@@ -240,7 +250,7 @@ async def complete_case(
             extra={"case_no": data.case_no, "status": head.status if head else None},
         )
         return None
-    steps, new = _merge_steps(rows, data.steps)
+    steps, new = _merge_steps(stored, data.steps)
     await repository.insert_steps(head.case_no, new)
     completed_day = local_date(data.decision.decided_at)
     values: dict[str, Any] = {
@@ -272,47 +282,17 @@ async def complete_case(
         messaging.outbox,
         make_event(event, source=source, subject=head.case_no, correlation_id=head.case_no),
     )
-    return Case(
-        case_no=head.case_no,
-        application_id=head.application_id,
-        applicant_id=head.applicant_id,
-        item_code=head.item_code,
-        clock_start=head.clock_start,
-        due_date=head.due_date,
-        **values,
-    )
-
-
-def _stored_steps(rows: Sequence[Row[Any]]) -> list[StepView]:
-    """The steps of the rows of a case read with its steps (``step_``-prefixed columns)."""
-    return [
-        StepView(
-            step_key=r.step_step_key,
-            step_name=r.step_step_name,
-            action=r.step_action,
-            handler_id=r.step_handler_id,
-            handler_name=r.step_handler_name,
-            opinion=r.step_opinion,
-            org_name=r.step_org_name,
-            org_code=r.step_org_code,
-            started_at=r.step_started_at,
-            ended_at=r.step_ended_at,
-            status=r.step_status,
-            id=r.step_id,
-        )
-        for r in rows
-        if r.step_id is not None
-    ]
+    return event
 
 
 def _merge_steps(
-    rows: Sequence[Row[Any]], incoming: Sequence[StepRecord]
+    stored: Sequence[StepView], incoming: Sequence[StepRecord]
 ) -> tuple[list[StepView], list[StepRecord]]:
     """Every step of the case once the incoming ones are recorded, in read order, and the new ones.
 
     A step is the same as a recorded one when key and end match (the table's unique key).
     """
-    steps = _stored_steps(rows)
+    steps = list(stored)
     seen = {(s.step_key, s.ended_at) for s in steps}
     new: list[StepRecord] = []
     for record in incoming:
@@ -329,27 +309,12 @@ async def get_visible_case(
     session: AsyncSession, case_no: str, principal: Principal, *, for_update: bool = False
 ) -> Case:
     """Return a case of the caller's unit, or raise ``CaseNotFound`` (another unit's case looks absent)."""
-    case = await CaseRepository(session).get_visible(case_no, principal.org_code, for_update=for_update)
+    case = await CaseRepository.from_session(session).get_visible(
+        case_no, principal.org_code, for_update=for_update
+    )
     if case is None:
         raise CaseNotFound(f"办件 {case_no} 不存在")
     return case
-
-
-async def list_cases(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    status: str | None,
-    item_code: str | None,
-    offset: int,
-    limit: int,
-) -> tuple[Sequence[Case], int]:
-    """Return one page of the caller's unit's cases, newest first; staff without a unit see none."""
-    if principal.org_code is None:
-        return [], 0
-    return await CaseRepository(session).list_for_org(
-        principal.org_code, status=status, item_code=item_code, offset=offset, limit=limit
-    )
 
 
 async def list_case_summaries(
@@ -361,20 +326,23 @@ async def list_case_summaries(
     offset: int,
     limit: int,
 ) -> tuple[Sequence[Any], int]:
-    """``list_cases`` reading only the columns of the list entries."""
+    """Return one page of the caller's unit's cases (the list's columns), newest first, and the total.
+
+    Staff without a unit see none.
+    """
     if principal.org_code is None:
         return [], 0
-    return await CaseRepository(session).list_summaries(
+    return await CaseRepository.from_session(session).list_summaries(
         principal.org_code, status=status, item_code=item_code, offset=offset, limit=limit
     )
 
 
-async def case_steps(session: AsyncSession, case: Case) -> list[CaseStep]:
+async def case_steps(session: AsyncSession, case: AnyCase) -> list[CaseStep]:
     """Return the recorded steps of a case in order."""
-    return list(await CaseRepository(session).steps(case.case_no))
+    return list(await CaseRepository.from_session(session).steps(case.case_no))
 
 
-def require_move(case: Case, new: CaseStatus, action: str) -> None:
+def require_move(case: AnyCase, new: CaseStatus, action: str) -> None:
     """Raise ``CaseStateConflict`` naming the current status unless the lifecycle allows the move."""
     if not can_move(case.status, new):
         raise CaseStateConflict(
@@ -383,12 +351,12 @@ def require_move(case: Case, new: CaseStatus, action: str) -> None:
         )
 
 
-def _org(case: Case) -> Organisation:
+def _org(case: AnyCase) -> Organisation:
     return Organisation(name=case.org_name, code=case.org_code)
 
 
 def staff_step(
-    case: Case, principal: Principal, *, key: str, name: str, action: str, opinion: str, ended: datetime
+    case: AnyCase, principal: Principal, *, key: str, name: str, action: str, opinion: str, ended: datetime
 ) -> StepRecord:
     """Build a window step that began when the case last came to the window."""
     return StepRecord.model_validate(
@@ -414,7 +382,7 @@ async def accept_case(
     opinion: str,
     calendar: WorkingDayCalendar,
     source: str,
-) -> Case:
+) -> CaseRecord:
     """受理 Accept a case whose required materials are all in; the promised clock starts."""
     case, _ = await accept_case_with_steps(
         session, case_no=case_no, principal=principal, opinion=opinion, calendar=calendar, source=source
@@ -430,14 +398,13 @@ async def accept_case_with_steps(
     opinion: str,
     calendar: WorkingDayCalendar,
     source: str,
-) -> tuple[Case, list[StepView]]:
+) -> tuple[CaseRecord, list[StepView]]:
     """``accept_case``, also returning every step of the case afterwards (read with the case)."""
-    repository = CaseRepository(session)
-    rows = await repository.lock_visible_row(case_no, principal.org_code)
-    if not rows:
+    repository = CaseRepository.from_session(session)
+    locked = await repository.lock_visible(case_no, principal.org_code)
+    if locked is None:
         raise CaseNotFound(f"办件 {case_no} 不存在")
-    head = rows[0]
-    case = Case(**{name: getattr(head, name) for name in _CASE_COLUMNS})
+    case, stored = locked
     require_move(case, ACCEPTED, "受理")
     missing = missing_required(case.required_materials, case.materials)
     if missing:
@@ -455,11 +422,10 @@ async def accept_case_with_steps(
         "status": ACCEPTED,
         "missing_materials": [],
     }
-    for name, value in values.items():
-        setattr(case, name, value)
+    case = replace(case, **values)
     step = staff_step(case, principal, key="accept", name="受理", action="pass", opinion=opinion, ended=now)
     await repository.update_case(case.case_no, PENDING_ACCEPTANCE, values)
-    steps, new = _merge_steps(rows, [step])
+    steps, new = _merge_steps(stored, [step])
     await repository.insert_steps(case.case_no, new)
     await enqueue(session, messaging.outbox, case_events.accepted_event(case, step, source=source))
     return case, steps
@@ -504,7 +470,7 @@ async def issue_supplement_notice(
         opinion=opinion,
         ended=now,
     )
-    await CaseRepository(session).add_steps(case.case_no, [step])
+    await CaseRepository.from_session(session).add_steps(case.case_no, [step])
     await enqueue(
         session, messaging.outbox, case_events.supplement_requested_event(case, step, source=source)
     )
@@ -545,6 +511,6 @@ async def reject_case(
     step = staff_step(
         case, principal, key="reject", name="不予受理", action="other", opinion=reason, ended=now
     )
-    await CaseRepository(session).add_steps(case.case_no, [step])
+    await CaseRepository.from_session(session).add_steps(case.case_no, [step])
     await enqueue(session, messaging.outbox, case_events.rejected_event(case, step, source=source))
     return case

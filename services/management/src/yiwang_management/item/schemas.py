@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from yiwang_common.contracts.codes import ItemType, RegionCode, ServiceObject
 from yiwang_common.contracts.common import MaterialRequirement, Organisation
 from yiwang_common.forms import SCHEMA_MAX_BYTES, schema_errors
+from yiwang_common.jsonvalues import JsonObject
 from yiwang_common.text import CLEAN_MULTILINE, Code, MultilineText, Name, Text, json_text_problem
 from yiwang_management.item.models import Item
 
@@ -61,11 +62,11 @@ class ItemContent(BaseModel):
     promised_limit_days: int = Field(ge=0, le=3650, description="承诺办结时限 (工作日)", examples=[5])
     case_type: Literal["1", "2", "9"] = Field(default="2", description="办件类型: 1 即办件, 2 承诺件, 9 其他")
     fee: Text = Field(default="不收费", description="收费标准")
-    form_schema: dict[str, Any] = Field(
+    form_schema: JsonObject = Field(
         default_factory=dict,
         description=f"申请表 JSON Schema (Draft 2020-12, checked as a schema; at most {SCHEMA_MAX_BYTES} bytes)",
     )
-    guide: dict[str, Any] = Field(
+    guide: JsonObject = Field(
         default_factory=dict,
         description=f"其他办事指南要素 (办理地点, 办理时间 …); at most {GUIDE_MAX_BYTES} bytes",
     )

@@ -1,7 +1,7 @@
 """Catalogue copy: the classification facets of the versioned catalogue (ItemPublished additive fields).
 
 Revision ID: 20261202_1500_gateway
-Revises: 20261202_1200_gateway
+Revises: 20261202_1300_gateway
 Create Date: 2026-12-02 15:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261202_1500_gateway"
-down_revision: str | None = "20261202_1200_gateway"
+down_revision: str | None = "20261202_1300_gateway"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

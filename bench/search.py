@@ -1,0 +1,312 @@
+"""``make bench-search``: catalogue search at 100,000 items, over HTTP, next to the bare-FastAPI ceiling.
+
+1. Generates the catalogue (bench/catalogue_gen.py) into the real gateway table of a fresh
+   PostgreSQL database (migrated with the gateway's own migrations).
+2. In process: builds the index from those items (time, RSS growth = index memory) and times
+   one-document updates into the full index (the engine's share of publish → searchable).
+3. Starts the real gateway (``yiwang-gateway serve``: uvicorn, httptools, uvloop, one process) on
+   a free port; it builds its index from the table at start-up like in production.
+4. Over HTTP: latency of one client in sequence (p50/p95, client-observed: an upper bound of the
+   server-side time), throughput with 16 concurrent clients, the in-index time the server reports
+   (``took_ms``), and the top-3 hit rate of the quality queries against the 100k catalogue.
+5. The bare-FastAPI ceiling (bench/ceilings.py) in the same run.
+
+Writes ``bench/results/search.json``. ``import_rows_per_s`` and ``publish_to_searchable_ms`` (over
+the bus, through management) belong to the catalogue work and stay null here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import orjson
+from sqlalchemy.engine import make_url
+
+from bench import ceilings
+from bench.catalogue_gen import generate
+from scripts.stack import ROOT, free_port
+from yiwang_common.contracts.management import ItemPublished
+from yiwang_common.migrations import upgrade_database
+from yiwang_common.testing import create_database, drop_database
+from yiwang_gateway.config import Settings
+from yiwang_gateway.search.demo import demo_items
+from yiwang_gateway.search.documents import document_from_event
+from yiwang_gateway.search.quality import evaluate, load_cases
+from yiwang_gateway.search.service import search_service
+
+RESULTS = ROOT / "bench" / "results"
+QUERIES = ROOT / "services" / "gateway" / "tests" / "search_data" / "quality_queries.tsv"
+MIGRATIONS = ROOT / "services" / "gateway" / "src" / "yiwang_gateway" / "migrations"
+COUNTIES = ["530415", "530102", "511503", "450214", "520307"]
+COLUMNS = (
+    "item_code, basic_code, version, name, item_type, org, region_code, service_object, scope, legal_basis, "
+    "conditions, materials, limits, form_schema, guide, published_at, updated_at"
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))]
+
+
+def rss_bytes() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _row(d: ItemPublished) -> tuple[Any, ...]:
+    j = orjson.dumps
+    return (
+        d.item_code,
+        d.basic_code,
+        d.version,
+        d.name,
+        d.item_type,
+        j(d.implementing_org.model_dump()).decode(),
+        d.region_code,
+        j(d.service_object).decode(),
+        d.scope,
+        j(d.legal_basis).decode(),
+        j(d.conditions).decode(),
+        j([m.model_dump(mode="json") for m in d.materials]).decode(),
+        j(
+            {
+                "statutory_limit_days": d.statutory_limit_days,
+                "promised_limit_days": d.promised_limit_days,
+                "case_type": d.case_type,
+                "fee": d.fee,
+            }
+        ).decode(),
+        j(d.form_schema).decode(),
+        j(d.guide).decode(),
+        d.published_at,
+        d.published_at,
+    )
+
+
+async def load_table(url: str, items: list[ItemPublished]) -> float:
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    placeholders = ", ".join(
+        f"${k}::jsonb" if k in (6, 8, 10, 11, 12, 13, 14, 15) else f"${k}" for k in range(1, 18)
+    )
+    start = time.perf_counter()
+    try:
+        await conn.executemany(
+            f"INSERT INTO gateway.catalogue_item ({COLUMNS}) VALUES ({placeholders})",
+            [_row(d) for d in items],
+        )
+    finally:
+        await conn.close()
+    return time.perf_counter() - start
+
+
+def in_process(items: list[ItemPublished], updates: int = 1000) -> dict[str, Any]:
+    """Index build time and memory, and one-document update latency into the full index."""
+    index = search_service.new_index()
+    docs = [document_from_event(d) for d in items]
+    gc.collect()
+    before = rss_bytes()
+    start = time.perf_counter()
+    for k in range(0, len(docs), 2000):  # as the gateway's start-up reads the table
+        index.add_many(docs[k : k + 2000])
+    build_s = time.perf_counter() - start
+    del docs
+    gc.collect()
+    gc.freeze()
+    grown = rss_bytes() - before
+    fresh = [d for k, d in enumerate(generate(len(items) + updates)) if k >= len(items)]
+    lat = []
+    for d in fresh:
+        doc = document_from_event(d.model_copy(update={"item_code": d.item_code + "U"}))
+        t = time.perf_counter()
+        index.add(doc)
+        lat.append((time.perf_counter() - t) * 1000)
+    demo = search_service.new_index()
+    demo.add_many(document_from_event(d) for d in demo_items())
+    return {
+        "index_build_s": round(build_s, 2),
+        "index_memory_mb": round(grown / 2**20, 1),
+        "index_postings_mb": round(index.memory_bytes() / 2**20, 1),
+        "index_update_p50_ms": round(percentile(lat, 0.5), 3),
+        "index_update_p95_ms": round(percentile(lat, 0.95), 3),
+        "hit_rate_top3_demo": round(evaluate(demo, load_cases(QUERIES)).hit_rate, 4),
+    }
+
+
+def query_mix() -> list[dict[str, Any]]:
+    """The quality queries, alone and with the filters a portal page adds."""
+    rnd = random.Random(7)
+    regions = ["530428", "530400", "530000", "511503", "450100"]
+    out: list[dict[str, Any]] = []
+    for case in load_cases(QUERIES):
+        out.append({"q": case.query})
+        out.append({"q": case.query, "region": rnd.choice(regions)})
+        out.append(
+            {
+                "q": case.query,
+                "object": rnd.choice(["自然人", "法人"]),
+                "level": rnd.choice(["city", "county"]),
+            }
+        )
+    return out
+
+
+async def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> float:
+    start = time.monotonic()
+    async with aiohttp.ClientSession() as http:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("the gateway exited; see var/bench/gateway-search.log")
+            try:
+                async with http.get(url, params={"q": "x"}) as r:
+                    if r.status == 200:
+                        return time.monotonic() - start
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() - start > timeout:
+                raise RuntimeError("the gateway did not come up")
+            await asyncio.sleep(0.25)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def over_http(base: str, requests: int, concurrency: int, pid: int) -> dict[str, Any]:
+    mix = query_mix()
+    url = f"{base}/api/v1/catalogue/search"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        for params in mix:  # warm-up: every query once
+            async with http.get(url, params=params) as r:
+                assert r.status == 200, await r.text()
+                await r.read()
+        latencies: list[float] = []
+        took: list[float] = []
+        for k in range(requests):
+            t = time.perf_counter()
+            async with http.get(url, params=mix[k % len(mix)]) as r:
+                body = await r.json()
+            latencies.append((time.perf_counter() - t) * 1000)
+            took.append(float(body["took_ms"]))
+        per_worker = requests * 2 // concurrency
+
+        async def worker(offset: int) -> None:
+            for k in range(per_worker):
+                async with http.get(url, params=mix[(offset + k) % len(mix)]) as r:
+                    assert r.status == 200
+                    await r.read()
+
+        start, cpu = time.perf_counter(), cpu_seconds(pid)
+        await asyncio.gather(*(worker(w * 7) for w in range(concurrency)))
+        qps = per_worker * concurrency / (time.perf_counter() - start)
+        # The gateway's own CPU per request: what the server spends, whatever else shares the box.
+        server_cpu_ms = (cpu_seconds(pid) - cpu) * 1000 / (per_worker * concurrency)
+        hits = 0
+        cases = load_cases(QUERIES)
+        for k, case in enumerate(cases):
+            # As the portal asks it: for the citizen's county (and the city and province above it),
+            # where the same 目录 item exists up to three times, so names are counted once.
+            region = COUNTIES[k % len(COUNTIES)]
+            async with http.get(url, params={"q": case.query, "region": region, "limit": 10}) as r:
+                names = list(dict.fromkeys(i["name"] for i in (await r.json())["items"]))[:3]
+            hits += all(e in names for e in case.expected)
+    return {
+        "search_p50_ms": round(percentile(latencies, 0.5), 2),
+        "search_p95_ms": round(percentile(latencies, 0.95), 2),
+        "search_p99_ms": round(percentile(latencies, 0.99), 2),
+        "engine_p50_ms": round(percentile(took, 0.5), 3),
+        "engine_p95_ms": round(percentile(took, 0.95), 3),
+        "search_qps": round(qps, 1),
+        "server_cpu_ms_per_request": round(server_cpu_ms, 3),
+        "hit_rate_top3": round(hits / len(cases), 4),
+        "queries_measured": requests,
+        "concurrency": concurrency,
+    }
+
+
+async def run(n: int, requests: int, concurrency: int) -> dict[str, Any]:
+    url = await create_database("yiwang_bench_search")
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        await upgrade_database(Settings(database={"url": url, "schema_name": "gateway"}).database, MIGRATIONS)
+        items = list(generate(n))
+        load_s = await load_table(url, items)
+        local = in_process(items)
+        del items
+        port = free_port()
+        log_path = ROOT / "var" / "bench" / "gateway-search.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        env.update(
+            {
+                "DATABASE_URL": url,
+                "NATS_URL": os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
+                "GATEWAY_PORT": str(port),
+                "GATEWAY_HOST": "127.0.0.1",
+                "GATEWAY_RUN_WORKERS": "false",
+                "YIWANG_VAR_DIR": str(ROOT / "var" / "bench"),
+                "GATEWAY_LOG_LEVEL": "WARNING",
+            }
+        )
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(
+                [str(Path(sys.executable).parent / "yiwang-gateway"), "serve"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        startup_s = await wait_for(f"{base}/api/v1/catalogue/search", proc)
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        gateway_rss_mb = round(int(status.split("VmRSS:")[1].split()[0]) / 1024, 1)
+        http = await over_http(base, requests, concurrency, proc.pid)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=20)
+        await drop_database(url)
+    ceiling = await ceilings.fastapi_bare()
+    return {
+        "items": n,
+        **http,
+        "fastapi_req_per_s": ceiling["fastapi_req_per_s"],
+        "search_vs_fastapi": round(http["search_qps"] / ceiling["fastapi_req_per_s"], 3),
+        "import_rows_per_s": None,
+        "publish_to_searchable_ms": None,
+        **local,
+        "gateway_startup_with_index_s": round(startup_s, 1),
+        "gateway_rss_mb": gateway_rss_mb,
+        "table_load_rows_per_s": round(n / load_s, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    result = asyncio.run(run(args.n, args.requests, args.concurrency))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "search.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Where data-sharing's SQL lives, how repositories are made, and what a case event costs."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import yiwang_datasharing
+from yiwang_common.db.repository import RepositoryBase
+from yiwang_common.testing.architecture import find_queries_outside_repositories
+
+PACKAGE_DIR = Path(yiwang_datasharing.__file__).parent
+
+
+def test_queries_live_only_in_repositories() -> None:
+    assert find_queries_outside_repositories(PACKAGE_DIR) == []
+
+
+def _repository_modules() -> list[Any]:
+    return [
+        importlib.import_module(
+            "yiwang_datasharing." + ".".join(path.relative_to(PACKAGE_DIR).with_suffix("").parts)
+        )
+        for path in sorted(PACKAGE_DIR.rglob("repository.py"))
+    ]
+
+
+def test_repositories_are_bound_to_a_unit_of_work_not_shared() -> None:
+    # A module-level repository would outlive the session it queries through.
+    modules = _repository_modules()
+    assert modules, "no repository modules found"
+    classes = [
+        value
+        for module in modules
+        for name, value in vars(module).items()
+        if name.endswith("Repository") and isinstance(value, type) and value.__module__ == module.__name__
+    ]
+    assert len(classes) == len(modules), classes
+    assert [c for c in classes if not issubclass(c, RepositoryBase)] == []
+    shared = [
+        f"{module.__name__}.{name}"
+        for module in modules
+        for name, value in vars(module).items()
+        if isinstance(value, RepositoryBase)
+    ]
+    assert shared == []
+
+
+class _Statements:
+    """Counts the statements sent to the database (round trips) while it is installed."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sent: list[str] = []
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.sent.append(statement)
+
+    def __enter__(self) -> _Statements:
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self._record)
+
+
+async def test_a_case_event_is_one_statement_at_commit(
+    deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The exchange log, the steps and the record upsert ride in one prebuilt statement.
+    bind = sessionmaker.kw["bind"]
+    assert isinstance(bind, AsyncEngine)
+    await deliver(story.submitted(), 0)
+    with _Statements(bind) as accepted:
+        await deliver(story.accepted(), 1)
+    assert len(accepted.sent) == 1, accepted.sent
+    assert accepted.sent[0].startswith("WITH log AS (INSERT INTO exchange_log")

@@ -1,0 +1,625 @@
+"""In-process search index (检索引擎): BM25F over words, character bigrams and fuzzy pinyin.
+
+No FastAPI, no SQLAlchemy: documents in, ranked hits out. One document is added, replaced or removed
+in well under a millisecond (its tokens are appended to array-backed postings; a removed document is
+a tombstone until the next compaction), so an ``item.published`` is searchable as soon as the
+handler's transaction commits. Scoring runs vectorised in numpy over the postings of the query's
+tokens. Why in-process and not PostgreSQL full text: docs/adr/0015-search-engine.md.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+# level_of is re-exported: the index's callers read levels off region codes too.
+from yiwang_gateway.catalogue.elements import Level, level_of as level_of
+from yiwang_gateway.search.analysis import (
+    Analyzer,
+    char_bigrams,
+    initials_trigrams,
+    is_han,
+    pinyin_bigrams,
+    pinyin_key,
+    pinyin_of,
+    runs,
+    split_pinyin,
+)
+from yiwang_gateway.search.dictionary import normalise
+
+RegionScope = Literal["self", "up", "down"]
+Facet = Literal["object", "theme", "department", "level", "event"]
+#: The dimensions the index counts (分面统计): 服务对象, 主题, 实施部门, 行使层级, 人生事件.
+FACETS: tuple[Facet, ...] = ("object", "theme", "department", "level", "event")
+
+# Field weights (name > aliases/keywords > department/themes > guide text) and BM25F length
+# normalisation per field; k1 saturates repeated terms, short names barely need length damping.
+FIELDS: dict[str, tuple[float, float]] = {
+    "name": (3.0, 0.5),
+    "alias": (2.0, 0.5),
+    "meta": (1.0, 0.5),
+    "text": (0.3, 0.75),
+}
+K1 = 1.2
+# Query-side weights of the kinds of evidence for one concept.
+W_WORD, W_SUBWORD, W_SYNONYM, W_CORRECTION, W_BIGRAM, W_PINYIN, W_INITIALS = (
+    1.0,
+    0.5,
+    0.8,
+    0.7,
+    0.35,
+    0.3,
+    0.6,
+)
+
+
+def region_ancestors(region_code: str) -> list[str]:
+    """The code and the codes above it (county → city → province)."""
+    out = [region_code]
+    if not region_code.endswith("00"):
+        out.append(region_code[:4] + "00")
+    if not region_code.endswith("0000"):
+        out.append(region_code[:2] + "0000")
+    return out
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """One 实施清单 entry as the index sees it; ``payload`` travels back untouched in hits."""
+
+    id: str
+    name: str
+    region_code: str
+    department: str = ""
+    department_code: str = ""
+    aliases: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()  # "natural" 自然人 and/or "legal" 法人
+    item_type: str = ""
+    text: str = ""
+    payload: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def level(self) -> Level:
+        return level_of(self.region_code)
+
+
+@dataclass
+class Filters:
+    """Combinable filters; every set one must hold (AND), values inside one are alternatives (OR)."""
+
+    themes: Sequence[str] = ()
+    departments: Sequence[str] = ()
+    levels: Sequence[str] = ()
+    objects: Sequence[str] = ()
+    events: Sequence[str] = ()
+    region: str | None = None
+    region_scope: RegionScope = "up"
+
+    def token_groups(self) -> list[tuple[str, list[str]]]:
+        """Per dimension (the facet names, and ``region``), the filter tokens any of which a hit must have."""
+        groups: list[tuple[str, list[str]]] = [
+            ("theme", [f"f:theme:{normalise(v)}" for v in self.themes]),
+            ("department", [f"f:dept:{normalise(v)}" for v in self.departments]),
+            ("level", [f"f:level:{v}" for v in self.levels]),
+            ("object", [f"f:obj:{v}" for v in self.objects]),
+            ("event", [f"f:event:{normalise(v)}" for v in self.events]),
+        ]
+        if self.region:
+            code = self.region
+            if self.region_scope == "self":
+                groups.append(("region", [f"f:r:{code}"]))
+            elif self.region_scope == "up":
+                groups.append(("region", [f"f:r:{c}" for c in region_ancestors(code)]))
+            else:
+                level = level_of(code)
+                prefix = code[:2] if level == "province" else code[:4] if level == "city" else code
+                groups.append(("region", [f"f:rp:{prefix}" if level != "county" else f"f:r:{code}"]))
+        return [(name, tokens) for name, tokens in groups if tokens]
+
+
+class FacetColumn:
+    """One facet dimension's values per slot: a vocabulary and a slots × width matrix of its ids.
+
+    Counting is a gather of the candidates' rows and one ``bincount``: its cost follows the
+    candidate set, not the catalogue (a query matching 40 items counts 40 rows).
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self.labels: list[str] = []
+        self._rows: npt.NDArray[np.int32] = np.full((1024, 1), -1, dtype=np.int32)
+
+    def set(self, slot: int, values: Iterable[tuple[str, str]]) -> None:
+        """``values`` are (key, label) pairs; the first label seen for a key is the one shown."""
+        ids = sorted({self._ids.setdefault(key, len(self._ids)) for key, _ in values})
+        for key, label in values:
+            if self._ids[key] == len(self.labels):
+                self.labels.append(label)
+        rows = self._rows
+        if slot >= rows.shape[0] or len(ids) > rows.shape[1]:
+            grown = np.full((max(rows.shape[0], (slot + 1) * 2), max(rows.shape[1], len(ids))), -1, np.int32)
+            grown[: rows.shape[0], : rows.shape[1]] = rows
+            self._rows = rows = grown
+        rows[slot] = -1
+        rows[slot, : len(ids)] = ids
+
+    def compact(self, alive: npt.NDArray[np.bool_], capacity: int) -> None:
+        kept = self._rows[: alive.size][alive]
+        self._rows = np.full((capacity, self._rows.shape[1]), -1, dtype=np.int32)
+        self._rows[: kept.shape[0]] = kept
+
+    def count(self, slots: npt.NDArray[np.intp]) -> dict[str, int]:
+        ids = self._rows[slots].ravel()
+        counts = np.bincount(ids[ids >= 0], minlength=len(self.labels))
+        return {self.labels[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+
+@dataclass
+class Concept:
+    """One thing the citizen asked for, with every token that counts as evidence of it."""
+
+    label: str
+    tokens: dict[str, float] = field(default_factory=dict)
+
+    def add(self, token: str, weight: float) -> None:
+        if weight > self.tokens.get(token, 0.0):
+            self.tokens[token] = weight
+
+
+@dataclass
+class ParsedQuery:
+    concepts: list[Concept]
+    highlight_terms: list[str]
+
+
+@dataclass
+class Hit:
+    document: SearchDocument
+    score: float
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    query: ParsedQuery
+    #: Per requested facet, value → how many matches it would leave (its own selection ignored).
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class SearchIndex:
+    """The index; single-threaded by design (the event loop owns it)."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self._postings: dict[str, tuple[array[int], array[float]]] = {}
+        self._docs: list[SearchDocument | None] = []
+        # Field lengths per slot, so removal needs no re-analysis (and documents drop their text).
+        self._lengths: list[tuple[int, ...]] = []
+        self._slot: dict[str, int] = {}
+        self._alive: npt.NDArray[np.bool_] = np.zeros(1024, dtype=bool)
+        self._field_len_sum: Counter[str] = Counter()
+        self._facets: dict[str, FacetColumn] = {name: FacetColumn() for name in FACETS}
+        self._dead = 0
+        # Fuzzy pinyin of every known word → the words: typed pinyin and homophone typos land here.
+        self._by_pinyin: dict[str, set[str]] = {}
+        # The same with one syllable blanked: one wrong character of a ≥3-character word.
+        self._by_pinyin_wild: dict[str, set[str]] = {}
+        self._by_initials: dict[str, set[str]] = {}
+        for term in analyzer.dictionary.synonyms:
+            self._learn(term)
+
+    # ---------------------------------------------------------------- maintenance
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self._slot
+
+    def get(self, doc_id: str) -> SearchDocument | None:
+        slot = self._slot.get(doc_id)
+        return None if slot is None else self._docs[slot]
+
+    def add(self, doc: SearchDocument) -> None:
+        """Add, or replace the document with the same id."""
+        self.add_many([doc])
+
+    def add_many(self, docs: Iterable[SearchDocument]) -> None:
+        """Add many at once: field length averages are taken over the batch before weighting."""
+        analysed = []
+        for doc in docs:
+            if doc.id in self._slot:
+                self.remove(doc.id)
+            fields = self._fields(doc)
+            for name, tokens in fields.items():
+                self._field_len_sum[name] += len(tokens)
+            analysed.append((doc, fields))
+        n = max(len(self._slot) + len(analysed), 1)
+        averages = {f: max(self._field_len_sum[f] / n, 1.0) for f in FIELDS}
+        for doc, fields in analysed:
+            self._insert(doc, fields, averages)
+
+    def remove(self, doc_id: str) -> bool:
+        """Remove a document (事项撤回); False when it was not indexed."""
+        slot = self._slot.pop(doc_id, None)
+        if slot is None:
+            return False
+        for name, length in zip(FIELDS, self._lengths[slot], strict=True):
+            self._field_len_sum[name] -= length
+        self._docs[slot] = None
+        self._alive[slot] = False
+        self._dead += 1
+        if self._dead > 1000 and self._dead > len(self._docs) // 4:
+            self.compact()
+        return True
+
+    def compact(self) -> None:
+        """Drop tombstones: renumber the live slots and rewrite every posting list."""
+        old = len(self._docs)
+        alive = self._alive[:old]
+        new_slot = np.cumsum(alive, dtype=np.int64) - 1
+        for token, (ids, tfs) in list(self._postings.items()):
+            a = np.frombuffer(ids, dtype=np.int32)
+            keep = alive[a]
+            if not keep.any():
+                del self._postings[token]
+                continue
+            self._postings[token] = (
+                array("i", new_slot[a[keep]].astype(np.int32).tobytes()),
+                array("f", np.frombuffer(tfs, dtype=np.float32)[keep].tobytes()),
+            )
+        self._lengths = [n for d, n in zip(self._docs, self._lengths, strict=True) if d is not None]
+        live = [d for d in self._docs if d is not None]
+        self._docs = list(live)
+        self._slot = {d.id: i for i, d in enumerate(live)}
+        self._alive = np.zeros(max(1024, len(self._docs) * 2), dtype=bool)
+        self._alive[: len(self._docs)] = True
+        for column in self._facets.values():
+            column.compact(alive, self._alive.size)
+        self._dead = 0
+
+    def _fields(self, doc: SearchDocument) -> dict[str, list[str]]:
+        a = self.analyzer
+        alias_tokens = [t for alias in doc.aliases for t in a.name_tokens(alias)]
+        meta = [doc.department, doc.item_type, *doc.themes, *doc.events]
+        return {
+            "name": a.name_tokens(doc.name),
+            "alias": alias_tokens,
+            "meta": [t for m in meta if m for t in a.meta_tokens(m)],
+            "text": a.text_tokens(doc.text) if doc.text else [],
+        }
+
+    def _filter_tokens(self, doc: SearchDocument) -> set[str]:
+        code = doc.region_code
+        tokens = {f"f:r:{code}", f"f:rp:{code[:2]}", f"f:rp:{code[:4]}", f"f:level:{doc.level}"}
+        tokens.update(f"f:theme:{normalise(t)}" for t in doc.themes)
+        tokens.update(f"f:event:{normalise(e)}" for e in doc.events)
+        tokens.update(f"f:obj:{o}" for o in doc.objects)
+        tokens.update(f"f:dept:{normalise(d)}" for d in (doc.department, doc.department_code) if d)
+        return tokens
+
+    @staticmethod
+    def _facet_values(doc: SearchDocument) -> dict[str, list[tuple[str, str]]]:
+        """(key, label) per facet; keys are what the filters match (normalised like their tokens)."""
+        return {
+            "object": [(o, o) for o in doc.objects],
+            "theme": [(normalise(t), t) for t in doc.themes],
+            "department": [(normalise(doc.department), doc.department)] if doc.department else [],
+            "level": [(doc.level, doc.level)],
+            "event": [(normalise(e), e) for e in doc.events],
+        }
+
+    def _insert(self, doc: SearchDocument, fields: dict[str, list[str]], averages: dict[str, float]) -> None:
+        slot = len(self._docs)
+        self._docs.append(replace(doc, text="") if doc.text else doc)
+        self._lengths.append(tuple(len(fields[name]) for name in FIELDS))
+        self._slot[doc.id] = slot
+        if slot >= len(self._alive):
+            grown = np.zeros(len(self._alive) * 2, dtype=bool)
+            grown[: len(self._alive)] = self._alive
+            self._alive = grown
+        self._alive[slot] = True
+        for name, values in self._facet_values(doc).items():
+            self._facets[name].set(slot, values)
+        weights: dict[str, float] = defaultdict(float)
+        for name, tokens in fields.items():
+            if not tokens:
+                continue
+            w, b = FIELDS[name]
+            norm = 1 - b + b * len(tokens) / averages[name]
+            for token, tf in Counter(tokens).items():
+                weights[token] += w * tf / norm
+        for token in self._filter_tokens(doc):
+            weights[token] = 1.0
+        for token, wtf in weights.items():
+            postings = self._postings.get(token)
+            if postings is None:
+                postings = self._postings[token] = (array("i"), array("f"))
+            postings[0].append(slot)
+            # Stored saturated (BM25's tf / (tf + k1)): a query then only scales and adds it.
+            postings[1].append(wtf / (wtf + K1))
+        for text in (doc.name, *doc.aliases):
+            for word in self.analyzer.words(text):
+                self._learn(word)
+
+    def _learn(self, word: str) -> None:
+        if not is_han(word) or len(word) < 2:
+            return
+        syls = pinyin_of(word)
+        if len(syls) != len(word):
+            return
+        key = pinyin_key(syls)
+        self._by_pinyin.setdefault(key, set()).add(word)
+        self._by_initials.setdefault("".join(s[0] for s in syls), set()).add(word)
+        if len(syls) >= 3:
+            parts = key.split(" ")
+            for k in range(len(parts)):
+                self._by_pinyin_wild.setdefault(" ".join([*parts[:k], "*", *parts[k + 1 :]]), set()).add(word)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by postings and per-document arrays (documents' own strings not counted)."""
+        total = self._alive.nbytes
+        for ids, tfs in self._postings.values():
+            total += ids.itemsize * len(ids) + tfs.itemsize * len(tfs) + 64 * 2
+        return total
+
+    # ---------------------------------------------------------------- queries
+    def _df(self, token: str) -> int:
+        postings = self._postings.get(token)
+        return 0 if postings is None else len(postings[0])
+
+    def _word_concept(self, word: str, label: str | None = None, base: float = W_WORD) -> Concept:
+        concept = Concept(label or word)
+        concept.add(f"w:{word}", base)
+        for sub in self.analyzer.words(word):
+            if sub != word:
+                concept.add(f"w:{sub}", base * W_SUBWORD)
+        for expansion in self.analyzer.dictionary.synonyms.get(word, []):
+            concept.add(f"w:{expansion}", base * W_SYNONYM)
+            for sub in self.analyzer.words(expansion):
+                if sub != expansion:
+                    concept.add(f"w:{sub}", base * W_SYNONYM * W_SUBWORD)
+        return concept
+
+    def _corrections(self, syls: Sequence[str]) -> list[str]:
+        """Known words whose fuzzy pinyin matches ``syls`` exactly, else with one syllable off."""
+        key = pinyin_key(syls)
+        found = self._by_pinyin.get(key)
+        if found:
+            return sorted(found, key=self._df, reverse=True)[:3]
+        if len(syls) >= 3:
+            parts = key.split(" ")
+            near: set[str] = set()
+            for k in range(len(parts)):
+                near |= self._by_pinyin_wild.get(" ".join([*parts[:k], "*", *parts[k + 1 :]]), set())
+            return sorted(near, key=self._df, reverse=True)[:3]
+        return []
+
+    def _spell(self, syls: Sequence[str]) -> list[tuple[int, int, list[str]]]:
+        """Greedy longest spans (≥ 2 syllables) of ``syls`` that spell known words."""
+        spans = []
+        i = 0
+        while i < len(syls):
+            for j in range(min(len(syls), i + 8), i + 1, -1):
+                words = self._corrections(syls[i:j]) if j - i >= 2 else []
+                if words:
+                    spans.append((i, j, words))
+                    i = j
+                    break
+            else:
+                i += 1
+        return spans
+
+    def parse(self, q: str) -> ParsedQuery:
+        """Turn the citizen's words into concepts (see the module doc of analysis for token kinds)."""
+        stop = self.analyzer.dictionary.stopwords
+        synonyms = self.analyzer.dictionary.synonyms
+        concepts: list[Concept] = []
+        terms: list[str] = []
+        for run in runs(q):
+            if run.isdigit():
+                concepts.append(Concept(run, {f"w:{run}": W_WORD}))
+                continue
+            if not is_han(run):
+                concepts.extend(self._latin(run, terms))
+                continue
+            segments: list[str] = []
+            current = ""
+            for tok in self.analyzer.cut(run):
+                if tok in stop:
+                    # A one-character stop word inside a typed word (架驶证换证) must not cut it in two.
+                    if len(tok) == 1 and current:
+                        current += tok
+                    else:
+                        segments.append(current)
+                        current = ""
+                    continue
+                current += tok
+                if len(tok) > 1 or tok in synonyms:
+                    concept = self._word_concept(tok)
+                    if self._df(f"w:{tok}") == 0 and tok not in synonyms and len(tok) > 1:
+                        for word in self._corrections(pinyin_of(tok)):
+                            concept.add(f"w:{word}", W_CORRECTION)
+                            terms.append(word)
+                    concepts.append(concept)
+                    terms.append(tok)
+                    terms.extend(synonyms.get(tok, []))
+            segments.append(current)
+            for segment in segments:
+                segment = segment.rstrip("".join(t for t in stop if len(t) == 1))
+                if len(segment) < 2:
+                    continue
+                surface = Concept(f"~{segment}")
+                for token in char_bigrams(segment):
+                    surface.add(token, W_BIGRAM)
+                syls = pinyin_of(segment)
+                for token in pinyin_bigrams(syls):
+                    surface.add(token, W_PINYIN)
+                for _, _, words in self._spell(syls):
+                    for word in words:
+                        if word not in segment:
+                            surface.add(f"w:{word}", W_CORRECTION)
+                            terms.append(word)
+                concepts.append(surface)
+        return ParsedQuery(concepts, sorted(set(terms), key=len, reverse=True))
+
+    def _latin(self, run: str, terms: list[str]) -> list[Concept]:
+        if run in self.analyzer.dictionary.synonyms:  # ktv, app: Latin words of the dictionary
+            terms.extend([run, *self.analyzer.dictionary.synonyms[run]])
+            return [self._word_concept(run)]
+        syls = split_pinyin(run)
+        if syls and len(syls) >= 2:
+            concepts = []
+            for _, _, words in self._spell(syls):
+                concept = Concept(run)
+                for word in words:
+                    for token, weight in self._word_concept(word).tokens.items():
+                        concept.add(token, weight)
+                    terms.append(word)
+                    terms.extend(self.analyzer.dictionary.synonyms.get(word, []))
+                concepts.append(concept)
+            surface = Concept(f"~{run}")
+            for token in pinyin_bigrams(syls):
+                surface.add(token, W_PINYIN * 2)
+            concepts.append(surface)
+            return concepts
+        concept = Concept(run)
+        if len(run) >= 3:
+            for token in initials_trigrams(run):
+                concept.add(token, W_INITIALS)
+        for word in self._by_initials.get(run, set()):
+            if word in self.analyzer.dictionary.synonyms:
+                for token, weight in self._word_concept(word, base=W_CORRECTION).tokens.items():
+                    concept.add(token, weight)
+                terms.append(word)
+        if not concept.tokens:
+            concept.add(f"w:{run}", W_WORD)
+        return [concept]
+
+    def _group_masks(self, filters: Filters | None) -> list[tuple[str, npt.NDArray[np.bool_]]]:
+        """Per filter dimension, the slots it allows."""
+        n = len(self._docs)
+        masks = []
+        for name, group in filters.token_groups() if filters else []:
+            allowed = np.zeros(n, dtype=bool)
+            for token in group:
+                postings = self._postings.get(token)
+                if postings is not None:
+                    allowed[np.frombuffer(postings[0], dtype=np.int32)] = True
+            masks.append((name, allowed))
+        return masks
+
+    def _scores(self, parsed: ParsedQuery, n: int) -> npt.NDArray[np.float32]:
+        live = max(len(self._slot), 1)
+        total_score = np.zeros(n, dtype=np.float32)
+        matched = np.zeros(n, dtype=np.float32)
+        for concept in parsed.concepts:
+            score = np.zeros(n, dtype=np.float32)
+            for token, weight in concept.tokens.items():
+                postings = self._postings.get(token)
+                if postings is None:
+                    continue
+                ids = np.frombuffer(postings[0], dtype=np.int32)
+                tfs = np.frombuffer(postings[1], dtype=np.float32)
+                # Tombstones still sit in the postings until compaction; never count more than live.
+                df = min(ids.size, live)
+                idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
+                score[ids] += tfs * np.float32(weight * idf * (K1 + 1))
+            total_score += score
+            # Surface evidence (bigrams, pinyin) is only partial coverage of what was asked.
+            matched += (score > 0) * (0.5 if concept.label.startswith("~") else 1.0)
+        coverage = sum(0.5 if c.label.startswith("~") else 1.0 for c in parsed.concepts)
+        final: npt.NDArray[np.float32] = total_score * ((1.0 + matched) / (1.0 + coverage)) ** 2
+        return final
+
+    def search(
+        self,
+        q: str,
+        filters: Filters | None = None,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        facets: Sequence[str] = (),
+    ) -> SearchResult:
+        """Ranked hits for ``q`` among the documents the filters allow; empty ``q`` browses.
+
+        ``facets`` (names from :data:`FACETS`) are counted over what ``q`` matches under every
+        filter but the facet's own, so a chosen value leaves its alternatives visible.
+        """
+        parsed = self.parse(q)
+        n = len(self._docs)
+        groups = self._group_masks(filters)
+        matches = self._alive[:n].copy()
+        final = self._scores(parsed, n) if parsed.concepts else None
+        if final is not None:
+            matches &= final > 0
+        mask = matches.copy()
+        for _, allowed in groups:
+            mask &= allowed
+        counts: dict[str, dict[str, int]] = {}
+        for name in facets:
+            others = matches.copy()
+            for group, allowed in groups:
+                if group != name:
+                    others &= allowed
+            counts[name] = self._facets[name].count(np.flatnonzero(others))
+        candidates = np.flatnonzero(mask)
+        total = int(candidates.size)
+        if final is None:
+            page = candidates[offset : offset + limit]
+            return SearchResult(total, [self._hit(int(s), 0.0) for s in page], parsed, counts)
+        want = min(offset + limit, total)
+        if want == 0:
+            return SearchResult(total, [], parsed, counts)
+        scores = final[candidates]
+        if want < total:
+            top = np.argpartition(-scores, want - 1)[:want]
+        else:
+            top = np.arange(total)
+        # Ties (the same item in many regions) fall back to slot order, so paging is stable.
+        order = top[np.lexsort((candidates[top], -scores[top]))]
+        page = order[offset : offset + limit]
+        hits = [self._hit(int(candidates[k]), float(scores[k])) for k in page]
+        return SearchResult(total, hits, parsed, counts)
+
+    def _hit(self, slot: int, score: float) -> Hit:
+        doc = self._docs[slot]
+        assert doc is not None
+        return Hit(doc, score)
+
+
+@lru_cache(maxsize=4096)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    ordered = sorted({t for t in terms if t}, key=len, reverse=True)  # longest wins at a position
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+def highlight(text: str, terms: Sequence[str], *, width: int = 60) -> str:
+    """HTML-escaped excerpt of ``text`` around the first term found, each term wrapped in <em>."""
+    pattern = _terms_pattern(tuple(terms))
+    normal = normalise(text)
+    lowered = normal if len(normal) == len(text) else text.lower()
+    first = pattern.search(lowered) if pattern else None
+    start = max(0, first.start() - width // 3) if first else 0
+    excerpt, low = text[start : start + width], lowered[start : start + width]
+    out, pos = [], 0
+    for m in pattern.finditer(low) if pattern else ():
+        out.append(html.escape(excerpt[pos : m.start()]))
+        out.append(f"<em>{html.escape(excerpt[m.start() : m.end()])}</em>")
+        pos = m.end()
+    out.append(html.escape(excerpt[pos:]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(text) else ""
+    return prefix + "".join(out) + suffix
