@@ -14,6 +14,7 @@ import argparse
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -64,6 +65,46 @@ def generate(n: int) -> Iterator[ItemPublished]:
                         "guide": t.guide | {"办理地点": f"{region_name}政务服务中心{dept}窗口"},
                     }
                 )
+
+
+def template_rows(n: int, *, skip: int = 0) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """``n`` rows of management's import template (实施编码, 目录清单 entry, 实施清单 content):
+    every region implements management's demo catalogue with its own bodies, as in ``generate``.
+
+    The codes are valid (统一社会信用代码 check character, 实施编码 = body + level + basic code), so
+    the rows pass the import's validation; ``skip`` starts further along the same sequence.
+    """
+    from yiwang_common.contracts.codes import region_level
+    from yiwang_management.catalogue.demo import demo_catalogue, demo_org_code
+
+    templates = [(t, t.entry.model_dump(mode="json"), t.content.model_dump(mode="json")) for t in demo_catalogue()]
+    count = 0
+    for region, region_name in regions():
+        level = region_level(region).value
+        seen: set[str] = set()
+        for t, entry, content in templates:
+            dept = _department(t.content.implementing_org.name, region_name)
+            code = demo_org_code(region, dept)
+            item_code = f"{code}{level}{t.entry.basic_code}"
+            if item_code in seen:  # the demo's city and county copies of one item fold into one body here
+                continue
+            seen.add(item_code)
+            count += 1
+            if count <= skip:
+                continue
+            if count > skip + n:
+                return
+            yield (
+                item_code,
+                entry,
+                content
+                | {
+                    "exercise_level": level,
+                    "region_code": region,
+                    "implementing_org": content["implementing_org"] | {"name": dept, "code": code},
+                    "place": f"{region_name}政务服务中心{dept}窗口",
+                },
+            )
 
 
 def main() -> None:

@@ -11,8 +11,12 @@
    (``took_ms``), and the top-3 hit rate of the quality queries against the 100k catalogue.
 5. The bare-FastAPI ceiling (bench/ceilings.py) in the same run.
 
-Writes ``bench/results/search.json``. ``import_rows_per_s`` and ``publish_to_searchable_ms`` (over
-the bus, through management) belong to the catalogue work and stay null here.
+6. Management (bench/catalogue.py), on the same database and the real NATS (``NATS_URL``; its
+   ``YIWANG_*`` streams are reset first, as ``make bench`` does): the import rate of an N-row
+   template xlsx through its import endpoint, and publish → searchable over the bus into the
+   running gateway (p50 of 20 publishes).
+
+Writes ``bench/results/search.json``.
 """
 
 from __future__ import annotations
@@ -35,12 +39,12 @@ import asyncpg
 import orjson
 from sqlalchemy.engine import make_url
 
-from bench import ceilings
+from bench import catalogue, ceilings
 from bench.catalogue_gen import generate
 from scripts.stack import ROOT, free_port
 from yiwang_common.contracts.management import ItemPublished
 from yiwang_common.migrations import upgrade_database
-from yiwang_common.testing import create_database, drop_database
+from yiwang_common.testing import create_database, drop_database, reset_streams
 from yiwang_gateway.config import Settings
 from yiwang_gateway.search.demo import demo_items
 from yiwang_gateway.search.documents import document_from_event
@@ -50,6 +54,7 @@ from yiwang_gateway.search.service import search_service
 RESULTS = ROOT / "bench" / "results"
 QUERIES = ROOT / "services" / "gateway" / "tests" / "search_data" / "quality_queries.tsv"
 MIGRATIONS = ROOT / "services" / "gateway" / "src" / "yiwang_gateway" / "migrations"
+MANAGEMENT_MIGRATIONS = ROOT / "services" / "management" / "src" / "yiwang_management" / "migrations"
 COUNTIES = ["530415", "530102", "511503", "450214", "520307"]
 COLUMNS = (
     "item_code, basic_code, version, name, item_type, org, region_code, service_object, scope, legal_basis, "
@@ -238,43 +243,26 @@ async def over_http(base: str, requests: int, concurrency: int, pid: int) -> dic
     }
 
 
-async def run(n: int, requests: int, concurrency: int) -> dict[str, Any]:
+async def run(n: int, requests: int, concurrency: int, import_n: int) -> dict[str, Any]:
     url = await create_database("yiwang_bench_search")
+    nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     proc: subprocess.Popen[bytes] | None = None
     try:
         await upgrade_database(Settings(database={"url": url, "schema_name": "gateway"}).database, MIGRATIONS)
+        await upgrade_database(
+            Settings(database={"url": url, "schema_name": "management"}).database, MANAGEMENT_MIGRATIONS
+        )
+        await reset_streams(nats_url)
         items = list(generate(n))
         load_s = await load_table(url, items)
         local = in_process(items)
         del items
-        port = free_port()
-        log_path = ROOT / "var" / "bench" / "gateway-search.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        env.update(
-            {
-                "DATABASE_URL": url,
-                "NATS_URL": os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
-                "GATEWAY_PORT": str(port),
-                "GATEWAY_HOST": "127.0.0.1",
-                "GATEWAY_RUN_WORKERS": "false",
-                "YIWANG_VAR_DIR": str(ROOT / "var" / "bench"),
-                "GATEWAY_LOG_LEVEL": "WARNING",
-            }
-        )
-        with log_path.open("ab") as log:
-            proc = subprocess.Popen(
-                [str(Path(sys.executable).parent / "yiwang-gateway"), "serve"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-            )
-        base = f"http://127.0.0.1:{port}"
-        startup_s = await wait_for(f"{base}/api/v1/catalogue/search", proc)
-        status = Path(f"/proc/{proc.pid}/status").read_text()
-        gateway_rss_mb = round(int(status.split("VmRSS:")[1].split()[0]) / 1024, 1)
-        http = await over_http(base, requests, concurrency, proc.pid)
+        async with catalogue.management(url, nats_url) as mgmt:
+            imported = await catalogue.import_rate(mgmt, import_n)
+            gc.collect()
+            proc, base, startup_s, gateway_rss_mb = await start_gateway(url, nats_url)
+            http = await over_http(base, requests, concurrency, proc.pid)
+            published = await catalogue.publish_latency(mgmt, base)
     finally:
         if proc is not None:
             proc.terminate()
@@ -286,8 +274,8 @@ async def run(n: int, requests: int, concurrency: int) -> dict[str, Any]:
         **http,
         "fastapi_req_per_s": ceiling["fastapi_req_per_s"],
         "search_vs_fastapi": round(http["search_qps"] / ceiling["fastapi_req_per_s"], 3),
-        "import_rows_per_s": None,
-        "publish_to_searchable_ms": None,
+        **imported,
+        **published,
         **local,
         "gateway_startup_with_index_s": round(startup_s, 1),
         "gateway_rss_mb": gateway_rss_mb,
@@ -296,13 +284,49 @@ async def run(n: int, requests: int, concurrency: int) -> dict[str, Any]:
     }
 
 
+async def start_gateway(url: str, nats_url: str) -> tuple[subprocess.Popen[bytes], str, float, float]:
+    """The real gateway with its consumers on, building its index from the table at start-up."""
+    port = free_port()
+    log_path = ROOT / "var" / "bench" / "gateway-search.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "NATS_URL": nats_url,
+            "GATEWAY_PORT": str(port),
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_RUN_WORKERS": "true",
+            "YIWANG_VAR_DIR": str(ROOT / "var" / "bench"),
+            "GATEWAY_LOG_LEVEL": "WARNING",
+        }
+    )
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "yiwang-gateway"), "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        startup_s = await wait_for(f"{base}/api/v1/catalogue/search", proc)
+    except BaseException:
+        proc.terminate()
+        raise
+    status = Path(f"/proc/{proc.pid}/status").read_text()
+    return proc, base, startup_s, round(int(status.split("VmRSS:")[1].split()[0]) / 1024, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--import-n", type=int, default=None, help="rows of the import xlsx (default: --n)")
     args = parser.parse_args()
-    result = asyncio.run(run(args.n, args.requests, args.concurrency))
+    result = asyncio.run(run(args.n, args.requests, args.concurrency, args.import_n or args.n))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "search.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     print(json.dumps(result, ensure_ascii=False, indent=2))
