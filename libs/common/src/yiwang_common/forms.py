@@ -185,13 +185,22 @@ def schema_errors(schema: dict[str, Any]) -> list[dict[str, str]]:
     """
     if found := json_text_problem(schema):
         return [_error(found[0], None, found[1])]
-    if len(orjson.dumps(schema)) > SCHEMA_MAX_BYTES:
+    raw = orjson.dumps(schema)
+    if len(raw) > SCHEMA_MAX_BYTES:
         return [_error("", "form_schema", f"申请表结构过大，最多 {SCHEMA_MAX_BYTES} 字节")]
+    return [dict(e) for e in _schema_errors(raw)]
+
+
+@lru_cache(maxsize=256)
+def _schema_errors(raw: bytes) -> tuple[dict[str, str], ...]:
+    # A catalogue import checks the same few schemas (mostly the empty one) on every row, and the
+    # meta-schema check costs ~0.5 ms: the verdict depends on the schema's text alone, so it is kept.
+    schema = orjson.loads(raw)
     try:
         Draft202012Validator.check_schema(schema, format_checker=_FORMAT_CHECKER)
     except SchemaError as exc:
         pointer = _pointer(exc.absolute_path)
-        return [_error(pointer, pointer or "form_schema", f"不是有效的 JSON Schema：{exc.message[:200]}")]
+        return (_error(pointer, pointer or "form_schema", f"不是有效的 JSON Schema：{exc.message[:200]}"),)
     if schema and schema.get("type", "object") != "object":
-        return [_error("/type", "type", "申请表结构的顶层必须是 object")]
-    return []
+        return (_error("/type", "type", "申请表结构的顶层必须是 object"),)
+    return ()

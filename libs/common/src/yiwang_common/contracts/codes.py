@@ -13,11 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self, cast
 
 from pydantic import AfterValidator
 
 from yiwang_common.checkdigits import uscc_valid
+
+
+#: Per code set, its members by code and by name (filled on first use).
+_BY_TEXT: dict[type, dict[str, Any]] = {}
 
 
 class CodeSet(StrEnum):
@@ -53,9 +57,17 @@ class CodeSet(StrEnum):
             ValueError: with a zh-CN message naming the allowed values.
         """
         wanted = text.strip()
-        for member in cls:
-            if wanted in (member.value, member.label):
-                return member
+        lookup = _BY_TEXT.get(cls)
+        if lookup is None:
+            # An import reads a code column on every row; the first member whose code or name
+            # matches wins, as the scan over the members did.
+            lookup = {}
+            for member in cls:
+                lookup.setdefault(member.value, member)
+                lookup.setdefault(member.label, member)
+            _BY_TEXT[cls] = lookup
+        if (found := lookup.get(wanted)) is not None:
+            return cast(Self, found)
         allowed = "、".join(f"{m.value} {m.label}" for m in cls)
         raise ValueError(f"“{wanted}”不是有效的{cls.__doc__ or cls.__name__}，可选：{allowed}")
 
