@@ -31,7 +31,9 @@ from yiwang_management.catalogue import spreadsheet
 from yiwang_management.config import Settings
 from yiwang_management.main import create_app
 
-CENTRE = Principal(sub="bench-centre", name="中心管理员", kind="staff", roles=frozenset({"admin"}), org_code="X")
+CENTRE = Principal(
+    sub="bench-centre", name="中心管理员", kind="staff", roles=frozenset({"admin"}), org_code="X"
+)
 
 
 @asynccontextmanager
@@ -87,13 +89,20 @@ async def publish_latency(
     latencies: list[float] = []
     async with aiohttp.ClientSession() as http:
         for item_code, entry, content in template_rows(count):
-            owner = CENTRE.model_copy(update={"org_code": content["implementing_org"]["code"], "roles": frozenset({"acceptor"})})
+            owner = CENTRE.model_copy(
+                update={"org_code": content["implementing_org"]["code"], "roles": frozenset({"acceptor"})}
+            )
             base = f"/catalogue/items/{item_code}/versions/1"
             r = await client.post(f"{base}/submit", headers=bearer(owner))
             assert r.status_code == 200, r.text
             r = await client.post(f"{base}/approve", headers=bearer(CENTRE))
             assert r.status_code == 200, r.text
-            params = {"q": entry["name"], "region": content["region_code"], "region_scope": "self", "limit": 50}
+            params = {
+                "q": entry["name"],
+                "region": content["region_code"],
+                "region_scope": "self",
+                "limit": 50,
+            }
             start = time.perf_counter()
             r = await client.post(f"{base}/publish", headers=bearer(CENTRE))
             assert r.status_code == 200, r.text
@@ -109,6 +118,8 @@ async def publish_latency(
     ordered = sorted(latencies)
     return {
         "publish_to_searchable_ms": round(ordered[len(ordered) // 2], 1),
-        "publish_to_searchable_p95_ms": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1),
+        "publish_to_searchable_p95_ms": round(
+            ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1
+        ),
         "publishes_measured": len(latencies),
     }

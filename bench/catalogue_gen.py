@@ -77,7 +77,9 @@ def template_rows(n: int, *, skip: int = 0) -> Iterator[tuple[str, dict[str, Any
     from yiwang_common.contracts.codes import region_level
     from yiwang_management.catalogue.demo import demo_catalogue, demo_org_code
 
-    templates = [(t, t.entry.model_dump(mode="json"), t.content.model_dump(mode="json")) for t in demo_catalogue()]
+    templates = [
+        (t, t.entry.model_dump(mode="json"), t.content.model_dump(mode="json")) for t in demo_catalogue()
+    ]
     count = 0
     for region, region_name in regions():
         level = region_level(region).value

@@ -120,6 +120,25 @@ class TestSearchEndpoint:
         r = await client.get(URL, params={"q": "建筑垃圾"})
         assert r.json()["items"][0]["item_code"] == "NEW1"
 
+    async def test_a_repeated_query_is_answered_again_after_the_index_changes(
+        self,
+        client: httpx.AsyncClient,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        demo: list[ItemPublished],
+    ) -> None:
+        # The answer cache: the same question twice gives the same answer, but never an answer
+        # from before a publication or a withdrawal.
+        params = {"q": "排水许可", "limit": 5}
+        first = (await client.get(URL, params=params)).json()
+        assert first["items"] == (await client.get(URL, params=params)).json()["items"]
+        assert "DRAIN1" not in [i["item_code"] for i in first["items"]]
+        await _publish(sessionmaker, item_published(item_code="DRAIN1", name="城镇污水排入排水管网许可"))
+        after = [i["item_code"] for i in (await client.get(URL, params=params)).json()["items"]]
+        assert after[0] == "DRAIN1"
+        assert search_service.index is not None and search_service.index.remove("DRAIN1")
+        gone = [i["item_code"] for i in (await client.get(URL, params=params)).json()["items"]]
+        assert "DRAIN1" not in gone
+
     @pytest.mark.parametrize(
         "params",
         [

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import httpx
+import pytest
 from management_factories import ACCEPTOR, OTHER_ACCEPTOR, auth, count
 from python_calamine import CalamineWorkbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -123,6 +124,23 @@ class TestRowErrors:
         assert (await _import(client, b"x", name="list.txt")).status_code == 422
         job = (await _import(client, b"PK\x03\x04broken", name="list.xlsx")).json()
         assert job["status"] == "rejected" and "无法读取" in job["errors"][0]["reason"]
+
+    async def test_a_sheet_over_its_row_limit_is_a_file_error_not_a_server_error(
+        self,
+        client: httpx.AsyncClient,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # A whole catalogue has several materials per entry: their sheet has its own, larger limit.
+        monkeypatch.setattr(spreadsheet, "MAX_MATERIAL_ROWS", 2)
+        data = spreadsheet.write_xlsx([_row(item) for item in SOME])
+        r = await _import(client, data, name="全省.xlsx")
+        assert r.status_code == 201, r.text
+        job = r.json()
+        assert job["status"] == "rejected"
+        assert [(e["sheet"], e["row"]) for e in job["errors"]] == [("申请材料", 4)]
+        assert "最多 2 行" in job["errors"][0]["reason"]
+        assert await count(sessionmaker, ItemVersion) == 0
 
 
 class TestIdempotentAndRoles:

@@ -54,6 +54,8 @@ class Settings(ServiceSettings):
     upstream_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
     # 检索词典 additions and replacements on top of the packaged one (docs/search-dictionary.md).
     search_dictionary_path: Path | None = None
+    # Answers kept per (query, filters, page) until the index next changes; 0 turns the cache off.
+    search_cache_size: Annotated[int, Field(ge=0)] = 1024
     login: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
 
 

@@ -19,7 +19,6 @@ from pydantic import AfterValidator
 
 from yiwang_common.checkdigits import uscc_valid
 
-
 #: Per code set, its members by code and by name (filled on first use).
 _BY_TEXT: dict[type, dict[str, Any]] = {}
 

@@ -213,6 +213,8 @@ class SearchIndex:
         self._field_len_sum: Counter[str] = Counter()
         self._facets: dict[str, FacetColumn] = {name: FacetColumn() for name in FACETS}
         self._dead = 0
+        # Bumped by every change, so a cached answer can tell it was given by an older index.
+        self.generation = 0
         # Fuzzy pinyin of every known word → the words: typed pinyin and homophone typos land here.
         self._by_pinyin: dict[str, set[str]] = {}
         # The same with one syllable blanked: one wrong character of a ≥3-character word.
@@ -250,6 +252,7 @@ class SearchIndex:
         averages = {f: max(self._field_len_sum[f] / n, 1.0) for f in FIELDS}
         for doc, fields in analysed:
             self._insert(doc, fields, averages)
+        self.generation += 1
 
     def remove(self, doc_id: str) -> bool:
         """Remove a document (事项撤回); False when it was not indexed."""
@@ -261,6 +264,7 @@ class SearchIndex:
         self._docs[slot] = None
         self._alive[slot] = False
         self._dead += 1
+        self.generation += 1
         if self._dead > 1000 and self._dead > len(self._docs) // 4:
             self.compact()
         return True

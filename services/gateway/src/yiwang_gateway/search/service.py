@@ -6,6 +6,7 @@ import gc
 import logging
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,12 @@ class SearchService:
         self.index: SearchIndex | None = None
         # Loading jieba's dictionary costs about a second: one analyzer per dictionary file per process.
         self._analyzers: dict[Path | None, Analyzer] = {}
+        # Answers by (query, filters, page): a portal's queries repeat heavily (the home page's
+        # themes, the same few popular items). Valid only for the index generation they came from,
+        # so any publication or withdrawal empties it. 0 turns it off.
+        self.cache_size = 1024
+        self._cache: OrderedDict[tuple[Any, ...], SearchResponse] = OrderedDict()
+        self._cache_of: tuple[int, int] = (0, -1)
 
     def new_index(self, dictionary_path: Path | None = None) -> SearchIndex:
         analyzer = self._analyzers.get(dictionary_path)
@@ -138,6 +145,21 @@ class SearchService:
             region_scope=region_scope,
         )
         start = time.perf_counter()
+        key = (
+            q,
+            *(tuple(v) for v in (themes, departments, levels, objects, events, facets)),
+            region,
+            region_scope,
+            limit,
+            offset,
+        )
+        state = (id(self.index), self.index.generation)
+        if state != self._cache_of:
+            self._cache.clear()
+            self._cache_of = state
+        elif (cached := self._cache.get(key)) is not None:
+            self._cache.move_to_end(key)
+            return cached.model_copy(update={"took_ms": round((time.perf_counter() - start) * 1000, 3)})
         result = self.index.search(q, filters, limit=limit, offset=offset, facets=facets)
         terms = result.query.highlight_terms
         hits = []
@@ -153,7 +175,7 @@ class SearchService:
                     }
                 )
             )
-        return SearchResponse(
+        response = SearchResponse(
             query=q,
             total=result.total,
             limit=limit,
@@ -171,6 +193,11 @@ class SearchService:
                 for name, counts in result.facets.items()
             },
         )
+        if self.cache_size > 0:
+            self._cache[key] = response
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return response
 
 
 search_service = SearchService()

@@ -43,6 +43,16 @@ from yiwang_management.catalogue.schemas import CatalogueEntryCreate, Implementa
 ITEM_SHEET = "实施清单"
 MATERIAL_SHEET = "申请材料"
 MAX_ROWS = 200_000
+#: A full catalogue lists several materials per entry (~4 on average), so their sheet may be longer.
+MAX_MATERIAL_ROWS = 10 * MAX_ROWS
+
+
+class TooManyRows(ValueError):
+    """A sheet longer than its limit, reported as a file error rather than failing the request."""
+
+    def __init__(self, sheet: str, limit: int) -> None:
+        super().__init__(f"表格“{sheet}”最多 {limit} 行")
+        self.error = RowError(sheet, limit + 2, "", str(self))
 
 
 @dataclass(frozen=True)
@@ -351,7 +361,7 @@ def build(
 
 
 def _table(
-    rows: Iterator[Sequence[Any]], sheet: str, columns: Sequence[Column]
+    rows: Iterator[Sequence[Any]], sheet: str, columns: Sequence[Column], limit: int = MAX_ROWS
 ) -> tuple[list[RowError], Iterator[tuple[int, dict[str, str]]]]:
     try:
         header = [_text(h) for h in next(rows)]
@@ -361,8 +371,8 @@ def _table(
 
     def body() -> Iterator[tuple[int, dict[str, str]]]:
         for number, values in enumerate(rows, start=2):
-            if number > MAX_ROWS + 1:
-                raise ValueError(f"表格最多 {MAX_ROWS} 行")
+            if number > limit + 1:
+                raise TooManyRows(sheet, limit)
             if any(_text(v) for v in values):
                 yield number, _cells(columns, header, values)
 
@@ -383,10 +393,13 @@ def read_xlsx(data: bytes) -> ParsedFile:
     material_rows: Iterator[tuple[int, dict[str, str]]] = iter(())
     if MATERIAL_SHEET in names:
         sheet = iter(workbook.get_sheet_by_name(MATERIAL_SHEET).to_python(skip_empty_area=False))
-        material_errors, material_rows = _table(sheet, MATERIAL_SHEET, MATERIAL_COLUMNS)
+        material_errors, material_rows = _table(sheet, MATERIAL_SHEET, MATERIAL_COLUMNS, MAX_MATERIAL_ROWS)
     if header_errors or material_errors:
         return ParsedFile(errors=header_errors + material_errors)
-    return build(item_rows, material_rows)
+    try:
+        return build(item_rows, material_rows)
+    except TooManyRows as exc:
+        return ParsedFile(errors=[exc.error])
 
 
 def read_csv(data: bytes) -> ParsedFile:
@@ -402,7 +415,10 @@ def read_csv(data: bytes) -> ParsedFile:
     header_errors, item_rows = _table(iter(csv.reader(io.StringIO(text))), ITEM_SHEET, ITEM_COLUMNS)
     if header_errors:
         return ParsedFile(errors=header_errors)
-    return build(item_rows, iter(()))
+    try:
+        return build(item_rows, iter(()))
+    except TooManyRows as exc:
+        return ParsedFile(errors=[exc.error])
 
 
 # --- writing -----------------------------------------------------------------------------------
