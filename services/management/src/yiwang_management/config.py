@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
@@ -18,6 +19,9 @@ class Settings(ServiceSettings):
 
     service_name: str = "management"
     port: int = 8001
+    #: 演示目录: ``full`` loads the ~100 real items of three levels (ADR 0018); ``minimal`` only the
+    #: three 元江县住建局 items, for tests that count what a search of the demo finds.
+    demo_catalogue: Literal["full", "minimal"] = "full"
 
 
 @lru_cache
