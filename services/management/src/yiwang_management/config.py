@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
@@ -18,6 +19,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "management"
     port: int = 8001
+    # CJK TrueType font embedded in PDF guides; unset: the first of guide.rendering.FONT_SEARCH_PATHS.
+    guide_font_path: Path | None = None
 
 
 @lru_cache
