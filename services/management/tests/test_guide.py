@@ -51,7 +51,11 @@ class TestGuideJson:
         assert r.status_code == 200, r.text
         body = r.json()
         content = CONSTRUCTION.content
-        assert (body["item_code"], body["version"], body["name"]) == (ITEM_CODE, version, "建筑工程施工许可证核发")
+        assert (body["item_code"], body["version"], body["name"]) == (
+            ITEM_CODE,
+            version,
+            "建筑工程施工许可证核发",
+        )
         elements = _elements(body)
         # 六公开: 部门, 事项, 程序, 材料 (below), 时限, 收费.
         assert elements["事项名称"] == ["建筑工程施工许可证核发"]
@@ -62,13 +66,17 @@ class TestGuideJson:
             f"法定办结时限：{content.statutory_limit_days} 个工作日",
             f"承诺办结时限：{content.promised_limit_days} 个工作日",
         ]
-        assert elements["收费标准"] == ["工本费：每证 10 元"] and elements["收费依据"] == ["某省价格主管部门文件"]
+        assert elements["收费标准"] == ["工本费：每证 10 元"] and elements["收费依据"] == [
+            "某省价格主管部门文件"
+        ]
         assert elements["办理地点"] == [content.place] and elements["办理时间"] == ["周一至周五 9:00-17:00"]
         assert elements["受理条件"] == list(content.conditions)
         materials = body["materials"]
         assert [m["name"] for m in materials] == [m.name for m in content.materials]
         first = materials[0]
-        assert {"material_type", "source", "copies", "required", "electronic_required", "shareable"} <= set(first)
+        assert {"material_type", "source", "copies", "required", "electronic_required", "shareable"} <= set(
+            first
+        )
 
     async def test_empty_optional_elements_are_left_out(self, client: httpx.AsyncClient) -> None:
         await _publish(client, quantity_limit="", review_standard="", fees=[], fee_charged=False)

@@ -87,7 +87,9 @@ def render_pdf(guide: Guide, font: Path) -> bytes:
     pdf.add_page()
     _line(pdf, f"{guide.name}", size=16, height=9)
     _line(pdf, "办事指南", size=12, height=7)
-    _line(pdf, f"{guide.implementing_org}  ·  第 {guide.version} 版  ·  {guide.published_at:%Y-%m-%d}", size=9)
+    _line(
+        pdf, f"{guide.implementing_org}  ·  第 {guide.version} 版  ·  {guide.published_at:%Y-%m-%d}", size=9
+    )
     pdf.ln(3)
     for element in guide.elements:
         _line(pdf, f"【{element.key}】", size=11, height=7)
