@@ -184,6 +184,7 @@ class Stack:
                 f"{svc.env_prefix}PORT": str(self.ports[svc.name]),
                 f"{svc.env_prefix}HOST": "127.0.0.1",
                 "GATEWAY_DATASHARING_URL": self.url("data-sharing"),
+                "GATEWAY_MANAGEMENT_URL": self.url("management"),
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -30,6 +30,7 @@ from yiwang_gateway.progress.endpoints import router as progress_router
 from yiwang_gateway.search.endpoints import router as search_router
 from yiwang_gateway.search.service import search_service
 from yiwang_gateway.web.endpoints import router as pages_router
+from yiwang_gateway.web.guides import build_guide_client
 from yiwang_gateway.web.rendering import install_pages
 
 DESCRIPTION = """
@@ -66,13 +67,15 @@ TAGS = [
 
 async def _on_startup(app: FastAPI) -> None:
     app.state.datasharing = build_client(app, app.state.settings)
+    app.state.guides = build_guide_client(app, app.state.settings)
     await search_service.build(app.state.sessionmaker, app.state.settings.search_dictionary_path)
 
 
 async def _on_shutdown(app: FastAPI) -> None:
-    client = getattr(app.state, "datasharing", None)
-    if client is not None:
-        await client.aclose()
+    for name in ("datasharing", "guides"):
+        client = getattr(app.state, name, None)
+        if client is not None:
+            await client.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

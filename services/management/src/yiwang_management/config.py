@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
@@ -19,6 +20,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "management"
     port: int = 8001
+    # CJK TrueType font embedded in PDF guides; unset: the first of guide.rendering.FONT_SEARCH_PATHS.
+    guide_font_path: Path | None = None
     #: 演示目录: ``full`` loads the ~100 real items of three levels (ADR 0018); ``minimal`` only the
     #: three 元江县住建局 items, for tests that count what a search of the demo finds.
     demo_catalogue: Literal["full", "minimal"] = "full"

@@ -11,6 +11,7 @@ from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, router as catalogue_router
 from yiwang_management.config import Settings, get_settings
 from yiwang_management.db import messaging
+from yiwang_management.guide.endpoints import router as guide_router
 from yiwang_management.item.endpoints import router as item_router
 from yiwang_management.models import load_all_models
 
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="management",
         title="政务服务管理平台 Management platform",
         description=DESCRIPTION,
-        routers=[item_router, catalogue_router, case_router],
+        routers=[item_router, catalogue_router, guide_router, case_router],
         tables=messaging,
         body_limits=[("POST", "/api/v1/catalogue/imports", MAX_IMPORT_BYTES)],
         subscriptions=handlers.subscriptions(),
