@@ -18,6 +18,8 @@ class Settings(ServiceSettings):
 
     service_name: str = "management"
     port: int = 8001
+    # The one staff sign-in (ADR 0016) is the token issuer's page: the gateway's today.
+    console_sign_in_url: str = "http://127.0.0.1:8000/console/sign-in"
 
 
 @lru_cache
