@@ -57,6 +57,8 @@ class Settings(ServiceSettings):
     # 检索词典 additions and replacements on top of the packaged one (docs/search-dictionary.md).
     search_dictionary_path: Path | None = None
     login: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
+    # Where a staff member lands after the one sign-in (ADR 0016): management's console.
+    console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
 
 
 @lru_cache

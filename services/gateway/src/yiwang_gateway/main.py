@@ -21,6 +21,7 @@ from yiwang_gateway.application.endpoints import router as application_router
 from yiwang_gateway.catalogue.endpoints import router as catalogue_router
 from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
 from yiwang_gateway.config import Settings, get_settings
+from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.client import build_client
 from yiwang_gateway.material.endpoints import router as material_router
@@ -114,5 +115,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loading the signing key is not free; one issuer serves every login.
     app.state.token_issuer = TokenIssuer(settings.auth)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
+    app.include_router(console_router)
     install_pages(app, pages_router)
     return app
