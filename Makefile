@@ -24,6 +24,8 @@ install: uv ## Install every package and dev tool into .venv (one lockfile)
 	@# otherwise compiled SQLAlchemy, FastAPI and pydantic from source, 60 % of its start-up.
 	@$(UV) sync --all-packages --frozen --quiet --compile-bytecode
 	@$(UV) run --frozen python -m compileall -q libs/common/src services/*/src scripts >/dev/null
+	@# The PDF service guides embed a CJK font; without one they refuse to render (no tofu).
+	@bash scripts/ensure_fonts.sh || echo "[make install] WARNING: no CJK font; PDF guides will answer 503" >&2
 
 .PHONY: dev
 dev: install ## Run the whole suite here (embedded PostgreSQL + NATS under var/ unless DATABASE_URL / NATS_URL)

@@ -160,6 +160,14 @@ def ensure_chromium() -> str | None:
     return None
 
 
+def ensure_fonts() -> str | None:
+    """Install the CJK font of the PDF guides when it is missing; return why not when that fails."""
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "ensure_fonts.sh")], cwd=ROOT)
+    if result.returncode != 0:
+        return "no CJK font could be installed: the PDF guide tests will FAIL"
+    return None
+
+
 def main() -> int:
     extra = sys.argv[1:]
     throwaway = Throwaway()
@@ -174,8 +182,9 @@ def main() -> int:
         else:
             env["YIWANG_SKIP_POSTGRES"] = "1"
             notes.append("no PostgreSQL could be reached or started: PostgreSQL tests were SKIPPED")
-        if problem := ensure_chromium():
-            notes.append(problem)
+        for problem in (ensure_chromium(), ensure_fonts()):
+            if problem:
+                notes.append(problem)
         env.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         print(f"[make test] PostgreSQL: {pg_url or 'none'}   NATS: {nats_url}")
         results_dir = ROOT / "var" / "test-results"

@@ -184,6 +184,10 @@ class Stack:
                 f"{svc.env_prefix}PORT": str(self.ports[svc.name]),
                 f"{svc.env_prefix}HOST": "127.0.0.1",
                 "GATEWAY_DATASHARING_URL": self.url("data-sharing"),
+                "GATEWAY_MANAGEMENT_URL": self.url("management"),
+                # The one staff sign-in (ADR 0016): the gateway's page, management's console.
+                "GATEWAY_CONSOLE_MANAGE_URL": self.url("management") + "/console/manage/",
+                "MANAGEMENT_CONSOLE_SIGN_IN_URL": self.url("gateway") + "/console/sign-in",
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -31,6 +31,7 @@ from yiwang_common.testing import (
 )
 from yiwang_gateway.config import Settings as GatewaySettings
 from yiwang_gateway.main import create_app as create_gateway
+from yiwang_gateway.web import guides
 from yiwang_management.catalogue.demo import demo_catalogue
 from yiwang_management.config import Settings as ManagementSettings
 from yiwang_management.main import create_app as create_management
@@ -81,6 +82,8 @@ async def clients(nc: NatsClient) -> AsyncIterator[tuple[httpx.AsyncClient, http
             auth=ephemeral_auth(),
         )
     )
+    # The portal's guide client talks HTTP to the real management app (in-process, no socket).
+    setattr(gateway.state, guides.TRANSPORT_STATE_KEY, httpx.ASGITransport(app=management))
     try:
         async with management.router.lifespan_context(management), gateway.router.lifespan_context(gateway):
             m = httpx.AsyncClient(transport=httpx.ASGITransport(app=management), base_url="http://m/api/v1")
@@ -153,6 +156,15 @@ class TestPublishToPortal:
         assert facets is not None
         assert facets["exercise_level"] == "4" and facets["item_type_code"] == "01"
         assert facets["region_name"] == "元江哈尼族彝族傣族自治县" and facets["online"] is True
+
+        # 办事指南 PDF: management renders it from the version, the portal's page streams it through.
+        root = str(g.base_url).removesuffix("/api/v1/")
+        pdf = await g.get(f"{root}/items/{ITEM.item_code}/guide.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF") and b"/FontFile2" in pdf.content
+        assert pdf.headers["etag"] == f'"{ITEM.item_code}-v{first}-pdf"'
+        missing = await g.get(f"{root}/items/{ITEM.item_code[:-1]}9/guide.pdf")
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
 
         second = await _publish(m, content | {"promised_limit_days": 4})
         await _wait(lambda: shows(second))

@@ -30,7 +30,7 @@ SERVICES = {
 }
 # Service-specific settings the ConfigMaps set: the env names must reach real Settings fields.
 EXTRA_SETTINGS: dict[str, dict[str, Any]] = {
-    "gateway": {"datasharing_url": "http://data-sharing:8003"},
+    "gateway": {"datasharing_url": "http://data-sharing:8003", "management_url": "http://management:8001"},
     "data-sharing": {"blob_dir": Path("/data/blobs")},
 }
 NATS_PROBE = "/healthz?js-enabled-only=true"
@@ -231,6 +231,11 @@ class TestServiceWiring:
         assert (
             config["GATEWAY_DATASHARING_URL"] == f"http://data-sharing:{service['spec']['ports'][0]['port']}"
         )
+
+    def test_gateway_reaches_management_through_its_service(self, rendered: Rendered) -> None:
+        config = _get(rendered["base"], "ConfigMap", "gateway-config")["data"]
+        service = _get(rendered["base"], "Service", "management")
+        assert config["GATEWAY_MANAGEMENT_URL"] == f"http://management:{service['spec']['ports'][0]['port']}"
 
     def test_data_sharing_keeps_blobs_on_a_volume(self, rendered: Rendered) -> None:
         deployment = _get(rendered["base"], "Deployment", "data-sharing")

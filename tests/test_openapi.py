@@ -111,6 +111,14 @@ PUBLIC = {
     ("get", "/api/v1/items"),
     ("get", "/api/v1/items/{item_code}"),
     ("get", "/api/v1/catalogue/search"),
+    # 目录清单 and the lists in force are published (CAT-05), and so is their spreadsheet template.
+    ("get", "/api/v1/catalogue/entries"),
+    ("get", "/api/v1/catalogue/entries/{basic_code}"),
+    ("get", "/api/v1/catalogue/items/{item_code}/guide"),
+    ("get", "/api/v1/catalogue/items/{item_code}/guide.html"),
+    ("get", "/api/v1/catalogue/items/{item_code}/guide.pdf"),
+    ("get", "/api/v1/catalogue/template.{file_format}"),
+    ("get", "/api/v1/catalogue/export.{file_format}"),
     ("get", "/api/v1/licences/{identifier}/verification"),
 }
 PROBLEM = "application/problem+json"

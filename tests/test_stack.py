@@ -23,6 +23,7 @@ class TestPorts:
         # The others keep their documented defaults, and the portal still finds data-sharing.
         assert stack.env(BY_NAME["management"])["MANAGEMENT_PORT"] == "8001"
         assert stack.env(BY_NAME["gateway"])["GATEWAY_DATASHARING_URL"] == "http://127.0.0.1:8003"
+        assert stack.env(BY_NAME["gateway"])["GATEWAY_MANAGEMENT_URL"] == "http://127.0.0.1:8001"
 
     def test_every_service_can_be_moved(self) -> None:
         environ = {f"{svc.env_prefix}PORT": str(9100 + i) for i, svc in enumerate(SERVICES)}

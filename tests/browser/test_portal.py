@@ -79,6 +79,8 @@ async def test_citizen_searches_filters_and_opens_a_guide(
     await first.check()
     await expect(first).to_be_checked()
     assert await checklist.get_by_role("checkbox").count() >= 5
+    pdf = page.get_by_role("link", name="下载办事指南（PDF）")
+    await expect(pdf).to_have_attribute("href", f"/items/{CONSTRUCTION_PERMIT}/guide.pdf")
     await page.screenshot(path=screenshots / "04-guide.png", full_page=True)
 
     assert errors == [], f"console errors (a CSP violation shows here): {errors}"

@@ -6,12 +6,11 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import yiwang_datasharing
 from yiwang_common.db.repository import RepositoryBase
-from yiwang_common.testing.architecture import find_queries_outside_repositories
+from yiwang_common.testing.architecture import StatementCounter, find_queries_outside_repositories
 
 PACKAGE_DIR = Path(yiwang_datasharing.__file__).parent
 
@@ -50,24 +49,6 @@ def test_repositories_are_bound_to_a_unit_of_work_not_shared() -> None:
     assert shared == []
 
 
-class _Statements:
-    """Counts the statements sent to the database (round trips) while it is installed."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sent: list[str] = []
-
-    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.sent.append(statement)
-
-    def __enter__(self) -> _Statements:
-        event.listen(self.engine.sync_engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine.sync_engine, "before_cursor_execute", self._record)
-
-
 async def test_a_case_event_is_one_statement_at_commit(
     deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -75,7 +56,7 @@ async def test_a_case_event_is_one_statement_at_commit(
     bind = sessionmaker.kw["bind"]
     assert isinstance(bind, AsyncEngine)
     await deliver(story.submitted(), 0)
-    with _Statements(bind) as accepted:
+    with StatementCounter(bind) as accepted:
         await deliver(story.accepted(), 1)
     assert len(accepted.sent) == 1, accepted.sent
     assert accepted.sent[0].startswith("WITH log AS (INSERT INTO exchange_log")

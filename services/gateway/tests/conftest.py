@@ -15,6 +15,7 @@ from gateway_support import (
     ORG,
     Accounts,
     FakeDataSharing,
+    FakeManagement,
     envelope,
     item_published,
     make_settings,
@@ -32,6 +33,7 @@ from yiwang_gateway.account.service import account_service
 from yiwang_gateway.catalogue.events import on_item_published
 from yiwang_gateway.main import create_app
 from yiwang_gateway.material.client import TRANSPORT_STATE_KEY
+from yiwang_gateway.web import guides
 
 
 # database_url (created, migrated, dropped) and issuer come from the shared plugin
@@ -52,9 +54,17 @@ def fake_datasharing() -> FakeDataSharing:
 
 
 @pytest.fixture(scope="session")
-async def app(database_url: str, fake_datasharing: FakeDataSharing) -> AsyncIterator[FastAPI]:
+def fake_management() -> FakeManagement:
+    return FakeManagement()
+
+
+@pytest.fixture(scope="session")
+async def app(
+    database_url: str, fake_datasharing: FakeDataSharing, fake_management: FakeManagement
+) -> AsyncIterator[FastAPI]:
     application = create_app(make_settings(database_url))
     setattr(application.state, TRANSPORT_STATE_KEY, httpx.MockTransport(fake_datasharing))
+    setattr(application.state, guides.TRANSPORT_STATE_KEY, httpx.MockTransport(fake_management))
     async with application.router.lifespan_context(application):
         yield application
 
@@ -71,9 +81,14 @@ def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture(autouse=True)
-async def _clean(request: pytest.FixtureRequest, fake_datasharing: FakeDataSharing) -> None:
+async def _clean(
+    request: pytest.FixtureRequest, fake_datasharing: FakeDataSharing, fake_management: FakeManagement
+) -> None:
     fake_datasharing.mode = "ok"
     fake_datasharing.requests.clear()
+    fake_management.mode = "ok"
+    fake_management.guides.clear()
+    fake_management.requests.clear()
     if "sessionmaker" in request.fixturenames:
         sm: async_sessionmaker[AsyncSession] = request.getfixturevalue("sessionmaker")
         async with session_scope(sm) as session:

@@ -149,3 +149,38 @@ async def count(sessionmaker: async_sessionmaker[AsyncSession], table: str) -> i
 
 
 FORM = {"project_name": "元江县第一中学教学楼", "address": "元江县澧江街道", "area_m2": 5200}
+
+
+@dataclass
+class FakeManagement:
+    """Stands in for management's public ``GET /api/v1/catalogue/items/{code}/guide.pdf``.
+
+    It knows the guides in ``guides`` (code -> PDF bytes); the real endpoint is tested in the
+    management suite, the real wiring end to end by the stack (scripts/stack.py passes the URL).
+    """
+
+    mode: str = "ok"
+    guides: dict[str, bytes] = field(default_factory=dict)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.mode == "connect_error":
+            raise httpx.ConnectError("refused", request=request)
+        if self.mode == "timeout":
+            raise httpx.ReadTimeout("slow", request=request)
+        if self.mode == "server_error":
+            return httpx.Response(500, text="boom")
+        code = request.url.path.removeprefix("/api/v1/catalogue/items/").removesuffix("/guide.pdf")
+        if code not in self.guides:
+            problem = {"type": "/problems/guide_not_found", "title": "办事指南不存在", "status": 404}
+            return httpx.Response(404, json=problem, headers={"content-type": "application/problem+json"})
+        etag = f'"{code}-v1-pdf"'
+        headers = {"etag": etag, "last-modified": "Wed, 02 Dec 2026 01:00:00 GMT"}
+        if request.headers.get("if-none-match") == etag:
+            return httpx.Response(304, headers=headers)
+        headers |= {
+            "content-type": "application/pdf",
+            "content-disposition": f'inline; filename="{code}.pdf"',
+        }
+        return httpx.Response(200, content=self.guides[code], headers=headers)

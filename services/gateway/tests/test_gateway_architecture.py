@@ -10,12 +10,12 @@ import httpx
 from gateway_cases import CASE_NO, accepted, registered, submit_application
 from gateway_support import Accounts, envelope
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import yiwang_gateway
 from yiwang_common.contracts.management import CaseAccepted, CaseRegistered, ItemPublished
 from yiwang_common.db import session_scope
-from yiwang_common.testing.architecture import find_queries_outside_repositories
+from yiwang_common.testing.architecture import StatementCounter, find_queries_outside_repositories
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.progress import events as handlers
 
@@ -25,26 +25,6 @@ OTHER_CASE_NO = "530428202611230000025"
 
 def test_queries_live_only_in_repositories() -> None:
     assert find_queries_outside_repositories(PACKAGE) == []
-
-
-class _Statements:
-    """Counts the statements sent to the database (round trips) while it is installed."""
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        bind = sessionmaker.kw["bind"]
-        assert isinstance(bind, AsyncEngine)
-        self.engine = bind
-        self.sent: list[str] = []
-
-    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.sent.append(statement)
-
-    def __enter__(self) -> _Statements:
-        event.listen(self.engine.sync_engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine.sync_engine, "before_cursor_execute", self._record)
 
 
 async def _project(
@@ -57,7 +37,7 @@ async def _project(
         if isinstance(instance, Application):
             tracked.append(instance)
 
-    with _Statements(sessionmaker) as sent:
+    with StatementCounter(sessionmaker) as sent:
         async with session_scope(sessionmaker) as session:
             # The identity map holds clean objects weakly, so watch them arrive instead of looking after.
             for name in ("loaded_as_persistent", "transient_to_pending"):
@@ -74,7 +54,7 @@ class TestHotPaths:
     ) -> None:
         headers = auth(accounts.zhangsan)
         await submit_application(client, headers)  # the first one may warm caches
-        with _Statements(sessionmaker) as sent:
+        with StatementCounter(sessionmaker) as sent:
             await submit_application(client, headers)
         # item, applicant, application, timeline entry, outbox row.
         assert len(sent.sent) == 5, sent.sent

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from gateway_support import ITEM_CODE, ORG, envelope, item_published
+from gateway_support import ITEM_CODE, ORG, PDF, FakeManagement, envelope, item_published
 
 from yiwang_common.contracts.common import MaterialRequirement, Organisation
 from yiwang_common.db import session_scope
@@ -146,9 +146,41 @@ class TestGuide:
         assert "已经办理该建筑工程用地批准手续" in html
         assert "7 个工作日" in html and "5 个工作日" in html and "承诺件" in html
         assert "元江县政务服务中心" in html and ORG.name in html and ORG.code in html
-        assert (
-            "PDF" not in html.split("<main", 1)[1].split("准备申请材料", 1)[0]
-        )  # no PDF link until one exists
+        assert f'<a class="button" href="/items/{ITEM_CODE}/guide.pdf">下载办事指南（PDF）</a>' in html
+
+    async def test_pdf_is_streamed_from_management(
+        self, client: httpx.AsyncClient, fake_management: FakeManagement
+    ) -> None:
+        fake_management.guides[ITEM_CODE] = PDF
+        r = await client.get(f"/items/{ITEM_CODE}/guide.pdf")
+        assert r.status_code == 200 and r.content == PDF
+        assert r.headers["content-type"] == "application/pdf"
+        assert r.headers["etag"] == f'"{ITEM_CODE}-v1-pdf"' and r.headers["last-modified"]
+        assert r.headers["content-disposition"] == f'inline; filename="{ITEM_CODE}.pdf"'
+        assert fake_management.requests[0].url.path == f"/api/v1/catalogue/items/{ITEM_CODE}/guide.pdf"
+        again = await client.get(
+            f"/items/{ITEM_CODE}/guide.pdf", headers={"If-None-Match": r.headers["etag"]}
+        )
+        assert again.status_code == 304 and again.content == b""
+
+    async def test_pdf_of_an_unknown_item_is_a_404_page(
+        self, client: httpx.AsyncClient, fake_management: FakeManagement
+    ) -> None:
+        html = _is_page(await client.get("/items/NOPE123/guide.pdf"), 404)
+        assert "页面不存在" in html and "NOPE123" in html
+        html = _is_page(await client.get("/items/bad%20code/guide.pdf"), 422)
+        assert len(fake_management.requests) == 1, "a code management cannot have is not forwarded"
+
+    @pytest.mark.parametrize(
+        ("mode", "status"), [("connect_error", 503), ("timeout", 503), ("server_error", 502)]
+    )
+    async def test_pdf_when_management_is_down_is_a_friendly_page(
+        self, client: httpx.AsyncClient, fake_management: FakeManagement, mode: str, status: int
+    ) -> None:
+        fake_management.mode = mode
+        fake_management.guides[ITEM_CODE] = PDF
+        html = _is_page(await client.get(f"/items/{ITEM_CODE}/guide.pdf"), status)
+        assert "服务暂不可用" in html
 
     async def test_unknown_item_is_a_404_page(self, client: httpx.AsyncClient, catalogue: None) -> None:
         html = _is_page(await client.get("/items/NOPE123"), 404)

@@ -276,6 +276,14 @@ class TestDemoCatalogue:
         assert item is not None and item.org_code == ORG_CODE and len(item.materials) == 8
         assert len(await outbox(sessionmaker, PUBLISHED)) == 101
 
+    async def test_minimal_demo_is_the_three_housing_items(
+        self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await load_demo(settings.model_copy(update={"demo_catalogue": "minimal"}))
+        async with session_scope(sessionmaker) as session:
+            codes = (await session.execute(select(ItemVersion.item_code))).scalars().all()
+        assert ITEM_CODE in codes and len(codes) == 3
+
     async def test_staff_list_their_body_and_the_centre_every_body(self, client: httpx.AsyncClient) -> None:
         await _compile(client)
         assert (await _draft(client)).status_code == 201

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from management_factories import ACCEPTOR, GATEWAY_SOURCE, submitted
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import yiwang_management
@@ -17,7 +15,7 @@ from yiwang_common.contracts.business import CaseDecided
 from yiwang_common.contracts.common import DecisionDocument, Organisation, StepRecord
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import make_event
-from yiwang_common.testing.architecture import find_queries_outside_repositories
+from yiwang_common.testing.architecture import StatementCounter, find_queries_outside_repositories
 from yiwang_management.case import service as case_service
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
@@ -33,24 +31,6 @@ def test_queries_live_only_in_repositories() -> None:
 def test_case_record_has_the_columns_of_the_case_table_in_order() -> None:
     # The hot paths build records from rows by column name and return them in place of ``Case``.
     assert [f.name for f in fields(CaseRecord)] == [c.name for c in Case.__table__.c]
-
-
-class _Statements:
-    """Counts the statements sent to the database (round trips) while it is installed."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sent: list[str] = []
-
-    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.sent.append(statement)
-
-    def __enter__(self) -> _Statements:
-        event.listen(self.engine.sync_engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine.sync_engine, "before_cursor_execute", self._record)
 
 
 def _engine(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
@@ -79,7 +59,7 @@ class TestHotPaths:
             # The first application of an item reads the catalogue; the copy serves the next ones.
             await handlers.on_application_submitted(session, make_event(first, source=GATEWAY_SOURCE), first)
         data = submitted()
-        with _Statements(engine) as register:
+        with StatementCounter(engine) as register:
             async with session_scope(sessionmaker) as session:
                 case = await case_service.register_case(session, data, region_code="530428", source="t")
                 assert _no_tracked_case(session)
@@ -87,7 +67,7 @@ class TestHotPaths:
         # sequence-with-guards, case, apply step, outbox row.
         assert len(register.sent) == 4, register.sent
 
-        with _Statements(engine) as accept:
+        with StatementCounter(engine) as accept:
             async with session_scope(sessionmaker) as session:
                 accepted, steps = await case_service.accept_case_with_steps(
                     session,
@@ -130,7 +110,7 @@ class TestHotPaths:
             ),
             steps=[review],
         )
-        with _Statements(engine) as complete:
+        with StatementCounter(engine) as complete:
             async with session_scope(sessionmaker) as session:
                 completed = await case_service.complete_case(session, decision, calendar=calendar, source="t")
                 assert _no_tracked_case(session)

@@ -48,6 +48,8 @@ class Settings(ServiceSettings):
     port: int = 8000
     # data-sharing is the system of record for material bytes; the portal only proxies uploads.
     datasharing_url: str = "http://127.0.0.1:8003"
+    # management owns the catalogue and renders the 办事指南 PDFs the portal links to.
+    management_url: str = "http://127.0.0.1:8001"
     # Checked before streaming so oversized uploads never reach data-sharing (which caps at 20 MiB too).
     max_upload_bytes: Annotated[int, Field(ge=1)] = 20 * 1024 * 1024
     upstream_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
@@ -57,6 +59,8 @@ class Settings(ServiceSettings):
     # Answers kept per (query, filters, page) until the index next changes; 0 turns the cache off.
     search_cache_size: Annotated[int, Field(ge=0)] = 1024
     login: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
+    # Where a staff member lands after the one sign-in (ADR 0016): management's console.
+    console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
 
 
 @lru_cache

@@ -21,6 +21,7 @@ from yiwang_gateway.application.endpoints import router as application_router
 from yiwang_gateway.catalogue.endpoints import router as catalogue_router
 from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
 from yiwang_gateway.config import Settings, get_settings
+from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.client import build_client
 from yiwang_gateway.material.endpoints import router as material_router
@@ -30,6 +31,7 @@ from yiwang_gateway.progress.endpoints import router as progress_router
 from yiwang_gateway.search.endpoints import router as search_router
 from yiwang_gateway.search.service import search_service
 from yiwang_gateway.web.endpoints import router as pages_router
+from yiwang_gateway.web.guides import build_guide_client
 from yiwang_gateway.web.rendering import install_pages
 
 DESCRIPTION = """
@@ -66,14 +68,16 @@ TAGS = [
 
 async def _on_startup(app: FastAPI) -> None:
     app.state.datasharing = build_client(app, app.state.settings)
+    app.state.guides = build_guide_client(app, app.state.settings)
     search_service.cache_size = app.state.settings.search_cache_size
     await search_service.build(app.state.sessionmaker, app.state.settings.search_dictionary_path)
 
 
 async def _on_shutdown(app: FastAPI) -> None:
-    client = getattr(app.state, "datasharing", None)
-    if client is not None:
-        await client.aclose()
+    for name in ("datasharing", "guides"):
+        client = getattr(app.state, name, None)
+        if client is not None:
+            await client.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -112,5 +116,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loading the signing key is not free; one issuer serves every login.
     app.state.token_issuer = TokenIssuer(settings.auth)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
+    app.include_router(console_router)
     install_pages(app, pages_router)
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
@@ -18,6 +20,13 @@ class Settings(ServiceSettings):
 
     service_name: str = "management"
     port: int = 8001
+    # CJK TrueType font embedded in PDF guides; unset: the first of guide.rendering.FONT_SEARCH_PATHS.
+    guide_font_path: Path | None = None
+    # The one staff sign-in (ADR 0016) is the token issuer's page: the gateway's today.
+    console_sign_in_url: str = "http://127.0.0.1:8000/console/sign-in"
+    #: 演示目录: ``full`` loads the ~100 real items of three levels (ADR 0018); ``minimal`` only the
+    #: three 元江县住建局 items, for tests that count what a search of the demo finds.
+    demo_catalogue: Literal["full", "minimal"] = "full"
 
 
 @lru_cache

@@ -21,7 +21,7 @@ async def load_demo(settings: Settings) -> None:
         sessionmaker = create_sessionmaker(engine)
         source = event_source(settings.platform.region_code)
         async with session_scope(sessionmaker) as session:
-            items = demo_catalogue()
+            items = demo_catalogue(settings.demo_catalogue)
             published = [await load_item(session, item, source=source) for item in items]
             log.info("demo catalogue", extra={"items": len(items), "published": sum(published)})
     finally:

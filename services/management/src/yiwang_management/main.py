@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI
 
 from yiwang_common.calendar import WorkingDayCalendar
@@ -10,7 +12,10 @@ from yiwang_management.case.endpoints import router as case_router
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, router as catalogue_router
 from yiwang_management.config import Settings, get_settings
+from yiwang_management.console.endpoints import router as console_router
+from yiwang_management.console.rendering import install_console
 from yiwang_management.db import messaging
+from yiwang_management.guide.endpoints import router as guide_router
 from yiwang_management.item.endpoints import router as item_router
 from yiwang_management.models import load_all_models
 
@@ -31,9 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="management",
         title="政务服务管理平台 Management platform",
         description=DESCRIPTION,
-        routers=[item_router, catalogue_router, case_router],
+        routers=[item_router, catalogue_router, guide_router, case_router],
         tables=messaging,
-        body_limits=[("POST", "/api/v1/catalogue/imports", MAX_IMPORT_BYTES)],
+        body_limits=[
+            ("POST", "/api/v1/catalogue/imports", MAX_IMPORT_BYTES),
+            ("POST", "/console/manage/imports", MAX_IMPORT_BYTES + 64 * 1024),
+        ],
         subscriptions=handlers.subscriptions(),
         openapi_tags=[
             {"name": "items", "description": "事项目录与办事指南 Item catalogue and service guides"},
@@ -44,4 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "cases", "description": "办件 Cases: acceptance, one-time notices, refusal, progress"},
         ],
     )
-    return create_service_app(spec, settings)
+    app = create_service_app(spec, settings)
+    sign_in = urlsplit(settings.console_sign_in_url)
+    install_console(app, console_router, sign_in_origin=f"{sign_in.scheme}://{sign_in.netloc}")
+    return app

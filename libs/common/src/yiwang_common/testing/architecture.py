@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 #: Calls that build or run SQL. A service module other than a repository making one is a query
 #: out of place.
@@ -60,3 +64,29 @@ def _imported_sql_names(tree: ast.Module) -> set[str]:
 
 def _tail(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+
+
+class StatementCounter:
+    """Record the statements (round trips) an engine sends while the ``with`` block runs.
+
+    Architecture tests use it to pin the cost of hot paths: a change that adds a round trip
+    to registering a case or projecting an event fails them.
+    """
+
+    def __init__(self, bind: AsyncEngine | async_sessionmaker[AsyncSession]) -> None:
+        if isinstance(bind, async_sessionmaker):
+            engine = bind.kw["bind"]
+            assert isinstance(engine, AsyncEngine), "the sessionmaker must be bound to an engine"
+            bind = engine
+        self.engine: AsyncEngine = bind
+        self.sent: list[str] = []
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.sent.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self._record)

@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from starlette.responses import StreamingResponse
 
 from yiwang_gateway.catalogue.elements import Level
 from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.web.finder import find_items
+from yiwang_gateway.web.guides import GuideClient
 from yiwang_gateway.web.rendering import PageRoute, render
 from yiwang_gateway.web.schemas import SearchFilters, ServiceObject
 from yiwang_gateway.web.service import FORMS, guide_page, home_groups
@@ -60,3 +62,12 @@ async def item_guide(
     """办事指南: one published item with its 'what do I need' checklist."""
     guide = await guide_page(session, item_code)
     return render(request, "guide.html", {"guide": guide, "forms": FORMS, "q": ""})
+
+
+@router.get("/items/{item_code}/guide.pdf")
+async def item_guide_pdf(
+    request: Request, item_code: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9A-Z]+$")]
+) -> StreamingResponse:
+    """办事指南 PDF: rendered by management from the item data, streamed through unchanged."""
+    guides: GuideClient = request.app.state.guides
+    return await guides.pdf(item_code, request.headers.get("if-none-match"))

@@ -148,6 +148,6 @@ async def guide_page(session: AsyncSession, item_code: str) -> GuidePage:
         checklist=checklist,
         version=item.version,
         published_at=item.published_at,
-        # No service renders a guide PDF yet (management will); the page links to none until then.
-        pdf_url=None,
+        # management renders it from the same item data; the portal streams it through.
+        pdf_url=f"/items/{item.item_code}/guide.pdf",
     )

@@ -39,8 +39,6 @@ class Case(Base):
     application_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     item_code: Mapped[str] = mapped_column(String(64))
     item_name: Mapped[str] = mapped_column(String(200))
-    # 事项版本 the case started on (ADR 0018); null for cases registered before versions existed.
-    item_version: Mapped[int | None]
     org_code: Mapped[str] = mapped_column(String(32))
     org_name: Mapped[str] = mapped_column(String(200))
     applicant_id: Mapped[str] = mapped_column(String(64))
@@ -74,6 +72,9 @@ class Case(Base):
     completed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     on_time: Mapped[bool | None]
     working_days_used: Mapped[int | None]
+    # 事项版本 the case started on (ADR 0018); null for cases registered before versions existed.
+    # Last, as the migration added it: CaseRecord keeps the table's column order.
+    item_version: Mapped[int | None]
 
 
 class CaseStep(Base):

@@ -210,6 +210,7 @@ class CaseRecord:
     completed_at: datetime | None = None
     on_time: bool | None = None
     working_days_used: int | None = None
+    item_version: int | None = None
 
 
 #: A case either way it is held: tracked (``Case``) or as a value (``CaseRecord``).

@@ -218,10 +218,10 @@ def from_item(item: ItemCreate) -> DemoItem:
     return DemoItem(entry=entry, item_code=item.item_code, content=content)
 
 
-def demo_catalogue() -> list[DemoItem]:
-    """The whole demonstration catalogue, construction permit first."""
+def demo_catalogue(size: str = "full") -> list[DemoItem]:
+    """The demonstration catalogue, construction permit first (``minimal``: the three 住建局 items)."""
     full = [from_item(i) for i in demo_items()]
-    return full + list(tsv_items(known=full))
+    return full if size == "minimal" else full + list(tsv_items(known=full))
 
 
 SYSTEM = Principal(sub="system-demo", name="演示数据", kind="staff", roles=frozenset({service.CENTRE_ROLE}))

@@ -1,0 +1,102 @@
+"""管理平台 client for the 办事指南 PDF: management renders it, the portal streams it through.
+
+The portal never imports management (services talk over REST); it only forwards the bytes and
+the caching headers management set from the item version.
+"""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
+
+from yiwang_common.http.problems import NotFound, Problem, ServiceUnavailable
+from yiwang_gateway.config import Settings
+
+#: Tests put an ``httpx.MockTransport`` here before the lifespan starts.
+TRANSPORT_STATE_KEY = "management_transport"
+#: Headers of management's answer the citizen's browser needs (type, caching, file name).
+FORWARDED = (
+    "content-type",
+    "content-length",
+    "etag",
+    "last-modified",
+    "cache-control",
+    "content-disposition",
+)
+
+
+class GuideNotFound(NotFound):
+    """management has no published guide with that code."""
+
+    code = "guide_not_found"
+    title = "办事指南不存在"
+
+
+class ManagementBadGateway(Problem):
+    """management answered, but with a failure."""
+
+    status = 502
+    code = "upstream_failed"
+    title = "政务服务管理平台暂时无法提供办事指南"
+
+
+class ManagementUnavailable(ServiceUnavailable):
+    """management could not be reached or did not answer in time."""
+
+    code = "upstream_unavailable"
+    title = "政务服务管理平台暂不可用"
+
+
+class GuideClient:
+    """Fetches guide PDFs from management's public guide endpoint."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def pdf(self, item_code: str, if_none_match: str | None) -> StreamingResponse:
+        """Stream management's PDF back; map its 404 and its failures to the portal's problems."""
+        # identity: the bytes (and Content-Length) pass through exactly as management sent them.
+        headers = {"Accept-Encoding": "identity"}
+        if if_none_match:
+            headers["If-None-Match"] = if_none_match
+        request = self._http.build_request(
+            "GET", f"/api/v1/catalogue/items/{item_code}/guide.pdf", headers=headers
+        )
+        try:
+            upstream = await self._http.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise ManagementUnavailable("政务服务管理平台在规定时间内未响应，请稍后再试") from exc
+        except httpx.TransportError as exc:
+            raise ManagementUnavailable("无法连接政务服务管理平台，请稍后再试") from exc
+        if upstream.status_code not in (200, 304):
+            await upstream.aclose()
+            if upstream.status_code in (404, 422):
+                raise GuideNotFound(f"事项 {item_code} 没有已发布的办事指南")
+            raise ManagementBadGateway(f"政务服务管理平台返回 {upstream.status_code}")
+        kept = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED}
+        return StreamingResponse(
+            upstream.aiter_bytes(),
+            status_code=upstream.status_code,
+            headers=kept,
+            background=BackgroundTask(upstream.aclose),
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def build_guide_client(app: FastAPI, settings: Settings) -> GuideClient:
+    """Create the shared client with explicit timeouts."""
+    transport: httpx.AsyncBaseTransport | None = getattr(app.state, TRANSPORT_STATE_KEY, None)
+    timeout = httpx.Timeout(
+        settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds
+    )
+    http = httpx.AsyncClient(
+        base_url=settings.management_url,
+        timeout=timeout,
+        transport=transport,
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+    )
+    return GuideClient(http)
