@@ -26,14 +26,28 @@ from yiwang_common.http.problems import Forbidden, Unauthorized
 
 PrincipalKind = Literal["natural_person", "legal_person", "staff", "service"]
 
-#: Roles a token can carry. 申请人 applicant; 窗口受理 acceptor; 审查 reviewer; 决定 approver.
+#: Roles a token can carry, from the guideline's review rules (审核规则): 申请人 applicant;
+#: 收件人 receiver; 受理人 acceptor; 审查人 reviewer; 决定人 approver; 送件人 deliverer;
+#: 电子监察 supervisor; 中心管理员 admin (centre administrator).
 ROLE_APPLICANT = "applicant"
+ROLE_RECEIVER = "receiver"
 ROLE_ACCEPTOR = "acceptor"
 ROLE_REVIEWER = "reviewer"
 ROLE_APPROVER = "approver"
+ROLE_DELIVERER = "deliverer"
 ROLE_SUPERVISOR = "supervisor"
 ROLE_ADMIN = "admin"
-STAFF_ROLES = frozenset({ROLE_ACCEPTOR, ROLE_REVIEWER, ROLE_APPROVER, ROLE_SUPERVISOR, ROLE_ADMIN})
+STAFF_ROLES = frozenset(
+    {
+        ROLE_RECEIVER,
+        ROLE_ACCEPTOR,
+        ROLE_REVIEWER,
+        ROLE_APPROVER,
+        ROLE_DELIVERER,
+        ROLE_SUPERVISOR,
+        ROLE_ADMIN,
+    }
+)
 
 _CACHE_SIZE = 10_000
 
