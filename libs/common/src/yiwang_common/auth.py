@@ -60,6 +60,19 @@ class Principal(BaseModel):
     kind: PrincipalKind
     roles: frozenset[str] = frozenset()
     org_code: str | None = Field(default=None, description="统一社会信用代码 of the staff member's unit")
+    region: str | None = Field(
+        default=None, description="行政区划代码 (GB/T 2260) of the staff member's unit or post"
+    )
+    acting_for: str | None = Field(
+        default=None,
+        description="统一社会信用代码 of the legal person an authorised agent (经办人) acts for",
+    )
+    agent_scopes: frozenset[str] = Field(
+        default=frozenset(), description="What the agent may do for that legal person (授权范围)"
+    )
+    realname_level: str | None = Field(
+        default=None, description="实名等级: L1 self-declared, L2 registry-verified, L3 in person"
+    )
 
     def has_role(self, role: str) -> bool:
         """Tell whether the principal holds a role.
@@ -143,6 +156,10 @@ class TokenVerifier:
                 kind=claims["kind"],
                 roles=frozenset(claims.get("roles", ())),
                 org_code=claims.get("org"),
+                region=claims.get("region"),
+                acting_for=claims.get("act_for"),
+                agent_scopes=frozenset(claims.get("agent_scopes", ())),
+                realname_level=claims.get("rnl"),
             )
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             raise Unauthorized("登录凭证无效或已过期 (invalid or expired token)") from exc
@@ -188,6 +205,10 @@ class TokenIssuer:
             "kind": principal.kind,
             "roles": sorted(principal.roles),
             "org": principal.org_code,
+            "region": principal.region,
+            "act_for": principal.acting_for,
+            "agent_scopes": sorted(principal.agent_scopes),
+            "rnl": principal.realname_level,
             "iat": now,
             "exp": now + (ttl_seconds or self._settings.token_ttl_seconds),
             "jti": uuid.uuid4().hex,
