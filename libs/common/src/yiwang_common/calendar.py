@@ -301,6 +301,16 @@ class WorkingDayCalendar:
                 remaining -= 1
         return current
 
+    def warning_dates(self, end: date, most: int) -> list[date]:
+        """``[subtract_working_days(end, n) for n in range(most + 1)]``, walking back once."""
+        found = [end]
+        current = end
+        while len(found) <= most:
+            current -= timedelta(days=1)
+            if self.is_working_day(current):
+                found.append(current)
+        return found
+
     def working_days_between(self, start: date, end: date) -> int:
         """Count working days after ``start`` up to and including ``end``.
 

@@ -162,3 +162,48 @@ class CaseCompleted(EventData):
     on_time: bool = Field(description="是否按时办结")
     working_days_used: int = Field(ge=0)
     steps: list[StepRecord] = Field(description="Every recorded step of the case, in order")
+
+
+class CaseSupervisionWarned(EventData):
+    """监察预警: the case or one of its steps nears (预警, yellow) or passed (超时, red) its limit."""
+
+    subject = "yiwang.management.case.supervision_warned.v1"
+
+    case_no: str
+    step_key: str | None = Field(default=None, description="环节编码; absent for the case's own limit")
+    step_name: str | None = Field(default=None, description="环节名称")
+    level: Literal["yellow", "red"] = Field(description="监察预警类型: yellow 预警 / red 超时")
+    item_code: str
+    org_code: str = Field(description="责任部门 统一社会信用代码")
+    due_date: date = Field(description="到期日")
+    raised_at: datetime
+
+
+class CaseUrged(EventData):
+    """催办 / 督办: a supervisor chased the handling department about a case."""
+
+    subject = "yiwang.management.case.urged.v1"
+
+    case_no: str
+    kind: Literal["urge", "supervise"] = Field(description="urge 催办 / supervise 督办")
+    content: str = Field(description="督办内容")
+    org_code: str = Field(description="被督办机构")
+    issued_by: str
+    issued_at: datetime
+
+
+class CaseDeemedApproved(EventData):
+    """承诺超时默认: the promised limit passed on an item that deems approval, so the case is approved.
+
+    The handling system closes its task on this event; management completes the case and also
+    publishes ``case.completed`` as for any other decision.
+    """
+
+    subject = "yiwang.management.case.deemed_approved.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    item_code: str
+    due_date: date = Field(description="承诺办结日期 that passed")
+    decision: DecisionDocument
+    deemed_at: datetime
