@@ -217,6 +217,13 @@ class WorkingDayCalendar:
         """Use a newly loaded schedule from now on."""
         self._schedules[schedule.year] = schedule
 
+    def use_schedules(self, schedules: Iterable[HolidaySchedule]) -> None:
+        """Replace every loaded schedule: the packaged ones plus ``schedules`` (which win)."""
+        replaced = dict(packaged_schedules())
+        for schedule in schedules:
+            replaced[schedule.year] = schedule
+        self._schedules = replaced
+
     def knows(self, year: int) -> bool:
         """Tell whether a schedule for ``year`` is loaded (else its days are Monday–Friday, 暂定)."""
         return year in self._schedules

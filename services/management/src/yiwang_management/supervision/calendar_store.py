@@ -29,17 +29,16 @@ class CalendarSync:
         self._checked = float("-inf")
 
     async def refresh(self, session: AsyncSession, *, force: bool = False) -> bool:
-        """Re-read the schedules if due (or forced) and changed; True when the calendar changed."""
+        """Re-read the schedules if due and changed, or whenever forced; True when they were re-read."""
         now = time.monotonic()
         if not force and now - self._checked < self.every_seconds:
             return False
         self._checked = now
         repository = ScheduleRepository.from_session(session)
         version = await repository.version()
-        if version == self._version:
+        if version == self._version and not force:
             return False
-        for row in await repository.all():
-            self.calendar.add_schedule(parse_schedule(row.document))
+        self.calendar.use_schedules([parse_schedule(row.document) for row in await repository.all()])
         self._version = version
         if version[0]:
             log.info("holiday schedules reloaded", extra={"schedules": version[0]})

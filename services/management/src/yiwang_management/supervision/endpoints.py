@@ -17,10 +17,11 @@ from yiwang_common.auth import (
     Principal,
     require_role,
 )
-from yiwang_common.db import get_session
+from yiwang_common.db import get_session, utcnow
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_common.http.problems import ValidationFailed
+from yiwang_management.shared import local_date
 from yiwang_management.supervision import service
 from yiwang_management.supervision.errors import (
     AlreadyExtended,
@@ -271,7 +272,7 @@ async def on_time_rate(
     last: Annotated[date | None, Query(alias="to", description="窗口期止 (含)")] = None,
 ) -> RateReport:
     """Cases completed in the window, and open cases that passed their due date in it, per group."""
-    last = last or date.today()
+    last = last or local_date(utcnow())
     first = first or last - timedelta(days=30)
     if first > last or (last - first).days > 3660:
         raise ValidationFailed("统计窗口无效：起始日期须不晚于截止日期，且不超过十年")

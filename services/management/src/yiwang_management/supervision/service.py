@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import ROLE_ADMIN, ROLE_SUPERVISOR, Principal
-from yiwang_common.calendar import HolidaySchedule, ScheduleInvalid, WorkingDayCalendar, parse_schedule
+from yiwang_common.calendar import (
+    HolidaySchedule,
+    ScheduleInvalid,
+    WorkingDayCalendar,
+    packaged_schedules,
+    parse_schedule,
+)
 from yiwang_common.contracts.management import CaseUrged
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
@@ -394,12 +400,12 @@ async def list_schedules(session: AsyncSession, calendar: WorkingDayCalendar) ->
     out = []
     for year in sorted(set(calendar.known_years()) | set(loaded)):
         row = loaded.get(year)
-        schedule = parse_schedule(row.document) if row is not None else None
+        schedule = parse_schedule(row.document) if row is not None else packaged_schedules().get(year)
         out.append(
             {
                 "year": year,
                 "origin": "loaded" if row is not None else "packaged",
-                "source": row.source if row is not None else "",
+                "source": schedule.source if schedule else "",
                 "loaded_by": row.loaded_by if row is not None else None,
                 "loaded_at": row.loaded_at if row is not None else None,
                 "holidays": len(schedule.holidays) if schedule else None,
@@ -416,8 +422,6 @@ async def get_schedule_document(
     row = await ScheduleRepository.from_session(session).get_by_id(year)
     if row is not None:
         return dict(row.document)
-    from yiwang_common.calendar import packaged_schedules
-
     packaged = packaged_schedules().get(year)
     if packaged is None:
         raise ScheduleNotFound(f"{year} 年没有节假日安排")
