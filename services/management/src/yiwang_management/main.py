@@ -23,6 +23,7 @@ from yiwang_management.item.endpoints import router as item_router
 from yiwang_management.models import load_all_models
 from yiwang_management.supervision.calendar_store import CalendarSync
 from yiwang_management.supervision.endpoints import router as supervision_router
+from yiwang_management.supervision.pages import router as supervision_pages
 
 log = logging.getLogger(__name__)
 
@@ -97,5 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.calendar = calendar
     app.state.calendar_sync = sync
     sign_in = urlsplit(settings.console_sign_in_url)
+    app.include_router(supervision_pages)
     install_console(app, console_router, sign_in_origin=f"{sign_in.scheme}://{sign_in.netloc}")
     return app
