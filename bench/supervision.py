@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     args = parser.parse_args()
     result = asyncio.run(run(args.n))
-    print(json.dumps(merge_results(result), ensure_ascii=False, indent=2))  # noqa: T201
+    print(json.dumps(merge_results(result), ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -158,15 +158,21 @@ PAYLOADS: dict[type[EventData], Callable[[], dict[str, Any]]] = {
         "working_days_used": 3,
         "steps": [STEP],
     },
-    management.CaseSupervisionWarned: lambda: {
-        "case_no": CASE_NO,
-        "step_key": "review",
-        "step_name": "审查",
+    management.SupervisionWarningsRaised: lambda: {
+        "tick": 29936390,
         "level": "yellow",
-        "item_code": LICENCE["item_code"],
         "org_code": ORG["code"],
-        "due_date": "2026-12-02",
         "raised_at": NOW,
+        "warnings": [
+            {"case_no": CASE_NO, "item_code": LICENCE["item_code"], "due_date": "2026-12-02"},
+            {
+                "case_no": CASE_NO,
+                "step_key": "review",
+                "step_name": "审查",
+                "item_code": LICENCE["item_code"],
+                "due_date": "2026-12-01",
+            },
+        ],
     },
     management.CaseUrged: lambda: {
         "case_no": CASE_NO,

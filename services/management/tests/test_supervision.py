@@ -27,14 +27,13 @@ from yiwang_common.auth import Principal
 from yiwang_common.calendar import WorkingDayCalendar, parse_schedule
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.common import DecisionDocument, Organisation, StepRecord
-from yiwang_common.contracts.management import CaseDeemedApproved, CaseSupervisionWarned
+from yiwang_common.contracts.management import CaseDeemedApproved, SupervisionWarningsRaised
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import EventEnvelope, make_event
 from yiwang_management.case import service as case_service
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.config import SupervisionSettings
-from yiwang_management.db import messaging
 from yiwang_management.shared import local_date
 from yiwang_management.supervision import service
 from yiwang_management.supervision.models import (
@@ -51,7 +50,7 @@ APPROVER = Principal(
 )
 DEFAULTS = SupervisionSettings()
 SOURCE = "urn:yiwang:530428:management"
-WARNED = CaseSupervisionWarned.subject
+WARNED = SupervisionWarningsRaised.subject
 # Shaped like an announcement for 2027, which the packaged calendar does not know; not a real notice.
 SCHEDULE_2027: dict[str, Any] = {
     "year": 2027,
@@ -324,11 +323,12 @@ class TestSweep:
         assert await warnings(sessionmaker) == [(case_no, "", "red"), (case_no, "", "yellow")]
         events = await outbox(sessionmaker, WARNED)
         assert [e["data"]["level"] for e in events] == ["yellow", "red"]
-        parsed = [CaseSupervisionWarned.model_validate(EventEnvelope.model_validate(e).data) for e in events]
-        assert {(p.case_no, p.due_date, p.org_code) for p in parsed} == {
-            (case_no, date(2026, 11, 9), ORG_CODE)
+        parsed = [SupervisionWarningsRaised.model_validate(EventEnvelope.model_validate(e).data) for e in events]
+        assert [(p.tick, p.org_code) for p in parsed] == [(2, ORG_CODE), (4, ORG_CODE)]
+        assert {(w.case_no, w.due_date, w.step_key) for p in parsed for w in p.warnings} == {
+            (case_no, date(2026, 11, 9), None)
         }
-        assert events[0]["correlationid"] == case_no and events[0]["source"] == SOURCE
+        assert events[0]["subject"] == ORG_CODE and events[0]["source"] == SOURCE
 
     async def test_a_tick_is_swept_once_and_a_paused_case_is_left_alone(
         self, sessionmaker: async_sessionmaker[AsyncSession], case_no: str, calendar: WorkingDayCalendar
@@ -361,6 +361,44 @@ class TestSweep:
         assert await warnings(sessionmaker) == [(case_no, "", "red"), (case_no, "", "yellow")]
         assert len(await outbox(sessionmaker, WARNED)) == 2
 
+    async def test_a_department_with_many_warnings_gets_batches_of_a_thousand(
+        self, sessionmaker: async_sessionmaker[AsyncSession], case_no: str, calendar: WorkingDayCalendar
+    ) -> None:
+        await accept_from(sessionmaker, case_no, date(2026, 11, 2), calendar)
+        # 2,400 more clocks of the same department, copied from the accepted case's clock and case row.
+        async with session_scope(sessionmaker) as session:
+            await session.execute(
+                text(
+                    "INSERT INTO case_file SELECT (left(case_no, 14) || lpad(g::text, 7, '0')) AS case_no, "
+                    "gen_random_uuid(), item_code, item_name, org_code, org_name, applicant_id, applicant, channel, "
+                    "form, materials, required_materials, statutory_limit_days, promised_limit_days, "
+                    "missing_materials, status, submitted_at, registered_at, supplement_notice_no, "
+                    "supplement_notice_text, supplement_requested_at, last_supplemented_at, acceptance_notice_no, "
+                    "accepted_at, clock_start, due_date, statutory_due_date, rejection_notice_no, rejection_reason, "
+                    "rejected_at, outcome, decision, licence, completed_at, on_time, working_days_used, item_version "
+                    "FROM case_file, generate_series(1, 2400) AS g WHERE case_no = :case_no"
+                ),
+                {"case_no": case_no},
+            )
+            await session.execute(
+                text(
+                    "INSERT INTO case_deadline SELECT f.case_no, d.item_code, d.org_code, d.region_code, d.channel, "
+                    "d.clock_start, d.promised_limit_days, d.statutory_limit_days, d.due_date, d.statutory_due_date, "
+                    "d.warn_date, d.provisional, d.paused, d.paused_days, d.extension_days, d.extension_reason, "
+                    "d.extension_approver_id, d.extension_approver_name, d.extended_at, d.warned_level, d.closed_on, "
+                    "d.on_time, d.deemed_approved FROM case_deadline d, case_file f "
+                    "WHERE d.case_no = :case_no AND f.case_no <> :case_no"
+                ),
+                {"case_no": case_no},
+            )
+        result = await run_sweep(sessionmaker, calendar, date(2026, 11, 5), tick=12)
+        assert result.counts["case_yellow"] == 2401
+        events = await outbox(sessionmaker, WARNED)
+        assert [len(e["data"]["warnings"]) for e in events] == [1000, 1000, 401]
+        numbers = [w["case_no"] for e in events for w in e["data"]["warnings"]]
+        assert len(set(numbers)) == 2401
+        assert len({e["id"] for e in events}) == 3
+
     async def test_step_limits_from_business_events_warn_per_step(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -386,8 +424,13 @@ class TestSweep:
         result = await run_sweep(sessionmaker, calendar, date(2026, 11, 9), tick=11)
         assert (result.counts["step_yellow"], result.counts["step_red"]) == (1, 1)
         assert (case_no, "review", "red") in await warnings(sessionmaker)
-        step_events = [e for e in await outbox(sessionmaker, WARNED) if e["data"].get("step_key") == "review"]
-        assert {e["data"]["step_name"] for e in step_events} == {"审查"}
+        step_warnings = [
+            w
+            for e in await outbox(sessionmaker, WARNED)
+            for w in e["data"]["warnings"]
+            if w.get("step_key") == "review"
+        ]
+        assert [w["step_name"] for w in step_warnings] == ["审查", "审查"]
         # The step finishes: its clock stops.
         done = CaseStepCompleted(
             case_no=case_no, application_id=case.application_id, step=_step("review", "审查", utcnow())
@@ -670,4 +713,4 @@ class TestWorkerProcesses:
         assert await warnings(sessionmaker) == [(case_no, "", "red"), (case_no, "", "yellow")]
         events = await outbox(sessionmaker, WARNED)
         assert sorted(e["data"]["level"] for e in events) == ["red", "yellow"]
-        assert messaging.outbox is not None
+        assert [w["case_no"] for e in events for w in e["data"]["warnings"]] == [case_no, case_no]

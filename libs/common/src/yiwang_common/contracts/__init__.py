@@ -21,7 +21,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     management.CaseAccepted,
     management.CaseRejected,
     management.CaseCompleted,
-    management.CaseSupervisionWarned,
+    management.SupervisionWarningsRaised,
     management.CaseUrged,
     management.CaseDeemedApproved,
     business.CaseStepCompleted,

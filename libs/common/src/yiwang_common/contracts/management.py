@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from yiwang_common.contracts.common import (
     Applicant,
@@ -164,19 +164,33 @@ class CaseCompleted(EventData):
     steps: list[StepRecord] = Field(description="Every recorded step of the case, in order")
 
 
-class CaseSupervisionWarned(EventData):
-    """监察预警: the case or one of its steps nears (预警, yellow) or passed (超时, red) its limit."""
+class SupervisionWarningItem(BaseModel):
+    """One warning of a batch: a case's own limit (no ``step_key``) or one of its steps."""
 
-    subject = "yiwang.management.case.supervision_warned.v1"
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     case_no: str
     step_key: str | None = Field(default=None, description="环节编码; absent for the case's own limit")
     step_name: str | None = Field(default=None, description="环节名称")
-    level: Literal["yellow", "red"] = Field(description="监察预警类型: yellow 预警 / red 超时")
     item_code: str
-    org_code: str = Field(description="责任部门 统一社会信用代码")
     due_date: date = Field(description="到期日")
+
+
+class SupervisionWarningsRaised(EventData):
+    """监察预警: cases or steps of one department nearing (预警, yellow) or past (超时, red) their limit.
+
+    One event per department, level and sweep tick, up to 1,000 warnings each (a large department
+    gets several): a sweep raises tens of thousands at once, and the department is whom they concern.
+    Each warning is raised once (unique per case, step and level), so a batch never repeats one.
+    """
+
+    subject = "yiwang.management.supervision.warnings_raised.v1"
+
+    tick: int = Field(description="巡检周期 of the sweep that raised them")
+    level: Literal["yellow", "red"] = Field(description="监察预警类型: yellow 预警 / red 超时")
+    org_code: str = Field(description="责任部门 统一社会信用代码")
     raised_at: datetime
+    warnings: list[SupervisionWarningItem] = Field(min_length=1, max_length=1000)
 
 
 class CaseUrged(EventData):

@@ -273,7 +273,8 @@ async def on_time_rate(
 ) -> RateReport:
     """Cases completed in the window, and open cases that passed their due date in it, per group."""
     last = last or local_date(utcnow())
-    first = first or last - timedelta(days=30)
+    if first is None:
+        first = last - timedelta(days=30) if last > date(1, 2, 1) else last
     if first > last or (last - first).days > 3660:
         raise ValidationFailed("统计窗口无效：起始日期须不晚于截止日期，且不超过十年")
     rows = await service.on_time_rates(session, principal, group=group_by, first=first, last=last)

@@ -194,7 +194,9 @@ class SupervisionWarning(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger(), primary_key=True)
-    case_no: Mapped[str] = mapped_column(ForeignKey("case_file.case_no", ondelete="CASCADE"))
+    # No foreign key: warnings come from clocks (which have one), and a per-row check would be a
+    # third of the sweep's cost at a million open cases.
+    case_no: Mapped[str] = mapped_column(String(32))
     #: '' for the case's own limit; the step key for a step's.
     step_key: Mapped[str] = mapped_column(String(64))
     step_name: Mapped[str] = mapped_column(String(100))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_APPROVER, ROLE_REVIEWER, ROLE_SUPERVISOR
@@ -20,7 +21,7 @@ from yiwang_management.console.rendering import PREFIX, PageRoute, render
 from yiwang_management.supervision import service
 from yiwang_management.supervision.errors import ScheduleRejected
 from yiwang_management.supervision.models import WARNING_STATUS_NAMES
-from yiwang_management.supervision.schemas import WarningView
+from yiwang_management.supervision.schemas import ReplyRequest, WarningView
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -71,10 +72,14 @@ async def reply(
     staff: Staff,
     warning_id: WarningId,
     csrf: CsrfField,
-    text: Annotated[str, Form(min_length=1, max_length=4000)],
+    text: Annotated[str, Form(min_length=1, max_length=2000)],
 ) -> Response:
     """书面答复 from the board."""
     _check_form(request, csrf)
+    try:
+        text = ReplyRequest(text=text).text
+    except ValidationError:
+        raise ValidationFailed("答复内容含有不允许的字符") from None
     if not staff.roles & {ROLE_ACCEPTOR, ROLE_REVIEWER, ROLE_APPROVER}:
         raise Forbidden("只有办件所在部门的工作人员可以答复")
     await service.reply(session, warning_id, staff, text=text.strip())

@@ -8,7 +8,7 @@ the idempotency key) and writes their outbox rows, all in the caller's transacti
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, and_, func, select, text, update
@@ -35,31 +35,30 @@ _STEP_CLOCK = cast(Table, CaseStepClock.__table__)
 #: One key for the sweep's transaction-level advisory lock (pg_try_advisory_xact_lock).
 SWEEP_LOCK_KEY = 0x59_57_53_55_50  # "YWSUP"
 
-_WARNING_SUBJECT = "yiwang.management.case.supervision_warned.v1"
+_WARNING_SUBJECT = "yiwang.management.supervision.warnings_raised.v1"
+#: Warnings per event (the contract's maximum).
+BATCH = 1000
 
 # The warning statements. ``:today`` is the sweep's local date; ``:level``/``:rank`` the level.
-# The outbox payload is the CloudEvents envelope of CaseSupervisionWarned, built in SQL so that a
-# million cases never pass through Python; tests parse it back through the contract.
+# Warnings go out as one SupervisionWarningsRaised per department and up to BATCH warnings; the
+# CloudEvents envelope is built in SQL so that a million cases never pass through Python (tests
+# parse it back through the contract). ``:now_iso`` is the sweep's instant, formatted once.
 _ENVELOPE_SQL = """
-convert_to(jsonb_build_object(
+convert_to(json_build_object(
     'specversion', '1.0',
-    'id', n.event_id,
+    'id', b.event_id,
     'source', CAST(:source AS text),
     'type', 'cn.' || CAST(:subject AS text),
-    'subject', n.case_no,
-    'time', to_char(CAST(:now AS timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'subject', b.org_code,
+    'time', CAST(:now_iso AS text),
     'datacontenttype', 'application/json',
-    'correlationid', n.case_no,
-    'data', jsonb_strip_nulls(jsonb_build_object(
-        'case_no', n.case_no,
-        'step_key', NULLIF(n.step_key, ''),
-        'step_name', NULLIF(n.step_name, ''),
-        'level', n.level,
-        'item_code', n.item_code,
-        'org_code', n.org_code,
-        'due_date', to_char(n.due_date, 'YYYY-MM-DD'),
-        'raised_at', to_char(CAST(:now AS timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-    ))
+    'data', json_build_object(
+        'tick', CAST(:tick AS bigint),
+        'level', CAST(:level AS text),
+        'org_code', b.org_code,
+        'raised_at', CAST(:now_iso AS text),
+        'warnings', b.warnings
+    )
 )::text, 'UTF8')
 """
 
@@ -78,15 +77,24 @@ WITH marked AS (
            due_date, CAST(:now AS timestamptz), CAST(:tick AS bigint), 'open'
     FROM marked
     ON CONFLICT (case_no, step_key, level) DO NOTHING
-    RETURNING case_no, step_key, step_name, level, item_code, org_code, due_date
-), n AS (
-    SELECT gen_random_uuid() AS event_id, inserted.* FROM inserted
+    RETURNING case_no, step_key, step_name, item_code, org_code, due_date
+), numbered AS (
+    SELECT inserted.*, (row_number() OVER (PARTITION BY org_code ORDER BY case_no, step_key) - 1) / {BATCH}
+           AS chunk
+    FROM inserted
+), b AS (
+    SELECT gen_random_uuid() AS event_id, org_code, chunk,
+           json_agg(json_strip_nulls(json_build_object(
+               'case_no', case_no, 'step_key', NULLIF(step_key, ''), 'step_name', NULLIF(step_name, ''),
+               'item_code', item_code, 'due_date', due_date)) ORDER BY case_no, step_key) AS warnings
+    FROM numbered GROUP BY org_code, chunk
 ), queued AS (
     INSERT INTO outbox (event_id, subject, payload, created_at, attempts)
-    SELECT n.event_id, CAST(:subject AS text), {_ENVELOPE_SQL}, CAST(:now AS timestamptz), 0 FROM n
+    SELECT b.event_id, CAST(:subject AS text), {_ENVELOPE_SQL}, CAST(:now AS timestamptz), 0 FROM b
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM marked) AS marked, (SELECT count(*) FROM queued) AS raised,
+SELECT (SELECT count(*) FROM marked) AS marked, (SELECT count(*) FROM inserted) AS raised,
+       (SELECT count(*) FROM queued) AS events,
        COALESCE((SELECT array_agg(case_no) FROM inserted), ARRAY[]::varchar[]) AS case_nos
 """
 
@@ -370,6 +378,7 @@ class WarningRepository(RepositoryBase[SupervisionWarning]):
                     "level": level,
                     "today": today,
                     "now": now,
+                    "now_iso": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
                     "tick": tick,
                     "source": source,
                     "subject": _WARNING_SUBJECT,

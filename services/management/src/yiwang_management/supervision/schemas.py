@@ -7,14 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yiwang_common.text import MultilineText
 from yiwang_management.supervision.models import (
     CHANGE_REASONS,
     LEVEL_NAMES,
     PAUSE_KINDS,
     WARNING_STATUS_NAMES,
 )
-
-Text = Field(min_length=1, max_length=2000)
 
 
 class _Out(BaseModel):
@@ -32,7 +31,7 @@ class PauseRequest(BaseModel):
     kind: Literal["supplement", "special_procedure", "suspension"] = Field(
         description="supplement 补正 / special_procedure 特殊程序 / suspension 挂起"
     )
-    reason: str = Text
+    reason: MultilineText
 
 
 class ExtensionRequest(BaseModel):
@@ -43,7 +42,7 @@ class ExtensionRequest(BaseModel):
     )
 
     days: int = Field(ge=1, le=60, description="延长的工作日数 (at most the configured maximum)")
-    reason: str = Text
+    reason: MultilineText
 
 
 class PauseView(_Out):
@@ -221,7 +220,7 @@ class ReplyRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"text": "专家评审延后，已于今日办结"}]}
     )
 
-    text: str = Field(min_length=1, max_length=4000)
+    text: MultilineText
 
 
 class UrgeRequest(BaseModel):
@@ -233,7 +232,7 @@ class UrgeRequest(BaseModel):
     )
 
     kind: Literal["urge", "supervise"] = Field(description="urge 催办 / supervise 督办")
-    content: str = Text
+    content: MultilineText
     warning_id: int | None = Field(default=None, ge=1, description="The warning this answers, if any")
 
 

@@ -199,12 +199,6 @@ def upgrade() -> None:
         sa.Column("replied_at", yiwang_common.db.types.TZDateTime(timezone=True), nullable=True),
         sa.Column("closed_by", sa.String(length=100), nullable=True),
         sa.Column("closed_at", yiwang_common.db.types.TZDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["case_no"],
-            ["case_file.case_no"],
-            name=op.f("supervision_warning_case_no_fkey"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("supervision_warning_pkey")),
         sa.UniqueConstraint(
             "case_no", "step_key", "level", name=op.f("supervision_warning_case_no_step_key_level_key")
