@@ -323,7 +323,9 @@ class TestSweep:
         assert await warnings(sessionmaker) == [(case_no, "", "red"), (case_no, "", "yellow")]
         events = await outbox(sessionmaker, WARNED)
         assert [e["data"]["level"] for e in events] == ["yellow", "red"]
-        parsed = [SupervisionWarningsRaised.model_validate(EventEnvelope.model_validate(e).data) for e in events]
+        parsed = [
+            SupervisionWarningsRaised.model_validate(EventEnvelope.model_validate(e).data) for e in events
+        ]
         assert [(p.tick, p.org_code) for p in parsed] == [(2, ORG_CODE), (4, ORG_CODE)]
         assert {(w.case_no, w.due_date, w.step_key) for p in parsed for w in p.warnings} == {
             (case_no, date(2026, 11, 9), None)
