@@ -63,7 +63,8 @@ class CaseDeadline(Base):
             "statutory_due_date",
             postgresql_where=text("closed_on IS NULL AND provisional"),
         ),
-        Index("ix_case_deadline_closed_on", "closed_on"),
+        # Closed clocks only (the statistics' window): a sweep's update of an open row adds no entry.
+        Index("ix_case_deadline_closed_on", "closed_on", postgresql_where=text("closed_on IS NOT NULL")),
     )
 
     case_no: Mapped[str] = mapped_column(

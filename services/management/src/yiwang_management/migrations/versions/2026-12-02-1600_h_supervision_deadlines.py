@@ -80,7 +80,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("case_no", name=op.f("case_deadline_pkey")),
     )
-    op.create_index("ix_case_deadline_closed_on", "case_deadline", ["closed_on"], unique=False)
+    op.create_index(
+        "ix_case_deadline_closed_on",
+        "case_deadline",
+        ["closed_on"],
+        unique=False,
+        postgresql_where=sa.text("closed_on IS NOT NULL"),
+    )
     op.create_index(
         "ix_case_deadline_provisional",
         "case_deadline",
@@ -281,7 +287,11 @@ def downgrade() -> None:
         table_name="case_deadline",
         postgresql_where=sa.text("closed_on IS NULL AND provisional"),
     )
-    op.drop_index("ix_case_deadline_closed_on", table_name="case_deadline")
+    op.drop_index(
+        "ix_case_deadline_closed_on",
+        table_name="case_deadline",
+        postgresql_where=sa.text("closed_on IS NOT NULL"),
+    )
     op.drop_table("case_deadline")
     op.drop_table("supervision_sweep")
     op.drop_table("supervision_rule")
