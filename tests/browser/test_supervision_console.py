@@ -30,7 +30,10 @@ async def _sign_in(page: Page, stack: Stack, username: str) -> None:
     await page.get_by_label("用户名").fill(username)
     await page.get_by_label("密码").fill("demo123")
     await page.get_by_role("button", name="登录").click()
+    # The one sign-in lands on the console's home; the board is one link away.
     await page.wait_for_url(re.compile(r"/console/manage/"))
+    await page.get_by_role("link", name="电子监察").click()
+    await page.wait_for_url(re.compile(r"/console/manage/supervision$"))
 
 
 async def _accepted_case_warned_today(stack: Stack) -> str:
