@@ -10,7 +10,7 @@ checks and the zh-CN messages are the API's.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -21,7 +21,7 @@ from yiwang_common.auth import Principal, TokenIssuer, TokenVerifier
 from yiwang_common.http.pagination import PageParams
 from yiwang_common.http.problems import Problem, Unauthorized
 from yiwang_common.staff_session import csrf_matches, csrf_token, same_origin
-from yiwang_gateway.account.agents import agent_service
+from yiwang_gateway.account.agents import agent_service, today
 from yiwang_gateway.account.registration import registration_service
 from yiwang_gateway.account.registry import RegistryClient
 from yiwang_gateway.account.schemas import AGENT_ACTIONS, AgentGrant, LegalPersonSignUp, NaturalPersonSignUp
@@ -245,8 +245,8 @@ async def _space(
         "profile": account_service.profile(own, principal),
         "csrf": csrf_token(_session_token(request) or ""),
         "actions": [(a, ACTION_LABELS[a]) for a in AGENT_ACTIONS],
-        "today": date.today().isoformat(),
-        "year_later": (date.today() + timedelta(days=365)).isoformat(),
+        "today": today().isoformat(),
+        "year_later": (today() + timedelta(days=365)).isoformat(),
         "acting_name": None,
         "cases": None,
         "materials": None,
