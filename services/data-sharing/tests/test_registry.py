@@ -21,7 +21,7 @@ from yiwang_common.auth import Principal
 from yiwang_common.db import session_scope
 from yiwang_datasharing.config import Settings
 from yiwang_datasharing.registry.files import Registry, parse_registry_file
-from yiwang_datasharing.registry.loading import DEMO_DIR, load_file
+from yiwang_datasharing.registry.loading import DEMO_DIR, load_file, registry_command
 from yiwang_datasharing.registry.models import LegalPersonRecord, PopulationRecord, RegistryLookup
 
 ZHANG = "530428199001011231"
@@ -179,6 +179,22 @@ class TestLoads:
         )
         assert job.status == "completed" and job.inserted == 3
         assert seen[-1] == (3, 3)
+
+    def test_command_line_prints_row_errors_and_exits_by_outcome(
+        self, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "people.csv"
+        path.write_text(CSV_HEADER + f"{ZHANG},张三,男,\n{BAD_ID},李四,女,\n", encoding="utf-8")
+        assert registry_command(settings, ["load", "population", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert "第 3 行 公民身份号码：公民身份号码校验码错误" in err
+        assert "共 2 行" in err and "错误 1" in err
+        path.write_text(CSV_HEADER + f"{ZHANG},张三,男,\n", encoding="utf-8")
+        assert registry_command(settings, ["load", "population", str(path)]) == 0
+        assert "未变 1" in capsys.readouterr().err
+        path.write_text("姓名\n张三\n", encoding="utf-8")
+        assert registry_command(settings, ["load", "population", str(path)]) == 2
+        assert registry_command(settings, ["load", "population", str(tmp_path / "missing.csv")]) == 2
 
 
 class TestLookups:

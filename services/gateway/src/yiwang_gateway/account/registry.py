@@ -137,7 +137,7 @@ def build_registry_client(app: FastAPI, settings: Settings) -> RegistryClient:
     return RegistryClient(http, app.state.token_issuer)
 
 
-def registry_client(request: Request) -> RegistryClient:
+async def registry_client(request: Request) -> RegistryClient:
     """FastAPI dependency: the process's registry client."""
     client: RegistryClient = request.app.state.registry
     return client
