@@ -27,9 +27,7 @@ ITEM_CODE = "11530428015176456L2000109003000"
 ORG = Organisation(name="元江县住房和城乡建设局", code="11530428015176456L")
 MANAGEMENT_SOURCE = "urn:yiwang:530428:management"
 PDF = b"%PDF-1.7\n" + b"x" * 100
-ALL_TABLES = (
-    "account, catalogue_item, uploaded_material, application, timeline_entry, outbox, inbox, login_throttle"
-)
+ALL_TABLES = "account, catalogue_item, uploaded_material, application, timeline_entry, outbox, inbox, login_throttle, staff_assignment"
 
 
 def make_settings(url: str, **overrides: Any) -> Settings:

@@ -18,6 +18,7 @@ from yiwang_management.db import messaging
 from yiwang_management.guide.endpoints import router as guide_router
 from yiwang_management.item.endpoints import router as item_router
 from yiwang_management.models import load_all_models
+from yiwang_management.organisation.endpoints import router as organisation_router
 
 DESCRIPTION = """\
 政务服务管理平台: the item catalogue (实施清单 and 办事指南) and the cases (办件) from registration
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="management",
         title="政务服务管理平台 Management platform",
         description=DESCRIPTION,
-        routers=[item_router, catalogue_router, guide_router, case_router],
+        routers=[item_router, catalogue_router, guide_router, case_router, organisation_router],
         tables=messaging,
         body_limits=[
             ("POST", "/api/v1/catalogue/imports", MAX_IMPORT_BYTES),
@@ -50,6 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "description": "事项清单 Catalogue: 目录清单, 实施清单 versions (草稿→提交→审核→发布→撤销)",
             },
             {"name": "cases", "description": "办件 Cases: acceptance, one-time notices, refusal, progress"},
+            {
+                "name": "organisation",
+                "description": "组织机构 Organisation: 行政区划 → 层级 → 部门 → 窗口/岗位, and the staff who hold them",
+            },
         ],
     )
     app = create_service_app(spec, settings)

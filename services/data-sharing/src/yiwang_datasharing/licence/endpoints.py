@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import ReasonRequired
 from yiwang_common.auth import CurrentPrincipal
 from yiwang_common.db import get_session
 from yiwang_common.http.problems import Unauthorized, problem_responses
@@ -23,7 +24,7 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
     "/{identifier}",
     summary="电子证照 E-licence",
     response_model=LicenceSchema,
-    responses=problem_responses(Unauthorized, LicenceNotFound),
+    responses=problem_responses(Unauthorized, ReasonRequired, LicenceNotFound),
 )
 async def get_licence(
     identifier: IdentifierPath, principal: CurrentPrincipal, session: Session

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import ReasonRequired
 from yiwang_common.auth import CurrentPrincipal
 from yiwang_common.db import get_session
 from yiwang_common.http.problems import Unauthorized, problem_responses
@@ -112,7 +113,7 @@ async def upload_material(
                 "Content-Length": {"description": "字节数", "schema": {"type": "integer"}},
             },
         },
-        **problem_responses(Unauthorized, MaterialNotFound),
+        **problem_responses(Unauthorized, ReasonRequired, MaterialNotFound),
     },
 )
 async def download_material(
@@ -138,7 +139,7 @@ async def download_material(
     "/{sha256}/meta",
     summary="材料信息 Material metadata",
     response_model=MaterialSchema,
-    responses=problem_responses(Unauthorized, MaterialNotFound),
+    responses=problem_responses(Unauthorized, ReasonRequired, MaterialNotFound),
 )
 async def material_meta(sha256: Sha256Path, principal: CurrentPrincipal, session: Session) -> MaterialSchema:
     """Return a material's size, type and file name to its uploader or to staff of a case that lists it."""

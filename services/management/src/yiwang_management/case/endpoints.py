@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import HANDLING_ROLES, AccessReason, ReasonRequired
 from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_SUPERVISOR, Principal, require_role
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
@@ -41,7 +42,7 @@ def _json(model: BaseModel) -> Response:
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-Reader = Annotated[Principal, require_role(ROLE_ACCEPTOR, ROLE_SUPERVISOR, ROLE_ADMIN)]
+Reader = Annotated[Principal, require_role(*sorted(HANDLING_ROLES | {ROLE_SUPERVISOR, ROLE_ADMIN}))]
 Acceptor = Annotated[Principal, require_role(ROLE_ACCEPTOR)]
 CaseNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$", description="办件编号")]
 AUTH_PROBLEMS = (Unauthorized, Forbidden)
@@ -55,18 +56,28 @@ async def _view(session: AsyncSession, case: Case) -> CaseDetail:
     "",
     summary="办件列表 List cases",
     response_model=ListResource[CaseSummary],
-    responses=problem_responses(*AUTH_PROBLEMS),
+    responses=problem_responses(*AUTH_PROBLEMS, ReasonRequired),
 )
 async def list_cases(
+    request: Request,
     session: Session,
     principal: Reader,
     pages: PageQuery,
+    reason: AccessReason,
     status: Annotated[CaseStatus | None, Query(description="办件状态")] = None,
     item_code: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,64}$", description="实施编码")] = None,
 ) -> Response:
-    """本单位办件 Cases of the caller's unit, newest first."""
+    """可见办件 Cases the caller may read, newest first: their unit's in their region (handling staff),
+    their region's (电子监察), or their region's with a reason (中心管理员, audited)."""
     cases, total = await case_service.list_case_summaries(
-        session, principal, status=status, item_code=item_code, offset=pages.offset, limit=pages.limit
+        session,
+        principal,
+        status=status,
+        item_code=item_code,
+        offset=pages.offset,
+        limit=pages.limit,
+        reason=reason,
+        source=request.app.state.runtime.source,
     )
     return _json(pages.wrap([CaseSummary.from_case(c) for c in cases], total))
 
@@ -75,11 +86,16 @@ async def list_cases(
     "/{case_no}",
     summary="办件详情 Get a case",
     response_model=CaseDetail,
-    responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound),
+    responses=problem_responses(*AUTH_PROBLEMS, ReasonRequired, CaseNotFound),
 )
-async def get_case(case_no: CaseNo, session: Session, principal: Reader) -> CaseDetail:
-    """办件详情 One case with applicant, materials, steps and deadlines."""
-    return await _view(session, await case_service.get_visible_case(session, case_no, principal))
+async def get_case(
+    case_no: CaseNo, request: Request, session: Session, principal: Reader, reason: AccessReason
+) -> CaseDetail:
+    """办件详情 One case with applicant, materials, steps and deadlines; the read is audited."""
+    case = await case_service.read_case(
+        session, case_no, principal, reason=reason, source=request.app.state.runtime.source
+    )
+    return await _view(session, case)
 
 
 @router.post(

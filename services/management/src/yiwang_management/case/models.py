@@ -32,6 +32,11 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_file_org_code_registered_at", "org_code", "registered_at"),
         Index("ix_case_file_org_code_status_registered_at", "org_code", "status", "registered_at"),
+        # The staff list (ADR 0105): a unit's page, newest first with the 办件编号 tie-break,
+        # read in index order; the region check on the key's prefix filters it.
+        Index("ix_case_file_org_code_registered_at_case_no", "org_code", "registered_at", "case_no"),
+        # The supervisors' and administrators' region-wide list.
+        Index("ix_case_file_registered_at_case_no", "registered_at", "case_no"),
     )
 
     case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
