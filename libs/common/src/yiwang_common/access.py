@@ -167,6 +167,18 @@ def scope_of(principal: Principal, *, reason: str | None = None) -> ReadScope:
     return ReadScope()
 
 
+def handling_scope(principal: Principal) -> ReadScope:
+    """The cases a staff member may act on: their unit's in their region, never region-wide.
+
+    Only the handling roles (收件人、受理人、审查人、决定人、送件人) act on cases; a supervisor or an
+    administrator acts on none, whatever they may read.
+    """
+    region = region_of(principal) if is_staff(principal) else None
+    if region is None or not principal.org_code or not principal.roles & HANDLING_ROLES:
+        return ReadScope()
+    return ReadScope(org_code=principal.org_code, region_prefix=region_prefix(region))
+
+
 async def access_reason(
     header: Annotated[
         str | None,

@@ -13,6 +13,7 @@ from yiwang_business.licence.errors import LicenceNotIssuable
 from yiwang_business.task.errors import CaseNotFound, TaskNotFound, TaskNotOpen, TaskRoleForbidden
 from yiwang_business.task.schemas import CaseView, TaskComplete, TaskCompletion, TaskDetail, TaskList
 from yiwang_business.task.service import Origin, task_service
+from yiwang_common.access import AccessReason, ReasonRequired
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_common.http.pagination import PageQuery
@@ -75,12 +76,16 @@ async def complete_task(
     "/{case_no}",
     summary="办件详情 Get a case",
     response_model=CaseView,
-    responses=problem_responses(Unauthorized, Forbidden, CaseNotFound),
+    responses=problem_responses(Unauthorized, Forbidden, ReasonRequired, CaseNotFound),
 )
 async def get_case(
+    request: Request,
     session: Session,
     principal: StaffPrincipal,
     case_no: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,64}$", description="办件编号")],
+    reason: AccessReason,
 ) -> CaseView:
-    """Return a case of the caller's unit with its tasks, decision and licence."""
-    return await task_service.case_view(session, case_no=case_no, principal=principal)
+    """Return a case the caller may read with its tasks, decision and licence; the read is audited."""
+    return await task_service.case_view(
+        session, case_no=case_no, principal=principal, source=request.app.state.runtime.source, reason=reason
+    )

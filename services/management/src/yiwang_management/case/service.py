@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.access import ReadScope, region_of, scope_of
+from yiwang_common.access import handling_scope, region_of, scope_of
 from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import Principal
 from yiwang_common.calendar import WorkingDayCalendar
@@ -305,12 +305,6 @@ def _merge_steps(
             steps.append(StepView.of(record))
     steps.sort(key=step_order)
     return steps, new
-
-
-def handling_scope(principal: Principal) -> ReadScope:
-    """The cases a staff member may act on: their unit's, in their region (never region-wide)."""
-    scope = scope_of(principal)
-    return scope if scope.org_code is not None else ReadScope()
 
 
 async def get_visible_case(
