@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,8 @@ from yiwang_common.http.pagination import PageQuery
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 case_router = APIRouter(prefix="/cases", tags=["cases"])
+#: Data scope for the authorisation matrix (docs/authorization-matrix.md, ADR 0105).
+UNIT_REGION: dict[str, Any] = {"x-access-scope": "unit-region"}
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 TaskId = Annotated[uuid.UUID, Path(description="待办任务 id")]
@@ -27,6 +29,7 @@ TaskId = Annotated[uuid.UUID, Path(description="待办任务 id")]
 
 @router.get(
     "",
+    openapi_extra=UNIT_REGION,
     summary="待办列表 List my unit's tasks",
     response_model=TaskList,
     responses=problem_responses(Unauthorized, Forbidden),
@@ -43,6 +46,7 @@ async def list_tasks(
 
 @router.get(
     "/{task_id}",
+    openapi_extra=UNIT_REGION,
     summary="待办详情 Get a task",
     response_model=TaskDetail,
     responses=problem_responses(Unauthorized, Forbidden, TaskNotFound),
@@ -54,6 +58,7 @@ async def get_task(session: Session, principal: StaffPrincipal, task_id: TaskId)
 
 @router.post(
     "/{task_id}/complete",
+    openapi_extra=UNIT_REGION,
     summary="办理环节 Complete a task",
     response_model=TaskCompletion,
     responses=problem_responses(

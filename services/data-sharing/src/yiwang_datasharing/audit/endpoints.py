@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,8 @@ from yiwang_datasharing.audit import service
 from yiwang_datasharing.audit.schemas import AuditEntryView
 
 router = APIRouter(prefix="/audit-entries", tags=["audit"])
+#: Data scope for the authorisation matrix (docs/authorization-matrix.md, ADR 0105).
+REGION_SCOPE: dict[str, Any] = {"x-access-scope": "region"}
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Supervisor = Annotated[Principal, require_role(ROLE_SUPERVISOR)]
@@ -24,6 +26,7 @@ WORD = r"^[0-9A-Za-z_:-]{1,64}$"
 
 @router.get(
     "",
+    openapi_extra=REGION_SCOPE,
     summary="审计日志 Audit log",
     response_model=ListResource[AuditEntryView],
     responses=problem_responses(Unauthorized, Forbidden),

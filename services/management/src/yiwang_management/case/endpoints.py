@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
@@ -40,6 +40,8 @@ def _json(model: BaseModel) -> Response:
 
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+#: Data scope for the authorisation matrix (docs/authorization-matrix.md, ADR 0105).
+UNIT_REGION: dict[str, Any] = {"x-access-scope": "unit-region"}
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Reader = Annotated[Principal, require_role(*sorted(HANDLING_ROLES | {ROLE_SUPERVISOR, ROLE_ADMIN}))]
@@ -100,6 +102,7 @@ async def get_case(
 
 @router.post(
     "/{case_no}/accept",
+    openapi_extra=UNIT_REGION,
     summary="受理 Accept a case",
     response_model=CaseDetail,
     responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound, CaseStateConflict, MaterialsMissing),
@@ -125,6 +128,7 @@ async def accept_case(
 
 @router.post(
     "/{case_no}/supplement-notice",
+    openapi_extra=UNIT_REGION,
     summary="一次性告知 Issue a one-time notice",
     response_model=CaseDetail,
     responses=problem_responses(
@@ -158,6 +162,7 @@ async def issue_supplement_notice(
 
 @router.post(
     "/{case_no}/reject",
+    openapi_extra=UNIT_REGION,
     summary="不予受理 Refuse a case",
     response_model=CaseDetail,
     responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound, CaseStateConflict),

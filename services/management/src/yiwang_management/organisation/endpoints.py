@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +41,8 @@ from yiwang_management.organisation.schemas import (
 )
 
 router = APIRouter(prefix="/organisation", tags=["organisation"])
+#: Data scope for the authorisation matrix (docs/authorization-matrix.md, ADR 0105).
+REGION_SCOPE: dict[str, Any] = {"x-access-scope": "region"}
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Admin = Annotated[Principal, require_role(ROLE_ADMIN)]
@@ -57,6 +59,7 @@ def _source(request: Request) -> str:
 
 @router.get(
     "/regions",
+    openapi_extra=REGION_SCOPE,
     summary="行政区划列表 List regions",
     response_model=list[RegionView],
     responses=problem_responses(*AUTH),
@@ -68,6 +71,7 @@ async def list_regions(session: Session, principal: Reader) -> list[RegionView]:
 
 @router.post(
     "/regions",
+    openapi_extra=REGION_SCOPE,
     status_code=201,
     summary="新建行政区划 Add a region",
     response_model=RegionView,
@@ -80,6 +84,7 @@ async def create_region(body: RegionCreate, session: Session, principal: Admin) 
 
 @router.get(
     "/departments",
+    openapi_extra=REGION_SCOPE,
     summary="部门列表 List departments",
     response_model=list[DepartmentView],
     responses=problem_responses(*AUTH),
@@ -95,6 +100,7 @@ async def list_departments(
 
 @router.post(
     "/departments",
+    openapi_extra=REGION_SCOPE,
     status_code=201,
     summary="新建部门 Add a department",
     response_model=DepartmentView,
@@ -107,6 +113,7 @@ async def create_department(body: DepartmentCreate, session: Session, principal:
 
 @router.get(
     "/departments/{org_code}/posts",
+    openapi_extra=REGION_SCOPE,
     summary="岗位列表 List a department's posts",
     response_model=list[PostView],
     responses=problem_responses(*AUTH, DepartmentNotFound),
@@ -118,6 +125,7 @@ async def list_posts(org_code: OrgCode, session: Session, principal: Reader) -> 
 
 @router.post(
     "/departments/{org_code}/posts",
+    openapi_extra=REGION_SCOPE,
     status_code=201,
     summary="新建岗位 Add a window or post",
     response_model=PostView,
@@ -130,6 +138,7 @@ async def create_post(org_code: OrgCode, body: PostCreate, session: Session, pri
 
 @router.get(
     "/staff",
+    openapi_extra=REGION_SCOPE,
     summary="工作人员列表 List staff",
     response_model=ListResource[StaffView],
     responses=problem_responses(*AUTH),
@@ -149,6 +158,7 @@ async def list_staff(
 
 @router.post(
     "/staff",
+    openapi_extra=REGION_SCOPE,
     status_code=201,
     summary="新建工作人员 Add a staff member",
     response_model=StaffView,
@@ -161,6 +171,7 @@ async def create_staff(body: StaffCreate, request: Request, session: Session, pr
 
 @router.get(
     "/staff/{staff_id}",
+    openapi_extra=REGION_SCOPE,
     summary="工作人员详情 Get a staff member",
     response_model=StaffView,
     responses=problem_responses(*AUTH, StaffNotFound),
@@ -172,6 +183,7 @@ async def get_staff(staff_id: StaffId, session: Session, principal: Reader) -> S
 
 @router.put(
     "/staff/{staff_id}/posts",
+    openapi_extra=REGION_SCOPE,
     summary="分配岗位 Set a staff member's posts",
     response_model=StaffView,
     responses=problem_responses(*AUTH, StaffNotFound, PostNotFound, PostNotInDepartment),
@@ -185,6 +197,7 @@ async def assign_posts(
 
 @router.delete(
     "/staff/{staff_id}",
+    openapi_extra=REGION_SCOPE,
     summary="停用工作人员 Deactivate a staff member",
     response_model=StaffView,
     responses=problem_responses(*AUTH, StaffNotFound),
