@@ -68,6 +68,11 @@ SEARCH_N ?= 100000
 bench-search: install ## Catalogue search at SEARCH_N items over HTTP, next to bare FastAPI → bench/results/search.json
 	@$(UV) run --frozen python -m bench.search --n $(SEARCH_N)
 
+CASES_N ?= 1000000
+.PHONY: bench-case-list
+bench-case-list: install ## A staff member's authorised case list at CASES_N cases over HTTP, next to bare FastAPI → bench/results/case_list.json
+	@$(UV) run --frozen python -m bench.case_list --n $(CASES_N)
+
 .PHONY: k8s
 k8s: install ## Render every kustomize overlay
 	@for o in deploy/k8s/overlays/*/; do echo "--- $$o"; .venv/bin/kubectl kustomize $$o >/dev/null && echo ok; done

@@ -77,7 +77,12 @@ class Role:
 
 def _staff(role: str) -> Principal:
     return Principal(
-        sub=f"matrix-{role}", name=role, kind="staff", roles=frozenset({role}), org_code=ORG_CODE, region=REGION
+        sub=f"matrix-{role}",
+        name=role,
+        kind="staff",
+        roles=frozenset({role}),
+        org_code=ORG_CODE,
+        region=REGION,
     )
 
 
@@ -86,7 +91,9 @@ ROLES: tuple[Role, ...] = (
     Role(
         "applicant",
         "申请人 applicant",
-        Principal(sub="matrix-applicant", name="张三", kind="natural_person", roles=frozenset({ROLE_APPLICANT})),
+        Principal(
+            sub="matrix-applicant", name="张三", kind="natural_person", roles=frozenset({ROLE_APPLICANT})
+        ),
     ),
     Role(
         "agent",
@@ -139,7 +146,9 @@ def offline_app(package: str) -> Any:
     """A service's app that is never started (building it opens no connection)."""
     main = importlib.import_module(f"{package}.main")
     config = importlib.import_module(f"{package}.config")
-    settings = config.Settings(database={"url": "postgresql://matrix@127.0.0.1:1/none"}, auth=ephemeral_auth())
+    settings = config.Settings(
+        database={"url": "postgresql://matrix@127.0.0.1:1/none"}, auth=ephemeral_auth()
+    )
     return main.create_app(settings)
 
 
@@ -197,7 +206,16 @@ def endpoints(service: str, app: Any) -> list[Endpoint]:
                 continue
             cells = tuple(_cell(r, authenticated=authenticated, roles=roles, scope=scope) for r in ROLES)
             rows.append(
-                Endpoint(service, method, route.path_format, original.summary or "", authenticated, roles, scope, cells)
+                Endpoint(
+                    service,
+                    method,
+                    route.path_format,
+                    original.summary or "",
+                    authenticated,
+                    roles,
+                    scope,
+                    cells,
+                )
             )
     return sorted(rows, key=lambda e: (e.path, e.method))
 
@@ -257,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     text = render(all_endpoints())
     if args.check:
         if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
-            print(f"{OUT.relative_to(ROOT)} is stale: run `uv run python -m scripts.authz_matrix`", file=sys.stderr)
+            print(
+                f"{OUT.relative_to(ROOT)} is stale: run `uv run python -m scripts.authz_matrix`",
+                file=sys.stderr,
+            )
             return 1
         return 0
     OUT.write_text(text, encoding="utf-8")

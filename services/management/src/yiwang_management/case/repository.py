@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from yiwang_common.access import ReadScope
 from yiwang_common.contracts.common import StepRecord
 from yiwang_common.db.repository import RepositoryBase
-from yiwang_management.case.models import Case, CaseSequence, CaseStep
+from yiwang_management.case.models import CASE_REGION, Case, CaseSequence, CaseStep
 from yiwang_management.item.models import Item
 
 _CASE = cast(Table, Case.__table__)
@@ -358,8 +358,12 @@ class CaseRepository(RepositoryBase[Case]):
         """
         if scope.region_prefix is None:
             return [], 0
-        # ``LIKE 'prefix%'`` on the key; the (org_code, registered_at, case_no) index orders the page.
-        conditions = [_CASE.c.case_no.startswith(scope.region_prefix, autoescape=True)]
+        # A county is an equality on the key's first six characters, which the two region
+        # indexes order by; a city or province a prefix of the key.
+        if len(scope.region_prefix) == 6:
+            conditions = [CASE_REGION == scope.region_prefix]
+        else:
+            conditions = [_CASE.c.case_no.startswith(scope.region_prefix, autoescape=True)]
         if scope.org_code is not None:
             conditions.append(_CASE.c.org_code == scope.org_code)
         if status is not None:
