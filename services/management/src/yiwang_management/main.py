@@ -14,6 +14,7 @@ from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, router as ca
 from yiwang_management.config import Settings, get_settings
 from yiwang_management.console.endpoints import router as console_router
 from yiwang_management.console.rendering import install_console
+from yiwang_management.console.staff_pages import router as staff_pages_router
 from yiwang_management.db import messaging
 from yiwang_management.guide.endpoints import router as guide_router
 from yiwang_management.item.endpoints import router as item_router
@@ -59,5 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app = create_service_app(spec, settings)
     sign_in = urlsplit(settings.console_sign_in_url)
+    app.include_router(staff_pages_router)
     install_console(app, console_router, sign_in_origin=f"{sign_in.scheme}://{sign_in.netloc}")
     return app
