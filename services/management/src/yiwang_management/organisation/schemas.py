@@ -90,13 +90,22 @@ class StaffCreate(_Strict):
     username: Username = Field(description="登录名 of the gateway staff account", examples=["yj_slr01"])
     name: Name = Field(description="姓名", examples=["李娜"])
     org_code: CreditCode = Field(description="部门统一社会信用代码", examples=["11530428015176456L"])
-    post_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20, description="岗位 to hold")
+    post_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=20,
+        description="岗位 to hold",
+        examples=[["0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b"]],
+    )
 
 
 class PostAssignment(_Strict):
     """岗位分配 The posts a staff member holds from now on (replaces the previous set)."""
 
-    post_ids: list[uuid.UUID] = Field(max_length=20, description="岗位 ids, all of the member's department")
+    post_ids: list[uuid.UUID] = Field(
+        max_length=20,
+        description="岗位 ids, all of the member's department",
+        examples=[["0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b"]],
+    )
 
 
 class StaffView(BaseModel):
