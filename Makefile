@@ -75,6 +75,11 @@ bench-supervision: install ## Deadline sweep over SUPERVISION_N open cases (COPY
 	@# Signing rates go into the same file: bench/signing.py merges its keys (bench.supervision.merge_results).
 	@if [ -f bench/signing.py ]; then $(UV) run --frozen python -m bench.signing; fi
 
+CASES_N ?= 1000000
+.PHONY: bench-case-list
+bench-case-list: install ## A staff member's authorised case list at CASES_N cases over HTTP, next to bare FastAPI → bench/results/case_list.json
+	@$(UV) run --frozen python -m bench.case_list --n $(CASES_N)
+
 .PHONY: k8s
 k8s: install ## Render every kustomize overlay
 	@for o in deploy/k8s/overlays/*/; do echo "--- $$o"; .venv/bin/kubectl kustomize $$o >/dev/null && echo ok; done

@@ -28,6 +28,19 @@ MATERIAL = {
     "size": 1024,
     "media_type": "application/pdf",
 }
+AUDIT = {
+    "action": "permission_changed",
+    "actor_id": "admin",
+    "actor_name": "中心管理员",
+    "actor_kind": "staff",
+    "actor_org_code": ORG["code"],
+    "actor_roles": ["admin"],
+    "region_code": "530428",
+    "target_type": "staff_member",
+    "target_id": APPLICATION_ID,
+    "detail": {"roles": ["acceptor"], "version": 2},
+    "occurred_at": NOW,
+}
 STEP = {
     "step_key": "accept",
     "step_name": "受理",
@@ -204,4 +217,33 @@ PAYLOADS: dict[type[EventData], Callable[[], dict[str, Any]]] = {
         "steps": [STEP],
     },
     datasharing.LicenceRegistered: lambda: {"licence": LICENCE, "registered_at": NOW},
+    gateway.AuditRecorded: lambda: {
+        **AUDIT,
+        "action": "sign_in_failed",
+        "outcome": "failure",
+        "actor_id": None,
+    },
+    management.AuditRecorded: lambda: AUDIT,
+    business.AuditRecorded: lambda: {**AUDIT, "action": "personal_data_read", "reason": "信访核查"},
+    management.StaffAssigned: lambda: {
+        "staff_id": APPLICATION_ID,
+        "username": "yj_slr01",
+        "name": "李娜",
+        "org_code": ORG["code"],
+        "org_name": ORG["name"],
+        "region_code": "530428",
+        "roles": ["acceptor", "receiver"],
+        "posts": [
+            {
+                "post_id": APPLICATION_ID,
+                "code": "SL01",
+                "name": "综合受理窗口",
+                "kind": "window",
+                "roles": ["acceptor", "receiver"],
+            }
+        ],
+        "version": 2,
+        "changed_at": NOW,
+        "changed_by": "admin",
+    },
 }

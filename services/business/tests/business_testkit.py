@@ -25,10 +25,16 @@ TABLES = "e_licence, decision, task, business_case, workflow_definition, counter
 TakeOver = Callable[..., Awaitable[CaseAccepted]]
 
 
-def token(*roles: str, org: str | None = ORG, sub: str = "shencha", name: str = "审查员") -> dict[str, str]:
-    """Authorization header for a staff member (or an applicant, when ``roles`` says so)."""
+def token(
+    *roles: str,
+    org: str | None = ORG,
+    sub: str = "shencha",
+    name: str = "审查员",
+    region: str | None = "530428",
+) -> dict[str, str]:
+    """Authorization header for a staff member (or an applicant, when ``roles`` says so) of 元江县."""
     kind = "natural_person" if roles == ("applicant",) else "staff"
-    principal = Principal(sub=sub, name=name, kind=kind, roles=frozenset(roles), org_code=org)
+    principal = Principal(sub=sub, name=name, kind=kind, roles=frozenset(roles), org_code=org, region=region)
     return bearer(principal)
 
 

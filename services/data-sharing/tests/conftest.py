@@ -356,3 +356,32 @@ class Rows:
 @pytest.fixture(scope="session")
 def rows(sessionmaker: async_sessionmaker[AsyncSession]) -> Rows:
     return Rows(sessionmaker)
+
+
+def pdf() -> bytes:
+    return b"%PDF-1.7\n" + uuid.uuid4().bytes + b"\n%%EOF\n"
+
+
+@pytest.fixture
+async def case(deliver: Any, story: Any, client: httpx.AsyncClient, auth: Any) -> Any:
+    """A decided case of ORG's item with a real uploaded material and a licence."""
+    content = pdf()
+    uploaded = await client.post(
+        "/api/v1/materials",
+        files={"file": ("申请表.pdf", content, "application/pdf")},
+        headers=auth(story.applicant_id),
+    )
+    assert uploaded.status_code == 201
+    story.sha256 = uploaded.json()["sha256"]
+    ref = {
+        "material_code": "M01",
+        "name": "申请表",
+        "sha256": story.sha256,
+        "size": len(content),
+        "media_type": "application/pdf",
+    }
+    await deliver(story.submitted(materials=[ref]), 0)
+    await deliver(story.registered(), 1)
+    await deliver(story.accepted(materials=[ref]), 2)
+    await deliver(story.decided(), 3)
+    return story

@@ -5,7 +5,6 @@ Every refusal is a 404 indistinguishable from "no such thing", as in management 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
@@ -19,35 +18,6 @@ ORG_CODE = "11530428015176456L"
 NEIGHBOUR_ORG = "11530428MB1234567X"
 PREFECTURE_ORG = "11530400MB7654321Y"
 ELSEWHERE_ORG = "11530100MB1111111K"
-
-
-def pdf() -> bytes:
-    return b"%PDF-1.7\n" + uuid.uuid4().bytes + b"\n%%EOF\n"
-
-
-@pytest.fixture
-async def case(deliver: Any, story: Any, client: httpx.AsyncClient, auth: Any) -> Any:
-    """A decided case of ORG's item with a real uploaded material and a licence."""
-    content = pdf()
-    uploaded = await client.post(
-        "/api/v1/materials",
-        files={"file": ("申请表.pdf", content, "application/pdf")},
-        headers=auth(story.applicant_id),
-    )
-    assert uploaded.status_code == 201
-    story.sha256 = uploaded.json()["sha256"]
-    ref = {
-        "material_code": "M01",
-        "name": "申请表",
-        "sha256": story.sha256,
-        "size": len(content),
-        "media_type": "application/pdf",
-    }
-    await deliver(story.submitted(materials=[ref]), 0)
-    await deliver(story.registered(), 1)
-    await deliver(story.accepted(materials=[ref]), 2)
-    await deliver(story.decided(), 3)
-    return story
 
 
 def urls(case: Any) -> list[str]:
@@ -66,7 +36,7 @@ async def listed(client: httpx.AsyncClient, headers: dict[str, str], case_no: st
 
 
 class TestOtherUnitsAreDenied:
-    @pytest.mark.parametrize("role", ["acceptor", "reviewer", "approver", "admin"])
+    @pytest.mark.parametrize("role", ["acceptor", "reviewer", "approver", "receiver", "deliverer"])
     async def test_staff_of_another_unit_get_404_for_record_material_and_licence(
         self, client: httpx.AsyncClient, auth: Any, case: Any, role: str
     ) -> None:

@@ -20,6 +20,7 @@ from yiwang_datasharing.models import load_all_models
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "src" / "yiwang_datasharing" / "migrations"
 TABLES = {
+    "audit_entry",
     "material",
     "material_owner",
     "case_record",

@@ -23,6 +23,7 @@ TABLES = {
     "outbox",
     "inbox",
     "dead_letter",
+    "staff_assignment",
 }
 
 

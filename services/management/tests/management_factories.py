@@ -44,7 +44,7 @@ OTHER_ACCEPTOR = Principal(
     sub="staff-other",
     name="他局窗口",
     kind="staff",
-    roles=frozenset({"acceptor", "supervisor"}),
+    roles=frozenset({"acceptor"}),
     org_code=OTHER_ORG_CODE,
 )
 ADMIN = Principal(sub="admin", name="管理员", kind="staff", roles=frozenset({"admin"}), org_code=ORG_CODE)

@@ -21,6 +21,7 @@ from management_factories import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from yiwang_common.auth import Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.db import utcnow
 from yiwang_management.case.handlers import CaseEventHandlers
@@ -74,8 +75,16 @@ class TestListCases:
         response = await client.get("/cases", params={"status": "lost"}, headers=auth(ACCEPTOR))
         assert response.status_code == 422
 
-    async def test_reviewer_is_403_and_anonymous_401(self, client: httpx.AsyncClient) -> None:
-        assert (await client.get("/cases", headers=auth(REVIEWER))).status_code == 403
+    async def test_applicant_is_403_reviewer_reads_and_anonymous_401(
+        self, client: httpx.AsyncClient, case_no: str
+    ) -> None:
+        applicant = Principal(
+            sub="acct-zhangsan", name="张三", kind="natural_person", roles=frozenset({"applicant"})
+        )
+        assert (await client.get("/cases", headers=auth(applicant))).status_code == 403
+        # 审查人 handle the unit's cases, so they read its list (ADR 0105).
+        listed = (await client.get("/cases", headers=auth(REVIEWER))).json()
+        assert [c["case_no"] for c in listed["items"]] == [case_no]
         assert (await client.get("/cases")).status_code == 401
 
 
@@ -98,7 +107,9 @@ class TestGetCase:
         assert response.json()["code"] == "case_not_found"
 
     async def test_unknown_case_is_404(self, client: httpx.AsyncClient) -> None:
-        response = await client.get("/cases/530428202611230000017", headers=auth(ADMIN))
+        response = await client.get(
+            "/cases/530428202611230000017", headers={**auth(ADMIN), "X-Access-Reason": "complaint-2026-17"}
+        )
         assert response.status_code == 404
 
 

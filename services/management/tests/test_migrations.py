@@ -24,6 +24,11 @@ from yiwang_management.demo import load_demo
 
 TABLES = {
     "alembic_version",
+    "org_department",
+    "org_post",
+    "org_region",
+    "staff_member",
+    "staff_post",
     "case_file",
     "case_sequence",
     "catalogue_entry",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from yiwang_common.runtime import ServiceSpec, create_service_app
+from yiwang_datasharing.audit.endpoints import router as audit_router
 from yiwang_datasharing.case_record.endpoints import router as case_router
 from yiwang_datasharing.config import Settings, get_settings
 from yiwang_datasharing.db import messaging
@@ -29,6 +30,10 @@ TAGS = [
     {"name": "cases", "description": "办件信息库: case records and process steps"},
     {"name": "licences", "description": "电子证照库: registered e-licences"},
     {"name": "registry", "description": "基础库: population (人口库) and legal-person (法人库) registries"},
+    {
+        "name": "audit",
+        "description": "审计日志: sign-ins, permission changes, reads of personal data (append-only)",
+    },
 ]
 
 
@@ -45,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name=NAME,
         title="yiwang 政务服务数据共享平台",
         description=DESCRIPTION,
-        routers=[material_router, case_router, licence_router, registry_router],
+        routers=[material_router, case_router, licence_router, registry_router, audit_router],
         tables=messaging,
         subscriptions=build_subscriptions(event_source(settings)),
         openapi_tags=TAGS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from yiwang_common.contracts import business, gateway, management
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.contracts.management import (
@@ -13,6 +14,7 @@ from yiwang_common.contracts.management import (
     ItemPublished,
 )
 from yiwang_common.events import Subscription
+from yiwang_datasharing.audit.handlers import on_audit_recorded
 from yiwang_datasharing.case_record import events as case_events
 from yiwang_datasharing.case_record.events import chain, recorded
 from yiwang_datasharing.item.events import on_item_published
@@ -29,6 +31,7 @@ def build_subscriptions(source: str) -> list[Subscription]:
             handlers={
                 ApplicationSubmitted: recorded(case_events.on_application_submitted),
                 ApplicationSupplemented: recorded(case_events.on_application_supplemented),
+                gateway.AuditRecorded: on_audit_recorded,
             },
         ),
         Subscription(
@@ -41,6 +44,7 @@ def build_subscriptions(source: str) -> list[Subscription]:
                 CaseAccepted: recorded(case_events.on_case_accepted),
                 CaseRejected: recorded(case_events.on_case_rejected),
                 CaseCompleted: recorded(chain(case_events.on_case_completed, licences.on_result)),
+                management.AuditRecorded: on_audit_recorded,
             },
         ),
         Subscription(
@@ -49,6 +53,7 @@ def build_subscriptions(source: str) -> list[Subscription]:
             handlers={
                 CaseStepCompleted: recorded(case_events.on_case_step_completed),
                 CaseDecided: recorded(chain(case_events.on_case_decided, licences.on_result)),
+                business.AuditRecorded: on_audit_recorded,
             },
         ),
     ]

@@ -13,6 +13,7 @@ from yiwang_common.contracts.management import (
     CaseSupplementRequested,
     ItemPublished,
     ItemWithdrawn,
+    StaffAssigned,
 )
 from yiwang_common.events import Subscription
 from yiwang_common.runtime import ServiceSpec, create_service_app
@@ -35,6 +36,7 @@ from yiwang_gateway.progress import events as progress_events
 from yiwang_gateway.progress.endpoints import router as progress_router
 from yiwang_gateway.search.endpoints import router as search_router
 from yiwang_gateway.search.service import search_service
+from yiwang_gateway.staff.handlers import on_staff_assigned
 from yiwang_gateway.web.endpoints import router as pages_router
 from yiwang_gateway.web.guides import build_guide_client
 from yiwang_gateway.web.rendering import install_pages
@@ -58,6 +60,7 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
         CaseAccepted: progress_events.on_case_accepted,
         CaseRejected: progress_events.on_case_rejected,
         CaseCompleted: progress_events.on_case_completed,
+        StaffAssigned: on_staff_assigned,
     },
 )
 

@@ -17,10 +17,12 @@ from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, router as ca
 from yiwang_management.config import Settings, get_settings
 from yiwang_management.console.endpoints import router as console_router
 from yiwang_management.console.rendering import install_console
+from yiwang_management.console.staff_pages import router as staff_pages_router
 from yiwang_management.db import messaging
 from yiwang_management.guide.endpoints import router as guide_router
 from yiwang_management.item.endpoints import router as item_router
 from yiwang_management.models import load_all_models
+from yiwang_management.organisation.endpoints import router as organisation_router
 from yiwang_management.supervision.calendar_store import CalendarSync
 from yiwang_management.supervision.endpoints import router as supervision_router
 from yiwang_management.supervision.pages import router as supervision_pages
@@ -70,7 +72,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="management",
         title="政务服务管理平台 Management platform",
         description=DESCRIPTION,
-        routers=[item_router, catalogue_router, guide_router, case_router, supervision_router],
+        routers=[
+            item_router,
+            catalogue_router,
+            guide_router,
+            case_router,
+            supervision_router,
+            organisation_router,
+        ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         tables=messaging,
@@ -91,6 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "description": "电子监察 E-supervision: deadlines, pauses, extension, warnings, 督办, "
                 "on-time rates, holiday schedules (节假日安排)",
             },
+            {
+                "name": "organisation",
+                "description": "组织机构 Organisation: 行政区划 → 层级 → 部门 → 窗口/岗位, and the staff who hold them",
+            },
         ],
     )
     app = create_service_app(spec, settings)
@@ -99,5 +112,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.calendar_sync = sync
     sign_in = urlsplit(settings.console_sign_in_url)
     app.include_router(supervision_pages)
+    app.include_router(staff_pages_router)
     install_console(app, console_router, sign_in_origin=f"{sign_in.scheme}://{sign_in.netloc}")
     return app

@@ -27,6 +27,10 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     business.CaseStepCompleted,
     business.CaseDecided,
     datasharing.LicenceRegistered,
+    gateway.AuditRecorded,
+    management.AuditRecorded,
+    management.StaffAssigned,
+    business.AuditRecorded,
 )
 
 __all__ = ["ALL_EVENTS", "business", "datasharing", "gateway", "management"]

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from yiwang_common.contracts.common import DecisionDocument, ELicence, StepRecord
+from yiwang_common.contracts.common import AuditFields, DecisionDocument, ELicence, StepRecord
 from yiwang_common.events.envelope import EventData
 
 
@@ -43,3 +43,10 @@ class CaseDecided(EventData):
     steps: list[StepRecord] = Field(
         min_length=1, description="Every step this system handled for the case, in order; the last is 决定"
     )
+
+
+class AuditRecorded(AuditFields, EventData):
+    """审计事件: something the audit log (data-sharing) must keep — a sign-in, a failed one, a
+    permission change, a read of personal data (ADR 0105)."""
+
+    subject = "yiwang.business.audit.recorded.v1"

@@ -144,3 +144,49 @@ class ELicence(_Value):
     case_no: str = Field(description="签发证照对应办件编号")
     item_code: str = Field(description="关联事项编码")
     data: dict[str, str] = Field(default_factory=dict, description="扩展业务信息 (照面信息)")
+
+
+class StaffPost(_Value):
+    """A post (岗位) or window (窗口) a staff member holds, with the roles it grants."""
+
+    post_id: str = Field(description="岗位 id in management")
+    code: str = Field(description="岗位编码, unique in its department", examples=["SL01"])
+    name: str = Field(description="岗位名称", examples=["综合受理窗口"])
+    kind: Literal["window", "post"] = Field(description="window 窗口 / post 岗位")
+    roles: list[str] = Field(description="Roles the post grants (收件人 receiver, 受理人 acceptor …)")
+
+
+class AuditFields(BaseModel):
+    """审计记录 What every audit event carries: who, what, when, why (ADR 0105).
+
+    Each producer has its own contract (``yiwang.<service>.audit.recorded.v1``) with these
+    fields, because a subject names its producer; data-sharing keeps them, append-only.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    action: str = Field(
+        description="sign_in 登录 / sign_in_failed 登录失败 / permission_changed 权限变更 / "
+        "personal_data_read 个人信息查阅",
+        pattern=r"^[a-z][a-z_]{1,63}$",
+        examples=["personal_data_read"],
+    )
+    outcome: Literal["success", "failure", "denied"] = Field(default="success", description="结果")
+    actor_id: str | None = Field(default=None, description="Who: the account id (token sub); none if unknown")
+    actor_name: str = Field(default="", description="Who: display name or the name typed at sign-in")
+    actor_kind: str | None = Field(
+        default=None, description="natural_person / legal_person / staff / service"
+    )
+    actor_org_code: str | None = Field(default=None, description="统一社会信用代码 of the actor's unit")
+    actor_roles: list[str] = Field(default_factory=list, description="The actor's roles at the time")
+    region_code: str = Field(
+        description="行政区划代码 the record belongs to (the actor's unit, else the platform)",
+        examples=["530428"],
+    )
+    target_type: str = Field(description="What: case / staff_member / account / person …", examples=["case"])
+    target_id: str = Field(description="What: its key (办件编号, staff id …)")
+    reason: str | None = Field(default=None, description="Why: the reason given (查阅事由)")
+    detail: dict[str, str | int | bool | None | list[str]] = Field(
+        default_factory=dict, description="Further facts, never personal data in clear"
+    )
+    occurred_at: datetime = Field(description="When")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from yiwang_common.contracts.common import Agent, Applicant, MaterialRef
+from yiwang_common.contracts.common import Agent, Applicant, AuditFields, MaterialRef
 from yiwang_common.events.envelope import EventData
 
 
@@ -39,3 +39,10 @@ class ApplicationSupplemented(EventData):
     materials: list[MaterialRef]
     supplemented_at: datetime
     agent: Agent | None = Field(default=None, description="经办人 who handed the materials in")
+
+
+class AuditRecorded(AuditFields, EventData):
+    """审计事件: something the audit log (data-sharing) must keep — a sign-in, a failed one, a
+    permission change, a read of personal data (ADR 0105)."""
+
+    subject = "yiwang.gateway.audit.recorded.v1"

@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from yiwang_common.contracts.common import (
     Applicant,
+    AuditFields,
     DecisionDocument,
     ELicence,
     MaterialRef,
     MaterialRequirement,
     MissingMaterial,
     Organisation,
+    StaffPost,
     StepRecord,
 )
 from yiwang_common.events.envelope import EventData
@@ -221,3 +223,32 @@ class CaseDeemedApproved(EventData):
     due_date: date = Field(description="承诺办结日期 that passed")
     decision: DecisionDocument
     deemed_at: datetime
+
+
+class AuditRecorded(AuditFields, EventData):
+    """审计事件: something the audit log (data-sharing) must keep — a sign-in, a failed one, a
+    permission change, a read of personal data (ADR 0105)."""
+
+    subject = "yiwang.management.audit.recorded.v1"
+
+
+class StaffAssigned(EventData):
+    """工作人员岗位已变更: an administrator set a staff member's posts; the gateway gives the
+    staff account these roles, unit and region, so the next token carries them."""
+
+    subject = "yiwang.management.staff.assigned.v1"
+
+    staff_id: uuid.UUID = Field(description="工作人员 id in management")
+    username: str = Field(description="The gateway staff account's user name (登录名)")
+    name: str = Field(description="姓名")
+    org_code: str = Field(description="统一社会信用代码 of the staff member's department")
+    org_name: str = Field(description="部门名称")
+    region_code: str = Field(description="行政区划代码 (GB/T 2260) of the department")
+    roles: list[str] = Field(description="Union of the posts' roles, sorted; empty when no post is held")
+    posts: list[StaffPost] = Field(default_factory=list, description="岗位 / 窗口 held")
+    active: bool = Field(default=True, description="False when the staff member was deactivated")
+    version: int = Field(
+        ge=1, description="Grows with each change; an older version never overwrites a newer"
+    )
+    changed_at: datetime
+    changed_by: str = Field(description="Account id of the administrator who made the change")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,12 +13,15 @@ from yiwang_business.licence.errors import LicenceNotIssuable
 from yiwang_business.task.errors import CaseNotFound, TaskNotFound, TaskNotOpen, TaskRoleForbidden
 from yiwang_business.task.schemas import CaseView, TaskComplete, TaskCompletion, TaskDetail, TaskList
 from yiwang_business.task.service import Origin, task_service
+from yiwang_common.access import AccessReason, ReasonRequired
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_common.http.pagination import PageQuery
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 case_router = APIRouter(prefix="/cases", tags=["cases"])
+#: Data scope for the authorisation matrix (docs/authorization-matrix.md, ADR 0105).
+UNIT_REGION: dict[str, Any] = {"x-access-scope": "unit-region"}
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 TaskId = Annotated[uuid.UUID, Path(description="待办任务 id")]
@@ -26,6 +29,7 @@ TaskId = Annotated[uuid.UUID, Path(description="待办任务 id")]
 
 @router.get(
     "",
+    openapi_extra=UNIT_REGION,
     summary="待办列表 List my unit's tasks",
     response_model=TaskList,
     responses=problem_responses(Unauthorized, Forbidden),
@@ -42,6 +46,7 @@ async def list_tasks(
 
 @router.get(
     "/{task_id}",
+    openapi_extra=UNIT_REGION,
     summary="待办详情 Get a task",
     response_model=TaskDetail,
     responses=problem_responses(Unauthorized, Forbidden, TaskNotFound),
@@ -53,6 +58,7 @@ async def get_task(session: Session, principal: StaffPrincipal, task_id: TaskId)
 
 @router.post(
     "/{task_id}/complete",
+    openapi_extra=UNIT_REGION,
     summary="办理环节 Complete a task",
     response_model=TaskCompletion,
     responses=problem_responses(
@@ -75,12 +81,16 @@ async def complete_task(
     "/{case_no}",
     summary="办件详情 Get a case",
     response_model=CaseView,
-    responses=problem_responses(Unauthorized, Forbidden, CaseNotFound),
+    responses=problem_responses(Unauthorized, Forbidden, ReasonRequired, CaseNotFound),
 )
 async def get_case(
+    request: Request,
     session: Session,
     principal: StaffPrincipal,
     case_no: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,64}$", description="办件编号")],
+    reason: AccessReason,
 ) -> CaseView:
-    """Return a case of the caller's unit with its tasks, decision and licence."""
-    return await task_service.case_view(session, case_no=case_no, principal=principal)
+    """Return a case the caller may read with its tasks, decision and licence; the read is audited."""
+    return await task_service.case_view(
+        session, case_no=case_no, principal=principal, source=request.app.state.runtime.source, reason=reason
+    )

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy import Row, String, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from yiwang_business.db import column_values
@@ -57,6 +57,8 @@ _COMPLETABLE = (
     _task.c.status == TASK_OPEN,
     _task.c.org_code == bindparam("key_org_code"),
     _task.c.role.in_(bindparam("roles", expanding=True)),
+    func.substr(_task.c.case_no, 1, func.length(bindparam("key_region_prefix", type_=String())))
+    == bindparam("key_region_prefix"),
 )
 _COMPLETE_VALUES: dict[str, Any] = {
     name: bindparam(f"new_{name}")
@@ -87,6 +89,10 @@ _VISIBLE = (
     _task.c.org_code == bindparam("org_code"),
     _task.c.status == bindparam("status"),
     _task.c.role.in_(bindparam("roles", expanding=True)),
+    # The region of a case is its 办件编号's first six characters (ADR 0004): the unit's
+    # tasks in the staff member's region only (ADR 0105).
+    func.substr(_task.c.case_no, 1, func.length(bindparam("region_prefix", type_=String())))
+    == bindparam("region_prefix"),
 )
 _LIST_VISIBLE = (
     select(*LIST_COLUMNS)
@@ -150,9 +156,15 @@ class TaskRepository(RepositoryBase[Task]):
         return None if row is None else (row[0], row[1])
 
     async def complete_open(
-        self, task_id: uuid.UUID, *, org_code: str, roles: Collection[str], values: Mapping[str, Any]
+        self,
+        task_id: uuid.UUID,
+        *,
+        org_code: str,
+        region_prefix: str,
+        roles: Collection[str],
+        values: Mapping[str, Any],
     ) -> tuple[Task, BusinessCase] | None:
-        """Mark an open task of the unit, for one of the posts, done; return it and its case.
+        """Mark an open task of the unit in the region, for one of the posts, done; return it and its case.
 
         None when no such open task exists (the caller finds out why). The row stays locked
         until commit, so a concurrent completion of the same task waits and then finds it done.
@@ -160,6 +172,7 @@ class TaskRepository(RepositoryBase[Task]):
         params = {
             "task_id": task_id,
             "key_org_code": org_code,
+            "key_region_prefix": region_prefix,
             "roles": sorted(roles),
             **{f"new_{k}": v for k, v in values.items()},
         }
@@ -174,10 +187,22 @@ class TaskRepository(RepositoryBase[Task]):
         return [task_from_row(r) for r in rows]
 
     async def list_visible(
-        self, *, org_code: str, roles: Collection[str], status: str, offset: int, limit: int
+        self,
+        *,
+        org_code: str,
+        region_prefix: str,
+        roles: Collection[str],
+        status: str,
+        offset: int,
+        limit: int,
     ) -> tuple[Sequence[Any], int]:
-        """Return one page of a unit's tasks for the given posts, oldest first, and how many there are."""
-        params: dict[str, Any] = {"org_code": org_code, "status": status, "roles": sorted(roles)}
+        """Return one page of a unit's tasks in a region for the given posts, oldest first, and the total."""
+        params: dict[str, Any] = {
+            "org_code": org_code,
+            "region_prefix": region_prefix,
+            "status": status,
+            "roles": sorted(roles),
+        }
         rows = await self.rows(_LIST_VISIBLE, {**params, "offset": offset, "limit": limit})
         if len(rows) < limit and (rows or offset == 0):
             # A page that is not full is the last one: no need to count.

@@ -35,6 +35,8 @@ from yiwang_business.task.schemas import (
 from yiwang_business.task.views import build_case_view, case_facts, task_schema
 from yiwang_business.workflow.schemas import WorkflowSnapshot, WorkflowStep
 from yiwang_business.workflow.service import workflow_service
+from yiwang_common.access import handling_scope, scope_of
+from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import Principal
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.db import utcnow
@@ -109,11 +111,13 @@ class TaskService:
     async def list(
         self, session: AsyncSession, *, principal: Principal, status: str, page: PageParams
     ) -> TaskList:
-        """List the tasks of the caller's unit for the posts the caller holds."""
-        if not principal.org_code:
+        """List the tasks of the caller's unit in their region for the posts the caller holds."""
+        scope = handling_scope(principal)
+        if scope.org_code is None or scope.region_prefix is None:
             return TaskList(items=[], pagination=page.pagination(0))
         rows, total = await TaskRepository.from_session(session).list_visible(
-            org_code=principal.org_code,
+            org_code=scope.org_code,
+            region_prefix=scope.region_prefix,
             roles=principal.roles,
             status=status,
             offset=page.offset,
@@ -145,7 +149,10 @@ class TaskService:
         self, session: AsyncSession, *, task_id: uuid.UUID, principal: Principal, lock: bool = False
     ) -> tuple[Task, BusinessCase]:
         row = await TaskRepository.from_session(session).get_with_case(task_id, lock=lock)
-        if row is None or not principal.org_code or row[0].org_code != principal.org_code:
+        scope = handling_scope(principal)
+        if row is None or not scope.admits(
+            applicant_id=None, org_code=row[0].org_code, region_code=row[0].case_no[:6]
+        ):
             raise TaskNotFound(f"待办任务 {task_id} 不存在")
         return row
 
@@ -166,13 +173,15 @@ class TaskService:
         origin: Origin,
     ) -> TaskCompletion:
         """Finish a step: open the next one, or — on the 决定 step — decide and issue the licence."""
-        if not principal.org_code:
+        scope = handling_scope(principal)
+        if scope.org_code is None or scope.region_prefix is None:
             raise TaskNotFound(f"待办任务 {task_id} 不存在")
         repo = TaskRepository.from_session(session)
         now = utcnow()
         done = await repo.complete_open(
             task_id,
-            org_code=principal.org_code,
+            org_code=scope.org_code,
+            region_prefix=scope.region_prefix,
             roles=principal.roles,
             values={
                 "status": TASK_DONE,
@@ -265,11 +274,38 @@ class TaskService:
             licence=None if licence is None else to_value(licence),
         )
 
-    async def case_view(self, session: AsyncSession, *, case_no: str, principal: Principal) -> CaseView:
-        """Return a case of the caller's unit with its tasks, decision and licence."""
+    async def case_view(
+        self,
+        session: AsyncSession,
+        *,
+        case_no: str,
+        principal: Principal,
+        source: str,
+        reason: str | None = None,
+    ) -> CaseView:
+        """Return a case the caller may read with its tasks, decision and licence (deny by default).
+
+        Handling staff read their unit's cases in their region, supervisors their region's, an
+        administrator their region's with a reason; each read of the applicant is audited.
+        """
+        scope = scope_of(principal, reason=reason)
         case = await CaseRepository.from_session(session).get(case_no)
-        if case is None or not principal.org_code or case.org_code != principal.org_code:
+        if case is None or not scope.admits(
+            applicant_id=None, org_code=case.org_code, region_code=case_no[:6]
+        ):
             raise CaseNotFound(f"办件 {case_no} 不存在")
+        await record_audit(
+            session,
+            messaging.outbox,
+            source=source,
+            action=PERSONAL_DATA_READ,
+            actor=principal,
+            region_code=case_no[:6],
+            target_type="case",
+            target_id=case_no,
+            reason=reason,
+            detail={"org_code": case.org_code},
+        )
         tasks = await TaskRepository.from_session(session).list_for_case(case_no)
         decision = (
             await DecisionRepository.from_session(session).get_for_case(case_no) if case.decided_at else None

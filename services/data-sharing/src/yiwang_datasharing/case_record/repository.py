@@ -276,8 +276,8 @@ class CaseRecordRepository(RepositoryBase[CaseRecord]):
         A condition for this and other repositories' queries, so it needs no session.
         """
         conditions: list[ColumnElement[bool]] = []
-        if scope.applicant_id is not None:
-            conditions.append(CaseRecord.applicant_id == scope.applicant_id)
+        if scope.applicant_ids:
+            conditions.append(CaseRecord.applicant_id.in_(scope.applicant_ids))
         items = ItemScopeRepository.items_in_scope(scope)
         if items is not None:
             conditions.append(CaseRecord.item_code.in_(items))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from yiwang_common.db import utcnow
@@ -53,6 +53,8 @@ class ItemScopeRepository(RepositoryBase[ItemScope]):
     def items_in_scope(scope: ReadScope) -> Select[str] | None:
         """The item codes whose records staff with ``scope`` may read, or None for none at all.
 
+        A unit's items in the region (handling staff), or every item of the region (supervisors).
+
         A subquery for other repositories' conditions, so it needs no session.
         """
         conditions: list[ColumnElement[bool]] = []
@@ -62,4 +64,4 @@ class ItemScopeRepository(RepositoryBase[ItemScope]):
             conditions.append(ItemScope.region_code.startswith(scope.region_prefix, autoescape=True))
         if not conditions:
             return None
-        return select(ItemScope.item_code).where(or_(*conditions))
+        return select(ItemScope.item_code).where(and_(*conditions))

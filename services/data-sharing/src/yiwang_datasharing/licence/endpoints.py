@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import AccessReason, ReasonRequired
 from yiwang_common.auth import CurrentPrincipal
 from yiwang_common.db import get_session
 from yiwang_common.http.problems import Unauthorized, problem_responses
@@ -51,13 +52,15 @@ async def licences_of_holder(
     "/{identifier}",
     summary="电子证照 E-licence",
     response_model=LicenceSchema,
-    responses=problem_responses(Unauthorized, LicenceNotFound),
+    responses=problem_responses(Unauthorized, ReasonRequired, LicenceNotFound),
 )
 async def get_licence(
-    identifier: IdentifierPath, principal: CurrentPrincipal, session: Session
+    identifier: IdentifierPath, principal: CurrentPrincipal, session: Session, reason: AccessReason
 ) -> LicenceSchema:
     """Return an e-licence to its holder or to staff of the item's unit or region."""
-    return await licence_service.get_visible(session, identifier=identifier, principal=principal)
+    return await licence_service.get_visible(
+        session, identifier=identifier, principal=principal, reason=reason
+    )
 
 
 @router.get(

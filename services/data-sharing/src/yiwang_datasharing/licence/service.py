@@ -6,9 +6,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import region_of
 from yiwang_common.auth import Principal
 from yiwang_common.contracts.common import ELicence, Organisation
-from yiwang_datasharing.access import scope_of
+from yiwang_datasharing.access import is_staff, scope_of
+from yiwang_datasharing.audit import service as audit_service
 from yiwang_datasharing.licence.errors import HolderListingDenied, LicenceNotFound
 from yiwang_datasharing.licence.models import ELicenceRecord
 from yiwang_datasharing.licence.repository import LicenceRepository
@@ -39,12 +41,23 @@ class LicenceService:
         return await repository.add_if_new(licence=licence, registered_at=registered_at)
 
     async def get_visible(
-        self, session: AsyncSession, *, identifier: str, principal: Principal
+        self, session: AsyncSession, *, identifier: str, principal: Principal, reason: str | None = None
     ) -> LicenceSchema:
         """The licence, for its holder (the case's applicant) or staff of the item's unit or region."""
-        row = await LicenceRepository.from_session(session).get_visible(identifier, scope_of(principal))
+        row = await LicenceRepository.from_session(session).get_visible(
+            identifier, scope_of(principal, reason=reason)
+        )
         if row is None:
             raise LicenceNotFound(f"电子证照 {identifier} 不存在")
+        if is_staff(principal):
+            await audit_service.record_read(
+                session,
+                principal=principal,
+                target_type="licence",
+                target_id=identifier,
+                region_code=region_of(principal) or "000000",
+                reason=reason,
+            )
         return to_schema(row)
 
     async def of_holder(

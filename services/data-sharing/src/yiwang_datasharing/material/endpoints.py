@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import AccessReason, ReasonRequired
 from yiwang_common.auth import CurrentPrincipal
 from yiwang_common.db import get_session
 from yiwang_common.http.problems import Unauthorized, problem_responses
@@ -112,14 +113,14 @@ async def upload_material(
                 "Content-Length": {"description": "字节数", "schema": {"type": "integer"}},
             },
         },
-        **problem_responses(Unauthorized, MaterialNotFound),
+        **problem_responses(Unauthorized, ReasonRequired, MaterialNotFound),
     },
 )
 async def download_material(
-    sha256: Sha256Path, principal: CurrentPrincipal, session: Session, blobs: Blobs
+    sha256: Sha256Path, principal: CurrentPrincipal, session: Session, blobs: Blobs, reason: AccessReason
 ) -> StreamingResponse:
     """Stream a material's bytes to its uploader or to staff who may read a case that lists it."""
-    material = await material_service.get_visible(session, sha256=sha256, principal=principal)
+    material = await material_service.get_visible(session, sha256=sha256, principal=principal, reason=reason)
     if not await blobs.exists(sha256):
         log.error("material row without blob", extra={"sha256": sha256})
         raise MaterialNotFound(f"材料 {sha256} 不存在")
@@ -138,8 +139,10 @@ async def download_material(
     "/{sha256}/meta",
     summary="材料信息 Material metadata",
     response_model=MaterialSchema,
-    responses=problem_responses(Unauthorized, MaterialNotFound),
+    responses=problem_responses(Unauthorized, ReasonRequired, MaterialNotFound),
 )
-async def material_meta(sha256: Sha256Path, principal: CurrentPrincipal, session: Session) -> MaterialSchema:
+async def material_meta(
+    sha256: Sha256Path, principal: CurrentPrincipal, session: Session, reason: AccessReason
+) -> MaterialSchema:
     """Return a material's size, type and file name to its uploader or to staff of a case that lists it."""
-    return await material_service.get_visible(session, sha256=sha256, principal=principal)
+    return await material_service.get_visible(session, sha256=sha256, principal=principal, reason=reason)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import region_of
 from yiwang_common.auth import Principal
 from yiwang_datasharing.access import is_staff, scope_of
+from yiwang_datasharing.audit import service as audit_service
 from yiwang_datasharing.case_record.repository import CaseRecordRepository
 from yiwang_datasharing.material.blobstore import BlobStore
 from yiwang_datasharing.material.errors import MaterialNotFound, UnsupportedMaterialType
@@ -74,7 +76,7 @@ class MaterialService:
         return schema, created
 
     async def get_visible(
-        self, session: AsyncSession, *, sha256: str, principal: Principal
+        self, session: AsyncSession, *, sha256: str, principal: Principal, reason: str | None = None
     ) -> MaterialSchema:
         """The material for its uploader, or for staff who may read a case that lists it.
 
@@ -83,9 +85,17 @@ class MaterialService:
         repository = MaterialRepository.from_session(session)
         found = await repository.get_for_owner(sha256=sha256, owner_id=principal.sub)
         if found is None and is_staff(principal):
-            scope = scope_of(principal)
+            scope = scope_of(principal, reason=reason)
             if await CaseRecordRepository.from_session(session).references_material(sha256, scope):
                 found = await repository.get_any(sha256=sha256)
+                await audit_service.record_read(
+                    session,
+                    principal=principal,
+                    target_type="material",
+                    target_id=sha256,
+                    region_code=region_of(principal) or "000000",
+                    reason=reason,
+                )
         if found is None:
             raise MaterialNotFound(f"材料 {sha256} 不存在")
         material, filename = found

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import HANDLING_ROLES, AccessReason, ReasonRequired
 from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_SUPERVISOR, Principal, require_role
 from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
@@ -39,9 +40,11 @@ def _json(model: BaseModel) -> Response:
 
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+#: Data scope for the authorisation matrix (docs/authorization-matrix.md, ADR 0105).
+UNIT_REGION: dict[str, Any] = {"x-access-scope": "unit-region"}
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-Reader = Annotated[Principal, require_role(ROLE_ACCEPTOR, ROLE_SUPERVISOR, ROLE_ADMIN)]
+Reader = Annotated[Principal, require_role(*sorted(HANDLING_ROLES | {ROLE_SUPERVISOR, ROLE_ADMIN}))]
 Acceptor = Annotated[Principal, require_role(ROLE_ACCEPTOR)]
 CaseNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$", description="办件编号")]
 AUTH_PROBLEMS = (Unauthorized, Forbidden)
@@ -55,18 +58,28 @@ async def _view(session: AsyncSession, case: Case) -> CaseDetail:
     "",
     summary="办件列表 List cases",
     response_model=ListResource[CaseSummary],
-    responses=problem_responses(*AUTH_PROBLEMS),
+    responses=problem_responses(*AUTH_PROBLEMS, ReasonRequired),
 )
 async def list_cases(
+    request: Request,
     session: Session,
     principal: Reader,
     pages: PageQuery,
+    reason: AccessReason,
     status: Annotated[CaseStatus | None, Query(description="办件状态")] = None,
     item_code: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,64}$", description="实施编码")] = None,
 ) -> Response:
-    """本单位办件 Cases of the caller's unit, newest first."""
+    """可见办件 Cases the caller may read, newest first: their unit's in their region (handling staff),
+    their region's (电子监察), or their region's with a reason (中心管理员, audited)."""
     cases, total = await case_service.list_case_summaries(
-        session, principal, status=status, item_code=item_code, offset=pages.offset, limit=pages.limit
+        session,
+        principal,
+        status=status,
+        item_code=item_code,
+        offset=pages.offset,
+        limit=pages.limit,
+        reason=reason,
+        source=request.app.state.runtime.source,
     )
     return _json(pages.wrap([CaseSummary.from_case(c) for c in cases], total))
 
@@ -75,15 +88,21 @@ async def list_cases(
     "/{case_no}",
     summary="办件详情 Get a case",
     response_model=CaseDetail,
-    responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound),
+    responses=problem_responses(*AUTH_PROBLEMS, ReasonRequired, CaseNotFound),
 )
-async def get_case(case_no: CaseNo, session: Session, principal: Reader) -> CaseDetail:
-    """办件详情 One case with applicant, materials, steps and deadlines."""
-    return await _view(session, await case_service.get_visible_case(session, case_no, principal))
+async def get_case(
+    case_no: CaseNo, request: Request, session: Session, principal: Reader, reason: AccessReason
+) -> CaseDetail:
+    """办件详情 One case with applicant, materials, steps and deadlines; the read is audited."""
+    case = await case_service.read_case(
+        session, case_no, principal, reason=reason, source=request.app.state.runtime.source
+    )
+    return await _view(session, case)
 
 
 @router.post(
     "/{case_no}/accept",
+    openapi_extra=UNIT_REGION,
     summary="受理 Accept a case",
     response_model=CaseDetail,
     responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound, CaseStateConflict, MaterialsMissing),
@@ -110,6 +129,7 @@ async def accept_case(
 
 @router.post(
     "/{case_no}/supplement-notice",
+    openapi_extra=UNIT_REGION,
     summary="一次性告知 Issue a one-time notice",
     response_model=CaseDetail,
     responses=problem_responses(
@@ -143,6 +163,7 @@ async def issue_supplement_notice(
 
 @router.post(
     "/{case_no}/reject",
+    openapi_extra=UNIT_REGION,
     summary="不予受理 Refuse a case",
     response_model=CaseDetail,
     responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound, CaseStateConflict),

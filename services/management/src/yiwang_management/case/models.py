@@ -7,7 +7,19 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yiwang_common.contracts.lifecycle import LABELS, CaseStatus
@@ -32,6 +44,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_file_org_code_registered_at", "org_code", "registered_at"),
         Index("ix_case_file_org_code_status_registered_at", "org_code", "status", "registered_at"),
+        # Region-wide lists of a city or a province (电子监察, 中心管理员): newest first.
+        Index("ix_case_file_registered_at_case_no", "registered_at", "case_no"),
     )
 
     case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -75,6 +89,15 @@ class Case(Base):
     # 事项版本 the case started on (ADR 0018); null for cases registered before versions existed.
     # Last, as the migration added it: CaseRecord keeps the table's column order.
     item_version: Mapped[int | None]
+
+
+#: A case's county (行政区划代码): the first six characters of its 办件编号 (ADR 0004).
+CASE_REGION = func.substr(Case.case_no, literal_column("1"), literal_column("6"))
+
+# The staff list (ADR 0105): a unit's page in a county, newest first with the 办件编号
+# tie-break, read in index order; and a county's page for its supervisors.
+Index("ix_case_file_org_region_registered", Case.org_code, CASE_REGION, Case.registered_at, Case.case_no)
+Index("ix_case_file_region_registered", CASE_REGION, Case.registered_at, Case.case_no)
 
 
 class CaseStep(Base):

@@ -18,9 +18,10 @@ from typing import Any, cast
 from sqlalchemy import Date, Integer, Row, String, Table, bindparam, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
+from yiwang_common.access import ReadScope
 from yiwang_common.contracts.common import StepRecord
 from yiwang_common.db.repository import RepositoryBase
-from yiwang_management.case.models import Case, CaseSequence, CaseStep
+from yiwang_management.case.models import CASE_REGION, Case, CaseSequence, CaseStep
 from yiwang_management.item.models import Item
 
 _CASE = cast(Table, Case.__table__)
@@ -74,8 +75,13 @@ _WITH_STEPS = (
     .outerjoin(_STEP, _STEP.c.case_no == _CASE.c.case_no)
     .order_by(_STEP.c.ended_at, _STEP.c.id)
 )
+# A case's region is the first six characters of its 办件编号 (the registering platform's
+# 行政区划代码, ADR 0004), so the region check needs no column of its own.
 _LOCK_VISIBLE = _WITH_STEPS.where(
-    _CASE.c.case_no == bindparam("case_no"), _CASE.c.org_code == bindparam("org_code")
+    _CASE.c.case_no == bindparam("case_no"),
+    _CASE.c.org_code == bindparam("org_code"),
+    func.substr(_CASE.c.case_no, 1, func.length(bindparam("region_prefix", type_=String())))
+    == bindparam("region_prefix"),
 ).with_for_update(of=_CASE)
 _LOCK_FOR_DECISION = (
     select(*_DECISION_COLUMNS, *(c.label(f"step_{c.name}") for c in _STEP_COLUMNS))
@@ -287,16 +293,17 @@ class CaseRepository(RepositoryBase[Case]):
         """Write a new case row (no unit-of-work bookkeeping: nothing tracks it)."""
         await self.execute(_INSERT_CASE, values)
 
-    async def lock_visible(
-        self, case_no: str, org_code: str | None
-    ) -> tuple[CaseRecord, list[StepView]] | None:
-        """Lock a case of the unit and read it with its steps in order, in one round trip.
+    async def lock_visible(self, case_no: str, scope: ReadScope) -> tuple[CaseRecord, list[StepView]] | None:
+        """Lock a case of the unit in its region and read it with its steps in order, in one round trip.
 
-        None if there is no such case in the unit (or the caller has no unit).
+        None if there is no such case in the unit's region (or the caller handles no unit's cases).
         """
-        if org_code is None:
+        if scope.org_code is None or scope.region_prefix is None:
             return None
-        rows = await self.rows(_LOCK_VISIBLE, {"case_no": case_no, "org_code": org_code})
+        rows = await self.rows(
+            _LOCK_VISIBLE,
+            {"case_no": case_no, "org_code": scope.org_code, "region_prefix": scope.region_prefix},
+        )
         if not rows:
             return None
         return _record(rows[0]), _stored_steps(rows)
@@ -322,13 +329,13 @@ class CaseRepository(RepositoryBase[Case]):
             statement = statement.with_for_update()
         return await self.get_one_or_none(statement)
 
-    async def get_visible(
-        self, case_no: str, org_code: str | None, *, for_update: bool = False
-    ) -> Case | None:
-        """Return a tracked case only if it belongs to the staff member's unit."""
-        if org_code is None:
+    async def get_visible(self, case_no: str, scope: ReadScope, *, for_update: bool = False) -> Case | None:
+        """Return a tracked case only if the scope admits it (unit and region, or region)."""
+        if scope.region_prefix is None or not case_no.startswith(scope.region_prefix):
             return None
-        statement = self.get_base_statement().where(Case.case_no == case_no, Case.org_code == org_code)
+        statement = self.get_base_statement().where(Case.case_no == case_no)
+        if scope.org_code is not None:
+            statement = statement.where(Case.org_code == scope.org_code)
         if for_update:
             statement = statement.with_for_update()
         return await self.get_one_or_none(statement)
@@ -343,13 +350,22 @@ class CaseRepository(RepositoryBase[Case]):
         return await self.first_row(statement) is not None
 
     async def list_summaries(
-        self, org_code: str, *, status: str | None, item_code: str | None, offset: int, limit: int
+        self, scope: ReadScope, *, status: str | None, item_code: str | None, offset: int, limit: int
     ) -> tuple[Sequence[Row[Any]], int]:
-        """Return one page of a unit's cases (only the list's columns), newest first, and the total.
+        """Return one page of the scope's cases (only the list's columns), newest first, and the total.
 
         The total is counted only when the page is full: a short page is the last one.
         """
-        conditions = [_CASE.c.org_code == org_code]
+        if scope.region_prefix is None:
+            return [], 0
+        # A county is an equality on the key's first six characters, which the two region
+        # indexes order by; a city or province a prefix of the key.
+        if len(scope.region_prefix) == 6:
+            conditions = [CASE_REGION == scope.region_prefix]
+        else:
+            conditions = [_CASE.c.case_no.startswith(scope.region_prefix, autoescape=True)]
+        if scope.org_code is not None:
+            conditions.append(_CASE.c.org_code == scope.org_code)
         if status is not None:
             conditions.append(_CASE.c.status == status)
         if item_code is not None:

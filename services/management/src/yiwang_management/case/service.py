@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import handling_scope, region_of, scope_of
+from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
@@ -323,12 +325,40 @@ def _merge_steps(
 async def get_visible_case(
     session: AsyncSession, case_no: str, principal: Principal, *, for_update: bool = False
 ) -> Case:
-    """Return a case of the caller's unit, or raise ``CaseNotFound`` (another unit's case looks absent)."""
+    """Return a case of the caller's unit and region, or raise ``CaseNotFound`` (others look absent)."""
     case = await CaseRepository.from_session(session).get_visible(
-        case_no, principal.org_code, for_update=for_update
+        case_no, handling_scope(principal), for_update=for_update
     )
     if case is None:
         raise CaseNotFound(f"办件 {case_no} 不存在")
+    return case
+
+
+async def read_case(
+    session: AsyncSession, case_no: str, principal: Principal, *, reason: str | None, source: str
+) -> Case:
+    """办件详情 A case the caller may read (deny by default); the read of its applicant is audited.
+
+    Raises:
+        ReasonRequired: an administrator gave no reason.
+        CaseNotFound: no such case in the caller's scope.
+    """
+    scope = scope_of(principal, reason=reason)
+    case = await CaseRepository.from_session(session).get_visible(case_no, scope)
+    if case is None:
+        raise CaseNotFound(f"办件 {case_no} 不存在")
+    await record_audit(
+        session,
+        messaging.outbox,
+        source=source,
+        action=PERSONAL_DATA_READ,
+        actor=principal,
+        region_code=case.case_no[:6],
+        target_type="case",
+        target_id=case.case_no,
+        reason=reason,
+        detail={"fields": ["applicant", "form", "materials"], "org_code": case.org_code},
+    )
     return case
 
 
@@ -340,16 +370,32 @@ async def list_case_summaries(
     item_code: str | None,
     offset: int,
     limit: int,
+    reason: str | None = None,
+    source: str = "",
 ) -> tuple[Sequence[Any], int]:
-    """Return one page of the caller's unit's cases (the list's columns), newest first, and the total.
+    """Return one page of the cases the caller may read (the list's columns), newest first, and the total.
 
-    Staff without a unit see none.
+    Handling staff see their unit's cases in their region, supervisors their region's, an
+    administrator their region's only with a reason (and the read is audited); anyone else none.
     """
-    if principal.org_code is None:
-        return [], 0
-    return await CaseRepository.from_session(session).list_summaries(
-        principal.org_code, status=status, item_code=item_code, offset=offset, limit=limit
+    scope = scope_of(principal, reason=reason)
+    page, total = await CaseRepository.from_session(session).list_summaries(
+        scope, status=status, item_code=item_code, offset=offset, limit=limit
     )
+    if scope.reason is not None:
+        await record_audit(
+            session,
+            messaging.outbox,
+            source=source,
+            action=PERSONAL_DATA_READ,
+            actor=principal,
+            region_code=region_of(principal) or "000000",
+            target_type="case_list",
+            target_id=scope.region_prefix or "",
+            reason=scope.reason,
+            detail={"cases": [row.case_no for row in page], "fields": ["applicant_name"]},
+        )
+    return page, total
 
 
 async def case_steps(session: AsyncSession, case: AnyCase) -> list[CaseStep]:
@@ -417,7 +463,7 @@ async def accept_case_with_steps(
 ) -> tuple[CaseRecord, list[StepView]]:
     """``accept_case``, also returning every step of the case afterwards (read with the case)."""
     repository = CaseRepository.from_session(session)
-    locked = await repository.lock_visible(case_no, principal.org_code)
+    locked = await repository.lock_visible(case_no, handling_scope(principal))
     if locked is None:
         raise CaseNotFound(f"办件 {case_no} 不存在")
     case, stored = locked

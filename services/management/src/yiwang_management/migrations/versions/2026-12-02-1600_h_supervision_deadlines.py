@@ -2,7 +2,7 @@
 clocks, warnings, 催办/督办, sweep ticks, supervision rules and loaded holiday schedules.
 
 Revision ID: h_supervision_deadlines
-Revises: 9a4c2e7b1d18
+Revises: h_staff_organisation
 Create Date: 2026-12-02 16:00:00
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import yiwang_common.db.types
 
 revision: str = "h_supervision_deadlines"
-down_revision: str | None = "9a4c2e7b1d18"
+down_revision: str | None = "h_staff_organisation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,89 @@
+"""Management's post assignments reach the staff account: the next token carries the roles and unit."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from gateway_support import Accounts
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_common.contracts.management import StaffAssigned
+from yiwang_common.db import session_scope, utcnow
+from yiwang_gateway.staff import service as staff_service
+
+OTHER_UNIT = "11530428MB1234567F"
+
+
+def assigned(
+    username: str, version: int, roles: list[str], *, org: str = OTHER_UNIT, active: bool = True
+) -> StaffAssigned:
+    return StaffAssigned(
+        staff_id=uuid.UUID(int=7),
+        username=username,
+        name="窗口受理员",
+        org_code=org,
+        org_name="元江县市场监督管理局",
+        region_code="530428",
+        roles=roles,
+        posts=[],
+        active=active,
+        version=version,
+        changed_at=utcnow(),
+        changed_by="admin",
+    )
+
+
+async def _token_principal(client: httpx.AsyncClient) -> dict[str, object]:
+    r = await client.post("/api/v1/auth/token", json={"username": "chuangkou", "password": "demo123"})
+    assert r.status_code == 200
+    principal: dict[str, object] = r.json()["principal"]
+    return principal
+
+
+class TestStaffAssigned:
+    async def test_next_token_carries_the_assigned_roles_and_unit(
+        self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async with session_scope(sessionmaker) as session:
+            assert await staff_service.apply_assignment(
+                session, assigned("chuangkou", 2, ["reviewer", "receiver"])
+            )
+        principal = await _token_principal(client)
+        assert principal["roles"] == ["receiver", "reviewer"]
+        assert principal["org_code"] == OTHER_UNIT
+        async with session_scope(sessionmaker) as session:
+            stored = await staff_service.claims_for(session, "chuangkou")
+        assert stored is not None and stored.region_code == "530428"
+
+    async def test_an_older_version_changes_nothing(
+        self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async with session_scope(sessionmaker) as session:
+            assert await staff_service.apply_assignment(session, assigned("chuangkou", 5, ["approver"]))
+        async with session_scope(sessionmaker) as session:
+            assert not await staff_service.apply_assignment(session, assigned("chuangkou", 4, ["admin"]))
+            assert not await staff_service.apply_assignment(session, assigned("chuangkou", 5, ["admin"]))
+        assert (await _token_principal(client))["roles"] == ["approver"]
+
+    async def test_roles_outside_the_staff_set_and_deactivation_give_no_role(
+        self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async with session_scope(sessionmaker) as session:
+            await staff_service.apply_assignment(
+                session, assigned("chuangkou", 2, ["applicant", "acceptor", "root"])
+            )
+        assert (await _token_principal(client))["roles"] == ["acceptor"]
+        async with session_scope(sessionmaker) as session:
+            await staff_service.apply_assignment(
+                session, assigned("chuangkou", 3, ["acceptor"], active=False)
+            )
+        assert (await _token_principal(client))["roles"] == []
+
+    async def test_an_applicant_account_of_that_name_is_never_changed(
+        self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async with session_scope(sessionmaker) as session:
+            await staff_service.apply_assignment(session, assigned("zhangsan", 1, ["admin"]))
+        r = await client.post("/api/v1/auth/token", json={"username": "zhangsan", "password": "demo123"})
+        assert r.json()["principal"]["roles"] == ["applicant"]
