@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from yiwang_business.config import Settings, get_settings
 from yiwang_business.db import messaging
 from yiwang_business.models import load_all_models
-from yiwang_business.task.endpoints import case_router, router as task_router
+from yiwang_business.task.endpoints import case_router, migration_router, router as task_router, timer_router
 from yiwang_business.task.handlers import management_subscription
 from yiwang_business.workflow.endpoints import router as workflow_router
 from yiwang_common.runtime import ServiceSpec, create_service_app
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="business",
         title="一网 业务办理系统 Business",
         description=DESCRIPTION,
-        routers=[workflow_router, task_router, case_router],
+        routers=[workflow_router, migration_router, task_router, case_router, timer_router],
         tables=messaging,
         subscriptions=[management_subscription],
         openapi_tags=TAGS,

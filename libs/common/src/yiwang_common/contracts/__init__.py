@@ -23,6 +23,13 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     management.CaseCompleted,
     business.CaseStepCompleted,
     business.CaseDecided,
+    business.CaseReturned,
+    business.CaseClockPaused,
+    business.CaseClockResumed,
+    business.TaskTransferred,
+    business.TaskReminded,
+    business.CaseWithdrawn,
+    business.WorkflowMigrated,
     datasharing.LicenceRegistered,
 )
 
