@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Table, bindparam, cast as sql_cast, func, literal, select, update
+from sqlalchemy import Integer, Row, String, Table, bindparam, cast as sql_cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.elements import BindParameter
 
@@ -102,13 +102,13 @@ _DONE_STEPS = (
     .order_by(_task.c.completed_at, _task.c.id)
 )
 _INSERT_TASKS = _task.insert()
-_gw: BindParameter[str] = bindparam("gateway")
+_gw: BindParameter[str] = bindparam("gateway", type_=String())
 _arrivals = func.coalesce(sql_cast(_case.c.joins.op("->>")(_gw), Integer), 0) + 1
 #: One more branch arrived at a parallel join: count it, or reset the count when it is the last.
 #: The row lock of the UPDATE orders concurrent arrivals; RETURNING 0 means this one completed the join.
 _ARRIVE = (
     update(_case)
-    .where(_case.c.case_no == bindparam("case_no"))
+    .where(_case.c.case_no == bindparam("key_case_no"))
     .values(
         joins=_case.c.joins.op("||")(
             func.jsonb_build_object(
@@ -126,7 +126,7 @@ _CANCEL_ASSISTS = (
 )
 _CANCEL_OPEN = (
     update(_task)
-    .where(_task.c.case_no == bindparam("case_no"), _task.c.status == TASK_OPEN)
+    .where(_task.c.case_no == bindparam("key_case_no"), _task.c.status == TASK_OPEN)
     .values(status=TASK_CANCELLED, completed_at=bindparam("now"))
     .returning(_task.c.id)
 )
@@ -247,7 +247,7 @@ class TaskRepository(RepositoryBase[Task]):
 
     async def arrive(self, case_no: str, gateway: str, need: int) -> bool:
         """Count a branch arriving at a parallel join; True when it is the last of ``need``."""
-        row = await self.first_row(_ARRIVE, {"case_no": case_no, "gateway": gateway, "need": need})
+        row = await self.first_row(_ARRIVE, {"key_case_no": case_no, "gateway": gateway, "need": need})
         return row is not None and row[0] is None
 
     async def cancel_assists(self, lead_task_id: uuid.UUID, now: datetime) -> None:
@@ -256,7 +256,7 @@ class TaskRepository(RepositoryBase[Task]):
 
     async def cancel_open(self, case_no: str, now: datetime) -> list[uuid.UUID]:
         """Close every open task of a case (退回, 撤回, a decision); return their ids."""
-        return [r[0] for r in await self.rows(_CANCEL_OPEN, {"case_no": case_no, "now": now})]
+        return [r[0] for r in await self.rows(_CANCEL_OPEN, {"key_case_no": case_no, "now": now})]
 
     async def open_for_case(self, case_no: str) -> Sequence[Task]:
         """Return a case's open tasks (tracked, to be changed through ``update``)."""
@@ -316,9 +316,11 @@ class TaskRepository(RepositoryBase[Task]):
         return rows, int(total)
 
     async def list_for_case(self, case_no: str) -> Sequence[Task]:
-        """Return a case's tasks in step order."""
+        """Return a case's tasks in the order they opened."""
         return await self.get_all(
-            self.get_base_statement().where(Task.case_no == case_no).order_by(Task.position)
+            self.get_base_statement()
+            .where(Task.case_no == case_no)
+            .order_by(Task.created_at, Task.position, Task.id)
         )
 
 

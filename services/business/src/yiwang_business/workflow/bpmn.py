@@ -176,7 +176,7 @@ def _process(process: ET.Element) -> Imported:
             gateways[eid] = {
                 "key": _key(eid, keys),
                 "type": "exclusive" if tag == "exclusiveGateway" else "parallel",
-                "name": (el.get("name") or "")[:50],
+                "name": (el.get("name") or "").strip()[:50] or None,
             }
             if el.get("default"):
                 defaults[eid] = el.get("default") or ""

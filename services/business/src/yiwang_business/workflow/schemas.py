@@ -85,7 +85,7 @@ class Gateway(BaseModel):
 
     key: str = Field(pattern=NODE_KEY_PATTERN, examples=["split"])
     type: Literal["exclusive", "parallel"] = Field(description="exclusive 排他 / parallel 并行")
-    name: Annotated[Text, Field(max_length=50)] = ""
+    name: Annotated[Text, Field(max_length=50)] | None = None
 
 
 class Flow(BaseModel):
