@@ -98,10 +98,19 @@ _DECIDE_CASE = (
 )
 _DONE_STEPS = (
     select(*TASK_COLUMNS)
-    .where(_task.c.case_no == bindparam("case_no"), _task.c.status == TASK_DONE, _task.c.kind != KIND_ASSIST)
+    .where(_task.c.case_no == bindparam("for_case"), _task.c.status == TASK_DONE, _task.c.kind != KIND_ASSIST)
     .order_by(_task.c.completed_at, _task.c.id)
 )
 _INSERT_TASKS = _task.insert()
+_CANCEL_OPEN_CTE = (
+    update(_task)
+    .where(_task.c.case_no == bindparam("key_case_no"), _task.c.status == TASK_OPEN)
+    .values(status=TASK_CANCELLED, completed_at=bindparam("now"))
+    .returning(_task.c.id)
+    .cte("cancelled")
+)
+#: A data-modifying CTE runs whether or not it is read: the open tasks close as the done ones are read.
+_CANCEL_AND_DONE = _DONE_STEPS.add_cte(_CANCEL_OPEN_CTE)
 _gw: BindParameter[str] = bindparam("gateway", type_=String())
 _arrivals = func.coalesce(sql_cast(_case.c.joins.op("->>")(_gw), Integer), 0) + 1
 #: One more branch arrived at a parallel join: count it, or reset the count when it is the last.
@@ -240,9 +249,17 @@ class TaskRepository(RepositoryBase[Task]):
         elif tasks:
             await self.execute(_INSERT_TASKS, [column_values(t) for t in tasks])
 
-    async def done_steps(self, case_no: str) -> list[Task]:
-        """Return a case's completed steps (not the assistants' opinions), in the order they finished."""
-        rows = await self.rows(_DONE_STEPS, {"case_no": case_no})
+    async def done_steps(self, case_no: str, *, cancel_open_at: datetime | None = None) -> list[Task]:
+        """Return a case's completed steps (not the assistants' opinions), in the order they finished.
+
+        With ``cancel_open_at`` the case's open tasks are closed in the same statement (a decision).
+        """
+        if cancel_open_at is None:
+            rows = await self.rows(_DONE_STEPS, {"for_case": case_no})
+        else:
+            rows = await self.rows(
+                _CANCEL_AND_DONE, {"for_case": case_no, "key_case_no": case_no, "now": cancel_open_at}
+            )
         return [task_from_row(r) for r in rows]
 
     async def arrive(self, case_no: str, gateway: str, need: int) -> bool:

@@ -120,8 +120,8 @@ def open_steps(case: BusinessCase, graph: Graph, keys: Sequence[str], now: datet
 class TaskService:
     """Cases taken over from management and the tasks staff work on."""
 
-    async def take_over(self, session: AsyncSession, *, accepted: CaseAccepted) -> bool:
-        """Store an accepted case with its workflow snapshot and open its first task; False if already here."""
+    async def take_over(self, session: AsyncSession, *, accepted: CaseAccepted) -> list[Task] | None:
+        """Store an accepted case with its workflow snapshot and open its first tasks (None if already here)."""
         cached = await workflow_service.cached_snapshot(session, item_code=accepted.item_code)
         now = utcnow()
         case = BusinessCase(
@@ -151,9 +151,10 @@ class TaskService:
         first = [cached.snapshot.steps[0].key] if graph.linear else await first_steps(graph, case.form)
         # One statement both checks and stores: a case already taken over is left as it is.
         if not await CaseRepository.from_session(session).insert_unless_taken(case):
-            return False
-        await TaskRepository.from_session(session).insert_many(open_steps(case, graph, first, now))
-        return True
+            return None
+        opened = open_steps(case, graph, first, now)
+        await TaskRepository.from_session(session).insert_many(opened)
+        return opened
 
     async def list(
         self, session: AsyncSession, *, principal: Principal, status: str, page: PageParams
@@ -254,11 +255,10 @@ class TaskService:
         if step.assists:
             await repo.cancel_assists(task.id, now)
         if step.kind == "decide":
-            if not graph.linear:
-                # Branches still open elsewhere end with the decision.
-                await repo.cancel_open(case.case_no, now)
             workflow = WorkflowSnapshot.model_validate(case.workflow)
-            return await self._decide(session, case=case, task=task, workflow=workflow, origin=origin)
+            return await self._decide(
+                session, case=case, task=task, workflow=workflow, origin=origin, others_open=not graph.linear
+            )
         if graph.linear:
             keys = [graph.order[graph.positions[task.step_key] + 1]]
         else:
@@ -303,12 +303,16 @@ class TaskService:
         task: Task,
         workflow: WorkflowSnapshot,
         origin: Origin,
+        others_open: bool = False,
     ) -> TaskCompletion:
         assert task.completed_at is not None
         now = task.completed_at
         outcome: Outcome = "approved" if task.decision == "approve" else "refused"
         # The step list of the event: the earlier (done) steps and this one, which is the last.
-        tasks = await TaskRepository.from_session(session).done_steps(case.case_no)
+        # Branches still open elsewhere (a graph) end with the decision, in the same statement.
+        tasks = await TaskRepository.from_session(session).done_steps(
+            case.case_no, cancel_open_at=now if others_open else None
+        )
         if not tasks or tasks[-1].id != task.id:
             # The completing UPDATE's row is read back in this transaction; keep it last either way.
             tasks = [t for t in tasks if t.id != task.id] + [task]
