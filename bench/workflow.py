@@ -41,6 +41,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench.e2e import LOCAL_SOCKET, LOCAL_SOCKET_URL
 from yiwang_business.config import Settings
 from yiwang_business.models import load_all_models
 from yiwang_business.task.schemas import TaskComplete
@@ -254,6 +255,9 @@ async def rate(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     load_all_models()
+    # The machine's PostgreSQL through its Unix socket where there is one, as bench-e2e does.
+    if "TEST_DATABASE_URL" not in os.environ and Path(LOCAL_SOCKET).exists():
+        os.environ["TEST_DATABASE_URL"] = LOCAL_SOCKET_URL
     url = await create_database("yiwang_bench_workflow")
     engine: AsyncEngine | None = None
     try:
