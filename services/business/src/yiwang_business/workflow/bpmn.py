@@ -118,7 +118,8 @@ def parse_bpmn(xml: bytes) -> Imported:
         raise InvalidBpmn(
             f"模型含有被禁止的 XML 结构 (DTD or entities are not allowed): {type(exc).__name__}"
         ) from exc
-    except ParseError as exc:
+    except (ParseError, ValueError, LookupError) as exc:
+        # LookupError: an unknown encoding in the XML declaration.
         raise InvalidBpmn(f"XML 无法解析 (not well-formed XML): {exc}") from exc
     if _local(root.tag) != (BPMN, "definitions"):
         raise InvalidBpmn("根元素必须是 BPMN 2.0 的 definitions (the root must be bpmn:definitions)")

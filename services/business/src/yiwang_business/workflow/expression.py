@@ -249,13 +249,17 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         return bool(left != right)
     if left is None or right is None or type(left) is not type(right):
         return False
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return bool(left >= right)
+    try:
+        if op == "<":
+            return bool(left < right)
+        if op == "<=":
+            return bool(left <= right)
+        if op == ">":
+            return bool(left > right)
+        return bool(left >= right)
+    except TypeError:
+        # Lists or objects of the form that hold values of different kinds: not ordered.
+        return False
 
 
 def _eval(node: Node, form: Mapping[str, Any]) -> Any:
