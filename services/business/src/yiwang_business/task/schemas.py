@@ -6,10 +6,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, MaterialRef, Organisation
 from yiwang_common.http.pagination import Pagination
+from yiwang_common.jsonvalues import JsonObject
 from yiwang_common.text import MultilineText
 
 #: 处理意见: may span lines; control characters never reach the decision documents.
@@ -208,6 +210,13 @@ class SpecialProcedureBody(BaseModel):
     reason: Reason
 
 
+def _no_nul(value: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL's jsonb cannot hold U+0000: refuse it (422) rather than fail on write."""
+    if "\\u0000" in orjson.dumps(value).decode():
+        raise ValueError("表单不能包含 U+0000 字符 (the form cannot contain U+0000)")
+    return value
+
+
 class CorrectionBody(BaseModel):
     """补正 The applicant's correction: changed form fields (conditions see them) and a note."""
 
@@ -218,7 +227,7 @@ class CorrectionBody(BaseModel):
         },
     )
 
-    form: dict[Annotated[str, Field(max_length=100)], Any] = Field(
+    form: Annotated[JsonObject, AfterValidator(_no_nul)] = Field(
         default_factory=dict, max_length=100, description="Form fields to replace"
     )
     note: Reason = Field(description="补正说明")
