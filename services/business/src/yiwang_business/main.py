@@ -14,8 +14,12 @@ from yiwang_common.runtime import ServiceSpec, create_service_app
 
 DESCRIPTION = """
 业务办理系统 (business-handling system): a built-in, configurable workflow for implementing bodies
-without their own approval system. Accepted cases (`yiwang.management.case.accepted.v1`) become
-tasks (待办) for the posts of each step; the 决定 step issues the 决定书 and the GB/T 36904 e-licence
+without their own approval system. Each item's process is versioned data (草稿 → 已发布), edited
+here or imported from BPMN 2.0 (Activiti/Flowable subset): steps per post with limits in working
+days, exclusive branches on the form data, 并联 branches with a join, 主办/协办; staff 退回, 转办,
+催办, 挂起/恢复 and start 特殊程序, the applicant corrects (补正) or withdraws (撤回), and running
+cases move to a new version only through a logged migration (docs/adr/0106). Accepted cases
+(`yiwang.management.case.accepted.v1`) become tasks (待办) for the posts of each step; the 决定 step issues the 决定书 and the GB/T 36904 e-licence
 and publishes `yiwang.business.case.decided.v1`. Departments with their own system plug in through
 the events described in `services/business/PLUGIN_CONTRACT.md`.
 """
