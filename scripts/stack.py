@@ -58,6 +58,9 @@ SERVICES: tuple[ServiceDef, ...] = (
     ServiceDef("gateway", "gateway", "GATEWAY_", 8000),
 )
 BY_NAME = {s.name: s for s in SERVICES}
+#: Processes beside the APIs: (name, service, command). The supervision sweep (电子监察) runs as
+#: management's ``worker`` so API replicas scale apart from it (ADR 0107).
+WORKERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (("management-worker", "management", ("worker",)),)
 
 
 def resolve_ports(environ: Mapping[str, str]) -> dict[str, int]:
@@ -224,6 +227,15 @@ class Stack:
             [svc.command, "serve"], env=self.env(svc), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
         )
 
+    def start_worker(self, name: str) -> None:
+        """Start one of ``WORKERS`` with its service's environment."""
+        _, service, args = next(w for w in WORKERS if w[0] == name)
+        svc = BY_NAME[service]
+        log = open(self.var_dir / "logs" / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(
+            [svc.command, *args], env=self.env(svc), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+
     def start(self) -> None:
         taken = [f"{s.name} {self.ports[s.name]}" for s in SERVICES if port_open(self.ports[s.name])]
         if taken:
@@ -233,6 +245,8 @@ class Stack:
         for svc in SERVICES:
             self.start_service(svc.name)
         self.wait_ready()
+        for name, _, _ in WORKERS:
+            self.start_worker(name)
 
     def wait_ready(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
         """Wait until every named service answers ``/readyz`` with 200."""
@@ -310,6 +324,8 @@ def dev(args: argparse.Namespace) -> int:
         print()
         for svc in SERVICES:
             print(f"  {svc.name:<13} {stack.url(svc.name)}   docs: {stack.url(svc.name)}/docs")
+        for name, _, _ in WORKERS:
+            print(f"  {name:<13} log: {stack.log_path(name)}")
         print(f"\nLogs in {stack.var_dir / 'logs'}. Demo accounts: see README (password demo123).")
         print("Press Ctrl-C to stop.")
         while not stopping:

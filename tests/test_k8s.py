@@ -262,6 +262,33 @@ class TestServiceWiring:
         assert "replicas" not in _get(prod, "Deployment", "gateway")["spec"]
 
 
+class TestSupervisionWorker:
+    def test_the_worker_runs_managements_worker_command_with_its_settings(self, rendered: Rendered) -> None:
+        for target in TARGETS:
+            worker = _get(rendered[target], "Deployment", "management-worker")
+            container = _container(worker)
+            assert container["command"] == ["yiwang-management", "worker"]
+            assert container["envFrom"] == [{"configMapRef": {"name": "management-config"}}]
+            assert set(_env(container)) >= {"DATABASE_URL", "MANAGEMENT_AUTH__PUBLIC_KEY_PEM"}
+            assert worker["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
+
+    def test_no_service_selects_the_worker(self, rendered: Rendered) -> None:
+        services = [o for o in rendered["base"] if o["kind"] == "Service"]
+        assert all(
+            s["spec"].get("selector", {}).get("app.kubernetes.io/component") != "worker" for s in services
+        )
+
+    def test_the_worker_interval_reaches_a_real_setting(self, rendered: Rendered) -> None:
+        from yiwang_management.config import Settings
+
+        container = _container(_get(rendered["base"], "Deployment", "management-worker"))
+        interval = _env(container)["MANAGEMENT_SUPERVISION__SWEEP_INTERVAL_SECONDS"]
+        settings = Settings(
+            supervision={"sweep_interval_seconds": interval}, auth={"public_key_pem": PUBLIC_KEY}
+        )
+        assert settings.supervision.sweep_interval_seconds == int(interval)
+
+
 def _nats_conf(objects: list[dict[str, Any]]) -> str:
     return str(_get(objects, "ConfigMap", "nats-config")["data"]["nats.conf"])
 

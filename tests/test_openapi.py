@@ -120,6 +120,10 @@ PUBLIC = {
     ("get", "/api/v1/catalogue/template.{file_format}"),
     ("get", "/api/v1/catalogue/export.{file_format}"),
     ("get", "/api/v1/licences/{identifier}/verification"),
+    # 注册 (ADR 0104): sign-up and its pre-fill come before any account exists.
+    ("post", "/api/v1/registrations/natural-persons"),
+    ("post", "/api/v1/registrations/legal-persons"),
+    ("post", "/api/v1/registrations/legal-persons/prefill"),
 }
 PROBLEM = "application/problem+json"
 

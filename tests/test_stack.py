@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack import BY_NAME, SERVICES, Stack, resolve_ports
+from scripts.stack import BY_NAME, SERVICES, WORKERS, Stack, resolve_ports
 
 
 class TestPorts:
@@ -52,6 +52,34 @@ class TestPorts:
         monkeypatch.setenv("GATEWAY_PORT", "9000")
         stack = Stack(var_dir=tmp_path, ports={"gateway": 9555})
         assert stack.env(BY_NAME["gateway"])["GATEWAY_PORT"] == "9555"
+
+
+class TestWorkers:
+    def test_the_supervision_worker_is_started_with_managements_environment(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        started: list[tuple[list[str], dict[str, str]]] = []
+
+        class FakePopen:
+            def __init__(self, args: list[str], *, env: dict[str, str], **_: object) -> None:
+                started.append((args, env))
+
+        monkeypatch.setattr(subprocess, "Popen", FakePopen)
+        stack = Stack(var_dir=tmp_path, database_url="postgresql://postgres@db.example/yiwang")
+        for name, _, _ in WORKERS:
+            stack.start_worker(name)
+        assert [args[1:] for args, _ in started] == [["worker"]]
+        args, env = started[0]
+        assert args[0].endswith("yiwang-management")
+        assert env["DATABASE_URL"] == "postgresql://postgres@db.example/yiwang"
+        assert "management-worker" in stack.procs
+
+    def test_the_worker_command_exists(self, tmp_path: Path) -> None:
+        result = subprocess.run(
+            [BY_NAME["management"].command, "worker", "--help"], capture_output=True, timeout=60, cwd=tmp_path
+        )
+        assert result.returncode == 0
+        assert "--once" in result.stdout.decode()
 
 
 class TestDatabase:

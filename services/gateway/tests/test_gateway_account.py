@@ -75,7 +75,7 @@ class TestMe:
         assert body["username"] == "zhangsan"
         assert body["name"] == "张三"
         assert body["id_type"] == "111"
-        assert body["id_number_masked"] == "5304**********1231"
+        assert body["id_number_masked"] == "530428********1231"
         assert body["phone"] == "138****0001"
 
     async def test_without_token_is_401(self, client: httpx.AsyncClient) -> None:

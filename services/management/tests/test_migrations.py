@@ -34,6 +34,16 @@ TABLES = {
     "item",
     "item_version",
     "outbox",
+    # e-supervision (电子监察) and the holiday schedules
+    "calendar_schedule",
+    "case_deadline",
+    "case_due_change",
+    "case_pause",
+    "case_step_clock",
+    "supervision_action",
+    "supervision_rule",
+    "supervision_sweep",
+    "supervision_warning",
 }
 
 

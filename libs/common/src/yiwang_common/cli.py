@@ -19,6 +19,23 @@ from yiwang_common.http.problems import Problem
 
 
 @dataclass(frozen=True)
+class ExtraCommand:
+    """A command one service adds to the shared ones (e.g. management's ``worker``).
+
+    Attributes:
+        name: the sub-command.
+        help: its one-line help.
+        configure: adds its arguments to its parser.
+        run: runs it with the settings and parsed arguments; returns the exit status.
+    """
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Any, argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
 class ServiceCli:
     """What the shared CLI needs from a service.
 
@@ -35,6 +52,7 @@ class ServiceCli:
     app: Callable[[ServiceSettings], FastAPI]
     migrations: Path
     load_demo: Callable[[ServiceSettings], Coroutine[Any, Any, None]] | None = None
+    extra_commands: tuple[ExtraCommand, ...] = ()
 
     def main(self, argv: list[str] | None = None) -> None:
         """Parse arguments and run the command.
@@ -57,6 +75,8 @@ class ServiceCli:
         target = replay.add_mutually_exclusive_group(required=True)
         target.add_argument("id", nargs="?", type=int, help="the dead letter's id")
         target.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
+        for extra in self.extra_commands:
+            extra.configure(sub.add_parser(extra.name, help=extra.help))
         args = parser.parse_args(argv)
         try:
             settings = self.settings()
@@ -70,6 +90,9 @@ class ServiceCli:
             from yiwang_common.migrations import upgrade_database
 
             asyncio.run(upgrade_database(settings.database, self.migrations))
+        extras = {e.name: e for e in self.extra_commands}
+        if args.command in extras:
+            raise SystemExit(extras[args.command].run(settings, args))
         if args.command == "load-demo":
             if self.load_demo is not None:
                 asyncio.run(self.load_demo(settings))

@@ -32,6 +32,13 @@ class Settings(ServiceSettings):
         default_factory=lambda: ["application/pdf", "image/png", "image/jpeg", "application/ofd"]
     )
 
+    # 基础库 (docs/base-registries.md): service principals (token sub) and staff roles that may look
+    # up; nobody else can (deny by default). Staff must give a reason, which is recorded.
+    registry_service_clients: list[str] = Field(default_factory=lambda: ["gateway"])
+    registry_staff_roles: list[str] = Field(default_factory=lambda: ["receiver", "acceptor"])
+    # Larger files load with ``yiwang-datasharing registry load`` (no request in between).
+    max_registry_file_bytes: Annotated[int, Field(ge=1)] = 100 * MIB
+
     @property
     def blob_path(self) -> Path:
         """The resolved blob directory."""

@@ -13,6 +13,7 @@ from yiwang_datasharing.material.blobstore import FileBlobStore
 from yiwang_datasharing.material.endpoints import router as material_router
 from yiwang_datasharing.material.upload import ENVELOPE_ALLOWANCE
 from yiwang_datasharing.models import load_all_models
+from yiwang_datasharing.registry.endpoints import router as registry_router
 from yiwang_datasharing.subscriptions import build_subscriptions
 
 NAME = "datasharing"
@@ -27,6 +28,7 @@ TAGS = [
     {"name": "materials", "description": "材料: upload once, addressed by SHA-256"},
     {"name": "cases", "description": "办件信息库: case records and process steps"},
     {"name": "licences", "description": "电子证照库: registered e-licences"},
+    {"name": "registry", "description": "基础库: population (人口库) and legal-person (法人库) registries"},
 ]
 
 
@@ -43,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name=NAME,
         title="yiwang 政务服务数据共享平台",
         description=DESCRIPTION,
-        routers=[material_router, case_router, licence_router],
+        routers=[material_router, case_router, licence_router, registry_router],
         tables=messaging,
         subscriptions=build_subscriptions(event_source(settings)),
         openapi_tags=TAGS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 # Domain packages with a models module; each registers its tables on ``Base.metadata``.
-MODEL_MODULES: tuple[str, ...] = ("material", "case_record", "licence", "item")
+MODEL_MODULES: tuple[str, ...] = ("material", "case_record", "licence", "item", "registry")
 
 
 def load_all_models() -> None:

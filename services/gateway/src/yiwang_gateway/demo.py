@@ -40,6 +40,7 @@ DEMO_ACCOUNTS: tuple[AccountCreate, ...] = (
         name="张三",
         id_number="530428199001011231",
         phone="13800000001",
+        realname_level="L2",
     ),
     AccountCreate(
         username="yjcj",
@@ -48,6 +49,10 @@ DEMO_ACCOUNTS: tuple[AccountCreate, ...] = (
         name="元江县城市建设投资有限公司",
         id_number="91530428MA6K000015",
         phone="08776000001",
+        realname_level="L2",
+        # As the demo 法人库 (data-sharing) has it: 张三 (zhangsan) represents the company.
+        legal_rep_name="张三",
+        legal_rep_id_number="530428199001011231",
     ),
     AccountCreate(
         username="lisi",
@@ -56,6 +61,7 @@ DEMO_ACCOUNTS: tuple[AccountCreate, ...] = (
         name="李四",
         id_number="53042819850505234X",
         phone="13800000002",
+        realname_level="L2",
     ),
     _staff("chuangkou", "窗口受理员", ROLE_ACCEPTOR),
     _staff("shencha", "审查员", ROLE_REVIEWER),

@@ -16,7 +16,10 @@ from yiwang_common.contracts.management import (
 )
 from yiwang_common.events import Subscription
 from yiwang_common.runtime import ServiceSpec, create_service_app
+from yiwang_gateway.account.agent_endpoints import router as agent_router
 from yiwang_gateway.account.endpoints import router as account_router
+from yiwang_gateway.account.registration_endpoints import router as registration_router
+from yiwang_gateway.account.registry import build_registry_client
 from yiwang_gateway.application.endpoints import router as application_router
 from yiwang_gateway.catalogue.endpoints import router as catalogue_router
 from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
@@ -26,6 +29,8 @@ from yiwang_gateway.db import messaging
 from yiwang_gateway.material.client import build_client
 from yiwang_gateway.material.endpoints import router as material_router
 from yiwang_gateway.models import load_all_models
+from yiwang_gateway.myspace.endpoints import router as myspace_router
+from yiwang_gateway.myspace.web import router as myspace_pages
 from yiwang_gateway.progress import events as progress_events
 from yiwang_gateway.progress.endpoints import router as progress_router
 from yiwang_gateway.search.endpoints import router as search_router
@@ -57,7 +62,8 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
 )
 
 TAGS = [
-    {"name": "account", "description": "登录与我的空间 Login and profile"},
+    {"name": "account", "description": "注册、登录、经办人 Sign-up, login, agents"},
+    {"name": "myspace", "description": "我的 My space: cases, materials, licences"},
     {"name": "catalogue", "description": "事项目录与办事指南 Item catalogue"},
     {"name": "search", "description": "事项检索 Search (我要查 / 我要办)"},
     {"name": "material", "description": "申请材料上传 Material upload"},
@@ -69,12 +75,13 @@ TAGS = [
 async def _on_startup(app: FastAPI) -> None:
     app.state.datasharing = build_client(app, app.state.settings)
     app.state.guides = build_guide_client(app, app.state.settings)
+    app.state.registry = build_registry_client(app, app.state.settings)
     search_service.cache_size = app.state.settings.search_cache_size
     await search_service.build(app.state.sessionmaker, app.state.settings.search_dictionary_path)
 
 
 async def _on_shutdown(app: FastAPI) -> None:
-    for name in ("datasharing", "guides"):
+    for name in ("datasharing", "guides", "registry"):
         client = getattr(app.state, name, None)
         if client is not None:
             await client.aclose()
@@ -98,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             description=DESCRIPTION,
             routers=[
                 account_router,
+                registration_router,
+                agent_router,
+                myspace_router,
                 catalogue_router,
                 search_router,
                 material_router,
@@ -117,5 +127,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_issuer = TokenIssuer(settings.auth)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
     app.include_router(console_router)
+    app.include_router(myspace_pages)
     install_pages(app, pages_router)
     return app

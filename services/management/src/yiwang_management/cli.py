@@ -1,11 +1,11 @@
-"""Command line: ``yiwang-management serve|migrate|load-demo|openapi``."""
+"""Command line: ``yiwang-management serve|migrate|load-demo|openapi|worker|calendar``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yiwang_common.cli import ServiceCli
+from yiwang_common.cli import ExtraCommand, ServiceCli
 from yiwang_management.config import get_settings
 
 if TYPE_CHECKING:
@@ -28,12 +28,19 @@ async def _load_demo(settings: Settings) -> None:
     await load_demo(settings)
 
 
+def _extra_commands() -> tuple[ExtraCommand, ...]:
+    from yiwang_management.supervision.worker import COMMANDS
+
+    return COMMANDS
+
+
 cli = ServiceCli(
     name="management",
     settings=get_settings,
     app=_create_app,  # type: ignore[arg-type]
     migrations=Path(__file__).parent / "migrations",
     load_demo=_load_demo,  # type: ignore[arg-type]
+    extra_commands=_extra_commands(),
 )
 main = cli.main
 

@@ -6,9 +6,27 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
+
+
+class SupervisionSettings(BaseModel):
+    """电子监察 defaults (``MANAGEMENT_SUPERVISION__*``); an item's 监察规则 overrides the thresholds."""
+
+    #: 预警 this many working days before a case's promised due date.
+    warn_days: int = Field(default=2, ge=0, le=60)
+    #: 预警 this many working days before a step's due date.
+    step_warn_days: int = Field(default=1, ge=0, le=60)
+    #: 延期 at most this many working days, once per case (seed rules §2.5: one extension of 10 days).
+    max_extension_days: int = Field(default=10, ge=1, le=60)
+    #: One sweep per tick of this many seconds, across every worker replica.
+    sweep_interval_seconds: int = Field(default=60, ge=1, le=86_400)
+    #: How often a worker looks whether the current tick still needs a sweep.
+    poll_seconds: float = Field(default=5.0, gt=0, le=600)
+    #: How often an API process re-reads the loaded holiday schedules (another replica may load one).
+    calendar_refresh_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
 class Settings(ServiceSettings):
@@ -27,6 +45,7 @@ class Settings(ServiceSettings):
     #: 演示目录: ``full`` loads the ~100 real items of three levels (ADR 0018); ``minimal`` only the
     #: three 元江县住建局 items, for tests that count what a search of the demo finds.
     demo_catalogue: Literal["full", "minimal"] = "full"
+    supervision: SupervisionSettings = Field(default_factory=SupervisionSettings)
 
 
 @lru_cache

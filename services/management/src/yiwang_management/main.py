@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -18,6 +21,11 @@ from yiwang_management.db import messaging
 from yiwang_management.guide.endpoints import router as guide_router
 from yiwang_management.item.endpoints import router as item_router
 from yiwang_management.models import load_all_models
+from yiwang_management.supervision.calendar_store import CalendarSync
+from yiwang_management.supervision.endpoints import router as supervision_router
+from yiwang_management.supervision.pages import router as supervision_pages
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 政务服务管理平台: the item catalogue (实施清单 and 办事指南) and the cases (办件) from registration
@@ -31,12 +39,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     load_all_models()
     calendar = WorkingDayCalendar(settings.calendar.extra_holidays, settings.calendar.extra_workdays)
-    handlers = CaseEventHandlers(calendar=calendar, region_code=settings.platform.region_code)
+    handlers = CaseEventHandlers(
+        calendar=calendar, region_code=settings.platform.region_code, supervision=settings.supervision
+    )
+    sync = CalendarSync(calendar, every_seconds=settings.supervision.calendar_refresh_seconds)
+    refresher: list[asyncio.Task[None]] = []
+
+    async def refresh_forever(app: FastAPI) -> None:
+        # Another replica may load a year's schedule; this one picks it up within the interval.
+        while True:
+            await asyncio.sleep(sync.every_seconds)
+            try:
+                async with app.state.sessionmaker() as session:
+                    await sync.refresh(session)
+            except Exception:
+                log.exception("holiday schedules could not be refreshed")
+
+    async def on_startup(app: FastAPI) -> None:
+        async with app.state.sessionmaker() as session:
+            await sync.refresh(session, force=True)
+        refresher.append(asyncio.create_task(refresh_forever(app), name="calendar-refresh"))
+
+    async def on_shutdown(_app: FastAPI) -> None:
+        for task in refresher:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     spec = ServiceSpec(
         name="management",
         title="政务服务管理平台 Management platform",
         description=DESCRIPTION,
-        routers=[item_router, catalogue_router, guide_router, case_router],
+        routers=[item_router, catalogue_router, guide_router, case_router, supervision_router],
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
         tables=messaging,
         body_limits=[
             ("POST", "/api/v1/catalogue/imports", MAX_IMPORT_BYTES),
@@ -50,9 +86,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "description": "事项清单 Catalogue: 目录清单, 实施清单 versions (草稿→提交→审核→发布→撤销)",
             },
             {"name": "cases", "description": "办件 Cases: acceptance, one-time notices, refusal, progress"},
+            {
+                "name": "supervision",
+                "description": "电子监察 E-supervision: deadlines, pauses, extension, warnings, 督办, "
+                "on-time rates, holiday schedules (节假日安排)",
+            },
         ],
     )
     app = create_service_app(spec, settings)
+    # One calendar per process: the handlers, the endpoints and the schedule sync share it.
+    app.state.calendar = calendar
+    app.state.calendar_sync = sync
     sign_in = urlsplit(settings.console_sign_in_url)
+    app.include_router(supervision_pages)
     install_console(app, console_router, sign_in_origin=f"{sign_in.scheme}://{sign_in.netloc}")
     return app

@@ -21,6 +21,12 @@ class CaseStepCompleted(EventData):
     application_id: uuid.UUID
     step: StepRecord
     next_step_name: str | None = Field(default=None, description="下一环节名称")
+    # Added for e-supervision (电子监察): the next step's limit, so management can warn per step.
+    next_step_key: str | None = Field(default=None, description="下一环节编码")
+    next_step_due_date: date | None = Field(
+        default=None,
+        description="下一环节办理时限到期日 (工作日计算, Asia/Shanghai 日期); absent: no step limit",
+    )
 
 
 class CaseDecided(EventData):

@@ -24,6 +24,22 @@ class Applicant(_Value):
     phone: str | None = Field(default=None, description="联系电话")
 
 
+class Agent(_Value):
+    """经办人: the natural person who acted for a legal-person applicant, under an authorisation.
+
+    The id number travels masked (first 6, last 4): readers need to know who acted, and the
+    portal's account id leads to the full record where the law requires it.
+    """
+
+    account_id: str = Field(description="Gateway account id of the agent (token ``sub``)")
+    name: str = Field(description="经办人姓名")
+    id_number_masked: str = Field(description="经办人公民身份号码 (masked)", examples=["530428********1232"])
+    authorisation_id: str | None = Field(
+        default=None, description="经办人授权 id; None when the 法定代表人 acted in person"
+    )
+    role: Literal["agent", "legal_representative"] = Field(default="agent", description="经办人 / 法定代表人")
+
+
 class MaterialRef(_Value):
     """A material (申请材料) handed in for one entry of the item's material list."""
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from yiwang_common.contracts.common import Applicant, MaterialRef
+from yiwang_common.contracts.common import Agent, Applicant, MaterialRef
 from yiwang_common.events.envelope import EventData
 
 
@@ -24,6 +24,8 @@ class ApplicationSubmitted(EventData):
     materials: list[MaterialRef]
     channel: Literal["online", "window", "mobile"] = Field(default="online", description="申办渠道")
     submitted_at: datetime
+    # Added with agents (issue 8): who acted for a legal-person applicant; None when it acted itself.
+    agent: Agent | None = Field(default=None, description="经办人 who acted for the applicant")
 
 
 class ApplicationSupplemented(EventData):
@@ -36,3 +38,4 @@ class ApplicationSupplemented(EventData):
     applicant_id: str
     materials: list[MaterialRef]
     supplemented_at: datetime
+    agent: Agent | None = Field(default=None, description="经办人 who handed the materials in")

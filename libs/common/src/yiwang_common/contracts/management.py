@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from yiwang_common.contracts.common import (
     Applicant,
@@ -162,3 +162,62 @@ class CaseCompleted(EventData):
     on_time: bool = Field(description="是否按时办结")
     working_days_used: int = Field(ge=0)
     steps: list[StepRecord] = Field(description="Every recorded step of the case, in order")
+
+
+class SupervisionWarningItem(BaseModel):
+    """One warning of a batch: a case's own limit (no ``step_key``) or one of its steps."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    case_no: str
+    step_key: str | None = Field(default=None, description="环节编码; absent for the case's own limit")
+    step_name: str | None = Field(default=None, description="环节名称")
+    item_code: str
+    due_date: date = Field(description="到期日")
+
+
+class SupervisionWarningsRaised(EventData):
+    """监察预警: cases or steps of one department nearing (预警, yellow) or past (超时, red) their limit.
+
+    One event per department, level and sweep tick, up to 1,000 warnings each (a large department
+    gets several): a sweep raises tens of thousands at once, and the department is whom they concern.
+    Each warning is raised once (unique per case, step and level), so a batch never repeats one.
+    """
+
+    subject = "yiwang.management.supervision.warnings_raised.v1"
+
+    tick: int = Field(description="巡检周期 of the sweep that raised them")
+    level: Literal["yellow", "red"] = Field(description="监察预警类型: yellow 预警 / red 超时")
+    org_code: str = Field(description="责任部门 统一社会信用代码")
+    raised_at: datetime
+    warnings: list[SupervisionWarningItem] = Field(min_length=1, max_length=1000)
+
+
+class CaseUrged(EventData):
+    """催办 / 督办: a supervisor chased the handling department about a case."""
+
+    subject = "yiwang.management.case.urged.v1"
+
+    case_no: str
+    kind: Literal["urge", "supervise"] = Field(description="urge 催办 / supervise 督办")
+    content: str = Field(description="督办内容")
+    org_code: str = Field(description="被督办机构")
+    issued_by: str
+    issued_at: datetime
+
+
+class CaseDeemedApproved(EventData):
+    """承诺超时默认: the promised limit passed on an item that deems approval, so the case is approved.
+
+    The handling system closes its task on this event; management completes the case and also
+    publishes ``case.completed`` as for any other decision.
+    """
+
+    subject = "yiwang.management.case.deemed_approved.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    item_code: str
+    due_date: date = Field(description="承诺办结日期 that passed")
+    decision: DecisionDocument
+    deemed_at: datetime

@@ -53,6 +53,9 @@ def step_completed_event(
         application_id=case.application_id,
         step=step_record(case, task),
         next_step_name="、".join(t.step_name for t in next_tasks) or None,
+        # 电子监察 warns per step; with parallel branches, the first branch's step and limit.
+        next_step_key=next_tasks[0].step_key if next_tasks else None,
+        next_step_due_date=next_tasks[0].due_date if next_tasks else None,
     )
     return make_event(data, source=source, subject=case.case_no, correlation_id=case.case_no)
 

@@ -71,6 +71,16 @@ class LicenceRepository(RepositoryBase[ELicenceRecord]):
         stmt = self.get_base_statement().where(ELicenceRecord.identifier == identifier, or_(*conditions))
         return await self.get_one_or_none(stmt)
 
+    async def of_holder(self, holder_code: str, *, limit: int) -> list[ELicenceRecord]:
+        """The licences of one 持证主体代码 (exact match), newest first."""
+        stmt = (
+            self.get_base_statement()
+            .where(ELicenceRecord.holder_code == holder_code)
+            .order_by(ELicenceRecord.issued_on.desc(), ELicenceRecord.identifier)
+            .limit(limit)
+        )
+        return list(await self.get_all(stmt))
+
     async def get(self, identifier: str) -> ELicenceRecord | None:
         """The licence by its identifier, for public verification (核验) only."""
         stmt = self.get_base_statement().where(ELicenceRecord.identifier == identifier)

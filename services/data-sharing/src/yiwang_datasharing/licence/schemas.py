@@ -47,6 +47,13 @@ class LicenceSchema(ELicence):
     registered_at: datetime = Field(description="入库时间")
 
 
+class HolderLicences(BaseModel):
+    """持证主体的证照 The licences the library holds for one holder (newest first)."""
+
+    holder_code: str = Field(examples=["91530428MA6K000015"])
+    items: list[LicenceSchema]
+
+
 class LicenceVerificationSchema(BaseModel):
     """证照核验结果 What a public verification shows: enough to trust the licence, nothing personal.
 

@@ -9,10 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yiwang_common.auth import Principal
 from yiwang_common.contracts.common import ELicence, Organisation
 from yiwang_datasharing.access import scope_of
-from yiwang_datasharing.licence.errors import LicenceNotFound
+from yiwang_datasharing.licence.errors import HolderListingDenied, LicenceNotFound
 from yiwang_datasharing.licence.models import ELicenceRecord
 from yiwang_datasharing.licence.repository import LicenceRepository
-from yiwang_datasharing.licence.schemas import LicenceSchema, LicenceVerificationSchema
+from yiwang_datasharing.licence.schemas import (
+    HolderLicences as HolderLicencesSchema,
+    LicenceSchema,
+    LicenceVerificationSchema,
+)
 
 #: 持证主体代码类型 of a unit (统一社会信用代码); a unit's registered name is public information.
 LEGAL_PERSON_CODE_TYPE = "001"
@@ -42,6 +46,15 @@ class LicenceService:
         if row is None:
             raise LicenceNotFound(f"电子证照 {identifier} 不存在")
         return to_schema(row)
+
+    async def of_holder(
+        self, session: AsyncSession, *, holder_code: str, principal: Principal, service_clients: list[str]
+    ) -> HolderLicencesSchema:
+        """我的证照: every licence of one holder, for the portal (which checked that the holder asks)."""
+        if not (principal.kind == "service" and principal.sub in service_clients):
+            raise HolderListingDenied("仅门户服务可按持证主体查询证照")
+        rows = await LicenceRepository.from_session(session).of_holder(holder_code, limit=200)
+        return HolderLicencesSchema(holder_code=holder_code, items=[to_schema(r) for r in rows])
 
     async def verify(self, session: AsyncSession, *, identifier: str) -> LicenceVerificationSchema:
         """What anyone holding the identifier may learn: that the licence exists and is in force."""

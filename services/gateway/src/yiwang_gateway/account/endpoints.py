@@ -64,4 +64,4 @@ async def issue_token(body: TokenRequest, request: Request, session: SessionDep)
 async def get_me(principal: CurrentPrincipal, session: SessionDep) -> Profile:
     """Return the profile of the account the token names."""
     account = await account_service.get_active(session, account_id=principal.sub)
-    return account_service.profile(account)
+    return account_service.profile(account, principal)

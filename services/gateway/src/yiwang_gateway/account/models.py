@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Date, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yiwang_common.db import JSONType, TZDateTime, utcnow
@@ -33,6 +33,11 @@ class Account(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     org_code: Mapped[str | None] = mapped_column(String(18))
     roles: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    # 实名等级: L1 self-declared, L2 verified against the base registry, L3 in person / trusted channel.
+    realname_level: Mapped[str | None] = mapped_column(String(2))
+    # 法定代表人 of a legal person, as the 法人库 verified it at sign-up.
+    legal_rep_name: Mapped[str | None] = mapped_column(String(100))
+    legal_rep_id_number: Mapped[str | None] = mapped_column(String(18))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
@@ -51,3 +56,33 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
     blocked_until: Mapped[datetime | None] = mapped_column(TZDateTime())
     last_failure_at: Mapped[datetime] = mapped_column(TZDateTime())
+
+
+class AgentAuthorisation(Base):
+    """经办人授权 A legal person's authorisation of a natural person to act for it.
+
+    The 法定代表人 grants and revokes it; it holds the scope of authority (授权范围: actions, and
+    optionally only some items) and its validity dates. A revoked authorisation stays, for the
+    record of who could act for whom when.
+    """
+
+    __tablename__ = "agent_authorisation"
+    __table_args__ = (
+        Index("ix_agent_authorisation_agent_account_id", "agent_account_id"),
+        Index("ix_agent_authorisation_legal_person_id", "legal_person_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    legal_person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), comment="The legal person's account")
+    credit_code: Mapped[str] = mapped_column(String(18), comment="统一社会信用代码")
+    agent_account_id: Mapped[uuid.UUID] = mapped_column(Uuid(), comment="经办人's natural-person account")
+    agent_name: Mapped[str] = mapped_column(String(100))
+    agent_id_number: Mapped[str] = mapped_column(String(18))
+    actions: Mapped[list[Any]] = mapped_column(JSONType, comment="apply / supplement / withdraw / view")
+    item_codes: Mapped[list[Any]] = mapped_column(JSONType, comment="实施编码; empty: every item")
+    valid_from: Mapped[date] = mapped_column(Date())
+    valid_until: Mapped[date] = mapped_column(Date())
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(64))

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from yiwang_common.db.repository import RepositoryBase
-from yiwang_gateway.account.models import Account, LoginThrottle
+from yiwang_gateway.account.models import Account, AgentAuthorisation, LoginThrottle
 
 #: The columns an application copies of its applicant, and whether the account is active; prebuilt,
 #: as every submission reads it.
@@ -45,6 +45,25 @@ class AccountRepository(RepositoryBase[Account]):
     async def get(self, account_id: str) -> Account | None:
         key = _account_key(account_id)
         return None if key is None else await self.get_by_id(key)
+
+    async def get_by_identity(self, id_type: str, id_number: str) -> Account | None:
+        """The account of one 证件 (证件类型 + 证件号码), if any."""
+        return await self.get_one_or_none(
+            self.get_base_statement().where(Account.id_type == id_type, Account.id_number == id_number)
+        )
+
+    async def get_many(self, account_ids: Sequence[uuid.UUID]) -> Sequence[Account]:
+        return await self.get_all(self.get_base_statement().where(Account.id.in_(account_ids)))
+
+    async def represented_by(self, id_number: str) -> Sequence[Account]:
+        """Active legal persons whose 法定代表人 has this 公民身份号码."""
+        return await self.get_all(
+            self.get_base_statement().where(
+                Account.kind == "legal_person",
+                Account.legal_rep_id_number == id_number,
+                Account.active.is_(True),
+            )
+        )
 
     async def applicant_profile(self, account_id: str) -> Any:
         """The columns an application copies of its applicant, and whether the account is active (a row)."""
@@ -87,3 +106,60 @@ class LoginThrottleRepository(RepositoryBase[LoginThrottle]):
 
     async def forget(self, key: str) -> None:
         await self.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+class AgentAuthorisationRepository(RepositoryBase[AgentAuthorisation]):
+    """经办人授权 queries."""
+
+    model = AgentAuthorisation
+
+    async def latest_unrevoked(
+        self, legal_person_id: uuid.UUID, agent_account_id: uuid.UUID
+    ) -> AgentAuthorisation | None:
+        """The newest authorisation of one agent by one legal person that was not revoked."""
+        stmt = (
+            self.get_base_statement()
+            .where(
+                AgentAuthorisation.legal_person_id == legal_person_id,
+                AgentAuthorisation.agent_account_id == agent_account_id,
+                AgentAuthorisation.revoked_at.is_(None),
+            )
+            .order_by(AgentAuthorisation.granted_at.desc())
+            .limit(1)
+        )
+        return await self.get_one_or_none(stmt)
+
+    async def of_legal_person(self, legal_person_id: uuid.UUID) -> Sequence[AgentAuthorisation]:
+        """Every authorisation one legal person granted, newest first."""
+        stmt = (
+            self.get_base_statement()
+            .where(AgentAuthorisation.legal_person_id == legal_person_id)
+            .order_by(AgentAuthorisation.granted_at.desc())
+        )
+        return await self.get_all(stmt)
+
+    async def unrevoked_of_agent(self, agent_account_id: uuid.UUID) -> Sequence[AgentAuthorisation]:
+        """Every authorisation an agent holds that was not revoked, newest first."""
+        stmt = (
+            self.get_base_statement()
+            .where(
+                AgentAuthorisation.agent_account_id == agent_account_id,
+                AgentAuthorisation.revoked_at.is_(None),
+            )
+            .order_by(AgentAuthorisation.granted_at.desc())
+        )
+        return await self.get_all(stmt)
+
+    async def revoke_unrevoked(
+        self, legal_person_id: uuid.UUID, agent_account_id: uuid.UUID, *, at: datetime, by: str
+    ) -> None:
+        """Revoke whatever the agent held of this legal person (a new grant replaces the old)."""
+        await self.execute(
+            update(AgentAuthorisation)
+            .where(
+                AgentAuthorisation.legal_person_id == legal_person_id,
+                AgentAuthorisation.agent_account_id == agent_account_id,
+                AgentAuthorisation.revoked_at.is_(None),
+            )
+            .values(revoked_at=at, revoked_by=by)
+        )

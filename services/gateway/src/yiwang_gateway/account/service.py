@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import ROLE_APPLICANT, STAFF_ROLES, Principal
 from yiwang_common.checkdigits import resident_id_valid, uscc_valid
+from yiwang_common.masking import mask_identifier, mask_mobile, mask_person_name
 from yiwang_gateway.account.errors import AccountNotFound, InvalidCredentials, InvalidIdNumber
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.passwords import hash_password, verify_password
@@ -16,12 +17,6 @@ from yiwang_gateway.account.schemas import AccountCreate, Profile
 
 #: 证件类型代码 per applicant kind: 111 居民身份证, 001 统一社会信用代码.
 ID_TYPE_BY_KIND = {"natural_person": "111", "legal_person": "001"}
-
-
-def _mask(value: str | None, keep_head: int, keep_tail: int) -> str | None:
-    if not value or len(value) <= keep_head + keep_tail:
-        return value
-    return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + value[-keep_tail:]
 
 
 def check_identity(account_create: AccountCreate) -> None:
@@ -52,6 +47,9 @@ class AccountService:
             phone=account_create.phone,
             org_code=account_create.org_code,
             roles=roles,
+            realname_level=account_create.realname_level if kind != "staff" else None,
+            legal_rep_name=account_create.legal_rep_name,
+            legal_rep_id_number=account_create.legal_rep_id_number,
         )
         return await AccountRepository.from_session(session).create(account, flush=True)
 
@@ -82,19 +80,24 @@ class AccountService:
             kind=account.kind,
             roles=frozenset(account.roles),
             org_code=account.org_code if account.kind == "staff" else None,
+            realname_level=account.realname_level if account.kind != "staff" else None,
         )
 
-    def profile(self, account: Account) -> Profile:
+    def profile(self, account: Account, principal: Principal | None = None) -> Profile:
         return Profile(
             id=str(account.id),
             username=account.username,
             kind=account.kind,
             name=account.name,
             id_type=account.id_type,
-            id_number_masked=_mask(account.id_number, 4, 4),
-            phone=_mask(account.phone, 3, 4),
+            id_number_masked=mask_identifier(account.id_number, id_type=account.id_type),
+            phone=mask_mobile(account.phone),
             org_code=account.org_code,
             roles=sorted(account.roles),
+            realname_level=account.realname_level,
+            legal_rep_name=mask_person_name(account.legal_rep_name),
+            acting_for=principal.acting_for if principal else None,
+            agent_scopes=sorted(principal.agent_scopes) if principal else [],
         )
 
 

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Header, Query, Request
 
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_common.http.pagination import ListResource, PageQuery
-from yiwang_gateway.account.errors import AccountNotFound
+from yiwang_gateway.account.agents import Acting, acting_applicant
+from yiwang_gateway.account.errors import (
+    AccountNotFound,
+    AgentAuthorisationExpired,
+    AgentBeyondAuthority,
+    NotAuthorisedAgent,
+)
 from yiwang_gateway.application.errors import ApplicationNotFound, FormInvalid, IdempotencyKeyReused
 from yiwang_gateway.application.schemas import (
     ApplicationCreate,
@@ -20,7 +26,7 @@ from yiwang_gateway.application.schemas import (
 from yiwang_gateway.application.service import application_service
 from yiwang_gateway.application.status import ApplicationStatus
 from yiwang_gateway.catalogue.errors import ItemNotFound
-from yiwang_gateway.dependencies import GUARDS, ApplicantPrincipal, SessionDep
+from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.material.errors import (
     MaterialNotUploaded,
     MaterialTooLarge,
@@ -39,6 +45,9 @@ router = APIRouter(prefix="/applications", tags=["application"], dependencies=GU
     responses=problem_responses(
         Unauthorized,
         Forbidden,
+        NotAuthorisedAgent,
+        AgentAuthorisationExpired,
+        AgentBeyondAuthority,
         ItemNotFound,
         IdempotencyKeyReused,
         FormInvalid,
@@ -52,7 +61,7 @@ router = APIRouter(prefix="/applications", tags=["application"], dependencies=GU
 async def submit_application(
     body: ApplicationCreate,
     request: Request,
-    principal: ApplicantPrincipal,
+    acting: Annotated[Acting, acting_applicant("apply")],
     session: SessionDep,
     idempotency_key: Annotated[
         str | None,
@@ -66,13 +75,19 @@ async def submit_application(
         ),
     ] = None,
 ) -> ApplicationReceipt:
-    """Check the application against the item and record it; management registers the case."""
+    """Check the application against the item and record it; management registers the case.
+
+    An agent (经办人) applies for their legal person: the company is the applicant, the agent is
+    recorded beside it, and the item must be within the agent's authority (else 403).
+    """
+    acting.check_item(body.item_code)
     return await application_service.submit(
         session,
-        principal=principal,
+        principal=acting.principal,
         body=body,
         idempotency_key=idempotency_key,
         source=request.app.state.runtime.source,
+        agent=acting.agent,
     )
 
 
@@ -80,26 +95,35 @@ async def submit_application(
     "",
     summary="我的申请 List my applications",
     response_model=ListResource[ApplicationSummary],
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=problem_responses(
+        Unauthorized, Forbidden, NotAuthorisedAgent, AgentAuthorisationExpired, AgentBeyondAuthority
+    ),
 )
 async def list_applications(
-    principal: ApplicantPrincipal,
+    acting: Annotated[Acting, acting_applicant("view")],
     session: SessionDep,
     page: PageQuery,
     status: Annotated[ApplicationStatus | None, Query(description="按状态筛选")] = None,
 ) -> ListResource[ApplicationSummary]:
     """Return the caller's own applications, newest first."""
-    return await application_service.list_own(session, principal=principal, status=status, page=page)
+    return await application_service.list_own(session, principal=acting.principal, status=status, page=page)
 
 
 @router.get(
     "/{application_id}",
     summary="申请详情 Get one of my applications",
     response_model=ApplicationDetail,
-    responses=problem_responses(Unauthorized, Forbidden, ApplicationNotFound),
+    responses=problem_responses(
+        Unauthorized,
+        Forbidden,
+        NotAuthorisedAgent,
+        AgentAuthorisationExpired,
+        AgentBeyondAuthority,
+        ApplicationNotFound,
+    ),
 )
 async def get_application(
-    application_id: uuid.UUID, principal: ApplicantPrincipal, session: SessionDep
+    application_id: uuid.UUID, acting: Annotated[Acting, acting_applicant("view")], session: SessionDep
 ) -> ApplicationDetail:
     """Return one of the caller's applications; others' are not found."""
-    return await application_service.get(session, principal=principal, application_id=application_id)
+    return await application_service.get(session, principal=acting.principal, application_id=application_id)

@@ -36,6 +36,9 @@ class Application(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
     applicant_id: Mapped[str] = mapped_column(String(64))
     applicant: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # 经办人 who acted for a legal-person applicant (contracts.common.Agent); None when the
+    # applicant acted in person.
+    agent: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     item_code: Mapped[str] = mapped_column(String(64))
     item_name: Mapped[str] = mapped_column(String(200))
     form: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -11,7 +11,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
-from yiwang_common.contracts.common import Applicant, MaterialRef
+from yiwang_common.contracts.common import Agent, Applicant, MaterialRef
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
 from yiwang_common.forms import form_errors, value_problems
@@ -108,6 +108,7 @@ class ApplicationService:
         body: ApplicationCreate,
         idempotency_key: str | None,
         source: str,
+        agent: Agent | None = None,
     ) -> ApplicationReceipt:
         # Before anything else (hashing included): a lone surrogate cannot even be serialised.
         if problems := value_problems(body.form):
@@ -131,6 +132,7 @@ class ApplicationService:
             "id": uuid.uuid4(),
             "applicant_id": principal.sub,
             "applicant": applicant.model_dump(mode="json"),
+            "agent": agent.model_dump(mode="json") if agent else None,
             "item_code": item.item_code,
             "item_name": item.name,
             "form": body.form,
@@ -156,7 +158,9 @@ class ApplicationService:
             title="已提交申请",
             detail=f"申请事项：{item.name}",
         )
-        await enqueue(session, messaging.outbox, submitted_event(app, applicant, refs, source=source))
+        await enqueue(
+            session, messaging.outbox, submitted_event(app, applicant, refs, source=source, agent=agent)
+        )
         return receipt(app)
 
     async def get(

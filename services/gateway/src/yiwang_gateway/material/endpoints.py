@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from yiwang_common.http import problem_responses
 from yiwang_common.observability import current_request_id
-from yiwang_gateway.dependencies import GUARDS, ApplicantPrincipal, SessionDep
+from yiwang_gateway.account.agents import Acting, acting_applicant
+from yiwang_gateway.account.errors import AgentAuthorisationExpired, AgentBeyondAuthority, NotAuthorisedAgent
+from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.material.client import DataSharingClient
 from yiwang_gateway.material.errors import (
     MultipartRequired,
@@ -41,7 +43,15 @@ _MULTIPART_BODY: dict[str, Any] = {
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": MaterialUploaded, "description": "已上传过相同内容 (same content again)"},
-    **problem_responses(MultipartRequired, UploadTooLarge, UpstreamUnavailable, UpstreamTimeout),
+    **problem_responses(
+        MultipartRequired,
+        UploadTooLarge,
+        UpstreamUnavailable,
+        UpstreamTimeout,
+        NotAuthorisedAgent,
+        AgentAuthorisationExpired,
+        AgentBeyondAuthority,
+    ),
 }
 
 
@@ -73,7 +83,9 @@ def _check_declared(request: Request, cap: int) -> None:
     responses=_RESPONSES,
     openapi_extra=_MULTIPART_BODY,
 )
-async def upload_material(request: Request, principal: ApplicantPrincipal, session: SessionDep) -> Response:
+async def upload_material(
+    request: Request, acting: Annotated[Acting, acting_applicant("apply", "supplement")], session: SessionDep
+) -> Response:
     """Stream the file to data-sharing and remember that this account uploaded it."""
     _check_declared(request, request.app.state.settings.max_upload_bytes)
     client: DataSharingClient = request.app.state.datasharing
@@ -90,5 +102,6 @@ async def upload_material(request: Request, principal: ApplicantPrincipal, sessi
         uploaded = MaterialUploaded.model_validate_json(upstream.content)
     except ValidationError as exc:
         raise UpstreamUnavailable("数据共享平台返回了无法识别的内容") from exc
-    await material_service.record_upload(session, owner_id=principal.sub, uploaded=uploaded)
+    # An agent's upload belongs to the legal person it acts for, like the application.
+    await material_service.record_upload(session, owner_id=acting.principal.sub, uploaded=uploaded)
     return JSONResponse(upstream.json(), status_code=upstream.status_code)

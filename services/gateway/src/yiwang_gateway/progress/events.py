@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.contracts.common import Applicant, MaterialRef, MissingMaterial
+from yiwang_common.contracts.common import Agent, Applicant, MaterialRef, MissingMaterial
 from yiwang_common.contracts.gateway import ApplicationSupplemented
 from yiwang_common.contracts.lifecycle import CaseStatus, supersedes
 from yiwang_common.contracts.management import (
@@ -237,7 +237,7 @@ async def on_case_completed(session: AsyncSession, envelope: EventEnvelope, data
 
 
 def supplemented_event(
-    app: Application, refs: list[MaterialRef], *, at: datetime, source: str
+    app: Application, refs: list[MaterialRef], *, at: datetime, source: str, agent: Agent | None = None
 ) -> EventEnvelope:
     """材料已补正, about and correlated by the 办件编号."""
     assert app.case_no is not None
@@ -247,5 +247,6 @@ def supplemented_event(
         applicant_id=app.applicant_id,
         materials=refs,
         supplemented_at=at,
+        agent=agent,
     )
     return make_event(data, source=source, subject=app.case_no, correlation_id=app.case_no)

@@ -10,6 +10,7 @@ from yiwang_common.auth import Principal
 from yiwang_common.contracts.lifecycle import CaseStatus
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
+from yiwang_gateway.account.agents import Acting
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.application.repository import TimelineRepository
 from yiwang_gateway.application.status import STATUS_TEXT
@@ -68,8 +69,11 @@ class ProgressService:
         case_no: str,
         body: SupplementCreate,
         source: str,
+        acting: Acting | None = None,
     ) -> SupplementReceipt:
         app = await self._owned(session, principal, case_no, lock=True)
+        if acting is not None:
+            acting.check_item(app.item_code)
         if app.status != CaseStatus.AWAITING_SUPPLEMENT:
             raise CaseNotAwaitingSupplement(
                 f"办件当前状态为「{STATUS_TEXT[app.status]}」", case_status=app.status
@@ -101,7 +105,10 @@ class ProgressService:
         await TimelineRepository.from_session(session).add(
             application_id=app.id, at=now, title="已补正材料", detail=f"已补交：{names}"
         )
-        await enqueue(session, messaging.outbox, supplemented_event(app, refs, at=now, source=source))
+        agent = acting.agent if acting else None
+        await enqueue(
+            session, messaging.outbox, supplemented_event(app, refs, at=now, source=source, agent=agent)
+        )
         return SupplementReceipt.model_validate(
             {
                 "case_no": case_no,

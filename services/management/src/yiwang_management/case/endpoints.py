@@ -103,6 +103,7 @@ async def accept_case(
         opinion=(body or AcceptRequest()).opinion,
         calendar=request.app.state.calendar,
         source=request.app.state.runtime.source,
+        supervision=request.app.state.settings.supervision,
     )
     return _json(CaseDetail.build(case, steps))
 

@@ -9,14 +9,22 @@ from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.events import EventEnvelope, Subscription
 from yiwang_management.case import service as case_service
+from yiwang_management.config import SupervisionSettings
 from yiwang_management.shared import event_source
 
 
 class CaseEventHandlers:
     """Consumers of gateway and business events; each runs inside the consumer's transaction."""
 
-    def __init__(self, *, calendar: WorkingDayCalendar, region_code: str) -> None:
+    def __init__(
+        self,
+        *,
+        calendar: WorkingDayCalendar,
+        region_code: str,
+        supervision: SupervisionSettings | None = None,
+    ) -> None:
         self.calendar = calendar
+        self.supervision = supervision
         self.region_code = region_code
         self.source = event_source(region_code)
 
@@ -36,7 +44,9 @@ class CaseEventHandlers:
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseStepCompleted
     ) -> None:
         """环节已办理 → record the step."""
-        await case_service.record_business_step(session, data)
+        await case_service.record_business_step(
+            session, data, calendar=self.calendar, supervision=self.supervision
+        )
 
     async def on_case_decided(
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseDecided

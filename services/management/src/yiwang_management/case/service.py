@@ -47,10 +47,12 @@ from yiwang_management.case.repository import (
     step_order,
 )
 from yiwang_management.case.schemas import NoticeMaterial
+from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
 from yiwang_management.item import cache as item_cache
 from yiwang_management.item.cache import ItemSnapshot
 from yiwang_management.shared import local_date
+from yiwang_management.supervision import deadlines
 
 log = logging.getLogger(__name__)
 
@@ -219,10 +221,20 @@ async def receive_supplement(session: AsyncSession, data: ApplicationSupplemente
     return case
 
 
-async def record_business_step(session: AsyncSession, data: CaseStepCompleted) -> None:
-    """环节 Record a step the business system finished (replays are skipped)."""
+async def record_business_step(
+    session: AsyncSession,
+    data: CaseStepCompleted,
+    *,
+    calendar: WorkingDayCalendar | None = None,
+    supervision: SupervisionSettings | None = None,
+) -> None:
+    """环节 Record a step the business system finished (replays are skipped); its step clock moves on."""
     repository = CaseRepository.from_session(session)
     if await repository.add_step_if_case(data.case_no, data.step):
+        if calendar is not None:
+            await deadlines.record_step(
+                session, data, calendar=calendar, defaults=supervision or deadlines.DEFAULTS
+            )
         return
     if not await repository.exists(data.case_no):
         log.warning("step of an unknown case ignored", extra={"case_no": data.case_no})
@@ -263,6 +275,9 @@ async def complete_case(
         "working_days_used": calendar.working_days_between(head.clock_start, completed_day),
     }
     await repository.update_case(head.case_no, ACCEPTED, values)
+    await deadlines.close_clock(
+        session, head.case_no, completed_day, values["on_time"], ended_at=data.decision.decided_at
+    )
     event = CaseCompleted(
         case_no=head.case_no,
         application_id=head.application_id,
@@ -398,6 +413,7 @@ async def accept_case_with_steps(
     opinion: str,
     calendar: WorkingDayCalendar,
     source: str,
+    supervision: SupervisionSettings | None = None,
 ) -> tuple[CaseRecord, list[StepView]]:
     """``accept_case``, also returning every step of the case afterwards (read with the case)."""
     repository = CaseRepository.from_session(session)
@@ -425,6 +441,19 @@ async def accept_case_with_steps(
     case = replace(case, **values)
     step = staff_step(case, principal, key="accept", name="受理", action="pass", opinion=opinion, ended=now)
     await repository.update_case(case.case_no, PENDING_ACCEPTANCE, values)
+    await deadlines.open_clock(
+        session,
+        case_no=case.case_no,
+        item_code=case.item_code,
+        org_code=case.org_code,
+        channel=case.channel,
+        clock_start=clock_start,
+        promised_limit_days=case.promised_limit_days,
+        statutory_limit_days=case.statutory_limit_days,
+        calendar=calendar,
+        defaults=supervision or deadlines.DEFAULTS,
+        by=principal.name,
+    )
     steps, new = _merge_steps(stored, [step])
     await repository.insert_steps(case.case_no, new)
     await enqueue(session, messaging.outbox, case_events.accepted_event(case, step, source=source))

@@ -1,0 +1,1 @@
+"""我的 My space: profile, my cases, my materials, my licences, my agents — API and pages."""
