@@ -20,7 +20,10 @@ ORG = "11530428015176456L"
 ORG_NAME = "元江县住房和城乡建设局"
 OTHER_ORG = "11530428015170000X"
 ITEM = "11530428015176456L2000109003000"
-TABLES = "e_licence, decision, task, business_case, workflow_definition, counter, outbox, inbox"
+TABLES = (
+    "e_licence, decision, case_log, task, business_case, workflow_definition, process_version, "
+    "workflow_migration, counter, outbox, inbox"
+)
 
 TakeOver = Callable[..., Awaitable[CaseAccepted]]
 

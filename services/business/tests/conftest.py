@@ -8,8 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 from business_testkit import TABLES, TakeOver, accepted, envelope
+from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from workflow_kit import Bus
 
 import yiwang_business
 from yiwang_business.config import Settings
@@ -18,7 +20,7 @@ from yiwang_business.task.handlers import on_case_accepted
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.contracts.management import CaseAccepted
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope
-from yiwang_common.testing import ephemeral_auth
+from yiwang_common.testing import ephemeral_auth, fresh_streams
 from yiwang_common.testing.plugin import Migrations
 
 MIGRATIONS = Path(yiwang_business.__file__).parent / "migrations"
@@ -76,3 +78,21 @@ def take_over(sessionmaker: async_sessionmaker[AsyncSession]) -> TakeOver:
         return data
 
     return deliver
+
+
+@pytest.fixture
+async def bus(nc: NatsClient) -> AsyncIterator[Bus]:
+    await fresh_streams(nc.jetstream(), "management", "business")
+    collected = Bus()
+    sub = await nc.subscribe("yiwang.business.>", cb=collected.on_message)
+    yield collected
+    await sub.unsubscribe()
+
+
+@pytest.fixture
+async def live(settings: Settings, engine: AsyncEngine, bus: Bus) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its workers: the relay publishes the outbox to the real NATS server."""
+    app = create_app(settings.model_copy(update={"run_workers": True}))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            yield http

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from yiwang_common.auth import ROLE_ADMIN, STAFF_ROLES, Principal, require_role
+from yiwang_common.auth import ROLE_ADMIN, ROLE_SUPERVISOR, STAFF_ROLES, Principal, require_role
 
 StaffPrincipal = Annotated[Principal, require_role(*sorted(STAFF_ROLES))]
 AdminPrincipal = Annotated[Principal, require_role(ROLE_ADMIN)]
+#: 督办 Supervision and administrators: the step timers.
+SupervisorPrincipal = Annotated[Principal, require_role(ROLE_SUPERVISOR, ROLE_ADMIN)]

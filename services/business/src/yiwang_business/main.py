@@ -7,15 +7,19 @@ from fastapi import FastAPI
 from yiwang_business.config import Settings, get_settings
 from yiwang_business.db import messaging
 from yiwang_business.models import load_all_models
-from yiwang_business.task.endpoints import case_router, router as task_router
+from yiwang_business.task.endpoints import case_router, migration_router, router as task_router, timer_router
 from yiwang_business.task.handlers import management_subscription
 from yiwang_business.workflow.endpoints import router as workflow_router
 from yiwang_common.runtime import ServiceSpec, create_service_app
 
 DESCRIPTION = """
 业务办理系统 (business-handling system): a built-in, configurable workflow for implementing bodies
-without their own approval system. Accepted cases (`yiwang.management.case.accepted.v1`) become
-tasks (待办) for the posts of each step; the 决定 step issues the 决定书 and the GB/T 36904 e-licence
+without their own approval system. Each item's process is versioned data (草稿 → 已发布), edited
+here or imported from BPMN 2.0 (Activiti/Flowable subset): steps per post with limits in working
+days, exclusive branches on the form data, 并联 branches with a join, 主办/协办; staff 退回, 转办,
+催办, 挂起/恢复 and start 特殊程序, the applicant corrects (补正) or withdraws (撤回), and running
+cases move to a new version only through a logged migration (docs/adr/0106). Accepted cases
+(`yiwang.management.case.accepted.v1`) become tasks (待办) for the posts of each step; the 决定 step issues the 决定书 and the GB/T 36904 e-licence
 and publishes `yiwang.business.case.decided.v1`. Departments with their own system plug in through
 the events described in `services/business/PLUGIN_CONTRACT.md`.
 """
@@ -34,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="business",
         title="一网 业务办理系统 Business",
         description=DESCRIPTION,
-        routers=[workflow_router, task_router, case_router],
+        routers=[workflow_router, migration_router, task_router, case_router, timer_router],
         tables=messaging,
         subscriptions=[management_subscription],
         openapi_tags=TAGS,

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, String, Table, bindparam, func, select, update
+from sqlalchemy import Integer, Row, String, Table, bindparam, cast as sql_cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.elements import BindParameter
 
 from yiwang_business.db import column_values
-from yiwang_business.task.models import TASK_OPEN, BusinessCase, Task
+from yiwang_business.task.models import (
+    CASE_IN_PROGRESS,
+    KIND_ASSIST,
+    TASK_CANCELLED,
+    TASK_DONE,
+    TASK_OPEN,
+    BusinessCase,
+    CaseLog,
+    Task,
+)
 from yiwang_common.db.repository import RepositoryBase
 
 _task = cast(Table, Task.__table__)
@@ -39,6 +50,10 @@ LIST_COLUMNS = (
     _task.c.handler_name,
     _task.c.decision,
     _task.c.opinion,
+    _task.c.kind,
+    _task.c.due_date.label("task_due_date"),
+    _task.c.lead_task_id,
+    _task.c.reminders,
     _case.c.item_code,
     _case.c.item_name,
     _case.c.applicant,
@@ -59,6 +74,9 @@ _COMPLETABLE = (
     _task.c.role.in_(bindparam("roles", expanding=True)),
     func.substr(_task.c.case_no, 1, func.length(bindparam("key_region_prefix", type_=String())))
     == bindparam("key_region_prefix"),
+    # Nothing moves while the case is withdrawn or its clock stands still (挂起, 补正, 特殊程序).
+    _case.c.status == CASE_IN_PROGRESS,
+    _case.c.clock.is_(None),
 )
 _COMPLETE_VALUES: dict[str, Any] = {
     name: bindparam(f"new_{name}")
@@ -80,10 +98,48 @@ _DECIDE_CASE = (
         decided_at=bindparam("new_decided_at"),
     )
 )
-_TASKS_BEFORE = (
+_DONE_STEPS = (
     select(*TASK_COLUMNS)
-    .where(_task.c.case_no == bindparam("case_no"), _task.c.position < bindparam("position"))
-    .order_by(_task.c.position)
+    .where(_task.c.case_no == bindparam("for_case"), _task.c.status == TASK_DONE, _task.c.kind != KIND_ASSIST)
+    .order_by(_task.c.completed_at, _task.c.id)
+)
+_INSERT_TASKS = _task.insert()
+_CANCEL_OPEN_CTE = (
+    update(_task)
+    .where(_task.c.case_no == bindparam("key_case_no"), _task.c.status == TASK_OPEN)
+    .values(status=TASK_CANCELLED, completed_at=bindparam("now"))
+    .returning(_task.c.id)
+    .cte("cancelled")
+)
+#: A data-modifying CTE runs whether or not it is read: the open tasks close as the done ones are read.
+_CANCEL_AND_DONE = _DONE_STEPS.add_cte(_CANCEL_OPEN_CTE)
+_gw: BindParameter[str] = bindparam("gateway", type_=String())
+_arrivals = func.coalesce(sql_cast(_case.c.joins.op("->>")(_gw), Integer), 0) + 1
+#: One more branch arrived at a parallel join: count it, or reset the count when it is the last.
+#: The row lock of the UPDATE orders concurrent arrivals; RETURNING 0 means this one completed the join.
+_ARRIVE = (
+    update(_case)
+    .where(_case.c.case_no == bindparam("key_case_no"))
+    .values(
+        joins=_case.c.joins.op("||")(
+            func.jsonb_build_object(
+                _gw,
+                func.nullif(_arrivals, bindparam("need")),
+            )
+        )
+    )
+    .returning(_case.c.joins.op("->>")(_gw))
+)
+_CANCEL_ASSISTS = (
+    update(_task)
+    .where(_task.c.lead_task_id == bindparam("lead"), _task.c.status == TASK_OPEN)
+    .values(status=TASK_CANCELLED, completed_at=bindparam("now"))
+)
+_CANCEL_OPEN = (
+    update(_task)
+    .where(_task.c.case_no == bindparam("key_case_no"), _task.c.status == TASK_OPEN)
+    .values(status=TASK_CANCELLED, completed_at=bindparam("now"))
+    .returning(_task.c.id)
 )
 _VISIBLE = (
     _task.c.org_code == bindparam("org_code"),
@@ -127,6 +183,24 @@ class CaseRepository(RepositoryBase[BusinessCase]):
     async def get(self, case_no: str) -> BusinessCase | None:
         """Return a case by its 办件编号."""
         return await self.get_by_id(case_no)
+
+    async def get_for_update(self, case_no: str) -> BusinessCase | None:
+        """Return a case locked until commit (tracked): every command but completing a step takes it."""
+        stmt = self.get_base_statement().where(BusinessCase.case_no == case_no).with_for_update()
+        return await self.get_one_or_none(stmt)
+
+    async def running_of_version(
+        self, item_code: str, version: int, case_nos: Sequence[str] | None
+    ) -> Sequence[BusinessCase]:
+        """Running cases of an item that follow one version of its process, locked."""
+        stmt = self.get_base_statement().where(
+            BusinessCase.item_code == item_code,
+            BusinessCase.status == CASE_IN_PROGRESS,
+            BusinessCase.workflow["version"].as_integer() == version,
+        )
+        if case_nos is not None:
+            stmt = stmt.where(BusinessCase.case_no.in_(case_nos))
+        return await self.get_all(stmt.order_by(BusinessCase.case_no).with_for_update())
 
     async def decide(self, case_no: str, values: Mapping[str, Any]) -> None:
         """Record a case's decision."""
@@ -181,10 +255,83 @@ class TaskRepository(RepositoryBase[Task]):
             return None
         return task_from_row(row), case_from_row(row, len(TASK_COLUMNS))
 
-    async def tasks_before(self, case_no: str, position: int) -> list[Task]:
-        """Return a case's tasks before a step, in step order."""
-        rows = await self.rows(_TASKS_BEFORE, {"case_no": case_no, "position": position})
+    async def insert_many(self, tasks: Sequence[Task]) -> None:
+        """Insert new tasks (never added to the session) with one prebuilt ``INSERT``."""
+        if len(tasks) == 1:
+            await self.execute(_INSERT_TASK, column_values(tasks[0]))
+        elif tasks:
+            await self.execute(_INSERT_TASKS, [column_values(t) for t in tasks])
+
+    async def done_steps(self, case_no: str, *, cancel_open_at: datetime | None = None) -> list[Task]:
+        """Return a case's completed steps (not the assistants' opinions), in the order they finished.
+
+        With ``cancel_open_at`` the case's open tasks are closed in the same statement (a decision).
+        """
+        if cancel_open_at is None:
+            rows = await self.rows(_DONE_STEPS, {"for_case": case_no})
+        else:
+            rows = await self.rows(
+                _CANCEL_AND_DONE, {"for_case": case_no, "key_case_no": case_no, "now": cancel_open_at}
+            )
         return [task_from_row(r) for r in rows]
+
+    async def arrive(self, case_no: str, gateway: str, need: int) -> bool:
+        """Count a branch arriving at a parallel join; True when it is the last of ``need``."""
+        row = await self.first_row(_ARRIVE, {"key_case_no": case_no, "gateway": gateway, "need": need})
+        return row is not None and row[0] is None
+
+    async def cancel_assists(self, lead_task_id: uuid.UUID, now: datetime) -> None:
+        """Close the assisting tasks still open when their lead completes."""
+        await self.execute(_CANCEL_ASSISTS, {"lead": lead_task_id, "now": now})
+
+    async def cancel_open(self, case_no: str, now: datetime) -> list[uuid.UUID]:
+        """Close every open task of a case (退回, 撤回, a decision); return their ids."""
+        return [r[0] for r in await self.rows(_CANCEL_OPEN, {"key_case_no": case_no, "now": now})]
+
+    async def open_for_case(self, case_no: str) -> Sequence[Task]:
+        """Return a case's open tasks (tracked, to be changed through ``update``)."""
+        stmt = self.get_base_statement().where(Task.case_no == case_no, Task.status == TASK_OPEN)
+        return await self.get_all(stmt.order_by(Task.created_at, Task.id))
+
+    async def has_done_step(self, case_no: str, step_key: str) -> bool:
+        """Tell whether a step of the case was completed before (a 退回 may only go back)."""
+        stmt = select(literal(1)).where(
+            Task.case_no == case_no, Task.step_key == step_key, Task.status == TASK_DONE
+        )
+        return (await self.execute(stmt.limit(1))).first() is not None
+
+    async def assists_of(self, lead_task_id: uuid.UUID) -> Sequence[Task]:
+        """Return the assisting tasks (协办) of a lead task."""
+        stmt = self.get_base_statement().where(Task.lead_task_id == lead_task_id)
+        return await self.get_all(stmt.order_by(Task.created_at, Task.id))
+
+    async def get_for_update(self, task_id: uuid.UUID) -> Task | None:
+        """Return a task, locked until commit (tracked)."""
+        return await self.get_one_or_none(
+            self.get_base_statement().where(Task.id == task_id).with_for_update()
+        )
+
+    async def overdue(self, today: date, limit: int) -> Sequence[Task]:
+        """Open tasks whose step limit passed before ``today`` and whose timer has not fired, locked.
+
+        Tasks of a case whose clock stands still are left out: its due dates move on resume.
+        SKIP LOCKED lets two sweeps share the work.
+        """
+        stmt = (
+            self.get_base_statement()
+            .join(BusinessCase, Task.case_no == BusinessCase.case_no)
+            .where(
+                Task.status == TASK_OPEN,
+                Task.timer_fired_at.is_(None),
+                Task.due_date < today,
+                BusinessCase.status == CASE_IN_PROGRESS,
+                BusinessCase.clock.is_(None),
+            )
+            .order_by(Task.due_date, Task.id)
+            .limit(limit)
+            .with_for_update(of=Task, skip_locked=True)
+        )
+        return await self.get_all(stmt)
 
     async def list_visible(
         self,
@@ -211,7 +358,24 @@ class TaskRepository(RepositoryBase[Task]):
         return rows, int(total)
 
     async def list_for_case(self, case_no: str) -> Sequence[Task]:
-        """Return a case's tasks in step order."""
+        """Return a case's tasks in the order they opened."""
         return await self.get_all(
-            self.get_base_statement().where(Task.case_no == case_no).order_by(Task.position)
+            self.get_base_statement()
+            .where(Task.case_no == case_no)
+            .order_by(Task.created_at, Task.position, Task.id)
         )
+
+
+class CaseLogRepository(RepositoryBase[CaseLog]):
+    """Reads and writes ``case_log`` (办理日志)."""
+
+    model = CaseLog
+
+    async def add(self, entry: CaseLog) -> None:
+        """Append an entry."""
+        await self.create(entry)
+
+    async def for_case(self, case_no: str) -> Sequence[CaseLog]:
+        """Return a case's log, oldest first."""
+        stmt = self.get_base_statement().where(CaseLog.case_no == case_no)
+        return await self.get_all(stmt.order_by(CaseLog.at, CaseLog.id))

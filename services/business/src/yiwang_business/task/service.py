@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_business.clock import local_date, working_calendar
 from yiwang_business.db import messaging
 from yiwang_business.decision.repository import DecisionRepository
 from yiwang_business.decision.service import Outcome, build_decision, decision_counter, to_document
 from yiwang_business.licence.repository import LicenceRepository
 from yiwang_business.licence.service import build_licence, issues_licence, licence_counter, to_value
 from yiwang_business.numbering.repository import CounterRepository
-from yiwang_business.task.errors import CaseNotFound, TaskNotFound, TaskNotOpen, TaskRoleForbidden
+from yiwang_business.task.errors import (
+    CaseClockStopped,
+    CaseNotFound,
+    CaseNotRunning,
+    TaskNotFound,
+    TaskNotOpen,
+    TaskRoleForbidden,
+)
 from yiwang_business.task.events import case_decided_event, step_completed_event
 from yiwang_business.task.models import (
     CASE_DECIDED,
     CASE_IN_PROGRESS,
+    CASE_WITHDRAWN,
+    KIND_ASSIST,
     TASK_DONE,
     TASK_OPEN,
     BusinessCase,
     Task,
 )
-from yiwang_business.task.repository import CaseRepository, TaskRepository
+from yiwang_business.task.repository import CaseLogRepository, CaseRepository, TaskRepository
 from yiwang_business.task.schemas import (
     CaseView,
     TaskComplete,
@@ -32,7 +44,8 @@ from yiwang_business.task.schemas import (
     TaskList,
     TaskSchema,
 )
-from yiwang_business.task.views import build_case_view, case_facts, task_schema
+from yiwang_business.task.views import build_case_view, case_facts, pause_name, task_schema
+from yiwang_business.workflow.engine import Graph, advance, compile_graph, first_steps
 from yiwang_business.workflow.schemas import WorkflowSnapshot, WorkflowStep
 from yiwang_business.workflow.service import workflow_service
 from yiwang_common.access import handling_scope, scope_of
@@ -52,38 +65,67 @@ class Origin:
     region_code: str
 
 
-def open_task(case: BusinessCase, workflow: WorkflowSnapshot, position: int) -> Task:
-    """Create the task of one workflow step for the case's implementing body."""
-    return new_task(case, workflow.steps[position], position)
+def new_task(
+    case: BusinessCase,
+    step: WorkflowStep,
+    position: int,
+    *,
+    now: datetime,
+    role: str | None = None,
+    org_code: str | None = None,
+    lead: Task | None = None,
+) -> Task:
+    """Create the task of a step (a transient value, written by ``TaskRepository.insert_many``).
 
-
-def new_task(case: BusinessCase, step: WorkflowStep, position: int) -> Task:
-    """Create the task of a step (a transient value, written by ``TaskRepository.insert``)."""
+    With ``lead`` it is an assisting task (协办) of that lead (主办) task, for ``role``/``org_code``.
+    """
+    limit = step.time_limit_days
     return Task(
         id=uuid.uuid4(),
         case_no=case.case_no,
         position=position,
         step_key=step.key,
         step_name=step.name,
-        role=step.role,
-        kind=step.kind,
-        org_code=case.org_code,
+        role=role or step.role,
+        kind=KIND_ASSIST if lead is not None else step.kind,
+        org_code=org_code or case.org_code,
         status=TASK_OPEN,
-        created_at=utcnow(),
+        created_at=now,
         completed_at=None,
         handler_id=None,
         handler_name=None,
         decision=None,
         opinion=None,
+        due_date=None if limit is None else working_calendar().add_working_days(local_date(now), limit),
+        lead_task_id=None if lead is None else lead.id,
+        reminders=0,
+        timer_fired_at=None,
     )
+
+
+def open_steps(case: BusinessCase, graph: Graph, keys: Sequence[str], now: datetime) -> list[Task]:
+    """The tasks of the steps that open: each step's lead task and its assisting tasks."""
+    tasks: list[Task] = []
+    for key in keys:
+        step = graph.step(key)
+        lead = new_task(case, step, graph.positions[key], now=now)
+        tasks.append(lead)
+        for post in step.assists:
+            tasks.append(
+                new_task(
+                    case, step, lead.position, now=now, role=post.role, org_code=post.org_code, lead=lead
+                )
+            )
+    return tasks
 
 
 class TaskService:
     """Cases taken over from management and the tasks staff work on."""
 
-    async def take_over(self, session: AsyncSession, *, accepted: CaseAccepted) -> bool:
-        """Store an accepted case with its workflow snapshot and open its first task; False if already here."""
+    async def take_over(self, session: AsyncSession, *, accepted: CaseAccepted) -> list[Task] | None:
+        """Store an accepted case with its workflow snapshot and open its first tasks (None if already here)."""
         cached = await workflow_service.cached_snapshot(session, item_code=accepted.item_code)
+        now = utcnow()
         case = BusinessCase(
             case_no=accepted.case_no,
             application_id=accepted.application_id,
@@ -99,14 +141,22 @@ class TaskService:
             status=CASE_IN_PROGRESS,
             outcome=None,
             workflow=cached.document,
-            created_at=utcnow(),
+            created_at=now,
             decided_at=None,
+            joins={},
+            clock=None,
+            paused_at=None,
+            pause_reason=None,
+            paused_days=0,
         )
+        graph = compile_graph(cached.document)
+        first = [cached.snapshot.steps[0].key] if graph.linear else await first_steps(graph, case.form)
         # One statement both checks and stores: a case already taken over is left as it is.
         if not await CaseRepository.from_session(session).insert_unless_taken(case):
-            return False
-        await TaskRepository.from_session(session).insert(open_task(case, cached.snapshot, 0))
-        return True
+            return None
+        opened = open_steps(case, graph, first, now)
+        await TaskRepository.from_session(session).insert_many(opened)
+        return opened
 
     async def list(
         self, session: AsyncSession, *, principal: Principal, status: str, page: PageParams
@@ -140,6 +190,10 @@ class TaskService:
                 handler_name=r.handler_name,
                 decision=r.decision,
                 opinion=r.opinion,
+                kind=r.kind,
+                step_due_date=r.task_due_date,
+                lead_task_id=r.lead_task_id,
+                reminders=r.reminders,
             )
             for r in rows
         ]
@@ -161,7 +215,14 @@ class TaskService:
         task, case = await self._visible(session, task_id=task_id, principal=principal)
         if task.role not in principal.roles:
             raise TaskNotFound(f"待办任务 {task_id} 不存在")
-        return TaskDetail(**task_schema(task, case).model_dump(), case=case_facts(case))
+        assists = (
+            [] if task.kind == KIND_ASSIST else await TaskRepository.from_session(session).assists_of(task.id)
+        )
+        return TaskDetail(
+            **task_schema(task, case).model_dump(),
+            case=case_facts(case),
+            assists=[task_schema(a, case) for a in assists],
+        )
 
     async def complete(
         self,
@@ -195,25 +256,52 @@ class TaskService:
         if done is None:
             raise await self._why_not_completable(session, task_id=task_id, principal=principal)
         task, case = done
-        workflow = WorkflowSnapshot.model_validate(case.workflow)
-        if task.kind == "decide":
-            return await self._decide(session, case=case, task=task, workflow=workflow, origin=origin)
-        next_task = open_task(case, workflow, task.position + 1)
-        await repo.insert(next_task)
+        if task.kind == KIND_ASSIST:
+            # 协办: an opinion for the lead; the step moves on only when the lead completes.
+            return TaskCompletion(task=task_schema(task, case), case_status=CASE_IN_PROGRESS)
+        graph = compile_graph(case.workflow)
+        step = graph.step(task.step_key)
+        if step.assists:
+            await repo.cancel_assists(task.id, now)
+        if step.kind == "decide":
+            workflow = WorkflowSnapshot.model_validate(case.workflow)
+            return await self._decide(
+                session, case=case, task=task, workflow=workflow, origin=origin, others_open=not graph.linear
+            )
+        if graph.linear:
+            keys = [graph.order[graph.positions[task.step_key] + 1]]
+        else:
+
+            async def arrive(gateway: str, need: int) -> bool:
+                return await repo.arrive(case.case_no, gateway, need)
+
+            keys = (await advance(graph, task.step_key, case.form, arrive)).open
+        opened = open_steps(case, graph, keys, now)
+        await repo.insert_many(opened)
+        leads = [t for t in opened if t.kind != KIND_ASSIST]
         await enqueue(
-            session, messaging.outbox, step_completed_event(case, task, next_task, source=origin.source)
+            session, messaging.outbox, step_completed_event(case, task, leads, source=origin.source)
         )
         return TaskCompletion(
-            task=task_schema(task, case), next_task=task_schema(next_task, case), case_status=CASE_IN_PROGRESS
+            task=task_schema(task, case),
+            next_task=task_schema(leads[0], case) if leads else None,
+            next_tasks=[task_schema(t, case) for t in leads],
+            case_status=CASE_IN_PROGRESS,
         )
 
     async def _why_not_completable(
         self, session: AsyncSession, *, task_id: uuid.UUID, principal: Principal
     ) -> Exception:
         """The error for a task that could not be completed: unknown, another post's, or already done."""
-        task, _ = await self._visible(session, task_id=task_id, principal=principal)
+        task, case = await self._visible(session, task_id=task_id, principal=principal)
         if task.role not in principal.roles:
             return TaskRoleForbidden(f"该环节由 {task.role} 岗位办理")
+        if task.status == TASK_OPEN and case.status == CASE_WITHDRAWN:
+            return CaseNotRunning(f"办件 {case.case_no} 已撤回")
+        if task.status == TASK_OPEN and case.clock is not None:
+            return CaseClockStopped(
+                f"办件 {case.case_no} 计时暂停中（{pause_name(case.clock)}），恢复后才能办理"
+            )
         return TaskNotOpen(f"环节「{task.step_name}」已办理")
 
     async def _decide(
@@ -224,12 +312,19 @@ class TaskService:
         task: Task,
         workflow: WorkflowSnapshot,
         origin: Origin,
+        others_open: bool = False,
     ) -> TaskCompletion:
         assert task.completed_at is not None
         now = task.completed_at
         outcome: Outcome = "approved" if task.decision == "approve" else "refused"
         # The step list of the event: the earlier (done) steps and this one, which is the last.
-        tasks = [*await TaskRepository.from_session(session).tasks_before(case.case_no, task.position), task]
+        # Branches still open elsewhere (a graph) end with the decision, in the same statement.
+        tasks = await TaskRepository.from_session(session).done_steps(
+            case.case_no, cancel_open_at=now if others_open else None
+        )
+        if not tasks or tasks[-1].id != task.id:
+            # The completing UPDATE's row is read back in this transaction; keep it last either way.
+            tasks = [t for t in tasks if t.id != task.id] + [task]
         # Numbers are drawn last, in one statement: their counter rows stay locked until this unit
         # of work commits.
         with_licence = outcome == "approved" and issues_licence(workflow)
@@ -307,6 +402,7 @@ class TaskService:
             detail={"org_code": case.org_code},
         )
         tasks = await TaskRepository.from_session(session).list_for_case(case_no)
+        log = await CaseLogRepository.from_session(session).for_case(case_no)
         decision = (
             await DecisionRepository.from_session(session).get_for_case(case_no) if case.decided_at else None
         )
@@ -315,7 +411,7 @@ class TaskService:
             if case.outcome == "approved"
             else None
         )
-        return build_case_view(case, tasks, decision, licence)
+        return build_case_view(case, tasks, decision, licence, log)
 
 
 task_service = TaskService()

@@ -8,8 +8,9 @@ from yiwang_business.decision.models import Decision
 from yiwang_business.decision.service import to_document
 from yiwang_business.licence.models import ELicence
 from yiwang_business.licence.service import to_value
-from yiwang_business.task.models import BusinessCase, Task
-from yiwang_business.task.schemas import CaseFacts, CaseView, TaskSchema
+from yiwang_business.task.models import BusinessCase, CaseLog, Task
+from yiwang_business.task.schemas import CaseFacts, CaseLogEntry, CaseView, TaskSchema
+from yiwang_business.workflow.schemas import SPECIAL_PROCEDURE_NAMES
 from yiwang_common.contracts.common import Organisation
 
 
@@ -31,7 +32,20 @@ def task_schema(task: Task, case: BusinessCase) -> TaskSchema:
         handler_name=task.handler_name,
         decision=task.decision,
         opinion=task.opinion,
+        kind=task.kind,
+        step_due_date=task.due_date,
+        lead_task_id=task.lead_task_id,
+        reminders=task.reminders or 0,
     )
+
+
+#: 暂停原因 Names of the reasons a clock stands still.
+PAUSE_NAMES = {"suspended": "挂起", "with_applicant": "退回补正", **SPECIAL_PROCEDURE_NAMES}
+
+
+def pause_name(kind: str) -> str:
+    """The Chinese name of a pause kind."""
+    return PAUSE_NAMES.get(kind, kind)
 
 
 def case_facts(case: BusinessCase) -> CaseFacts:
@@ -48,7 +62,11 @@ def case_facts(case: BusinessCase) -> CaseFacts:
 
 
 def build_case_view(
-    case: BusinessCase, tasks: Sequence[Task], decision: Decision | None, licence: ELicence | None
+    case: BusinessCase,
+    tasks: Sequence[Task],
+    decision: Decision | None,
+    licence: ELicence | None,
+    log: Sequence[CaseLog] = (),
 ) -> CaseView:
     """Render a case with its tasks, decision and licence."""
     return CaseView(
@@ -58,10 +76,24 @@ def build_case_view(
         item_name=case.item_name,
         status=case.status,
         outcome=case.outcome,
+        clock=case.clock,
+        pause_reason=case.pause_reason,
+        paused_days=case.paused_days or 0,
         due_date=case.due_date,
         workflow_version=int(case.workflow.get("version", 0)),
         facts=case_facts(case),
         tasks=[task_schema(t, case) for t in tasks],
+        log=[
+            CaseLogEntry(
+                action=e.action,
+                task_id=e.task_id,
+                actor_name=e.actor_name,
+                reason=e.reason,
+                detail=e.detail,
+                at=e.at,
+            )
+            for e in log
+        ],
         decision=None if decision is None else to_document(decision),
         licence=None if licence is None else to_value(licence),
     )

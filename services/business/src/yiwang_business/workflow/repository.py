@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from yiwang_business.workflow.models import WorkflowDefinition
+from yiwang_business.workflow.models import ProcessVersion, WorkflowDefinition, WorkflowMigration
 from yiwang_common.db.repository import RepositoryBase
 
 DEFAULT_ITEM = "*"
@@ -41,3 +41,45 @@ class WorkflowRepository(RepositoryBase[WorkflowDefinition]):
     async def has_default(self) -> bool:
         """Tell whether a default (``*``) definition is stored."""
         return await self.get(DEFAULT_ITEM) is not None
+
+
+class ProcessVersionRepository(RepositoryBase[ProcessVersion]):
+    """Reads and writes ``process_version``."""
+
+    model = ProcessVersion
+
+    async def for_item(self, item_code: str) -> Sequence[ProcessVersion]:
+        """Every version of an item, newest first."""
+        stmt = self.get_base_statement().where(ProcessVersion.item_code == item_code)
+        return await self.get_all(stmt.order_by(ProcessVersion.version.desc()))
+
+    async def get_version(self, item_code: str, version: int, *, lock: bool = False) -> ProcessVersion | None:
+        """One version of an item; ``lock`` holds it until commit."""
+        stmt = self.get_base_statement().where(
+            ProcessVersion.item_code == item_code, ProcessVersion.version == version
+        )
+        return await self.get_one_or_none(stmt.with_for_update() if lock else stmt)
+
+    async def published(self, item_code: str) -> ProcessVersion | None:
+        """The item's published version, locked (publishing supersedes it)."""
+        stmt = self.get_base_statement().where(
+            ProcessVersion.item_code == item_code, ProcessVersion.status == "published"
+        )
+        return await self.get_one_or_none(stmt.with_for_update())
+
+    async def highest(self, item_code: str) -> int:
+        """The highest version number an item has (0 when it has none)."""
+        stmt = select(func.coalesce(func.max(ProcessVersion.version), 0)).where(
+            ProcessVersion.item_code == item_code
+        )
+        return int((await self.execute(stmt)).scalar_one())
+
+
+class MigrationRepository(RepositoryBase[WorkflowMigration]):
+    """Writes ``workflow_migration`` (版本迁移记录)."""
+
+    model = WorkflowMigration
+
+    async def add(self, migration: WorkflowMigration) -> None:
+        """Record a migration."""
+        await self.create(migration)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -10,13 +11,45 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from yiwang_common.http.pagination import Pagination
 from yiwang_common.text import Name, Text
 
-#: Posts that handle a step (BIZ-04 岗位): 窗口受理, 审查, 决定.
-StepRole = Literal["acceptor", "reviewer", "approver"]
+#: Posts that handle a step (BIZ-04 岗位): 收件, 受理, 审查, 决定, 送件 (``yiwang_common.auth`` roles).
+StepRole = Literal["receiver", "acceptor", "reviewer", "approver", "deliverer"]
 StepKind = Literal["review", "decide"]
+#: 特殊程序 Special procedures: their time does not count against the limit (《行政许可法》 第四十五条).
+SpecialProcedure = Literal["hearing", "testing", "expert_review", "site_inspection"]
+SPECIAL_PROCEDURES: tuple[SpecialProcedure, ...] = ("hearing", "testing", "expert_review", "site_inspection")
+SPECIAL_PROCEDURE_NAMES: dict[str, str] = {
+    "hearing": "听证",
+    "testing": "检验检测",
+    "expert_review": "专家评审",
+    "site_inspection": "现场勘验",
+}
 ITEM_CODE_PATTERN = r"^(\*|[0-9A-Za-z]{1,64})$"
+#: Keys of steps and gateways; ``start`` and ``end`` name the process's start and end in flows.
+NODE_KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,31}$"
+START, END = "start", "end"
+ORG_CODE_PATTERN = r"^[0-9A-Z]{18}$"
 
 FieldLabel = Annotated[Text, Field(max_length=50)]
 FormKey = Annotated[Text, Field(max_length=100)]
+
+
+class AssistPost(BaseModel):
+    """协办岗位 An assisting post: gives an opinion; the step completes when the lead completes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: StepRole = Field(examples=["reviewer"])
+    org_code: str | None = Field(
+        default=None, pattern=ORG_CODE_PATTERN, description="协办单位; empty = the implementing body"
+    )
+
+
+class StepTimer(BaseModel):
+    """边界定时器 Boundary timer: when the step's time limit passes, remind (提醒) or escalate (督办)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: Literal["remind", "escalate"] = Field(default="remind", description="remind 提醒 / escalate 督办")
 
 
 class WorkflowStep(BaseModel):
@@ -24,14 +57,49 @@ class WorkflowStep(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    key: str = Field(
-        pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Stable key of the step", examples=["review"]
-    )
+    key: str = Field(pattern=NODE_KEY_PATTERN, description="Stable key of the step", examples=["review"])
     name: Annotated[Name, Field(max_length=50)] = Field(description="环节名称", examples=["审查"])
     role: StepRole = Field(description="Role (岗位) that handles the step", examples=["reviewer"])
     kind: StepKind = Field(
         description="review 审查 (recommends) or decide 决定 (decides)", examples=["review"]
     )
+    time_limit_days: int | None = Field(
+        default=None, ge=1, le=365, description="环节时限 in working days (工作日); empty = the case's limit"
+    )
+    assists: list[AssistPost] = Field(
+        default_factory=list, max_length=10, description="协办 Assisting posts; the lead (主办) is ``role``"
+    )
+    special_procedures: list[SpecialProcedure] = Field(
+        default_factory=lambda: list(SPECIAL_PROCEDURES),
+        max_length=4,
+        description="特殊程序 allowed on this step: hearing 听证, testing 检验检测, expert_review 专家评审, "
+        "site_inspection 现场勘验",
+    )
+    timer: StepTimer | None = Field(default=None, description="边界定时器 Boundary timer of the step")
+
+
+class Gateway(BaseModel):
+    """网关 A branch point: exclusive (one branch by condition) or parallel (并联: every branch, then join)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=NODE_KEY_PATTERN, examples=["split"])
+    type: Literal["exclusive", "parallel"] = Field(description="exclusive 排他 / parallel 并行")
+    name: Annotated[Text, Field(max_length=50)] | None = None
+
+
+class Flow(BaseModel):
+    """顺序流 A sequence flow between steps, gateways, ``start`` and ``end``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(pattern=NODE_KEY_PATTERN, examples=["start"])
+    target: str = Field(pattern=NODE_KEY_PATTERN, examples=["review"])
+    condition: Annotated[Text, Field(max_length=500)] | None = Field(
+        default=None,
+        description="条件 over the form data, e.g. ``建设规模 > 1000 && 类型 == '新建'`` (JUEL ``${…}`` too)",
+    )
+    default: bool = Field(default=False, description="默认分支 of an exclusive gateway")
 
 
 class WorkflowBody(BaseModel):
@@ -57,7 +125,15 @@ class WorkflowBody(BaseModel):
     )
 
     steps: list[WorkflowStep] = Field(
-        min_length=1, max_length=20, description="环节, in order; the last decides"
+        min_length=1,
+        max_length=50,
+        description="环节 (user tasks); without ``flows`` they run in order and the last decides",
+    )
+    gateways: list[Gateway] = Field(default_factory=list, max_length=50, description="网关")
+    flows: list[Flow] | None = Field(
+        default=None,
+        max_length=200,
+        description="顺序流; empty = the steps in order. With flows, every step flowing to ``end`` decides",
     )
     licence_type_code: str | None = Field(
         default=None, pattern=r"^[0-9A-Z]{21}$", description="证照类型代码; empty when no licence is issued"
@@ -110,3 +186,69 @@ class WorkflowList(BaseModel):
 
     items: list[WorkflowDefinitionSchema]
     pagination: Pagination
+
+
+VersionStatus = Literal["draft", "published", "superseded"]
+STATUS_NAMES = {"draft": "草稿", "published": "已发布", "superseded": "已停用"}
+
+
+class ProcessVersionSchema(BaseModel):
+    """流程定义版本 One version of an item's process: a draft (草稿), published (已发布) or superseded (已停用)."""
+
+    item_code: str
+    version: int = Field(ge=1)
+    status: VersionStatus = Field(description="draft 草稿 / published 已发布 / superseded 已停用")
+    definition: WorkflowBody
+    source: Literal["api", "bpmn"] = Field(description="api 接口编辑 / bpmn BPMN 2.0 导入")
+    created_by: str
+    created_at: datetime
+    published_at: datetime | None = None
+
+
+class ProcessVersionList(BaseModel):
+    """Every version of an item's process, newest first."""
+
+    items: list[ProcessVersionSchema]
+
+
+class MigrationBody(BaseModel):
+    """版本迁移 Move running cases from one published version to another."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_version": 1,
+                    "to_version": 2,
+                    "step_map": {"survey": "site_check"},
+                    "reason": "流程调整：现场踏勘改为现场核查",
+                }
+            ]
+        },
+    )
+
+    from_version: int = Field(ge=0, description="Version the cases follow now (0 = built-in default)")
+    to_version: int = Field(ge=1, description="Published version to move them to")
+    case_nos: list[Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,64}$")]] | None = Field(
+        default=None, max_length=1000, description="办件编号; empty = every running case of from_version"
+    )
+    step_map: dict[
+        Annotated[str, Field(pattern=NODE_KEY_PATTERN)], Annotated[str, Field(pattern=NODE_KEY_PATTERN)]
+    ] = Field(
+        default_factory=dict, max_length=50, description="Open step key in the old version → key in the new"
+    )
+    reason: Annotated[Text, Field(min_length=1, max_length=500)] = Field(description="迁移原因")
+
+
+class MigrationResult(BaseModel):
+    """What a migration did; it is logged (版本迁移记录) and announced as an event."""
+
+    id: uuid.UUID
+    item_code: str
+    from_version: int
+    to_version: int
+    migrated: list[str] = Field(description="办件编号 moved to the new version")
+    actor_name: str
+    reason: str
+    migrated_at: datetime

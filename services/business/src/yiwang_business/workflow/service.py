@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -13,10 +14,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from yiwang_business.workflow.errors import InvalidWorkflow, WorkflowEditConflict
-from yiwang_business.workflow.models import WorkflowDefinition
-from yiwang_business.workflow.repository import DEFAULT_ITEM, WorkflowRepository
+from yiwang_business.workflow.engine import check
+from yiwang_business.workflow.errors import VersionNotDraft, VersionNotFound, WorkflowEditConflict
+from yiwang_business.workflow.models import ProcessVersion, WorkflowDefinition, WorkflowMigration
+from yiwang_business.workflow.repository import (
+    DEFAULT_ITEM,
+    MigrationRepository,
+    ProcessVersionRepository,
+    WorkflowRepository,
+)
 from yiwang_business.workflow.schemas import (
+    ProcessVersionList,
+    ProcessVersionSchema,
     WorkflowBody,
     WorkflowDefinitionSchema,
     WorkflowList,
@@ -40,19 +49,22 @@ BUILTIN_DEFAULT = WorkflowDefinitionSchema(
 
 
 def to_schema(definition: WorkflowDefinition) -> WorkflowDefinitionSchema:
-    """Render a stored definition."""
-    return WorkflowDefinitionSchema.model_validate(definition, from_attributes=True)
+    """Render a stored (published) definition."""
+    values = {c.key: getattr(definition, c.key) for c in definition.__table__.c}
+    values["gateways"] = values.get("gateways") or []
+    return WorkflowDefinitionSchema.model_validate(values)
 
 
-def check_steps(steps: list[WorkflowStep]) -> None:
-    """Refuse duplicate keys, and any 决定 step that is not the last (or a last step that is not one)."""
-    keys = [s.key for s in steps]
-    if len(set(keys)) != len(keys):
-        raise InvalidWorkflow("环节 key 重复 (step keys must be unique)")
-    if steps[-1].kind != "decide":
-        raise InvalidWorkflow("最后一个环节必须是决定环节 (the last step must be kind 'decide')")
-    if any(s.kind == "decide" for s in steps[:-1]):
-        raise InvalidWorkflow("只有最后一个环节可以是决定环节 (only the last step may decide)")
+def version_schema(row: ProcessVersion) -> ProcessVersionSchema:
+    """Render one version."""
+    return ProcessVersionSchema.model_validate(row, from_attributes=True)
+
+
+def snapshot_document(item_code: str, version: int, body: WorkflowBody) -> dict[str, Any]:
+    """The definition as a case stores it (``business_case.workflow``)."""
+    return WorkflowSnapshot.model_validate(
+        {**body.model_dump(), "item_code": item_code, "version": version}
+    ).model_dump(mode="json")
 
 
 #: How long a looked-up definition is reused; edits through this process invalidate at once.
@@ -123,29 +135,129 @@ class WorkflowService:
         return WorkflowList(items=items, pagination=page.pagination(total + shift))
 
     async def put(
-        self, session: AsyncSession, *, item_code: str, body: WorkflowBody
+        self, session: AsyncSession, *, item_code: str, body: WorkflowBody, actor: str = "admin"
     ) -> WorkflowDefinitionSchema:
-        """Create or replace an item's definition, bumping its version."""
-        check_steps(body.steps)
+        """Create and publish a new version of an item's definition in one step."""
+        check(body)
+        row = await self._new_version(session, item_code=item_code, body=body, actor=actor, source="api")
+        return await self._publish(session, row)
+
+    async def _new_version(
+        self, session: AsyncSession, *, item_code: str, body: WorkflowBody, actor: str, source: str
+    ) -> ProcessVersion:
+        repo = ProcessVersionRepository.from_session(session)
+        head = await WorkflowRepository.from_session(session).get(item_code)
+        number = max(await repo.highest(item_code), 0 if head is None else head.version) + 1
+        try:
+            return await repo.create(
+                ProcessVersion(
+                    id=uuid.uuid4(),
+                    item_code=item_code,
+                    version=number,
+                    status="draft",
+                    definition=body.model_dump(mode="json"),
+                    source=source,
+                    created_by=actor,
+                    created_at=utcnow(),
+                    published_at=None,
+                ),
+                flush=True,
+            )
+        except IntegrityError as exc:
+            raise WorkflowEditConflict(f"事项 {item_code} 的流程定义正被同时修改，请重试") from exc
+
+    async def _publish(self, session: AsyncSession, row: ProcessVersion) -> WorkflowDefinitionSchema:
+        """Make a version the item's published one: the head newly accepted cases take."""
         # Forget cached definitions now and again once the edit is committed (readers in between
         # may have cached the old one).
         invalidate_snapshots()
         event.listen(session.sync_session, "after_commit", _invalidate_after_commit, once=True)
-        repo = WorkflowRepository.from_session(session)
-        values = body.model_dump(mode="json")
-        definition = await repo.get_for_update(item_code)
+        versions = ProcessVersionRepository.from_session(session)
+        heads = WorkflowRepository.from_session(session)
+        now = utcnow()
         try:
-            if definition is None:
-                definition = await repo.create(
-                    WorkflowDefinition(item_code=item_code, version=1, updated_at=utcnow(), **values),
+            current = await versions.published(row.item_code)
+            if current is not None and current.id != row.id:
+                await versions.update(current, update_dict={"status": "superseded"}, flush=True)
+            await versions.update(row, update_dict={"status": "published", "published_at": now}, flush=True)
+            values = WorkflowBody.model_validate(row.definition).model_dump(mode="json")
+            values["flows"] = values.get("flows")
+            head = await heads.get_for_update(row.item_code)
+            if head is None:
+                head = await heads.create(
+                    WorkflowDefinition(
+                        item_code=row.item_code, version=row.version, updated_at=now, **values
+                    ),
                     flush=True,
                 )
             else:
-                changes = {**values, "version": definition.version + 1, "updated_at": utcnow()}
-                await repo.update(definition, update_dict=changes, flush=True)
+                await heads.update(
+                    head, update_dict={**values, "version": row.version, "updated_at": now}, flush=True
+                )
         except IntegrityError as exc:
-            raise WorkflowEditConflict(f"事项 {item_code} 的流程定义正被同时修改，请重试") from exc
-        return to_schema(definition)
+            raise WorkflowEditConflict(f"事项 {row.item_code} 的流程定义正被同时修改，请重试") from exc
+        return to_schema(head)
+
+    async def create_draft(
+        self, session: AsyncSession, *, item_code: str, body: WorkflowBody, actor: str, source: str = "api"
+    ) -> ProcessVersionSchema:
+        """Store a new draft version (草稿); it runs nothing until published."""
+        check(body)
+        return version_schema(
+            await self._new_version(session, item_code=item_code, body=body, actor=actor, source=source)
+        )
+
+    async def _draft(self, session: AsyncSession, item_code: str, version: int) -> ProcessVersion:
+        row = await ProcessVersionRepository.from_session(session).get_version(item_code, version, lock=True)
+        if row is None:
+            raise VersionNotFound(f"事项 {item_code} 没有版本 {version}")
+        if row.status != "draft":
+            raise VersionNotDraft(
+                f"版本 {version} 已{'发布' if row.status == 'published' else '停用'}，不能修改"
+            )
+        return row
+
+    async def update_draft(
+        self, session: AsyncSession, *, item_code: str, version: int, body: WorkflowBody
+    ) -> ProcessVersionSchema:
+        """Replace a draft's definition."""
+        check(body)
+        row = await self._draft(session, item_code, version)
+        repo = ProcessVersionRepository.from_session(session)
+        await repo.update(row, update_dict={"definition": body.model_dump(mode="json")}, flush=True)
+        return version_schema(row)
+
+    async def publish(self, session: AsyncSession, *, item_code: str, version: int) -> ProcessVersionSchema:
+        """Publish a draft: new cases follow it; running cases keep theirs until migrated."""
+        row = await self._draft(session, item_code, version)
+        check(WorkflowBody.model_validate(row.definition))
+        await self._publish(session, row)
+        return version_schema(row)
+
+    async def versions(self, session: AsyncSession, *, item_code: str) -> ProcessVersionList:
+        """Every version of an item, newest first."""
+        rows = await ProcessVersionRepository.from_session(session).for_item(item_code)
+        return ProcessVersionList(items=[version_schema(r) for r in rows])
+
+    async def version(self, session: AsyncSession, *, item_code: str, version: int) -> ProcessVersionSchema:
+        """One version of an item."""
+        row = await ProcessVersionRepository.from_session(session).get_version(item_code, version)
+        if row is None:
+            raise VersionNotFound(f"事项 {item_code} 没有版本 {version}")
+        return version_schema(row)
+
+    async def published_document(
+        self, session: AsyncSession, *, item_code: str, version: int
+    ) -> dict[str, Any]:
+        """The snapshot of a published version, as migrated cases will store it."""
+        row = await ProcessVersionRepository.from_session(session).get_version(item_code, version)
+        if row is None or row.status != "published":
+            raise VersionNotFound(f"事项 {item_code} 没有已发布的版本 {version}")
+        return snapshot_document(item_code, version, WorkflowBody.model_validate(row.definition))
+
+    async def record_migration(self, session: AsyncSession, migration: WorkflowMigration) -> None:
+        """Log a migration of running cases (版本迁移记录)."""
+        await MigrationRepository.from_session(session).add(migration)
 
 
 workflow_service = WorkflowService()
