@@ -119,7 +119,12 @@ PUBLIC = {
     ("get", "/api/v1/catalogue/items/{item_code}/guide.pdf"),
     ("get", "/api/v1/catalogue/template.{file_format}"),
     ("get", "/api/v1/catalogue/export.{file_format}"),
-    ("get", "/api/v1/licences/{identifier}/verification"),
+    ("get", "/api/v1/licence-verifications/{token}"),
+    ("post", "/api/v1/licence-verifications"),
+    ("get", "/api/v1/licence-types"),
+    ("get", "/api/v1/licence-types/{code}"),
+    ("get", "/api/v1/licence-keys/{kid}"),
+    ("get", "/api/v1/licences/verification/{token}"),
 }
 PROBLEM = "application/problem+json"
 

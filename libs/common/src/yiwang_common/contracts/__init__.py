@@ -24,6 +24,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     business.CaseStepCompleted,
     business.CaseDecided,
     datasharing.LicenceRegistered,
+    datasharing.LicenceStatusChanged,
 )
 
 __all__ = ["ALL_EVENTS", "business", "datasharing", "gateway", "management"]
