@@ -41,7 +41,7 @@ def sample_licence() -> ELicence:
     """A licence as business issues one: GB/T 36904 identifier, holder, issuer and 照面信息."""
     org = Organisation(name="元江县住房和城乡建设局", code="11530428015176456L")
     return ELicence(
-        identifier="1.2.156.3005.2.11100000000013338W032.11530428015176456L.53042820261202000001.001.K",
+        identifier="1.2.156.3005.2.11100000000013338W032.11530428015176456L.53042820261202000001.001.Q",
         type_code="11100000000013338W032",
         type_name="建筑工程施工许可证",
         licence_no="53042820261202000001",
@@ -53,7 +53,7 @@ def sample_licence() -> ELicence:
         valid_from=date(2026, 12, 2),
         valid_until=date(2029, 12, 1),
         jurisdiction_code="530428",
-        case_no="53042820261202000001E",
+        case_no="53042820261202000001V",
         item_code="11530428015176456L4000112001000",
         data={
             "工程名称": "元江县第一中学教学楼",

@@ -23,6 +23,13 @@ from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
 from yiwang_gateway.config import Settings, get_settings
 from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
+from yiwang_gateway.licence.client import LicenceClient
+from yiwang_gateway.licence.endpoints import (
+    me_router as my_licences_router,
+    pages_router as licence_pages_router,
+    router as licence_router,
+)
+from yiwang_gateway.licence.throttle import SlidingWindow
 from yiwang_gateway.material.client import build_client
 from yiwang_gateway.material.endpoints import router as material_router
 from yiwang_gateway.models import load_all_models
@@ -63,11 +70,13 @@ TAGS = [
     {"name": "material", "description": "申请材料上传 Material upload"},
     {"name": "application", "description": "网上申请 Online applications"},
     {"name": "progress", "description": "办件进度与结果 Case tracking and results"},
+    {"name": "licence", "description": "电子证照 My licences and public verification (证照核验)"},
 ]
 
 
 async def _on_startup(app: FastAPI) -> None:
     app.state.datasharing = build_client(app, app.state.settings)
+    app.state.licence_client = LicenceClient(app.state.datasharing)
     app.state.guides = build_guide_client(app, app.state.settings)
     search_service.cache_size = app.state.settings.search_cache_size
     await search_service.build(app.state.sessionmaker, app.state.settings.search_dictionary_path)
@@ -103,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 material_router,
                 application_router,
                 progress_router,
+                my_licences_router,
+                licence_router,
             ],
             tables=messaging,
             subscriptions=[MANAGEMENT_SUBSCRIPTION],
@@ -116,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loading the signing key is not free; one issuer serves every login.
     app.state.token_issuer = TokenIssuer(settings.auth)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
+    app.state.licence_limiter = SlidingWindow(settings.licence_verifications_per_minute)
     app.include_router(console_router)
+    app.include_router(licence_pages_router)
     install_pages(app, pages_router)
     return app
