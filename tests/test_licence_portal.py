@@ -37,7 +37,7 @@ from yiwang_common.contracts.common import (
     StepRecord,
 )
 from yiwang_common.contracts.gateway import ApplicationSubmitted
-from yiwang_common.contracts.management import ItemPublished
+from yiwang_common.contracts.management import CaseRegistered, ItemPublished
 from yiwang_common.db import session_scope
 from yiwang_common.events import make_event
 from yiwang_common.migrations import upgrade_database
@@ -59,6 +59,7 @@ from yiwang_gateway.db import messaging as gateway_messaging
 from yiwang_gateway.licence.throttle import SlidingWindow
 from yiwang_gateway.main import create_app as create_gateway
 from yiwang_gateway.material.client import TRANSPORT_STATE_KEY
+from yiwang_gateway.progress.events import on_case_registered
 
 ORG = Organisation(name="元江县住房和城乡建设局", code="11530428015176456L")
 PERMIT_TYPE = "11100000000013338W032"
@@ -386,3 +387,48 @@ class TestLicenceAsMaterial:
             portal, headers, [{"material_code": "M05", "identifier": licence.identifier}]
         )
         assert response.status_code == 422 and response.json()["code"] == "licence_not_usable"
+
+
+class TestPublicProgressPage:
+    async def test_the_decision_qr_target_shows_the_case_and_nothing_personal(self, portal: Portal) -> None:
+        account, headers = await applicant(portal)
+        licence = await issue_licence(portal, account)
+        submitted = await portal.gateway.post(
+            "/api/v1/applications",
+            json={
+                "item_code": REUSING_ITEM,
+                "form": {"工程名称": "教学楼"},
+                "licences": [{"material_code": "M05", "identifier": licence.identifier}],
+            },
+            headers=headers,
+        )
+        application_id = submitted.json()["application_id"]
+        payload = "53042820261202" + f"{random.randrange(10**6):06d}"
+        case_no = payload + mod37_36_check(payload)
+        registered = CaseRegistered(
+            case_no=case_no,
+            application_id=application_id,
+            item_code=REUSING_ITEM,
+            item_name="建筑工程竣工验收备案",
+            applicant=Applicant(
+                account_id=str(account.id),
+                name=account.name,
+                kind="natural_person",
+                id_type="111",
+                id_number=str(account.id_number),
+            ),
+            missing_materials=[],
+            registered_at=T0,
+        )
+        async with session_scope(portal.gateway_app.state.sessionmaker) as session:
+            envelope = make_event(registered, source="urn:yiwang:530428:management", subject=case_no)
+            await on_case_registered(session, envelope, registered)
+        page = await portal.gateway.get(f"/progress/{case_no}")
+        assert page.status_code == 200
+        assert (
+            case_no in page.text and "建筑工程竣工验收备案" in page.text and "已登记，等待受理" in page.text
+        )
+        for secret in (account.name, str(account.id_number), "教学楼", licence.identifier):
+            assert secret not in page.text, secret
+        unknown = "53042820261202999999"
+        assert (await portal.gateway.get(f"/progress/{unknown}{mod37_36_check(unknown)}")).status_code == 404

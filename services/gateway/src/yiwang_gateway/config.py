@@ -61,9 +61,9 @@ class Settings(ServiceSettings):
     login: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
     # The portal's public address: the licence QR codes point at its verification page (证照核验).
     portal_url: str = "http://127.0.0.1:8000"
-    # 证照核验 per client address and minute (the page and its API together); the token in the QR is
-    # unguessable, so this bounds cost and enumeration attempts, not a real token's use.
-    licence_verifications_per_minute: Annotated[int, Field(ge=1)] = 30
+    # Public lookups (证照核验 page and API, the public 办件进度 page) per client address and minute.
+    # The licence QR's token is unguessable; this bounds cost and enumeration attempts.
+    public_lookups_per_minute: Annotated[int, Field(ge=1)] = 30
     # Where a staff member lands after the one sign-in (ADR 0016): management's console.
     console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
 

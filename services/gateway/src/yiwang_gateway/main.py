@@ -34,7 +34,7 @@ from yiwang_gateway.material.client import build_client
 from yiwang_gateway.material.endpoints import router as material_router
 from yiwang_gateway.models import load_all_models
 from yiwang_gateway.progress import events as progress_events
-from yiwang_gateway.progress.endpoints import router as progress_router
+from yiwang_gateway.progress.endpoints import pages_router as progress_pages_router, router as progress_router
 from yiwang_gateway.search.endpoints import router as search_router
 from yiwang_gateway.search.service import search_service
 from yiwang_gateway.web.endpoints import router as pages_router
@@ -127,8 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loading the signing key is not free; one issuer serves every login.
     app.state.token_issuer = TokenIssuer(settings.auth)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
-    app.state.licence_limiter = SlidingWindow(settings.licence_verifications_per_minute)
+    app.state.licence_limiter = SlidingWindow(settings.public_lookups_per_minute)
+    app.state.progress_limiter = SlidingWindow(settings.public_lookups_per_minute)
     app.include_router(console_router)
     app.include_router(licence_pages_router)
+    app.include_router(progress_pages_router)
     install_pages(app, pages_router)
     return app
