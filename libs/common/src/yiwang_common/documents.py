@@ -1,4 +1,4 @@
-"""Printable documents: a CJK PDF (fpdf2, font subset embedded) and QR codes (segno).
+"""Printable documents: a CJK PDF (fpdf2, font subset embedded) with QR codes (``yiwang_common.qr``).
 
 Several services print: management its 办事指南, business its 决定书, the portal shows licence QR
 codes. A PDF needs a CJK TrueType font: without one fpdf2 would print empty boxes (豆腐块), so a
@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
-
-import segno
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING
 
 from yiwang_common.http.problems import ServiceUnavailable
+from yiwang_common.qr import qr_png
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 #: Where Debian's CJK font packages put their fonts; the first that exists is used.
 FONT_SEARCH_PATHS: tuple[str, ...] = (
@@ -54,40 +55,35 @@ def find_font(configured: Path | None, search: Sequence[str] = FONT_SEARCH_PATHS
     )
 
 
-class CjkPdf(FPDF):
-    """An A4 PDF with the CJK font registered as ``cjk`` (subset embedded on output)."""
+def cjk_pdf(font: Path, *, title: str, creator: str) -> FPDF:
+    """An A4 PDF with the CJK font registered as ``cjk`` (subset embedded on output).
 
-    def __init__(self, font: Path, *, title: str, creator: str) -> None:
-        super().__init__(format="A4")
-        # A .ttc holds several faces; the first is the regular proportional one in the fonts above.
-        self.add_font("cjk", fname=str(font), collection_font_number=0)
-        self.set_font("cjk", size=11)
-        self.set_auto_page_break(auto=True, margin=18)
-        self.set_title(title)
-        self.set_lang("zh-CN")
-        self.set_creator(creator)
+    fpdf2 is imported here, not with the module: it costs about a second of start-up.
+    """
+    from fpdf import FPDF
 
-    def paragraph(
-        self, text: str, *, size: float = 11, height: float = 7, indent: float = 0, align: str = "L"
-    ) -> None:
-        """One paragraph of text, wrapped, then the next line."""
-        self.set_font("cjk", size=size)
-        self.set_x(self.l_margin + indent)
-        self.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align=align)
-
-    def qr(self, data: str, *, x: float, y: float, size: float) -> None:
-        """A QR code of ``data`` (error correction M), ``size`` mm square at (x, y)."""
-        self.image(io.BytesIO(qr_png(data)), x=x, y=y, w=size, h=size)
+    pdf = FPDF(format="A4")
+    # A .ttc holds several faces; the first is the regular proportional one in the fonts above.
+    pdf.add_font("cjk", fname=str(font), collection_font_number=0)
+    pdf.set_font("cjk", size=11)
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_title(title)
+    pdf.set_lang("zh-CN")
+    pdf.set_creator(creator)
+    return pdf
 
 
-def qr_png(data: str, *, scale: int = 8) -> bytes:
-    """A QR code as PNG bytes (error correction M, quiet zone of 4 modules)."""
-    buffer = io.BytesIO()
-    segno.make(data, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()
+def paragraph(
+    pdf: FPDF, text: str, *, size: float = 11, height: float = 7, indent: float = 0, align: str = "L"
+) -> None:
+    """One paragraph of text, wrapped, then the next line."""
+    from fpdf.enums import XPos, YPos
+
+    pdf.set_font("cjk", size=size)
+    pdf.set_x(pdf.l_margin + indent)
+    pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align=align)
 
 
-def qr_svg(data: str, *, scale: int = 4) -> str:
-    """A QR code as inline SVG markup (no data: URI, so a strict CSP allows it)."""
-    svg: str = segno.make(data, error="m", micro=False).svg_inline(scale=scale, border=4)
-    return svg
+def qr_image(pdf: FPDF, data: str, *, x: float, y: float, size: float) -> None:
+    """A QR code of ``data`` (error correction M), ``size`` mm square at (x, y)."""
+    pdf.image(io.BytesIO(qr_png(data)), x=x, y=y, w=size, h=size)

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from yiwang_business.clock import local_date
-from yiwang_common.documents import CjkPdf
+from yiwang_common.documents import cjk_pdf, paragraph, qr_image
 
 #: 法律依据 of each outcome.
 LEGAL_BASIS: dict[str, str] = {
@@ -57,32 +57,32 @@ class DecisionPrint:
 
 def render_decision_pdf(doc: DecisionPrint, font: Path) -> bytes:
     """The A4 决定书 with the CJK font subset embedded and the progress QR code."""
-    pdf = CjkPdf(font, title=f"{doc.title} {doc.document_no}", creator="yiwang 业务办理系统")
+    pdf = cjk_pdf(font, title=f"{doc.title} {doc.document_no}", creator="yiwang 业务办理系统")
     pdf.add_page()
-    pdf.paragraph(doc.org_name, size=14, height=9, align="C")
-    pdf.paragraph(doc.title, size=18, height=11, align="C")
-    pdf.paragraph(doc.document_no, size=11, align="C")
+    paragraph(pdf, doc.org_name, size=14, height=9, align="C")
+    paragraph(pdf, doc.title, size=18, height=11, align="C")
+    paragraph(pdf, doc.document_no, size=11, align="C")
     pdf.ln(2)
-    pdf.paragraph(f"办件编号：{doc.case_no}", size=10)
-    pdf.paragraph(f"申请事项：{doc.item_name}", size=10)
+    paragraph(pdf, f"办件编号：{doc.case_no}", size=10)
+    paragraph(pdf, f"申请事项：{doc.item_name}", size=10)
     pdf.ln(2)
     for text in doc.body.split("\n"):
-        pdf.paragraph(text, indent=0)
+        paragraph(pdf, text, indent=0)
     if doc.licence_identifier:
-        pdf.paragraph(f"电子证照标识：{doc.licence_identifier}", size=9)
+        paragraph(pdf, f"电子证照标识：{doc.licence_identifier}", size=9)
     pdf.ln(2)
-    pdf.paragraph("【法律依据】", size=12)
-    pdf.paragraph(LEGAL_BASIS.get(doc.outcome, LEGAL_BASIS["refused"]), size=10, indent=4)
-    pdf.paragraph("【救济途径】", size=12)
+    paragraph(pdf, "【法律依据】", size=12)
+    paragraph(pdf, LEGAL_BASIS.get(doc.outcome, LEGAL_BASIS["refused"]), size=10, indent=4)
+    paragraph(pdf, "【救济途径】", size=12)
     for text in remedies():
-        pdf.paragraph(text, size=10, indent=4)
+        paragraph(pdf, text, size=10, indent=4)
     pdf.ln(6)
-    pdf.paragraph(doc.org_name, align="R")
-    pdf.paragraph(f"{local_date(doc.decided_at):%Y年%m月%d日}", align="R")
-    pdf.paragraph(f"承办人：{doc.decider_name}", size=9, align="R")
+    paragraph(pdf, doc.org_name, align="R")
+    paragraph(pdf, f"{local_date(doc.decided_at):%Y年%m月%d日}", align="R")
+    paragraph(pdf, f"承办人：{doc.decider_name}", size=9, align="R")
     # The QR code (bottom left of the last page) opens the case's public progress page.
     top = min(pdf.get_y() + 4, pdf.h - 60)
-    pdf.qr(doc.progress_url, x=pdf.l_margin, y=top, size=32)
+    qr_image(pdf, doc.progress_url, x=pdf.l_margin, y=top, size=32)
     pdf.set_xy(pdf.l_margin + 36, top + 10)
     pdf.set_font("cjk", size=9)
     pdf.multi_cell(0, 5, f"扫码查询办件进度\n办件编号 {doc.case_no}")

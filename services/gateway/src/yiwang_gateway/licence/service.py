@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from yiwang_common.contracts.common import MaterialRef, MaterialRequirement
-from yiwang_common.documents import qr_svg
+from yiwang_common.qr import qr_svg
 from yiwang_gateway.licence.client import LicenceClient
 from yiwang_gateway.licence.errors import (
     LicenceNotAccepted,
