@@ -92,6 +92,26 @@ class TestCanonicalSigning:
             is None
         )
 
+    @pytest.mark.parametrize(
+        "payload",
+        ['{"a":9007199254740993}', "[1]", "not json", '{"licence":1,"protected":{}}', ""],
+    )
+    def test_payloads_that_are_no_signed_licence_fail_without_error(self, payload: str) -> None:
+        key = generate_key("ed25519")
+        assert (
+            check_signature(
+                SignedLicence(payload, "Ed25519", "k1", b64(bytes(64))), key.public_text()
+            ).licence
+            is None
+        )
+
+    def test_garbage_sm2_signature_is_a_plain_no(self) -> None:
+        key = generate_key("sm2")
+        signed = sign_licence(LICENCE, key, kid="k1", signed_at="2026-12-02T00:00:00Z")
+        for garbage in (bytes(64), b"\xff" * 64):
+            bad = SignedLicence(signed.payload, signed.algorithm, signed.kid, b64(garbage))
+            assert check_signature(bad, key.public_text()).licence is None
+
     def test_another_units_key_does_not_verify(self) -> None:
         key, other = generate_key("ed25519"), generate_key("ed25519")
         signed = sign_licence(LICENCE, key, kid="k1", signed_at="2026-12-02T00:00:00Z")
