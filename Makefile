@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 N ?= 1000
 # Every benchmark `make bench` runs; a new bench adds its target here.
-BENCHES ?= bench-e2e bench-search bench-supervision bench-workflow
+BENCHES ?= bench-e2e bench-search bench-workflow bench-supervision
 # server: DATABASE_URL or the machine's PostgreSQL; embedded: one started as `make dev` does.
 BENCH_DB ?= server
 # Playwright drives Debian's chromium (tests/browser); it must never download a browser of its own.
@@ -57,11 +57,15 @@ contracts: install ## Regenerate docs/events (JSON Schema + AsyncAPI) from the e
 	@$(UV) run --frozen python scripts/export_contracts.py
 
 .PHONY: bench
-bench: $(BENCHES) ## Every benchmark in BENCHES (bench-e2e bench-search bench-supervision bench-workflow); results in bench/results/
+bench: $(BENCHES) ## Every benchmark in BENCHES (bench-e2e bench-search bench-workflow bench-supervision); results in bench/results/
 
 .PHONY: bench-e2e
 bench-e2e: install ## N applications end to end, with ceilings (N=1000; BENCH_DB=embedded for make dev's PostgreSQL)
 	@BENCH_DB=$(BENCH_DB) $(UV) run --frozen python -m bench.e2e --n $(N)
+
+.PHONY: bench-signing
+bench-signing: install ## Licence signing/verification per core next to the raw Ed25519 and SM2 rates → bench/results/signing.json
+	@$(UV) run --frozen python -m bench.signing
 
 SEARCH_N ?= 100000
 .PHONY: bench-search
@@ -73,7 +77,7 @@ SUPERVISION_N ?= 1000000
 bench-supervision: install ## Deadline sweep over SUPERVISION_N open cases (COPY-loaded) → bench/results/supervision.json
 	@$(UV) run --frozen python -m bench.supervision --n $(SUPERVISION_N)
 	@# Signing rates go into the same file: bench/signing.py merges its keys (bench.supervision.merge_results).
-	@if [ -f bench/signing.py ]; then $(UV) run --frozen python -m bench.signing; fi
+	@$(UV) run --frozen python -m bench.signing
 
 CASES_N ?= 1000000
 .PHONY: bench-case-list

@@ -303,4 +303,13 @@ PAYLOADS: dict[type[EventData], Callable[[], dict[str, Any]]] = {
         "changed_at": NOW,
         "changed_by": "admin",
     },
+    datasharing.LicenceStatusChanged: lambda: {
+        "identifier": LICENCE["identifier"],
+        "case_no": CASE_NO,
+        "status": "revoked",
+        "previous_status": "valid",
+        "reason": "以欺骗手段取得许可",
+        "changed_by": "赵六",
+        "changed_at": NOW,
+    },
 }

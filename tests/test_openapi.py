@@ -124,6 +124,12 @@ PUBLIC = {
     ("post", "/api/v1/registrations/natural-persons"),
     ("post", "/api/v1/registrations/legal-persons"),
     ("post", "/api/v1/registrations/legal-persons/prefill"),
+    ("get", "/api/v1/licence-verifications/{token}"),
+    ("post", "/api/v1/licence-verifications"),
+    ("get", "/api/v1/licence-types"),
+    ("get", "/api/v1/licence-types/{code}"),
+    ("get", "/api/v1/licence-keys/{kid}"),
+    ("get", "/api/v1/licences/verification/{token}"),
 }
 PROBLEM = "application/problem+json"
 

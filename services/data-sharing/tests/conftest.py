@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -35,6 +37,7 @@ from yiwang_common.events import EventData, EventEnvelope, make_event
 from yiwang_common.migrations import upgrade_database
 from yiwang_common.testing import ephemeral_auth
 from yiwang_datasharing.config import Settings
+from yiwang_datasharing.licence.service import LicenceSigner
 from yiwang_datasharing.main import create_app, event_source
 from yiwang_datasharing.subscriptions import build_subscriptions
 
@@ -258,6 +261,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         blob_dir=tmp_path_factory.mktemp("blobs"),
         run_workers=False,
         auth=ephemeral_auth(),
+        licence_key_secret=base64.b64encode(os.urandom(32)).decode(),
     )
 
 
@@ -301,9 +305,11 @@ def story() -> CaseStory:
 class Deliver:
     """Runs this service's real handlers, one unit of work per event, as the consumer would."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], source: str) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], source: str, signer: LicenceSigner
+    ) -> None:
         self.sessionmaker = sessionmaker
-        self.routes = {m: h for sub in build_subscriptions(source) for m, h in sub.handlers.items()}
+        self.routes = {m: h for sub in build_subscriptions(source, signer) for m, h in sub.handlers.items()}
 
     async def __call__(
         self, data: EventData, minute: int = 0, env: EventEnvelope | None = None
@@ -312,6 +318,12 @@ class Deliver:
         async with session_scope(self.sessionmaker) as session:
             await self.routes[type(data)](session, env, data)
         return env
+
+
+@pytest.fixture(scope="session")
+def make_deliver(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> Any:
+    """``make_deliver(signer)``: a Deliver whose licences are signed by ``signer``."""
+    return lambda signer: Deliver(sessionmaker, event_source(settings), signer)
 
 
 def item_published(
@@ -333,8 +345,10 @@ def item_published(
 
 
 @pytest.fixture(scope="session")
-async def deliver(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> Deliver:
-    deliver = Deliver(sessionmaker, event_source(settings))
+async def deliver(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, app: FastAPI
+) -> Deliver:
+    deliver = Deliver(sessionmaker, event_source(settings), app.state.licence_signer)
     # Every story's item is implemented by ORG in 元江县, as management would have announced.
     await deliver(item_published())
     return deliver

@@ -125,27 +125,41 @@ class TestWhoMayRead:
 
 
 class TestPublicVerification:
-    async def test_shows_only_what_verification_needs(self, client: httpx.AsyncClient, case: Any) -> None:
-        response = await client.get(f"/api/v1/licences/{case.licence.identifier}/verification")
+    async def test_shows_only_what_verification_needs(
+        self, client: httpx.AsyncClient, auth: Any, case: Any
+    ) -> None:
+        held = (await client.get("/api/v1/licences", headers=auth(case.applicant_id))).json()
+        token = held[0]["verification_token"]
+        response = await client.get(f"/api/v1/licence-verifications/{token}")
         assert response.status_code == 200
         body = response.json()
+        checked_at = body.pop("checked_at")
+        assert checked_at
         assert body == {
-            "identifier": case.licence.identifier,
+            "result": "valid",
+            "result_text": "证照有效",
             "type_name": "建筑工程施工许可证",
             "holder_name": "张*",
             "issuer_name": "元江县住房和城乡建设局",
             "issued_on": "2026-11-30",
             "valid_from": "2026-11-30",
             "valid_until": None,
-            "status": "valid",
         }
-        for secret in ("530428199001011231", case.applicant_id, "张三", "project"):
+        for secret in ("530428199001011231", case.applicant_id, "张三", "project", case.case_no):
             assert secret not in response.text
+        # The QR carries a random token, never the sequential licence number or identifier.
+        assert case.licence.licence_no not in token and len(token) >= 32
 
-    async def test_unknown_identifier_is_404(self, client: httpx.AsyncClient) -> None:
-        response = await client.get("/api/v1/licences/1.2.156.3005.2.X.Y.Z.001.0/verification")
+    async def test_unknown_token_is_404(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/api/v1/licence-verifications/" + "A" * 32)
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
+
+    async def test_the_identifier_is_no_verification_token(
+        self, client: httpx.AsyncClient, case: Any
+    ) -> None:
+        response = await client.get(f"/api/v1/licence-verifications/{case.licence.identifier}")
+        assert response.status_code in (404, 422)
 
 
 class TestRegions:

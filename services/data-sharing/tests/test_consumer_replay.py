@@ -16,12 +16,14 @@ from yiwang_common.events.outbox import serialize
 from yiwang_datasharing.case_record.models import CaseRecord, ExchangeLog
 from yiwang_datasharing.config import Settings
 from yiwang_datasharing.db import messaging
+from yiwang_datasharing.licence.service import LicenceSigner
 from yiwang_datasharing.main import event_source
 from yiwang_datasharing.subscriptions import build_subscriptions
 
 
 def management_subscription(settings: Settings, durable: str) -> Subscription:
-    sub = next(s for s in build_subscriptions(event_source(settings)) if s.source == "management")
+    signer = LicenceSigner.from_settings(settings)
+    sub = next(s for s in build_subscriptions(event_source(settings), signer) if s.source == "management")
     return Subscription(durable=durable, source=sub.source, handlers=sub.handlers)
 
 

@@ -39,6 +39,7 @@ def test_repositories_are_bound_to_a_unit_of_work_not_shared() -> None:
         if name.endswith("Repository") and isinstance(value, type) and value.__module__ == module.__name__
     ]
     # Every repository module has a repository (a domain with several tables may have one per table).
+    # Every repository module has its classes (several tables of one domain may each have one).
     assert {c.__module__ for c in classes} == {m.__name__ for m in modules}, classes
     assert [c for c in classes if not issubclass(c, RepositoryBase)] == []
     shared = [

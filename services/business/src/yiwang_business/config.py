@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
@@ -18,6 +19,15 @@ class Settings(ServiceSettings):
 
     service_name: str = "business"
     port: int = 8002
+    # The portal the 决定书's QR code points at: the case's public progress page (办件进度).
+    portal_url: str = "http://127.0.0.1:8000"
+    progress_path: str = "/progress/{case_no}"
+    # CJK TrueType font embedded in the PDF documents; None searches Debian's font paths.
+    document_font_path: Path | None = None
+
+    def progress_url(self, case_no: str) -> str:
+        """The public progress page of a case (办件进度查询), as the QR code encodes it."""
+        return self.portal_url.rstrip("/") + self.progress_path.format(case_no=case_no)
 
 
 @lru_cache

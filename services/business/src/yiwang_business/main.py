@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from yiwang_business.config import Settings, get_settings
 from yiwang_business.db import messaging
+from yiwang_business.document.endpoints import router as document_router
 from yiwang_business.models import load_all_models
 from yiwang_business.task.endpoints import case_router, migration_router, router as task_router, timer_router
 from yiwang_business.task.handlers import management_subscription
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="business",
         title="一网 业务办理系统 Business",
         description=DESCRIPTION,
-        routers=[workflow_router, migration_router, task_router, case_router, timer_router],
+        routers=[workflow_router, migration_router, task_router, case_router, timer_router, document_router],
         tables=messaging,
         subscriptions=[management_subscription],
         openapi_tags=TAGS,

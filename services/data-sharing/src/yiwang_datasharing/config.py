@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
@@ -38,6 +38,12 @@ class Settings(ServiceSettings):
     registry_staff_roles: list[str] = Field(default_factory=lambda: ["receiver", "acceptor"])
     # Larger files load with ``yiwang-datasharing registry load`` (no request in between).
     max_registry_file_bytes: Annotated[int, Field(ge=1)] = 100 * MIB
+    # 证照签名算法: Ed25519 by default; sm2 = SM2 with SM3 (GB/T 32918, through gmssl). Keys of the
+    # other algorithm keep verifying what they signed.
+    licence_signature_algorithm: Literal["ed25519", "sm2"] = "ed25519"
+    # Key encryption key (base64 of 32 bytes) that seals the units' private signing keys; without
+    # one, development uses var/keys/licence-kek (production refuses to sign without it).
+    licence_key_secret: SecretStr | None = None
 
     @property
     def blob_path(self) -> Path:

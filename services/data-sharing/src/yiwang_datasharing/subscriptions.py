@@ -18,12 +18,13 @@ from yiwang_datasharing.audit.handlers import on_audit_recorded
 from yiwang_datasharing.case_record import events as case_events
 from yiwang_datasharing.case_record.events import chain, recorded
 from yiwang_datasharing.item.events import on_item_published
-from yiwang_datasharing.licence.events import LicenceHandlers
+from yiwang_datasharing.licence.handlers import LicenceHandlers
+from yiwang_datasharing.licence.service import LicenceSigner
 
 
-def build_subscriptions(source: str) -> list[Subscription]:
-    """Subscriptions whose handlers emit events with ``source``."""
-    licences = LicenceHandlers(source)
+def build_subscriptions(source: str, signer: LicenceSigner) -> list[Subscription]:
+    """Subscriptions whose handlers emit events with ``source`` and sign licences with ``signer``."""
+    licences = LicenceHandlers(source, signer)
     return [
         Subscription(
             durable="datasharing__gateway",

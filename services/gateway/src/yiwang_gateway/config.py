@@ -59,6 +59,11 @@ class Settings(ServiceSettings):
     # Answers kept per (query, filters, page) until the index next changes; 0 turns the cache off.
     search_cache_size: Annotated[int, Field(ge=0)] = 1024
     login: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
+    # The portal's public address: the licence QR codes point at its verification page (证照核验).
+    portal_url: str = "http://127.0.0.1:8000"
+    # Public lookups (证照核验 page and API, the public 办件进度 page) per client address and minute.
+    # The licence QR's token is unguessable; this bounds cost and enumeration attempts.
+    public_lookups_per_minute: Annotated[int, Field(ge=1)] = 30
     # Where a staff member lands after the one sign-in (ADR 0016): management's console.
     console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
 

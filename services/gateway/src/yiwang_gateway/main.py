@@ -27,13 +27,20 @@ from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
 from yiwang_gateway.config import Settings, get_settings
 from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
+from yiwang_gateway.licence.client import LicenceClient
+from yiwang_gateway.licence.endpoints import (
+    me_router as my_licences_router,
+    pages_router as licence_pages_router,
+    router as licence_router,
+)
+from yiwang_gateway.licence.throttle import SlidingWindow
 from yiwang_gateway.material.client import build_client
 from yiwang_gateway.material.endpoints import router as material_router
 from yiwang_gateway.models import load_all_models
 from yiwang_gateway.myspace.endpoints import router as myspace_router
 from yiwang_gateway.myspace.web import router as myspace_pages
 from yiwang_gateway.progress import events as progress_events
-from yiwang_gateway.progress.endpoints import router as progress_router
+from yiwang_gateway.progress.endpoints import pages_router as progress_pages_router, router as progress_router
 from yiwang_gateway.search.endpoints import router as search_router
 from yiwang_gateway.search.service import search_service
 from yiwang_gateway.staff.handlers import on_staff_assigned
@@ -72,11 +79,13 @@ TAGS = [
     {"name": "material", "description": "申请材料上传 Material upload"},
     {"name": "application", "description": "网上申请 Online applications"},
     {"name": "progress", "description": "办件进度与结果 Case tracking and results"},
+    {"name": "licence", "description": "电子证照 My licences and public verification (证照核验)"},
 ]
 
 
 async def _on_startup(app: FastAPI) -> None:
     app.state.datasharing = build_client(app, app.state.settings)
+    app.state.licence_client = LicenceClient(app.state.datasharing)
     app.state.guides = build_guide_client(app, app.state.settings)
     app.state.registry = build_registry_client(app, app.state.settings)
     search_service.cache_size = app.state.settings.search_cache_size
@@ -116,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 material_router,
                 application_router,
                 progress_router,
+                my_licences_router,
+                licence_router,
             ],
             tables=messaging,
             subscriptions=[MANAGEMENT_SUBSCRIPTION],
@@ -129,7 +140,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loading the signing key is not free; one issuer serves every login.
     app.state.token_issuer = TokenIssuer(settings.auth)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
+    app.state.licence_limiter = SlidingWindow(settings.public_lookups_per_minute)
+    app.state.progress_limiter = SlidingWindow(settings.public_lookups_per_minute)
     app.include_router(console_router)
     app.include_router(myspace_pages)
+    app.include_router(licence_pages_router)
+    app.include_router(progress_pages_router)
     install_pages(app, pages_router)
     return app

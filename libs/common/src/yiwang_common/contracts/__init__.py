@@ -38,6 +38,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     management.AuditRecorded,
     management.StaffAssigned,
     business.AuditRecorded,
+    datasharing.LicenceStatusChanged,
 )
 
 __all__ = ["ALL_EVENTS", "business", "datasharing", "gateway", "management"]

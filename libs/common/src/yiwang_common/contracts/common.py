@@ -49,6 +49,13 @@ class MaterialRef(_Value):
     size: int = Field(ge=1)
     media_type: str = Field(examples=["application/pdf"])
     filename: str | None = None
+    licence_identifier: str | None = Field(
+        default=None,
+        description=(
+            "电子证照标识 when the material is a licence held in the e-licence library (共享协同, "
+            "instead of a scan); sha256 is then that of its signed document"
+        ),
+    )
 
 
 class MaterialRequirement(_Value):
@@ -77,6 +84,10 @@ class MaterialRequirement(_Value):
     shareable: bool | None = Field(
         default=None,
         description="可通过数据共享获取 (免提交): data-sharing can supply it instead of the applicant",
+    )
+    licence_type_code: str | None = Field(
+        default=None,
+        description="证照类型代码 of the e-licence that satisfies this material (absent: matched by name)",
     )
 
 

@@ -23,15 +23,18 @@ from yiwang_gateway.application.schemas import (
     ApplicationReceipt,
     ApplicationSummary,
 )
-from yiwang_gateway.application.service import application_service
+from yiwang_gateway.application.service import LicenceAccess, application_service
 from yiwang_gateway.application.status import ApplicationStatus
 from yiwang_gateway.catalogue.errors import ItemNotFound
 from yiwang_gateway.dependencies import GUARDS, SessionDep
+from yiwang_gateway.licence.errors import LicenceNotAccepted, LicenceNotHeld, LicenceNotUsable
 from yiwang_gateway.material.errors import (
     MaterialNotUploaded,
     MaterialTooLarge,
     MaterialTypeNotAllowed,
     MaterialUnknown,
+    UpstreamTimeout,
+    UpstreamUnavailable,
 )
 
 router = APIRouter(prefix="/applications", tags=["application"], dependencies=GUARDS)
@@ -56,6 +59,11 @@ router = APIRouter(prefix="/applications", tags=["application"], dependencies=GU
         MaterialTypeNotAllowed,
         MaterialTooLarge,
         AccountNotFound,
+        LicenceNotHeld,
+        LicenceNotAccepted,
+        LicenceNotUsable,
+        UpstreamUnavailable,
+        UpstreamTimeout,
     ),
 )
 async def submit_application(
@@ -88,6 +96,7 @@ async def submit_application(
         idempotency_key=idempotency_key,
         source=request.app.state.runtime.source,
         agent=acting.agent,
+        licences=LicenceAccess(request.app.state.licence_client, request.headers["authorization"]),
     )
 
 

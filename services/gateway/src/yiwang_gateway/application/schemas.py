@@ -12,6 +12,7 @@ from yiwang_common.contracts.common import MaterialRef, MissingMaterial
 from yiwang_common.forms import FORM_MAX_BYTES
 from yiwang_common.text import Code
 from yiwang_gateway.application.status import ApplicationStatus
+from yiwang_gateway.licence.schemas import LicenceSelection
 from yiwang_gateway.material.schemas import MAX_MATERIALS, MaterialSelection
 
 _FORM_EXAMPLE: dict[str, Any] = {
@@ -51,6 +52,14 @@ class ApplicationCreate(BaseModel):
     )
     materials: list[MaterialSelection] = Field(
         default_factory=list, max_length=MAX_MATERIALS, description="申请材料"
+    )
+    licences: list[LicenceSelection] = Field(
+        default_factory=list,
+        max_length=20,
+        description=(
+            "以证代材: e-licences from the e-licence library offered instead of a scan, for materials "
+            "the item marks as shareable (可通过数据共享获取); each must be the applicant's and valid now"
+        ),
     )
 
 

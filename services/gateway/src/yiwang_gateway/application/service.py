@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -33,7 +34,18 @@ from yiwang_gateway.application.schemas import (
 from yiwang_gateway.application.status import STATUS_TEXT
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
+from yiwang_gateway.licence.client import LicenceClient
+from yiwang_gateway.licence.errors import LicenceNotUsable
+from yiwang_gateway.licence.service import licence_service
 from yiwang_gateway.material.service import material_service
+
+
+@dataclass(frozen=True)
+class LicenceAccess:
+    """How to ask data-sharing about the applicant's licences: the client and the caller's own token."""
+
+    client: LicenceClient
+    authorization: str
 
 
 def request_hash(body: ApplicationCreate) -> str:
@@ -90,7 +102,12 @@ class ApplicationService:
         return receipt(existing)
 
     async def _check(
-        self, session: AsyncSession, *, principal: Principal, body: ApplicationCreate
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        body: ApplicationCreate,
+        licences: LicenceAccess | None,
     ) -> tuple[Any, list[MaterialRef]]:
         item = await catalogue_service.for_application(session, item_code=body.item_code)
         if errors := form_errors(item.form_schema, body.form):
@@ -98,6 +115,15 @@ class ApplicationService:
         refs = await material_service.resolve(
             session, owner_id=principal.sub, requirements=item.materials, selections=body.materials
         )
+        if body.licences:
+            if licences is None:
+                raise LicenceNotUsable("无法核验所选电子证照")
+            refs += await licence_service.materials(
+                licences.client,
+                authorization=licences.authorization,
+                requirements=item.materials,
+                selections=body.licences,
+            )
         return item, refs
 
     async def submit(
@@ -109,13 +135,14 @@ class ApplicationService:
         idempotency_key: str | None,
         source: str,
         agent: Agent | None = None,
+        licences: LicenceAccess | None = None,
     ) -> ApplicationReceipt:
         # Before anything else (hashing included): a lone surrogate cannot even be serialised.
         if problems := value_problems(body.form):
             raise FormInvalid(_describe(problems), fields=problems)
         digest = request_hash(body)
         try:
-            item, refs = await self._check(session, principal=principal, body=body)
+            item, refs = await self._check(session, principal=principal, body=body, licences=licences)
             applicant = applicant_of(
                 await account_service.active_applicant(session, account_id=principal.sub)
             )

@@ -41,6 +41,11 @@ class DataSharingClient:
         except httpx.TransportError as exc:
             raise UpstreamUnavailable("无法连接数据共享平台") from exc
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared connection pool to data-sharing (other domains' clients ride on it)."""
+        return self._http
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
 
 from yiwang_common.auth import CurrentPrincipal
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_gateway.account.agents import Acting, acting_applicant, agent_service
 from yiwang_gateway.account.errors import AgentAuthorisationExpired, AgentBeyondAuthority, NotAuthorisedAgent
+from yiwang_gateway.account.throttle import client_address
 from yiwang_gateway.catalogue.errors import ItemNotFound
 from yiwang_gateway.dependencies import GUARDS, SessionDep
+from yiwang_gateway.licence.errors import VerificationThrottled
+from yiwang_gateway.licence.throttle import SlidingWindow
 from yiwang_gateway.material.errors import (
     MaterialNotUploaded,
     MaterialTooLarge,
@@ -21,8 +26,11 @@ from yiwang_gateway.material.errors import (
 from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound, MaterialNotRequested
 from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt
 from yiwang_gateway.progress.service import progress_service
+from yiwang_gateway.web.rendering import PageRoute, render
 
 router = APIRouter(prefix="/cases", tags=["progress"], dependencies=GUARDS)
+pages_router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 CaseNo = Annotated[str, Path(min_length=1, max_length=32, description="办件编号")]
 
@@ -80,3 +88,21 @@ async def supplement_case(
         source=request.app.state.runtime.source,
         acting=acting,
     )
+
+
+@pages_router.get("/progress/{case_no}", response_class=HTMLResponse)
+async def public_progress_page(
+    request: Request,
+    session: SessionDep,
+    case_no: Annotated[str, Path(pattern=r"^[0-9A-Z]{21}$", description="办件编号")],
+) -> HTMLResponse:
+    """办件进度 (公开查询): the page the 决定书's QR code opens; the item, status and dates only."""
+    limiter: SlidingWindow = request.app.state.progress_limiter
+    if wait := limiter.hit(client_address(request, request.app.state.settings.login)):
+        raise VerificationThrottled(f"查询过于频繁，请 {wait} 秒后再试", retry_after=wait)
+    progress = await progress_service.public(session, case_no=case_no)
+    lines = [(f"{t.at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}", t.title) for t in progress.timeline]
+    response = render(request, "progress_public.html", {"p": progress, "lines": lines, "q": ""})
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

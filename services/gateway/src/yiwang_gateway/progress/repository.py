@@ -126,3 +126,12 @@ class ProgressRepository(RepositoryBase[Application]):
         if for_update:
             stmt = stmt.with_for_update()
         return await self.get_one_or_none(stmt)
+
+
+class PublicProgressRepository(RepositoryBase[Application]):
+    """The public 办件进度 lookup by 办件编号 (what anyone with the number may see)."""
+
+    model = Application
+
+    async def by_case_no(self, case_no: str) -> Application | None:
+        return await self.get_one_or_none(self.get_base_statement().where(Application.case_no == case_no))

@@ -92,3 +92,25 @@ class SupplementReceipt(BaseModel):
     supplemented_at: datetime
     materials: list[MaterialRef]
     missing_materials: list[MissingMaterial] = Field(description="Still missing from the notice's list")
+
+
+class PublicTimelineLine(BaseModel):
+    """One line of the public progress: when and what, no details."""
+
+    at: datetime
+    title: str
+
+
+class PublicProgress(BaseModel):
+    """办件进度 (公开查询) What anyone holding the 办件编号 (e.g. from the 决定书's QR code) sees.
+
+    No applicant, form, materials or notice texts: the item, the status, the dates and the result.
+    """
+
+    case_no: str
+    item_name: str
+    status_text: str
+    submitted_on: date
+    due_date: date | None = None
+    outcome_text: str | None = None
+    timeline: list[PublicTimelineLine]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +20,18 @@ from yiwang_gateway.db import messaging
 from yiwang_gateway.material.service import material_service
 from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound, MaterialNotRequested
 from yiwang_gateway.progress.events import supplemented_event
-from yiwang_gateway.progress.repository import ProgressRepository
-from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt, TimelineLine
+from yiwang_gateway.progress.repository import ProgressRepository, PublicProgressRepository
+from yiwang_gateway.progress.schemas import (
+    CaseView,
+    PublicProgress,
+    PublicTimelineLine,
+    SupplementCreate,
+    SupplementReceipt,
+    TimelineLine,
+)
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+OUTCOME_TEXT = {"approved": "准予许可", "refused": "不予许可"}
 
 
 class ProgressService:
@@ -59,6 +70,22 @@ class ProgressService:
                 ],
                 "steps": app.steps,
             }
+        )
+
+    async def public(self, session: AsyncSession, *, case_no: str) -> PublicProgress:
+        """办件进度公开查询: the item, status, dates and result of a case, nothing personal."""
+        app = await PublicProgressRepository.from_session(session).by_case_no(case_no)
+        if app is None:
+            raise CaseNotFound(f"办件 {case_no} 不存在")
+        timeline = await TimelineRepository.from_session(session).for_application(app.id)
+        return PublicProgress(
+            case_no=case_no,
+            item_name=app.item_name,
+            status_text=STATUS_TEXT[app.status],
+            submitted_on=app.submitted_at.astimezone(CHINA_TZ).date(),
+            due_date=app.due_date,
+            outcome_text=OUTCOME_TEXT.get(app.outcome or ""),
+            timeline=[PublicTimelineLine(at=t.at, title=t.title) for t in timeline],
         )
 
     async def supplement(
