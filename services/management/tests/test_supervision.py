@@ -214,7 +214,8 @@ class TestDeadlineArithmetic:
             await client.post(f"/cases/{case_no}/pauses", json=body, headers=auth(ACCEPTOR))
         ).status_code == 409
         other = await client.get(f"/cases/{case_no}/deadline", headers=auth(OTHER_ACCEPTOR))
-        assert other.status_code == 200  # OTHER_ACCEPTOR is also a supervisor: every unit
+        # Another unit's acceptor is not this case's: deny by default, answered like "not there".
+        assert other.status_code == 404
         resumed = await client.post(f"/cases/{case_no}/pauses/resume", headers=auth(ACCEPTOR))
         assert resumed.status_code == 200 and resumed.json()["paused"] is False
 
