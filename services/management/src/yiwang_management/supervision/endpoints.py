@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import (
@@ -45,6 +45,7 @@ from yiwang_management.supervision.schemas import (
     ReplyRequest,
     RuleRequest,
     RuleView,
+    ScheduleDocument,
     ScheduleLoaded,
     ScheduleSummary,
     UrgeRequest,
@@ -313,22 +314,10 @@ async def put_schedule(
     request: Request,
     session: Session,
     principal: Admin,
-    document: Annotated[
-        dict[str, Any],
-        Body(
-            examples=[
-                {
-                    "year": 2027,
-                    "source": "国务院办公厅关于2027年部分节假日安排的通知",
-                    "holidays": [{"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"}],
-                    "workdays": [],
-                }
-            ]
-        ),
-    ],
+    document: ScheduleDocument,
 ) -> ScheduleLoaded:
     """Validated (schema and rules); the open cases it touches are recomputed, each with a history line."""
-    schedule = service.validate_schedule(document, year=year)
+    schedule = service.validate_schedule(document.model_dump(exclude_unset=True), year=year)
     moved = await service.load_schedule(
         session,
         schedule,

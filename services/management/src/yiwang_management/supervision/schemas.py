@@ -287,3 +287,26 @@ class SweepView(BaseModel):
     started_at: datetime
     finished_at: datetime
     counts: dict[str, int]
+
+
+class ScheduleDocument(BaseModel):
+    """节假日安排 file (``holiday-schedule.schema.json``); checked in full by that schema and its rules."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "year": 2027,
+                    "source": "国务院办公厅关于2027年部分节假日安排的通知",
+                    "holidays": [{"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"}],
+                    "workdays": [{"name": "春节", "date": "2027-02-14"}],
+                }
+            ]
+        },
+    )
+
+    year: int = Field(ge=2000, le=2100, description="年份")
+    source: str = Field(default="", max_length=500, description="依据")
+    holidays: list[dict[str, Any]] = Field(max_length=40, description="放假: name, start, end")
+    workdays: list[dict[str, Any]] = Field(max_length=40, description="调休上班: name, date")
