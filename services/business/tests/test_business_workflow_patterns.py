@@ -176,6 +176,10 @@ class TestReturn:
         await complete(live, REVIEWER, (await the_task(live, REVIEWER, data.case_no))["id"])
         survey = await the_task(live, REVIEWER, data.case_no)
         assert survey["step_name"] == "现场踏勘"
+        # 电子监察 learns the next step and its own limit (2 working days) from the step event.
+        moved = await bus.wait_for("yiwang.business.case.step_completed.v1", data.case_no)
+        assert (moved["next_step_key"], moved["next_step_due_date"]) == ("survey", survey["step_due_date"])
+        assert survey["step_due_date"] is not None
         answer = await post(
             live, f"/tasks/{survey['id']}/return", REVIEWER, {"to": "review", "reason": "审查意见不完整"}
         )
