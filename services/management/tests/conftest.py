@@ -64,7 +64,7 @@ async def _clean(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with session_scope(sessionmaker) as session:
         await session.execute(
             text(
-                "TRUNCATE case_step, case_file, case_sequence, item, item_version, catalogue_entry, catalogue_import, outbox, inbox, dead_letter RESTART IDENTITY CASCADE"
+                "TRUNCATE case_step, case_file, case_sequence, item, item_version, catalogue_entry, catalogue_import, catalogue_import_error, catalogue_import_file, outbox, inbox, dead_letter RESTART IDENTITY CASCADE"
             )
         )
 

@@ -11,6 +11,7 @@ from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_management.case.endpoints import router as case_router
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, router as catalogue_router
+from yiwang_management.catalogue.worker import start_import_worker, stop_import_worker
 from yiwang_management.config import Settings, get_settings
 from yiwang_management.console.endpoints import router as console_router
 from yiwang_management.console.rendering import install_console
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ("POST", "/console/manage/imports", MAX_IMPORT_BYTES + 64 * 1024),
         ],
         subscriptions=handlers.subscriptions(),
+        on_startup=start_import_worker,
+        on_shutdown=stop_import_worker,
         openapi_tags=[
             {"name": "items", "description": "事项目录与办事指南 Item catalogue and service guides"},
             {
