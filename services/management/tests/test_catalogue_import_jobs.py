@@ -25,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.auth import Principal
 from yiwang_common.db import session_scope, utcnow
-from yiwang_management.catalogue import imports, spreadsheet
+from yiwang_management.catalogue import imports, service, spreadsheet
 from yiwang_management.catalogue.demo import demo_catalogue, tsv_items
 from yiwang_management.catalogue.imports import JobContext, run_job
 from yiwang_management.catalogue.models import CatalogueImport, ItemVersion
 from yiwang_management.catalogue.repository import CatalogueImportRepository
+from yiwang_management.catalogue.schemas import VersionCreate
 from yiwang_management.catalogue.worker import ImportWorker
 
 CENTRE = Principal(sub="centre", name="中心管理员", kind="staff", roles=frozenset({"admin"}), org_code="X")
@@ -229,6 +230,42 @@ class TestRestart:
         await worker.stop()
         job = await _job(sessionmaker, job_id)
         assert (job.status, job.attempts) == ("queued", 0)
+
+
+class TestRaces:
+    async def test_a_draft_opened_between_validation_and_writing_takes_the_per_row_path(
+        self,
+        paused: ImportWorker,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        items = ITEMS[:5]
+        job_id = await _queue(sessionmaker, _csv(items))
+        raced = items[2]
+
+        async def open_draft() -> None:
+            owner = CENTRE.model_copy(update={"org_code": raced.content.implementing_org.code})
+            other = raced.content.model_copy(update={"hours": "另一人刚保存的草稿"})
+            async with session_scope(sessionmaker) as session:
+                await service.create_entry(session, raced.entry, CENTRE)
+                await service.create_version(
+                    session, VersionCreate(item_code=raced.item_code, content=other), owner
+                )
+
+        real_write = imports._write
+
+        async def write(*args: Any, **kwargs: Any) -> None:
+            await open_draft()  # after the validation's plan, before the first batch
+            await real_write(*args, **kwargs)
+
+        monkeypatch.setattr(imports, "_write", write)
+        worker = ImportWorker(JobContext(sessionmaker=sessionmaker, source=SOURCE), only=job_id)
+        assert await worker.run_once()
+        job = await _job(sessionmaker, job_id)
+        assert (job.status, job.created, job.updated, job.error_count) == ("imported", 4, 1, 0)
+        async with session_scope(sessionmaker) as session:
+            version = await session.get(ItemVersion, (raced.item_code, 1))
+            assert version is not None and version.content["hours"] == raced.content.hours
 
 
 class TestIdempotent:

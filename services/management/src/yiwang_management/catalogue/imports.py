@@ -432,7 +432,8 @@ async def _run(
     reading[0] = False
     if validating:
         async with session_scope(context.sessionmaker) as session:
-            refusals = (await _batch(session, parsed.rows, principal, publish=job.publish)).errors
+            plan = await _batch(session, parsed.rows, principal, publish=job.publish)
+        refusals = plan.errors
         errors = parsed.errors + refusals
         refused = {e.row for e in refusals}
         to_write = [r for r in parsed.rows if r.row not in refused]
@@ -463,6 +464,7 @@ async def _run(
             return
         done = 0
     else:
+        plan = None
         async with session_scope(context.sessionmaker) as session:
             refused = await CatalogueImportErrorRepository.from_session(session).rows_with_errors(
                 job.id, spreadsheet.ITEM_SHEET
@@ -471,13 +473,24 @@ async def _run(
         to_write = [r for r in parsed.rows if r.row not in refused and r.row > job.written_through_row]
         done = job.processed_rows
         log.info("catalogue import resumed", extra={"job": str(job.id), "after_row": job.written_through_row})
-    await _write(context, job, principal, to_write, done)
+    await _write(context, job, principal, to_write, done, plan)
 
 
 async def _write(
-    context: JobContext, job: CatalogueImport, principal: Principal, rows: list[ParsedRow], done: int
+    context: JobContext,
+    job: CatalogueImport,
+    principal: Principal,
+    rows: list[ParsedRow],
+    done: int,
+    plan: _Batch | None,
 ) -> None:
-    """Write the rows in batches; each batch commits with the job's counters (the resume point)."""
+    """Write the rows in batches; each batch commits with the job's counters (the resume point).
+
+    ``plan`` is the validation's decision for every row, taken moments before: the batches follow
+    it rather than deciding again (a draft opened meanwhile breaks a unique index, and that
+    batch's rows take the per-row path). A resumed job has no plan and decides per batch.
+    """
+    planned = _Planned.of(plan) if plan is not None else None
     seq_row: int | None = None
     for start in range(0, len(rows), BATCH_ROWS):
         chunk = rows[start : start + BATCH_ROWS]
@@ -486,7 +499,8 @@ async def _write(
             if seq_row is None:
                 current = await jobs.get_by_id(job.id)
                 seq_row = (current.error_count if current else 0) + 1
-            counts, errors = await _write_batch(session, chunk, principal, job, context.source)
+            decided = planned.take(chunk) if planned is not None else None
+            counts, errors = await _write_batch(session, chunk, principal, job, context.source, decided)
             await CatalogueImportErrorRepository.from_session(session).add_many(
                 job.id, _error_dicts(errors), first_seq=seq_row
             )
@@ -511,11 +525,46 @@ async def _write(
     log.info("catalogue import finished", extra={"job": str(job.id), "rows": len(rows)})
 
 
+@dataclass
+class _Planned:
+    """The validation's decisions, handed out batch by batch."""
+
+    entries: dict[str, dict[str, Any]]
+    versions: dict[str, dict[str, Any]]
+    slow: set[int]
+
+    @classmethod
+    def of(cls, plan: _Batch) -> _Planned:
+        return cls(
+            entries=dict(plan.entries),
+            versions={v["item_code"]: v for v in plan.versions},
+            slow={r.row for r in plan.slow},
+        )
+
+    def take(self, rows: Sequence[ParsedRow]) -> _Batch:
+        batch = _Batch()
+        for row in rows:
+            if (entry := self.entries.pop(row.entry.basic_code, None)) is not None:
+                batch.entries[row.entry.basic_code] = entry
+            if row.row in self.slow:
+                batch.slow.append(row)
+            elif (version := self.versions.get(row.item_code)) is not None:
+                batch.versions.append(version)
+            else:
+                batch.unchanged += 1
+        return batch
+
+
 async def _write_batch(
-    session: AsyncSession, rows: Sequence[ParsedRow], principal: Principal, job: CatalogueImport, source: str
+    session: AsyncSession,
+    rows: Sequence[ParsedRow],
+    principal: Principal,
+    job: CatalogueImport,
+    source: str,
+    decided: _Batch | None = None,
 ) -> tuple[dict[str, int], list[RowError]]:
     counts = {"created": 0, "updated": 0, "unchanged": 0, "published": 0}
-    batch = await _batch(session, rows, principal, publish=job.publish)
+    batch = decided if decided is not None else await _batch(session, rows, principal, publish=job.publish)
     errors = list(batch.errors)
     slow = list(batch.slow)
     try:
@@ -526,8 +575,8 @@ async def _write_batch(
         counts["unchanged"] += batch.unchanged
     except IntegrityError:
         # Someone opened a draft of one of these items meanwhile: each row on its own then.
-        decided = {v["item_code"] for v in batch.versions}
-        slow += [r for r in rows if r.item_code in decided]
+        drafted = {v["item_code"] for v in batch.versions}
+        slow += [r for r in rows if r.item_code in drafted]
         counts["unchanged"] += batch.unchanged
     for row in slow:
         try:

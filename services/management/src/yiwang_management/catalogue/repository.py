@@ -7,8 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+import orjson
+from sqlalchemy import String, Table, and_, any_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_management.catalogue.models import (
@@ -26,6 +29,12 @@ from yiwang_management.catalogue.models import (
 from yiwang_management.item.models import Item
 
 
+def _among(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column = ANY(:array)``: one bound array, where ``IN`` would render 10,000 parameters."""
+    found: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(String())))
+    return found
+
+
 def _triple(row: Any) -> tuple[str, int, str]:
     code, version, org = tuple(row)
     return str(code), int(version), str(org)
@@ -41,7 +50,7 @@ class CatalogueEntryRepository(RepositoryBase[CatalogueEntry]):
         found: dict[str, CatalogueEntry] = {}
         for start in range(0, len(basic_codes), 10_000):
             chunk = basic_codes[start : start + 10_000]
-            statement = self.get_base_statement().where(CatalogueEntry.basic_code.in_(chunk))
+            statement = self.get_base_statement().where(_among(CatalogueEntry.basic_code, chunk))
             found |= {e.basic_code: e for e in await self.get_all(statement)}
         return found
 
@@ -53,7 +62,8 @@ class CatalogueEntryRepository(RepositoryBase[CatalogueEntry]):
         """Insert new entries in one statement; an entry another import just added is left as is
         (its content was compared with the row before, and a conflict is refused there)."""
         if rows:
-            statement = pg_insert(CatalogueEntry).on_conflict_do_nothing(index_elements=["basic_code"])
+            table: Table = CatalogueEntry.__table__  # type: ignore[assignment]
+            statement = pg_insert(table).on_conflict_do_nothing(index_elements=["basic_code"])
             await self.session.execute(statement, list(rows))
 
 
@@ -127,7 +137,7 @@ class ItemVersionRepository(RepositoryBase[ItemVersion]):
         for start in range(0, len(item_codes), 10_000):
             chunk = item_codes[start : start + 10_000]
             statement = self.get_base_statement().where(
-                ItemVersion.item_code.in_(chunk), ItemVersion.status.in_((*OPEN_STATES, PUBLISHED))
+                _among(ItemVersion.item_code, chunk), ItemVersion.status.in_((*OPEN_STATES, PUBLISHED))
             )
             found += await self.get_all(statement)
         return found
@@ -140,13 +150,15 @@ class ItemVersionRepository(RepositoryBase[ItemVersion]):
             # Every version of an item has the same owner (create_version refuses another body).
             versions = (
                 select(ItemVersion.item_code, func.max(ItemVersion.version), func.min(ItemVersion.org_code))
-                .where(ItemVersion.item_code.in_(chunk))
+                .where(_among(ItemVersion.item_code, chunk))
                 .group_by(ItemVersion.item_code)
             )
             for row in await self.rows(versions):
                 code, version, org = _triple(row)
                 latest[code] = (version, org)
-            in_force = select(Item.item_code, Item.version, Item.org_code).where(Item.item_code.in_(chunk))
+            in_force = select(Item.item_code, Item.version, Item.org_code).where(
+                _among(Item.item_code, chunk)
+            )
             for row in await self.rows(in_force):
                 code, version, org = _triple(row)
                 if version > latest.get(code, (0, ""))[0]:
@@ -154,14 +166,31 @@ class ItemVersionRepository(RepositoryBase[ItemVersion]):
         return latest
 
     async def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert new versions as one executemany (an import's drafts; no ORM object per row).
+        """Insert new versions with ``COPY`` (an import's drafts; no ORM object, no INSERT per row).
+
+        Measured on the import of 10,000 rows: a multi-row ``INSERT`` through the ORM's bulk path
+        spent more in SQLAlchemy than in PostgreSQL; ``COPY`` in the binary protocol is the
+        cheapest way in, inside the same transaction.
 
         Raises:
             sqlalchemy.exc.IntegrityError: when another writer took a version number or opened a
                 draft of one of these items meanwhile (the partial unique indexes).
         """
-        if rows:
-            await self.session.execute(insert(ItemVersion), list(rows))
+        if not rows:
+            return
+        columns = list(rows[0])
+        records = [
+            tuple(orjson.dumps(r[c]).decode() if c == "content" else r[c] for c in columns) for r in rows
+        ]
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        try:
+            await driver.copy_records_to_table(ItemVersion.__tablename__, columns=columns, records=records)
+        except Exception as exc:
+            if type(exc).__name__ in {"UniqueViolationError", "ExclusionViolationError"}:
+                raise IntegrityError("COPY item_version", None, exc) from exc
+            raise
 
     async def source_hashes(self, item_codes: Sequence[str]) -> dict[str, tuple[str, str, str | None]]:
         """Per item, the version an import compares a row with and its row hash:
@@ -171,7 +200,7 @@ class ItemVersionRepository(RepositoryBase[ItemVersion]):
             chunk = item_codes[start : start + 10_000]
             statement = select(
                 ItemVersion.item_code, ItemVersion.status, ItemVersion.org_code, ItemVersion.source_hash
-            ).where(ItemVersion.item_code.in_(chunk), ItemVersion.status.in_((*OPEN_STATES, PUBLISHED)))
+            ).where(_among(ItemVersion.item_code, chunk), ItemVersion.status.in_((*OPEN_STATES, PUBLISHED)))
             for row in await self.rows(statement):
                 code, status, org, source_hash = tuple(row)
                 # The open version is the one a row is compared with when there is one.
@@ -271,7 +300,8 @@ class CatalogueImportErrorRepository(RepositoryBase[CatalogueImportError]):
         if errors:
             rows = [{"job_id": job_id, "seq": first_seq + i, **e} for i, e in enumerate(errors)]
             for start in range(0, len(rows), 5_000):
-                await self.session.execute(insert(CatalogueImportError), rows[start : start + 5_000])
+                table: Table = CatalogueImportError.__table__  # type: ignore[assignment]
+                await self.session.execute(insert(table), rows[start : start + 5_000])
 
     async def clear(self, job_id: uuid.UUID) -> None:
         """Drop a job's errors (a validation that starts again finds them again)."""

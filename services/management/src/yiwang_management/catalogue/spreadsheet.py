@@ -260,7 +260,11 @@ def _indices(columns: Sequence[Column], header: Sequence[str]) -> list[tuple[str
 
 def _cells(indices: Sequence[tuple[str, int]], values: Sequence[Any]) -> dict[str, str]:
     width = len(values)
-    return {name: _text(values[i]) if 0 <= i < width else "" for name, i in indices}
+    # The hottest loop of a large import (46 cells a row): the common str cell is inlined.
+    return {
+        name: (v.strip() if type(v := values[i]) is str else _text(v)) if 0 <= i < width else ""
+        for name, i in indices
+    }
 
 
 def _header_errors(sheet: str, columns: Sequence[Column], header: Sequence[str]) -> list[RowError]:
