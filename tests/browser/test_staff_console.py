@@ -19,16 +19,19 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 #: 城镇污水排入排水管网许可: a real item the demo catalogue does not carry.
 NAME = "城镇污水排入排水管网许可"
 BASIC_CODE = "000109099000"
+#: 建筑工程施工许可证核发 of 元江县住建局, whose staff (chuangkou) submit the new item's draft.
+PERMIT = "11530428015176456L2000109003000"
 
 
 def _csv(stack: Stack, *, region_code: str) -> tuple[str, bytes]:
-    """The template's example row turned into a new item (and, if asked, a wrong region code);
-    returns its 实施编码 (the example body's credit code and level digit + our basic code)."""
-    r = httpx.get(stack.url("management") + "/api/v1/catalogue/template.csv", params={"example": "true"})
+    """The construction permit's row of the exported catalogue turned into a new item of the same
+    body, 元江县住建局 (and, if asked, a wrong region code); returns its 实施编码 (the body's credit
+    code and level digit + our basic code)."""
+    r = httpx.get(stack.url("management") + "/api/v1/catalogue/export.csv")
     assert r.status_code == 200, r.text
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows, "the template's example has no row"
-    example = rows[0]
+    example = next((row for row in rows if row["实施编码"] == PERMIT), None)
+    assert example is not None, "the exported catalogue has no construction permit"
     item_code = example["实施编码"][: -len(example["基本编码"])] + BASIC_CODE
     row = example | {
         "实施编码": item_code,
@@ -71,7 +74,7 @@ async def _sign_in(page: Page, console: str, username: str, *, wrong_first: bool
     await expect(page.get_by_role("heading", level=1)).to_have_text("事项清单")
 
 
-async def _upload(page: Page, path: Path, *, expect_text: str) -> None:
+async def _upload(page: Page, path: Path, *, expect_text: str, shot: Path) -> None:
     """Upload through htmx: the job appears in place with its progress, polls, then shows the outcome."""
     await page.evaluate("window.__stillHere = true")
     await page.get_by_label("实施清单文件").set_input_files(path)
@@ -80,6 +83,7 @@ async def _upload(page: Page, path: Path, *, expect_text: str) -> None:
     # Live progress: the job is queued or running first, with its progress bar and a refresh link.
     await expect(job.locator("progress.job-progress")).to_be_attached()
     await expect(job.get_by_role("link", name="刷新查看进度")).to_be_visible()
+    await page.screenshot(path=shot, full_page=True)
     await expect(job.locator(".job-status")).to_contain_text(expect_text, timeout=60_000)
     await expect(job.locator("progress.job-progress")).to_have_count(0)
     assert await page.evaluate("window.__stillHere === true"), "the import reloaded the whole page"
@@ -107,7 +111,9 @@ async def test_centre_imports_fixes_publishes_and_the_portal_finds_it(
     await page.screenshot(path=screenshots / "console-01-list.png", full_page=True)
 
     await page.get_by_role("link", name="导入实施清单").first.click()
-    await _upload(page, broken, expect_text="未导入任何内容")
+    await _upload(
+        page, broken, expect_text="未导入任何内容", shot=screenshots / "console-02a-import-progress.png"
+    )
     errors_table = page.get_by_role("table", name=re.compile("逐行错误"))
     await expect(errors_table).to_be_visible()
     await expect(errors_table).to_contain_text("行政区划代码")
@@ -119,7 +125,7 @@ async def test_centre_imports_fixes_publishes_and_the_portal_finds_it(
     assert r.status_code == 404, "a file with errors imported something"
 
     # Fixed and imported again (as a draft of the implementing body: 谁编制、谁维护).
-    await _upload(page, fixed, expect_text="导入完成")
+    await _upload(page, fixed, expect_text="导入完成", shot=screenshots / "console-03a-import-progress.png")
     await expect(page.get_by_role("table", name=re.compile("逐行错误"))).to_have_count(0)
     await expect(page.locator("#import-job .facts")).to_contain_text(re.compile(r"新建\s*1"))
     await page.screenshot(path=screenshots / "console-03-imported.png", full_page=True)
