@@ -3,6 +3,7 @@ and axe-core finds no serious or critical accessibility violation on any page.""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from pypdf import PdfReader
 
 CONSTRUCTION_PERMIT = "11530428015176456L2000109003000"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -82,6 +84,23 @@ async def test_citizen_searches_filters_and_opens_a_guide(
     pdf = page.get_by_role("link", name="下载办事指南（PDF）")
     await expect(pdf).to_have_attribute("href", f"/items/{CONSTRUCTION_PERMIT}/guide.pdf")
     await page.screenshot(path=screenshots / "04-guide.png", full_page=True)
+
+    # The guide's PDF, fetched by the browser's context from the link's address (kept as an
+    # artefact beside the screenshots): a PDF naming the item and every material of the checklist.
+    materials = [t.strip() for t in await checklist.locator("label").all_inner_texts()]
+    href = await pdf.get_attribute("href")
+    assert href is not None
+    response = await context.request.get(portal + href)
+    assert response.ok, response.status
+    assert response.headers["content-type"].startswith("application/pdf"), response.headers
+    body = await response.body()
+    assert body.startswith(b"%PDF")
+    (screenshots / "04-guide.pdf").write_bytes(body)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages).replace("\n", "")
+    assert "建筑工程施工许可证核发" in text
+    assert "材料" in text and materials, materials
+    missing = [m for m in materials if m[:8] not in text]
+    assert missing == [], f"materials of the checklist missing from the PDF: {missing}"
 
     assert errors == [], f"console errors (a CSP violation shows here): {errors}"
 

@@ -64,7 +64,7 @@ async def _clean(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with session_scope(sessionmaker) as session:
         await session.execute(
             text(
-                "TRUNCATE supervision_action, supervision_warning, supervision_sweep, supervision_rule, calendar_schedule, case_step_clock, case_due_change, case_pause, case_deadline, case_step, case_file, case_sequence, item, item_version, catalogue_entry, catalogue_import, outbox, inbox, dead_letter RESTART IDENTITY CASCADE"
+                "TRUNCATE supervision_action, supervision_warning, supervision_sweep, supervision_rule, calendar_schedule, case_step_clock, case_due_change, case_pause, case_deadline, case_step, case_file, case_sequence, item, item_version, catalogue_entry, catalogue_import, catalogue_import_error, catalogue_import_file, outbox, inbox, dead_letter RESTART IDENTITY CASCADE"
             )
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Iterable
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -135,3 +137,17 @@ async def supplement(
     )
     async with session_scope(sessionmaker) as session:
         await handlers.on_application_supplemented(session, make_event(data, source=GATEWAY_SOURCE), data)
+
+
+async def wait_for_job(
+    client: httpx.AsyncClient, location: str, who: Principal, *, timeout: float = 120.0
+) -> httpx.Response:
+    """Poll an import job (the 202's Location) until it has ended; the last answer."""
+    url = client.base_url.copy_with(path=location)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        r = await client.get(url, headers=auth(who))
+        if r.status_code != 200 or r.json()["finished"]:
+            return r
+        assert asyncio.get_running_loop().time() < deadline, f"import job not finished: {r.text[:500]}"
+        await asyncio.sleep(0.05)

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from management_factories import ACCEPTOR, OTHER_ACCEPTOR, auth, count
+from management_factories import ACCEPTOR, OTHER_ACCEPTOR, auth, count, wait_for_job
 from python_calamine import CalamineWorkbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,9 +52,13 @@ def _set(cells: list[str], column: str, value: str) -> list[str]:
 async def _import(
     client: httpx.AsyncClient, data: bytes, who: Principal = CENTRE, name: str = "清单.csv", **params: Any
 ) -> httpx.Response:
-    return await client.post(
+    """Post the file (202 + Location), then the job resource once the background job has ended."""
+    r = await client.post(
         "/catalogue/imports", content=data, params={"filename": name, **params}, headers=auth(who)
     )
+    if r.status_code != 202:
+        return r
+    return await wait_for_job(client, r.headers["location"], who)
 
 
 class TestTemplate:
@@ -86,7 +90,7 @@ class TestRowErrors:
             ]
         )
         r = await _import(client, data)
-        assert r.status_code == 201, r.text
+        assert r.status_code == 200, r.text
         job = r.json()
         assert job["status"] == "rejected" and job["total_rows"] == 3 and job["valid_rows"] == 1
         errors = {(e["row"], e["column"]) for e in job["errors"]}
@@ -135,7 +139,7 @@ class TestRowErrors:
         monkeypatch.setattr(spreadsheet, "MAX_MATERIAL_ROWS", 2)
         data = spreadsheet.write_xlsx([_row(item) for item in SOME])
         r = await _import(client, data, name="全省.xlsx")
-        assert r.status_code == 201, r.text
+        assert r.status_code == 200, r.text
         job = r.json()
         assert job["status"] == "rejected"
         assert [(e["sheet"], e["row"]) for e in job["errors"]] == [("申请材料", 4)]

@@ -3,6 +3,7 @@ schema and service, workflow buttons per role, and the import's row errors on a 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -181,18 +182,35 @@ async def test_import_page_lists_row_errors_and_imports_nothing(
     }
     body = (header + "\n" + ",".join(row[c] for c in columns) + "\n").encode()
     files = {"file": ("清单.csv", body, "text/csv")}
-    r = await centre.http.post(
-        "/console/manage/imports", data={"csrf": centre.csrf}, files=files, follow_redirects=True
-    )
-    assert r.status_code == 200, r.text
-    job = r.text[r.text.find("导入结果") :]
+    r = await centre.http.post("/console/manage/imports", data={"csrf": centre.csrf}, files=files)
+    assert r.status_code == 303, r.text
+    job_url = r.headers["location"]
+    r = await _finished_job_page(centre, job_url)
+    job = r.text[r.text.find("导入任务") :]
     assert "逐行错误" in job and "未导入任何内容" in job, job
     assert "<td>实施清单</td><td>2</td><td>事项类型</td><td>必填项为空</td>" in job
     versions = await client.get("/catalogue/versions", headers=auth(CENTRE))
     assert versions.json()["items"] == []
-    # The same upload from htmx answers the fragment in place and the job's address.
+    # The same upload from htmx answers the fragment in place, polling the job, and its address.
     r = await centre.http.post(
         "/console/manage/imports", data={"csrf": centre.csrf}, files=files, headers={"HX-Request": "true"}
     )
-    assert r.status_code == 200 and "<html" not in r.text and "逐行错误" in r.text
+    assert r.status_code == 200 and "<html" not in r.text
+    assert 'hx-trigger="every 1s"' in r.text and "刷新查看进度" in r.text, r.text
     assert r.headers["hx-push-url"].startswith("/console/manage/imports/")
+    fragment = await _finished_job_page(centre, r.headers["hx-push-url"], htmx=True)
+    assert "<html" not in fragment.text and "逐行错误" in fragment.text
+    assert "hx-trigger" not in fragment.text, "a finished job is not polled any more"
+
+
+async def _finished_job_page(staff: Any, url: str, *, htmx: bool = False) -> httpx.Response:
+    """The job page once the background import has ended (it stops polling then)."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    for _ in range(600):
+        r = await staff.http.get(url, headers=headers)
+        assert r.status_code == 200, r.text
+        if "hx-trigger" not in r.text:
+            return r
+        assert "正在" in r.text or "排队" in r.text, r.text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"import job never finished: {url}")

@@ -122,6 +122,24 @@ class TestPutItem:
         assert response.json()["version"] == 2
         assert len(await outbox(sessionmaker, PUBLISHED)) == 1
 
+    async def test_a_put_item_is_a_published_catalogue_version_with_a_guide(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # No item before: the legacy write alone makes the entry, the version and the guide.
+        for version in (1, 2):
+            response = await client.put(f"/items/{ITEM_CODE}", json=self.body(version), headers=auth(ADMIN))
+            assert response.status_code == 200, response.text
+        history = await client.get(f"/catalogue/items/{ITEM_CODE}/versions", headers=auth(ADMIN))
+        assert [(v["version"], v["status"]) for v in history.json()] == [(1, "superseded"), (2, "published")]
+        guide = await client.get(f"/catalogue/items/{ITEM_CODE}/guide.pdf")
+        assert guide.status_code == 200 and guide.content.startswith(b"%PDF")
+        # The same version again changes nothing.
+        again = await client.put(f"/items/{ITEM_CODE}", json=self.body(2), headers=auth(ADMIN))
+        assert again.status_code == 200
+        assert (
+            len((await client.get(f"/catalogue/items/{ITEM_CODE}/versions", headers=auth(ADMIN))).json()) == 2
+        )
+
     async def test_lower_version_is_409(self, client: httpx.AsyncClient, item: str) -> None:
         await client.put(f"/items/{item}", json=self.body(3), headers=auth(ADMIN))
         response = await client.put(f"/items/{item}", json=self.body(2), headers=auth(ADMIN))

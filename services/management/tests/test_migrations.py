@@ -33,6 +33,8 @@ TABLES = {
     "case_sequence",
     "catalogue_entry",
     "catalogue_import",
+    "catalogue_import_error",
+    "catalogue_import_file",
     "case_step",
     "dead_letter",
     "inbox",

@@ -46,6 +46,14 @@ class Settings(ServiceSettings):
     #: three 元江县住建局 items, for tests that count what a search of the demo finds.
     demo_catalogue: Literal["full", "minimal"] = "full"
     supervision: SupervisionSettings = Field(default_factory=SupervisionSettings)
+    #: 导入任务: every process works the spreadsheet import queue in the background (ADR 0102).
+    import_worker: bool = True
+    #: A running import whose heartbeat is older than this is taken back and resumed (lease).
+    import_lease_s: float = 30.0
+    import_heartbeat_s: float = 2.0
+    import_poll_s: float = 2.0
+    #: Tries of a job whose worker keeps dying before it is marked failed.
+    import_max_attempts: int = 3
 
 
 @lru_cache

@@ -14,6 +14,7 @@ from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_management.case.endpoints import router as case_router
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, router as catalogue_router
+from yiwang_management.catalogue.worker import start_import_worker, stop_import_worker
 from yiwang_management.config import Settings, get_settings
 from yiwang_management.console.endpoints import router as console_router
 from yiwang_management.console.rendering import install_console
@@ -61,8 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with app.state.sessionmaker() as session:
             await sync.refresh(session, force=True)
         refresher.append(asyncio.create_task(refresh_forever(app), name="calendar-refresh"))
+        await start_import_worker(app)
 
-    async def on_shutdown(_app: FastAPI) -> None:
+    async def on_shutdown(app: FastAPI) -> None:
+        await stop_import_worker(app)
         for task in refresher:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

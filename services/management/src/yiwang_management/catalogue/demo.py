@@ -9,11 +9,13 @@ here, so each gets a demonstration code with a correct GB 32100 check character.
 from __future__ import annotations
 
 import csv
+import logging
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
@@ -28,9 +30,10 @@ from yiwang_common.contracts.codes import (
     VisitCount,
     region_level,
 )
+from yiwang_common.db import utcnow
 from yiwang_management.catalogue import service
-from yiwang_management.catalogue.models import APPROVED
-from yiwang_management.catalogue.repository import ItemVersionRepository
+from yiwang_management.catalogue.models import APPROVED, PUBLISHED, SUPERSEDED, CatalogueEntry, ItemVersion
+from yiwang_management.catalogue.repository import CatalogueEntryRepository, ItemVersionRepository
 from yiwang_management.catalogue.schemas import (
     Body,
     CatalogueEntryCreate,
@@ -42,6 +45,8 @@ from yiwang_management.catalogue.schemas import (
 )
 from yiwang_management.demo_items import demo_items
 from yiwang_management.item.schemas import ItemCreate
+
+log = logging.getLogger(__name__)
 
 DATA = Path(__file__).parent / "data" / "demo_catalogue.tsv"
 #: Names real lists use for GB/T 39046 service objects.
@@ -246,3 +251,60 @@ async def load_item(session: AsyncSession, item: DemoItem, *, source: str) -> bo
     await repository.update(version, update_dict={"status": APPROVED, "approved_by": SYSTEM.sub})
     await service.publish(session, item.item_code, version.version, None, source=source)
     return True
+
+
+async def record_legacy_version(
+    session: AsyncSession, item: ItemCreate, principal: Principal
+) -> ItemVersion | None:
+    """The item-row admin write (``PUT /items/{code}``) kept as a published 实施清单 version too,
+    so that an item published that way has its 目录清单 entry, its history and its 办事指南.
+
+    The item row and its event stay exactly what the caller sent (the old contract); the
+    version holds the same elements in the catalogue's shape (:func:`from_item`). An item the
+    catalogue cannot express (a free-text code, an unknown service object) keeps only its row,
+    as before, and is logged.
+
+    Returns:
+        The published version, or None when the item has no catalogue form.
+    """
+    try:
+        demo = from_item(item)
+    except (ValidationError, ValueError, KeyError) as exc:
+        log.warning(
+            "item published without a catalogue version",
+            extra={"item_code": item.item_code, "reason": str(exc)},
+        )
+        return None
+    if len(item.item_code) > 36:
+        log.warning("item code too long for the catalogue", extra={"item_code": item.item_code})
+        return None
+    entries = CatalogueEntryRepository.from_session(session)
+    if await entries.get_by_id(demo.entry.basic_code) is None:
+        await entries.create(
+            CatalogueEntry(**demo.entry.model_dump(mode="json"), created_at=utcnow()), flush=True
+        )
+    versions = ItemVersionRepository.from_session(session)
+    taken = await versions.get(item.item_code, item.version, for_update=True)
+    if taken is not None:
+        # The same version again (idempotent), or a number a draft already holds: left as it is.
+        return taken if taken.status == PUBLISHED else None
+    previous = await versions.published(item.item_code, for_update=True)
+    if previous is not None:
+        await versions.update(previous, update_dict={"status": SUPERSEDED}, flush=True)
+    now = utcnow()
+    version = ItemVersion(
+        item_code=item.item_code,
+        version=item.version,
+        basic_code=demo.entry.basic_code,
+        status=PUBLISHED,
+        org_code=demo.content.implementing_org.code,
+        region_code=demo.content.region_code,
+        content=demo.content.model_dump(mode="json"),
+        note="由事项发布接口（PUT /items）发布",
+        created_by=principal.sub,
+        created_at=now,
+        approved_by=principal.sub,
+        approved_at=now,
+        published_at=now,
+    )
+    return await versions.create(version, flush=True)

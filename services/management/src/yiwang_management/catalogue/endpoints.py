@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -24,11 +25,21 @@ from yiwang_management.catalogue.errors import (
     VersionNotFound,
     VersionStateConflict,
 )
-from yiwang_management.catalogue.models import STATUS_NAMES, CatalogueEntry, ItemVersion
+from yiwang_management.catalogue.models import (
+    IMPORT_FINISHED,
+    IMPORT_STATUS_NAMES,
+    PHASE_NAMES,
+    STATUS_NAMES,
+    CatalogueEntry,
+    CatalogueImport,
+    CatalogueImportError,
+    ItemVersion,
+)
 from yiwang_management.catalogue.schemas import (
     CatalogueEntryCreate,
     CatalogueEntrySchema,
     ImplementationContent,
+    ImportError_,
     ImportJob,
     VersionCreate,
     VersionDiff,
@@ -314,22 +325,73 @@ async def export(file_format: Format, session: Session) -> Response:
     return _file(writer(await imports.export_rows(session)), "catalogue", file_format)
 
 
+async def _job(session: AsyncSession, job: CatalogueImport) -> ImportJob:
+    """The job resource with the first page of its errors."""
+    errors, _total = await imports.import_errors_of(session, job.id, page=1, limit=FIRST_ERRORS)
+    return job_resource(job, errors)
+
+
+def job_resource(job: CatalogueImport, errors: Sequence[CatalogueImportError]) -> ImportJob:
+    """An import job as the API shows it."""
+    values = {name: getattr(job, name) for name in ImportJob.model_fields if hasattr(job, name)}
+    return ImportJob.model_validate(
+        values
+        | {
+            "id": str(job.id),
+            "status_name": IMPORT_STATUS_NAMES.get(job.status, job.status),
+            "phase_name": PHASE_NAMES.get(job.phase, job.phase),
+            "finished": job.status in IMPORT_FINISHED,
+            "errors": [_error(e) for e in errors],
+        }
+    )
+
+
+def _error(error: CatalogueImportError) -> ImportError_:
+    return ImportError_(sheet=error.sheet, row=error.row, column=error.column, reason=error.reason)
+
+
+#: Errors carried by the job resource itself; the rest are paged under ``…/errors``.
+FIRST_ERRORS = 100
+_JOB_EXAMPLE = {
+    "id": "0f5c8c9e-3b2a-4f7e-9a51-6f1d2c3b4a59",
+    "filename": "实施清单.xlsx",
+    "status": "running",
+    "status_name": "正在导入",
+    "phase": "importing",
+    "processed_rows": 4000,
+    "write_rows": 100000,
+}
+
+
 @router.post(
     "/imports",
-    summary="导入实施清单 Import a spreadsheet",
+    summary="导入实施清单 Import a spreadsheet (in the background)",
     response_model=ImportJob,
-    status_code=201,
-    responses=problem_responses(Unauthorized, Forbidden, ValidationFailed, PayloadTooLarge),
+    status_code=202,
+    responses={
+        202: {
+            "description": "已受理：文件已保存，导入任务在后台运行；Location 为任务地址，轮询查看进度",
+            "headers": {
+                "Location": {"description": "导入任务 …/catalogue/imports/{id}", "schema": {"type": "string"}}
+            },
+            "content": {
+                "application/json": {"example": _JOB_EXAMPLE | {"status": "queued", "processed_rows": 0}}
+            },
+        },
+        **problem_responses(Unauthorized, Forbidden, ValidationFailed, PayloadTooLarge),
+    },
 )
 async def import_file(
     request: Request,
+    response: Response,
     session: Session,
     principal: Staff,
     filename: Annotated[Filename, Query(description="文件名, .xlsx 或 .csv")],
     force: Annotated[bool, Query(description="有错误时仍导入其余有效行")] = False,
     publish: Annotated[bool, Query(description="中心导入时直接审核并发布")] = False,
 ) -> ImportJob:
-    """The file is the request body (xlsx or CSV, by the filename's extension); errors name row, column and reason."""
+    """The file is the request body (xlsx or CSV, by the filename's extension). It is stored and
+    a job validates and imports it in the background; errors name row, column and reason."""
     file_format = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if file_format not in MEDIA:
         raise ValidationFailed("只接受 .xlsx 或 .csv 文件")
@@ -338,7 +400,7 @@ async def import_file(
         raise ValidationFailed("文件为空")
     if len(data) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"文件最大 {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
-    job = await imports.run_import(
+    job = await imports.submit_import(
         session,
         filename=filename,
         file_format=file_format,
@@ -346,22 +408,37 @@ async def import_file(
         principal=principal,
         force=force,
         publish=publish,
-        source=request.app.state.runtime.source,
     )
-    return _job(job)
+    request.app.state.import_worker.notify_after_commit(session)
+    response.headers["Location"] = str(request.url_for("get_import", job_id=str(job.id)).path)
+    return job_resource(job, [])
 
 
 @router.get(
     "/imports/{job_id}",
     summary="导入任务状态 Import job",
     response_model=ImportJob,
-    responses=problem_responses(Unauthorized, VersionNotFound),
+    responses={
+        200: {"content": {"application/json": {"example": _JOB_EXAMPLE}}},
+        **problem_responses(Unauthorized, VersionNotFound),
+    },
 )
 async def get_import(job_id: uuid.UUID, session: Session, principal: Staff) -> ImportJob:
-    """An import's counts and every row error."""
-    return _job(await imports.get_import(session, job_id, principal))
+    """Status, phase, rows total / processed / valid / with errors, the counts, the first 100 errors."""
+    return await _job(session, await imports.get_import(session, job_id, principal))
 
 
-def _job(job: object) -> ImportJob:
-    values = {name: getattr(job, name) for name in ImportJob.model_fields}
-    return ImportJob.model_validate(values | {"id": str(values["id"])})
+@router.get(
+    "/imports/{job_id}/errors",
+    summary="导入错误 Row errors of an import (paged)",
+    response_model=ListResource[ImportError_],
+    responses=problem_responses(Unauthorized, VersionNotFound),
+)
+async def import_errors(
+    job_id: uuid.UUID, session: Session, principal: Staff, pages: PageQuery
+) -> ListResource[ImportError_]:
+    """Every error with sheet, row, column and reason, by sheet and row."""
+    errors, total = await imports.import_errors(
+        session, job_id, principal, page=pages.page, limit=pages.limit
+    )
+    return pages.wrap([_error(e) for e in errors], total)

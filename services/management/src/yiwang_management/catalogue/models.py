@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text, Uuid, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yiwang_common.db import JSONType, TZDateTime
@@ -82,27 +82,100 @@ class ItemVersion(Base):
     approved_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     published_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    #: sha256 of the spreadsheet row (its cells and its material rows) this content came from;
+    #: an import skips a row whose hash matches without validating it again. Any other change
+    #: of the content clears it.
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+#: Import job states: waiting for a worker, being worked on, and the four ends.
+IMPORT_QUEUED = "queued"
+IMPORT_RUNNING = "running"
+IMPORT_REJECTED = "rejected"
+IMPORT_DONE = "imported"
+IMPORT_DONE_WITH_ERRORS = "imported_with_errors"
+IMPORT_FAILED = "failed"
+IMPORT_FINISHED = (IMPORT_REJECTED, IMPORT_DONE, IMPORT_DONE_WITH_ERRORS, IMPORT_FAILED)
+IMPORT_STATUS_NAMES = {
+    IMPORT_QUEUED: "排队中",
+    IMPORT_RUNNING: "正在导入",
+    IMPORT_REJECTED: "有错误，未导入",
+    IMPORT_DONE: "导入完成",
+    IMPORT_DONE_WITH_ERRORS: "已导入有效行（有错误）",
+    IMPORT_FAILED: "导入失败",
+}
+#: Phases of a running job: every row is validated (and checked against the workflow) before
+#: the first is written, so a file with errors imports nothing unless forced.
+PHASE_VALIDATING = "validating"
+PHASE_IMPORTING = "importing"
+PHASE_DONE = "done"
+PHASE_NAMES = {PHASE_VALIDATING: "校验", PHASE_IMPORTING: "写入", PHASE_DONE: "完成"}
 
 
 class CatalogueImport(Base):
-    """导入任务 One spreadsheet import: what was in the file, what was imported, every row error."""
+    """导入任务 One spreadsheet import, run in the background: progress, outcome, who asked for it."""
 
     __tablename__ = "catalogue_import"
+    __table_args__ = (Index("ix_catalogue_import_status", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
     file_format: Mapped[str] = mapped_column(String(8))
     sha256: Mapped[str] = mapped_column(String(64))
-    # rejected (errors, nothing imported) | imported | imported_with_errors (forced)
+    # queued | running | rejected (errors, nothing imported) | imported | imported_with_errors | failed
     status: Mapped[str] = mapped_column(String(24))
+    phase: Mapped[str] = mapped_column(String(16))
     total_rows: Mapped[int]
+    #: Rows done in the current phase (validated, then written).
+    processed_rows: Mapped[int]
+    #: Rows that passed validation and the workflow's checks (those the import writes).
     valid_rows: Mapped[int]
+    #: The file row up to which the writing phase has committed: where a resumed job goes on.
+    written_through_row: Mapped[int]
+    #: Rows the writing phase goes through (valid rows not skipped as unchanged by their hash).
+    write_rows: Mapped[int]
+    #: Rows with at least one error.
+    error_rows: Mapped[int]
+    error_count: Mapped[int]
     created: Mapped[int]
     updated: Mapped[int]
     unchanged: Mapped[int]
     published: Mapped[int]
-    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     forced: Mapped[bool]
+    publish: Mapped[bool]
+    #: Who asked: the job runs with these rights (sub, name, kind, roles, org_code).
+    principal: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    attempts: Mapped[int]
+    failure: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
-    finished_at: Mapped[datetime] = mapped_column(TZDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    #: Set by the worker while it runs the job; a stale one means the worker died (lease).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class CatalogueImportError(Base):
+    """导入错误 One error of an import: sheet, row, column, reason (paged by the job endpoint)."""
+
+    __tablename__ = "catalogue_import_error"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("catalogue_import.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    sheet: Mapped[str] = mapped_column(String(32))
+    row: Mapped[int]
+    column: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class CatalogueImportFile(Base):
+    """The uploaded file of a job, kept until the job ends (a restarted worker reads it again)."""
+
+    __tablename__ = "catalogue_import_file"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("catalogue_import.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)

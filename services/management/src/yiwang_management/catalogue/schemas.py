@@ -305,20 +305,35 @@ class ImportError_(BaseModel):
 
 
 class ImportJob(BaseModel):
-    """导入任务 An import and its outcome."""
+    """导入任务 An import running in the background: its progress, and its outcome once ended."""
 
     id: str
     filename: str
     file_format: str
     sha256: str
-    status: str = Field(description="rejected (有错误，未导入) / imported / imported_with_errors (强制导入)")
-    total_rows: int
-    valid_rows: int
+    status: str = Field(
+        description="queued (排队中) / running (正在导入) / rejected (有错误，未导入) / imported / "
+        "imported_with_errors (强制导入) / failed (导入失败)"
+    )
+    status_name: str = Field(examples=["正在导入"])
+    phase: str = Field(description="validating (校验每一行) / importing (写入) / done")
+    phase_name: str = Field(examples=["校验"])
+    finished: bool = Field(description="任务已结束 (rejected / imported / imported_with_errors / failed)")
+    total_rows: int = Field(description="文件的行数 (校验中为估计值)")
+    processed_rows: int = Field(description="当前阶段已处理的行数 (校验: 已校验; 写入: 已写入)")
+    valid_rows: int = Field(description="通过校验与流程检查的行数")
+    write_rows: int = Field(description="写入阶段要处理的行数 (有效行减去按行哈希跳过的未变化行)")
+    error_rows: int = Field(description="有错误的行数")
+    error_count: int = Field(description="错误条数")
     created: int
     updated: int
     unchanged: int
     published: int
     forced: bool
-    errors: list[ImportError_]
+    publish: bool
+    attempts: int = Field(description="运行次数 (进程中断后恢复时增加)")
+    failure: str = Field(description="任务失败或中断的原因")
+    errors: list[ImportError_] = Field(description="前 100 条错误; 全部见 …/imports/{id}/errors")
     created_at: datetime
-    finished_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

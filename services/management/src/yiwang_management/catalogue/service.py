@@ -177,6 +177,8 @@ async def update_draft(
             "content": content.model_dump(mode="json"),
             "basic_code": content.basic_code,
             "region_code": content.region_code,
+            # Edited by hand: no longer what a spreadsheet row said (an import must not skip it).
+            "source_hash": None,
         },
     )
 

@@ -13,14 +13,15 @@ so that a whole file is reported at once.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from python_calamine import CalamineWorkbook
 
 from yiwang_common.contracts.codes import (
@@ -38,9 +39,10 @@ from yiwang_common.contracts.codes import (
     SpecialProcedure,
     VisitCount,
 )
-from yiwang_management.catalogue.schemas import CatalogueEntryCreate, ImplementationContent
+from yiwang_management.catalogue.schemas import Body, CatalogueEntryCreate, ImplementationContent, Material
 
 ITEM_SHEET = "实施清单"
+ORG_CODE_COLUMN = "实施主体统一社会信用代码"
 MATERIAL_SHEET = "申请材料"
 MAX_ROWS = 200_000
 #: A full catalogue lists several materials per entry (~4 on average), so their sheet may be longer.
@@ -165,18 +167,50 @@ class ParsedRow:
     item_code: str
     entry: CatalogueEntryCreate
     content: ImplementationContent
+    #: ``content`` as stored (JSON), dumped once here rather than again by every comparison.
+    content_json: dict[str, Any] = field(default_factory=dict)
+    #: ``entry`` as stored (JSON).
+    entry_json: dict[str, Any] = field(default_factory=dict)
+    #: :func:`row_hash` of the row's cells.
+    source_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.content_json:
+            self.content_json = self.content.model_dump(mode="json")
+        if not self.entry_json:
+            self.entry_json = self.entry.model_dump(mode="json")
+
+
+@dataclass
+class Progress:
+    """How far a parse is, read by another task while it runs (plain ints: no lock needed)."""
+
+    total: int = 0
+    done: int = 0
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row whose hash equals that of the row its item's current version came from."""
+
+    row: int
+    item_code: str
+    org_code: str
 
 
 @dataclass
 class ParsedFile:
-    """Every valid row and every error of a file."""
+    """Every valid row, every row skipped as unchanged and every error of a file."""
 
     rows: list[ParsedRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     total: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # calamine's usual cell: the fast path of a 100k-row file
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -218,11 +252,18 @@ def _convert(column: Column, raw: str) -> Any:
     return [column.code_set.from_label(p).value for p in parts]
 
 
-def _cells(columns: Sequence[Column], header: Sequence[str], values: Sequence[Any]) -> dict[str, str]:
+def _indices(columns: Sequence[Column], header: Sequence[str]) -> list[tuple[str, int]]:
+    """Where each column of the template is in this file's header (absent columns: -1)."""
     by_name = {name: index for index, name in enumerate(header)}
+    return [(c.name, by_name.get(c.name, -1)) for c in columns]
+
+
+def _cells(indices: Sequence[tuple[str, int]], values: Sequence[Any]) -> dict[str, str]:
+    width = len(values)
+    # The hottest loop of a large import (46 cells a row): the common str cell is inlined.
     return {
-        c.name: _text(values[by_name[c.name]]) if by_name.get(c.name, len(values)) < len(values) else ""
-        for c in columns
+        name: (v.strip() if type(v := values[i]) is str else _text(v)) if 0 <= i < width else ""
+        for name, i in indices
     }
 
 
@@ -235,11 +276,22 @@ def _header_errors(sheet: str, columns: Sequence[Column], header: Sequence[str])
     return errors
 
 
+#: Converted cells by (column, text): a real list repeats its codes, bodies and legal bases on
+#: thousands of rows, so each distinct cell is converted once per file. Values are never mutated.
+_Memo = dict[tuple[str, str], Any]
+
+
 def _parse_cells(
-    sheet: str, row: int, columns: Sequence[Column], cells: dict[str, str], errors: list[RowError]
+    sheet: str,
+    row: int,
+    columns: Sequence[Column],
+    cells: dict[str, str],
+    errors: list[RowError],
+    memo: _Memo | None = None,
 ) -> dict[str, Any] | None:
     values: dict[str, Any] = {}
     ok = True
+    memo = {} if memo is None else memo
     for column in columns:
         raw = cells[column.name]
         if not raw:
@@ -247,11 +299,20 @@ def _parse_cells(
                 errors.append(RowError(sheet, row, column.name, "必填项为空"))
                 ok = False
             continue
+        if column.kind == "text":
+            values[column.name] = raw
+            continue
+        key = (column.name, raw)
         try:
-            values[column.name] = _convert(column, raw)
-        except ValueError as exc:
-            errors.append(RowError(sheet, row, column.name, str(exc)))
-            ok = False
+            value = memo[key]
+        except KeyError:
+            try:
+                value = memo[key] = _convert(column, raw)
+            except ValueError as exc:
+                errors.append(RowError(sheet, row, column.name, str(exc)))
+                ok = False
+                continue
+        values[column.name] = value
     return values if ok else None
 
 
@@ -285,27 +346,82 @@ def _at(values: list[str] | None, index: int) -> str:
     return values[index] if values and index < len(values) else ""
 
 
+def _validated(
+    model: type[BaseModel], values: dict[str, Any], models: dict[tuple[Any, ...], BaseModel]
+) -> Any:
+    """The part of a row validated once per distinct value (the same body and the same materials
+    recur on thousands of rows); invalid values stay as they are, for the row's own report."""
+    key = (model, *values.items())
+    try:
+        return models[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value (a list cell): validate it with the row
+        return values
+    try:
+        found = models[key] = model.model_validate(values)
+    except ValidationError:
+        return values
+    return found
+
+
+#: Salt of the row hashes: change it when a cell's meaning changes, so that no row is skipped.
+HASH_VERSION = "template-1"
+
+
+def row_hash(cells: dict[str, str], materials: Sequence[dict[str, str]]) -> str:
+    """sha256 of one 实施清单 row and its 申请材料 rows as written (what a re-import compares)."""
+    parts = [HASH_VERSION, "\x1f".join(cells.values())]
+    parts += ["\x1f".join(m.values()) for m in materials]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
 def build(
-    item_rows: Iterable[tuple[int, dict[str, str]]], material_rows: Iterable[tuple[int, dict[str, str]]]
+    item_rows: Iterable[tuple[int, dict[str, str]]],
+    material_rows: Iterable[tuple[int, dict[str, str]]],
+    progress: Progress | None = None,
+    known: Mapping[str, str] | None = None,
 ) -> ParsedFile:
-    """Validate rows already split into cells; see :func:`read_xlsx` / :func:`read_csv`."""
+    """Validate rows already split into cells; see :func:`read_xlsx` / :func:`read_csv`.
+
+    Args:
+        known: per 实施编码 the hash of the row its current version came from; a row with the
+            same hash is not validated again but listed in ``ParsedFile.skipped``.
+    """
     parsed = ParsedFile()
-    materials: dict[str, list[dict[str, Any]]] = {}
+    progress = progress or Progress()
+    known = known or {}
+    memo: _Memo = {}
+    models: dict[tuple[Any, ...], BaseModel] = {}
+    raw_materials: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for row, cells in material_rows:
-        values = _parse_cells(MATERIAL_SHEET, row, MATERIAL_COLUMNS, cells, parsed.errors)
-        if values is not None:
-            materials.setdefault(values["实施编码"], []).append(_material(values))
+        raw_materials.setdefault(cells["实施编码"], []).append((row, cells))
     seen: dict[str, int] = {}
     for row, cells in item_rows:
         parsed.total += 1
-        values = _parse_cells(ITEM_SHEET, row, ITEM_COLUMNS, cells, parsed.errors)
+        progress.done = parsed.total
+        raw_code = cells["实施编码"]
+        own = raw_materials.pop(raw_code, [])
+        if raw_code and raw_code in seen:
+            parsed.errors.append(RowError(ITEM_SHEET, row, "实施编码", f"与第 {seen[raw_code]} 行重复"))
+            continue
+        if raw_code:
+            seen[raw_code] = row
+        digest = row_hash(cells, [c for _, c in own])
+        if known.get(raw_code) == digest:
+            parsed.skipped.append(SkippedRow(row=row, item_code=raw_code, org_code=cells[ORG_CODE_COLUMN]))
+            continue
+        materials: list[dict[str, Any]] = []
+        for material_row, material_cells in own:
+            material = _parse_cells(
+                MATERIAL_SHEET, material_row, MATERIAL_COLUMNS, material_cells, parsed.errors, memo
+            )
+            if material is not None:
+                materials.append(_material(material))
+        values = _parse_cells(ITEM_SHEET, row, ITEM_COLUMNS, cells, parsed.errors, memo)
         if values is None:
             continue
         item_code = values["实施编码"]
-        if item_code in seen:
-            parsed.errors.append(RowError(ITEM_SHEET, row, "实施编码", f"与第 {seen[item_code]} 行重复"))
-            continue
-        seen[item_code] = row
         entry_values: dict[str, Any] = {}
         content: dict[str, Any] = {}
         fee: dict[str, Any] = {}
@@ -338,7 +454,7 @@ def build(
         if "process" in content:
             content["process"] = [{"name": name} for name in content["process"]]
         names = content.pop("materials", [])
-        content["materials"] = materials.pop(item_code, None) or [
+        content["materials"] = materials or [
             {"code": f"M{i:02d}", "name": name} for i, name in enumerate(names, 1)
         ]
         try:
@@ -346,6 +462,9 @@ def build(
         except ValidationError as exc:
             parsed.errors += _validation_errors(ITEM_SHEET, row, exc, ITEM_COLUMNS)
             continue
+        content["materials"] = [_validated(Material, m, models) for m in content["materials"]]
+        if "implementing_org" in content:
+            content["implementing_org"] = _validated(Body, content["implementing_org"], models)
         try:
             implementation = ImplementationContent.model_validate(content)
         except ValidationError as exc:
@@ -354,56 +473,105 @@ def build(
         if problem := implementation.check_codes(item_code):
             parsed.errors.append(RowError(ITEM_SHEET, row, "实施编码", problem))
             continue
-        parsed.rows.append(ParsedRow(row=row, item_code=item_code, entry=entry, content=implementation))
-    for item_code in materials:
-        parsed.errors.append(RowError(MATERIAL_SHEET, 0, "实施编码", f"{item_code} 不在实施清单表中"))
+        parsed.rows.append(
+            ParsedRow(row=row, item_code=item_code, entry=entry, content=implementation, source_hash=digest)
+        )
+    for item_code, rows in raw_materials.items():
+        for material_row, _cells_of_row in rows:
+            parsed.errors.append(
+                RowError(MATERIAL_SHEET, material_row, "实施编码", f"{item_code} 不在实施清单表中")
+            )
+    progress.total = parsed.total
     return parsed
 
 
-def _table(
-    rows: Iterator[Sequence[Any]], sheet: str, columns: Sequence[Column], limit: int = MAX_ROWS
-) -> tuple[list[RowError], Iterator[tuple[int, dict[str, str]]]]:
-    try:
-        header = [_text(h) for h in next(rows)]
-    except StopIteration:
-        return [RowError(sheet, 1, "", "表格为空")], iter(())
-    errors = _header_errors(sheet, columns, header)
-
-    def body() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, values in enumerate(rows, start=2):
-            if number > limit + 1:
-                raise TooManyRows(sheet, limit)
-            if any(_text(v) for v in values):
-                yield number, _cells(columns, header, values)
-
-    return errors, body()
+def _body(
+    rows: Sequence[Sequence[Any]], sheet: str, columns: Sequence[Column], header: Sequence[str], limit: int
+) -> Iterator[tuple[int, dict[str, str]]]:
+    indices = _indices(columns, header)
+    for number, values in enumerate(rows, start=2):
+        if number > limit + 1:
+            raise TooManyRows(sheet, limit)
+        cells = _cells(indices, values)
+        # Only template columns count: a header with another column was refused before.
+        if any(cells.values()):
+            yield number, cells
 
 
-def read_xlsx(data: bytes) -> ParsedFile:
-    """Validate an xlsx workbook of the template (fast reading through calamine)."""
+@dataclass
+class RawFile:
+    """A file read into rows of cell values, its header checked, nothing validated yet."""
+
+    errors: list[RowError] = field(default_factory=list)
+    item_header: list[str] = field(default_factory=list)
+    items: Sequence[Sequence[Any]] = ()
+    material_header: list[str] = field(default_factory=list)
+    materials: Sequence[Sequence[Any]] = ()
+
+    @property
+    def row_count(self) -> int:
+        """Rows below the header (empty ones included)."""
+        return len(self.items)
+
+    def item_codes(self) -> list[str]:
+        """The 实施编码 cells, to look up what the file's items hold now before validating."""
+        if self.errors or "实施编码" not in self.item_header:
+            return []
+        index = self.item_header.index("实施编码")
+        return [code for v in self.items if len(v) > index and (code := _text(v[index]))]
+
+    def parse(self, progress: Progress | None = None, known: Mapping[str, str] | None = None) -> ParsedFile:
+        """Validate every row (see :func:`build`); a file error stops before the rows."""
+        if self.errors:
+            return ParsedFile(errors=list(self.errors))
+        items = _body(self.items, ITEM_SHEET, ITEM_COLUMNS, self.item_header, MAX_ROWS)
+        materials = _body(
+            self.materials, MATERIAL_SHEET, MATERIAL_COLUMNS, self.material_header, MAX_MATERIAL_ROWS
+        )
+        try:
+            return build(items, materials, progress, known)
+        except TooManyRows as exc:
+            return ParsedFile(errors=[exc.error])
+
+
+def _sheet(
+    rows: list[list[Any]], sheet: str, columns: Sequence[Column]
+) -> tuple[list[RowError], list[str], list[list[Any]]]:
+    if not rows:
+        return [RowError(sheet, 1, "", "表格为空")], [], []
+    header = [_text(h) for h in rows[0]]
+    return _header_errors(sheet, columns, header), header, rows[1:]
+
+
+def read_raw_xlsx(data: bytes) -> RawFile:
+    """Read an xlsx workbook of the template (fast reading through calamine)."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every broken file
-        return ParsedFile(errors=[RowError("", 0, "", f"无法读取 xlsx 文件：{exc}")])
+        return RawFile(errors=[RowError("", 0, "", f"无法读取 xlsx 文件：{exc}")])
     names = workbook.sheet_names
     item_sheet = ITEM_SHEET if ITEM_SHEET in names else names[0]
-    items = iter(workbook.get_sheet_by_name(item_sheet).to_python(skip_empty_area=False))
-    header_errors, item_rows = _table(items, ITEM_SHEET, ITEM_COLUMNS)
-    material_errors: list[RowError] = []
-    material_rows: Iterator[tuple[int, dict[str, str]]] = iter(())
-    if MATERIAL_SHEET in names:
-        sheet = iter(workbook.get_sheet_by_name(MATERIAL_SHEET).to_python(skip_empty_area=False))
-        material_errors, material_rows = _table(sheet, MATERIAL_SHEET, MATERIAL_COLUMNS, MAX_MATERIAL_ROWS)
-    if header_errors or material_errors:
-        return ParsedFile(errors=header_errors + material_errors)
     try:
-        return build(item_rows, material_rows)
-    except TooManyRows as exc:
-        return ParsedFile(errors=[exc.error])
+        item_values = workbook.get_sheet_by_name(item_sheet).to_python(skip_empty_area=False)
+        material_values = (
+            workbook.get_sheet_by_name(MATERIAL_SHEET).to_python(skip_empty_area=False)
+            if MATERIAL_SHEET in names
+            else []
+        )
+    except Exception as exc:  # a sheet calamine cannot decode
+        return RawFile(errors=[RowError("", 0, "", f"无法读取 xlsx 文件：{exc}")])
+    errors, header, items = _sheet(item_values, ITEM_SHEET, ITEM_COLUMNS)
+    raw = RawFile(errors=errors, item_header=header, items=items)
+    if MATERIAL_SHEET in names:
+        material_errors, raw.material_header, raw.materials = _sheet(
+            material_values, MATERIAL_SHEET, MATERIAL_COLUMNS
+        )
+        raw.errors += material_errors
+    return raw
 
 
-def read_csv(data: bytes) -> ParsedFile:
-    """Validate a CSV file of the first sheet (UTF-8, with or without BOM; GB18030 as Excel saves it)."""
+def read_raw_csv(data: bytes) -> RawFile:
+    """Read a CSV file of the first sheet (UTF-8, with or without BOM; GB18030 as Excel saves it)."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -411,14 +579,26 @@ def read_csv(data: bytes) -> ParsedFile:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes every byte string
-        return ParsedFile(errors=[RowError("", 0, "", "无法识别文件编码")])
-    header_errors, item_rows = _table(iter(csv.reader(io.StringIO(text))), ITEM_SHEET, ITEM_COLUMNS)
-    if header_errors:
-        return ParsedFile(errors=header_errors)
+        return RawFile(errors=[RowError("", 0, "", "无法识别文件编码")])
     try:
-        return build(item_rows, iter(()))
-    except TooManyRows as exc:
-        return ParsedFile(errors=[exc.error])
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        return RawFile(errors=[RowError("", 0, "", f"无法读取 CSV 文件：{exc}")])
+    errors, header, items = _sheet(rows, ITEM_SHEET, ITEM_COLUMNS)
+    return RawFile(errors=errors, item_header=header, items=items)
+
+
+RAW_READERS: dict[str, Callable[[bytes], RawFile]] = {"xlsx": read_raw_xlsx, "csv": read_raw_csv}
+
+
+def read_xlsx(data: bytes, progress: Progress | None = None) -> ParsedFile:
+    """Validate an xlsx workbook of the template."""
+    return read_raw_xlsx(data).parse(progress)
+
+
+def read_csv(data: bytes, progress: Progress | None = None) -> ParsedFile:
+    """Validate a CSV file of the first sheet."""
+    return read_raw_csv(data).parse(progress)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -500,4 +680,4 @@ def required_columns() -> list[str]:
     return [c.name for c in ITEM_COLUMNS if c.required]
 
 
-Reader = Callable[[bytes], ParsedFile]
+Reader = Callable[[bytes, Progress | None], ParsedFile]

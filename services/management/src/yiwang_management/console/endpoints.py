@@ -240,7 +240,8 @@ async def upload(
     force: Annotated[bool, Form()] = False,
     publish: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Validate and import the file; htmx gets the job fragment in place, a plain form the job page."""
+    """Store the file and queue its import; htmx gets the job fragment in place (it polls the
+    job), a plain form the job page (with a refresh link)."""
     _check_form(request, csrf)
     filename = (file.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     file_format = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
@@ -251,7 +252,7 @@ async def upload(
         raise ValidationFailed("文件为空")
     if len(data) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"文件最大 {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
-    job = await imports.run_import(
+    job = await imports.submit_import(
         session,
         filename=filename,
         file_format=file_format,
@@ -259,22 +260,33 @@ async def upload(
         principal=staff,
         force=force,
         publish=publish,
-        source=request.app.state.runtime.source,
     )
+    request.app.state.import_worker.notify_after_commit(session)
     url = f"{PREFIX}/imports/{job.id}"
     if request.headers.get("HX-Request") == "true":
-        response = render(request, "_job.html", {"job": job})
+        response = render(request, "_job.html", service.job_view(job, [], 0, errors_page=1))
         response.headers["HX-Push-Url"] = url
         return response
     return RedirectResponse(url, status_code=303)
 
 
 @router.get("/imports/{job_id}", response_class=HTMLResponse)
-async def import_job(request: Request, session: Session, staff: Staff, job_id: uuid.UUID) -> HTMLResponse:
-    """导入结果: counts and every row error; htmx polls the fragment while the job runs."""
+async def import_job(
+    request: Request,
+    session: Session,
+    staff: Staff,
+    job_id: uuid.UUID,
+    errors_page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """导入任务: live progress while it runs (htmx polls this fragment), then the counts and the
+    row errors, a page at a time."""
     job = await imports.get_import(session, job_id, staff)
+    errors, total = await imports.import_errors_of(
+        session, job.id, page=errors_page, limit=service.ERRORS_PER_PAGE
+    )
+    context = service.job_view(job, errors, total, errors_page=errors_page)
     template = "_job.html" if request.headers.get("HX-Request") == "true" else "import.html"
-    return render(request, template, {"job": job, "centre": catalogue.is_centre(staff)})
+    return render(request, template, context | {"centre": catalogue.is_centre(staff)})
 
 
 @router.post("/sign-out")

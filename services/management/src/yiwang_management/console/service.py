@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,20 @@ from pydantic import ValidationError
 
 from yiwang_common.auth import Principal
 from yiwang_management.catalogue import service as catalogue
-from yiwang_management.catalogue.models import APPROVED, DRAFT, PUBLISHED, SUBMITTED, ItemVersion
+from yiwang_management.catalogue.models import (
+    APPROVED,
+    DRAFT,
+    IMPORT_FINISHED,
+    IMPORT_STATUS_NAMES,
+    PHASE_IMPORTING,
+    PHASE_NAMES,
+    PHASE_VALIDATING,
+    PUBLISHED,
+    SUBMITTED,
+    CatalogueImport,
+    CatalogueImportError,
+    ItemVersion,
+)
 from yiwang_management.catalogue.schemas import ImplementationContent
 
 
@@ -110,3 +124,33 @@ def error_messages(exc: ValidationError) -> list[str]:
         name = labels.get(str(loc[0]), str(loc[0])) if loc else "内容"
         out.append(f"{name}：{error.get('msg', '无效')}")
     return out or [str(exc)]
+
+
+#: Row errors shown per page of an import job.
+ERRORS_PER_PAGE = 100
+
+
+def job_view(
+    job: CatalogueImport, errors: Sequence[CatalogueImportError], total_errors: int, *, errors_page: int
+) -> dict[str, Any]:
+    """What the import job page shows: status, the phase's progress, the counts, a page of errors."""
+    finished = job.status in IMPORT_FINISHED
+    if job.phase == PHASE_IMPORTING:
+        done, of = job.processed_rows, job.write_rows
+    elif job.phase == PHASE_VALIDATING:
+        done, of = job.processed_rows, job.total_rows
+    else:
+        done = of = job.total_rows
+    return {
+        "job": job,
+        "finished": finished,
+        "status_name": IMPORT_STATUS_NAMES.get(job.status, job.status),
+        "phase_name": PHASE_NAMES.get(job.phase, job.phase),
+        "done": min(done, of) if of else done,
+        "of": of,
+        "percent": 100 if finished else (int(100 * done / of) if of else 0),
+        "errors": errors,
+        "total_errors": total_errors,
+        "errors_page": errors_page,
+        "errors_pages": max(1, -(-total_errors // ERRORS_PER_PAGE)),
+    }

@@ -12,6 +12,7 @@ from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_common.text import Text
+from yiwang_management.catalogue.demo import record_legacy_version
 from yiwang_management.item import service as item_service
 from yiwang_management.item.errors import ItemNotFound, ItemVersionConflict
 from yiwang_management.item.schemas import ItemContent, ItemCreate, ItemSchema, ItemSummary
@@ -60,11 +61,15 @@ async def put_item(
     body: ItemContent,
     request: Request,
     session: Session,
-    _admin: Annotated[Principal, require_role(ROLE_ADMIN)],
+    admin: Annotated[Principal, require_role(ROLE_ADMIN)],
 ) -> ItemSchema:
-    """发布 Put a version of an item in force; repeating the version in force changes nothing."""
+    """发布 Put a version of an item in force; repeating the version in force changes nothing.
+
+    The version is also kept as a published 实施清单 version, so the item has its guide."""
     item_create = ItemCreate.model_validate(body.model_dump() | {"item_code": item_code})
-    item, _published = await item_service.publish_item(
+    item, published = await item_service.publish_item(
         session, item_create, source=request.app.state.runtime.source
     )
+    if published:
+        await record_legacy_version(session, item_create, admin)
     return ItemSchema.from_item(item)
