@@ -69,7 +69,7 @@ async def test_centre_imports_fixes_publishes_and_the_portal_finds_it(
 
     # Not signed in: the console sends the browser to the one sign-in, the gateway's page.
     await page.goto(console)
-    await page.wait_for_url(re.compile(r"/console/sign-in$"))
+    await page.wait_for_url(re.compile(r"/console/sign-in\?next="))
     await expect(page.get_by_role("heading", level=1)).to_have_text("工作人员登录")
     await page.get_by_label("用户名").fill("zhongxin")
     await page.get_by_label("密码").fill("wrong")

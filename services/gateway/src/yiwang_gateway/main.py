@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from yiwang_common.auth import TokenIssuer
+from yiwang_common.auth import TokenIssuer, TokenVerifier
 from yiwang_common.contracts.management import (
     CaseAccepted,
     CaseCompleted,
@@ -15,6 +15,7 @@ from yiwang_common.contracts.management import (
     ItemWithdrawn,
 )
 from yiwang_common.events import Subscription
+from yiwang_common.keys import installation_secret
 from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_gateway.account.endpoints import router as account_router
 from yiwang_gateway.application.endpoints import router as application_router
@@ -23,6 +24,15 @@ from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
 from yiwang_gateway.config import Settings, get_settings
 from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
+from yiwang_gateway.identity.endpoints import (
+    document_token_request,
+    router as identity_router,
+    wellknown as wellknown_router,
+)
+from yiwang_gateway.identity.keyring import KeyRing
+from yiwang_gateway.identity.pages import router as sign_in_pages_router
+from yiwang_gateway.identity.service import IdentityService
+from yiwang_gateway.identity.sms import load_sender
 from yiwang_gateway.material.client import build_client
 from yiwang_gateway.material.endpoints import router as material_router
 from yiwang_gateway.models import load_all_models
@@ -57,7 +67,11 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
 )
 
 TAGS = [
-    {"name": "account", "description": "登录与我的空间 Login and profile"},
+    {"name": "account", "description": "我的空间 Profile"},
+    {
+        "name": "identity",
+        "description": "身份认证 Sign-in (OAuth 2.0 token endpoint), sessions, revocation, JWKS and discovery",
+    },
     {"name": "catalogue", "description": "事项目录与办事指南 Item catalogue"},
     {"name": "search", "description": "事项检索 Search (我要查 / 我要办)"},
     {"name": "material", "description": "申请材料上传 Material upload"},
@@ -67,6 +81,9 @@ TAGS = [
 
 
 async def _on_startup(app: FastAPI) -> None:
+    # The key ring is in the gateway's schema: seed it with the configured key, then keep it fresh.
+    await app.state.keyring.load(app.state.sessionmaker)
+    app.state.keyring.start_reloading(app.state.sessionmaker)
     app.state.datasharing = build_client(app, app.state.settings)
     app.state.guides = build_guide_client(app, app.state.settings)
     search_service.cache_size = app.state.settings.search_cache_size
@@ -74,6 +91,7 @@ async def _on_startup(app: FastAPI) -> None:
 
 
 async def _on_shutdown(app: FastAPI) -> None:
+    await app.state.keyring.stop()
     for name in ("datasharing", "guides"):
         client = getattr(app.state, name, None)
         if client is not None:
@@ -97,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="互联网政务服务门户 yiwang gateway",
             description=DESCRIPTION,
             routers=[
+                identity_router,
                 account_router,
                 catalogue_router,
                 search_router,
@@ -113,8 +132,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         settings,
     )
-    # Loading the signing key is not free; one issuer serves every login.
-    app.state.token_issuer = TokenIssuer(settings.auth)
+    # One issuer serves every sign-in; its key ring is loaded from the database at start-up.
+    issuer = TokenIssuer(settings.auth)
+    app.state.token_issuer = issuer
+    app.state.keyring = KeyRing(settings, issuer)
+    # The gateway verifies its own tokens from its key ring, not over HTTP from itself.
+    app.state.token_verifier = TokenVerifier(settings.auth, local_keys=issuer.public_keys)
+    pepper = settings.identity.sms.code_pepper.get_secret_value() or installation_secret(
+        settings.var_dir, "sms-code-pepper"
+    )
+    app.state.identity = IdentityService(settings, issuer, load_sender(settings.identity.sms.sender), pepper)
+    app.include_router(wellknown_router)
+    document_token_request(app)
+    app.include_router(sign_in_pages_router)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
     app.include_router(console_router)
     install_pages(app, pages_router)
