@@ -28,7 +28,8 @@ ORG = Organisation(name="元江县住房和城乡建设局", code="1153042801517
 MANAGEMENT_SOURCE = "urn:yiwang:530428:management"
 PDF = b"%PDF-1.7\n" + b"x" * 100
 ALL_TABLES = (
-    "account, catalogue_item, uploaded_material, application, timeline_entry, outbox, inbox, login_throttle"
+    "account, catalogue_item, uploaded_material, application, timeline_entry, outbox, inbox, login_throttle,"
+    " sms_challenge"
 )
 
 

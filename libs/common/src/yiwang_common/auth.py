@@ -366,8 +366,9 @@ class TokenIssuer:
         Returns:
             The compact JWT.
         """
-        now = int(time.time())
-        signing = self.current_key(now)
+        moment = time.time()
+        now = int(moment)
+        signing = self.current_key(moment)
         claims: dict[str, Any] = {
             "iss": self._settings.issuer,
             "aud": self._settings.audience,
