@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 N ?= 1000
 # Every benchmark `make bench` runs; a new bench adds its target here.
-BENCHES ?= bench-e2e bench-search
+BENCHES ?= bench-e2e bench-search bench-identity
 # server: DATABASE_URL or the machine's PostgreSQL; embedded: one started as `make dev` does.
 BENCH_DB ?= server
 # Playwright drives Debian's chromium (tests/browser); it must never download a browser of its own.
@@ -57,7 +57,7 @@ contracts: install ## Regenerate docs/events (JSON Schema + AsyncAPI) from the e
 	@$(UV) run --frozen python scripts/export_contracts.py
 
 .PHONY: bench
-bench: $(BENCHES) ## Every benchmark in BENCHES (bench-e2e bench-search); results in bench/results/
+bench: $(BENCHES) ## Every benchmark in BENCHES (bench-e2e bench-search bench-identity); results in bench/results/
 
 .PHONY: bench-e2e
 bench-e2e: install ## N applications end to end, with ceilings (N=1000; BENCH_DB=embedded for make dev's PostgreSQL)
@@ -67,6 +67,10 @@ SEARCH_N ?= 100000
 .PHONY: bench-search
 bench-search: install ## Catalogue search at SEARCH_N items over HTTP, next to bare FastAPI → bench/results/search.json
 	@$(UV) run --frozen python -m bench.search --n $(SEARCH_N)
+
+.PHONY: bench-identity
+bench-identity: install ## Sign-ins/s per core (argon2id), raw argon2id, token verifications, bare FastAPI → bench/results/identity.json
+	@$(UV) run --frozen python -m bench.identity
 
 .PHONY: k8s
 k8s: install ## Render every kustomize overlay

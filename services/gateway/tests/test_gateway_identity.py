@@ -503,3 +503,21 @@ class TestKeyRotation:
         ) as c:
             assert (await c.post("/api/v1/admin/signing-keys")).status_code == 401
             assert (await c.post("/api/v1/admin/signing-keys", headers=bearer(citizen))).status_code == 403
+
+
+async def test_the_cli_lists_and_rotates_the_ring(
+    fresh_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from yiwang_gateway.cli import _signing_keys
+
+    await upgrade_database(DatabaseSettings(url=fresh_database_url, schema_name="gateway"), MIGRATIONS)
+    settings = make_settings(fresh_database_url)
+    assert await _signing_keys(settings, argparse.Namespace(action="list", lead=None)) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [k["state"] for k in listed] == ["active"]
+    assert await _signing_keys(settings, argparse.Namespace(action="rotate", lead=120)) == 0
+    rotated = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [k["state"] for k in rotated] == ["active", "next"]
+    assert rotated[0]["kid"] == listed[0]["kid"] and rotated[0]["retire_at"]

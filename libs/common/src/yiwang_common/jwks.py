@@ -234,7 +234,11 @@ class RemoteJwks:
         return self._fetched.get(kid) or self._static.get(kid)
 
     def _may_fetch(self, now: float) -> bool:
-        return self._last_attempt is None or now - self._last_attempt >= self._min_refresh
+        if self._last_attempt is None:
+            return True
+        # Until a first fetch succeeds (services start before the issuer), retry every second.
+        interval = self._min_refresh if self._fetched_at is not None else min(1.0, self._min_refresh)
+        return now - self._last_attempt >= interval
 
     def _stale(self, now: float) -> bool:
         return self._fetched_at is None or now - self._fetched_at >= self._cache_seconds

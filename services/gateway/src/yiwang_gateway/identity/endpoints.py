@@ -277,10 +277,11 @@ AdminPrincipal = require_role(ROLE_ADMIN)
 async def list_signing_keys(request: Request, principal: Principal = AdminPrincipal) -> list[SigningKeyOut]:
     """Every key the JWKS lists: the next one, the one that signs, the ones retiring."""
     keyring: KeyRing = request.app.state.keyring
-    return _keys_out(await keyring.records(request.app.state.sessionmaker))
+    return keys_out(await keyring.records(request.app.state.sessionmaker))
 
 
-def _keys_out(records: Any) -> list[SigningKeyOut]:
+def keys_out(records: Any) -> list[SigningKeyOut]:
+    """The key ring as the API and the CLI show it."""
     now = time.time()
     active = max(
         (r.activate_at.timestamp() for r in records if r.activate_at.timestamp() <= now), default=None
@@ -308,7 +309,7 @@ async def rotate_signing_key(
     keyring: KeyRing = request.app.state.keyring
     sessionmaker = request.app.state.sessionmaker
     await keyring.rotate(sessionmaker, lead_seconds=body.lead_seconds if body else None)
-    return _keys_out(await keyring.records(sessionmaker))
+    return keys_out(await keyring.records(sessionmaker))
 
 
 @wellknown.get(
