@@ -521,3 +521,13 @@ async def test_the_cli_lists_and_rotates_the_ring(
     rotated = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [k["state"] for k in rotated] == ["active", "next"]
     assert rotated[0]["kid"] == listed[0]["kid"] and rotated[0]["retire_at"]
+
+
+async def test_production_never_writes_codes_to_the_log() -> None:
+    from yiwang_gateway.identity.sms import LogSmsSender, SmsUnavailable, load_sender
+
+    assert isinstance(load_sender("log"), LogSmsSender)
+    with pytest.raises(SmsUnavailable):
+        await load_sender("log", production=True).send("13800000001", "验证码为 123456")
+    with pytest.raises(ValueError, match="cannot load"):
+        load_sender("no.such.module:Sender")

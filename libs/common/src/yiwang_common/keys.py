@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,23 +93,6 @@ def _create_once(path: Path, content: Callable[[], str]) -> None:
     with contextlib.suppress(FileExistsError):
         os.link(tmp, path)
     tmp.unlink()
-
-
-def installation_secret(var_dir: Path, name: str) -> str:
-    """Return a random secret of this installation (``var/keys/<name>``), creating it on first use.
-
-    For development only, like the key pair: production configures its secrets.
-
-    Args:
-        var_dir: the installation's local state directory (``var/``).
-        name: the secret's file name.
-
-    Returns:
-        64 hex characters (256 random bits).
-    """
-    path = Path(var_dir) / "keys" / name
-    _create_once(path, lambda: secrets.token_hex(32))
-    return path.read_text().strip()
 
 
 def development_public_key(var_dir: Path) -> str:

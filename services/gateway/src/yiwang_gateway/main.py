@@ -15,7 +15,6 @@ from yiwang_common.contracts.management import (
     ItemWithdrawn,
 )
 from yiwang_common.events import Subscription
-from yiwang_common.keys import installation_secret
 from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_gateway.account.endpoints import router as account_router
 from yiwang_gateway.application.endpoints import router as application_router
@@ -31,7 +30,7 @@ from yiwang_gateway.identity.endpoints import (
 )
 from yiwang_gateway.identity.keyring import KeyRing
 from yiwang_gateway.identity.pages import router as sign_in_pages_router
-from yiwang_gateway.identity.service import IdentityService
+from yiwang_gateway.identity.service import IdentityService, sms_pepper
 from yiwang_gateway.identity.sms import load_sender
 from yiwang_gateway.material.client import build_client
 from yiwang_gateway.material.endpoints import router as material_router
@@ -138,10 +137,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keyring = KeyRing(settings, issuer)
     # The gateway verifies its own tokens from its key ring, not over HTTP from itself.
     app.state.token_verifier = TokenVerifier(settings.auth, local_keys=issuer.public_keys)
-    pepper = settings.identity.sms.code_pepper.get_secret_value() or installation_secret(
-        settings.var_dir, "sms-code-pepper"
-    )
-    app.state.identity = IdentityService(settings, issuer, load_sender(settings.identity.sms.sender), pepper)
+    pepper = settings.identity.sms.code_pepper.get_secret_value() or sms_pepper(settings.auth.private_key_pem)
+    sender = load_sender(settings.identity.sms.sender, production=settings.env == "production")
+    app.state.identity = IdentityService(settings, issuer, sender, pepper)
     app.include_router(wellknown_router)
     document_token_request(app)
     app.include_router(sign_in_pages_router)

@@ -45,6 +45,7 @@ from yiwang_gateway.identity.schemas import (
     TokenResponse,
 )
 from yiwang_gateway.identity.service import CLIENT_API, IdentityService, TokenPair
+from yiwang_gateway.identity.sms import SmsUnavailable
 
 router = APIRouter(tags=["identity"], dependencies=GUARDS)
 wellknown = APIRouter(tags=["identity"])
@@ -191,7 +192,7 @@ async def issue_token(request: Request, session: SessionDep) -> JSONResponse:
     summary="获取短信验证码 Send a one-time sign-in code",
     response_model=SmsCodeSent,
     status_code=202,
-    responses=problem_responses(SmsThrottled, LoginThrottled),
+    responses=problem_responses(SmsThrottled, LoginThrottled, SmsUnavailable),
 )
 async def send_sms_code(body: SmsCodeRequest, request: Request, session: SessionDep) -> SmsCodeSent:
     """Send a sign-in code by SMS to the number of an account.

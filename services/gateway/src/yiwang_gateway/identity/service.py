@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.auth import Principal, TokenIssuer
@@ -69,6 +70,13 @@ class TokenPair:
 def refresh_token_hash(token: str) -> str:
     """Refresh tokens are 256 random bits, so a plain SHA-256 is enough to store them."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sms_pepper(private_key_pem: SecretStr) -> str:
+    """The HMAC key of SMS codes when none is configured: derived from the configured signing key."""
+    return hmac.new(
+        private_key_pem.get_secret_value().encode(), b"yiwang-sms-code-pepper", hashlib.sha256
+    ).hexdigest()
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:

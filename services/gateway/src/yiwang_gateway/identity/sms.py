@@ -2,7 +2,8 @@
 
 A sender is anything with ``async send(phone, text)``. ``GATEWAY_IDENTITY__SMS__SENDER`` names
 it: ``log`` is the development sender, which writes the message, code included, to the log
-(production refuses it); ``package.module:Class`` loads a real one (a carrier's or the
+(in production it is replaced by one that sends nothing and answers 503, so no code ever lands in
+a production log); ``package.module:Class`` loads a real one (a carrier's or the
 province's SMS platform), built with no arguments and configured from its own environment.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import importlib
 import logging
 from typing import Protocol, runtime_checkable
+
+from yiwang_common.http.problems import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +44,27 @@ class LogSmsSender:
         )
 
 
-def load_sender(spec: str) -> SmsSender:
+class SmsUnavailable(ServiceUnavailable):
+    """No SMS sender is configured (production with the development sender)."""
+
+    code = "sms_unavailable"
+    title = "短信验证码服务暂不可用，请使用密码登录"
+
+
+class UnconfiguredSmsSender:
+    """Production without a real sender: nothing is sent, the code request is refused."""
+
+    async def send(self, phone: str, text: str) -> None:
+        """Refuse."""
+        raise SmsUnavailable()
+
+
+def load_sender(spec: str, *, production: bool = False) -> SmsSender:
     """Build the configured sender.
 
     Args:
         spec: ``log`` or ``package.module:Class``.
+        production: whether this is production, where ``log`` must not receive codes.
 
     Returns:
         The sender.
@@ -54,7 +73,7 @@ def load_sender(spec: str) -> SmsSender:
         ValueError: if the class cannot be loaded or has no ``send``.
     """
     if spec == "log":
-        return LogSmsSender()
+        return UnconfiguredSmsSender() if production else LogSmsSender()
     module_name, _, class_name = spec.partition(":")
     try:
         sender = getattr(importlib.import_module(module_name), class_name)()
