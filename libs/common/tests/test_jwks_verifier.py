@@ -168,3 +168,24 @@ def test_the_issuer_signs_with_the_key_active_now_and_publishes_all() -> None:
     assert issuer.current_key(now=1000).kid == b.kid
     assert {k["kid"] for k in issuer.jwks(now=1500)["keys"]} == {a.kid, b.kid}
     assert {k["kid"] for k in issuer.jwks(now=2000)["keys"]} == {b.kid}
+
+
+def test_claims_of_the_wrong_shape_are_401_never_a_crash() -> None:
+    from joserfc import jwt as jose_jwt
+
+    issuer = issuer_for("yiwang")
+    verifier = TokenVerifier(AuthSettings(jwks=json.dumps(issuer.jwks())))
+    key = issuer.keys[0]
+    for claims in (
+        {"iss": ["yiwang"], "sub": "u1"},
+        {"iss": {"a": 1}},
+        {"iss": "yiwang", "sub": 1, "exp": "x"},
+    ):
+        token = jose_jwt.encode(
+            {"alg": "Ed25519", "typ": "at+jwt", "kid": key.kid}, claims, key.key, algorithms=["Ed25519"]
+        )
+        with pytest.raises(Unauthorized):
+            verifier.verify(token)
+    for garbage in ("", "a.b", "a.b.c", "é.é.é", "x" * 10_000):
+        with pytest.raises(Unauthorized):
+            verifier.verify(garbage)

@@ -258,7 +258,8 @@ class TokenVerifier:
             or not isinstance(claims, dict)
         ):
             raise Unauthorized(INVALID_TOKEN)
-        trust = self._issuers.get(claims.get("iss"))  # type: ignore[arg-type]
+        iss = claims.get("iss")
+        trust = self._issuers.get(iss) if isinstance(iss, str) else None
         if trust is None:
             raise Unauthorized("登录凭证的签发方不受信任 (token issuer is not trusted)")
         return header, claims, trust

@@ -61,10 +61,18 @@ class KeyRing:
                 key = private_key_from_pem(configured)
                 if all(row.kid != key_id(key) for row in rows):
                     now = utcnow()
-                    self._retire_older(rows, at=now)
-                    await repo.create(
-                        SigningKeyRecord(kid=key_id(key), private_pem=configured, activate_at=now)
+                    # Replicas starting together on an empty ring all seed the same key: one row.
+                    created = await repo.insert_unless_exists(
+                        {
+                            "kid": key_id(key),
+                            "private_pem": configured,
+                            "created_at": now,
+                            "activate_at": now,
+                        },
+                        conflict=["kid"],
                     )
+                    if created:
+                        self._retire_older(rows, at=now)
         await self.reload(sessionmaker)
 
     async def reload(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
