@@ -313,18 +313,24 @@ async def rotate_signing_key(
     return keys_out(await keyring.records(sessionmaker))
 
 
+class JwkSetResponse(JSONResponse):
+    """RFC 7517 §8.5: a JWKS has its own media type."""
+
+    media_type = "application/jwk-set+json"
+
+
 @wellknown.get(
     "/.well-known/jwks.json",
     summary="公钥集 JSON Web Key Set",
     response_model=Jwks,
+    response_class=JwkSetResponse,
 )
-async def jwks(request: Request) -> JSONResponse:
+async def jwks(request: Request) -> JwkSetResponse:
     """The public keys that verify the gateway's tokens: the next key before it signs, the
     current one, and retired ones until the tokens they signed have expired."""
     keyring: KeyRing = request.app.state.keyring
-    return JSONResponse(
+    return JwkSetResponse(
         keyring.issuer.jwks(),
-        media_type="application/jwk-set+json",
         # Verifiers cache it; a short max-age keeps a rotation's lead comfortably longer.
         headers={"Cache-Control": "public, max-age=60"},
     )
