@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 N ?= 1000
 # Every benchmark `make bench` runs; a new bench adds its target here.
-BENCHES ?= bench-e2e bench-search bench-workflow bench-supervision
+BENCHES ?= bench-e2e bench-search bench-identity bench-workflow bench-supervision
 # server: DATABASE_URL or the machine's PostgreSQL; embedded: one started as `make dev` does.
 BENCH_DB ?= server
 # Playwright drives Debian's chromium (tests/browser); it must never download a browser of its own.
@@ -57,7 +57,7 @@ contracts: install ## Regenerate docs/events (JSON Schema + AsyncAPI) from the e
 	@$(UV) run --frozen python scripts/export_contracts.py
 
 .PHONY: bench
-bench: $(BENCHES) ## Every benchmark in BENCHES (bench-e2e bench-search bench-workflow bench-supervision); results in bench/results/
+bench: $(BENCHES) ## Every benchmark in BENCHES (bench-e2e bench-search bench-identity bench-workflow bench-supervision); results in bench/results/
 
 .PHONY: bench-e2e
 bench-e2e: install ## N applications end to end, with ceilings (N=1000; BENCH_DB=embedded for make dev's PostgreSQL)
@@ -83,10 +83,15 @@ CASES_N ?= 1000000
 .PHONY: bench-case-list
 bench-case-list: install ## A staff member's authorised case list at CASES_N cases over HTTP, next to bare FastAPI → bench/results/case_list.json
 	@$(UV) run --frozen python -m bench.case_list --n $(CASES_N)
+
 WORKFLOW_N ?= 1000
 .PHONY: bench-workflow
 bench-workflow: install ## Cases/s through 3-step and parallel processes, built-in engine vs SpiffWorkflow 3.2 → bench/results/workflow.json
 	@$(UV) run --frozen python -m bench.workflow --n $(WORKFLOW_N)
+
+.PHONY: bench-identity
+bench-identity: install ## Sign-ins/s per core (argon2id), raw argon2id, token verifications, bare FastAPI → bench/results/identity.json
+	@$(UV) run --frozen python -m bench.identity
 
 .PHONY: k8s
 k8s: install ## Render every kustomize overlay

@@ -194,6 +194,9 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if svc.name != "gateway":
+            # Every other service verifies tokens from the gateway's JWKS, over HTTP (ADR 0103).
+            env[f"{svc.env_prefix}AUTH__JWKS_URL"] = self.url("gateway") + "/.well-known/jwks.json"
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         if self.nats_url:

@@ -61,7 +61,7 @@ def _errors(page: Page) -> list[str]:
 async def _sign_in(page: Page, console: str, username: str, *, wrong_first: bool = False) -> None:
     # Not signed in: the console sends the browser to the one sign-in, the gateway's page.
     await page.goto(console)
-    await page.wait_for_url(re.compile(r"/console/sign-in$"))
+    await page.wait_for_url(re.compile(r"/console/sign-in\?next="))
     await expect(page.get_by_role("heading", level=1)).to_have_text("工作人员登录")
     await page.get_by_label("用户名").fill(username)
     if wrong_first:

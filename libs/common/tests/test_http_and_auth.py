@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import httpx
-import jwt
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
+from joserfc import jws, jwt
+from joserfc.jwk import OctKey, OKPKey
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import text
@@ -188,7 +189,12 @@ class TestTokens:
             "Basic abc",
             "Bearer not-a-jwt",
             "Bearer " + token()[:-3] + "xyz",
-            "Bearer " + jwt.encode({"sub": "u1", "kind": "staff"}, "s" * 32, algorithm="HS256"),
+            # HS256 with a guessed secret, and "alg: none": neither is ever accepted.
+            "Bearer "
+            + jwt.encode(
+                {"alg": "HS256", "kid": "k"}, {"sub": "u1", "kind": "staff"}, OctKey.import_key("s" * 32)
+            ),
+            "Bearer eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ1MSIsImlzcyI6Inlpd2FuZyJ9.",
         ],
     )
     async def test_missing_forged_or_foreign_tokens_get_401(
@@ -204,9 +210,14 @@ class TestTokens:
         verifier = TokenVerifier(ephemeral_auth())
         principal = Principal(sub="u1", name="n", kind="staff")
         expired = TokenIssuer(ephemeral_auth()).issue(principal, ttl_seconds=60)
-        claims = jwt.decode(expired, options={"verify_signature": False})
-        claims["exp"] = int(time.time()) - 10
-        resigned = jwt.encode(claims, ephemeral_auth().private_key_pem.get_secret_value(), algorithm="EdDSA")
+        key = OKPKey.import_key(ephemeral_auth().private_key_pem.get_secret_value())
+        header, claims = (
+            jws.extract_compact(expired.encode()).headers(),
+            jwt.decode(expired, key, algorithms=["Ed25519"]).claims,
+        )
+        # Past the verifier's leeway (clock skew), re-signed with the right key.
+        claims["exp"] = int(time.time()) - ephemeral_auth().leeway_seconds - 10
+        resigned = jwt.encode(header, claims, key, algorithms=["Ed25519"])
         with pytest.raises(Unauthorized):
             verifier.verify(resigned)
         other = TokenIssuer(ephemeral_auth(audience="elsewhere")).issue(principal)

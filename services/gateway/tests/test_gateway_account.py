@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 import httpx
@@ -14,7 +16,7 @@ from yiwang_common.db import session_scope
 from yiwang_common.testing import ephemeral_auth
 from yiwang_gateway.account.errors import InvalidIdNumber
 from yiwang_gateway.account.models import Account
-from yiwang_gateway.account.passwords import hash_password_sync, verify_password
+from yiwang_gateway.account.passwords import hash_password_sync, needs_rehash, verify_password
 from yiwang_gateway.account.schemas import AccountCreate
 from yiwang_gateway.account.service import account_service
 from yiwang_gateway.demo import DEMO_ACCOUNTS, load_demo
@@ -28,7 +30,8 @@ class TestIssueToken:
         assert r.status_code == 200
         body = r.json()
         assert body["token_type"] == "bearer"
-        assert body["expires_in"] == 3600
+        assert body["expires_in"] == 300  # short-lived (ADR 0103); the refresh token renews it
+        assert body["refresh_token"] and body["session_id"]
         assert body["principal"] == {
             "sub": str(accounts.zhangsan.id),
             "name": "张三",
@@ -94,10 +97,19 @@ class TestMe:
 
 
 class TestPasswords:
-    def test_hash_is_salted_scrypt(self) -> None:
+    def test_hash_is_salted_argon2id_at_the_documented_cost(self) -> None:
         first, second = hash_password_sync("demo123"), hash_password_sync("demo123")
         assert first != second
-        assert first.startswith("scrypt$16384$8$1$")
+        assert first.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert not needs_rehash(first)
+
+    async def test_legacy_scrypt_hashes_still_verify_and_want_a_rehash(self) -> None:
+        salt = b"0123456789abcdef"
+        digest = hashlib.scrypt(b"demo123", salt=salt, n=2**14, r=8, p=1, dklen=32)
+        legacy = f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+        assert await verify_password("demo123", legacy)
+        assert not await verify_password("demo124", legacy)
+        assert needs_rehash(legacy)
 
     async def test_verify_accepts_right_and_refuses_wrong_or_garbage(self) -> None:
         stored = hash_password_sync("demo123")

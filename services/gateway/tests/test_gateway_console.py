@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 from gateway_support import Accounts
 
 from yiwang_common.auth import TokenVerifier
-from yiwang_common.staff_session import COOKIE_NAME
+from yiwang_common.staff_session import COOKIE_NAME, REFRESH_COOKIE_NAME, REFRESH_COOKIE_PATH
 from yiwang_common.testing import ephemeral_auth
 
 SIGN_IN = "/console/sign-in"
@@ -53,3 +54,44 @@ async def test_citizens_wrong_passwords_and_foreign_origins_get_no_cookie(
         assert r.status_code == status, (data, r.text)
         assert text in r.text
         assert "set-cookie" not in r.headers
+
+
+def _own_client(app: FastAPI) -> httpx.AsyncClient:
+    # A cookie jar of its own: the shared client keeps whatever earlier tests were given.
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+async def test_an_expired_console_token_is_renewed_by_the_refresh_cookie_without_the_password(
+    app: FastAPI, accounts: Accounts
+) -> None:
+    back = "http://127.0.0.1:8001/console/manage/items/X"
+    async with _own_client(app) as c:
+        r = await c.post(SIGN_IN, data={"username": "chuangkou", "password": "demo123"})
+        assert r.status_code == 303
+        refresh = c.cookies.get(REFRESH_COOKIE_NAME)
+        assert refresh
+        assert f"Path={REFRESH_COOKIE_PATH}" in ";".join(r.headers.get_list("set-cookie"))
+        # The access cookie is gone (expired); the console sends the browser back with next=.
+        c.cookies.delete(COOKIE_NAME)
+        r = await c.get(SIGN_IN, params={"next": back})
+        assert r.status_code == 303 and r.headers["location"] == back
+        assert c.cookies.get(COOKIE_NAME) and c.cookies.get(REFRESH_COOKIE_NAME) != refresh
+        # Somewhere else is not a place the sign-in page sends anyone.
+        c.cookies.delete(COOKIE_NAME)
+        r = await c.get(SIGN_IN, params={"next": "https://evil.example/console/"})
+        assert r.status_code == 303 and r.headers["location"] == "http://127.0.0.1:8001/console/manage/"
+
+
+async def test_sign_out_ends_the_session_so_the_refresh_cookie_is_worthless(
+    app: FastAPI, accounts: Accounts
+) -> None:
+    async with _own_client(app) as c:
+        await c.post(SIGN_IN, data={"username": "chuangkou", "password": "demo123"})
+        refresh = c.cookies.get(REFRESH_COOKIE_NAME)
+        r = await c.post("/console/sign-out")
+        assert r.status_code == 303
+        assert not c.cookies.get(COOKIE_NAME)
+        # A copy of the refresh cookie kept elsewhere: the session is over, so it renews nothing.
+        c.cookies.set(REFRESH_COOKIE_NAME, refresh or "", path=REFRESH_COOKIE_PATH)
+        r = await c.get(SIGN_IN, params={"next": "http://127.0.0.1:8001/console/manage/"})
+        assert r.status_code == 200 and '<label for="username">用户名</label>' in r.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -91,7 +92,10 @@ async def test_without_a_valid_cookie_the_console_sends_to_the_one_sign_in(as_st
     for console in (anonymous, forged):
         r = await console.http.get("/console/manage/")
         assert r.status_code == 303
-        assert r.headers["location"] == "http://127.0.0.1:8000/console/sign-in"
+        # The sign-in page comes back here once it has signed in (or refreshed) the session.
+        assert r.headers["location"] == "http://127.0.0.1:8000/console/sign-in?" + urlencode(
+            {"next": str(r.request.url)}
+        )
 
 
 async def test_list_page_shows_the_bodys_versions_with_the_console_headers(

@@ -1,28 +1,44 @@
-"""Signed bearer tokens: issued by the gateway, verified by every service.
+"""Signed bearer tokens, the OIDC way: issued by the gateway, verified by every service (ADR 0103).
 
-Tokens are JWTs signed with Ed25519 (EdDSA). Only the issuer holds the private key; the
-other services get the public key. Outside production, when no key is configured, the
-settings load the installation's own key pair from ``var/keys`` (created on first start,
-see ``yiwang_common.keys``); in production they refuse to start without a configured key.
+Access tokens are JWTs (RFC 9068 ``at+jwt``) signed with Ed25519 through joserfc; the header
+names the signing key (``kid``). Only the issuer holds private keys. Every other service verifies
+with the issuer's public keys, fetched from its JWKS (``auth.jwks_url``) and cached, or, for tests
+and offline development, from a configured PEM or JWKS. A verifier trusts a list of issuers
+(its own and ``auth.trusted_issuers``), so that one platform can accept another's sign-ins
+(统分, 分建). Outside production, when no key is configured, the settings load the
+installation's own key pair from ``var/keys`` (see ``yiwang_common.keys``).
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+from joserfc.jwt import JWTClaimsRegistry
 from pydantic import BaseModel, Field
 
 from yiwang_common.config import AuthSettings
 from yiwang_common.http.openapi import REQUIRES_ROLE
 from yiwang_common.http.problems import Forbidden, Unauthorized
+from yiwang_common.jwks import (
+    ALGORITHM,
+    KeySource,
+    LocalKeys,
+    RemoteJwks,
+    SigningKey,
+    StaticKeys,
+    public_jwk,
+    public_keys,
+)
 
 PrincipalKind = Literal["natural_person", "legal_person", "staff", "service"]
 
@@ -50,6 +66,12 @@ STAFF_ROLES = frozenset(
 )
 
 _CACHE_SIZE = 10_000
+#: A token longer than this is refused unread (ours are well under 2 KiB).
+MAX_TOKEN_BYTES = 8192
+#: RFC 9068: the ``typ`` of an access token, so that no other JWT is taken for one.
+ACCESS_TOKEN_TYPE = "at+jwt"
+
+INVALID_TOKEN = "登录凭证无效或已过期 (invalid or expired token)"
 
 
 class Principal(BaseModel):
@@ -73,6 +95,12 @@ class Principal(BaseModel):
     realname_level: str | None = Field(
         default=None, description="实名等级: L1 self-declared, L2 registry-verified, L3 in person"
     )
+    session_id: str | None = Field(
+        default=None, description="登录会话 id (``sid``): sign-out ends this session's refresh tokens"
+    )
+    issuer: str | None = Field(
+        default=None, description="Who signed the token (``iss``); ``sub`` is unique per issuer"
+    )
 
     def has_role(self, role: str) -> bool:
         """Tell whether the principal holds a role.
@@ -91,31 +119,82 @@ class Principal(BaseModel):
         return self.kind == "staff"
 
 
-class TokenVerifier:
-    """Verifies bearer tokens against the issuer's public key."""
+class _Trust:
+    """An issuer a verifier accepts: where its keys are and which audiences it may address."""
 
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, source: KeySource, audiences: Sequence[str]) -> None:
+        self.source = source
+        self.audiences = list(audiences)
+
+
+class TokenVerifier:
+    """Verifies access tokens of the issuers a service trusts, by their published keys."""
+
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        local_keys: Callable[[], Mapping[str, OKPKey]] | None = None,
+        http_client: Any = None,
+    ) -> None:
         """Create a verifier.
 
         Args:
-            settings: issuer, audience and the public key.
+            settings: the own issuer and audience, its keys (JWKS URL, PEM or JWKS) and the
+                other trusted issuers.
+            local_keys: the issuer's own key ring, when this process is the issuer.
+            http_client: an ``httpx.AsyncClient`` for JWKS fetches (tests pass the app's).
 
         Raises:
-            ValueError: if no public key is configured or it is not Ed25519.
+            ValueError: if the own issuer has no key source, or a configured key is not Ed25519.
         """
-        if not settings.public_key_pem:
-            raise ValueError("auth.public_key_pem is not set: no key to verify tokens with")
-        public_pem = settings.public_key_pem
-        loaded = serialization.load_pem_public_key(public_pem.encode())
-        if not isinstance(loaded, Ed25519PublicKey):
-            raise ValueError("auth.public_key_pem must be an Ed25519 public key")
-        self._key = loaded
-        self._issuer = settings.issuer
-        self._audience = settings.audience
+        self._leeway = settings.leeway_seconds
+        self._issuers: dict[str, _Trust] = {}
+        static = public_keys(pem=settings.public_key_pem, jwks=settings.jwks)
+        own: KeySource
+        if local_keys is not None:
+            own = LocalKeys(local_keys, static)
+        elif settings.jwks_url:
+            own = self._remote(settings, settings.jwks_url, static, http_client)
+        elif static:
+            own = StaticKeys(static)
+        else:
+            raise ValueError(
+                "auth.public_key_pem is not set (nor auth.jwks_url): no key to verify tokens with"
+            )
+        self._issuers[settings.issuer] = _Trust(own, [settings.audience])
+        for trusted in settings.trusted_issuers:
+            keys = public_keys(pem=trusted.public_key_pem, jwks=trusted.jwks)
+            source: KeySource = (
+                self._remote(settings, trusted.jwks_url, keys, http_client)
+                if trusted.jwks_url
+                else StaticKeys(keys)
+            )
+            self._issuers[trusted.issuer] = _Trust(source, trusted.audiences or [settings.audience])
         self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
+    @staticmethod
+    def _remote(settings: AuthSettings, url: str, static: Mapping[str, OKPKey], client: Any) -> RemoteJwks:
+        return RemoteJwks(
+            url,
+            cache_seconds=settings.jwks_cache_seconds,
+            min_refresh_seconds=settings.jwks_min_refresh_seconds,
+            timeout_seconds=settings.jwks_timeout_seconds,
+            static=static,
+            client=client,
+        )
+
+    @property
+    def issuers(self) -> list[str]:
+        """The issuers whose tokens are accepted."""
+        return list(self._issuers)
+
+    def source(self, issuer: str) -> KeySource:
+        """The key source of a trusted issuer (tests read a remote one's fetch count)."""
+        return self._issuers[issuer].source
+
     def verify(self, token: str) -> Principal:
-        """Check a token and return its principal.
+        """Check a token with the keys known now (no fetch) and return its principal.
 
         Args:
             token: the compact JWT.
@@ -124,80 +203,174 @@ class TokenVerifier:
             The principal it names.
 
         Raises:
-            Unauthorized: if the signature, issuer, audience, expiry or claims are wrong.
+            Unauthorized: if the signature, key, issuer, audience, expiry or claims are wrong.
         """
+        cached = self._cached(token)
+        if cached is not None:
+            return cached
+        header, claims, trust = self._inspect(token)
+        return self._check(token, header, claims, trust, trust.source.get(header["kid"]))
+
+    async def averify(self, token: str) -> Principal:
+        """Check a token, fetching the issuer's JWKS again when it names an unknown key.
+
+        Args:
+            token: the compact JWT.
+
+        Returns:
+            The principal it names.
+
+        Raises:
+            Unauthorized: if the signature, key, issuer, audience, expiry or claims are wrong.
+        """
+        cached = self._cached(token)
+        if cached is not None:
+            return cached
+        header, claims, trust = self._inspect(token)
+        return self._check(token, header, claims, trust, await trust.source.aget(header["kid"]))
+
+    async def aclose(self) -> None:
+        """Close the JWKS fetchers' connections."""
+        for trust in self._issuers.values():
+            await trust.source.aclose()
+
+    def _cached(self, token: str) -> Principal | None:
         cached = self._cache.get(token)
         if cached is not None and cached[0] > time.time():
             # A token seen before is trusted until it expires: its signature cannot have changed.
             return cached[1]
-        principal = self._verify(token)
-        self._cache[token] = (self._expiry(token), principal)
+        return None
+
+    def _inspect(self, token: str) -> tuple[dict[str, Any], dict[str, Any], _Trust]:
+        """Read header and issuer unverified, only to choose the key; nothing is trusted yet."""
+        try:
+            if len(token) > MAX_TOKEN_BYTES:
+                raise ValueError("token too long")
+            compact = jws.extract_compact(token.encode("ascii"))
+            header = dict(compact.headers())
+            claims = json.loads(compact.payload)
+        except (JoseError, ValueError, UnicodeError, TypeError) as exc:
+            raise Unauthorized(INVALID_TOKEN) from exc
+        if (
+            header.get("alg") != ALGORITHM
+            or header.get("typ") != ACCESS_TOKEN_TYPE
+            or not isinstance(header.get("kid"), str)
+            or not isinstance(claims, dict)
+        ):
+            raise Unauthorized(INVALID_TOKEN)
+        iss = claims.get("iss")
+        trust = self._issuers.get(iss) if isinstance(iss, str) else None
+        if trust is None:
+            raise Unauthorized("登录凭证的签发方不受信任 (token issuer is not trusted)")
+        return header, claims, trust
+
+    def _check(
+        self, token: str, header: dict[str, Any], claims: dict[str, Any], trust: _Trust, key: OKPKey | None
+    ) -> Principal:
+        if key is None:
+            raise Unauthorized("登录凭证的签名密钥未知 (unknown signing key)")
+        try:
+            verified = jwt.decode(token, key, algorithms=[ALGORITHM])
+            JWTClaimsRegistry(
+                leeway=self._leeway,
+                iss={"essential": True, "value": str(claims.get("iss"))},
+                aud={"essential": True, "values": trust.audiences},
+                sub={"essential": True},
+                exp={"essential": True},
+                iat={"essential": True},
+            ).validate(verified.claims)
+            principal = _principal(verified.claims)
+        except (JoseError, KeyError, ValueError, TypeError) as exc:
+            raise Unauthorized(INVALID_TOKEN) from exc
+        self._cache[token] = (float(verified.claims["exp"]), principal)
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return principal
 
-    @staticmethod
-    def _expiry(token: str) -> float:
-        return float(jwt.decode(token, options={"verify_signature": False})["exp"])
 
-    def _verify(self, token: str) -> Principal:
-        try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=["EdDSA"],
-                audience=self._audience,
-                issuer=self._issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-            )
-            return Principal(
-                sub=claims["sub"],
-                name=claims.get("name", ""),
-                kind=claims["kind"],
-                roles=frozenset(claims.get("roles", ())),
-                org_code=claims.get("org"),
-                region=claims.get("region"),
-                acting_for=claims.get("act_for"),
-                agent_scopes=frozenset(claims.get("agent_scopes", ())),
-                realname_level=claims.get("rnl"),
-            )
-        except (jwt.PyJWTError, KeyError, ValueError) as exc:
-            raise Unauthorized("登录凭证无效或已过期 (invalid or expired token)") from exc
+def _principal(claims: Mapping[str, Any]) -> Principal:
+    return Principal(
+        sub=claims["sub"],
+        name=claims.get("name", ""),
+        kind=claims["kind"],
+        roles=frozenset(claims.get("roles", ())),
+        org_code=claims.get("org"),
+        region=claims.get("region"),
+        acting_for=claims.get("act_for"),
+        agent_scopes=frozenset(claims.get("agent_scopes", ())),
+        realname_level=claims.get("rnl"),
+        session_id=claims.get("sid"),
+        issuer=claims.get("iss"),
+    )
 
 
 class TokenIssuer:
-    """Signs tokens; only the service that authenticates people holds one."""
+    """Signs access tokens with the current key of a key ring; only the gateway holds one."""
 
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, keys: Sequence[SigningKey] | None = None) -> None:
         """Create an issuer.
 
         Args:
-            settings: issuer, audience, lifetime and the private key.
+            settings: issuer, audience, lifetime and (when ``keys`` is not given) the private key.
+            keys: the key ring; defaults to the one configured key.
 
         Raises:
-            ValueError: if no private key is configured or it is not Ed25519.
+            ValueError: if there is no key, or the configured one is not Ed25519.
         """
-        private_pem = settings.private_key_pem.get_secret_value()
-        if not private_pem:
-            raise ValueError("auth.private_key_pem is not set: no key to sign tokens with")
-        loaded = serialization.load_pem_private_key(private_pem.encode(), password=None)
-        if not isinstance(loaded, Ed25519PrivateKey):
-            raise ValueError("auth.private_key_pem must be an Ed25519 private key")
-        self._key = loaded
         self._settings = settings
+        if keys is None:
+            private_pem = settings.private_key_pem.get_secret_value()
+            if not private_pem:
+                raise ValueError("auth.private_key_pem is not set: no key to sign tokens with")
+            keys = [SigningKey.from_pem(private_pem)]
+        self.set_keys(keys)
+
+    def set_keys(self, keys: Sequence[SigningKey]) -> None:
+        """Replace the key ring (after a rotation or a reload).
+
+        Raises:
+            ValueError: if the ring is empty.
+        """
+        if not keys:
+            raise ValueError("a key ring needs at least one key")
+        self._keys = sorted(keys, key=lambda k: k.activate_at)
+
+    @property
+    def keys(self) -> list[SigningKey]:
+        """The ring, oldest activation first."""
+        return list(self._keys)
+
+    def current_key(self, now: float | None = None) -> SigningKey:
+        """The key that signs at ``now``: the latest one already active."""
+        moment = time.time() if now is None else now
+        active = [k for k in self._keys if k.activate_at <= moment]
+        return active[-1] if active else self._keys[0]
+
+    def public_keys(self, now: float | None = None) -> dict[str, OKPKey]:
+        """The published keys by ``kid`` (what the JWKS lists)."""
+        moment = time.time() if now is None else now
+        return {k.kid: k.key for k in self._keys if k.published(moment)}
+
+    def jwks(self, now: float | None = None) -> dict[str, Any]:
+        """The JWKS document: every published key, the next one before it signs, the old one until
+        the tokens it signed have expired."""
+        moment = time.time() if now is None else now
+        return {"keys": [public_jwk(k.key) for k in self._keys if k.published(moment)]}
 
     def issue(self, principal: Principal, *, ttl_seconds: int | None = None) -> str:
-        """Sign a token for a principal.
+        """Sign an access token for a principal.
 
         Args:
-            principal: whom the token names.
+            principal: whom the token names (its ``session_id`` becomes ``sid``).
             ttl_seconds: lifetime; defaults to the settings' value.
 
         Returns:
             The compact JWT.
         """
-        now = int(time.time())
-        claims = {
+        moment = time.time()
+        now = int(moment)
+        signing = self.current_key(moment)
+        claims: dict[str, Any] = {
             "iss": self._settings.issuer,
             "aud": self._settings.audience,
             "sub": principal.sub,
@@ -213,7 +386,10 @@ class TokenIssuer:
             "exp": now + (ttl_seconds or self._settings.token_ttl_seconds),
             "jti": uuid.uuid4().hex,
         }
-        return jwt.encode(claims, self._key, algorithm="EdDSA")
+        if principal.session_id:
+            claims["sid"] = principal.session_id
+        header = {"alg": ALGORITHM, "typ": ACCESS_TOKEN_TYPE, "kid": signing.kid}
+        return jwt.encode(header, claims, signing.key, algorithms=[ALGORITHM])
 
 
 #: The OpenAPI security scheme every authenticated operation declares (``bearerAuth``). It only
@@ -221,7 +397,7 @@ class TokenIssuer:
 bearer_scheme = HTTPBearer(
     scheme_name="bearerAuth",
     bearerFormat="JWT",
-    description="EdDSA (Ed25519) JWT issued by the gateway's POST /api/v1/auth/token",
+    description="Ed25519 JWT access token (RFC 9068) from the gateway's POST /api/v1/auth/token; keys in its JWKS",
     auto_error=False,
 )
 
@@ -245,7 +421,7 @@ async def current_principal(
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("缺少 Bearer 登录凭证 (missing bearer token)")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(credentials.credentials.strip())
+    return await verifier.averify(credentials.credentials.strip())
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

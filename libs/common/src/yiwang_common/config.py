@@ -48,16 +48,53 @@ class NatsSettings(BaseModel):
     relay_max_attempts: Annotated[int, Field(ge=1)] = 5
 
 
+class TrustedIssuer(BaseModel):
+    """Another issuer whose tokens this service accepts (统分 delegation, 分建 mutual recognition).
+
+    Its keys come from ``jwks_url`` (fetched and cached); ``jwks`` or ``public_key_pem`` are a
+    static fallback for tests and offline development.
+    """
+
+    issuer: Annotated[str, Field(min_length=1)]
+    jwks_url: str | None = None
+    jwks: str = Field(default="", description="A static JWKS document (JSON)")
+    public_key_pem: str = ""
+    # Audiences accepted from this issuer; None means this service's own ``auth.audience``.
+    audiences: list[str] | None = None
+
+
 class AuthSettings(BaseModel):
-    """Token verification (every service) and issuing (the gateway only)."""
+    """Token verification (every service) and issuing (the gateway only), ADR 0005 and 0103."""
 
     issuer: str = "yiwang"
     audience: str = "yiwang"
     # Ed25519 public key in PEM. Empty outside production means: this installation's key pair
-    # under var/keys (created on first start). Production refuses to start without one.
+    # under var/keys (created on first start). Production refuses to start without one, or
+    # without ``jwks_url``.
     public_key_pem: str = ""
     private_key_pem: SecretStr = SecretStr("")
-    token_ttl_seconds: Annotated[int, Field(ge=60)] = 3600
+    # The own issuer's JWKS (the gateway's /.well-known/jwks.json): keys are fetched from it,
+    # cached, and fetched again when a token names a key id not seen yet.
+    jwks_url: str | None = None
+    # A static JWKS document (JSON) of the own issuer: tests and offline development.
+    jwks: str = ""
+    # Other issuers whose tokens are accepted too (issuer → JWKS URL), for 统分 and 分建.
+    trusted_issuers: list[TrustedIssuer] = Field(default_factory=list)
+    # Access tokens are short-lived: sign-out and password change end a session everywhere
+    # within this time, because refresh tokens are revoked at once (ADR 0103).
+    token_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = 300
+    # Clock skew allowed between the issuer and the verifying service.
+    leeway_seconds: Annotated[int, Field(ge=0, le=300)] = 30
+    # A fetched JWKS is used this long before it is fetched again.
+    jwks_cache_seconds: Annotated[float, Field(ge=1)] = 300.0
+    # At most one fetch per issuer in this interval, however many unknown key ids arrive.
+    jwks_min_refresh_seconds: Annotated[float, Field(ge=0)] = 10.0
+    jwks_timeout_seconds: Annotated[float, Field(gt=0)] = 3.0
+
+    @property
+    def has_verification_keys(self) -> bool:
+        """Whether anything tells a verifier which keys to trust."""
+        return bool(self.public_key_pem or self.jwks_url or self.jwks or self.trusted_issuers)
 
 
 class HttpSettings(BaseModel):
@@ -129,14 +166,14 @@ class ServiceSettings(BaseSettings):
     def _resolve_keys(self) -> None:
         auth = self.auth
         has_private = bool(auth.private_key_pem.get_secret_value())
-        if auth.public_key_pem or has_private:
+        if has_private or auth.has_verification_keys:
             # Configured keys are used as given; never mixed with the development pair.
             return
         if self.env == "production":
             prefix = str(self.model_config.get("env_prefix", "")) or "<SERVICE>_"
-            wanted = f"{prefix}AUTH__PUBLIC_KEY_PEM"
+            wanted = f"{prefix}AUTH__JWKS_URL or {prefix}AUTH__PUBLIC_KEY_PEM"
             if self.signs_tokens:
-                wanted += f" and {prefix}AUTH__PRIVATE_KEY_PEM"
+                wanted = f"{prefix}AUTH__PUBLIC_KEY_PEM and {prefix}AUTH__PRIVATE_KEY_PEM"
             raise ValueError(
                 f"生产环境未配置令牌签名密钥，拒绝启动 (production refuses to start without a signing key: "
                 f"set {wanted}; auth.public_key_pem is missing)"

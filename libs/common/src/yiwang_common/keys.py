@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -67,18 +68,8 @@ def development_keypair(var_dir: Path) -> tuple[str, str]:
         PEM texts (private, public).
     """
     keys = Path(var_dir) / "keys"
-    keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     private_path = keys / PRIVATE_KEY_FILE
-    if not private_path.exists():
-        private_pem, _ = generate_keypair()
-        tmp = keys / f".{PRIVATE_KEY_FILE}.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(private_pem)
-        # link() fails if another process got there first; its key is then the installation's.
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, private_path)
-        tmp.unlink()
+    _create_once(private_path, lambda: generate_keypair()[0])
     private_pem = private_path.read_text()
     public_pem = public_pem_of(private_pem)
     public_path = keys / PUBLIC_KEY_FILE
@@ -87,6 +78,21 @@ def development_keypair(var_dir: Path) -> tuple[str, str]:
         tmp.write_text(public_pem)
         os.replace(tmp, public_path)
     return private_pem, public_pem
+
+
+def _create_once(path: Path, content: Callable[[], str]) -> None:
+    """Write a secret file (mode 0600) unless it exists; of racing writers, the first one wins."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.exists():
+        return
+    tmp = path.parent / f".{path.name}.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content())
+    # link() fails if another process got there first; its file is then the installation's.
+    with contextlib.suppress(FileExistsError):
+        os.link(tmp, path)
+    tmp.unlink()
 
 
 def development_public_key(var_dir: Path) -> str:

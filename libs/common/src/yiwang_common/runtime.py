@@ -219,6 +219,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             if spec.on_shutdown is not None:
                 await spec.on_shutdown(app)
             await runtime.stop()
+            # The JWKS fetchers' connections (the app may have replaced the verifier meanwhile).
+            await app.state.token_verifier.aclose()
 
     app = FastAPI(
         title=spec.title,
@@ -236,6 +238,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.sessionmaker = runtime.sessionmaker
+    # Keys come from the issuer's JWKS (auth.jwks_url), fetched on the first token, or from the
+    # configured static keys; the gateway replaces this with one that reads its own key ring.
     app.state.token_verifier = TokenVerifier(settings.auth)
     app.state.dead_letters = DeadLetters(runtime.sessionmaker, spec.tables, spec.subscriptions)
     app.state.calendar = WorkingDayCalendar(

@@ -1,7 +1,10 @@
-"""The one staff sign-in of the console (ADR 0016): the cookie and its CSRF token.
+"""The one staff sign-in of the console (ADR 0016, 0103): the cookies and the CSRF token.
 
-The gateway, which issues tokens, sets the cookie; every service that renders staff pages reads
-it and verifies the token with the public key like a bearer token. Nothing here knows a service.
+The gateway, which issues tokens, sets the cookies; every service that renders staff pages reads
+the access-token cookie and verifies it like a bearer token (from the gateway's JWKS). The
+access token lives minutes; the refresh-token cookie is sent only to the gateway's sign-in page,
+which spends it for a new pair without asking for the password again, until the session ends.
+Nothing here knows a service.
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ import hmac
 #: HttpOnly, SameSite=Strict, Secure over https, sent to every console page of the staff origin.
 COOKIE_NAME = "yiwang_staff"
 COOKIE_PATH = "/console"
+#: The refresh token: HttpOnly, SameSite=Strict, sent only to the gateway's sign-in page.
+REFRESH_COOKIE_NAME = "yiwang_staff_refresh"
+REFRESH_COOKIE_PATH = "/console/sign-in"
+#: Where the sign-in page sends the browser back to after a silent refresh.
+NEXT_FIELD = "next"
 CSRF_FIELD = "csrf"
 
 

@@ -1,7 +1,10 @@
-"""Command line: ``yiwang-gateway serve|migrate|load-demo|openapi``."""
+"""Command line: ``yiwang-gateway serve|migrate|load-demo|openapi|signing-keys``."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +38,48 @@ cli = ServiceCli(
     migrations=Path(__file__).parent / "migrations",
     load_demo=_load_demo,  # type: ignore[arg-type]
 )
-main = cli.main
+
+
+async def _signing_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """List the key ring, or rotate it (ADR 0103): what ``POST /api/v1/admin/signing-keys`` does."""
+    from yiwang_common.auth import TokenIssuer
+    from yiwang_common.db.engine import create_engine, create_sessionmaker
+    from yiwang_gateway.identity.endpoints import keys_out
+    from yiwang_gateway.identity.keyring import KeyRing
+    from yiwang_gateway.models import load_all_models
+
+    load_all_models()
+    engine = create_engine(settings.database)
+    sessionmaker = create_sessionmaker(engine)
+    keyring = KeyRing(settings, TokenIssuer(settings.auth))
+    try:
+        await keyring.load(sessionmaker)
+        if args.action == "rotate":
+            await keyring.rotate(sessionmaker, lead_seconds=args.lead)
+        for key in keys_out(await keyring.records(sessionmaker)):
+            print(key.model_dump_json())  # noqa: T201
+        return 0
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``signing-keys list|rotate [--lead SECONDS]``, or the commands every service has."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] != ["signing-keys"]:
+        cli.main(argv)
+        return
+    parser = argparse.ArgumentParser(prog="yiwang-gateway signing-keys")
+    parser.add_argument("action", choices=["list", "rotate"])
+    parser.add_argument(
+        "--lead",
+        type=int,
+        default=None,
+        help="seconds the new key is published before it signs (default: settings)",
+    )
+    parsed = parser.parse_args(args[1:])
+    raise SystemExit(asyncio.run(_signing_keys(get_settings(), parsed)))
+
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
@@ -32,6 +32,41 @@ class LoginThrottleSettings(BaseModel):
     forget_after_seconds: Annotated[float, Field(gt=0)] = 86_400.0
     # Peers whose X-Forwarded-For is believed (the ingress); nobody's by default.
     trusted_proxies: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+
+
+class SmsSettings(BaseModel):
+    """短信验证码 One-time sign-in codes by SMS (ADR 0103)."""
+
+    # "log" writes the code to the log (outside production; there it sends nothing and the code
+    # request answers 503); else "module:Class" of an SmsSender.
+    sender: str = "log"
+    code_length: Annotated[int, Field(ge=4, le=8)] = 6
+    code_ttl_seconds: Annotated[int, Field(ge=30, le=900)] = 300
+    # Wrong codes a challenge takes before it is spent (the login throttle counts them too).
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 5
+    resend_interval_seconds: Annotated[int, Field(ge=0)] = 60
+    # Codes sent to one number, and from one client address, within an hour.
+    per_phone_per_hour: Annotated[int, Field(ge=1)] = 5
+    per_client_per_hour: Annotated[int, Field(ge=1)] = 30
+    # Key of the HMAC that codes are stored under: a six-digit code hashed without a secret is
+    # found by trying all million. Empty: derived from the configured signing key (a secret only
+    # the gateway holds), so no further secret has to be provisioned.
+    code_pepper: SecretStr = SecretStr("")
+
+
+class IdentitySettings(BaseModel):
+    """登录会话 Sessions, refresh tokens and signing-key rotation (ADR 0103)."""
+
+    # A refresh token not used for this long is dead; each use gives a new one (rotation).
+    refresh_idle_seconds: Annotated[int, Field(ge=60)] = 2 * 3600
+    # However often it is refreshed, a session ends this long after sign-in.
+    session_max_seconds: Annotated[int, Field(ge=300)] = 12 * 3600
+    # A new signing key is published this long before it signs: longer than the verifiers'
+    # JWKS cache (auth.jwks_cache_seconds), so that none meets a kid it has not fetched.
+    key_publish_lead_seconds: Annotated[int, Field(ge=0)] = 600
+    # How often a gateway replica reloads the key ring (another replica may have rotated it).
+    key_reload_seconds: Annotated[float, Field(gt=0)] = 60.0
+    sms: SmsSettings = Field(default_factory=SmsSettings)
 
 
 class Settings(ServiceSettings):
@@ -64,6 +99,7 @@ class Settings(ServiceSettings):
     # Public lookups (证照核验 page and API, the public 办件进度 page) per client address and minute.
     # The licence QR's token is unguessable; this bounds cost and enumeration attempts.
     public_lookups_per_minute: Annotated[int, Field(ge=1)] = 30
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     # Where a staff member lands after the one sign-in (ADR 0016): management's console.
     console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from yiwang_common.auth import TokenIssuer
+from yiwang_common.auth import TokenIssuer, TokenVerifier
 from yiwang_common.contracts.management import (
     CaseAccepted,
     CaseCompleted,
@@ -27,6 +27,15 @@ from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
 from yiwang_gateway.config import Settings, get_settings
 from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
+from yiwang_gateway.identity.endpoints import (
+    document_token_request,
+    router as identity_router,
+    wellknown as wellknown_router,
+)
+from yiwang_gateway.identity.keyring import KeyRing
+from yiwang_gateway.identity.pages import router as sign_in_pages_router
+from yiwang_gateway.identity.service import IdentityService, sms_pepper
+from yiwang_gateway.identity.sms import load_sender
 from yiwang_gateway.licence.client import LicenceClient
 from yiwang_gateway.licence.endpoints import (
     me_router as my_licences_router,
@@ -72,8 +81,12 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
 )
 
 TAGS = [
-    {"name": "account", "description": "注册、登录、经办人 Sign-up, login, agents"},
+    {"name": "account", "description": "注册、经办人 Sign-up, profile, agents"},
     {"name": "myspace", "description": "我的 My space: cases, materials, licences"},
+    {
+        "name": "identity",
+        "description": "身份认证 Sign-in (OAuth 2.0 token endpoint), sessions, revocation, JWKS and discovery",
+    },
     {"name": "catalogue", "description": "事项目录与办事指南 Item catalogue"},
     {"name": "search", "description": "事项检索 Search (我要查 / 我要办)"},
     {"name": "material", "description": "申请材料上传 Material upload"},
@@ -84,6 +97,9 @@ TAGS = [
 
 
 async def _on_startup(app: FastAPI) -> None:
+    # The key ring is in the gateway's schema: seed it with the configured key, then keep it fresh.
+    await app.state.keyring.load(app.state.sessionmaker)
+    app.state.keyring.start_reloading(app.state.sessionmaker)
     app.state.datasharing = build_client(app, app.state.settings)
     app.state.licence_client = LicenceClient(app.state.datasharing)
     app.state.guides = build_guide_client(app, app.state.settings)
@@ -93,6 +109,7 @@ async def _on_startup(app: FastAPI) -> None:
 
 
 async def _on_shutdown(app: FastAPI) -> None:
+    await app.state.keyring.stop()
     for name in ("datasharing", "guides", "registry"):
         client = getattr(app.state, name, None)
         if client is not None:
@@ -116,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="互联网政务服务门户 yiwang gateway",
             description=DESCRIPTION,
             routers=[
+                identity_router,
                 account_router,
                 registration_router,
                 agent_router,
@@ -137,8 +155,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         settings,
     )
-    # Loading the signing key is not free; one issuer serves every login.
-    app.state.token_issuer = TokenIssuer(settings.auth)
+    # One issuer serves every sign-in; its key ring is loaded from the database at start-up.
+    issuer = TokenIssuer(settings.auth)
+    app.state.token_issuer = issuer
+    app.state.keyring = KeyRing(settings, issuer)
+    # The gateway verifies its own tokens from its key ring, not over HTTP from itself.
+    app.state.token_verifier = TokenVerifier(settings.auth, local_keys=issuer.public_keys)
+    pepper = settings.identity.sms.code_pepper.get_secret_value() or sms_pepper(settings.auth.private_key_pem)
+    sender = load_sender(settings.identity.sms.sender, production=settings.env == "production")
+    app.state.identity = IdentityService(settings, issuer, sender, pepper)
+    app.include_router(wellknown_router)
+    document_token_request(app)
+    app.include_router(sign_in_pages_router)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
     app.state.licence_limiter = SlidingWindow(settings.public_lookups_per_minute)
     app.state.progress_limiter = SlidingWindow(settings.public_lookups_per_minute)

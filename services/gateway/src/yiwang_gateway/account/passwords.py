@@ -1,49 +1,81 @@
-"""口令 Password hashing with scrypt (stdlib), run off the event loop."""
+"""口令 Password hashing with argon2id (argon2-cffi), run off the event loop (ADR 0103).
+
+Cost: argon2id, memory 19 MiB (19456 KiB), 2 iterations, 1 lane, 16-byte salt, 32-byte hash:
+the first of OWASP's argon2id recommendations (Password Storage Cheat Sheet), a fraction of a
+core-second per sign-in (``make bench-identity`` measures it; README gives the numbers). The
+parameters are in each hash, so they can be raised later: a sign-in whose stored hash has weaker
+parameters, or is one of the scrypt hashes stored before argon2id, is re-hashed on success.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import os
 
 import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_N, _R, _P = 2**14, 8, 1
-_DKLEN = 32
-_SCHEME = "scrypt"
+#: The documented cost; bench/identity.py measures sign-ins at exactly these parameters.
+TIME_COST = 2
+MEMORY_COST_KIB = 19 * 1024
+PARALLELISM = 1
+HASHER = PasswordHasher(
+    time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM, hash_len=32, salt_len=16
+)
 
+_LEGACY_SCHEME = "scrypt"
 
-def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=_DKLEN, maxmem=64 * 1024 * 1024)
+# Unknown users are checked against this so that timing does not reveal which usernames exist.
+_DUMMY_HASH = HASHER.hash("no such account")
 
 
 def hash_password_sync(password: str) -> str:
-    """Hash a password as ``scrypt$n$r$p$salt$hash`` (base64), with a random 16-byte salt."""
-    salt = os.urandom(16)
-    digest = _derive(password, salt, _N, _R, _P)
-    b64 = base64.b64encode
-    return f"{_SCHEME}${_N}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
+    """Hash a password as an argon2id PHC string (``$argon2id$v=19$m=19456,t=2,p=1$…``)."""
+    return HASHER.hash(password)
 
 
-def _verify_sync(password: str, stored: str) -> bool:
+def _verify_legacy(password: str, stored: str) -> bool:
+    """The scrypt hashes (``scrypt$n$r$p$salt$hash``) written before argon2id."""
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != _SCHEME:
-            return False
+        _scheme, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
-        actual = _derive(password, base64.b64decode(salt), int(n), int(r), int(p))
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=64 * 1024 * 1024,
+        )
     except ValueError:
         return False
     return hmac.compare_digest(actual, expected)
 
 
-# Unknown users are checked against this so that timing does not reveal which usernames exist.
-_DUMMY_HASH = f"{_SCHEME}${_N}${_R}${_P}${base64.b64encode(b'0' * 16).decode()}${base64.b64encode(b'0' * _DKLEN).decode()}"
+def _verify_sync(password: str, stored: str) -> bool:
+    if stored.startswith(_LEGACY_SCHEME + "$"):
+        return _verify_legacy(password, stored)
+    try:
+        return HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash is older or weaker than the documented cost."""
+    if stored.startswith(_LEGACY_SCHEME + "$"):
+        return True
+    try:
+        return HASHER.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
 
 
 async def hash_password(password: str) -> str:
-    """Hash a password in a worker thread (scrypt costs ~50 ms of CPU and 16 MiB)."""
+    """Hash a password in a worker thread (argon2id takes tens of milliseconds of one core)."""
     return await anyio.to_thread.run_sync(hash_password_sync, password)
 
 

@@ -28,17 +28,6 @@ _ID = "530428199203151232"
 _USCC = "91530428MA6K000028"
 
 
-class TokenRequest(BaseModel):
-    """登录 Login with username and password."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"username": "zhangsan", "password": "demo123"}]}
-    )
-
-    username: Code = Field(description="用户名")
-    password: Secret = Field(description="口令")
-
-
 class PrincipalOut(BaseModel):
     """登录主体 Who the token names."""
 
@@ -47,15 +36,6 @@ class PrincipalOut(BaseModel):
     kind: PrincipalKind = Field(examples=["natural_person"])
     roles: list[str] = Field(examples=[["applicant"]])
     org_code: str | None = Field(default=None, description="统一社会信用代码 of a staff member's unit")
-
-
-class TokenResponse(BaseModel):
-    """登录凭证 Access token."""
-
-    access_token: str = Field(examples=["eyJhbGciOiJFZERTQSJ9…"])
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int = Field(description="Seconds until expiry", examples=[3600])
-    principal: PrincipalOut
 
 
 class Profile(BaseModel):

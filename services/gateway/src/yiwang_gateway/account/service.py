@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yiwang_common.auth import ROLE_APPLICANT, STAFF_ROLES, Principal
 from yiwang_common.checkdigits import resident_id_valid, uscc_valid
 from yiwang_common.masking import mask_identifier, mask_mobile, mask_person_name
-from yiwang_gateway.account.errors import AccountNotFound, InvalidCredentials, InvalidIdNumber
+from yiwang_gateway.account.errors import AccountNotFound, InvalidIdNumber
 from yiwang_gateway.account.models import Account
-from yiwang_gateway.account.passwords import hash_password, verify_password
+from yiwang_gateway.account.passwords import hash_password
 from yiwang_gateway.account.repository import AccountRepository
 from yiwang_gateway.account.schemas import AccountCreate, Profile
 
@@ -52,13 +52,6 @@ class AccountService:
             legal_rep_id_number=account_create.legal_rep_id_number,
         )
         return await AccountRepository.from_session(session).create(account, flush=True)
-
-    async def authenticate(self, session: AsyncSession, *, username: str, password: str) -> Account:
-        account = await AccountRepository.from_session(session).get_by_username(username)
-        ok = await verify_password(password, account.password_hash if account else None)
-        if account is None or not ok or not account.active:
-            raise InvalidCredentials()
-        return account
 
     async def get_active(self, session: AsyncSession, *, account_id: str) -> Account:
         account = await AccountRepository.from_session(session).get(account_id)

@@ -2,7 +2,7 @@
 and the spreadsheet import with its row errors (ADR 0016).
 
 Staff arrive signed in: the ``yiwang_staff`` cookie holds the token the gateway issued, verified
-here with the public key like a bearer token. CSRF: every POST carries a token bound to the
+here from the gateway's JWKS like a bearer token. CSRF: every POST carries a token bound to the
 session (``yiwang_common.staff_session.csrf_token``), its ``Origin`` (when sent) must be this
 origin, and the cookie is SameSite=Strict — three layers, each enough on its own.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,6 +26,9 @@ from yiwang_common.staff_session import (
     COOKIE_NAME,
     COOKIE_PATH,
     CSRF_FIELD,
+    NEXT_FIELD,
+    REFRESH_COOKIE_NAME,
+    REFRESH_COOKIE_PATH,
     csrf_matches,
     csrf_token,
     same_origin,
@@ -44,12 +48,15 @@ CsrfField = Annotated[str, Form(alias=CSRF_FIELD, max_length=128)]
 async def signed_in(request: Request) -> Principal:
     """The staff member of the session cookie, or a redirect to the one sign-in."""
     sign_in = request.app.state.settings.console_sign_in_url
+    if request.method == "GET":
+        # The sign-in page refreshes an expired access token silently and comes back here.
+        sign_in += "?" + urlencode({NEXT_FIELD: str(request.url)})
     token = request.cookies.get(COOKIE_NAME, "")
     if not token:
         raise SignInRequired(sign_in)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        principal = verifier.verify(token)
+        principal = await verifier.averify(token)
     except Unauthorized as exc:
         raise SignInRequired(sign_in) from exc
     if principal.kind != "staff" or not principal.roles & STAFF_ROLES:
@@ -294,7 +301,10 @@ async def sign_out(request: Request, csrf: CsrfField) -> Response:
     """退出登录: the cookie is the staff origin's, so any console half may drop it."""
     _check_form(request, csrf)
     response = RedirectResponse(request.app.state.settings.console_sign_in_url, status_code=303)
+    secure = request.url.scheme == "https"
+    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH, secure=secure, httponly=True, samesite="strict")
+    # Without the refresh token the gateway's sign-in page cannot renew the session either.
     response.delete_cookie(
-        COOKIE_NAME, path=COOKIE_PATH, secure=request.url.scheme == "https", httponly=True, samesite="strict"
+        REFRESH_COOKIE_NAME, path=REFRESH_COOKIE_PATH, secure=secure, httponly=True, samesite="strict"
     )
     return response

@@ -1,7 +1,7 @@
 """Real-name level, legal representatives, agent authorisations (经办人授权), who acted for whom.
 
 Revision ID: h_people_identity
-Revises: 20261202_1500_gateway
+Revises: h_oidc_identity
 Create Date: 2026-12-02 03:50:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import yiwang_common.db.types
 
 revision: str = "h_people_identity"
-down_revision: str | None = "20261202_1500_gateway"
+down_revision: str | None = "h_oidc_identity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
