@@ -275,7 +275,7 @@ class TestMyLicences:
                 session, licence=licence, registered_at=datetime(2026, 11, 30, tzinfo=UTC)
             )
         headers = await _token(portal.gateway, "wangwu", WANGWU["password"])
-        r = await portal.gateway.get("/api/v1/me/licences", headers=headers)
+        r = await portal.gateway.get("/api/v1/me/held-licences", headers=headers)
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["holder_code_masked"] == "530428********1232"
@@ -286,4 +286,4 @@ class TestMyLicences:
             json={**WANGWU, "username": "liuyang", "name": "刘洋", "id_number": "530428200002203214"},
         )
         other = await _token(portal.gateway, "liuyang", WANGWU["password"])
-        assert (await portal.gateway.get("/api/v1/me/licences", headers=other)).json()["items"] == []
+        assert (await portal.gateway.get("/api/v1/me/held-licences", headers=other)).json()["items"] == []

@@ -131,7 +131,7 @@ async def test_company_signs_up_without_javascript_and_an_agent_acts_for_it(
     ctx = await browser.new_context(locale="zh-CN")
     try:
         await ctx.add_cookies(
-            [{"name": "yiwang_citizen", "value": token.json()["access_token"], "domain": host, "path": "/"}]
+            [{"name": "yiwang_session", "value": token.json()["access_token"], "domain": host, "path": "/"}]
         )
         page = await ctx.new_page()
         await page.goto(portal + "/me")
@@ -201,7 +201,7 @@ async def test_my_space_of_a_signed_in_legal_person_passes_axe_on_a_phone(
     )
     try:
         await ctx.add_cookies(
-            [{"name": "yiwang_citizen", "value": token.json()["access_token"], "domain": host, "path": "/"}]
+            [{"name": "yiwang_session", "value": token.json()["access_token"], "domain": host, "path": "/"}]
         )
         page = await ctx.new_page()
         await page.goto(portal + "/me")

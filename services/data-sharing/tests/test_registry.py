@@ -314,12 +314,12 @@ class TestLicencesOfHolder:
         self, client: httpx.AsyncClient, deliver: Any, story: Any
     ) -> None:
         await deliver(story.decided(), 3)
-        r = await client.get("/api/v1/licences", params={"holder_code": ZHANG}, headers=GATEWAY)
+        r = await client.get("/api/v1/licences/by-holder", params={"holder_code": ZHANG}, headers=GATEWAY)
         assert r.status_code == 200
         assert story.licence.identifier in [i["identifier"] for i in r.json()["items"]]
         assert all(i["holder_code"] == ZHANG for i in r.json()["items"])
         for headers in (CITIZEN, WINDOW, OTHER_SERVICE):
-            r = await client.get("/api/v1/licences", params={"holder_code": ZHANG}, headers=headers)
+            r = await client.get("/api/v1/licences/by-holder", params={"holder_code": ZHANG}, headers=headers)
             assert r.status_code == 403 and r.json()["code"] == "licence_listing_denied"
-        r = await client.get("/api/v1/licences", params={"holder_code": "x;drop"}, headers=GATEWAY)
+        r = await client.get("/api/v1/licences/by-holder", params={"holder_code": "x;drop"}, headers=GATEWAY)
         assert r.status_code == 422

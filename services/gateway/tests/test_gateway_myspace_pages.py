@@ -22,13 +22,13 @@ from yiwang_gateway.account.service import account_service
 
 def _cookie(issuer: TokenIssuer, account: Account) -> tuple[str, dict[str, str]]:
     token = issuer.issue(account_service.principal(account))
-    return token, {"Cookie": f"yiwang_citizen={token}"}
+    return token, {"Cookie": f"yiwang_session={token}"}
 
 
 async def test_my_space_needs_a_session(client: httpx.AsyncClient) -> None:
     r = await client.get("/me")
     assert r.status_code == 401 and "请先登录" in r.text
-    r = await client.get("/me", headers={"Cookie": "yiwang_citizen=forged.token.value"})
+    r = await client.get("/me", headers={"Cookie": "yiwang_session=forged.token.value"})
     assert r.status_code == 401
 
 

@@ -16,7 +16,13 @@ OTHER_UNIT = "11530428MB1234567F"
 
 
 def assigned(
-    username: str, version: int, roles: list[str], *, org: str = OTHER_UNIT, active: bool = True
+    username: str,
+    version: int,
+    roles: list[str],
+    *,
+    org: str = OTHER_UNIT,
+    active: bool = True,
+    region: str = "530428",
 ) -> StaffAssigned:
     return StaffAssigned(
         staff_id=uuid.UUID(int=7),
@@ -24,7 +30,7 @@ def assigned(
         name="窗口受理员",
         org_code=org,
         org_name="元江县市场监督管理局",
-        region_code="530428",
+        region_code=region,
         roles=roles,
         posts=[],
         active=active,
@@ -55,6 +61,16 @@ class TestStaffAssigned:
         async with session_scope(sessionmaker) as session:
             stored = await staff_service.claims_for(session, "chuangkou")
         assert stored is not None and stored.region_code == "530428"
+
+    async def test_next_token_carries_the_departments_region(
+        self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # A region the unit's credit code does not name (530428): the claim comes from the assignment.
+        async with session_scope(sessionmaker) as session:
+            assert await staff_service.apply_assignment(
+                session, assigned("chuangkou", 2, ["acceptor"], region="530402")
+            )
+        assert (await _token_principal(client))["region"] == "530402"
 
     async def test_an_older_version_changes_nothing(
         self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]

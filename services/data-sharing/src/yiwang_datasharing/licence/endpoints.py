@@ -74,7 +74,7 @@ async def list_held_licences(principal: CurrentPrincipal, session: Session) -> l
 
 
 @router.get(
-    "",
+    "/by-holder",
     summary="持证主体的证照 Licences of one holder (portal only)",
     response_model=HolderLicences,
     responses=problem_responses(Unauthorized, HolderListingDenied),

@@ -117,7 +117,10 @@ class RegistryClient:
     async def licences_of(self, *, holder_code: str, on_behalf_of: str) -> list[dict[str, Any]]:
         """The e-licences data-sharing holds for one 持证主体代码."""
         r = await self._call(
-            "GET", "/api/v1/licences", params={"holder_code": holder_code}, on_behalf_of=on_behalf_of
+            "GET",
+            "/api/v1/licences/by-holder",
+            params={"holder_code": holder_code},
+            on_behalf_of=on_behalf_of,
         )
         if r.status_code != 200:
             raise UpstreamUnavailable(f"数据共享平台（电子证照库）返回 {r.status_code}")

@@ -36,6 +36,11 @@ class PrincipalOut(BaseModel):
     kind: PrincipalKind = Field(examples=["natural_person"])
     roles: list[str] = Field(examples=[["applicant"]])
     org_code: str | None = Field(default=None, description="统一社会信用代码 of a staff member's unit")
+    region: str | None = Field(
+        default=None,
+        description="行政区划代码 (GB/T 2260) of a staff member's department",
+        examples=["530428"],
+    )
 
 
 class Profile(BaseModel):

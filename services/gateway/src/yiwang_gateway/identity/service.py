@@ -45,6 +45,7 @@ from yiwang_gateway.identity.repository import (
     SmsChallengeRepository,
 )
 from yiwang_gateway.identity.sms import SmsSender, mask_phone
+from yiwang_gateway.staff.service import claims_for as staff_claims_for
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +266,14 @@ class IdentityService:
                 expires_at=expires_at,
             )
         )
-        principal = account_service.principal(account).model_copy(update={"session_id": str(record.id)})
+        update: dict[str, object] = {"session_id": str(record.id)}
+        if account.kind == "staff":
+            # The region of the staff member's department (组织机构, from management) rides in the
+            # token, so every service scopes by it without deriving it from the credit code.
+            assignment = await staff_claims_for(session, account.username)
+            if assignment is not None and assignment.region_code:
+                update["region"] = assignment.region_code
+        principal = account_service.principal(account).model_copy(update=update)
         ttl = self.settings.auth.token_ttl_seconds
         return TokenPair(
             access_token=self.issuer.issue(principal, ttl_seconds=ttl),

@@ -64,8 +64,8 @@ async def my_materials(acting: Viewer, session: SessionDep, page: PageQuery) -> 
 
 
 @router.get(
-    "/licences",
-    summary="我的证照 My e-licences",
+    "/held-licences",
+    summary="持证主体的证照 E-licences held by me or the legal person I act for",
     response_model=MyLicences,
     responses=problem_responses(*_DENIED, AccountNotFound, UpstreamUnavailable, UpstreamTimeout),
 )

@@ -1,6 +1,6 @@
 """Pages: ``/sign-up`` (自然人 / 法人注册) and ``/me`` (我的), server-rendered, working without JavaScript.
 
-A citizen's page session is the ``yiwang_citizen`` cookie holding their access token (HttpOnly,
+A citizen's page session is the portal's ``yiwang_session`` cookie (identity.cookies.PORTAL) holding their access token (HttpOnly,
 SameSite=Strict, Secure over https), verified like a bearer token; a sign-up sets it. Forms that
 change something carry the session's CSRF token (``yiwang_common.staff_session.csrf_token``)
 and must come from this origin. The pages call the same services as the API, so the rules, the
@@ -29,12 +29,14 @@ from yiwang_gateway.account.service import account_service
 from yiwang_gateway.application.service import application_service
 from yiwang_gateway.config import Settings
 from yiwang_gateway.dependencies import GUARDS, SessionDep
+from yiwang_gateway.identity.cookies import PORTAL
 from yiwang_gateway.myspace.service import myspace_service
 from yiwang_gateway.web.rendering import PageRoute, render
 
 router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
 
-COOKIE_NAME = "yiwang_citizen"
+#: One portal session for sign-in (identity/pages.py) and sign-up: the same access-token cookie.
+COOKIE_NAME = PORTAL.access
 ACTION_LABELS = {"apply": "申请", "supplement": "补正", "withdraw": "撤回", "view": "查看"}
 FIELD_LABELS = {
     "username": "用户名",
