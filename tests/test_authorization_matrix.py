@@ -25,18 +25,25 @@ from yiwang_common.testing import bearer, create_database, drop_database, epheme
 # One syntactically valid value per path parameter, so that an allowed call gets past validation.
 PATH_VALUES = {
     "application_id": "0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b",
+    "authorisation_id": "0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b",
     "basic_code": "000109003000",
+    "code": "11100000000013338W001",
     "case_no": "53042820261123000001E",
     "dead_letter_id": "1",
     "file_format": "json",
     "identifier": "1153042801517645600000000000000001",
     "item_code": "11530428015176456L2000109003000",
     "job_id": "0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b",
+    "kid": "k2026-0001",
     "org_code": "11530428015176456L",
+    "registry": "population",
     "sha256": "0" * 64,
     "staff_id": "0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b",
     "task_id": "0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b",
+    "token": "3q2-7wEAAQIDBAUGBwgJCgsMDQ4PEBES",
     "version": "1",
+    "warning_id": "1",
+    "year": "2027",
 }
 ROLE_INDEX = {role.key: i for i, role in enumerate(authz_matrix.ROLES)}
 ROWS = authz_matrix.all_endpoints()

@@ -55,6 +55,7 @@ class Portal:
     gateway: httpx.AsyncClient
     datasharing_sessions: async_sessionmaker[AsyncSession]
     gateway_sessions: async_sessionmaker[AsyncSession]
+    licence_signer: Any = None
 
 
 async def _database(service: str, package: Any) -> str:
@@ -94,7 +95,12 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Porta
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=gateway), base_url="http://g"
             ) as g:
-                yield Portal(g, datasharing.state.sessionmaker, gateway.state.sessionmaker)
+                yield Portal(
+                    g,
+                    datasharing.state.sessionmaker,
+                    gateway.state.sessionmaker,
+                    datasharing.state.licence_signer,
+                )
     finally:
         await drop_database(gw_url)
         await drop_database(ds_url)
@@ -272,7 +278,11 @@ class TestMyLicences:
         )
         async with session_scope(portal.datasharing_sessions) as session:
             await licence_service.register(
-                session, licence=licence, registered_at=datetime(2026, 11, 30, tzinfo=UTC)
+                session,
+                portal.licence_signer,
+                licence=licence,
+                registered_at=datetime(2026, 11, 30, tzinfo=UTC),
+                source="urn:yiwang:530428:datasharing",
             )
         headers = await _token(portal.gateway, "wangwu", WANGWU["password"])
         r = await portal.gateway.get("/api/v1/me/held-licences", headers=headers)

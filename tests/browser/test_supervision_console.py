@@ -26,7 +26,7 @@ SCHEDULE = {
 
 async def _sign_in(page: Page, stack: Stack, username: str) -> None:
     await page.goto(stack.url("management") + "/console/manage/supervision")
-    await page.wait_for_url(re.compile(r"/console/sign-in$"))
+    await page.wait_for_url(re.compile(r"/console/sign-in\?next="))
     await page.get_by_label("用户名").fill(username)
     await page.get_by_label("密码").fill("demo123")
     await page.get_by_role("button", name="登录").click()

@@ -38,6 +38,7 @@ class TestIssueToken:
             "kind": "natural_person",
             "roles": ["applicant"],
             "org_code": None,
+            "region": None,
         }
         principal = TokenVerifier(ephemeral_auth()).verify(body["access_token"])
         assert principal.sub == str(accounts.zhangsan.id)

@@ -118,10 +118,10 @@ async def get_licence(
     responses=problem_responses(Unauthorized, LicenceNotFound),
 )
 async def get_licence_document(
-    identifier: IdentifierPath, principal: CurrentPrincipal, session: Session
+    identifier: IdentifierPath, principal: CurrentPrincipal, session: Session, reason: AccessReason
 ) -> SignedDocumentSchema:
     """The signed document (canonical payload and signature), verifiable offline with the unit's public key."""
-    return await licence_service.document(session, identifier=identifier, principal=principal)
+    return await licence_service.document(session, identifier=identifier, principal=principal, reason=reason)
 
 
 @router.post(

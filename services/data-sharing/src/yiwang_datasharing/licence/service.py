@@ -286,13 +286,24 @@ class LicenceService:
         return HolderLicencesSchema(holder_code=holder_code, items=[to_schema(r) for r in rows])
 
     async def document(
-        self, session: AsyncSession, *, identifier: str, principal: Principal
+        self, session: AsyncSession, *, identifier: str, principal: Principal, reason: str | None = None
     ) -> SignedDocumentSchema:
-        """证照签名件 of a licence the caller may read, for offline verification."""
-        row = await LicenceRepository.from_session(session).get_visible(identifier, scope_of(principal))
+        """证照签名件 of a licence the caller may read, for offline verification; staff reads are audited."""
+        row = await LicenceRepository.from_session(session).get_visible(
+            identifier, scope_of(principal, reason=reason)
+        )
         signed = None if row is None else signed_of(row)
         if signed is None:
             raise LicenceNotFound(f"电子证照 {identifier} 不存在或未签名")
+        if is_staff(principal):
+            await audit_service.record_read(
+                session,
+                principal=principal,
+                target_type="licence",
+                target_id=identifier,
+                region_code=region_of(principal) or "000000",
+                reason=reason,
+            )
         return SignedDocumentSchema.model_validate(signed.as_json())
 
     async def list_held(self, session: AsyncSession, *, principal: Principal) -> list[HeldLicenceSchema]:
