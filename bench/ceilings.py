@@ -109,14 +109,48 @@ BARE_APP = textwrap.dedent(
 )
 
 
-async def fastapi_bare(n: int = 8000, concurrency: int = 32) -> dict[str, float]:
-    """Requests/s of a bare FastAPI POST with Pydantic validation, uvicorn + httptools, 1 process."""
+#: The bare app served exactly as ``yiwang-<service> serve`` serves a service (yiwang_common.cli).
+AS_SERVICES = textwrap.dedent(
+    """
+    import sys
+
+    import uvicorn
+
+    from bare_app import app
+    from yiwang_common.http.limits import ProblemHttpToolsProtocol
+
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http=ProblemHttpToolsProtocol,
+        proxy_headers=False,
+    )
+    """
+)
+
+
+async def fastapi_bare(
+    n: int = 8000, concurrency: int = 32, *, as_services: bool = False
+) -> dict[str, float]:
+    """Requests/s of a bare FastAPI POST with Pydantic validation, uvicorn + httptools, 1 process.
+
+    ``as_services`` serves it with the very uvicorn settings of the services' ``serve`` (their
+    httptools protocol, no proxy headers), so a service's rate can be read against it.
+    """
     port = free_port()
     app_dir = Path("var/bench")
     app_dir.mkdir(parents=True, exist_ok=True)
     (app_dir / "bare_app.py").write_text(BARE_APP)
-    proc = subprocess.Popen(
-        [
+    if as_services:
+        (app_dir / "bare_server.py").write_text(AS_SERVICES)
+        command = [sys.executable, "bare_server.py", str(port)]
+    else:
+        command = [
             sys.executable,
             "-m",
             "uvicorn",
@@ -130,9 +164,8 @@ async def fastapi_bare(n: int = 8000, concurrency: int = 32) -> dict[str, float]
             "--no-access-log",
             "--log-level",
             "warning",
-        ],
-        cwd=app_dir,
-    )
+        ]
+    proc = subprocess.Popen(command, cwd=app_dir)
     try:
         deadline = time.monotonic() + 20
         while not port_open(port):

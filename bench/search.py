@@ -9,7 +9,11 @@
 4. Over HTTP: latency of one client in sequence (p50/p95, client-observed: an upper bound of the
    server-side time), throughput with 16 concurrent clients, the in-index time the server reports
    (``took_ms``), and the top-3 hit rate of the quality queries against the 100k catalogue.
-5. The bare-FastAPI ceiling (bench/ceilings.py) in the same run.
+5. The bare-FastAPI ceiling (bench/ceilings.py) right before and right after the cold
+   throughput, against the same client (aiohttp), concurrency and uvicorn settings as the gateway
+   (its httptools protocol, uvloop, no access log, no proxy headers): ``fastapi_req_per_s`` is the
+   mean of the two, and both ratios are taken against it. ``search_qps`` is cold — the answer
+   cache off, every request answered by the index; ``search_qps_mixed_cached`` is the cache on.
 
 6. Management (bench/catalogue.py), on the same database and the real NATS (``NATS_URL``; its
    ``YIWANG_*`` streams are reset first, as ``make bench`` does): the import rate of an N-row
@@ -299,7 +303,11 @@ async def run(n: int, requests: int, concurrency: int, import_n: int) -> dict[st
             gc.collect()
             # Cold: the answer cache off, so every request is answered by the index (search_qps).
             proc, base, startup_s, gateway_rss_mb = await start_gateway(url, nats_url, cache_size=0)
+            # The ceiling right before and right after, with the same client, concurrency and
+            # uvicorn settings: the box is shared, and its load moves within minutes.
+            before = await ceilings.fastapi_bare(concurrency=concurrency, as_services=True)
             http = await over_http(base, requests, concurrency, proc.pid)
+            after = await ceilings.fastapi_bare(concurrency=concurrency, as_services=True)
             proc.terminate()
             proc.wait(timeout=20)
             # Mixed: the cache on (as deployed), a mix with a portal's repetition; then publications.
@@ -311,15 +319,15 @@ async def run(n: int, requests: int, concurrency: int, import_n: int) -> dict[st
             proc.terminate()
             proc.wait(timeout=20)
         await drop_database(url)
-    ceiling = await ceilings.fastapi_bare()
+    ceiling = round((before["fastapi_req_per_s"] + after["fastapi_req_per_s"]) / 2, 1)
     return {
         "items": n,
         **http,
-        "fastapi_req_per_s": ceiling["fastapi_req_per_s"],
-        "search_vs_fastapi": round(http["search_qps"] / ceiling["fastapi_req_per_s"], 3),
-        "search_mixed_cached_vs_fastapi": round(
-            http["search_qps_mixed_cached"] / ceiling["fastapi_req_per_s"], 3
-        ),
+        "fastapi_req_per_s": ceiling,
+        "fastapi_req_per_s_before": before["fastapi_req_per_s"],
+        "fastapi_req_per_s_after": after["fastapi_req_per_s"],
+        "search_vs_fastapi": round(http["search_qps"] / ceiling, 3),
+        "search_mixed_cached_vs_fastapi": round(http["search_qps_mixed_cached"] / ceiling, 3),
         **imported,
         **published,
         **local,

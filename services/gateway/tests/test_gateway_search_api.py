@@ -21,6 +21,7 @@ from yiwang_common.testing import nats_url
 from yiwang_gateway.catalogue.events import on_item_published
 from yiwang_gateway.main import create_app
 from yiwang_gateway.search.demo import demo_items
+from yiwang_gateway.search.schemas import SearchHit, SearchResponse
 from yiwang_gateway.search.service import search_service
 
 URL = "/api/v1/catalogue/search"
@@ -43,6 +44,28 @@ async def demo(sessionmaker: async_sessionmaker[AsyncSession]) -> list[ItemPubli
 
 
 class TestSearchEndpoint:
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"q": "身份证丢了怎么办"},
+            {"q": "sgxk", "region": "530428", "facet": ["level", "object", "theme", "department", "event"]},
+            {"q": "", "level": "county", "object": "法人", "limit": 50},
+            {"q": "量子计算机"},
+        ],
+    )
+    async def test_the_body_is_exactly_the_documented_model(
+        self, client: httpx.AsyncClient, demo: list[ItemPublished], params: dict[str, Any]
+    ) -> None:
+        # The body is built from values validated when the item was indexed, not from a model per
+        # request: every field the model documents is there with its type, and nothing else.
+        r = await client.get(URL, params=params)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        body = r.json()
+        model = SearchResponse.model_validate(body)
+        assert model.model_dump(mode="json") == body | {"took_ms": model.took_ms}
+        assert set(body) == set(SearchResponse.model_fields)
+        assert all(set(hit) == set(SearchHit.model_fields) for hit in body["items"])
+
     async def test_built_from_the_table_and_answers_what_a_citizen_needs(
         self, client: httpx.AsyncClient, demo: list[ItemPublished]
     ) -> None:

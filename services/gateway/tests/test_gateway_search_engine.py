@@ -176,6 +176,68 @@ class TestFilters:
             "准营准办": 1,
         }
 
+    @pytest.mark.parametrize(
+        "filters",
+        [
+            Filters(region="530428"),
+            Filters(region="530400", region_scope="self"),
+            Filters(region="530000", region_scope="down", objects=["legal"]),
+            Filters(levels=["city"], objects=["natural"]),
+            Filters(departments=["元江县公安局"], levels=["county"]),
+            Filters(objects=["natural"], levels=["county"]),
+        ],
+    )
+    def test_a_filtered_query_ranks_as_the_whole_index_filtered_afterwards(
+        self, analyzer: Analyzer, filters: Filters
+    ) -> None:
+        # Few allowed slots are scored on their own (binary search into the postings) and many
+        # over the whole index: either way the hits, scores and order are the whole index's.
+        idx = SearchIndex(analyzer)
+        # 50 regions: one region's slots are few enough (≤ 1/8) to be scored on their own.
+        regions = ["530428", "530402", "530400", "530000", "511503", "511500", "510000"]
+        regions += [f"5201{k:02d}" for k in range(1, 44)]
+        idx.add_many(
+            doc(
+                f"{region}-{k}",
+                name,
+                region,
+                department=("元江县公安局" if region == "530428" and k % 2 else f"{region}局"),
+                objects=("natural",) if k % 3 else ("legal",),
+                text="申请人需提交身份证明材料" * (k % 4),
+            )
+            for region in regions
+            for k, name in enumerate(
+                [
+                    "居民身份证补领",
+                    "居民身份证换领",
+                    "食品经营许可证核发",
+                    "建筑工程施工许可证核发",
+                    "社会保险登记",
+                ]
+                * 20
+            )
+        )
+        allowed = {
+            d.id
+            for d in idx._docs
+            if d is not None
+            and (not filters.objects or set(d.objects) & set(filters.objects))
+            and (not filters.levels or d.level in filters.levels)
+            and (not filters.departments or d.department in filters.departments)
+        }
+        region = [t for name, ts in filters.token_groups() if name == "region" for t in ts]
+        for q in ("身份证补领", "shenfenzheng", "许可证", "sgxk"):
+            everything = idx.search(q, limit=len(idx))
+            expected = [
+                (h.document.id, h.score)
+                for h in everything.hits
+                if h.document.id in allowed
+                and (not region or any(t in idx._filter_tokens(h.document) for t in region))
+            ]
+            got = idx.search(q, filters, limit=15, offset=5)
+            assert got.total == len(expected)
+            assert [(h.document.id, h.score) for h in got.hits] == expected[5:20]
+
     def test_levels_and_ancestors_from_codes(self) -> None:
         assert (level_of("530000"), level_of("530400"), level_of("530428")) == ("province", "city", "county")
         assert region_ancestors("530428") == ["530428", "530400", "530000"]

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
+_ID_HEADERS = frozenset((b"x-request-id", b"x-correlation-id", b"traceparent"))
+
+
 def _safe(value: str | None) -> str | None:
     return value if value and _SAFE_ID.match(value) else None
 
@@ -49,12 +52,16 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = _safe(headers.get("x-request-id")) or uuid.uuid4().hex
+        # Only the three ids are read: decoding every header of every request cost more than them.
+        ids: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name in _ID_HEADERS and name not in ids:
+                ids[name] = value.decode("latin-1")
+        request_id = _safe(ids.get(b"x-request-id")) or uuid.uuid4().hex
         tokens = bind_context(
-            correlation_id=_safe(headers.get("x-correlation-id")),
+            correlation_id=_safe(ids.get(b"x-correlation-id")),
             request_id=request_id,
-            traceparent=_safe(headers.get("traceparent")),
+            traceparent=_safe(ids.get(b"traceparent")),
         )
 
         started = False
@@ -156,9 +163,19 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["method"], scope["path"])
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        declared = chunked = None
+        for name, value in scope["headers"]:
+            if name == b"content-length" and declared is None:
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_too_large(send, scope, limit)
+            return
+        if declared is None and chunked is None:
+            # Neither Content-Length nor Transfer-Encoding: HTTP/1.1 framing says there is no body
+            # (every GET), so there is nothing to count and no need to wrap receive and send.
+            await self.app(scope, receive, send)
             return
         received = 0
         exceeded = False

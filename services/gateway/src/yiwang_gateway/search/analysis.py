@@ -37,6 +37,7 @@ _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"), ("f", "h")
 _FUZZY_FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
 
 
+@lru_cache(maxsize=4096)
 def fuzzy(syllable: str) -> str:
     """Fold a toneless syllable onto its 模糊音 class (shi → si, zheng → zen)."""
     for a, b in _FUZZY_INITIALS:
@@ -128,6 +129,8 @@ class Analyzer:
         for word in dictionary.words | set(dictionary.synonyms):
             if is_han(word):
                 self._jieba.add_word(word, freq=200_000)
+        #: The one-character stop words, stripped off the end of a typed segment (办证的 → 办证).
+        self.stop_chars = "".join(sorted(t for t in dictionary.stopwords if len(t) == 1))
         self._cached_words = lru_cache(maxsize=100_000)(self._words)
         self.cut = lru_cache(maxsize=50_000)(self._cut)
 

@@ -19,6 +19,10 @@ from yiwang_gateway.catalogue.elements import (
     service_objects,
 )
 from yiwang_gateway.search.engine import SearchDocument
+from yiwang_gateway.search.schemas import SearchHit
+
+#: What only a query gives a hit: placeholders for validating the rest at index time.
+_NOT_YET: dict[str, Any] = {"name_highlight": "", "snippet": "", "score": 0.0}
 
 
 def item_fields(item: Any) -> dict[str, Any]:
@@ -64,7 +68,12 @@ def document_from_item(item: Any) -> SearchDocument:
     """``item`` is a ``CatalogueItem`` (or anything with its attributes)."""
     guide: dict[str, Any] = item.guide or {}
     text = _text(item)
-    payload = item_fields(item) | {"snippet_source": text[:400]}
+    # The hit's fields validated once, here, as the API's JSON values: a search then only adds the
+    # score and the highlights (no model per hit per query).
+    shown = SearchHit.model_validate(item_fields(item) | _NOT_YET).model_dump(
+        mode="json", exclude=set(_NOT_YET)
+    )
+    payload = {"fields": shown, "snippet_source": text[:400]}
     return SearchDocument(
         id=item.item_code,
         name=item.name,

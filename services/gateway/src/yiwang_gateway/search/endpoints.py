@@ -79,7 +79,7 @@ async def search_catalogue(
 ) -> Response:
     """Ranked search over the published items: words, synonyms, colloquial questions, pinyin,
     initials, typos and partial names; filters combine (AND across parameters, OR within one)."""
-    result = search_service.search(
+    body = search_service.search_json(
         q=q,
         themes=theme,
         departments=department,
@@ -92,5 +92,5 @@ async def search_catalogue(
         offset=offset,
         facets=facet,
     )
-    # Already a validated model: serialise once instead of FastAPI validating it again.
-    return Response(result.model_dump_json(), media_type="application/json")
+    # Built from values validated when the item was indexed: serialised once, no model per request.
+    return Response(body, media_type="application/json")

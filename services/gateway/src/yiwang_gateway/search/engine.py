@@ -51,6 +51,10 @@ FIELDS: dict[str, tuple[float, float]] = {
     "text": (0.3, 0.75),
 }
 K1 = 1.2
+#: Most posting entries kept as numpy copies for queries (12 bytes each): ~48 MB.
+NP_CACHE_ENTRIES = 4_000_000
+#: Scores sampled to find the floor of a page's best (see :func:`top`).
+SAMPLE = 1024
 # Query-side weights of the kinds of evidence for one concept.
 W_WORD, W_SUBWORD, W_SYNONYM, W_CORRECTION, W_BIGRAM, W_PINYIN, W_INITIALS = (
     1.0,
@@ -213,6 +217,15 @@ class SearchIndex:
         self._field_len_sum: Counter[str] = Counter()
         self._facets: dict[str, FacetColumn] = {name: FacetColumn() for name in FACETS}
         self._dead = 0
+        # Query-side copies of postings: intp ids (numpy's fancy indexing converts int32 ids on
+        # every use, which cost as much as the scatter itself) and float32 saturated tfs (a view
+        # would pin the array('f') and forbid appends). Made on first use, dropped when the token's
+        # postings grow; bounded, because a catalogue's every token need not sit there twice.
+        self._np: dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]] = {}
+        self._np_entries = 0
+        # Dense masks of the large filter groups (a level, a 服务对象, a province), for this generation.
+        self._masks: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
+        self._masks_of = -1
         # Bumped by every change, so a cached answer can tell it was given by an older index.
         self.generation = 0
         # Fuzzy pinyin of every known word → the words: typed pinyin and homophone typos land here.
@@ -293,6 +306,8 @@ class SearchIndex:
         for column in self._facets.values():
             column.compact(alive, self._alive.size)
         self._dead = 0
+        self._np.clear()
+        self._np_entries = 0
 
     def _fields(self, doc: SearchDocument) -> dict[str, list[str]]:
         a = self.analyzer
@@ -347,7 +362,10 @@ class SearchIndex:
                 weights[token] += w * tf / norm
         for token in self._filter_tokens(doc):
             weights[token] = 1.0
+        cached = self._np
         for token, wtf in weights.items():
+            if token in cached:
+                self._np_entries -= cached.pop(token)[0].size
             postings = self._postings.get(token)
             if postings is None:
                 postings = self._postings[token] = (array("i"), array("f"))
@@ -462,7 +480,7 @@ class SearchIndex:
                     terms.extend(synonyms.get(tok, []))
             segments.append(current)
             for segment in segments:
-                segment = segment.rstrip("".join(t for t in stop if len(t) == 1))
+                segment = segment.rstrip(self.analyzer.stop_chars)
                 if len(segment) < 2:
                     continue
                 surface = Concept(f"~{segment}")
@@ -512,41 +530,140 @@ class SearchIndex:
             concept.add(f"w:{run}", W_WORD)
         return [concept]
 
-    def _group_masks(self, filters: Filters | None) -> list[tuple[str, npt.NDArray[np.bool_]]]:
-        """Per filter dimension, the slots it allows."""
-        n = len(self._docs)
-        masks = []
-        for name, group in filters.token_groups() if filters else []:
-            allowed = np.zeros(n, dtype=bool)
-            for token in group:
-                postings = self._postings.get(token)
-                if postings is not None:
-                    allowed[np.frombuffer(postings[0], dtype=np.int32)] = True
-            masks.append((name, allowed))
-        return masks
+    def _arrays(self, token: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]] | None:
+        """The token's postings as numpy arrays (ids ascending, tombstones included)."""
+        got = self._np.get(token)
+        if got is None:
+            postings = self._postings.get(token)
+            if postings is None:
+                return None
+            ids, tfs = postings
+            got = (
+                np.frombuffer(ids, dtype=np.int32).astype(np.intp),
+                np.frombuffer(tfs, dtype=np.float32).copy(),
+            )
+            if self._np_entries + len(ids) > NP_CACHE_ENTRIES:
+                self._np.clear()
+                self._np_entries = 0
+            self._np[token] = got
+            self._np_entries += len(ids)
+        return got
 
-    def _scores(self, parsed: ParsedQuery, n: int) -> npt.NDArray[np.float32]:
+    def _groups(self, filters: Filters | None) -> list[tuple[str, tuple[str, ...], npt.NDArray[np.intp]]]:
+        """Per filter dimension: its name, its tokens and the ascending slots it allows."""
+        out = []
+        for name, tokens in filters.token_groups() if filters else []:
+            lists = [a[0] for token in tokens if (a := self._arrays(token)) is not None]
+            if not lists:
+                slots: npt.NDArray[np.intp] = np.empty(0, dtype=np.intp)
+            elif len(lists) == 1:
+                slots = lists[0]
+            else:
+                slots = np.unique(np.concatenate(lists))
+            out.append((name, tuple(tokens), slots))
+        return out
+
+    def _mask(self, key: tuple[str, ...], slots: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.bool_]:
+        """Dense mask of ``slots``; a large group's (a level, a 服务对象) is kept for this generation."""
+        if self._masks_of != self.generation:
+            self._masks.clear()
+            self._masks_of = self.generation
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.zeros(n, dtype=bool)
+            mask[slots] = True
+            if slots.size * 16 >= n:
+                if len(self._masks) >= 64:
+                    self._masks.clear()
+                self._masks[key] = mask
+        return mask
+
+    def _inside(
+        self, slots: npt.NDArray[np.intp], key: tuple[str, ...], allowed: npt.NDArray[np.intp], n: int
+    ) -> npt.NDArray[np.bool_]:
+        """Which of the ascending ``slots`` are among the ascending ``allowed``."""
+        if allowed.size * 16 >= n:
+            inside: npt.NDArray[np.bool_] = self._mask(key, allowed, n)[slots]
+            return inside
+        if allowed.size == 0:
+            return np.zeros(slots.size, dtype=bool)
+        pos = allowed.searchsorted(slots)
+        np.minimum(pos, allowed.size - 1, out=pos)
+        found: npt.NDArray[np.bool_] = allowed[pos] == slots
+        return found
+
+    def _evidence(
+        self, parsed: ParsedQuery, universe: npt.NDArray[np.intp] | None, n: int
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.unsignedinteger[Any]]]:
+        """Per slot (of ``universe``, else of the whole index): the summed BM25F score and how
+        many concepts it matches, in half units (a word 2, surface evidence 1).
+
+        A slot's numbers are the same whichever set it is scored in (idf is the index's), so a
+        filtered query scored over its few allowed slots ranks exactly as over the whole index.
+        """
         live = max(len(self._slot), 1)
-        total_score = np.zeros(n, dtype=np.float32)
-        matched = np.zeros(n, dtype=np.float32)
+        size = n if universe is None else universe.size
+        total = np.zeros(size, dtype=np.float32)
+        # Concepts matched per slot, words and surface evidence apart (small counts, not floats).
+        wide = len(parsed.concepts) >= 128  # 2 × words + surface must fit
+        words: npt.NDArray[np.unsignedinteger[Any]] = np.zeros(size, dtype=np.uint16 if wide else np.uint8)
+        surface: npt.NDArray[np.unsignedinteger[Any]] = np.zeros(size, dtype=words.dtype)
+        position: npt.NDArray[np.int32] | None = None
         for concept in parsed.concepts:
-            score = np.zeros(n, dtype=np.float32)
+            parts = []
             for token, weight in concept.tokens.items():
-                postings = self._postings.get(token)
-                if postings is None:
+                arrays = self._arrays(token)
+                if arrays is None:
                     continue
-                ids = np.frombuffer(postings[0], dtype=np.int32)
-                tfs = np.frombuffer(postings[1], dtype=np.float32)
+                ids, tfs = arrays
                 # Tombstones still sit in the postings until compaction; never count more than live.
                 df = min(ids.size, live)
                 idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
-                score[ids] += tfs * np.float32(weight * idf * (K1 + 1))
-            total_score += score
+                coef = np.float32(weight * idf * (K1 + 1))
+                if universe is None:
+                    parts.append((ids, tfs, coef))
+                elif universe.size * 16 <= ids.size:
+                    # Few slots asked of a long list: look each up (binary search) instead of reading it.
+                    pos = ids.searchsorted(universe)
+                    np.minimum(pos, ids.size - 1, out=pos)
+                    at = np.flatnonzero(ids[pos] == universe)
+                    parts.append((at, tfs[pos[at]], coef))
+                else:
+                    if position is None:
+                        position = np.full(n, -1, dtype=np.int32)
+                        position[universe] = np.arange(universe.size, dtype=np.int32)
+                    where = position[ids]
+                    keep = where >= 0
+                    parts.append((where[keep].astype(np.intp), tfs[keep], coef))
+            if not parts:
+                continue
             # Surface evidence (bigrams, pinyin) is only partial coverage of what was asked.
-            matched += (score > 0) * (0.5 if concept.label.startswith("~") else 1.0)
+            counter = surface if concept.label.startswith("~") else words
+            if len(parts) == 1 and parts[0][0].size * 8 < size:
+                at, values, coef = parts[0]
+                total[at] += values * coef
+                counter[at] = counter[at] + 1
+                continue
+            # Postings hold each slot once, so add.at is a plain scatter-add (and numpy's fastest).
+            score = np.zeros(size, dtype=np.float32)
+            for at, values, coef in parts:
+                np.add.at(score, at, values * coef)
+            total += score
+            np.add(counter, np.greater(score, 0).view(np.uint8), out=counter)
+        np.left_shift(words, 1, out=words)
+        np.add(words, surface, out=words)
+        return total, words
+
+    @staticmethod
+    def _shares(
+        parsed: ParsedQuery, matched: npt.NDArray[np.unsignedinteger[Any]]
+    ) -> npt.NDArray[np.float32]:
+        """``((1 + matched) / (1 + coverage))²`` per slot, in float32 exactly as a dense pass makes it."""
         coverage = sum(0.5 if c.label.startswith("~") else 1.0 for c in parsed.concepts)
-        final: npt.NDArray[np.float32] = total_score * ((1.0 + matched) / (1.0 + coverage)) ** 2
-        return final
+        steps = np.arange(2 * len(parsed.concepts) + 1, dtype=np.float32) * np.float32(0.5)
+        table: npt.NDArray[np.float32] = ((1.0 + steps) / (1.0 + coverage)) ** 2
+        shares: npt.NDArray[np.float32] = table[matched]
+        return shares
 
     def search(
         self,
@@ -564,11 +681,47 @@ class SearchIndex:
         """
         parsed = self.parse(q)
         n = len(self._docs)
-        groups = self._group_masks(filters)
-        matches = self._alive[:n].copy()
-        final = self._scores(parsed, n) if parsed.concepts else None
-        if final is not None:
-            matches &= final > 0
+        groups = self._groups(filters)
+        # Every answer (hits, total, every facet) lies inside the filters no facet ignores; when
+        # they allow few slots (a region, a department), only those are scored.
+        drivers = [g for g in groups if g[0] not in facets]
+        if drivers:
+            smallest = min(drivers, key=lambda g: g[2].size)
+            if smallest[2].size * 8 <= n:
+                universe = smallest[2][self._alive[smallest[2]]]
+                for name, key, allowed in drivers:
+                    if name != smallest[0]:
+                        universe = universe[self._inside(universe, key, allowed, n)]
+                rest = [
+                    (name, self._inside(universe, key, allowed, n))
+                    for name, key, allowed in groups
+                    if name in facets
+                ]
+                return self._answer(parsed, universe, rest, n, limit, offset, facets)
+        masks = [(name, self._mask(key, allowed, n)) for name, key, allowed in groups]
+        return self._answer(parsed, None, masks, n, limit, offset, facets)
+
+    def _answer(
+        self,
+        parsed: ParsedQuery,
+        universe: npt.NDArray[np.intp] | None,
+        groups: list[tuple[str, npt.NDArray[np.bool_]]],
+        n: int,
+        limit: int,
+        offset: int,
+        facets: Sequence[str],
+    ) -> SearchResult:
+        """Rank, count and page over ``universe`` (every slot when None); ``groups`` are the
+        allowed masks (aligned with the universe) of the filters still to apply."""
+        total: npt.NDArray[np.float32] | None = None
+        matched: npt.NDArray[np.unsignedinteger[Any]] | None = None
+        if parsed.concepts:
+            total, matched = self._evidence(parsed, universe, n)
+            matches = total > 0
+            if universe is None:
+                matches &= self._alive[:n]
+        else:
+            matches = self._alive[:n].copy() if universe is None else np.ones(universe.size, dtype=bool)
         mask = matches.copy()
         for _, allowed in groups:
             mask &= allowed
@@ -578,30 +731,48 @@ class SearchIndex:
             for group, allowed in groups:
                 if group != name:
                     others &= allowed
-            counts[name] = self._facets[name].count(np.flatnonzero(others))
-        candidates = np.flatnonzero(mask)
-        total = int(candidates.size)
-        if final is None:
+            chosen = np.flatnonzero(others)
+            counts[name] = self._facets[name].count(chosen if universe is None else universe[chosen])
+        at = np.flatnonzero(mask)
+        candidates = at if universe is None else universe[at]
+        count = int(candidates.size)
+        if total is None or matched is None:
             page = candidates[offset : offset + limit]
-            return SearchResult(total, [self._hit(int(s), 0.0) for s in page], parsed, counts)
-        want = min(offset + limit, total)
+            return SearchResult(count, [self._hit(int(s), 0.0) for s in page], parsed, counts)
+        want = min(offset + limit, count)
         if want == 0:
-            return SearchResult(total, [], parsed, counts)
-        scores = final[candidates]
-        if want < total:
-            top = np.argpartition(-scores, want - 1)[:want]
-        else:
-            top = np.arange(total)
-        # Ties (the same item in many regions) fall back to slot order, so paging is stable.
-        order = top[np.lexsort((candidates[top], -scores[top]))]
-        page = order[offset : offset + limit]
+            return SearchResult(count, [], parsed, counts)
+        scores = total[at] * self._shares(parsed, matched[at])
+        page = top(scores, want)[offset : offset + limit]
         hits = [self._hit(int(candidates[k]), float(scores[k])) for k in page]
-        return SearchResult(total, hits, parsed, counts)
+        return SearchResult(count, hits, parsed, counts)
 
     def _hit(self, slot: int, score: float) -> Hit:
         doc = self._docs[slot]
         assert doc is not None
         return Hit(doc, score)
+
+
+def top(scores: npt.NDArray[np.float32], want: int) -> npt.NDArray[np.intp]:
+    """Positions of the ``want`` best ``scores``, best first; equal scores in position order
+    (candidates are in slot order, so the same item in many regions pages stably).
+
+    Exact, and linear in ``scores``: a strided sample's ``want``-th best is a floor no answer is
+    below, so only the few at or above it are ranked (ties at the boundary all kept, then cut).
+    """
+    count = scores.size
+    kept = np.arange(count)
+    if count > 4 * SAMPLE and want <= SAMPLE // 4:
+        sample = scores[:: count // SAMPLE]
+        floor = np.partition(sample, sample.size - want)[sample.size - want]
+        kept = np.flatnonzero(scores >= floor)
+    if kept.size > want:
+        values = scores[kept]
+        cut = np.partition(values, values.size - want)[values.size - want]
+        above = kept[values > cut]
+        kept = np.concatenate((above, kept[values == cut][: want - above.size]))
+    order: npt.NDArray[np.intp] = kept[np.lexsort((kept, -scores[kept]))]
+    return order
 
 
 @lru_cache(maxsize=4096)
@@ -612,18 +783,40 @@ def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def highlight(text: str, terms: Sequence[str], *, width: int = 60) -> str:
     """HTML-escaped excerpt of ``text`` around the first term found, each term wrapped in <em>."""
-    pattern = _terms_pattern(tuple(terms))
+    return highlight_with(_terms_pattern(tuple(terms)), text, width=width)
+
+
+_UNSAFE = re.compile(r"[&<>\"']")
+
+
+def _emphasise(match: re.Match[str]) -> str:
+    # A function, not a "\g<0>" template: Python 3.11 expands templates in Python per match.
+    return "<em>" + match.group() + "</em>"
+
+
+def highlight_with(pattern: re.Pattern[str] | None, text: str, *, width: int = 60) -> str:
+    """:func:`highlight` with the terms' pattern made once (``terms_pattern``) for a page of hits."""
     normal = normalise(text)
     lowered = normal if len(normal) == len(text) else text.lower()
     first = pattern.search(lowered) if pattern else None
     start = max(0, first.start() - width // 3) if first else 0
     excerpt, low = text[start : start + width], lowered[start : start + width]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(text) else ""
+    if pattern is None:
+        return prefix + html.escape(excerpt) + suffix
+    if low == excerpt and not _UNSAFE.search(excerpt):
+        # Nothing to escape and the matches are the text's own characters: one pass in C.
+        return prefix + pattern.sub(_emphasise, excerpt) + suffix
     out, pos = [], 0
-    for m in pattern.finditer(low) if pattern else ():
+    for m in pattern.finditer(low):
         out.append(html.escape(excerpt[pos : m.start()]))
         out.append(f"<em>{html.escape(excerpt[m.start() : m.end()])}</em>")
         pos = m.end()
     out.append(html.escape(excerpt[pos:]))
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if start + width < len(text) else ""
     return prefix + "".join(out) + suffix
+
+
+def terms_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """The alternation of ``terms``, longest first (None when there is none)."""
+    return _terms_pattern(tuple(terms))

@@ -11,16 +11,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_gateway.search.analysis import Analyzer
 from yiwang_gateway.search.dictionary import load_dictionary
 from yiwang_gateway.search.documents import document_from_item
-from yiwang_gateway.search.engine import Facet, Filters, RegionScope, SearchIndex, highlight
+from yiwang_gateway.search.engine import (
+    Facet,
+    Filters,
+    RegionScope,
+    SearchIndex,
+    highlight_with,
+    terms_pattern,
+)
 from yiwang_gateway.search.errors import BadQuery, SearchNotReady
 from yiwang_gateway.search.repository import SearchRepository
-from yiwang_gateway.search.schemas import SearchHit, SearchInterpretation, SearchResponse
+from yiwang_gateway.search.schemas import SearchResponse
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +70,7 @@ class SearchService:
         # themes, the same few popular items). Valid only for the index generation they came from,
         # so any publication or withdrawal empties it. 0 turns it off.
         self.cache_size = 1024
-        self._cache: OrderedDict[tuple[Any, ...], SearchResponse] = OrderedDict()
+        self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._cache_of: tuple[int, int] = (0, -1)
 
     def new_index(self, dictionary_path: Path | None = None) -> SearchIndex:
@@ -132,18 +140,50 @@ class SearchService:
         offset: int,
         facets: Sequence[Facet] = (),
     ) -> SearchResponse:
-        if self.index is None:
-            raise SearchNotReady("检索索引尚未就绪, 请稍后重试")
-        q = check_query(q)
-        filters = Filters(
+        """The answer as a model (the portal's pages); the API sends :meth:`search_json`."""
+        body = self.answer(
+            q=q,
             themes=themes,
             departments=departments,
-            levels=[LEVELS[v] for v in levels],
-            objects=[OBJECTS[v] for v in objects],
+            levels=levels,
+            objects=objects,
             events=events,
             region=region,
             region_scope=region_scope,
+            limit=limit,
+            offset=offset,
+            facets=facets,
         )
+        return SearchResponse.model_validate(body)
+
+    def search_json(self, **params: Any) -> bytes:
+        """The answer as the API's JSON body (``SearchResponse``), serialised once by orjson."""
+        return orjson.dumps(self.answer(**params))
+
+    def answer(
+        self,
+        *,
+        q: str,
+        themes: list[str],
+        departments: list[str],
+        levels: list[str],
+        objects: list[str],
+        events: list[str],
+        region: str | None,
+        region_scope: RegionScope,
+        limit: int,
+        offset: int,
+        facets: Sequence[Facet] = (),
+    ) -> dict[str, Any]:
+        """The answer with the fields and shape of ``SearchResponse``, as plain JSON values.
+
+        Built straight from the documents' payloads (already the API's values, made once when the
+        item was indexed) instead of validating a model per hit: the fields are pinned to the
+        model by the API tests, which validate every answer against it.
+        """
+        if self.index is None:
+            raise SearchNotReady("检索索引尚未就绪, 请稍后重试")
+        q = check_query(q)
         start = time.perf_counter()
         key = (
             q,
@@ -159,45 +199,50 @@ class SearchService:
             self._cache_of = state
         elif (cached := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
-            return cached.model_copy(update={"took_ms": round((time.perf_counter() - start) * 1000, 3)})
+            return cached | {"took_ms": round((time.perf_counter() - start) * 1000, 3)}
+        filters = Filters(
+            themes=themes,
+            departments=departments,
+            levels=[LEVELS[v] for v in levels],
+            objects=[OBJECTS[v] for v in objects],
+            events=events,
+            region=region,
+            region_scope=region_scope,
+        )
         result = self.index.search(q, filters, limit=limit, offset=offset, facets=facets)
-        terms = result.query.highlight_terms
+        pattern = terms_pattern(result.query.highlight_terms)
         hits = []
         for hit in result.hits:
             p = hit.document.payload
             hits.append(
-                SearchHit.model_validate(
-                    {k: v for k, v in p.items() if k != "snippet_source"}
-                    | {
-                        "score": round(hit.score, 4),
-                        "name_highlight": highlight(p["name"], terms, width=200),
-                        "snippet": highlight(p["snippet_source"], terms),
-                    }
-                )
+                p["fields"]
+                | {
+                    "name_highlight": highlight_with(pattern, p["fields"]["name"], width=200),
+                    "snippet": highlight_with(pattern, p["snippet_source"]),
+                    "score": round(hit.score, 4),
+                }
             )
-        response = SearchResponse(
-            query=q,
-            total=result.total,
-            limit=limit,
-            offset=offset,
-            took_ms=round((time.perf_counter() - start) * 1000, 3),
-            interpreted_as=[
-                SearchInterpretation(
-                    concept=c.label, terms=sorted(t[2:] for t in c.tokens if t.startswith("w:"))
-                )
+        body: dict[str, Any] = {
+            "query": q,
+            "total": result.total,
+            "limit": limit,
+            "offset": offset,
+            "took_ms": round((time.perf_counter() - start) * 1000, 3),
+            "interpreted_as": [
+                {"concept": c.label, "terms": sorted(t[2:] for t in c.tokens if t.startswith("w:"))}
                 for c in result.query.concepts
             ],
-            items=hits,
-            facets={
+            "items": hits,
+            "facets": {
                 name: {OBJECT_PARAMS.get(v, v) if name == "object" else v: c for v, c in counts.items()}
                 for name, counts in result.facets.items()
             },
-        )
+        }
         if self.cache_size > 0:
-            self._cache[key] = response
+            self._cache[key] = body
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return response
+        return body
 
 
 search_service = SearchService()
