@@ -91,7 +91,7 @@ bench-workflow: install ## Cases/s through 3-step and parallel processes, built-
 
 .PHONY: bench-identity
 bench-identity: install ## Sign-ins/s per core (argon2id), raw argon2id, token verifications, bare FastAPI → bench/results/identity.json
-	@$(UV) run --frozen python -m bench.identity
+	@$(UV) run --frozen python -m bench.identity --cases $(CASES_N)
 
 .PHONY: k8s
 k8s: install ## Render every kustomize overlay
