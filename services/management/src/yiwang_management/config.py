@@ -38,7 +38,7 @@ class Settings(ServiceSettings):
 
     service_name: str = "management"
     port: int = 8001
-    # CJK TrueType font embedded in PDF guides; unset: the first of guide.rendering.FONT_SEARCH_PATHS.
+    # CJK TrueType font embedded in PDF guides; unset: the first of yiwang_common.documents.FONT_SEARCH_PATHS.
     guide_font_path: Path | None = None
     # The one staff sign-in (ADR 0016) is the token issuer's page: the gateway's today.
     console_sign_in_url: str = "http://127.0.0.1:8000/console/sign-in"

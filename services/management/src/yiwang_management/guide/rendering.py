@@ -14,18 +14,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from yiwang_common import documents
+from yiwang_common.documents import FONT_SEARCH_PATHS, DocumentFontMissing
 from yiwang_management.guide.errors import GuideFontMissing
 from yiwang_management.guide.schemas import Guide
-
-#: Where Debian's CJK font packages put their fonts; the first that exists is used.
-#: ``fonts-wqy-microhei`` is what scripts/ensure_fonts.sh installs (and the browser tests use).
-FONT_SEARCH_PATHS: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
 
 _templates = Environment(
     loader=PackageLoader("yiwang_management.guide", "templates"),
@@ -42,18 +34,12 @@ def render_html(guide: Guide) -> str:
 
 
 def find_font(configured: Path | None, search: Sequence[str] = FONT_SEARCH_PATHS) -> Path:
-    """The CJK font to embed: the configured one, else the first of the search list that exists."""
-    if configured is not None:
-        if configured.is_file():
-            return configured
-        raise GuideFontMissing(f"配置的中文字体文件不存在：{configured}")
-    for candidate in search:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    raise GuideFontMissing(
-        "未找到中文 TrueType 字体（请运行 scripts/ensure_fonts.sh 安装 fonts-wqy-microhei，"
-        "或设置 MANAGEMENT_GUIDE_FONT_PATH）；已查找：" + "、".join(search)
-    )
+    """The CJK font to embed (``yiwang_common.documents.find_font``), as the guide's own 503."""
+    try:
+        return documents.find_font(configured, search)
+    except DocumentFontMissing as exc:
+        hint = "" if configured is not None else "（或设置 MANAGEMENT_GUIDE_FONT_PATH）"
+        raise GuideFontMissing(f"{exc.detail}{hint}") from exc
 
 
 class _GuidePdf(FPDF):
