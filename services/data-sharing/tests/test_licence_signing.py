@@ -24,6 +24,7 @@ from yiwang_datasharing.licence.signing import (
     canonical,
     check_signature,
     generate_key,
+    load_key,
     sign_licence,
     unb64,
 )
@@ -111,6 +112,13 @@ class TestCanonicalSigning:
         for garbage in (bytes(64), b"\xff" * 64):
             bad = SignedLicence(signed.payload, signed.algorithm, signed.kid, b64(garbage))
             assert check_signature(bad, key.public_text()).licence is None
+
+    def test_sm2_key_whose_public_x_begins_with_04_verifies(self) -> None:
+        # One SM2 key in 256 has a public x starting "04"; gmssl's lstrip("04") used to eat those digits.
+        key = load_key("sm2", bytes.fromhex("05f5c6818a2dec005dafd7486e643496ff6556a2bf8b5e3a861d974eea91502d"))
+        assert key.public_text().startswith("04") and len(key.public_text()) == 128
+        signed = sign_licence(LICENCE, key, kid="k1", signed_at="2026-12-02T00:00:00Z")
+        assert check_signature(signed, key.public_text()).licence == LICENCE
 
     def test_another_units_key_does_not_verify(self) -> None:
         key, other = generate_key("ed25519"), generate_key("ed25519")

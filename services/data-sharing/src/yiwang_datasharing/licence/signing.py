@@ -90,6 +90,18 @@ class Ed25519Key:
         return raw.hex()
 
 
+def _sm2_crypt(private_hex: str, public_hex: str) -> sm2.CryptSM2:
+    """A gmssl context holding ``public_hex`` (x‖y, 128 hex digits) exactly as given.
+
+    gmssl's constructor drops a "04" point prefix with ``str.lstrip("04")``, which strips every
+    leading '0' and '4': a key whose x coordinate begins with "04" (one in 256) lost digits and
+    every signature made or checked with it failed. Setting the attribute afterwards skips that.
+    """
+    crypt = sm2.CryptSM2(private_key=private_hex, public_key="")
+    crypt.public_key = public_hex[2:] if len(public_hex) == 130 and public_hex.startswith("04") else public_hex
+    return crypt
+
+
 class Sm2Key:
     """SM2 with SM3 (GB/T 32918, Z_A with the default user id) through ``gmssl``.
 
@@ -106,7 +118,7 @@ class Sm2Key:
             int(private_hex, 16), sm2.default_ecc_table["g"]
         )
         self._public = public
-        self._crypt = sm2.CryptSM2(private_key=private_hex, public_key=public)
+        self._crypt = _sm2_crypt(private_hex, public)
 
     @classmethod
     def generate(cls) -> Sm2Key:
@@ -147,7 +159,7 @@ def verify_raw(algorithm: Algorithm, public_text: str, message: bytes, signature
         return True
     if len(signature) != 64:
         return False
-    crypt = sm2.CryptSM2(private_key="", public_key=public_text)
+    crypt = _sm2_crypt("", public_text)
     # gmssl's pure-Python arithmetic on a garbage signature may raise anything: that is a "no".
     try:
         return bool(crypt.verify_with_sm3(signature.hex(), message))
