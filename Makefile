@@ -40,7 +40,7 @@ test: install ## Run every test suite on real PostgreSQL and NATS JetStream (sta
 	@$(UV) run --frozen python -m scripts.run_tests
 
 .PHONY: lint
-lint: install ## ruff, mypy --strict on every package (libs/common and the four services), import contracts
+lint: install ## ruff, mypy --strict on every package (libs/contracts, libs/sdk, libs/common and the four services), import contracts
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy libs/contracts/src libs/sdk/src

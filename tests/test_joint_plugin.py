@@ -335,6 +335,15 @@ class TestJointApproval:
             warnings = rows.all()
         keys = {(w.step_key, w.level) for w in warnings}
         assert {w.org_code for w in warnings if w.step_key == waiting["part_no"]} == {MARKET}
+        # ... on the supervision API: the part's clock runs, named after the system it waits on,
+        r = await stack.http.get(f"/cases/{joint_no}/deadline", headers=staff(HOUSING, "supervisor"))
+        assert r.status_code == 200, r.text
+        [clock] = [c for c in r.json()["steps"] if c["step_key"] == waiting["part_no"]]
+        assert clock["ended_at"] is None and system["name"] in clock["step_name"]
+        assert r.json()["closed_on"] is None
+        # ... and in the department's own warnings inbox, to answer.
+        r = await stack.http.get("/supervision/warnings", headers=staff(MARKET, "reviewer"))
+        assert {(w["case_no"], w["level"]) for w in r.json()["items"]} >= {(joint_no, "red")}
         assert (waiting["part_no"], "red") in keys
         # It comes back, reports its two steps and crashes before its result and acknowledgement.
         crashed = stack.start_external(
@@ -364,6 +373,9 @@ class TestJointApproval:
                 )
             ).scalar_one()
         assert steps == 2
+        r = await stack.http.get(f"/cases/{joint_no}/deadline", headers=staff(HOUSING, "supervisor"))
+        assert r.json()["closed_on"] is not None
+        assert all(c["ended_at"] is not None for c in r.json()["steps"])
         assert "元江县市场监督管理局" in done["notice_text"] and "不符合规划条件" in done["notice_text"]
         assert (await _joint_events(stack)).count("yiwang.management.joint_case.completed.v1") == 1
 
@@ -407,6 +419,38 @@ class TestJointApproval:
         assert (
             await stack.http.post(f"/plugin/parts/{part_no}/steps", json=step, headers=mine)
         ).status_code == 200
+        # 补正: the department asks for more; the window and the applicant see the part waiting for it.
+        r = await stack.http.post(
+            f"/plugin/parts/{part_no}/supplement-requests",
+            json={"reason": "请补充经营场所平面图", "materials": ["M03"]},
+            headers=mine,
+        )
+        assert (r.status_code, r.json()["status"]) == (200, "awaiting_supplement")
+        [_, _, asked] = (await _view(stack, case["joint_no"]))["parts"]
+        assert asked["supplement"]["reason"] == "请补充经营场所平面图"
+        decision = {
+            "document_no": "市监许〔2026〕1号",
+            "title": "不予行政许可决定书",
+            "body": "不予许可。",
+            "decided_at": case["accepted_at"],
+            "decider_name": "审批员",
+            "org": {"name": DEPARTMENTS[MARKET], "code": MARKET},
+        }
+        result = f"/plugin/parts/{part_no}/result"
+        # A refusal needs its reason; the decision must be the part's department's own.
+        assert (
+            await stack.http.post(result, json={"outcome": "refused", "decision": decision}, headers=mine)
+        ).status_code == 422
+        foreign = {**decision, "org": {"name": DEPARTMENTS[HOUSING], "code": HOUSING}}
+        refusal = {"outcome": "refused", "reason": "不符合条件", "decision": foreign}
+        assert (await stack.http.post(result, json=refusal, headers=mine)).status_code == 422
+        refusal["decision"] = decision
+        assert (await stack.http.post(result, json=refusal, headers=other)).status_code == 404
+        assert (await stack.http.post(result, json=refusal, headers=mine)).json()["status"] == "refused"
+        # The same result again changes nothing; another one is a conflict.
+        assert (await stack.http.post(result, json=refusal, headers=mine)).status_code == 200
+        approval = {"outcome": "approved", "decision": {**decision, "title": "准予行政许可决定书"}}
+        assert (await stack.http.post(result, json=approval, headers=mine)).status_code == 409
         # Others may not read the joint case.
         r = await stack.http.get(
             f"/joint-cases/{case['joint_no']}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_business.clock import local_date
 from yiwang_business.task.service import task_service
 from yiwang_common.contracts.common import StepRecord
 from yiwang_common.contracts.management import CaseAccepted, JointPartDispatched
@@ -33,7 +34,7 @@ async def on_joint_part_dispatched(
         acceptance_notice_no=f"{data.joint_no}-联办受理",
         handler_name="联办窗口",
         accepted_at=data.accepted_at,
-        clock_start=data.accepted_at.date(),
+        clock_start=local_date(data.accepted_at),
         promised_limit_days=data.limit_days,
         due_date=data.due_date,
         statutory_due_date=data.due_date,

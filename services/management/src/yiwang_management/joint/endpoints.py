@@ -112,6 +112,7 @@ async def open_joint_case(
         calendar=request.app.state.calendar,
         region_code=request.app.state.settings.platform.region_code,
         source=request.app.state.runtime.source,
+        supervision=request.app.state.settings.supervision,
     )
     return _json(view, 201)
 

@@ -41,6 +41,7 @@ from yiwang_common.db.types import utcnow
 from yiwang_common.events import enqueue
 from yiwang_management.case.models import ACCEPTED, COMPLETED, Case
 from yiwang_management.case.notices import case_number
+from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
 from yiwang_management.item.repository import ItemRepository
 from yiwang_management.joint import events
@@ -197,6 +198,7 @@ async def open_joint_case(
     calendar: WorkingDayCalendar,
     region_code: str,
     source: str,
+    supervision: SupervisionSettings = deadlines.DEFAULTS,
 ) -> JointCaseView:
     """收件一次, 同时分派: open the joint case and dispatch every part at the same moment."""
     items = []
@@ -257,6 +259,20 @@ async def open_joint_case(
         org=window,
     )
     await repository.insert_step(joint_no, accept)
+    # The joint case's own clock (the longest part's limit); each part runs a step clock of its own.
+    await deadlines.open_clock(
+        session,
+        case_no=joint_no,
+        item_code=JOINT_ITEM_CODE,
+        org_code=window.code,
+        channel="window",
+        clock_start=today,
+        promised_limit_days=max(i.promised_limit_days for i in items),
+        statutory_limit_days=max(i.statutory_limit_days for i in items),
+        calendar=calendar,
+        defaults=supervision,
+        by=principal_id(principal),
+    )
     clocks = DeadlineRepository.from_session(session)
     envelopes = []
     for seq, (item, due) in enumerate(zip(items, dues, strict=True), start=1):
@@ -602,6 +618,7 @@ async def _complete(session: AsyncSession, case: Case, parts: list[JointPart], *
     case.outcome = outcome
     case.completed_at = now
     case.on_time = case.due_date is not None and local_date(now) <= case.due_date
+    await deadlines.close_clock(session, case.case_no, local_date(now), case.on_time, ended_at=now)
     case.decision = {
         "document_no": f"{case.case_no}-联办",
         "title": "联办结果告知书",
