@@ -2,7 +2,8 @@
 
 Installs with the event contracts (:mod:`yiwang_contracts`) and httpx only — none of the suite's
 server dependencies. :class:`PluginClient` speaks the REST side of the contract (token, dispatches,
-callbacks); :class:`DispatchWorker` runs a handler over every dispatched part, at least once.
+callbacks); :class:`DispatchWorker` runs a handler over every dispatched part, at least once;
+:class:`BusDispatches` reads the same parts from JetStream for a system inside the network.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from yiwang_contracts.plugin import (
     SupplementRequest,
     TokenResponse,
 )
+from yiwang_sdk.bus import BusDispatches
 from yiwang_sdk.client import PluginClient, PluginError
 from yiwang_sdk.worker import DispatchWorker
 
 __all__ = [
+    "BusDispatches",
     "Dispatch",
     "DispatchList",
     "DispatchWorker",

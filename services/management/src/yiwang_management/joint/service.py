@@ -43,6 +43,7 @@ from yiwang_management.case.models import ACCEPTED, COMPLETED, Case
 from yiwang_management.case.notices import case_number
 from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
+from yiwang_management.item.models import Item
 from yiwang_management.item.repository import ItemRepository
 from yiwang_management.joint import events
 from yiwang_management.joint.errors import (
@@ -64,6 +65,7 @@ from yiwang_management.joint.schemas import (
     JointPartView,
     SystemCreate,
 )
+from yiwang_management.organisation.repository import DepartmentRepository
 from yiwang_management.shared import local_date
 from yiwang_management.supervision import deadlines
 from yiwang_management.supervision.repository import DeadlineRepository
@@ -218,7 +220,7 @@ async def open_joint_case(
     region = (principal.region or region_code)[:6]
     joint_no = case_number(region, today, await repository.next_number(region, today))
     dues = [calendar.add_working_days(today, i.promised_limit_days) for i in items]
-    window = Organisation(name=items[0].org_name, code=principal.org_code or items[0].org_code)
+    window = await _window(session, principal, items)
     session.add(
         Case(
             case_no=joint_no,
@@ -340,6 +342,16 @@ async def open_joint_case(
     view = await joint_view(session, joint_no)
     assert view is not None
     return view
+
+
+async def _window(session: AsyncSession, principal: Principal, items: list[Item]) -> Organisation:
+    """The unit whose window opened the case: the caller's, named from the organisation tables."""
+    code = principal.org_code or items[0].org_code
+    named = {i.org_code: i.org_name for i in items}
+    if code not in named:
+        department = await DepartmentRepository.from_session(session).get_by_id(code)
+        named[code] = department.name if department is not None else "政务服务窗口"
+    return Organisation(name=named[code], code=code)
 
 
 def _waiting_on(org_name: str, system: ExternalSystem | None) -> str:
