@@ -428,6 +428,29 @@ class TestJointApproval:
         assert (r.status_code, r.json()["status"]) == (200, "awaiting_supplement")
         [_, _, asked] = (await _view(stack, case["joint_no"]))["parts"]
         assert asked["supplement"]["reason"] == "请补充经营场所平面图"
+        # The window hands the material in; the part goes back to the system's list with it.
+        plan = {
+            "material_code": "M03",
+            "name": "经营场所平面图",
+            "sha256": "a" * 64,
+            "size": 1024,
+            "media_type": "application/pdf",
+        }
+        supplement = f"/joint-cases/{case['joint_no']}/parts/{part_no}/supplement"
+        r = await stack.http.post(supplement, json={"materials": [plan]}, headers=staff(PLANNING, "acceptor"))
+        assert r.status_code == 404  # not the window that opened the case
+        r = await stack.http.post(supplement, json={"materials": [plan]}, headers=staff(HOUSING, "acceptor"))
+        assert (r.status_code, r.json()["parts"][2]["status"]) == (200, "in_progress"), r.text
+        assert (
+            await stack.http.post(supplement, json={"materials": [plan]}, headers=staff(HOUSING, "acceptor"))
+        ).status_code == 409
+        [again] = (await stack.http.get("/plugin/dispatches", headers=mine)).json()["items"]
+        assert again["reason"] == "supplemented" and again["deliveries"] == 2
+        assert [m["material_code"] for m in again["part"]["materials"]] == ["M03"]
+        assert (await stack.http.post(f"/plugin/dispatches/{part_no}/ack", headers=mine)).json()[
+            "status"
+        ] == "in_progress"
+        assert (await stack.http.get("/plugin/dispatches", headers=mine)).json()["items"] == []
         decision = {
             "document_no": "市监许〔2026〕1号",
             "title": "不予行政许可决定书",

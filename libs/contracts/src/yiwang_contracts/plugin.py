@@ -49,6 +49,11 @@ class Dispatch(BaseModel):
     part: JointPartDispatched
     dispatched_at: datetime
     deliveries: int = Field(ge=1, description="How many times this dispatch has been handed out")
+    reason: Literal["new", "supplemented"] = Field(
+        default="new",
+        description="new: the part is new to the system; supplemented: the applicant answered its 补正 request "
+        "and ``part.materials`` holds the supplemented materials",
+    )
 
 
 class DispatchList(BaseModel):

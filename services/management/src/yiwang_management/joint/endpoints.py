@@ -46,6 +46,7 @@ from yiwang_management.joint.schemas import (
     HandlerView,
     JointCaseCreate,
     JointCaseView,
+    JointSupplement,
     SystemCreate,
     SystemCreated,
     SystemView,
@@ -130,6 +131,21 @@ async def get_joint_case(joint_no: JointNo, session: Session, principal: Current
     if view is None:
         raise JointCaseNotFound(f"联办件 {joint_no} 不存在")
     return _json(view)
+
+
+@router.post(
+    "/{joint_no}/parts/{part_no}/supplement",
+    openapi_extra=JOINT_SCOPE,
+    summary="补正材料 Hand in a department's supplement",
+    response_model=JointCaseView,
+    responses=problem_responses(*AUTH_PROBLEMS, JointCaseNotFound, PartConflict),
+)
+async def supply_supplement(
+    joint_no: JointNo, part_no: PartNo, session: Session, principal: Acceptor, body: JointSupplement
+) -> Response:
+    """The window hands in what a department's system asked for (补正); the part goes back to that
+    system's dispatch list with the supplemented materials (``reason: supplemented``)."""
+    return _json(await service.supply_supplement(session, joint_no, part_no, body, principal=principal))
 
 
 @plugin_router.post(

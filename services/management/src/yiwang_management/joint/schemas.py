@@ -103,6 +103,13 @@ class JointCaseCreate(_In):
         return value
 
 
+class JointSupplement(_In):
+    """补正材料 What the applicant handed in at the window for a department's 补正 request."""
+
+    materials: list[MaterialRef] = Field(min_length=1, max_length=50)
+    note: str = Field(default="", max_length=2000, examples=["已补充经营场所平面图"])
+
+
 class JointPartView(BaseModel):
     """One department's part, as management follows it."""
 

@@ -51,6 +51,7 @@ from yiwang_management.joint.errors import (
     HandlerInvalid,
     ItemNotFound,
     JointCaseInvalid,
+    JointCaseNotFound,
     PartConflict,
     PartNotFound,
     ResultInvalid,
@@ -63,6 +64,7 @@ from yiwang_management.joint.schemas import (
     JointCaseCreate,
     JointCaseView,
     JointPartView,
+    JointSupplement,
     SystemCreate,
 )
 from yiwang_management.organisation.repository import DepartmentRepository
@@ -447,9 +449,49 @@ async def hand_out(session: AsyncSession, system: ExternalSystem) -> DispatchLis
                 part=JointPartDispatched.model_validate(p.payload),
                 dispatched_at=p.dispatched_at,
                 deliveries=p.deliveries,
+                reason="supplemented" if (p.supplement or {}).get("supplied_at") else "new",
             )
             for p in parts
         ]
+    )
+
+
+async def supply_supplement(
+    session: AsyncSession, joint_no: str, part_no: str, body: JointSupplement, *, principal: Principal
+) -> JointCaseView:
+    """补正材料 The window hands in what a department asked for: the part is dispatched to its system again.
+
+    The supplemented materials replace those with the same code in the part's payload; the part
+    reappears in the system's dispatch list (``reason: supplemented``) until acknowledged again.
+    """
+    repository = JointRepository.from_session(session)
+    case = await repository.lock_case(joint_no)
+    part = await repository.part(part_no, fresh=True) if case is not None else None
+    if case is None or part is None or part.joint_no != joint_no or not _is_window(principal, case):
+        raise JointCaseNotFound(f"联办件 {joint_no} 没有分件 {part_no}")
+    if part.status != "awaiting_supplement" or part.handler != EXTERNAL:
+        raise PartConflict(f"联办分件 {part_no} 不在待补正状态")
+    supplied = {m.material_code: m.model_dump(mode="json") for m in body.materials}
+    payload = dict(part.payload)
+    kept = [m for m in payload.get("materials", []) if m.get("material_code") not in supplied]
+    payload["materials"] = [*kept, *supplied.values()]
+    part.payload = payload
+    part.supplement = {**(part.supplement or {}), "supplied_at": utcnow().isoformat(), "note": body.note}
+    part.status = "in_progress"
+    part.acked_at = None
+    await session.flush()
+    view = await joint_view(session, joint_no)
+    assert view is not None
+    return view
+
+
+def _is_window(principal: Principal, case: Case) -> bool:
+    region = region_of(principal)
+    return (
+        principal.is_staff
+        and principal.org_code == case.org_code
+        and region is not None
+        and covers(region, case.case_no[:6])
     )
 
 
