@@ -300,6 +300,12 @@ class TestJointApproval:
         assert done["parts"][2]["steps"] == 2
         assert (await _joint_events(stack)).count("yiwang.management.joint_case.completed.v1") == 1
         assert (await _joint_events(stack)).count("yiwang.management.joint_part.dispatched.v1") == 3
+        # The window's case list and timeline carry the joint case with every department's steps.
+        r = await stack.http.get(f"/cases/{case['joint_no']}", headers=staff(HOUSING, "acceptor"))
+        assert r.status_code == 200, r.text
+        names = [step["step_name"] for step in r.json()["steps"]]
+        assert names[0] == "联办受理 (收件一次)"
+        assert {n.split("·")[0] for n in names[1:]} == set(DEPARTMENTS.values())
 
     async def test_external_system_down_for_a_while(self, stack: Stack, tmp_path: Path) -> None:
         system = await _register(stack.http, MARKET, ITEMS[MARKET])

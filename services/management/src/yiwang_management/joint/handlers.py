@@ -32,7 +32,12 @@ class JointEventHandlers:
     async def on_case_decided(
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseDecided
     ) -> None:
-        """已作出决定 on a part → the part's result (and the combined one when it is the last)."""
+        """已作出决定 on a part → its steps (replays skipped), its result, and the combined one when it is the last."""
+        part = await JointRepository.from_session(session).part(data.case_no)
+        if part is None:
+            return
+        for step in data.steps:
+            await service.record_part_step(session, part, step)
         await service.decide_part(
             session,
             data.case_no,
