@@ -480,6 +480,17 @@ class TestJointApproval:
         assert (await stack.http.post(result, json=refusal, headers=mine)).status_code == 200
         approval = {"outcome": "approved", "decision": {**decision, "title": "准予行政许可决定书"}}
         assert (await stack.http.post(result, json=approval, headers=mine)).status_code == 409
+        # A joint case needs items in force of different departments.
+        r = await stack.http.post(
+            "/joint-cases",
+            json={
+                "theme_name": "重复部门",
+                "item_codes": [ITEMS[HOUSING], "NOSUCHITEM"],
+                "applicant": APPLICANT,
+            },
+            headers=staff(HOUSING, "acceptor"),
+        )
+        assert (r.status_code, r.json()["code"]) == (404, "item_not_found")
         # Others may not read the joint case.
         r = await stack.http.get(
             f"/joint-cases/{case['joint_no']}",

@@ -43,7 +43,7 @@ from yiwang_management.case.models import ACCEPTED, COMPLETED, Case
 from yiwang_management.case.notices import case_number
 from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
-from yiwang_management.item.models import Item
+from yiwang_management.item.models import ITEM_IN_FORCE, Item
 from yiwang_management.item.repository import ItemRepository
 from yiwang_management.joint import events
 from yiwang_management.joint.errors import (
@@ -209,8 +209,8 @@ async def open_joint_case(
     item_repository = ItemRepository(session)
     for code in body.item_codes:
         item = await item_repository.get(code)
-        if item is None:
-            raise ItemNotFound(f"事项 {code} 不存在")
+        if item is None or item.status != ITEM_IN_FORCE:
+            raise ItemNotFound(f"事项 {code} 不存在或已取消")
         items.append(item)
     if len({i.org_code for i in items}) != len(items):
         raise JointCaseInvalid("联办件的每个事项须属于不同部门")
