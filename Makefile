@@ -23,7 +23,7 @@ install: uv ## Install every package and dev tool into .venv (one lockfile)
 	@# Bytecode ahead of time: with PYTHONDONTWRITEBYTECODE set (as here) every service process
 	@# otherwise compiled SQLAlchemy, FastAPI and pydantic from source, 60 % of its start-up.
 	@$(UV) sync --all-packages --frozen --quiet --compile-bytecode
-	@$(UV) run --frozen python -m compileall -q libs/common/src services/*/src scripts >/dev/null
+	@$(UV) run --frozen python -m compileall -q libs/contracts/src libs/sdk/src libs/common/src services/*/src scripts >/dev/null
 	@# The PDF service guides embed a CJK font; without one they refuse to render (no tofu).
 	@bash scripts/ensure_fonts.sh || echo "[make install] WARNING: no CJK font; PDF guides will answer 503" >&2
 
@@ -40,9 +40,10 @@ test: install ## Run every test suite on real PostgreSQL and NATS JetStream (sta
 	@$(UV) run --frozen python -m scripts.run_tests
 
 .PHONY: lint
-lint: install ## ruff, mypy --strict on every package (libs/common and the four services), import contracts
+lint: install ## ruff, mypy --strict on every package (libs/contracts, libs/sdk, libs/common and the four services), import contracts
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy libs/contracts/src libs/sdk/src
 	@$(UV) run --frozen mypy libs/common/src
 	@$(UV) run --frozen mypy services/gateway/src services/management/src services/business/src services/data-sharing/src
 	@$(UV) run --frozen lint-imports

@@ -126,6 +126,8 @@ UNIT_REGION = "✓ 本单位·本区划"
 IN_REGION = "✓ 本区划"
 WITH_REASON = "✓ 本区划·须事由"
 NOTHING = "✓ 无数据"
+#: Plug-in callbacks (ADR 0112) take an external system's own token: no user token passes.
+SYSTEM_TOKEN = "✗ 401 外部系统令牌"
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ def _calls(dependant: Any) -> Iterator[Any]:
 
 
 def _cell(role: Role, *, authenticated: bool, roles: frozenset[str] | None, scope: str | None) -> str:
+    if scope == "external-system":
+        return SYSTEM_TOKEN
     if not authenticated:
         return PUBLIC
     principal = role.principal
@@ -184,6 +188,13 @@ def _cell(role: Role, *, authenticated: bool, roles: frozenset[str] | None, scop
         return UNIT_REGION if principal.roles & HANDLING_ROLES else NOTHING
     if scope == "region":
         return IN_REGION
+    if scope == "joint":
+        # 联办件: the applicant; supervisors and admins in the region; the window's or a part's unit.
+        if not staff:
+            return OWN
+        if principal.roles & {ROLE_SUPERVISOR, ROLE_ADMIN}:
+            return IN_REGION
+        return UNIT_REGION if principal.org_code else NOTHING
     raise ValueError(f"unknown x-access-scope {scope!r}")
 
 

@@ -164,7 +164,7 @@ class TestSubjects:
 
     @pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.subject)
     def test_contract_lives_in_its_producers_module(self, event: type[EventData]) -> None:
-        assert event.__module__ == f"yiwang_common.contracts.{event.producer()}"
+        assert event.__module__ == f"yiwang_contracts.{event.producer()}"
 
     def test_subjects_are_unique(self) -> None:
         subjects = [event.subject for event in ALL_EVENTS]

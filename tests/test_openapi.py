@@ -132,6 +132,8 @@ PUBLIC = {
     ("post", "/api/v1/registrations/legal-persons/prefill"),
     ("get", "/api/v1/licence-verifications/{token}"),
     ("post", "/api/v1/licence-verifications"),
+    # An external system's client credentials → its token (ADR 0112).
+    ("post", "/api/v1/plugin/token"),
     ("get", "/api/v1/licence-types"),
     ("get", "/api/v1/licence-types/{code}"),
     ("get", "/api/v1/licence-keys/{kid}"),
@@ -142,7 +144,11 @@ PROBLEM = "application/problem+json"
 
 def test_security_scheme_is_bearer_jwt(spec: dict[str, Any]) -> None:
     schemes = spec["components"]["securitySchemes"]
-    assert schemes == {"bearerAuth": schemes["bearerAuth"]}
+    # Besides the users' JWT, management accepts external systems' own tokens on the plug-in
+    # callbacks (ADR 0112); no other scheme.
+    assert set(schemes) <= {"bearerAuth", "pluginToken"} and "bearerAuth" in schemes
+    if "pluginToken" in schemes:
+        assert schemes["pluginToken"]["type"] == "http" and schemes["pluginToken"]["scheme"] == "bearer"
     assert schemes["bearerAuth"]["type"] == "http"
     assert schemes["bearerAuth"]["scheme"] == "bearer"
     assert schemes["bearerAuth"]["bearerFormat"] == "JWT"
@@ -152,6 +158,8 @@ def test_every_non_public_operation_declares_security_and_public_ones_none(spec:
     for path, method, op in operations(spec):
         if (method, path) in PUBLIC:
             assert "security" not in op, f"{method} {path} is public but declares security"
+        elif op.get("x-access-scope") == "external-system":
+            assert op.get("security") == [{"pluginToken": []}], f"{method} {path} declares no system token"
         else:
             assert op.get("security") == [{"bearerAuth": []}], f"{method} {path} declares no security"
 

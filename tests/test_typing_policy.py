@@ -22,6 +22,8 @@ def test_make_lint_type_checks_every_package() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for src in (
         "libs/common/src",
+        "libs/contracts/src",
+        "libs/sdk/src",
         *(f"services/{s}/src" for s in ("gateway", "management", "business", "data-sharing")),
     ):
         assert src in makefile, src

@@ -51,6 +51,11 @@ TABLES = {
     "supervision_rule",
     "supervision_sweep",
     "supervision_warning",
+    # 联办 and the plug-in contract (ADR 0112)
+    "item_handler",
+    "joint_part",
+    "plugin_system",
+    "plugin_token",
 }
 
 

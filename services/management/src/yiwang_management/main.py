@@ -22,6 +22,8 @@ from yiwang_management.console.staff_pages import router as staff_pages_router
 from yiwang_management.db import messaging
 from yiwang_management.guide.endpoints import router as guide_router
 from yiwang_management.item.endpoints import router as item_router
+from yiwang_management.joint.endpoints import plugin_router, router as joint_router
+from yiwang_management.joint.handlers import JointEventHandlers
 from yiwang_management.models import load_all_models
 from yiwang_management.organisation.endpoints import router as organisation_router
 from yiwang_management.supervision.calendar_store import CalendarSync
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             case_router,
             supervision_router,
             organisation_router,
+            joint_router,
+            plugin_router,
         ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
@@ -90,7 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ("POST", "/api/v1/catalogue/imports", MAX_IMPORT_BYTES),
             ("POST", "/console/manage/imports", MAX_IMPORT_BYTES + 64 * 1024),
         ],
-        subscriptions=handlers.subscriptions(),
+        # Steps and decisions of joint cases' parts (联办分件) go to joint/ (ADR 0112).
+        subscriptions=JointEventHandlers(source=handlers.source).route_parts(handlers.subscriptions()),
         openapi_tags=[
             {"name": "items", "description": "事项目录与办事指南 Item catalogue and service guides"},
             {
@@ -102,6 +107,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "name": "supervision",
                 "description": "电子监察 E-supervision: deadlines, pauses, extension, warnings, 督办, "
                 "on-time rates, holiday schedules (节假日安排)",
+            },
+            {
+                "name": "joint",
+                "description": "联办 Joint cases: one window, every department at once, one combined result",
+            },
+            {
+                "name": "plugin",
+                "description": "部门自建系统接入 Plug-in contract: external systems, their tokens, dispatches and callbacks",
             },
             {
                 "name": "organisation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 # Domain packages with a models module; each registers its tables on ``Base.metadata``.
-MODEL_MODULES: tuple[str, ...] = ("item", "catalogue", "case", "supervision", "organisation")
+MODEL_MODULES: tuple[str, ...] = ("item", "catalogue", "case", "supervision", "organisation", "joint")
 
 
 def load_all_models() -> None:

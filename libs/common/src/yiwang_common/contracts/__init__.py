@@ -1,44 +1,13 @@
-"""Event contracts: the payloads that cross service boundaries, one module per producer.
+"""Event contracts: re-exported from the ``yiwang-contracts`` package (pydantic only, ADR 0112).
 
-Each payload is an :class:`~yiwang_common.events.EventData` subclass whose ``subject`` is
-``yiwang.<service>.<aggregate>.<event>.v<major>``. Within a major version only optional
-fields may be added. ``docs/events/`` holds the JSON Schemas generated from these models
-(``make contracts``), and a test fails when they are stale.
+The models live in :mod:`yiwang_contracts` so that a department's own system can install them with
+``yiwang-sdk`` and without the suite's server dependencies; ``yiwang_common.contracts.<module>``
+stays the import path inside the services.
 """
 
 from __future__ import annotations
 
-from yiwang_common.contracts import business, datasharing, gateway, management
-from yiwang_common.events.envelope import EventData
+from yiwang_common.contracts import business, datasharing, gateway, management, plugin
+from yiwang_contracts import ALL_EVENTS
 
-ALL_EVENTS: tuple[type[EventData], ...] = (
-    gateway.ApplicationSubmitted,
-    gateway.ApplicationSupplemented,
-    management.ItemPublished,
-    management.ItemWithdrawn,
-    management.CaseRegistered,
-    management.CaseSupplementRequested,
-    management.CaseAccepted,
-    management.CaseRejected,
-    management.CaseCompleted,
-    management.SupervisionWarningsRaised,
-    management.CaseUrged,
-    management.CaseDeemedApproved,
-    business.CaseStepCompleted,
-    business.CaseDecided,
-    business.CaseReturned,
-    business.CaseClockPaused,
-    business.CaseClockResumed,
-    business.TaskTransferred,
-    business.TaskReminded,
-    business.CaseWithdrawn,
-    business.WorkflowMigrated,
-    datasharing.LicenceRegistered,
-    gateway.AuditRecorded,
-    management.AuditRecorded,
-    management.StaffAssigned,
-    business.AuditRecorded,
-    datasharing.LicenceStatusChanged,
-)
-
-__all__ = ["ALL_EVENTS", "business", "datasharing", "gateway", "management"]
+__all__ = ["ALL_EVENTS", "business", "datasharing", "gateway", "management", "plugin"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_business.clock import local_date
 from yiwang_business.task.service import task_service
-from yiwang_common.contracts.management import CaseAccepted
+from yiwang_common.contracts.common import StepRecord
+from yiwang_common.contracts.management import CaseAccepted, JointPartDispatched
 from yiwang_common.events import EventEnvelope, Subscription
 
 
@@ -14,6 +16,44 @@ async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data:
     await task_service.take_over(session, accepted=data)
 
 
+async def on_joint_part_dispatched(
+    session: AsyncSession, envelope: EventEnvelope, data: JointPartDispatched
+) -> None:
+    """联办分派 → a part for the built-in workflow is taken over like an accepted case, under its part number."""
+    if data.handler != "builtin":
+        return
+    accepted = CaseAccepted(
+        case_no=data.part_no,
+        application_id=data.application_id,
+        item_code=data.item_code,
+        item_name=data.item_name,
+        implementing_org=data.department,
+        applicant=data.applicant,
+        form=data.form,
+        materials=data.materials,
+        acceptance_notice_no=f"{data.joint_no}-联办受理",
+        handler_name="联办窗口",
+        accepted_at=data.accepted_at,
+        clock_start=local_date(data.accepted_at),
+        promised_limit_days=data.limit_days,
+        due_date=data.due_date,
+        statutory_due_date=data.due_date,
+        step=StepRecord(
+            step_key="joint_accept",
+            step_name="联办受理",
+            action="pass",
+            handler_id="joint",
+            handler_name="联办窗口",
+            started_at=data.accepted_at,
+            ended_at=data.accepted_at,
+            org=data.department,
+        ),
+    )
+    await task_service.take_over(session, accepted=accepted)
+
+
 management_subscription = Subscription(
-    durable="business__management", source="management", handlers={CaseAccepted: on_case_accepted}
+    durable="business__management",
+    source="management",
+    handlers={CaseAccepted: on_case_accepted, JointPartDispatched: on_joint_part_dispatched},
 )

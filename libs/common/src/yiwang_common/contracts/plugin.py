@@ -1,0 +1,5 @@
+"""Re-export of :mod:`yiwang_contracts.plugin`: the contracts live in the ``yiwang-contracts`` package (ADR 0112)."""
+
+from __future__ import annotations
+
+from yiwang_contracts.plugin import *  # noqa: F403

@@ -1,0 +1,277 @@
+"""REST surface of joint cases (联办件) and of the plug-in contract (部门自建系统接入, ADR 0112).
+
+``router``: the window opens a joint case; the applicant and staff read it. ``plugin_router``:
+administrators register external systems and say which system handles an item; an external
+system exchanges its credentials for a token, pulls its dispatches and reports back — only ever
+about the parts of its own department.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, CurrentPrincipal, Principal, require_role
+from yiwang_common.contracts.plugin import (
+    DispatchList,
+    PartState,
+    ResultReport,
+    StepReport,
+    SupplementRequest,
+    TokenRequest,
+    TokenResponse,
+)
+from yiwang_common.db import get_session
+from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_management.joint import service
+from yiwang_management.joint.errors import (
+    BadClientCredentials,
+    BadSystemToken,
+    HandlerInvalid,
+    ItemNotFound,
+    JointCaseInvalid,
+    JointCaseNotFound,
+    PartConflict,
+    PartNotFound,
+    ResultInvalid,
+    SystemNotFound,
+)
+from yiwang_management.joint.models import ExternalSystem
+from yiwang_management.joint.schemas import (
+    HandlerConfig,
+    HandlerView,
+    JointCaseCreate,
+    JointCaseView,
+    JointSupplement,
+    SystemCreate,
+    SystemCreated,
+    SystemView,
+)
+
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Acceptor = Annotated[Principal, require_role(ROLE_ACCEPTOR)]
+Admin = Annotated[Principal, require_role(ROLE_ADMIN)]
+JointNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{21}$", description="联办件办件编号")]
+PartNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{21}P[0-9]{2}$", description="分件编号")]
+ItemCode = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,64}$", description="实施编码")]
+AUTH_PROBLEMS = (Unauthorized, Forbidden)
+SYSTEM_PROBLEMS = (BadSystemToken,)
+
+plugin_bearer = HTTPBearer(
+    scheme_name="pluginToken",
+    description="An external system's short-lived token from POST /api/v1/plugin/token (client credentials)",
+    auto_error=False,
+)
+
+
+async def current_system(
+    session: Session,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(plugin_bearer)],
+) -> ExternalSystem:
+    """FastAPI dependency: the external system the bearer token belongs to."""
+    token = credentials.credentials.strip() if credentials is not None else ""
+    system = await service.authenticate(session, token) if token else None
+    if system is None:
+        raise BadSystemToken("缺少或无效的外部系统令牌")
+    return system
+
+
+System = Annotated[ExternalSystem, Depends(current_system)]
+
+
+def _json(model: BaseModel, status_code: int = 200) -> Response:
+    return Response(content=model.model_dump_json(), media_type="application/json", status_code=status_code)
+
+
+router = APIRouter(prefix="/joint-cases", tags=["joint"])
+plugin_router = APIRouter(prefix="/plugin", tags=["plugin"])
+#: Data scope for the authorisation matrix (ADR 0105).
+JOINT_SCOPE: dict[str, Any] = {"x-access-scope": "joint"}
+SYSTEM_SCOPE: dict[str, Any] = {"x-access-scope": "external-system"}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="联办受理 Open a joint case",
+    response_model=JointCaseView,
+    responses=problem_responses(*AUTH_PROBLEMS, ItemNotFound, JointCaseInvalid),
+)
+async def open_joint_case(
+    request: Request, session: Session, principal: Acceptor, body: JointCaseCreate
+) -> Response:
+    """收件一次、同时分派: the window collects the materials once and dispatches one part to every
+    department at the same moment, each to the system its item is configured for."""
+    view = await service.open_joint_case(
+        session,
+        body,
+        principal=principal,
+        calendar=request.app.state.calendar,
+        region_code=request.app.state.settings.platform.region_code,
+        source=request.app.state.runtime.source,
+        supervision=request.app.state.settings.supervision,
+    )
+    return _json(view, 201)
+
+
+@router.get(
+    "/{joint_no}",
+    openapi_extra=JOINT_SCOPE,
+    summary="联办件 A joint case with its parts",
+    response_model=JointCaseView,
+    responses=problem_responses(Unauthorized, JointCaseNotFound),
+)
+async def get_joint_case(joint_no: JointNo, session: Session, principal: CurrentPrincipal) -> Response:
+    """The combined case: every part, who it waits on, and the one combined result (and notice)."""
+    view = await service.joint_view(session, joint_no, principal=principal)
+    if view is None:
+        raise JointCaseNotFound(f"联办件 {joint_no} 不存在")
+    return _json(view)
+
+
+@router.post(
+    "/{joint_no}/parts/{part_no}/supplement",
+    openapi_extra=JOINT_SCOPE,
+    summary="补正材料 Hand in a department's supplement",
+    response_model=JointCaseView,
+    responses=problem_responses(*AUTH_PROBLEMS, JointCaseNotFound, PartConflict),
+)
+async def supply_supplement(
+    joint_no: JointNo, part_no: PartNo, session: Session, principal: Acceptor, body: JointSupplement
+) -> Response:
+    """The window hands in what a department's system asked for (补正); the part goes back to that
+    system's dispatch list with the supplemented materials (``reason: supplemented``)."""
+    return _json(await service.supply_supplement(session, joint_no, part_no, body, principal=principal))
+
+
+@plugin_router.post(
+    "/systems",
+    status_code=201,
+    summary="登记外部系统 Register an external system",
+    response_model=SystemCreated,
+    responses=problem_responses(*AUTH_PROBLEMS),
+)
+async def register_system(session: Session, principal: Admin, body: SystemCreate) -> Response:
+    """Register a department's own approval system; the answer carries its client secret, once."""
+    system, secret = await service.register_system(session, body, actor=principal)
+    view = SystemCreated(**SystemView.model_validate(system).model_dump(), client_secret=secret)
+    return _json(view, 201)
+
+
+@plugin_router.get(
+    "/systems",
+    summary="外部系统列表 Registered external systems",
+    response_model=list[SystemView],
+    responses=problem_responses(*AUTH_PROBLEMS),
+)
+async def list_systems(session: Session, principal: Admin) -> list[SystemView]:
+    """Every registered external system (never a secret)."""
+    return [SystemView.model_validate(s) for s in await service.list_systems(session)]
+
+
+@plugin_router.put(
+    "/items/{item_code}/handler",
+    summary="配置办理系统 Which system handles an item",
+    response_model=HandlerView,
+    responses=problem_responses(*AUTH_PROBLEMS, ItemNotFound, SystemNotFound, HandlerInvalid),
+)
+async def put_handler(
+    item_code: ItemCode, session: Session, principal: Admin, body: HandlerConfig
+) -> HandlerView:
+    """The built-in workflow (default), or an external system of the item's own department."""
+    return HandlerView.model_validate(await service.set_handler(session, item_code, body, actor=principal))
+
+
+@plugin_router.post(
+    "/token",
+    summary="外部系统令牌 Exchange client credentials for a token",
+    response_model=TokenResponse,
+    responses=problem_responses(BadClientCredentials),
+)
+async def token(session: Session, body: TokenRequest) -> Response:
+    """Client credentials → a bearer token valid for 15 minutes, scoped to the system's department."""
+    return _json(await service.issue_token(session, body))
+
+
+@plugin_router.get(
+    "/dispatches",
+    openapi_extra=SYSTEM_SCOPE,
+    summary="待接收分件 Parts dispatched to the calling system",
+    response_model=DispatchList,
+    responses=problem_responses(*SYSTEM_PROBLEMS),
+)
+async def dispatches(session: Session, system: System) -> Response:
+    """Every part dispatched to this system and not acknowledged yet, oldest first; a part stays
+    here (and is handed out again) until the system acknowledges it."""
+    return _json(await service.hand_out(session, system))
+
+
+@plugin_router.post(
+    "/dispatches/{part_no}/ack",
+    openapi_extra=SYSTEM_SCOPE,
+    summary="确认接收 Acknowledge a dispatch",
+    response_model=PartState,
+    responses=problem_responses(*SYSTEM_PROBLEMS, PartNotFound),
+)
+async def ack(part_no: PartNo, session: Session, system: System) -> Response:
+    """The system has taken the part over (idempotent)."""
+    return _json(await service.acknowledge(session, system, part_no))
+
+
+@plugin_router.get(
+    "/parts/{part_no}",
+    openapi_extra=SYSTEM_SCOPE,
+    summary="分件状态 A part of the calling system",
+    response_model=PartState,
+    responses=problem_responses(*SYSTEM_PROBLEMS, PartNotFound),
+)
+async def get_part(part_no: PartNo, session: Session, system: System) -> Response:
+    """Where one of this system's parts stands; another department's parts do not exist here."""
+    return _json(await service.get_part(session, system, part_no))
+
+
+@plugin_router.post(
+    "/parts/{part_no}/steps",
+    openapi_extra=SYSTEM_SCOPE,
+    summary="报告环节 Report a step",
+    response_model=PartState,
+    responses=problem_responses(*SYSTEM_PROBLEMS, PartNotFound, PartConflict),
+)
+async def report_step(part_no: PartNo, session: Session, system: System, body: StepReport) -> Response:
+    """A step the system finished; a replay with the same key and end time is recorded once."""
+    return _json(await service.report_step(session, system, part_no, body))
+
+
+@plugin_router.post(
+    "/parts/{part_no}/supplement-requests",
+    openapi_extra=SYSTEM_SCOPE,
+    summary="申请补正 Ask for a supplement",
+    response_model=PartState,
+    responses=problem_responses(*SYSTEM_PROBLEMS, PartNotFound, PartConflict),
+)
+async def request_supplement(
+    part_no: PartNo, session: Session, system: System, body: SupplementRequest
+) -> Response:
+    """The department needs more from the applicant; the part shows 待补正 to the window."""
+    return _json(await service.request_supplement(session, system, part_no, body))
+
+
+@plugin_router.post(
+    "/parts/{part_no}/result",
+    openapi_extra=SYSTEM_SCOPE,
+    summary="报告办理结果 Report the result",
+    response_model=PartState,
+    responses=problem_responses(*SYSTEM_PROBLEMS, PartNotFound, PartConflict, ResultInvalid),
+)
+async def report_result(
+    part_no: PartNo, request: Request, session: Session, system: System, body: ResultReport
+) -> Response:
+    """The department's decision on its part; the same result again is a no-op, another one 409.
+    The last part's result completes the joint case with one combined result."""
+    return _json(
+        await service.report_result(session, system, part_no, body, source=request.app.state.runtime.source)
+    )

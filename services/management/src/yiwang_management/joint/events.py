@@ -1,0 +1,16 @@
+"""Builders of the joint-approval events management publishes (the consumed ones are in ``handlers.py``)."""
+
+from __future__ import annotations
+
+from yiwang_common.contracts.management import JointCaseCompleted, JointPartDispatched
+from yiwang_common.events import EventEnvelope, make_event
+
+
+def dispatched_event(data: JointPartDispatched, *, source: str) -> EventEnvelope:
+    """``JointPartDispatched``: one department's part leaves for its system."""
+    return make_event(data, source=source, subject=data.part_no, correlation_id=data.joint_no)
+
+
+def completed_event(data: JointCaseCompleted, *, source: str) -> EventEnvelope:
+    """``JointCaseCompleted``: the combined result."""
+    return make_event(data, source=source, subject=data.joint_no, correlation_id=data.joint_no)

@@ -1,0 +1,75 @@
+"""Incoming events of joint approval: the built-in workflow's steps and decisions on a part.
+
+The inbox deduplicates per event id across a service's consumers, so the parts' events are
+taken inside the existing ``management__business`` consumer: :func:`route_parts` puts a router
+in front of the case handlers that sends part numbers here and everything else on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
+from yiwang_common.events import EventData, EventEnvelope, Handler, Subscription
+from yiwang_management.joint import service
+from yiwang_management.joint.repository import JointRepository
+
+
+class JointEventHandlers:
+    """Business events about parts of joint cases."""
+
+    def __init__(self, *, source: str) -> None:
+        self.source = source
+
+    async def on_step_completed(
+        self, session: AsyncSession, _envelope: EventEnvelope, data: CaseStepCompleted
+    ) -> None:
+        """环节已办理 on a part → the joint case's timeline."""
+        part = await JointRepository.from_session(session).part(data.case_no)
+        if part is not None:
+            await service.record_part_step(session, part, data.step)
+
+    async def on_case_decided(
+        self, session: AsyncSession, _envelope: EventEnvelope, data: CaseDecided
+    ) -> None:
+        """已作出决定 on a part → its steps (replays skipped), its result, and the combined one when it is the last."""
+        part = await JointRepository.from_session(session).part(data.case_no)
+        if part is None:
+            return
+        for step in data.steps:
+            await service.record_part_step(session, part, step)
+        await service.decide_part(
+            session,
+            data.case_no,
+            outcome=data.outcome,
+            reason=data.decision.body if data.outcome == "refused" else None,
+            decision=data.decision,
+            licence=data.licence,
+            source=self.source,
+        )
+
+    def route_parts(self, subscriptions: list[Subscription]) -> list[Subscription]:
+        """The same subscriptions, with step and decision events of parts handled here."""
+        mine: dict[type[EventData], Handler] = {
+            CaseStepCompleted: self.on_step_completed,
+            CaseDecided: self.on_case_decided,
+        }
+        out = []
+        for sub in subscriptions:
+            if sub.source != "business":
+                out.append(sub)
+                continue
+            handlers = dict(sub.handlers)
+            for model, joint_handler in mine.items():
+                if model in handlers:
+                    handlers[model] = _router(joint_handler, handlers[model])
+            out.append(Subscription(durable=sub.durable, source=sub.source, handlers=handlers))
+        return out
+
+
+def _router(joint: Handler, other: Handler) -> Handler:
+    async def route(session: AsyncSession, envelope: EventEnvelope, data: EventData) -> None:
+        case_no = getattr(data, "case_no", "")
+        await (joint if service.is_part_no(case_no) else other)(session, envelope, data)
+
+    return route

@@ -1,0 +1,696 @@
+"""联办 Joint cases across departments, and the plug-in contract's server side (ADR 0112).
+
+The window collects the materials once and opens a joint case: a master row in ``case_file``
+(accepted at once) and one part per department, each dispatched at the same moment to the system
+its item is configured for — the built-in workflow (business, through
+``yiwang.management.joint_part.dispatched.v1``) or a registered external system (which pulls the
+same payload over REST). Every part runs a step clock on the master case, so the supervision sweep
+warns about a part whose department (or system) lets its own limit run. The parts' results are
+applied one at a time under the master row's lock; the last one writes the combined result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from yiwang_common.access import covers, region_of
+from yiwang_common.auth import ROLE_ADMIN, ROLE_SUPERVISOR, Principal
+from yiwang_common.calendar import WorkingDayCalendar
+from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, Organisation, StepRecord
+from yiwang_common.contracts.management import JointCaseCompleted, JointPartDispatched, JointPartOutcome
+from yiwang_common.contracts.plugin import (
+    Dispatch,
+    DispatchList,
+    PartState,
+    ResultReport,
+    StepReport,
+    SupplementRequest,
+    TokenRequest,
+    TokenResponse,
+)
+from yiwang_common.db.types import utcnow
+from yiwang_common.events import enqueue
+from yiwang_management.case.models import ACCEPTED, COMPLETED, Case
+from yiwang_management.case.notices import case_number
+from yiwang_management.config import SupervisionSettings
+from yiwang_management.db import messaging
+from yiwang_management.item.models import ITEM_IN_FORCE, Item
+from yiwang_management.item.repository import ItemRepository
+from yiwang_management.joint import events
+from yiwang_management.joint.errors import (
+    BadClientCredentials,
+    HandlerInvalid,
+    ItemNotFound,
+    JointCaseInvalid,
+    JointCaseNotFound,
+    PartConflict,
+    PartNotFound,
+    ResultInvalid,
+    SystemNotFound,
+)
+from yiwang_management.joint.models import BUILTIN, EXTERNAL, ExternalSystem, ItemHandler, JointPart
+from yiwang_management.joint.repository import HandlerRepository, JointRepository, SystemRepository
+from yiwang_management.joint.schemas import (
+    HandlerConfig,
+    JointCaseCreate,
+    JointCaseView,
+    JointPartView,
+    JointSupplement,
+    SystemCreate,
+)
+from yiwang_management.organisation.repository import DepartmentRepository
+from yiwang_management.shared import local_date
+from yiwang_management.supervision import deadlines
+from yiwang_management.supervision.repository import DeadlineRepository
+
+log = logging.getLogger(__name__)
+
+#: The item code of a joint case's master row (its parts carry the departments' items).
+JOINT_ITEM_CODE = "JOINT"
+#: Lifetime of an external system's token.
+TOKEN_TTL_SECONDS = 900
+#: At most this many dispatches per pull.
+PULL_LIMIT = 50
+OPEN = ("dispatched", "in_progress", "awaiting_supplement")
+DECIDED = ("approved", "refused")
+
+# The same argon2id cost as account passwords (ADR 0103).
+HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16)
+
+
+def is_part_no(case_no: str) -> bool:
+    """Tell a part number (办件编号 + ``P`` + two digits) from a case number without a query."""
+    return len(case_no) == 24 and case_no[21] == "P" and case_no[22:].isdigit()
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- external systems -------------------------------------------------------------------------
+
+
+async def register_system(
+    session: AsyncSession, body: SystemCreate, *, actor: Principal
+) -> tuple[ExternalSystem, str]:
+    """登记 Register a department's system; returns it with its client secret (shown once)."""
+    secret = secrets.token_urlsafe(32)
+    system = ExternalSystem(
+        system_id="sys-" + uuid.uuid4().hex[:16],
+        name=body.name,
+        department_code=body.department_code,
+        department_name=body.department_name,
+        client_id="cli-" + uuid.uuid4().hex,
+        secret_hash=await asyncio.to_thread(HASHER.hash, secret),
+        active=True,
+        created_at=utcnow(),
+        created_by=principal_id(actor),
+    )
+    await SystemRepository.from_session(session).create(system, flush=True)
+    return system, secret
+
+
+def principal_id(principal: Principal) -> str:
+    return principal.sub[:64]
+
+
+async def list_systems(session: AsyncSession) -> list[ExternalSystem]:
+    """Every registered system."""
+    return list(await SystemRepository.from_session(session).list_all())
+
+
+async def issue_token(session: AsyncSession, body: TokenRequest) -> TokenResponse:
+    """Exchange client credentials for a short-lived token scoped to the system's department."""
+    repository = SystemRepository.from_session(session)
+    system = await repository.by_client_id(body.client_id)
+    stored = system.secret_hash if system is not None else _DUMMY_HASH
+    try:
+        valid: bool = await asyncio.to_thread(HASHER.verify, stored, body.client_secret)
+    except (VerificationError, InvalidHashError):
+        valid = False
+    if system is None or not valid or not system.active:
+        raise BadClientCredentials("client_id 或 client_secret 不正确")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    await repository.add_token(
+        token_hash(token), system.system_id, now + timedelta(seconds=TOKEN_TTL_SECONDS), now
+    )
+    return TokenResponse(
+        access_token=token,
+        expires_in=TOKEN_TTL_SECONDS,
+        system_id=system.system_id,
+        department_code=system.department_code,
+    )
+
+
+# Verified against when the client id is unknown, so both failures cost the same.
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+
+async def authenticate(session: AsyncSession, token: str) -> ExternalSystem | None:
+    """The active system a bearer token belongs to, or None."""
+    return await SystemRepository.from_session(session).by_token(token_hash(token), utcnow())
+
+
+async def set_handler(
+    session: AsyncSession, item_code: str, body: HandlerConfig, *, actor: Principal
+) -> ItemHandler:
+    """配置 Which system handles an item; an external one must be of the item's department."""
+    item = await ItemRepository(session).get(item_code)
+    if item is None:
+        raise ItemNotFound(f"事项 {item_code} 不存在")
+    if body.handler == EXTERNAL:
+        system = (
+            await SystemRepository.from_session(session).get_by_id(body.system_id) if body.system_id else None
+        )
+        if system is None:
+            raise SystemNotFound(f"外部系统 {body.system_id} 不存在")
+        if system.department_code != item.org_code:
+            raise HandlerInvalid(f"外部系统属于 {system.department_name}，不能办理 {item.org_name} 的事项")
+    elif body.system_id is not None:
+        raise HandlerInvalid("内置流程不需要 system_id")
+    values = {
+        "item_code": item_code,
+        "handler": body.handler,
+        "system_id": body.system_id if body.handler == EXTERNAL else None,
+        "updated_at": utcnow(),
+        "updated_by": principal_id(actor),
+    }
+    repository = HandlerRepository.from_session(session)
+    await repository.put(values)
+    return ItemHandler(**values)
+
+
+# --- joint cases ------------------------------------------------------------------------------
+
+
+async def open_joint_case(
+    session: AsyncSession,
+    body: JointCaseCreate,
+    *,
+    principal: Principal,
+    calendar: WorkingDayCalendar,
+    region_code: str,
+    source: str,
+    supervision: SupervisionSettings = deadlines.DEFAULTS,
+) -> JointCaseView:
+    """收件一次, 同时分派: open the joint case and dispatch every part at the same moment."""
+    items = []
+    item_repository = ItemRepository(session)
+    for code in body.item_codes:
+        item = await item_repository.get(code)
+        if item is None or item.status != ITEM_IN_FORCE:
+            raise ItemNotFound(f"事项 {code} 不存在或已取消")
+        items.append(item)
+    if len({i.org_code for i in items}) != len(items):
+        raise JointCaseInvalid("联办件的每个事项须属于不同部门")
+    handlers = await HandlerRepository.from_session(session).for_items(body.item_codes)
+    systems = {s.system_id: s for s in await SystemRepository.from_session(session).list_all()}
+    repository = JointRepository.from_session(session)
+    now = utcnow()
+    today = local_date(now)
+    region = (principal.region or region_code)[:6]
+    joint_no = case_number(region, today, await repository.next_number(region, today))
+    dues = [calendar.add_working_days(today, i.promised_limit_days) for i in items]
+    window = await _window(session, principal, items)
+    session.add(
+        Case(
+            case_no=joint_no,
+            application_id=uuid.uuid4(),
+            item_code=JOINT_ITEM_CODE,
+            item_name=body.theme_name,
+            org_code=window.code,
+            org_name=window.name,
+            applicant_id=body.applicant.account_id,
+            applicant=body.applicant.model_dump(mode="json"),
+            channel="window",
+            form=body.form,
+            materials=[m.model_dump(mode="json") for m in body.materials],
+            required_materials=[],
+            statutory_limit_days=max(i.statutory_limit_days for i in items),
+            promised_limit_days=max(i.promised_limit_days for i in items),
+            missing_materials=[],
+            status=ACCEPTED,
+            submitted_at=now,
+            registered_at=now,
+            acceptance_notice_no=f"{joint_no}-联办受理",
+            accepted_at=now,
+            clock_start=today,
+            due_date=max(dues),
+            statutory_due_date=max(dues),
+        )
+    )
+    await session.flush()
+    accept = StepRecord(
+        step_key="joint_accept",
+        step_name="联办受理 (收件一次)",
+        action="pass",
+        handler_id=principal_id(principal),
+        handler_name=principal.name,
+        opinion=f"分派 {len(items)} 个部门同时办理",
+        started_at=now,
+        ended_at=now,
+        org=window,
+    )
+    await repository.insert_step(joint_no, accept)
+    # The joint case's own clock (the longest part's limit); each part runs a step clock of its own.
+    await deadlines.open_clock(
+        session,
+        case_no=joint_no,
+        item_code=JOINT_ITEM_CODE,
+        org_code=window.code,
+        channel="window",
+        clock_start=today,
+        promised_limit_days=max(i.promised_limit_days for i in items),
+        statutory_limit_days=max(i.statutory_limit_days for i in items),
+        calendar=calendar,
+        defaults=supervision,
+        by=principal_id(principal),
+    )
+    clocks = DeadlineRepository.from_session(session)
+    envelopes = []
+    for seq, (item, due) in enumerate(zip(items, dues, strict=True), start=1):
+        config = handlers.get(item.item_code)
+        handler = config.handler if config is not None else BUILTIN
+        system = systems.get(config.system_id) if config is not None and config.system_id else None
+        part_no = f"{joint_no}P{seq:02d}"
+        payload = JointPartDispatched(
+            joint_no=joint_no,
+            part_no=part_no,
+            application_id=uuid.uuid5(uuid.NAMESPACE_URL, f"urn:yiwang:joint-part:{part_no}"),
+            item_code=item.item_code,
+            item_name=item.name,
+            department=Organisation(name=item.org_name, code=item.org_code),
+            handler="external" if handler == EXTERNAL else "builtin",
+            system_id=system.system_id if system else None,
+            applicant=body.applicant,
+            form=body.form,
+            materials=body.materials,
+            accepted_at=now,
+            limit_days=item.promised_limit_days,
+            due_date=due,
+        )
+        session.add(
+            JointPart(
+                part_no=part_no,
+                joint_no=joint_no,
+                seq=seq,
+                item_code=item.item_code,
+                item_name=item.name,
+                org_code=item.org_code,
+                org_name=item.org_name,
+                handler=handler,
+                system_id=system.system_id if system else None,
+                status="dispatched",
+                limit_days=item.promised_limit_days,
+                due_date=due,
+                dispatched_at=now,
+                # The built-in workflow takes its part from the bus; only external systems acknowledge.
+                acked_at=now if handler == BUILTIN else None,
+                deliveries=0,
+                payload=payload.model_dump(mode="json"),
+                steps=0,
+            )
+        )
+        await clocks.start_step_clock(
+            {
+                "case_no": joint_no,
+                "step_key": part_no,
+                "step_name": _waiting_on(item.org_name, system)[:100],
+                "item_code": item.item_code,
+                "org_code": item.org_code,
+                "region_code": joint_no[:6],
+                "started_at": now,
+                "due_date": due,
+                "warn_date": max(
+                    today, calendar.subtract_working_days(due, deadlines.DEFAULTS.step_warn_days)
+                ),
+                "warned_level": 0,
+            }
+        )
+        envelopes.append(events.dispatched_event(payload, source=source))
+    await enqueue(session, messaging.outbox, *envelopes)
+    await session.flush()
+    view = await joint_view(session, joint_no)
+    assert view is not None
+    return view
+
+
+async def _window(session: AsyncSession, principal: Principal, items: list[Item]) -> Organisation:
+    """The unit whose window opened the case: the caller's, named from the organisation tables."""
+    code = principal.org_code or items[0].org_code
+    named = {i.org_code: i.org_name for i in items}
+    if code not in named:
+        department = await DepartmentRepository.from_session(session).get_by_id(code)
+        named[code] = department.name if department is not None else "政务服务窗口"
+    return Organisation(name=named[code], code=code)
+
+
+def _waiting_on(org_name: str, system: ExternalSystem | None) -> str:
+    return f"联办·{org_name}·" + (f"外部系统 {system.name}" if system is not None else "内置流程")
+
+
+async def joint_view(
+    session: AsyncSession, joint_no: str, *, principal: Principal | None = None
+) -> JointCaseView | None:
+    """The joint case with its parts; with ``principal``, only if they may read it (applicant or staff)."""
+    repository = JointRepository.from_session(session)
+    case = await repository.case(joint_no)
+    if case is None or case.item_code != JOINT_ITEM_CODE:
+        return None
+    parts = list(await repository.parts(joint_no))
+    if principal is not None and not _may_read(principal, case, parts):
+        return None
+    systems = {s.system_id: s for s in await SystemRepository.from_session(session).list_all()}
+    assert case.accepted_at is not None and case.due_date is not None
+    return JointCaseView(
+        joint_no=case.case_no,
+        theme_name=case.item_name,
+        applicant_id=case.applicant_id,
+        status=case.status,
+        outcome=case.outcome,
+        notice_text=(case.decision or {}).get("notice_text"),
+        accepted_at=case.accepted_at,
+        due_date=case.due_date,
+        completed_at=case.completed_at,
+        parts=[_part_view(p, systems.get(p.system_id) if p.system_id else None) for p in parts],
+    )
+
+
+def _may_read(principal: Principal, case: Case, parts: list[JointPart]) -> bool:
+    """The applicant; staff of the window or of a part's department, or supervisors and admins, in the region."""
+    if principal.sub == case.applicant_id:
+        return True
+    region = region_of(principal)
+    if not principal.is_staff or region is None or not covers(region, case.case_no[:6]):
+        return False
+    if principal.roles & {ROLE_SUPERVISOR, ROLE_ADMIN}:
+        return True
+    return principal.org_code is not None and principal.org_code in {
+        case.org_code,
+        *(p.org_code for p in parts),
+    }
+
+
+def _part_view(part: JointPart, system: ExternalSystem | None) -> JointPartView:
+    return JointPartView(
+        part_no=part.part_no,
+        item_code=part.item_code,
+        item_name=part.item_name,
+        department=Organisation(name=part.org_name, code=part.org_code),
+        handler=part.handler,
+        system_id=part.system_id,
+        waiting_on=_waiting_on(part.org_name, system),
+        status=part.status,
+        limit_days=part.limit_days,
+        due_date=part.due_date,
+        dispatched_at=part.dispatched_at,
+        acked_at=part.acked_at,
+        deliveries=part.deliveries,
+        steps=part.steps,
+        supplement=part.supplement,
+        outcome=part.outcome,
+        reason=part.reason,
+        decided_at=part.decided_at,
+    )
+
+
+def part_state(part: JointPart) -> PartState:
+    """The part as the external system sees it."""
+    return PartState(
+        part_no=part.part_no,
+        joint_no=part.joint_no,
+        status=part.status,
+        system_id=part.system_id,
+        steps=part.steps,
+        outcome=part.outcome,
+    )
+
+
+# --- the external system's side ---------------------------------------------------------------
+
+
+async def hand_out(session: AsyncSession, system: ExternalSystem) -> DispatchList:
+    """The system's unacknowledged dispatches (each hand-out counts; they stay until acknowledged)."""
+    parts = await JointRepository.from_session(session).hand_out(system.system_id, PULL_LIMIT)
+    return DispatchList(
+        items=[
+            Dispatch(
+                part=JointPartDispatched.model_validate(p.payload),
+                dispatched_at=p.dispatched_at,
+                deliveries=p.deliveries,
+                reason="supplemented" if (p.supplement or {}).get("supplied_at") else "new",
+            )
+            for p in parts
+        ]
+    )
+
+
+async def supply_supplement(
+    session: AsyncSession, joint_no: str, part_no: str, body: JointSupplement, *, principal: Principal
+) -> JointCaseView:
+    """补正材料 The window hands in what a department asked for: the part is dispatched to its system again.
+
+    The supplemented materials replace those with the same code in the part's payload; the part
+    reappears in the system's dispatch list (``reason: supplemented``) until acknowledged again.
+    """
+    repository = JointRepository.from_session(session)
+    case = await repository.lock_case(joint_no)
+    part = await repository.part(part_no, fresh=True) if case is not None else None
+    if case is None or part is None or part.joint_no != joint_no or not _is_window(principal, case):
+        raise JointCaseNotFound(f"联办件 {joint_no} 没有分件 {part_no}")
+    if part.status != "awaiting_supplement" or part.handler != EXTERNAL:
+        raise PartConflict(f"联办分件 {part_no} 不在待补正状态")
+    supplied = {m.material_code: m.model_dump(mode="json") for m in body.materials}
+    payload = dict(part.payload)
+    kept = [m for m in payload.get("materials", []) if m.get("material_code") not in supplied]
+    payload["materials"] = [*kept, *supplied.values()]
+    part.payload = payload
+    part.supplement = {**(part.supplement or {}), "supplied_at": utcnow().isoformat(), "note": body.note}
+    part.status = "in_progress"
+    part.acked_at = None
+    await session.flush()
+    view = await joint_view(session, joint_no)
+    assert view is not None
+    return view
+
+
+def _is_window(principal: Principal, case: Case) -> bool:
+    region = region_of(principal)
+    return (
+        principal.is_staff
+        and principal.org_code == case.org_code
+        and region is not None
+        and covers(region, case.case_no[:6])
+    )
+
+
+async def _own_part(session: AsyncSession, system: ExternalSystem, part_no: str) -> JointPart:
+    part = await JointRepository.from_session(session).part(part_no, system_id=system.system_id)
+    if part is None or part.org_code != system.department_code:
+        raise PartNotFound(f"联办分件 {part_no} 不存在")
+    return part
+
+
+async def get_part(session: AsyncSession, system: ExternalSystem, part_no: str) -> PartState:
+    """A part of the calling system."""
+    return part_state(await _own_part(session, system, part_no))
+
+
+async def acknowledge(session: AsyncSession, system: ExternalSystem, part_no: str) -> PartState:
+    """The system took the part over: it leaves the dispatch list (a repeated ack changes nothing)."""
+    part = await _own_part(session, system, part_no)
+    if part.acked_at is None:
+        part.acked_at = utcnow()
+        if part.status == "dispatched":
+            part.status = "in_progress"
+    return part_state(part)
+
+
+async def report_step(
+    session: AsyncSession, system: ExternalSystem, part_no: str, body: StepReport
+) -> PartState:
+    """环节 An external system's step of its part."""
+    part = await _own_part(session, system, part_no)
+    if part.status in DECIDED:
+        raise PartConflict(f"联办分件 {part_no} 已办结")
+    step = StepRecord(
+        step_key=body.step_key,
+        step_name=body.step_name,
+        action="pass",
+        handler_id=system.system_id,
+        handler_name=body.handler_name,
+        opinion=body.opinion,
+        started_at=body.started_at,
+        ended_at=body.ended_at,
+        org=Organisation(name=part.org_name, code=part.org_code),
+    )
+    await record_part_step(session, part, step)
+    return part_state(part)
+
+
+async def request_supplement(
+    session: AsyncSession, system: ExternalSystem, part_no: str, body: SupplementRequest
+) -> PartState:
+    """补正 The department asks the applicant for more, through the window."""
+    part = await _own_part(session, system, part_no)
+    if part.status in DECIDED:
+        raise PartConflict(f"联办分件 {part_no} 已办结")
+    part.status = "awaiting_supplement"
+    part.supplement = {
+        "reason": body.reason,
+        "materials": body.materials,
+        "requested_at": utcnow().isoformat(),
+    }
+    return part_state(part)
+
+
+async def report_result(
+    session: AsyncSession, system: ExternalSystem, part_no: str, body: ResultReport, *, source: str
+) -> PartState:
+    """办理结果 of an external system's part."""
+    part = await _own_part(session, system, part_no)
+    if body.outcome == "refused" and not body.reason:
+        raise ResultInvalid("不予许可须说明理由 (reason)")
+    if body.decision.org.code != part.org_code:
+        raise ResultInvalid("决定书的作出单位须为本分件的办理部门")
+    decided = await decide_part(
+        session,
+        part.part_no,
+        outcome=body.outcome,
+        reason=body.reason,
+        decision=body.decision,
+        licence=body.licence,
+        source=source,
+    )
+    assert decided is not None
+    return part_state(decided)
+
+
+# --- both kinds of system ---------------------------------------------------------------------
+
+
+async def record_part_step(session: AsyncSession, part: JointPart, step: StepRecord) -> None:
+    """Write a part's step on the joint case's timeline (replays with the same key and end are skipped)."""
+    keyed = step.model_copy(
+        update={
+            "step_key": f"{part.part_no[-3:]}:{step.step_key}"[:64],
+            "step_name": f"{part.org_name}·{step.step_name}"[:100],
+        }
+    )
+    if await JointRepository.from_session(session).insert_step(part.joint_no, keyed):
+        part.steps += 1
+    if part.status == "dispatched":
+        part.status = "in_progress"
+
+
+async def decide_part(
+    session: AsyncSession,
+    part_no: str,
+    *,
+    outcome: str,
+    reason: str | None,
+    decision: DecisionDocument,
+    licence: ELicence | None,
+    source: str,
+) -> JointPart | None:
+    """A department's result; the last one completes the joint case with one combined result.
+
+    Returns:
+        The part, or None when there is no such part.
+    """
+    repository = JointRepository.from_session(session)
+    if not is_part_no(part_no):
+        return None
+    # The master row's lock orders the parts' results; the part is read fresh under it.
+    case = await repository.lock_case(part_no[:21])
+    part = await repository.part(part_no, fresh=True) if case is not None else None
+    if case is None or part is None:
+        return None
+    if part.status in DECIDED:
+        if part.outcome != outcome:
+            raise PartConflict(f"联办分件 {part_no} 已有办理结果 ({part.outcome})")
+        return part
+    part.status = outcome
+    part.outcome = outcome
+    part.reason = reason
+    part.decision = decision.model_dump(mode="json")
+    part.licence = licence.model_dump(mode="json") if licence else None
+    part.decided_at = decision.decided_at
+    if part.acked_at is None:
+        part.acked_at = utcnow()
+    await DeadlineRepository.from_session(session).end_step_clocks(
+        part.joint_no, part.part_no, decision.decided_at
+    )
+    parts = list(await repository.parts(part.joint_no))
+    if all(p.status in DECIDED for p in parts) and case.status != COMPLETED:
+        await _complete(session, case, parts, source=source)
+    return part
+
+
+async def _complete(session: AsyncSession, case: Case, parts: list[JointPart], *, source: str) -> None:
+    now = utcnow()
+    refused = [p for p in parts if p.outcome == "refused"]
+    outcome = "refused" if refused else "approved"
+    applicant = Applicant.model_validate(case.applicant)
+    notice = None
+    if refused:
+        lines = [
+            f"{i}. {p.org_name}「{p.item_name}」：{p.reason or '不予许可'}"
+            for i, p in enumerate(refused, start=1)
+        ]
+        notice = (
+            f"联办不予许可告知书\n{applicant.name}：\n您申请的「{case.item_name}」联办事项（{case.case_no}）中，"
+            f"以下部门决定不予许可：\n"
+            + "\n".join(lines)
+            + "\n其余事项已准予许可。您可依法申请行政复议或提起行政诉讼。"
+        )
+    outcomes = [
+        JointPartOutcome(
+            part_no=p.part_no,
+            item_code=p.item_code,
+            item_name=p.item_name,
+            department=Organisation(name=p.org_name, code=p.org_code),
+            outcome=p.outcome,
+            reason=p.reason,
+            decision=DecisionDocument.model_validate(p.decision) if p.decision else None,
+            licence=ELicence.model_validate(p.licence) if p.licence else None,
+        )
+        for p in parts
+    ]
+    case.status = COMPLETED
+    case.outcome = outcome
+    case.completed_at = now
+    case.on_time = case.due_date is not None and local_date(now) <= case.due_date
+    await deadlines.close_clock(session, case.case_no, local_date(now), case.on_time, ended_at=now)
+    case.decision = {
+        "document_no": f"{case.case_no}-联办",
+        "title": "联办结果告知书",
+        "body": "\n".join(
+            f"{o.department.name}「{o.item_name}」：{'准予' if o.outcome == 'approved' else '不予'}许可"
+            for o in outcomes
+        ),
+        "decided_at": now.isoformat(),
+        "decider_name": case.org_name,
+        "org": {"name": case.org_name, "code": case.org_code},
+        "notice_text": notice,
+    }
+    data = JointCaseCompleted(
+        joint_no=case.case_no,
+        applicant_id=case.applicant_id,
+        outcome=outcome,
+        parts=outcomes,
+        notice_text=notice,
+        completed_at=now,
+    )
+    await enqueue(session, messaging.outbox, events.completed_event(data, source=source))
