@@ -195,6 +195,7 @@ class Stack:
                 "BUSINESS_CONSOLE_SIGN_IN_URL": self.url("gateway") + "/console/sign-in",
                 "BUSINESS_CONSOLE_MANAGE_URL": self.url("management") + "/console/manage/",
                 "GATEWAY_BUSINESS_URL": self.url("business"),
+                "GATEWAY_CONSOLE_HANDLE_URL": self.url("business") + "/console/handle/",
                 "PYTHONUNBUFFERED": "1",
             }
         )

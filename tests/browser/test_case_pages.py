@@ -43,7 +43,7 @@ async def _citizen_sign_in(page: Page, portal: str) -> None:
     await page.get_by_label("用户名").fill("zhangsan")
     await page.get_by_label("密码", exact=True).fill("demo123")
     await page.get_by_role("button", name="登录", exact=True).click()
-    await page.wait_for_url(re.compile(r"/me"))
+    await expect(page.get_by_role("status")).to_contain_text("您已登录：张三")
 
 
 async def test_citizen_applies_through_the_generated_form_and_follows_the_timeline(
@@ -68,6 +68,7 @@ async def test_citizen_applies_through_the_generated_form_and_follows_the_timeli
     await expect(field_error).to_have_text("建设规模（平方米）：必须大于 0")
     await expect(page.get_by_role("alert")).to_contain_text("申请表有误")
     await page.screenshot(path=screenshots / "20-apply-invalid.png", full_page=True)
+    errors.clear()  # the refused submission's 422 was the point
     action = await page.locator("form.apply-form").get_attribute("action")
     assert action and re.fullmatch(r"/me/drafts/[0-9a-f-]{36}", action), action
     await page.get_by_label("建设规模（平方米）").fill("12800.5")
@@ -151,11 +152,13 @@ async def test_staff_complete_a_step_from_my_tasks_and_view_the_diagram(
     row = page.locator("table.tasks tr", has_text=case_no)
     await row.get_by_role("link", name="审查").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("审查")
-    # An opinion is required: the API's rule, shown on the page.
-    await page.get_by_label("处理意见").fill(" ")
-    await page.locator("#opinion").evaluate("e => e.removeAttribute('required')")
-    await page.get_by_role("button", name="提交办理").click()
-    await expect(page.locator("#action-error")).to_be_visible()
+    # 转办 to a department code that is not one: the API's rule, its message on the page.
+    await page.locator("#transfer-org").evaluate("e => e.removeAttribute('pattern')")
+    await page.get_by_label("转至单位（统一社会信用代码，留空为本单位）").fill("NOT-A-CODE")
+    await page.get_by_label("转办原因").fill("涉及消防")
+    await page.get_by_role("button", name="转办").click()
+    await expect(page.locator("#action-error")).to_contain_text("请检查填写的内容")
+    errors.clear()  # the refusal's 422 was the point
     await page.get_by_label("处理意见").fill("材料齐全，符合法定条件。")
     await page.get_by_role("button", name="提交办理").click()
     await page.wait_for_url(re.compile(r"/console/handle/\?done="))

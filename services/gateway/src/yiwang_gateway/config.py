@@ -104,6 +104,8 @@ class Settings(ServiceSettings):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     # Where a staff member lands after the one sign-in (ADR 0016): management's console.
     console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
+    # business's half of the console (待办, 办件, 流程图; ADR 0115): a sign-in may return there too.
+    console_handle_url: str = "http://127.0.0.1:8002/console/handle/"
 
 
 @lru_cache

@@ -196,11 +196,11 @@ async def complete_page(
     origin = Origin(source=_source(request), region_code=request.app.state.settings.platform.region_code)
     try:
         body = TaskComplete(decision=decision, opinion=opinion.strip())
-        done = await task_service.complete(
-            session, task_id=task_id, principal=staff, body=body, origin=origin
-        )
+        async with session.begin_nested():  # a refusal undoes only itself
+            done = await task_service.complete(
+                session, task_id=task_id, principal=staff, body=body, origin=origin
+            )
     except (ValidationError, Problem) as exc:
-        await session.rollback()
         status = exc.status if isinstance(exc, Problem) else 422
         return await _task_page(
             request, session, staff, task_id, error=_message(exc), form="complete", status_code=status
@@ -225,11 +225,11 @@ async def return_page(
     _check_form(request, csrf)
     try:
         body = ReturnBody(to=to, reason=reason.strip())
-        result = await case_actions.return_(
-            session, task_id=task_id, principal=staff, body=body, source=_source(request)
-        )
+        async with session.begin_nested():  # a refusal undoes only itself
+            result = await case_actions.return_(
+                session, task_id=task_id, principal=staff, body=body, source=_source(request)
+            )
     except (ValidationError, Problem) as exc:
-        await session.rollback()
         status = exc.status if isinstance(exc, Problem) else 422
         return await _task_page(
             request, session, staff, task_id, error=_message(exc), form="return", status_code=status
@@ -256,11 +256,11 @@ async def transfer_page(
             org_code=org_code.strip() or None,
             reason=reason.strip(),
         )
-        result = await case_actions.transfer(
-            session, task_id=task_id, principal=staff, body=body, source=_source(request)
-        )
+        async with session.begin_nested():  # a refusal undoes only itself
+            result = await case_actions.transfer(
+                session, task_id=task_id, principal=staff, body=body, source=_source(request)
+            )
     except (ValidationError, Problem) as exc:
-        await session.rollback()
         status = exc.status if isinstance(exc, Problem) else 422
         return await _task_page(
             request, session, staff, task_id, error=_message(exc), form="transfer", status_code=status
@@ -284,9 +284,11 @@ async def clock_page(
     act = case_actions.suspend if action == "suspend" else case_actions.resume
     try:
         body = PauseBody(reason=reason.strip())
-        await act(session, case_no=task.case_no, principal=staff, reason=body.reason, source=_source(request))
+        async with session.begin_nested():  # a refusal undoes only itself
+            await act(
+                session, case_no=task.case_no, principal=staff, reason=body.reason, source=_source(request)
+            )
     except (ValidationError, Problem) as exc:
-        await session.rollback()
         status = exc.status if isinstance(exc, Problem) else 422
         return await _task_page(
             request, session, staff, task_id, error=_message(exc), form="clock", status_code=status

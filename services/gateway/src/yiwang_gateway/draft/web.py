@@ -286,7 +286,6 @@ async def _post(
                 session, principal=acting.principal, draft_id=draft.draft_id, body=content
             )
     except Problem as exc:
-        await session.rollback()
         return await _page(
             request,
             session,
@@ -303,7 +302,6 @@ async def _post(
         return RedirectResponse(f"/me/drafts/{draft.draft_id}?saved=1", status_code=303)
     if bad:
         # The draft keeps what could be kept; the fields that are not even of their type are named.
-        await session.commit()
         return await _page(
             request,
             session,
@@ -317,17 +315,18 @@ async def _post(
             status_code=422,
         )
     try:
-        receipt = await draft_service.submit(
-            session,
-            principal=acting.principal,
-            draft_id=draft.draft_id,
-            source=request.app.state.runtime.source,
-            agent=acting.agent,
-        )
+        # A savepoint: a refused submission undoes only itself, the saved draft stays (the request commits).
+        async with session.begin_nested():
+            receipt = await draft_service.submit(
+                session,
+                principal=acting.principal,
+                draft_id=draft.draft_id,
+                source=request.app.state.runtime.source,
+                agent=acting.agent,
+            )
     except Problem as exc:
         # The draft stays saved; the page shows every error next to its field.
         field_errors, general = errors_by_field(list(exc.extra.get("fields", [])))
-        await session.commit()
         return await _page(
             request,
             session,
@@ -383,7 +382,6 @@ async def material_fragment(
             body=DraftContent(form=draft.form, materials=[*others, *mine]),
         )
     except Problem as exc:
-        await session.rollback()
         error = exc.detail or exc.title
     views = await _materials_view(session, acting, item.materials, draft.materials)
     view = next(v for v in views if v["req"].code == material_code)
