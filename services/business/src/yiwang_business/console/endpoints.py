@@ -187,7 +187,7 @@ async def complete_page(
     session: Session,
     staff: Staff,
     task_id: TaskIdPath,
-    csrf: CsrfField,
+    csrf: CsrfField = "",
     decision: Annotated[str, Form(max_length=10)] = "",
     opinion: ReasonField = "",
 ) -> Response:
@@ -217,7 +217,7 @@ async def return_page(
     session: Session,
     staff: Staff,
     task_id: TaskIdPath,
-    csrf: CsrfField,
+    csrf: CsrfField = "",
     to: Annotated[str, Form(max_length=32)] = "",
     reason: ReasonField = "",
 ) -> Response:
@@ -243,7 +243,7 @@ async def transfer_page(
     session: Session,
     staff: Staff,
     task_id: TaskIdPath,
-    csrf: CsrfField,
+    csrf: CsrfField = "",
     role: Annotated[str, Form(max_length=32)] = "",
     org_code: Annotated[str, Form(max_length=32)] = "",
     reason: ReasonField = "",
@@ -274,8 +274,8 @@ async def clock_page(
     session: Session,
     staff: Staff,
     task_id: TaskIdPath,
-    csrf: CsrfField,
     action: Annotated[Literal["suspend", "resume"], Form()],
+    csrf: CsrfField = "",
     reason: ReasonField = "",
 ) -> Response:
     """挂起 / 恢复 the case of this task, with the reason."""
@@ -314,6 +314,7 @@ async def case_page(request: Request, session: Session, staff: Staff, case_no: C
             "kind_names": service.KIND_NAMES,
             "status_names": service.TASK_STATUS_NAMES,
             "case_status_names": service.CASE_STATUS_NAMES,
+            "action_names": service.ACTION_NAMES,
             "decision_names": service.DECISION_NAMES,
             "clock_text": service.clock_text(view),
         },
@@ -370,7 +371,7 @@ async def version_diagram(
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, csrf: CsrfField) -> Response:
+async def sign_out(request: Request, csrf: CsrfField = "") -> Response:
     """退出登录: the cookie is the staff origin's, so any console half may drop it."""
     _check_form(request, csrf)
     response = RedirectResponse(request.app.state.settings.console_sign_in_url, status_code=303)

@@ -22,6 +22,20 @@ TASK_STATUS_NAMES = {"open": "待办", "done": "已办", "cancelled": "已取消
 KIND_NAMES = {"review": "审查", "decide": "决定", "assist": "协办"}
 CASE_STATUS_NAMES = {"in_progress": "办理中", "decided": "已决定", "withdrawn": "已撤回"}
 DECISION_NAMES = {"approve": "同意", "refuse": "不同意"}
+#: 办理日志 actions (CaseLogEntry.action) in Chinese.
+ACTION_NAMES = {
+    "return": "退回",
+    "return_to_applicant": "退回补正",
+    "correction": "补正",
+    "transfer": "转办",
+    "remind": "催办",
+    "timer": "超时",
+    "suspend": "挂起",
+    "special": "特殊程序",
+    "resume": "恢复",
+    "withdraw": "撤回",
+    "migrate": "版本迁移",
+}
 
 
 def role_name(role: str) -> str:

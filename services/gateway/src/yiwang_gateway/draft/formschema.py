@@ -90,6 +90,20 @@ def _shown(value: Any, widget: str) -> str:
     return str(value)
 
 
+def ordered(schema: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The properties in the order the form shows them.
+
+    Objects carry no order once stored (PostgreSQL's jsonb sorts keys), arrays do: an ``x-order``
+    list of names wins, then the ``required`` list's order, then the remaining properties.
+    """
+    props: dict[str, Any] = schema.get("properties") or {}
+    order = [n for n in schema.get("x-order") or [] if isinstance(n, str)]
+    order += [n for n in schema.get("required") or [] if isinstance(n, str)]
+    names = [n for n in dict.fromkeys(order) if n in props]
+    names += [n for n in props if n not in names]
+    return [(n, props[n]) for n in names]
+
+
 def fields_of(
     schema: dict[str, Any], values: dict[str, Any], errors: dict[str, str] | None = None
 ) -> list[FieldView]:
@@ -97,7 +111,7 @@ def fields_of(
     errors = errors or {}
     required = set(schema.get("required") or [])
     views = []
-    for i, (name, prop) in enumerate((schema.get("properties") or {}).items()):
+    for i, (name, prop) in enumerate(ordered(schema)):
         prop = prop if isinstance(prop, dict) else {}
         widget = _kind(prop)
         value = values.get(name)
