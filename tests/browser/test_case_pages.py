@@ -31,6 +31,39 @@ async def suite(stack: Stack) -> AsyncIterator[Suite]:
     await s.aclose()
 
 
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PHONE = {"width": 375, "height": 812}
+
+
+async def _axe_and_phone(browser: Browser, context: BrowserContext, urls: dict[str, str]) -> None:
+    """Each signed-in page: no serious or critical axe-core violation, no horizontal scroll on a phone."""
+    state = await context.storage_state()
+    # axe is injected as an inline script, which the pages' CSP (rightly) refuses: bypass it here only.
+    ctx = await browser.new_context(bypass_csp=True, locale="zh-CN", storage_state=state, viewport=PHONE)
+    found: dict[str, list[str]] = {}
+    wide: dict[str, int] = {}
+    try:
+        page = await ctx.new_page()
+        for name, url in urls.items():
+            await page.goto(url)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide[name] = width
+            await page.add_script_tag(path=str(AXE))
+            result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            bad = [
+                f"{v['id']} ({v['impact']}): {v['help']}"
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            if bad:
+                found[name] = bad
+    finally:
+        await ctx.close()
+    assert found == {}, f"axe-core violations: {found}"
+    assert wide == {}, f"pages wider than a 375 px phone: {wide}"
+
+
 def _errors(page: Page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -47,7 +80,7 @@ async def _citizen_sign_in(page: Page, portal: str) -> None:
 
 
 async def test_citizen_applies_through_the_generated_form_and_follows_the_timeline(
-    context: BrowserContext, portal: str, suite: Suite, screenshots: Path, tmp_path: Path
+    browser: Browser, context: BrowserContext, portal: str, suite: Suite, screenshots: Path, tmp_path: Path
 ) -> None:
     applicant = await suite.login("zhangsan")
     item = await suite.item(CONSTRUCTION_PERMIT)
@@ -115,6 +148,11 @@ async def test_citizen_applies_through_the_generated_form_and_follows_the_timeli
     await expect(page.get_by_role("heading", name="撤回申请")).to_be_visible()
     await page.screenshot(path=screenshots / "21-timeline.png", full_page=True)
     assert errors == []
+    await _axe_and_phone(
+        browser,
+        context,
+        {"apply": f"{portal}/items/{CONSTRUCTION_PERMIT}/apply", "timeline": page.url, "me": f"{portal}/me"},
+    )
 
 
 async def _staff_sign_in(page: Page, console: str, username: str) -> None:
@@ -139,7 +177,7 @@ async def _accepted_case(suite: Suite, label: str) -> tuple[dict[str, str], str,
 
 
 async def test_staff_complete_a_step_from_my_tasks_and_view_the_diagram(
-    context: BrowserContext, stack: Stack, suite: Suite, screenshots: Path
+    browser: Browser, context: BrowserContext, stack: Stack, suite: Suite, screenshots: Path
 ) -> None:
     applicant, case_no, application_id = await _accepted_case(suite, "browser-tasks")
     reviewer = await suite.login("shencha")
@@ -177,6 +215,12 @@ async def test_staff_complete_a_step_from_my_tasks_and_view_the_diagram(
     assert "<svg" in await svg.text()
     await page.screenshot(path=screenshots / "23-diagram.png", full_page=True)
     assert errors == []
+    handle = stack.url("business") + "/console/handle"
+    await _axe_and_phone(
+        browser,
+        context,
+        {"tasks": handle + "/", "case": f"{handle}/cases/{case_no}", "diagram": page.url},
+    )
 
     # The citizen's timeline shows the step.
     async def step_on_timeline() -> bool | None:
