@@ -138,7 +138,12 @@ class TestMyTasks:
         assert data.case_no not in r.text
         r = await page(client, f"/cases/{data.case_no}", REVIEWER)
         log = r.text[r.text.index('<ol class="log">') :]
-        assert [a for a in ("挂起", "恢复", "退回", "转办") if f"：{a} — " in log] == ["挂起", "恢复", "退回", "转办"]
+        assert [a for a in ("挂起", "恢复", "退回", "转办") if f"：{a} — " in log] == [
+            "挂起",
+            "恢复",
+            "退回",
+            "转办",
+        ]
 
     async def test_someone_elses_task_is_not_found(
         self, client: httpx.AsyncClient, take_over: TakeOver
