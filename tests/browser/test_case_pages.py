@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -155,6 +156,10 @@ async def test_citizen_applies_through_the_generated_form_and_follows_the_timeli
     )
 
 
+async def _has(titles: Any, title: str) -> bool | None:
+    return title in await titles() or None
+
+
 async def _staff_sign_in(page: Page, console: str, username: str) -> None:
     await page.goto(console)
     await page.wait_for_url(re.compile(r"/console/sign-in\?next="))
@@ -230,8 +235,10 @@ async def test_staff_complete_a_step_from_my_tasks_and_view_the_diagram(
     await eventually(step_on_timeline)
 
 
-async def test_withdraw_and_correction_rules_through_the_api(stack: Stack, suite: Suite) -> None:
-    applicant, case_no, _ = await _accepted_case(suite, "browser-withdraw")
+async def test_correction_from_the_page_and_withdraw_rules_through_the_api(
+    context: BrowserContext, portal: str, stack: Stack, suite: Suite, screenshots: Path
+) -> None:
+    applicant, case_no, application_id = await _accepted_case(suite, "browser-withdraw")
     gw = stack.url("gateway") + "/api/v1"
     async with httpx.AsyncClient(base_url=gw) as http:
         # Nothing was returned for correction: business refuses (409), as problem+json.
@@ -244,6 +251,40 @@ async def test_withdraw_and_correction_rules_through_the_api(stack: Stack, suite
         other = await suite.login("lisi")
         r = await http.post(f"/cases/{case_no}/withdraw", json={"reason": "不是我的"}, headers=other)
         assert r.status_code == 404
+        # 退回补正 by the reviewer: the citizen sees it, a correction that breaks the schema is 422,
+        # a good one runs the clock again — each on the timeline.
+        reviewer = await suite.login("shencha")
+        task = await suite.task_for(reviewer, case_no)
+        r = await suite.business.post(
+            f"/tasks/{task['id']}/return",
+            headers=reviewer,
+            json={"to": "applicant", "reason": "建设规模与图纸不符"},
+        )
+        assert r.status_code == 200, r.text
+
+        async def titles() -> list[str]:
+            r = await http.get(f"/cases/{case_no}", headers=applicant)
+            return [t["title"] for t in r.json()["timeline"]]
+
+        await eventually(lambda: _has(titles, "退回补正：请按要求补正"))
+        r = await http.post(
+            f"/cases/{case_no}/correction", json={"form": {"建设规模": -1}, "note": "更正"}, headers=applicant
+        )
+        assert r.status_code == 422 and r.json()["code"] == "form_invalid"
+        # The good correction from the timeline page (no JavaScript needed).
+        page = await context.new_page()
+        await _citizen_sign_in(page, portal)
+        await page.goto(f"{portal}/me/applications/{application_id}")
+        await expect(page.locator("#case-status")).to_contain_text("退回补正")
+        await page.get_by_label("建设规模（平方米）").fill("12000")
+        await page.get_by_label("补正说明").fill("已按图纸更正")
+        await page.get_by_role("button", name="提交补正").click()
+        await expect(page.get_by_role("status")).to_contain_text("补正已提交")
+        await page.screenshot(path=screenshots / "24-corrected.png", full_page=True)
+        await eventually(lambda: _has(titles, "已补正，恢复办理"))
+        # A second correction is not asked for: business refuses it.
+        r = await http.post(f"/cases/{case_no}/correction", json={"note": "再补"}, headers=applicant)
+        assert r.status_code == 409
         # Withdraw before the decision, then nothing more.
         r = await http.post(f"/cases/{case_no}/withdraw", json={"reason": "项目计划调整"}, headers=applicant)
         assert r.status_code == 200, r.text
