@@ -123,8 +123,10 @@ async def test_citizen_applies_through_the_generated_form_and_follows_the_timeli
     await page.get_by_role("button", name="保存草稿").click()
     await expect(page.get_by_role("status")).to_contain_text("草稿已保存")
     draft_url = page.url.split("?")[0]
-    # Reopen: the values and the materials are there.
-    await page.goto(draft_url)
+    # Reopen from 我的 (我的草稿): the values and the materials are there.
+    await page.goto(f"{portal}/me")
+    await page.locator("#my-drafts").get_by_role("link", name=item["name"]).click()
+    await page.wait_for_url(draft_url)
     assert await page.get_by_label("建设规模（平方米）").input_value() == "12800.5"
     assert await page.get_by_label("工程名称").input_value() == CONSTRUCTION_FORM["工程名称"]
     assert await page.locator("input[name=keep]:checked").count() == len(item["materials"])

@@ -101,6 +101,9 @@ class TestDraftApi:
         draft = r.json()
         assert draft["form"] == {"project_name": "教学楼"} and draft["application_id"] is None
         url = f"{URL}/{draft['draft_id']}"
+        mine = (await client.get(URL, headers=headers)).json()
+        assert [d["draft_id"] for d in mine["items"]] == [draft["draft_id"]]
+        assert (await client.get(URL, headers=auth(accounts.lisi))).json()["items"] == []
         # Unfinished: submitting names every missing field, as POST /applications does; nothing is submitted.
         r = await client.post(f"{url}/submit", headers=headers)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
@@ -127,6 +130,7 @@ class TestDraftApi:
         assert (await client.post(f"{url}/submit", headers=headers)).status_code == 409
         assert (await client.put(url, json={"form": {}}, headers=headers)).status_code == 409
         assert await count(sessionmaker, "application") == 1
+        assert (await client.get(URL, headers=headers)).json()["items"] == []  # submitted: no longer a draft
 
     async def test_someone_elses_draft_is_not_found(
         self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished

@@ -1,4 +1,4 @@
-"""Routes: ``POST /application-drafts``, ``GET|PUT /application-drafts/{draft_id}``,
+"""Routes: ``POST|GET /application-drafts``, ``GET|PUT /application-drafts/{draft_id}``,
 ``POST /application-drafts/{draft_id}/submit`` (the owner only; another account's draft is 404)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_gateway.account.agents import Acting, acting_applicant
 from yiwang_gateway.account.errors import (
     AccountNotFound,
@@ -21,7 +22,7 @@ from yiwang_gateway.application.schemas import ApplicationReceipt
 from yiwang_gateway.catalogue.errors import ItemNotFound
 from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.draft.errors import DraftAlreadySubmitted, DraftNotFound
-from yiwang_gateway.draft.schemas import DraftContent, DraftCreate, DraftView
+from yiwang_gateway.draft.schemas import DraftContent, DraftCreate, DraftSummary, DraftView
 from yiwang_gateway.draft.service import draft_service
 from yiwang_gateway.material.errors import (
     MaterialNotUploaded,
@@ -49,6 +50,19 @@ async def create_draft(
     """Save what the applicant filled in so far; the item's form schema is checked on submit, not here."""
     acting.check_item(body.item_code)
     return await draft_service.create(session, principal=acting.principal, body=body)
+
+
+@router.get(
+    "",
+    summary="我的草稿 List my drafts",
+    response_model=ListResource[DraftSummary],
+    responses=problem_responses(Unauthorized, Forbidden, *_AGENT),
+)
+async def list_drafts(
+    acting: Annotated[Acting, acting_applicant("apply", "view")], session: SessionDep, page: PageQuery
+) -> ListResource[DraftSummary]:
+    """Return the caller's drafts not yet submitted, last saved first."""
+    return await draft_service.list_open(session, principal=acting.principal, page=page)
 
 
 @router.get(

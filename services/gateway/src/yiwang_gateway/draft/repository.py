@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_gateway.draft.models import ApplicationDraft
+
+
+#: What the owner's list shows: no form or materials to load and decode.
+_SUMMARY_COLUMNS: tuple[Any, ...] = (
+    ApplicationDraft.id,
+    ApplicationDraft.item_code,
+    ApplicationDraft.item_name,
+    ApplicationDraft.updated_at,
+)
 
 
 class DraftRepository(RepositoryBase[ApplicationDraft]):
@@ -34,3 +45,12 @@ class DraftRepository(RepositoryBase[ApplicationDraft]):
             .returning(ApplicationDraft.id)
         )
         return result.first() is not None
+
+    async def list_open(self, *, applicant_id: str, page: int, limit: int) -> tuple[Sequence[Any], int]:
+        """One page of the applicant's drafts not yet submitted, last saved first, and the total."""
+        stmt = (
+            select(*_SUMMARY_COLUMNS)
+            .where(ApplicationDraft.applicant_id == applicant_id, ApplicationDraft.application_id.is_(None))
+            .order_by(ApplicationDraft.updated_at.desc(), ApplicationDraft.id)
+        )
+        return await self.paginate(stmt, page=page, limit=limit)

@@ -63,3 +63,12 @@ class DraftView(BaseModel):
     application_id: uuid.UUID | None = Field(
         default=None, description="The application it became; a submitted draft can no longer change"
     )
+
+
+class DraftSummary(BaseModel):
+    """申请草稿 in the owner's list."""
+
+    draft_id: uuid.UUID
+    item_code: str
+    item_name: str = Field(examples=["建筑工程施工许可证核发"])
+    updated_at: datetime

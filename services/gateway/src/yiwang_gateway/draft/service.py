@@ -11,6 +11,7 @@ from yiwang_common.auth import Principal
 from yiwang_common.contracts.common import Agent
 from yiwang_common.db import utcnow
 from yiwang_common.forms import value_problems
+from yiwang_common.http.pagination import ListResource, PageParams
 from yiwang_gateway.application.errors import FormInvalid
 from yiwang_gateway.application.schemas import ApplicationCreate, ApplicationReceipt
 from yiwang_gateway.application.service import application_service
@@ -18,7 +19,7 @@ from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.draft.errors import DraftAlreadySubmitted, DraftNotFound
 from yiwang_gateway.draft.models import ApplicationDraft
 from yiwang_gateway.draft.repository import DraftRepository
-from yiwang_gateway.draft.schemas import DraftContent, DraftCreate, DraftView
+from yiwang_gateway.draft.schemas import DraftContent, DraftCreate, DraftSummary, DraftView
 from yiwang_gateway.material.schemas import MaterialSelection
 from yiwang_gateway.material.service import material_service
 
@@ -81,6 +82,19 @@ class DraftService:
         if draft is None:
             raise DraftNotFound(f"申请草稿 {draft_id} 不存在")
         return draft
+
+    async def list_open(
+        self, session: AsyncSession, *, principal: Principal, page: PageParams
+    ) -> ListResource[DraftSummary]:
+        """我的草稿: drafts not yet submitted, last saved first."""
+        rows, total = await DraftRepository.from_session(session).list_open(
+            applicant_id=principal.sub, page=page.page, limit=page.limit
+        )
+        items = [
+            DraftSummary(draft_id=r.id, item_code=r.item_code, item_name=r.item_name, updated_at=r.updated_at)
+            for r in rows
+        ]
+        return page.wrap(items, total)
 
     async def get(self, session: AsyncSession, *, principal: Principal, draft_id: uuid.UUID) -> DraftView:
         return view(await self._owned(session, principal, draft_id))
