@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_gateway.draft.models import ApplicationDraft
 
-
 #: What the owner's list shows: no form or materials to load and decode.
 _SUMMARY_COLUMNS: tuple[Any, ...] = (
     ApplicationDraft.id,
