@@ -191,6 +191,11 @@ class Stack:
                 # The one staff sign-in (ADR 0016): the gateway's page, management's console.
                 "GATEWAY_CONSOLE_MANAGE_URL": self.url("management") + "/console/manage/",
                 "MANAGEMENT_CONSOLE_SIGN_IN_URL": self.url("gateway") + "/console/sign-in",
+                # business's half (待办, 办件, 流程图) and the portal's calls to it (补正, 撤回).
+                "BUSINESS_CONSOLE_SIGN_IN_URL": self.url("gateway") + "/console/sign-in",
+                "BUSINESS_CONSOLE_MANAGE_URL": self.url("management") + "/console/manage/",
+                "GATEWAY_BUSINESS_URL": self.url("business"),
+                "GATEWAY_CONSOLE_HANDLE_URL": self.url("business") + "/console/handle/",
                 "PYTHONUNBUFFERED": "1",
             }
         )

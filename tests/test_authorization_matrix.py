@@ -30,6 +30,7 @@ PATH_VALUES = {
     "code": "11100000000013338W001",
     "case_no": "53042820261123000001E",
     "dead_letter_id": "1",
+    "draft_id": "0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b",
     "file_format": "json",
     "identifier": "1153042801517645600000000000000001",
     "item_code": "11530428015176456L2000109003000",

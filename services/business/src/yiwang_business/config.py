@@ -24,6 +24,9 @@ class Settings(ServiceSettings):
     progress_path: str = "/progress/{case_no}"
     # CJK TrueType font embedded in the PDF documents; None searches Debian's font paths.
     document_font_path: Path | None = None
+    # The one staff sign-in (the gateway's page, ADR 0016/0021) and the other console half (management).
+    console_sign_in_url: str = "http://127.0.0.1:8000/console/sign-in"
+    console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
 
     def progress_url(self, case_no: str) -> str:
         """The public progress page of a case (办件进度查询), as the QR code encodes it."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI
 
 from yiwang_business.config import Settings, get_settings
+from yiwang_business.console.endpoints import router as console_router
+from yiwang_business.console.rendering import install_console
 from yiwang_business.db import messaging
 from yiwang_business.document.endpoints import router as document_router
 from yiwang_business.models import load_all_models
@@ -44,4 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions=[management_subscription],
         openapi_tags=TAGS,
     )
-    return create_service_app(spec, settings or get_settings())
+    settings = settings or get_settings()
+    app = create_service_app(spec, settings)
+    # 业务办理系统's staff pages (ADR 0016, 0115): my tasks, a case's 并联 view, workflow diagrams.
+    sign_in = urlsplit(settings.console_sign_in_url)
+    install_console(app, console_router, sign_in_origin=f"{sign_in.scheme}://{sign_in.netloc}")
+    return app

@@ -85,6 +85,8 @@ class Settings(ServiceSettings):
     datasharing_url: str = "http://127.0.0.1:8003"
     # management owns the catalogue and renders the 办事指南 PDFs the portal links to.
     management_url: str = "http://127.0.0.1:8001"
+    # business owns handling: the applicant's 补正 and 撤回 are forwarded there with their own token.
+    business_url: str = "http://127.0.0.1:8002"
     # Checked before streaming so oversized uploads never reach data-sharing (which caps at 20 MiB too).
     max_upload_bytes: Annotated[int, Field(ge=1)] = 20 * 1024 * 1024
     upstream_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
@@ -102,6 +104,8 @@ class Settings(ServiceSettings):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     # Where a staff member lands after the one sign-in (ADR 0016): management's console.
     console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
+    # business's half of the console (待办, 办件, 流程图; ADR 0115): a sign-in may return there too.
+    console_handle_url: str = "http://127.0.0.1:8002/console/handle/"
 
 
 @lru_cache

@@ -27,6 +27,12 @@ from yiwang_gateway.catalogue.events import on_item_published, on_item_withdrawn
 from yiwang_gateway.config import Settings, get_settings
 from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
+from yiwang_gateway.draft.endpoints import router as draft_router
+from yiwang_gateway.draft.web import router as draft_pages
+from yiwang_gateway.handling.client import build_business_client
+from yiwang_gateway.handling.endpoints import router as handling_router
+from yiwang_gateway.handling.events import BUSINESS_SUBSCRIPTION
+from yiwang_gateway.handling.web import router as handling_pages
 from yiwang_gateway.identity.endpoints import (
     document_token_request,
     router as identity_router,
@@ -104,13 +110,14 @@ async def _on_startup(app: FastAPI) -> None:
     app.state.licence_client = LicenceClient(app.state.datasharing)
     app.state.guides = build_guide_client(app, app.state.settings)
     app.state.registry = build_registry_client(app, app.state.settings)
+    app.state.business = build_business_client(app, app.state.settings)
     search_service.cache_size = app.state.settings.search_cache_size
     await search_service.build(app.state.sessionmaker, app.state.settings.search_dictionary_path)
 
 
 async def _on_shutdown(app: FastAPI) -> None:
     await app.state.keyring.stop()
-    for name in ("datasharing", "guides", "registry"):
+    for name in ("datasharing", "guides", "registry", "business"):
         client = getattr(app.state, name, None)
         if client is not None:
             await client.aclose()
@@ -142,12 +149,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 search_router,
                 material_router,
                 application_router,
+                draft_router,
                 progress_router,
+                handling_router,
                 my_licences_router,
                 licence_router,
             ],
             tables=messaging,
-            subscriptions=[MANAGEMENT_SUBSCRIPTION],
+            subscriptions=[MANAGEMENT_SUBSCRIPTION, BUSINESS_SUBSCRIPTION],
             on_startup=_on_startup,
             on_shutdown=_on_shutdown,
             openapi_tags=TAGS,
@@ -172,6 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.progress_limiter = SlidingWindow(settings.public_lookups_per_minute)
     app.include_router(console_router)
     app.include_router(myspace_pages)
+    app.include_router(draft_pages)
+    app.include_router(handling_pages)
     app.include_router(licence_pages_router)
     app.include_router(progress_pages_router)
     install_pages(app, pages_router)

@@ -56,6 +56,10 @@ class Application(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     steps: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     on_time: Mapped[bool | None] = mapped_column(Boolean())
+    # From business's events (ADR 0115): why the clock stands still (with_applicant = 退回补正,
+    # suspended 挂起, a 特殊程序), and when the applicant withdrew (撤回). Empty: running / not withdrawn.
+    clock: Mapped[str | None] = mapped_column(String(32))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime())
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
 

@@ -38,9 +38,15 @@ def _console_origin(settings: Settings) -> str:
     return f"{target.scheme}://{target.netloc}"
 
 
+def _console_origins(settings: Settings) -> tuple[str, ...]:
+    """Both console halves (management's, business's); one origin behind the Ingress."""
+    handle = urlsplit(settings.console_handle_url)
+    return tuple(dict.fromkeys((_console_origin(settings), f"{handle.scheme}://{handle.netloc}")))
+
+
 def _next(request: Request, value: str | None) -> str:
     settings: Settings = request.app.state.settings
-    return safe_next(value, origins=(_console_origin(settings),), default=settings.console_manage_url)
+    return safe_next(value, origins=_console_origins(settings), default=settings.console_manage_url)
 
 
 def _form(
@@ -55,7 +61,7 @@ def _form(
     # The form's answer redirects to the console; under `make dev` that is another port, which
     # form-action 'self' alone would block (one origin behind the Ingress, where it is 'self').
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self'", f"form-action 'self' {_console_origin(request.app.state.settings)}"
+        "form-action 'self'", "form-action 'self' " + " ".join(_console_origins(request.app.state.settings))
     )
     return response
 

@@ -29,6 +29,7 @@ from yiwang_gateway.account.service import account_service
 from yiwang_gateway.application.service import application_service
 from yiwang_gateway.config import Settings
 from yiwang_gateway.dependencies import GUARDS, SessionDep
+from yiwang_gateway.draft.service import draft_service
 from yiwang_gateway.identity.cookies import PORTAL
 from yiwang_gateway.myspace.service import myspace_service
 from yiwang_gateway.web.rendering import PageRoute, render
@@ -251,6 +252,7 @@ async def _space(
         "year_later": (today() + timedelta(days=365)).isoformat(),
         "acting_name": None,
         "cases": None,
+        "drafts": None,
         "materials": None,
         "licences": None,
         "licence_error": "",
@@ -271,6 +273,7 @@ async def _space(
             session, principal=applicant, status=None, page=first
         )
         context["materials"] = await myspace_service.materials(session, principal=applicant, page=first)
+        context["drafts"] = await draft_service.list_open(session, principal=applicant, page=first)
         try:
             context["licences"] = await myspace_service.licences(
                 session, principal=applicant, registry=_registry(request)
