@@ -35,6 +35,7 @@ PATH_VALUES = {
     "item_code": "11530428015176456L2000109003000",
     "job_id": "0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b",
     "kid": "k2026-0001",
+    "kind": "acceptance",
     "org_code": "11530428015176456L",
     "registry": "population",
     "sha256": "0" * 64,
