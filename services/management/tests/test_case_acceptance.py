@@ -34,7 +34,11 @@ from yiwang_common.contracts.common import DecisionDocument, Organisation, StepR
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import make_event
 from yiwang_common.testing import bearer
+from yiwang_management.case import kinds
 from yiwang_management.case.handlers import CaseEventHandlers
+from yiwang_management.catalogue.demo import from_item
+from yiwang_management.catalogue.service import project
+from yiwang_management.demo_items import demo_items
 from yiwang_management.shared import local_date
 from yiwang_management.supervision.models import CaseDeadline
 
@@ -435,3 +439,29 @@ class TestWindowIntake:
         assert (
             await client.post("/cases/window-intake", json=self._body(), headers=OWNER)
         ).status_code == 403
+
+
+class TestCatalogueIntakeRules:
+    def test_catalogue_fields_reach_the_item_and_the_case_rules(self) -> None:
+        base = from_item(demo_items()[0])
+        materials = [m.model_copy(update={"deferrable": m.code == "M08"}) for m in base.content.materials]
+        content = base.content.model_copy(
+            update={
+                "deferred_acceptance": True,
+                "decision_org": "玉溪市住房和城乡建设局",
+                "case_type": CaseType.IMMEDIATE,
+                "materials": materials,
+            }
+        )
+        item, _ = project(base.entry, ITEM_CODE, 1, content)
+        rules = kinds.IntakeRules.of_item(item.case_type, item.guide)
+        assert rules == kinds.IntakeRules(
+            instant=True, co_handling_orgs=(), decision_org="玉溪市住房和城乡建设局", deferred_acceptance=True
+        )
+        assert [m.code for m in item.materials if m.deferrable] == ["M08"]
+        assert kinds.kind_at_registration(rules) is CaseKind.ESCALATED
+        plain, _ = project(base.entry, ITEM_CODE, 1, base.content)
+        assert (
+            "容缺受理" not in plain.guide
+            and kinds.IntakeRules.of_item(plain.case_type, plain.guide) == kinds.IntakeRules()
+        )

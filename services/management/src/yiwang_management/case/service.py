@@ -744,40 +744,33 @@ def notice_print(case: Case, kind: NoticeKind, progress_url: str) -> documents.N
     Raises:
         NoticeNotIssued: the case has no such notice.
     """
-    common = {
-        "title": documents.TITLES[kind],
-        "case_no": case.case_no,
-        "item_name": case.item_name,
-        "applicant_name": str(case.applicant.get("name", "")),
-        "org_name": case.org_name,
-        "progress_url": progress_url,
-    }
+    listed: list[tuple[str, str]]
+    remedies: list[str]
     if kind == "acceptance" and case.acceptance_notice_no and case.accepted_at:
         body, owed = documents.acceptance_body(case)
-        return documents.NoticePrint(
-            notice_no=case.acceptance_notice_no,
-            issued_at=case.accepted_at,
-            body=tuple(body),
-            listed=tuple(owed),
-            list_title="【容缺材料】",
-            **common,
-        )
-    if kind == "supplement" and case.supplement_notice_no and case.supplement_requested_at:
-        return documents.NoticePrint(
-            notice_no=case.supplement_notice_no,
-            issued_at=case.supplement_requested_at,
-            body=tuple(documents.supplement_body(case)),
-            **common,
-        )
-    if kind == "rejection" and case.rejection_notice_no and case.rejected_at:
-        return documents.NoticePrint(
-            notice_no=case.rejection_notice_no,
-            issued_at=case.rejected_at,
-            body=tuple(documents.rejection_body(case)),
-            remedies=tuple(documents.remedies()),
-            **common,
-        )
-    raise NoticeNotIssued(f"办件 {case.case_no} 尚未出具{documents.TITLES[kind]}")
+        number, issued, listed, remedies = case.acceptance_notice_no, case.accepted_at, owed, []
+    elif kind == "supplement" and case.supplement_notice_no and case.supplement_requested_at:
+        body, listed, remedies = documents.supplement_body(case), [], []
+        number, issued = case.supplement_notice_no, case.supplement_requested_at
+    elif kind == "rejection" and case.rejection_notice_no and case.rejected_at:
+        body, listed, remedies = documents.rejection_body(case), [], documents.remedies()
+        number, issued = case.rejection_notice_no, case.rejected_at
+    else:
+        raise NoticeNotIssued(f"办件 {case.case_no} 尚未出具{documents.TITLES[kind]}")
+    return documents.NoticePrint(
+        title=documents.TITLES[kind],
+        notice_no=number,
+        case_no=case.case_no,
+        item_name=case.item_name,
+        applicant_name=str(case.applicant.get("name", "")),
+        org_name=case.org_name,
+        issued_at=issued,
+        body=tuple(body),
+        listed=tuple(listed),
+        list_title="【容缺材料】",
+        remedies=tuple(remedies),
+        progress_url=progress_url,
+    )
 
 
 async def notice_pdf(
