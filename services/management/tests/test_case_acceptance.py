@@ -465,3 +465,22 @@ class TestCatalogueIntakeRules:
             "容缺受理" not in plain.guide
             and kinds.IntakeRules.of_item(plain.case_type, plain.guide) == kinds.IntakeRules()
         )
+
+
+class TestNoticeAccess:
+    async def test_administrator_reads_with_a_reason_and_the_read_is_audited(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], case_no: str
+    ) -> None:
+        await accept(client, case_no)
+        headers = auth(ADMIN) | {"X-Access-Reason": "%E6%8A%95%E8%AF%89%E6%A0%B8%E6%9F%A5"}
+        r = await client.get(f"/cases/{case_no}/notices/acceptance.pdf", headers=headers)
+        assert r.status_code == 200
+        audits = [e["data"] for e in await outbox(sessionmaker, "yiwang.management.audit.recorded.v1")]
+        assert [(a["target_type"], a["target_id"], a["reason"]) for a in audits] == [
+            ("case_notice", case_no, "投诉核查")
+        ]
+
+    async def test_list_shows_the_case_kind(self, client: httpx.AsyncClient, case_no: str) -> None:
+        await accept(client, case_no)
+        body = (await client.get("/cases", headers=auth(ACCEPTOR))).json()
+        assert [(c["case_no"], c["case_kind_name"]) for c in body["items"]] == [(case_no, "承诺件")]

@@ -51,6 +51,7 @@ _SUMMARY_COLUMNS = (
     _CASE.c.missing_materials,
     _CASE.c.due_date,
     _CASE.c.on_time,
+    _CASE.c.case_kind,
 )
 #: What completing a case needs of it.
 _DECISION_COLUMNS = (

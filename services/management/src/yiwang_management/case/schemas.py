@@ -74,6 +74,8 @@ class CaseSummaryLike(Protocol):
     def due_date(self) -> date | None: ...
     @property
     def on_time(self) -> bool | None: ...
+    @property
+    def case_kind(self) -> str | None: ...
 
 
 #: 意见 / 理由: opinions and reasons, one or more lines, no control characters (they reach printed notices).
@@ -261,6 +263,8 @@ class CaseSummary(BaseModel):
     missing_materials: list[MissingMaterial]
     due_date: date | None = Field(description="承诺办结日期")
     on_time: bool | None = Field(description="是否按时办结; null until completed")
+    case_kind: str | None = Field(default=None, description="办件类别代码 (六件管理)", examples=["2"])
+    case_kind_name: str | None = Field(default=None, description="办件类别", examples=["承诺件"])
 
     @classmethod
     def from_case(cls, case: CaseSummaryLike) -> Self:
@@ -275,6 +279,8 @@ class CaseSummary(BaseModel):
             missing_materials=[MissingMaterial.model_validate(m) for m in case.missing_materials],
             due_date=case.due_date,
             on_time=case.on_time,
+            case_kind=case.case_kind,
+            case_kind_name=kind_name(case.case_kind),
         )
 
 
@@ -318,8 +324,6 @@ class CaseDetail(CaseSummary):
     licence: ELicence | None
     completed_at: datetime | None
     working_days_used: int | None
-    case_kind: str | None = Field(default=None, description="办件类别代码 (六件管理)", examples=["2"])
-    case_kind_name: str | None = Field(default=None, description="办件类别", examples=["承诺件"])
     pending_materials: list[MissingMaterial] = Field(
         default_factory=list, description="容缺材料: owed; no decision until they arrive"
     )
