@@ -60,6 +60,32 @@ async def _applicant_downloads_through_the_portal(stack: Stack, case_no: str, pr
     assert printed.startswith(b"%PDF")
 
 
+async def _applicant_finds_it_in_my_space(browser: Browser, stack: Stack, case_no: str) -> None:
+    """我的: the case lists its one-time notice, and the link gives the PDF (the page session's token)."""
+    portal = stack.url("gateway")
+    suite = Suite.connect(
+        {name: stack.url(name) for name in ("gateway", "management", "business", "data-sharing")}
+    )
+    try:
+        token = (await suite.login("zhangsan"))["Authorization"].removeprefix("Bearer ")
+    finally:
+        await suite.aclose()
+    ctx = await browser.new_context(locale="zh-CN")
+    try:
+        host = urlsplit(portal).hostname or "127.0.0.1"
+        await ctx.add_cookies([{"name": "yiwang_session", "value": token, "domain": host, "path": "/"}])
+        page = await ctx.new_page()
+        await page.goto(portal + "/me")
+        entry = page.get_by_role("region", name="我的办件").locator("li", has_text=case_no)
+        href = await entry.get_by_role("link", name="一次性告知书（PDF）").get_attribute("href")
+        assert href == f"/me/cases/{case_no}/notices/supplement.pdf"
+        response = await ctx.request.get(portal + href)
+        assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+        assert f"办件编号：{case_no}" in _pdf_text_and_codes(await response.body())[0]
+    finally:
+        await ctx.close()
+
+
 def _pdf_text_and_codes(pdf: bytes) -> tuple[str, list[str]]:
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages).replace(" ", "").replace("\n", "")
@@ -122,6 +148,7 @@ async def test_queue_compose_one_time_notice_and_download_its_pdf(
     cookies = await ctx.cookies()
     await ctx.close()
     await _applicant_downloads_through_the_portal(stack, case_no, pdf)
+    await _applicant_finds_it_in_my_space(browser, stack, case_no)
     found = await _axe(
         browser,
         cookies,  # type: ignore[arg-type]
