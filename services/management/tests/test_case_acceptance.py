@@ -45,6 +45,7 @@ from yiwang_management.supervision.models import CaseDeadline
 ACCEPTED = "yiwang.management.case.accepted.v1"
 REGISTERED = "yiwang.management.case.registered.v1"
 REJECTED = "yiwang.management.case.rejected.v1"
+OWED = "yiwang.management.case.accepted_with_materials_owed.v1"
 RECEIVER = Principal(
     sub="staff-shoujian",
     name="收件刘芳",
@@ -316,6 +317,10 @@ class TestDeferredAcceptance:
         assert [m["code"] for m in body["pending_materials"]] == ["M08"] and body["clock_start"] is None
         # Not handed to the department: no CaseAccepted, no clock; a decision that comes anyway is ignored.
         assert await outbox(sessionmaker, ACCEPTED) == []
+        owed = (await outbox(sessionmaker, OWED))[0]["data"]
+        assert [m["code"] for m in owed["pending_materials"]] == ["M08"] and owed["supply_by"] == body[
+            "pending_due_date"
+        ]
         await decide(sessionmaker, handlers, case_no)
         assert (await load_case(sessionmaker, case_no)).status == "accepted"
         pdf = (await client.get(f"/cases/{case_no}/notices/acceptance.pdf", headers=OWNER)).content

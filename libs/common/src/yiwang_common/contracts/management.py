@@ -142,6 +142,23 @@ class CaseAccepted(EventData):
     decision_org: str | None = Field(default=None, description="上报审批机关: who decides a 上报件")
 
 
+class CaseAcceptedWithMaterialsOwed(EventData):
+    """已容缺受理: accepted with non-key materials owed (ADR 0111). The case goes to the department,
+    and its clock starts, only when they arrive (``case.accepted`` then follows)."""
+
+    subject = "yiwang.management.case.accepted_with_materials_owed.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    acceptance_notice_no: str = Field(description="受理通知书编号")
+    pending_materials: list[MissingMaterial] = Field(min_length=1, description="容缺材料 still owed")
+    supply_by: date = Field(description="容缺材料补齐期限")
+    handler_name: str
+    accepted_at: datetime
+    case_kind: str | None = Field(default=None, description="办件类别 (5 补办件, or 3 联办件 / 4 上报件)")
+
+
 class CaseRejected(EventData):
     """不予受理: staff refused to accept the application, with the reason."""
 

@@ -519,7 +519,9 @@ async def accept_case_with_steps(
     await repository.update_case(case.case_no, PENDING_ACCEPTANCE, values)
     steps, new = _merge_steps(stored, [step])
     await repository.insert_steps(case.case_no, new)
-    if not owed:
+    if owed:
+        await enqueue(session, messaging.outbox, case_events.materials_owed_event(case, step, source=source))
+    else:
         await _start_handling(session, case, step, calendar, supervision, principal, source)
     return case, steps
 
