@@ -149,6 +149,16 @@ PAYLOADS: dict[type[EventData], Callable[[], dict[str, Any]]] = {
         "statutory_due_date": "2026-12-14",
         "step": STEP,
     },
+    management.CaseAcceptedWithMaterialsOwed: lambda: {
+        **CASE,
+        "applicant_id": "zhangsan",
+        "acceptance_notice_no": "受理通知〔2026〕53042820261123000001E",
+        "pending_materials": [{"code": "M08", "name": "建设资金已经落实的证明", "reason": "申请人承诺后补"}],
+        "supply_by": "2026-11-30",
+        "handler_name": "窗口受理人员",
+        "accepted_at": NOW,
+        "case_kind": "5",
+    },
     management.CaseRejected: lambda: {
         **CASE,
         "applicant_id": "zhangsan",

@@ -37,6 +37,7 @@ PATH_VALUES = {
     "joint_no": "53042820261123000001E",
     "job_id": "0190c3b4-8a51-7c3e-9a0b-1c2d3e4f5a6b",
     "kid": "k2026-0001",
+    "kind": "acceptance",
     "org_code": "11530428015176456L",
     "part_no": "53042820261123000001EP01",
     "registry": "population",

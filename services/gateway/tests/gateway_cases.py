@@ -12,6 +12,7 @@ from gateway_support import FORM, ITEM_CODE, ORG, envelope
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, MissingMaterial, StepRecord
 from yiwang_common.contracts.management import (
     CaseAccepted,
+    CaseAcceptedWithMaterialsOwed,
     CaseCompleted,
     CaseRegistered,
     CaseRejected,
@@ -103,6 +104,20 @@ def accepted(app_id: uuid.UUID, account: Any) -> CaseAccepted:
     )
 
 
+def accepted_with_materials_owed(app_id: uuid.UUID, account: Any) -> CaseAcceptedWithMaterialsOwed:
+    return CaseAcceptedWithMaterialsOwed(
+        case_no=CASE_NO,
+        application_id=app_id,
+        applicant_id=str(account.id),
+        acceptance_notice_no=f"受理通知〔2026〕{CASE_NO}",
+        pending_materials=[M03],
+        supply_by=date(2026, 11, 27),
+        handler_name="窗口受理员",
+        accepted_at=T0 + timedelta(hours=1),
+        case_kind="5",
+    )
+
+
 def rejected(app_id: uuid.UUID, account: Any) -> CaseRejected:
     at = T0 + timedelta(hours=2)
     return CaseRejected(
@@ -162,6 +177,7 @@ HANDLERS = {
     CaseRegistered: handlers.on_case_registered,
     CaseSupplementRequested: handlers.on_case_supplement_requested,
     CaseAccepted: handlers.on_case_accepted,
+    CaseAcceptedWithMaterialsOwed: handlers.on_case_accepted_with_materials_owed,
     CaseRejected: handlers.on_case_rejected,
     CaseCompleted: handlers.on_case_completed,
 }

@@ -10,7 +10,9 @@ import httpx
 from gateway_cases import (
     CASE_NO,
     M02,
+    M03,
     accepted,
+    accepted_with_materials_owed,
     case_view,
     completed,
     deliver,
@@ -92,6 +94,23 @@ class TestCaseHandlers:
             "detail": "不属于本机关职权范围",
             "data": {"notice_no": "不予受理〔2026〕1号"},
         }
+
+    async def test_deferred_acceptance_tells_what_is_owed_and_by_when(
+        self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any
+    ) -> None:
+        headers = auth(accounts.zhangsan)
+        app_id = await submit_application(client, headers)
+        z = accounts.zhangsan
+        await deliver(sessionmaker, registered(app_id, z, [M03]), accepted_with_materials_owed(app_id, z))
+        view = await case_view(client, headers)
+        assert view["status"] == "pending_acceptance"  # 已受理 only once the material is in (ADR 0111)
+        assert view["timeline"][-1]["title"] == "已容缺受理：请按期补齐材料"
+        assert "2026-11-27 前补齐：施工组织设计" in view["timeline"][-1]["detail"]
+        await deliver(sessionmaker, accepted(app_id, z))
+        assert (await case_view(client, headers))["status"] == "accepted"
+        unknown = uuid.uuid4()
+        await deliver(sessionmaker, accepted_with_materials_owed(unknown, z))
+        assert await count(sessionmaker, "application") == 1
 
     async def test_status_never_moves_backwards(
         self, client: httpx.AsyncClient, accounts: Accounts, auth: Any, item: ItemPublished, sessionmaker: Any

@@ -20,6 +20,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     management.CaseSupplementRequested,
     management.CaseAccepted,
     management.CaseRejected,
+    management.CaseAcceptedWithMaterialsOwed,
     management.CaseCompleted,
     management.SupervisionWarningsRaised,
     management.CaseUrged,

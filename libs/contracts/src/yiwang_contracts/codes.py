@@ -159,6 +159,24 @@ class CaseType(CodeSet):
     OTHER = "9", "其他"
 
 
+class CaseKind(CodeSet):
+    """办件类别 (六件管理: seed rules §1.4; codes 1 and 2 are GB/T 39046 A.6's, the rest this project's)"""
+
+    IMMEDIATE = "1", "即办件"
+    PROMISED = "2", "承诺件"
+    JOINT = "3", "联办件"
+    ESCALATED = "4", "上报件"
+    SUPPLEMENTED = "5", "补办件"
+    RETURNED = "6", "退回件"
+
+    @property
+    def case_type(self) -> CaseType:
+        """The GB/T 39046 A.6 办件类型 it reports as: 即办件 1, 退回件 9 其他, every other 2 承诺件."""
+        if self is CaseKind.IMMEDIATE:
+            return CaseType.IMMEDIATE
+        return CaseType.OTHER if self is CaseKind.RETURNED else CaseType.PROMISED
+
+
 class SpecialProcedure(CodeSet):
     """特别程序种类 (GB/T 39046 A.7): what may stop or extend the statutory clock"""
 

@@ -89,6 +89,11 @@ class MaterialRequirement(_Value):
         default=None,
         description="证照类型代码 of the e-licence that satisfies this material (absent: matched by name)",
     )
+    # Added with 容缺受理 (ADR 0111): a non-key material the case may be accepted without.
+    deferrable: bool | None = Field(
+        default=None,
+        description="可容缺: a non-key material that may be supplied by a date after 容缺受理",
+    )
 
 
 class MissingMaterial(_Value):

@@ -92,6 +92,10 @@ class CaseRegistered(EventData):
     materials: list[MaterialRef] = Field(default_factory=list)
     missing_materials: list[MissingMaterial] = Field(description="Pre-check against the item's list")
     registered_at: datetime
+    # Added with 六件管理 (ADR 0111): 办件类别 code of yiwang_common.contracts.codes.CaseKind.
+    case_kind: str | None = Field(
+        default=None, description="办件类别: 1 即办件 2 承诺件 3 联办件 4 上报件 5 补办件 6 退回件"
+    )
 
 
 class CaseSupplementRequested(EventData):
@@ -130,6 +134,29 @@ class CaseAccepted(EventData):
     due_date: date = Field(description="承诺办结日期 (工作日)")
     statutory_due_date: date = Field(description="法定办结日期 (工作日)")
     step: StepRecord = Field(description="The 受理 step")
+    # Added with 六件管理 (ADR 0111): 办件类别 code of yiwang_common.contracts.codes.CaseKind.
+    case_kind: str | None = Field(
+        default=None, description="办件类别: 1 即办件 2 承诺件 3 联办件 4 上报件 5 补办件 6 退回件"
+    )
+    co_handling_orgs: list[str] | None = Field(default=None, description="联办机构 of a 联办件")
+    decision_org: str | None = Field(default=None, description="上报审批机关: who decides a 上报件")
+
+
+class CaseAcceptedWithMaterialsOwed(EventData):
+    """已容缺受理: accepted with non-key materials owed (ADR 0111). The case goes to the department,
+    and its clock starts, only when they arrive (``case.accepted`` then follows)."""
+
+    subject = "yiwang.management.case.accepted_with_materials_owed.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    acceptance_notice_no: str = Field(description="受理通知书编号")
+    pending_materials: list[MissingMaterial] = Field(min_length=1, description="容缺材料 still owed")
+    supply_by: date = Field(description="容缺材料补齐期限")
+    handler_name: str
+    accepted_at: datetime
+    case_kind: str | None = Field(default=None, description="办件类别 (5 补办件, or 3 联办件 / 4 上报件)")
 
 
 class CaseRejected(EventData):
@@ -145,6 +172,10 @@ class CaseRejected(EventData):
     handler_name: str
     rejected_at: datetime
     step: StepRecord
+    # Added with 六件管理 (ADR 0111): 办件类别 code of yiwang_common.contracts.codes.CaseKind.
+    case_kind: str | None = Field(
+        default=None, description="办件类别: 1 即办件 2 承诺件 3 联办件 4 上报件 5 补办件 6 退回件"
+    )
 
 
 class CaseCompleted(EventData):

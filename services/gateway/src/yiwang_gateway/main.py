@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from yiwang_common.auth import TokenIssuer, TokenVerifier
 from yiwang_common.contracts.management import (
     CaseAccepted,
+    CaseAcceptedWithMaterialsOwed,
     CaseCompleted,
     CaseRegistered,
     CaseRejected,
@@ -80,6 +81,7 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
         CaseRegistered: progress_events.on_case_registered,
         CaseSupplementRequested: progress_events.on_case_supplement_requested,
         CaseAccepted: progress_events.on_case_accepted,
+        CaseAcceptedWithMaterialsOwed: progress_events.on_case_accepted_with_materials_owed,
         CaseRejected: progress_events.on_case_rejected,
         CaseCompleted: progress_events.on_case_completed,
         StaffAssigned: on_staff_assigned,

@@ -40,6 +40,9 @@ class Settings(ServiceSettings):
     port: int = 8001
     # CJK TrueType font embedded in PDF guides; unset: the first of yiwang_common.documents.FONT_SEARCH_PATHS.
     guide_font_path: Path | None = None
+    # The portal the notices' QR codes point at: the case's public progress page (办件进度).
+    portal_url: str = "http://127.0.0.1:8000"
+    progress_path: str = "/progress/{case_no}"
     # The one staff sign-in (ADR 0016) is the token issuer's page: the gateway's today.
     console_sign_in_url: str = "http://127.0.0.1:8000/console/sign-in"
     #: 演示目录: ``full`` loads the ~100 real items of three levels (ADR 0018); ``minimal`` only the
@@ -54,6 +57,10 @@ class Settings(ServiceSettings):
     import_poll_s: float = 2.0
     #: Tries of a job whose worker keeps dying before it is marked failed.
     import_max_attempts: int = 3
+
+    def progress_url(self, case_no: str) -> str:
+        """The public progress page of a case (办件进度查询), as the notices' QR codes encode it."""
+        return self.portal_url.rstrip("/") + self.progress_path.format(case_no=case_no)
 
 
 @lru_cache

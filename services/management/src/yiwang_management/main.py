@@ -16,6 +16,7 @@ from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, router as catalogue_router
 from yiwang_management.catalogue.worker import start_import_worker, stop_import_worker
 from yiwang_management.config import Settings, get_settings
+from yiwang_management.console.acceptance_pages import router as acceptance_pages
 from yiwang_management.console.endpoints import router as console_router
 from yiwang_management.console.rendering import install_console
 from yiwang_management.console.staff_pages import router as staff_pages_router
@@ -129,5 +130,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sign_in = urlsplit(settings.console_sign_in_url)
     app.include_router(supervision_pages)
     app.include_router(staff_pages_router)
+    app.include_router(acceptance_pages)
     install_console(app, console_router, sign_in_origin=f"{sign_in.scheme}://{sign_in.netloc}")
     return app

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -32,6 +32,7 @@ from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.draft.service import draft_service
 from yiwang_gateway.identity.cookies import PORTAL
 from yiwang_gateway.myspace.service import myspace_service
+from yiwang_gateway.web.guides import GuideClient
 from yiwang_gateway.web.rendering import PageRoute, render
 
 router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
@@ -297,6 +298,20 @@ async def my_space(request: Request, session: SessionDep, welcome: str = "") -> 
         return _need_sign_in(request)
     notice = "注册成功，已完成实名核验（实名等级 L2）。" if welcome else ""
     return render(request, "myspace.html", await _space(request, session, principal, notice=notice))
+
+
+@router.get("/me/cases/{case_no}/notices/{kind}.pdf")
+async def my_notice_pdf(
+    request: Request,
+    case_no: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$")],
+    kind: Annotated[Literal["acceptance", "supplement", "rejection"], Path()],
+) -> Response:
+    """我的办件的通知书: fetched from management with this session's own token (management checks it)."""
+    token = _session_token(request)
+    if page_principal(request) is None or token is None:
+        return _need_sign_in(request)
+    guides: GuideClient = request.app.state.guides
+    return await guides.notice(case_no, kind, f"Bearer {token}")
 
 
 def _checked_form(request: Request, csrf: str) -> Principal | None:

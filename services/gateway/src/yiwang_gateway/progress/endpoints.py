@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from yiwang_common.auth import CurrentPrincipal
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
@@ -26,6 +26,7 @@ from yiwang_gateway.material.errors import (
 from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound, MaterialNotRequested
 from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt
 from yiwang_gateway.progress.service import progress_service
+from yiwang_gateway.web.guides import GuideClient, ManagementBadGateway, ManagementUnavailable, NoticeNotFound
 from yiwang_gateway.web.rendering import PageRoute, render
 
 router = APIRouter(prefix="/cases", tags=["progress"], dependencies=GUARDS)
@@ -33,6 +34,13 @@ pages_router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRo
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 CaseNo = Annotated[str, Path(min_length=1, max_length=32, description="办件编号")]
+NoticeKind = Literal["acceptance", "supplement", "rejection"]
+NOTICE_PDF: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "通知书 PDF (受理通知书 / 一次性告知书 / 不予受理通知书), rendered by management",
+    }
+}
 
 
 @router.get(
@@ -106,3 +114,27 @@ async def public_progress_page(
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+@router.get(
+    "/{case_no}/notices/{kind}.pdf",
+    summary="通知书 PDF My case's notice",
+    response_class=StreamingResponse,
+    responses={
+        **NOTICE_PDF,
+        **problem_responses(Unauthorized, NoticeNotFound, ManagementBadGateway, ManagementUnavailable),
+    },
+)
+async def get_notice_pdf(
+    case_no: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$", description="办件编号")],
+    kind: Annotated[
+        NoticeKind,
+        Path(description="acceptance 受理通知书 / supplement 一次性告知书 / rejection 不予受理通知书"),
+    ],
+    request: Request,
+    principal: CurrentPrincipal,
+) -> StreamingResponse:
+    """受理通知书 / 一次性告知书 / 不予受理通知书 of my case: management renders it and checks, from the
+    same token, that the case is the caller's (or the company's they act for)."""
+    guides: GuideClient = request.app.state.guides
+    return await guides.notice(case_no, kind, request.headers["authorization"])

@@ -20,6 +20,7 @@ from yiwang_common.contracts.gateway import ApplicationSupplemented
 from yiwang_common.contracts.lifecycle import CaseStatus, supersedes
 from yiwang_common.contracts.management import (
     CaseAccepted,
+    CaseAcceptedWithMaterialsOwed,
     CaseCompleted,
     CaseRegistered,
     CaseRejected,
@@ -159,6 +160,31 @@ async def on_case_supplement_requested(
         title="一次性告知：请补正材料",
         detail=data.notice_text,
         data={"notice_no": data.notice_no, "missing_materials": missing},
+        source_event_id=envelope.id,
+    )
+
+
+async def on_case_accepted_with_materials_owed(
+    session: AsyncSession, envelope: EventEnvelope, data: CaseAcceptedWithMaterialsOwed
+) -> None:
+    """容缺受理: the applicant is told what is owed and by when (the status moves on ``case.accepted``)."""
+    if await ProgressRepository.from_session(session).lock_status(data.application_id) is None:
+        log.warning("case event for an unknown application ignored", extra={"case_no": data.case_no})
+        return
+    owed = [m.model_dump(mode="json") for m in data.pending_materials]
+    await TimelineRepository.from_session(session).add(
+        application_id=data.application_id,
+        at=data.accepted_at,
+        title="已容缺受理：请按期补齐材料",
+        detail=(
+            f"受理通知书：{data.acceptance_notice_no}；请于 {data.supply_by:%Y-%m-%d} 前补齐："
+            f"{_names(data.pending_materials)}。补齐之日起计算办理时限。"
+        ),
+        data={
+            "notice_no": data.acceptance_notice_no,
+            "pending_materials": owed,
+            "supply_by": str(data.supply_by),
+        },
         source_event_id=envelope.id,
     )
 

@@ -1,4 +1,5 @@
-"""管理平台 client for the 办事指南 PDF: management renders it, the portal streams it through.
+"""管理平台 client for the 办事指南 PDF and a case's 通知书 PDFs: management renders them, the portal
+streams them through (a notice with the applicant's own token, so management checks who asks).
 
 The portal never imports management (services talk over REST); it only forwards the bytes and
 the caching headers management set from the item version.
@@ -49,6 +50,13 @@ class ManagementUnavailable(ServiceUnavailable):
     title = "政务服务管理平台暂不可用"
 
 
+class NoticeNotFound(NotFound):
+    """management has no such notice for this applicant's case."""
+
+    code = "notice_not_issued"
+    title = "该办件尚未出具此类通知书"
+
+
 class GuideClient:
     """Fetches guide PDFs from management's public guide endpoint."""
 
@@ -81,6 +89,30 @@ class GuideClient:
             status_code=upstream.status_code,
             headers=kept,
             background=BackgroundTask(upstream.aclose),
+        )
+
+    async def notice(self, case_no: str, kind: str, authorization: str) -> StreamingResponse:
+        """Stream a case's notice PDF (受理 / 一次性告知 / 不予受理), fetched with the applicant's token."""
+        request = self._http.build_request(
+            "GET",
+            f"/api/v1/cases/{case_no}/notices/{kind}.pdf",
+            headers={"Accept-Encoding": "identity", "Authorization": authorization},
+        )
+        try:
+            upstream = await self._http.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise ManagementUnavailable("政务服务管理平台在规定时间内未响应，请稍后再试") from exc
+        except httpx.TransportError as exc:
+            raise ManagementUnavailable("无法连接政务服务管理平台，请稍后再试") from exc
+        if upstream.status_code != 200:
+            await upstream.aclose()
+            if upstream.status_code in (401, 403, 404, 422):
+                # Someone else's case, or no such notice: not told apart (ADR 0013).
+                raise NoticeNotFound(f"办件 {case_no} 没有可下载的此类通知书")
+            raise ManagementBadGateway(f"政务服务管理平台返回 {upstream.status_code}")
+        kept = {k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED}
+        return StreamingResponse(
+            upstream.aiter_bytes(), status_code=200, headers=kept, background=BackgroundTask(upstream.aclose)
         )
 
     async def aclose(self) -> None:

@@ -9,18 +9,35 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.access import HANDLING_ROLES, AccessReason, ReasonRequired
-from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, ROLE_SUPERVISOR, Principal, require_role
+from yiwang_common.auth import (
+    ROLE_ACCEPTOR,
+    ROLE_ADMIN,
+    ROLE_RECEIVER,
+    ROLE_SUPERVISOR,
+    CurrentPrincipal,
+    Principal,
+    require_role,
+)
 from yiwang_common.db import get_session
+from yiwang_common.documents import DocumentFontMissing, find_font
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_common.http.pagination import ListResource, PageQuery
-from yiwang_management.case import service as case_service
+from yiwang_common.http.problems import ValidationFailed
+from yiwang_management.case import intake, service as case_service
 from yiwang_management.case.errors import (
     CaseNotFound,
     CaseStateConflict,
+    DeferralNotAllowed,
+    DeferredMaterialInvalid,
+    IdNumberInvalid,
+    IntakeMaterialInvalid,
+    ItemNotHandledHere,
     MaterialsMissing,
     NothingMissing,
+    NothingPending,
     NoticeIncomplete,
     NoticeMaterialInvalid,
+    NoticeNotIssued,
 )
 from yiwang_management.case.models import Case
 from yiwang_management.case.schemas import (
@@ -28,8 +45,11 @@ from yiwang_management.case.schemas import (
     CaseDetail,
     CaseStatus,
     CaseSummary,
+    DeferredSupply,
+    NoticeKind,
     RejectRequest,
     SupplementNoticeRequest,
+    WindowIntakeRequest,
 )
 
 
@@ -46,6 +66,8 @@ UNIT_REGION: dict[str, Any] = {"x-access-scope": "unit-region"}
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Reader = Annotated[Principal, require_role(*sorted(HANDLING_ROLES | {ROLE_SUPERVISOR, ROLE_ADMIN}))]
 Acceptor = Annotated[Principal, require_role(ROLE_ACCEPTOR)]
+#: 收件人 or 受理人: who takes materials at the window.
+Intake = Annotated[Principal, require_role(ROLE_RECEIVER, ROLE_ACCEPTOR)]
 CaseNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$", description="办件编号")]
 AUTH_PROBLEMS = (Unauthorized, Forbidden)
 
@@ -105,7 +127,15 @@ async def get_case(
     openapi_extra=UNIT_REGION,
     summary="受理 Accept a case",
     response_model=CaseDetail,
-    responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound, CaseStateConflict, MaterialsMissing),
+    responses=problem_responses(
+        *AUTH_PROBLEMS,
+        CaseNotFound,
+        CaseStateConflict,
+        MaterialsMissing,
+        DeferralNotAllowed,
+        DeferredMaterialInvalid,
+        ValidationFailed,
+    ),
 )
 async def accept_case(
     case_no: CaseNo,
@@ -114,15 +144,23 @@ async def accept_case(
     principal: Acceptor,
     body: Annotated[AcceptRequest | None, Body()] = None,
 ) -> Response:
-    """受理 Accept a pending case whose required materials are complete; the deadline clock starts."""
+    """受理 Accept a pending case whose required materials are complete; the deadline clock starts.
+
+    容缺受理: where the item allows it, missing non-key (可容缺) materials may be listed in
+    ``deferred_materials`` with a ``supply_by`` date; the case is accepted but not handed to the
+    department, and its clock does not start, until the last of them arrives
+    (``POST …/deferred-materials``)."""
+    body = body or AcceptRequest()
     case, steps = await case_service.accept_case_with_steps(
         session,
         case_no=case_no,
         principal=principal,
-        opinion=(body or AcceptRequest()).opinion,
+        opinion=body.opinion,
         calendar=request.app.state.calendar,
         source=request.app.state.runtime.source,
         supervision=request.app.state.settings.supervision,
+        deferred=body.deferred_materials,
+        supply_by=body.supply_by,
     )
     return _json(CaseDetail.build(case, steps))
 
@@ -180,3 +218,116 @@ async def reject_case(
         source=request.app.state.runtime.source,
     )
     return await _view(session, case)
+
+
+@router.post(
+    "/{case_no}/deferred-materials",
+    openapi_extra=UNIT_REGION,
+    summary="补齐容缺材料 Hand in owed materials",
+    response_model=CaseDetail,
+    responses=problem_responses(
+        *AUTH_PROBLEMS, CaseNotFound, NothingPending, DeferredMaterialInvalid, ValidationFailed
+    ),
+)
+async def supply_deferred(
+    case_no: CaseNo, body: DeferredSupply, request: Request, session: Session, principal: Intake
+) -> CaseDetail:
+    """容缺材料补齐 The materials a 容缺受理 left owed; the last one starts the clock and hands the case on."""
+    case = await case_service.supply_deferred(
+        session,
+        case_no=case_no,
+        principal=principal,
+        materials=body.materials,
+        calendar=request.app.state.calendar,
+        source=request.app.state.runtime.source,
+        supervision=request.app.state.settings.supervision,
+    )
+    return await _view(session, case)
+
+
+@router.post(
+    "/window-intake",
+    openapi_extra=UNIT_REGION,
+    status_code=201,
+    summary="窗口收件 Register an application at the window",
+    response_model=CaseDetail,
+    responses=problem_responses(
+        *AUTH_PROBLEMS,
+        IdNumberInvalid,
+        ItemNotHandledHere,
+        IntakeMaterialInvalid,
+        CaseNotFound,
+        ValidationFailed,
+    ),
+)
+async def window_intake(
+    body: WindowIntakeRequest, request: Request, session: Session, principal: Intake
+) -> CaseDetail:
+    """窗口收件 Staff register an application brought to the hall for a citizen, under the same rules
+    as an online one; then accept, notify or refuse it as any case. A re-sent ``application_id``
+    answers with the case it already became."""
+    case = await intake.register_at_window(
+        session,
+        body=body,
+        principal=principal,
+        region_code=request.app.state.settings.platform.region_code,
+        source=request.app.state.runtime.source,
+    )
+    return await _view(session, case)
+
+
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "A4 通知书, 中文字体子集内嵌, with the 办件编号 and a QR code to the progress page",
+    }
+}
+
+
+@router.get(
+    "/{case_no}/notices/{kind}.pdf",
+    summary="通知书 PDF Notice document",
+    response_class=Response,
+    openapi_extra={"x-access-scope": "own-or-unit-region"},
+    responses={
+        **PDF_RESPONSE,
+        **problem_responses(Unauthorized, ReasonRequired, NoticeNotIssued, DocumentFontMissing),
+    },
+)
+async def get_notice_pdf(
+    request: Request,
+    session: Session,
+    principal: CurrentPrincipal,
+    case_no: CaseNo,
+    kind: Annotated[
+        NoticeKind,
+        Path(description="acceptance 受理通知书 / supplement 一次性告知书 / rejection 不予受理通知书"),
+    ],
+    reason: AccessReason,
+) -> Response:
+    """受理通知书 / 一次性告知书 / 不予受理通知书 as a printable PDF, for the applicant (their own case)
+    and staff who may read the case (an administrator with a reason, audited)."""
+    settings = request.app.state.settings
+    filename, pdf = await case_service.notice_pdf(
+        session,
+        case_no=case_no,
+        kind=kind,
+        principal=principal,
+        reason=reason,
+        progress_url=settings.progress_url(case_no),
+        font=find_font(settings.guide_font_path),
+        source=request.app.state.runtime.source,
+    )
+    return pdf_response(filename, pdf)
+
+
+def pdf_response(filename: str, pdf: bytes) -> Response:
+    """A PDF to show inline, never cached by a shared cache (it carries personal data)."""
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

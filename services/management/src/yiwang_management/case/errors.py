@@ -45,3 +45,52 @@ class NoticeMaterialInvalid(UnprocessableContent):
 
     code = "notice_material_invalid"
     title = "告知的材料不在该事项的申请材料目录中或重复"
+
+
+class DeferralNotAllowed(Conflict):
+    """容缺受理 only where the item allows it."""
+
+    code = "deferral_not_allowed"
+    title = "该事项不允许容缺受理"
+
+
+class DeferredMaterialInvalid(UnprocessableContent):
+    """A 容缺 material must be a missing, non-key (可容缺) material of the item, each once."""
+
+    code = "deferred_material_invalid"
+    title = "容缺材料无效：须为缺少的、可容缺的非关键材料"
+
+
+class NothingPending(Conflict):
+    """No 容缺 material is owed by this case."""
+
+    code = "nothing_pending"
+    title = "该办件没有待补齐的容缺材料"
+
+
+class NoticeNotIssued(NotFound):
+    """The case has no notice of that kind (or the caller may not see the case)."""
+
+    code = "notice_not_issued"
+    title = "该办件尚未出具此类通知书"
+
+
+class IdNumberInvalid(UnprocessableContent):
+    """A 居民身份证号码 whose check digit (GB 11643) does not match."""
+
+    code = "id_number_invalid"
+    title = "公民身份号码校验不通过"
+
+
+class ItemNotHandledHere(Conflict):
+    """A window registers only the items of its own unit that are in force."""
+
+    code = "item_not_handled_here"
+    title = "本窗口不受理该事项"
+
+
+class IntakeMaterialInvalid(UnprocessableContent):
+    """Window intake may only list materials of the item's list, each once."""
+
+    code = "intake_material_invalid"
+    title = "收件材料不在该事项的申请材料目录中或重复"

@@ -7,8 +7,14 @@ statements wrote; the window actions build theirs here.
 from __future__ import annotations
 
 from yiwang_common.contracts.common import Applicant, MaterialRef, MissingMaterial, Organisation, StepRecord
-from yiwang_common.contracts.management import CaseAccepted, CaseRejected, CaseSupplementRequested
+from yiwang_common.contracts.management import (
+    CaseAccepted,
+    CaseAcceptedWithMaterialsOwed,
+    CaseRejected,
+    CaseSupplementRequested,
+)
 from yiwang_common.events import EventData, EventEnvelope, make_event
+from yiwang_management.case.kinds import IntakeRules
 from yiwang_management.case.models import Case
 from yiwang_management.case.repository import AnyCase
 from yiwang_management.case.schemas import StepLike
@@ -41,6 +47,7 @@ def supplement_requested_event(case: Case, step: StepRecord, *, source: str) -> 
 def accepted_event(case: AnyCase, step: StepRecord, *, source: str) -> EventEnvelope:
     """``CaseAccepted``: everything the business system needs to start handling."""
     assert case.acceptance_notice_no and case.clock_start and case.due_date and case.statutory_due_date
+    rules = IntakeRules.load(case.intake_rules)
     data = CaseAccepted(
         case_no=case.case_no,
         application_id=case.application_id,
@@ -52,12 +59,32 @@ def accepted_event(case: AnyCase, step: StepRecord, *, source: str) -> EventEnve
         materials=_materials(case),
         acceptance_notice_no=case.acceptance_notice_no,
         handler_name=step.handler_name,
-        accepted_at=step.ended_at,
+        accepted_at=case.accepted_at or step.ended_at,
         clock_start=case.clock_start,
         promised_limit_days=case.promised_limit_days,
         due_date=case.due_date,
         statutory_due_date=case.statutory_due_date,
         step=step,
+        case_kind=case.case_kind,
+        co_handling_orgs=list(rules.co_handling_orgs) or None,
+        decision_org=rules.decision_org,
+    )
+    return _envelope(data, case, source)
+
+
+def materials_owed_event(case: AnyCase, step: StepRecord, *, source: str) -> EventEnvelope:
+    """``CaseAcceptedWithMaterialsOwed``: 容缺受理, what is owed and by when."""
+    assert case.acceptance_notice_no and case.pending_materials and case.pending_due_date
+    data = CaseAcceptedWithMaterialsOwed(
+        case_no=case.case_no,
+        application_id=case.application_id,
+        applicant_id=case.applicant_id,
+        acceptance_notice_no=case.acceptance_notice_no,
+        pending_materials=[MissingMaterial.model_validate(m) for m in case.pending_materials],
+        supply_by=case.pending_due_date,
+        handler_name=step.handler_name,
+        accepted_at=step.ended_at,
+        case_kind=case.case_kind,
     )
     return _envelope(data, case, source)
 
@@ -74,6 +101,7 @@ def rejected_event(case: Case, step: StepRecord, *, source: str) -> EventEnvelop
         handler_name=step.handler_name,
         rejected_at=step.ended_at,
         step=step,
+        case_kind=case.case_kind,
     )
     return _envelope(data, case, source)
 

@@ -89,6 +89,12 @@ class Case(Base):
     # 事项版本 the case started on (ADR 0018); null for cases registered before versions existed.
     # Last, as the migration added it: CaseRecord keeps the table's column order.
     item_version: Mapped[int | None]
+    # 六件管理 (ADR 0111): the 办件类别 (CaseKind code), the item's intake rules copied at
+    # registration, and the 容缺 materials still owed with the date they are due.
+    case_kind: Mapped[str | None] = mapped_column(String(1))
+    intake_rules: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    pending_materials: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    pending_due_date: Mapped[date | None] = mapped_column(Date)
 
 
 #: A case's county (行政区划代码): the first six characters of its 办件编号 (ADR 0004).

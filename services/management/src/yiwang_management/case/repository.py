@@ -51,6 +51,7 @@ _SUMMARY_COLUMNS = (
     _CASE.c.missing_materials,
     _CASE.c.due_date,
     _CASE.c.on_time,
+    _CASE.c.case_kind,
 )
 #: What completing a case needs of it.
 _DECISION_COLUMNS = (
@@ -61,6 +62,7 @@ _DECISION_COLUMNS = (
     _CASE.c.status,
     _CASE.c.clock_start,
     _CASE.c.due_date,
+    _CASE.c.pending_materials,
 )
 _NO_ID = float("inf")
 
@@ -217,6 +219,10 @@ class CaseRecord:
     on_time: bool | None = None
     working_days_used: int | None = None
     item_version: int | None = None
+    case_kind: str | None = None
+    intake_rules: dict[str, Any] | None = None
+    pending_materials: list[dict[str, Any]] | None = None
+    pending_due_date: date | None = None
 
 
 #: A case either way it is held: tracked (``Case``) or as a value (``CaseRecord``).
@@ -343,6 +349,12 @@ class CaseRepository(RepositoryBase[Case]):
     async def exists(self, case_no: str) -> bool:
         """Tell whether a case with that 办件编号 exists."""
         return await self.first_row(select(Case.case_no).where(Case.case_no == case_no)) is not None
+
+    async def case_no_of(self, application_id: uuid.UUID) -> str | None:
+        """The 办件编号 an application became, if it did."""
+        statement = select(Case.case_no).where(Case.application_id == application_id)
+        row = await self.first_row(statement)
+        return None if row is None else str(row[0])
 
     async def exists_for_application(self, application_id: uuid.UUID) -> bool:
         """Tell whether an application already became a case."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yiwang_common.contracts.common import (
     Applicant,
@@ -17,7 +17,9 @@ from yiwang_common.contracts.common import (
     MissingMaterial,
     Organisation,
 )
-from yiwang_common.text import Code, MultilineText, Text
+from yiwang_common.jsonvalues import JsonObject
+from yiwang_common.text import Code, MultilineText, Name, Text
+from yiwang_management.case.kinds import kind_name
 from yiwang_management.case.models import STATUS_TEXT
 from yiwang_management.case.repository import AnyCase
 
@@ -72,6 +74,8 @@ class CaseSummaryLike(Protocol):
     def due_date(self) -> date | None: ...
     @property
     def on_time(self) -> bool | None: ...
+    @property
+    def case_kind(self) -> str | None: ...
 
 
 #: 意见 / 理由: opinions and reasons, one or more lines, no control characters (they reach printed notices).
@@ -80,12 +84,98 @@ Text500 = Annotated[MultilineText, Field(max_length=500)]
 CASE_NO_EXAMPLE = "53042820261123000001E"
 
 
+class DeferredMaterial(BaseModel):
+    """容缺材料 A non-key material accepted as owed (容缺受理)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code = Field(description="材料编码", examples=["M08"])
+    reason: Annotated[Text, Field(max_length=200)] = Field(
+        default="容缺后补", description="容缺说明", examples=["申请人承诺后补"]
+    )
+
+
 class AcceptRequest(BaseModel):
-    """受理 Acceptance."""
+    """受理 Acceptance; with ``deferred_materials`` a 容缺受理 (the case waits for them before any decision)."""
 
     model_config = ConfigDict(extra="forbid")
 
     opinion: Text500 = Field(default="材料齐全，予以受理", description="受理意见")
+    deferred_materials: list[DeferredMaterial] | None = Field(
+        default=None,
+        max_length=20,
+        description="容缺受理: missing non-key materials owed after acceptance (the item must allow 容缺)",
+        examples=[[{"code": "M08", "reason": "申请人承诺后补"}]],
+    )
+    supply_by: date | None = Field(
+        default=None,
+        description="容缺材料补齐期限 (required with deferred_materials)",
+        examples=["2026-12-10"],
+    )
+
+    @model_validator(mode="after")
+    def _deferral_complete(self) -> AcceptRequest:
+        if self.deferred_materials and self.supply_by is None:
+            raise ValueError("容缺受理须注明补齐期限 supply_by")
+        if self.supply_by is not None and not self.deferred_materials:
+            raise ValueError("supply_by 仅用于容缺受理 (deferred_materials)")
+        return self
+
+
+class DeferredSupply(BaseModel):
+    """补齐容缺材料 The owed materials, handed in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    materials: list[MaterialRef] = Field(
+        min_length=1,
+        max_length=20,
+        description="补齐的容缺材料",
+        examples=[
+            [
+                {
+                    "material_code": "M08",
+                    "name": "建设资金已经落实的证明",
+                    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    "size": 20480,
+                    "media_type": "application/pdf",
+                }
+            ]
+        ],
+    )
+
+
+class WindowApplicant(BaseModel):
+    """窗口申请人 The citizen at the window (居民身份证, checked at the counter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(description="姓名", examples=["张三"])
+    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$")] = Field(
+        description="公民身份号码 (GB 11643, check digit verified)", examples=["530428199001011237"]
+    )
+    phone: Annotated[str, Field(pattern=r"^1[0-9]{10}$")] | None = Field(
+        default=None, description="手机号码", examples=["13800000000"]
+    )
+
+
+class WindowIntakeRequest(BaseModel):
+    """窗口收件 An application brought to the hall, registered by window staff for a citizen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    application_id: uuid.UUID | None = Field(
+        default=None, description="申请标识 from the form (a re-sent form registers nothing twice)"
+    )
+    item_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,64}$")] = Field(
+        description="实施编码", examples=["11530428015176456L2000109003000"]
+    )
+    applicant: WindowApplicant
+    form: JsonObject = Field(default_factory=dict, description="申请表")
+    materials: list[MaterialRef] = Field(default_factory=list, max_length=100, description="扫描件")
+    paper_materials: list[Code] = Field(
+        default_factory=list, max_length=100, description="窗口核验的纸质原件 (材料编码)", examples=[["M01"]]
+    )
 
 
 class NoticeMaterial(BaseModel):
@@ -173,6 +263,8 @@ class CaseSummary(BaseModel):
     missing_materials: list[MissingMaterial]
     due_date: date | None = Field(description="承诺办结日期")
     on_time: bool | None = Field(description="是否按时办结; null until completed")
+    case_kind: str | None = Field(default=None, description="办件类别代码 (六件管理)", examples=["2"])
+    case_kind_name: str | None = Field(default=None, description="办件类别", examples=["承诺件"])
 
     @classmethod
     def from_case(cls, case: CaseSummaryLike) -> Self:
@@ -187,6 +279,8 @@ class CaseSummary(BaseModel):
             missing_materials=[MissingMaterial.model_validate(m) for m in case.missing_materials],
             due_date=case.due_date,
             on_time=case.on_time,
+            case_kind=case.case_kind,
+            case_kind_name=kind_name(case.case_kind),
         )
 
 
@@ -230,6 +324,15 @@ class CaseDetail(CaseSummary):
     licence: ELicence | None
     completed_at: datetime | None
     working_days_used: int | None
+    pending_materials: list[MissingMaterial] = Field(
+        default_factory=list, description="容缺材料: owed; no decision until they arrive"
+    )
+    pending_due_date: date | None = Field(default=None, description="容缺材料补齐期限")
+    notices: list[str] = Field(
+        default_factory=list,
+        description="出具的通知书: acceptance / supplement / rejection (GET …/notices/{kind}.pdf)",
+        examples=[["acceptance"]],
+    )
 
     @classmethod
     def build(cls, case: AnyCase, steps: Sequence[StepLike]) -> Self:
@@ -266,8 +369,26 @@ class CaseDetail(CaseSummary):
                 "licence": case.licence,
                 "completed_at": case.completed_at,
                 "working_days_used": case.working_days_used,
+                "case_kind": case.case_kind,
+                "case_kind_name": kind_name(case.case_kind),
+                "pending_materials": case.pending_materials or [],
+                "pending_due_date": case.pending_due_date,
+                "notices": issued_notices(case),
             }
         )
+
+
+NoticeKind = Literal["acceptance", "supplement", "rejection"]
+
+
+def issued_notices(case: AnyCase) -> list[str]:
+    """The kinds of notice the case has (each one downloadable as a PDF)."""
+    found = [
+        ("acceptance", case.acceptance_notice_no),
+        ("supplement", case.supplement_notice_no),
+        ("rejection", case.rejection_notice_no),
+    ]
+    return [kind for kind, number in found if number]
 
 
 def _notice(case: AnyCase) -> SupplementNotice | None:

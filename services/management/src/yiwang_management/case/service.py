@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,20 +16,25 @@ from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
-from yiwang_common.contracts.common import MissingMaterial, Organisation, StepRecord
+from yiwang_common.contracts.codes import CaseKind
+from yiwang_common.contracts.common import MaterialRef, MissingMaterial, Organisation, StepRecord
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.contracts.lifecycle import CaseStatus, can_move
 from yiwang_common.contracts.management import CaseCompleted, CaseRegistered
 from yiwang_common.db import utcnow
 from yiwang_common.events import RetryLater, enqueue, make_event
-from yiwang_management.case import events as case_events, notices
+from yiwang_management.case import documents, events as case_events, kinds, notices
 from yiwang_management.case.errors import (
     CaseNotFound,
     CaseStateConflict,
+    DeferralNotAllowed,
+    DeferredMaterialInvalid,
     MaterialsMissing,
     NothingMissing,
+    NothingPending,
     NoticeIncomplete,
     NoticeMaterialInvalid,
+    NoticeNotIssued,
 )
 from yiwang_management.case.models import (
     ACCEPTED,
@@ -48,7 +54,7 @@ from yiwang_management.case.repository import (
     StepView,
     step_order,
 )
-from yiwang_management.case.schemas import NoticeMaterial
+from yiwang_management.case.schemas import DeferredMaterial, NoticeKind, NoticeMaterial
 from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
 from yiwang_management.item import cache as item_cache
@@ -104,6 +110,8 @@ async def register_case(
     case_no = notices.case_number(region_code, day, sequence)
     materials = [m.model_dump(mode="json") for m in data.materials]
     missing = missing_required(item.materials, materials)
+    rules = kinds.IntakeRules.of_item(item.case_type, item.guide)
+    kind = kinds.kind_at_registration(rules)
     values: dict[str, Any] = {
         "case_no": case_no,
         "application_id": data.application_id,
@@ -124,6 +132,8 @@ async def register_case(
         "status": PENDING_ACCEPTANCE,
         "submitted_at": data.submitted_at,
         "registered_at": now,
+        "case_kind": kind.value,
+        "intake_rules": rules.dump(),
     }
     await repository.insert_case(values)
     apply_step = StepRecord(
@@ -148,6 +158,7 @@ async def register_case(
         materials=list(data.materials),
         missing_materials=missing,
         registered_at=now,
+        case_kind=kind.value,
     )
     await enqueue(
         session, messaging.outbox, make_event(event, source=source, subject=case_no, correlation_id=case_no)
@@ -253,6 +264,13 @@ async def complete_case(
     repository = CaseRepository.from_session(session)
     locked = await repository.lock_for_decision(data.case_no)
     head, stored = locked if locked is not None else (None, [])
+    if head is not None and head.pending_materials:
+        # 容缺受理 (ADR 0111): no decision until every owed material has arrived.
+        log.warning(
+            "decision ignored: 容缺 materials outstanding",
+            extra={"case_no": data.case_no, "pending": [m["code"] for m in head.pending_materials]},
+        )
+        return None
     if (
         head is None
         or not can_move(head.status, COMPLETED)
@@ -460,6 +478,8 @@ async def accept_case_with_steps(
     calendar: WorkingDayCalendar,
     source: str,
     supervision: SupervisionSettings | None = None,
+    deferred: Sequence[DeferredMaterial] | None = None,
+    supply_by: date | None = None,
 ) -> tuple[CaseRecord, list[StepView]]:
     """``accept_case``, also returning every step of the case afterwards (read with the case)."""
     repository = CaseRepository.from_session(session)
@@ -468,42 +488,170 @@ async def accept_case_with_steps(
         raise CaseNotFound(f"办件 {case_no} 不存在")
     case, stored = locked
     require_move(case, ACCEPTED, "受理")
+    rules = kinds.IntakeRules.load(case.intake_rules)
     missing = missing_required(case.required_materials, case.materials)
-    if missing:
+    owed = deferred_materials(case, rules, missing, deferred or [], supply_by)
+    owed_codes = {m.code for m in owed}
+    if remaining := [m for m in missing if m.code not in owed_codes]:
         raise MaterialsMissing(
-            f"缺少 {len(missing)} 项必要材料，请先一次性告知补正", missing_materials=_dump(missing)
+            f"缺少 {len(remaining)} 项必要材料，请先一次性告知补正", missing_materials=_dump(remaining)
         )
+    kind = kinds.kind_at_acceptance(
+        rules, supplemented=case.supplement_notice_no is not None, deferred=bool(owed)
+    )
     now = utcnow()
-    clock_start = case.clock_start or local_date(now)
     values: dict[str, Any] = {
-        "clock_start": clock_start,
-        "due_date": calendar.add_working_days(clock_start, case.promised_limit_days),
-        "statutory_due_date": calendar.add_working_days(clock_start, case.statutory_limit_days),
         "accepted_at": now,
         "acceptance_notice_no": notices.acceptance_notice_no(local_date(now), case.case_no),
         "status": ACCEPTED,
         "missing_materials": [],
+        "case_kind": kind.value,
     }
+    if owed:
+        # 容缺受理: accepted, but the clock starts (and the case goes to the department) only
+        # when the last owed material arrives (补办件, seed rules §1.4).
+        values |= {"pending_materials": _dump(owed), "pending_due_date": supply_by, "clock_start": None}
+        opinion += "；容缺受理，待补：" + "、".join(f"{m.name}（{supply_by:%Y-%m-%d} 前）" for m in owed)
+    else:
+        values |= _clock_values(case, kind, case.clock_start or local_date(now), calendar)
     case = replace(case, **values)
     step = staff_step(case, principal, key="accept", name="受理", action="pass", opinion=opinion, ended=now)
     await repository.update_case(case.case_no, PENDING_ACCEPTANCE, values)
+    steps, new = _merge_steps(stored, [step])
+    await repository.insert_steps(case.case_no, new)
+    if owed:
+        await enqueue(session, messaging.outbox, case_events.materials_owed_event(case, step, source=source))
+    else:
+        await _start_handling(session, case, step, calendar, supervision, principal, source)
+    return case, steps
+
+
+def _clock_values(
+    case: AnyCase, kind: CaseKind, clock_start: date, calendar: WorkingDayCalendar
+) -> dict[str, Any]:
+    """The clock of an accepted case: the kind's limit from the day its materials were complete."""
+    limit = kinds.limit_days(kind, case.promised_limit_days)
+    return {
+        "clock_start": clock_start,
+        "promised_limit_days": limit,
+        "due_date": calendar.add_working_days(clock_start, limit),
+        "statutory_due_date": calendar.add_working_days(clock_start, case.statutory_limit_days),
+    }
+
+
+async def _start_handling(
+    session: AsyncSession,
+    case: AnyCase,
+    step: StepRecord,
+    calendar: WorkingDayCalendar,
+    supervision: SupervisionSettings | None,
+    principal: Principal,
+    source: str,
+) -> None:
+    """Open the supervision clock and hand the case to the department (``CaseAccepted``)."""
+    assert case.clock_start is not None
     await deadlines.open_clock(
         session,
         case_no=case.case_no,
         item_code=case.item_code,
         org_code=case.org_code,
         channel=case.channel,
-        clock_start=clock_start,
+        clock_start=case.clock_start,
         promised_limit_days=case.promised_limit_days,
         statutory_limit_days=case.statutory_limit_days,
         calendar=calendar,
         defaults=supervision or deadlines.DEFAULTS,
         by=principal.name,
     )
-    steps, new = _merge_steps(stored, [step])
-    await repository.insert_steps(case.case_no, new)
     await enqueue(session, messaging.outbox, case_events.accepted_event(case, step, source=source))
-    return case, steps
+
+
+def deferred_materials(
+    case: AnyCase,
+    rules: kinds.IntakeRules,
+    missing: Sequence[MissingMaterial],
+    requested: Sequence[DeferredMaterial],
+    supply_by: date | None,
+) -> list[MissingMaterial]:
+    """The materials a 容缺受理 leaves owed, checked against the item's rules (none: a plain acceptance).
+
+    Raises:
+        DeferralNotAllowed: the item does not allow 容缺受理.
+        DeferredMaterialInvalid: a material not missing, not 可容缺 (a key material), or twice; or
+            a due date in the past.
+    """
+    if not requested:
+        return []
+    if not rules.deferred_acceptance:
+        raise DeferralNotAllowed(f"事项“{case.item_name}”不允许容缺受理，请一次性告知补正")
+    flags = {r["code"]: r for r in case.required_materials}
+    missing_codes = {m.code for m in missing}
+    codes = [m.code for m in requested]
+    invalid = sorted(
+        {
+            c
+            for c in codes
+            if c not in missing_codes or not flags.get(c, {}).get("deferrable") or codes.count(c) > 1
+        }
+    )
+    if invalid:
+        raise DeferredMaterialInvalid(
+            f"以下材料不能容缺（非缺少的材料、关键材料或重复）：{'、'.join(invalid)}",
+            invalid_materials=invalid,
+        )
+    if supply_by is None or supply_by < local_date(utcnow()):
+        raise DeferredMaterialInvalid("容缺材料补齐期限不能早于今天", invalid_materials=[])
+    return [MissingMaterial(code=m.code, name=flags[m.code]["name"], reason=m.reason) for m in requested]
+
+
+async def supply_deferred(
+    session: AsyncSession,
+    *,
+    case_no: str,
+    principal: Principal,
+    materials: Sequence[MaterialRef],
+    calendar: WorkingDayCalendar,
+    source: str,
+    supervision: SupervisionSettings | None = None,
+) -> Case:
+    """补齐容缺材料 Record owed materials; the last one starts the clock and hands the case on.
+
+    Raises:
+        CaseNotFound: no such case in the caller's unit.
+        NothingPending: the case owes nothing.
+        DeferredMaterialInvalid: a material the case does not owe, or twice.
+    """
+    case = await get_visible_case(session, case_no, principal, for_update=True)
+    owed = list(case.pending_materials or [])
+    if case.status != ACCEPTED or not owed:
+        raise NothingPending(f"办件 {case.case_no} 没有待补齐的容缺材料")
+    owed_codes = {m["code"] for m in owed}
+    codes = [m.material_code for m in materials]
+    invalid = sorted({c for c in codes if c not in owed_codes or codes.count(c) > 1})
+    if invalid:
+        raise DeferredMaterialInvalid(
+            f"以下材料不是该办件待补齐的容缺材料：{'、'.join(invalid)}", invalid_materials=invalid
+        )
+    now = utcnow()
+    supplied = set(codes)
+    case.materials = [m for m in case.materials if m["material_code"] not in supplied] + [
+        m.model_dump(mode="json") for m in materials
+    ]
+    case.pending_materials = [m for m in owed if m["code"] not in supplied]
+    case.last_supplemented_at = now
+    names = "、".join(m["name"] for m in owed if m["code"] in supplied)
+    step = staff_step(
+        case, principal, key="deferred_supply", name="容缺材料补齐", action="pass", opinion=names, ended=now
+    )
+    await CaseRepository.from_session(session).add_steps(case.case_no, [step])
+    if not case.pending_materials:
+        kind = CaseKind.of(case.case_kind or CaseKind.SUPPLEMENTED.value)
+        for name, value in _clock_values(case, kind, local_date(now), calendar).items():
+            setattr(case, name, value)
+        case.pending_due_date = None
+        await session.flush()
+        await _start_handling(session, case, step, calendar, supervision, principal, source)
+    return case
 
 
 async def issue_supplement_notice(
@@ -583,9 +731,87 @@ async def reject_case(
     case.rejection_reason = reason
     case.rejected_at = now
     case.missing_materials = []
+    case.case_kind = CaseKind.RETURNED.value
     step = staff_step(
         case, principal, key="reject", name="不予受理", action="other", opinion=reason, ended=now
     )
     await CaseRepository.from_session(session).add_steps(case.case_no, [step])
     await enqueue(session, messaging.outbox, case_events.rejected_event(case, step, source=source))
     return case
+
+
+def notice_print(case: Case, kind: NoticeKind, progress_url: str) -> documents.NoticePrint:
+    """What the notice of that kind prints for the case.
+
+    Raises:
+        NoticeNotIssued: the case has no such notice.
+    """
+    listed: list[tuple[str, str]]
+    remedies: list[str]
+    if kind == "acceptance" and case.acceptance_notice_no and case.accepted_at:
+        body, owed = documents.acceptance_body(case)
+        number, issued, listed, remedies = case.acceptance_notice_no, case.accepted_at, owed, []
+    elif kind == "supplement" and case.supplement_notice_no and case.supplement_requested_at:
+        body, listed, remedies = documents.supplement_body(case), [], []
+        number, issued = case.supplement_notice_no, case.supplement_requested_at
+    elif kind == "rejection" and case.rejection_notice_no and case.rejected_at:
+        body, listed, remedies = documents.rejection_body(case), [], documents.remedies()
+        number, issued = case.rejection_notice_no, case.rejected_at
+    else:
+        raise NoticeNotIssued(f"办件 {case.case_no} 尚未出具{documents.TITLES[kind]}")
+    return documents.NoticePrint(
+        title=documents.TITLES[kind],
+        notice_no=number,
+        case_no=case.case_no,
+        item_name=case.item_name,
+        applicant_name=str(case.applicant.get("name", "")),
+        org_name=case.org_name,
+        issued_at=issued,
+        body=tuple(body),
+        listed=tuple(listed),
+        list_title="【容缺材料】",
+        remedies=tuple(remedies),
+        progress_url=progress_url,
+    )
+
+
+async def notice_pdf(
+    session: AsyncSession,
+    *,
+    case_no: str,
+    kind: NoticeKind,
+    principal: Principal,
+    reason: str | None,
+    progress_url: str,
+    font: Path,
+    source: str,
+) -> tuple[str, bytes]:
+    """The notice PDF of a case for its applicant or staff who may read it; (filename, bytes).
+
+    Anyone else is answered as if there were no notice (ADR 0013); an administrator's read is audited.
+
+    Raises:
+        ReasonRequired: an administrator gave no reason.
+        NoticeNotIssued: no such case in the caller's scope, or no such notice.
+    """
+    scope = scope_of(principal, reason=reason)
+    case = await CaseRepository.from_session(session).get(case_no)
+    if case is None or not scope.admits(
+        applicant_id=case.applicant_id, org_code=case.org_code, region_code=case.case_no[:6]
+    ):
+        raise NoticeNotIssued(f"办件 {case_no} 尚未出具{documents.TITLES[kind]}")
+    doc = notice_print(case, kind, progress_url)
+    if scope.reason is not None:
+        await record_audit(
+            session,
+            messaging.outbox,
+            source=source,
+            action=PERSONAL_DATA_READ,
+            actor=principal,
+            region_code=case.case_no[:6],
+            target_type="case_notice",
+            target_id=case.case_no,
+            reason=scope.reason,
+            detail={"notice": kind, "org_code": case.org_code},
+        )
+    return f"{case.case_no}-{kind}.pdf", documents.render_notice_pdf(doc, font)

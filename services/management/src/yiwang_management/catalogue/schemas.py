@@ -102,6 +102,9 @@ class Material(_Strict):
     instructions: OptMultiline = Field(default="", description="填报须知")
     legal_basis: OptMultiline = Field(default="", description="要求提供材料的依据")
     shareable: bool = Field(default=False, description="可通过数据共享获取, 免于申请人提交")
+    deferrable: bool = Field(
+        default=False, description="可容缺: a non-key material that may follow a 容缺受理 (ADR 0111)"
+    )
 
 
 class ProcessStep(_Strict):
@@ -138,6 +141,12 @@ class ImplementationContent(_Strict):
     body_nature: BodyNature = Field(default=BodyNature.STATUTORY, description="实施主体性质")
     commissioning_org: Body | None = Field(default=None, description="委托部门")
     co_handling_orgs: list[Body] = Field(default_factory=list, description="联办机构")
+    decision_org: OptText = Field(
+        default="", description="上报审批机关: the higher level that decides (上报件, ADR 0111)"
+    )
+    deferred_acceptance: bool = Field(
+        default=False, description="容缺受理: accept with 可容缺 materials owed (ADR 0111)"
+    )
     region_code: RegionCode = Field(description="行政区划代码 (GB/T 2260)")
     service_objects: list[ServiceObject] = Field(min_length=1, description="服务对象")
     natural_person_themes: list[NaturalPersonTheme] = Field(

@@ -364,6 +364,7 @@ def _material_requirement(material: Material) -> MaterialRequirement:
         acceptance_standard=material.acceptance_standard or None,
         legal_basis=material.legal_basis or None,
         shareable=material.shareable,
+        deferrable=material.deferrable or None,
     )
 
 
@@ -393,6 +394,8 @@ def guide_elements(content: ImplementationContent) -> dict[str, Any]:
         "监督投诉电话": content.complaint_phone,
         "到办事现场次数": content.visits.label if content.visits else "",
         "联办机构": [b.name for b in content.co_handling_orgs],
+        "上报审批机关": content.decision_org,
+        "容缺受理": "是" if content.deferred_acceptance else "",
         "中介服务": list(content.intermediary_services),
         "数量限制": content.quantity_limit,
         "时限说明": content.limit_notes,

@@ -122,6 +122,8 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     _c("到办事现场次数", "visits", "code", VisitCount),
     _c("到现场办理原因说明", "visit_reason"),
     _c("网办地址", "online_url"),
+    _c("上报审批机关", "decision_org"),
+    _c("容缺受理", "deferred_acceptance", "bool"),
 )
 MATERIAL_COLUMNS: tuple[Column, ...] = (
     _c("实施编码", "item_code", required=True, target="key"),
@@ -140,6 +142,7 @@ MATERIAL_COLUMNS: tuple[Column, ...] = (
     _c("填报须知", "instructions"),
     _c("要求提供材料的依据", "legal_basis"),
     _c("可通过数据共享获取", "shareable", "bool"),
+    _c("可容缺", "deferrable", "bool"),
 )
 
 _SPLIT = re.compile(r"[、;；\n]+")

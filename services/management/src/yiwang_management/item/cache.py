@@ -30,6 +30,9 @@ class ItemSnapshot:
     promised_limit_days: int
     version: int
     published_at: datetime
+    #: 办件类型 (GB/T 39046 A.6) and the guide elements the intake rules read (ADR 0111).
+    case_type: str = "2"
+    guide: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, item: Item) -> ItemSnapshot:
@@ -44,6 +47,8 @@ class ItemSnapshot:
             promised_limit_days=item.promised_limit_days,
             version=item.version,
             published_at=item.published_at,
+            case_type=item.case_type,
+            guide=dict(item.guide),
         )
 
 

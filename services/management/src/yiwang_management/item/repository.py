@@ -38,6 +38,11 @@ class ItemRepository:
         page = await self.session.execute(base.order_by(Item.item_code).offset(offset).limit(limit))
         return page.scalars().all(), total
 
+    async def in_force_of_org(self, org_code: str) -> Sequence[Item]:
+        """Every item in force of one implementing unit, by 实施编码 (a window's own items)."""
+        statement = self._in_force(None).where(Item.org_code == org_code).order_by(Item.item_code)
+        return (await self.session.execute(statement)).scalars().all()
+
     def add(self, item: Item) -> None:
         """Stage a new item."""
         self.session.add(item)
