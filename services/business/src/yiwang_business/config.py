@@ -5,9 +5,21 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
+
+
+class TimerSettings(BaseModel):
+    """定时器巡检 The worker that fires the step timers (``yiwang-business worker``, ADR 0113)."""
+
+    #: One sweep per tick of this many seconds, across every worker replica.
+    sweep_interval_seconds: int = Field(default=60, ge=1, le=86_400)
+    #: How often a worker looks whether the current tick is swept yet.
+    poll_seconds: float = Field(default=5.0, gt=0, le=600)
+    #: At most this many timers fire per tick (the rest fire on the next one).
+    max_per_tick: int = Field(default=5_000, ge=1, le=1_000_000)
 
 
 class Settings(ServiceSettings):
@@ -24,6 +36,7 @@ class Settings(ServiceSettings):
     progress_path: str = "/progress/{case_no}"
     # CJK TrueType font embedded in the PDF documents; None searches Debian's font paths.
     document_font_path: Path | None = None
+    timers: TimerSettings = Field(default_factory=TimerSettings)
 
     def progress_url(self, case_no: str) -> str:
         """The public progress page of a case (办件进度查询), as the QR code encodes it."""
