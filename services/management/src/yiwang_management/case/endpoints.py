@@ -31,6 +31,7 @@ from yiwang_management.case.schemas import (
     RejectRequest,
     SupplementNoticeRequest,
 )
+from yiwang_management.payment.errors import PaymentRequired
 
 
 def _json(model: BaseModel) -> Response:
@@ -105,7 +106,9 @@ async def get_case(
     openapi_extra=UNIT_REGION,
     summary="受理 Accept a case",
     response_model=CaseDetail,
-    responses=problem_responses(*AUTH_PROBLEMS, CaseNotFound, CaseStateConflict, MaterialsMissing),
+    responses=problem_responses(
+        *AUTH_PROBLEMS, CaseNotFound, CaseStateConflict, MaterialsMissing, PaymentRequired
+    ),
 )
 async def accept_case(
     case_no: CaseNo,
