@@ -51,6 +51,16 @@ TABLES = {
     "supervision_rule",
     "supervision_sweep",
     "supervision_warning",
+    # fees, payment, reconciliation, the sandbox provider's books, delivery (ADR 0113)
+    "item_fee",
+    "item_payment_rule",
+    "payment_order",
+    "payment_notification",
+    "payment_reconciliation",
+    "payment_reconciliation_line",
+    "sandbox_payment",
+    "case_delivery",
+    "delivery_event",
 }
 
 

@@ -549,3 +549,16 @@ class TestDelivery:
             "red",
             "yellow",
         ]
+
+
+class TestDailyReconciliation:
+    async def test_the_worker_reconciles_yesterday_once(
+        self, app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        from yiwang_management.payment import service
+
+        today = local_date(utcnow())
+        first = await service.reconcile_previous_day(sessionmaker, provider=sandbox(app), today=today)
+        again = await service.reconcile_previous_day(sessionmaker, provider=sandbox(app), today=today)
+        assert first is not None and first.day == today - timedelta(days=1) and again is None
+        assert await scalar(sessionmaker, "SELECT count(*) FROM payment_reconciliation") == 1

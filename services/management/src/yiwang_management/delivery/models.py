@@ -68,4 +68,4 @@ class DeliveryEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(TZDateTime)
-    by: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(100))

@@ -122,7 +122,7 @@ class DeliveryView(BaseModel):
                     kind_name=EVENT_NAMES.get(e.kind, e.kind),
                     description=e.description,
                     at=e.at,
-                    by=e.by,
+                    by=e.actor,
                 )
                 for e in events
             ],

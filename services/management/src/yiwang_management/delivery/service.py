@@ -54,7 +54,7 @@ async def _event(
     session: AsyncSession, case_no: str, kind: str, description: str, by: str, at: datetime
 ) -> None:
     await DeliveryRepository.from_session(session).add_event(
-        DeliveryEvent(case_no=case_no, kind=kind, description=description, at=at, by=by[:100])
+        DeliveryEvent(case_no=case_no, kind=kind, description=description, at=at, actor=by[:100])
     )
 
 
@@ -120,40 +120,32 @@ async def start(
 ) -> None:
     """作出决定: the delivery limit starts (5 working days), supervised as step 送达.
 
-    An applicant who chose nothing collects at the window (窗口领取), the default of seed rules §4.1.
+    An applicant who chose nothing collects at the window (窗口领取), the default of seed rules
+    §4.1. One statement (completion is a hot path); a replayed decision changes nothing.
     """
     case_no, item_code, org_code = (getattr(case, k) for k in ("case_no", "item_code", "org_code"))
-    due = await deadlines.start_delivery_clock(
-        session,
-        case_no=case_no,
-        item_code=item_code,
-        org_code=org_code,
-        decided_at=decided_at,
-        limit_days=settings.limit_days,
-        step_key=DELIVERY_STEP,
-        step_name=DELIVERY_STEP_NAME,
-        calendar=calendar,
-        defaults=supervision,
+    decided_on = local_date(decided_at)
+    due = calendar.add_working_days(decided_on, settings.limit_days)
+    # Warning dates for every threshold up to the limit; a larger one warns on the decision day.
+    warn_dates = [calendar.subtract_working_days(due, n) for n in range(settings.limit_days + 1)]
+    await DeliveryRepository.from_session(session).start(
+        {
+            "case_no": case_no,
+            "step_key": DELIVERY_STEP,
+            "step_name": DELIVERY_STEP_NAME,
+            "item_code": item_code,
+            "org_code": org_code,
+            "region_code": case_no[:6],
+            "decided_at": decided_at,
+            "decided_on": decided_on,
+            "due_date": due,
+            "warn_dates": warn_dates,
+            "default_warn_days": supervision.step_warn_days,
+            "most": settings.limit_days,
+            "default_by": "默认（未选择送达方式）",
+            "description": f"结果待送达，送达期限 {due}",
+        }
     )
-    repository = DeliveryRepository.from_session(session)
-    delivery = await repository.get(case_no, for_update=True)
-    values = {"decided_on": local_date(decided_at), "due_date": due}
-    if delivery is None:
-        await repository.add(
-            CaseDelivery(
-                case_no=case_no,
-                method=WINDOW,
-                status=READY,
-                chosen_at=decided_at,
-                chosen_by="默认（未选择送达方式）",
-                **values,
-            )
-        )
-    elif delivery.decided_on is None:
-        await repository.update(delivery, update_dict={**values, "status": READY})
-    else:
-        return  # a replayed decision
-    await _event(session, case_no, "ready", f"结果待送达，送达期限 {due}", "系统", decided_at)
 
 
 async def _staff_delivery(

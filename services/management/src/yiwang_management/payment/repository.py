@@ -37,6 +37,19 @@ class FeeRepository(RepositoryBase[ItemFee]):
         """An item's 缴费规则 (None: the item charges nothing)."""
         return await self.session.get(ItemPaymentRule, item_code)
 
+    async def unpaid_before(self, item_code: str, case_no: str, timing: str) -> bool:
+        """Does the item want its fee paid before ``timing`` while the case's order is unpaid?
+
+        One round trip (acceptance is a hot path): the rule and the order in one statement.
+        """
+        paid = select(PaymentOrder.case_no).where(
+            PaymentOrder.case_no == case_no, PaymentOrder.status == PAID
+        )
+        due = select(ItemPaymentRule.item_code).where(
+            ItemPaymentRule.item_code == item_code, ItemPaymentRule.timing == timing, ~paid.exists()
+        )
+        return bool(await self.session.scalar(select(due.exists())))
+
     async def replace(self, item_code: str, fees: Sequence[ItemFee], rule: ItemPaymentRule | None) -> None:
         """Replace an item's fee schedule and rule (an empty schedule removes the rule)."""
         await self.session.execute(delete(ItemFee).where(ItemFee.item_code == item_code))
@@ -121,10 +134,20 @@ class OrderRepository(RepositoryBase[PaymentOrder]):
         return await self.get_all(select(PaymentOrder).where(PaymentOrder.order_no.in_(order_nos)))
 
 
+#: One key for the daily reconciliation's transaction-level advisory lock.
+RECONCILIATION_LOCK_KEY = 0x59_57_52_45_43  # "YWREC"
+
+
 class ReconciliationRepository(RepositoryBase[Reconciliation]):
     """对账记录 and their lines."""
 
     model = Reconciliation
+
+    async def try_lock(self) -> bool:
+        """Take the daily run's advisory lock for this transaction; False when another worker holds it."""
+        return bool(
+            await self.session.scalar(select(func.pg_try_advisory_xact_lock(RECONCILIATION_LOCK_KEY)))
+        )
 
     async def replace(self, record: Reconciliation, lines: Sequence[ReconciliationLine]) -> None:
         """Store a day's reconciliation, replacing an earlier run of the same day."""

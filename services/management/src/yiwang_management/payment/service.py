@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.access import scope_of
 from yiwang_common.auth import Principal
-from yiwang_common.db import utcnow
+from yiwang_common.db import session_scope, utcnow
 from yiwang_common.masking import mask_name
 from yiwang_management.case.models import COMPLETED, NOT_ACCEPTED, Case
 from yiwang_management.case.repository import CaseRepository
@@ -264,11 +264,7 @@ async def receive_notification(
 
 async def require_paid(session: AsyncSession, case: Any, timing: str) -> None:
     """Raise :class:`PaymentRequired` when the case's item wants its fee paid before ``timing``."""
-    rule = await FeeRepository.from_session(session).rule(case.item_code)
-    if rule is None or rule.timing != timing:
-        return
-    order = await OrderRepository.from_session(session).of_case(case.case_no)
-    if order is None or order.status != PAID:
+    if await FeeRepository.from_session(session).unpaid_before(case.item_code, case.case_no, timing):
         step = "受理" if timing == BEFORE_ACCEPTANCE else "送达"
         raise PaymentRequired(f"事项「{case.item_name}」须{TIMING_NAMES[timing]}：申请人缴费后方可{step}")
 
@@ -427,3 +423,16 @@ async def reconciliations(
         status=status, offset=offset, limit=limit
     )
     return [ReconciliationView.of(r) for r in records], total
+
+
+async def reconcile_previous_day(
+    sessionmaker: async_sessionmaker[AsyncSession], *, provider: PaymentProvider, today: date
+) -> ReconciliationView | None:
+    """每日对账 The worker reconciles yesterday once (one worker, under an advisory lock); None when
+    it is done already or another worker is at it. A later run through the API replaces it."""
+    day = today - timedelta(days=1)
+    async with session_scope(sessionmaker) as session:
+        records = ReconciliationRepository.from_session(session)
+        if not await records.try_lock() or await records.get(provider.name, day) is not None:
+            return None
+        return await reconcile(session, day, provider=provider, by="每日对账（worker）")

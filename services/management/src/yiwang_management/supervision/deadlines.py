@@ -312,45 +312,6 @@ async def record_step(
     )
 
 
-async def start_delivery_clock(
-    session: AsyncSession,
-    *,
-    case_no: str,
-    item_code: str,
-    org_code: str,
-    decided_at: datetime,
-    limit_days: int,
-    step_key: str,
-    step_name: str,
-    calendar: WorkingDayCalendar,
-    defaults: SupervisionSettings = DEFAULTS,
-) -> date:
-    """送达时限 The result is due to the applicant ``limit_days`` working days after the decision.
-
-    A step clock like any other (ADR 0113), so the sweep raises its yellow and red warnings;
-    the delivery's completion stops it. Returns the due date (a replay opens nothing twice).
-    """
-    rule = await RuleRepository.from_session(session).get(item_code)
-    warn_days = rule.step_warn_days if rule is not None else defaults.step_warn_days
-    decided_on = local_date(decided_at)
-    due = calendar.add_working_days(decided_on, limit_days)
-    await DeadlineRepository.from_session(session).start_step_clock(
-        {
-            "case_no": case_no,
-            "step_key": step_key,
-            "step_name": step_name,
-            "item_code": item_code,
-            "org_code": org_code,
-            "region_code": case_no[:6],
-            "started_at": decided_at,
-            "due_date": due,
-            "warn_date": max(decided_on, calendar.subtract_working_days(due, warn_days)),
-            "warned_level": 0,
-        }
-    )
-    return due
-
-
 async def end_step_clock(session: AsyncSession, case_no: str, step_key: str, ended_at: datetime) -> None:
     """A step outside the workflow (送达) finished: its clock stops."""
     await DeadlineRepository.from_session(session).end_step_clocks(case_no, step_key, ended_at)

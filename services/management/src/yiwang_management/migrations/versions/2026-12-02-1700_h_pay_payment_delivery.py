@@ -139,7 +139,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("at", yiwang_common.db.types.TZDateTime(timezone=True), nullable=False),
-        sa.Column("by", sa.String(length=100), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_no"], ["case_file.case_no"], name=op.f("delivery_event_case_no_fkey"), ondelete="CASCADE"
         ),
