@@ -38,10 +38,11 @@ class PaymentSettings(BaseModel):
     sandbox_secret: SecretStr = SecretStr("yiwang-sandbox-development-secret")
     #: Where the provider sends its notifications: this service's notification endpoint.
     notify_url: str = "http://127.0.0.1:8001/api/v1/payments/notifications/sandbox"
-    #: The cashier page where the applicant pays (the portal's sandbox page).
-    cashier_url: str = "http://127.0.0.1:8000/pay/sandbox/{provider_order_id}"
-    #: Where the applicant comes back to after paying (the portal's page of the case's fee).
-    return_url: str = "http://127.0.0.1:8000/me/cases/{case_no}/payment"
+    #: The cashier page where the applicant pays: the portal's sandbox page, on the portal's origin
+    #: (the portal redirects to it; a real provider's cashier is an absolute URL of its own).
+    cashier_url: str = "/pay/sandbox/{provider_order_id}"
+    #: Where the applicant comes back to after paying: the portal's page of the case's fee.
+    return_url: str = "/me/cases/{case_no}/payment"
     #: A notification signed longer ago than this is refused (replays of old ones).
     signature_tolerance_s: int = Field(default=600, ge=1, le=86_400)
     #: The sandbox sends each notification this many times at most until answered.
