@@ -196,7 +196,8 @@ class Stack:
                 "GATEWAY_CONSOLE_MANAGE_URL": self.url("management") + "/console/manage/",
                 "MANAGEMENT_CONSOLE_SIGN_IN_URL": self.url("gateway") + "/console/sign-in",
                 # The sandbox payment provider sends its signed notifications here (ADR 0113).
-                "MANAGEMENT_PAYMENT__NOTIFY_URL": self.url("management") + "/api/v1/payments/notifications/sandbox",
+                "MANAGEMENT_PAYMENT__NOTIFY_URL": self.url("management")
+                + "/api/v1/payments/notifications/sandbox",
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -56,7 +56,7 @@ AUTH = (Unauthorized, Forbidden)
 UNIT_REGION = {"x-access-scope": "unit-region"}
 
 
-def courier() -> SandboxCourier:
+async def courier() -> SandboxCourier:
     """The configured courier (the sandbox ships)."""
     return SandboxCourier()
 

@@ -77,7 +77,7 @@ AUTH = (Unauthorized, Forbidden)
 PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 
 
-def provider(request: Request) -> SandboxProvider:
+async def provider(request: Request) -> SandboxProvider:
     """The configured provider (the sandbox is the one the platform ships)."""
     settings: Settings = request.app.state.settings
     return SandboxProvider(request.app.state.sessionmaker, settings.payment)
