@@ -31,9 +31,17 @@ class Upstream(Problem):
     code = "payment_upstream_problem"
     title = "缴费与送达"
 
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
+
+def _upstream(status: int) -> type[Upstream]:
+    # One subclass per status (a problem's status is its class's), made once each.
+    found = _UPSTREAM.get(status)
+    if found is None:
+        found = type(f"Upstream{status}", (Upstream,), {"status": status})
+        _UPSTREAM[status] = found
+    return found
+
+
+_UPSTREAM: dict[int, type[Upstream]] = {}
 
 
 class PaymentClient:
@@ -75,7 +83,7 @@ def _problem(response: httpx.Response) -> Upstream:
     except ValueError:
         detail = ""
     status = response.status_code if response.status_code < 500 else 502
-    return Upstream(status, detail or f"政务服务管理平台返回 {response.status_code}")
+    return _upstream(status)(detail or f"政务服务管理平台返回 {response.status_code}")
 
 
 def build_payment_client(app: FastAPI, settings: Settings) -> PaymentClient:

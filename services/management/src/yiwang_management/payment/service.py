@@ -389,17 +389,17 @@ async def reconcile(
         run_by=by[:100],
     )
     await ReconciliationRepository.from_session(session).replace(record, lines)
-    for item in lines:
-        if item.kind != MATCHED:
+    for entry in lines:
+        if entry.kind != MATCHED:
             log.error(
                 "reconciliation mismatch",
                 extra={
                     "day": day.isoformat(),
                     "provider": provider.name,
-                    "kind": item.kind,
-                    "order_no": item.order_no,
-                    "our_amount_fen": item.our_amount_fen,
-                    "provider_amount_fen": item.provider_amount_fen,
+                    "kind": entry.kind,
+                    "order_no": entry.order_no,
+                    "our_amount_fen": entry.our_amount_fen,
+                    "provider_amount_fen": entry.provider_amount_fen,
                 },
             )
     log.info("reconciliation", extra={"day": day.isoformat(), "provider": provider.name, **counts})
