@@ -562,3 +562,32 @@ class TestDailyReconciliation:
         again = await service.reconcile_previous_day(sessionmaker, provider=sandbox(app), today=today)
         assert first is not None and first.day == today - timedelta(days=1) and again is None
         assert await scalar(sessionmaker, "SELECT count(*) FROM payment_reconciliation") == 1
+
+
+class TestSupervisionBoard:
+    async def test_a_mismatched_day_is_on_the_supervision_board(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        case_no: str,
+        item: str,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        from yiwang_common.staff_session import COOKIE_NAME
+        from yiwang_common.testing import token_issuer
+
+        await set_fees(client, item, "before_acceptance")
+        await pay(app, client, case_no)  # paid at the provider; never notified, never queried
+        day = local_date(utcnow())
+        await client.post(f"/payments/reconciliations/{day}", headers=auth(SUPERVISOR))
+        pages = {}
+        for who in (SUPERVISOR, ACCEPTOR):
+            cookies = {COOKIE_NAME: token_issuer().issue(who)}
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test", cookies=cookies
+            ) as http:
+                pages[who.sub] = (await http.get("/console/manage/supervision")).text
+        board = pages[SUPERVISOR.sub]
+        row = board.split('id="reconciliations"')[1]
+        assert f"<td>{day}</td><td>sandbox</td><td>0</td><td>1</td><td>0</td><td>0</td>" in row
+        assert 'id="reconciliations"' not in pages[ACCEPTOR.sub]
