@@ -443,6 +443,19 @@ class TestDelivery:
             f"/cases/{case_no}/delivery/hand-over", json={"collected_by": "张三"}, headers=auth(DELIVERER)
         )
         assert (again.status_code, again.json()["code"]) == (409, "delivery_closed")
+        # 送达及时率: one result delivered, in time, for the department.
+        today = local_date(utcnow())
+        rate = (
+            await client.get(
+                f"/deliveries/statistics/on-time?from={today}&to={today}", headers=auth(SUPERVISOR)
+            )
+        ).json()
+        assert rate["rows"] == [{"key": ORG_CODE, "delivered": 1, "on_time": 1, "on_time_rate": 1.0}]
+        bad = await client.get(
+            f"/deliveries/statistics/on-time?from={today}&to={today - timedelta(days=1)}",
+            headers=auth(SUPERVISOR),
+        )
+        assert bad.status_code == 422
 
     async def test_post_with_tracking_number_and_events_until_signed_for(
         self,

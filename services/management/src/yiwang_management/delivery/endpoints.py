@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import (
@@ -18,8 +19,9 @@ from yiwang_common.auth import (
     Principal,
     require_role,
 )
-from yiwang_common.db import get_session
+from yiwang_common.db import get_session, utcnow
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_common.http.problems import ValidationFailed
 from yiwang_management.delivery import service
 from yiwang_management.delivery.courier import SandboxCourier
 from yiwang_management.delivery.errors import (
@@ -31,8 +33,15 @@ from yiwang_management.delivery.errors import (
     TrackingEventRejected,
     WrongDeliveryMethod,
 )
-from yiwang_management.delivery.schemas import DeliveryChoice, DeliveryView, HandOver, TrackingEventIn
+from yiwang_management.delivery.schemas import (
+    DeliveryChoice,
+    DeliveryRateReport,
+    DeliveryView,
+    HandOver,
+    TrackingEventIn,
+)
 from yiwang_management.payment.errors import PaymentRequired
+from yiwang_management.shared import local_date
 
 router = APIRouter(tags=["delivery"])
 
@@ -51,6 +60,7 @@ Reader = Annotated[
         ROLE_SUPERVISOR,
     ),
 ]
+StatsReader = Annotated[Principal, require_role(ROLE_ACCEPTOR, ROLE_DELIVERER, ROLE_SUPERVISOR)]
 CaseNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$", description="办件编号")]
 AUTH = (Unauthorized, Forbidden)
 UNIT_REGION = {"x-access-scope": "unit-region"}
@@ -144,3 +154,24 @@ async def track(
 ) -> DeliveryView:
     """运输中 / 派送中 / 已签收; 已签收 completes the delivery and stops its clock."""
     return await service.track(session, case_no, principal, kind=body.kind, description=body.description)
+
+
+@router.get(
+    "/deliveries/statistics/on-time",
+    summary="送达及时率 Share of results delivered in time",
+    response_model=DeliveryRateReport,
+    responses=problem_responses(*AUTH, ValidationFailed),
+)
+async def delivery_rate(
+    session: Session,
+    principal: StatsReader,
+    first: Annotated[date | None, Query(alias="from", description="送达日期起, default 30 days ago")] = None,
+    last: Annotated[date | None, Query(alias="to", description="送达日期止 (含)")] = None,
+) -> DeliveryRateReport:
+    """Results delivered in the window per department, and how many within the limit."""
+    last = last or local_date(utcnow())
+    if first is None:
+        first = last - timedelta(days=30) if last > date(1, 2, 1) else last
+    if first > last or (last - first).days > 3660:
+        raise ValidationFailed("统计窗口无效：起始日期须不晚于截止日期，且不超过十年")
+    return await service.on_time_rates(session, principal, first=first, last=last)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Date, Row, cast, func, select, text
 
 from yiwang_common.db.repository import RepositoryBase
+from yiwang_management.case.models import Case
 from yiwang_management.delivery.models import CaseDelivery, DeliveryEvent
+from yiwang_management.shared import CHINA_TZ
 
 # 作出决定 starts the delivery in one round trip (completion is a hot path): the 送达 step clock
 # (its warning date picked by the item's rule out of candidates computed for each threshold), the
@@ -75,3 +78,21 @@ class DeliveryRepository(RepositoryBase[CaseDelivery]):
         """A delivery's events, oldest first."""
         statement = select(DeliveryEvent).where(DeliveryEvent.case_no == case_no).order_by(DeliveryEvent.id)
         return list(await self.session.scalars(statement))
+
+    async def on_time_by_org(self, *, first: date, last: date, org_code: str | None) -> Sequence[Row[Any]]:
+        """送达及时率: results delivered from ``first`` to ``last`` (Beijing dates) per department."""
+        day = cast(func.timezone(CHINA_TZ.tzname(None), CaseDelivery.delivered_at), Date)
+        statement = (
+            select(
+                Case.org_code.label("key"),
+                func.count().label("delivered"),
+                func.count().filter(CaseDelivery.on_time.is_(True)).label("on_time"),
+            )
+            .join(Case, Case.case_no == CaseDelivery.case_no)
+            .where(CaseDelivery.delivered_at.is_not(None), day >= first, day <= last)
+            .group_by(Case.org_code)
+            .order_by(Case.org_code)
+        )
+        if org_code is not None:
+            statement = statement.where(Case.org_code == org_code)
+        return list((await self.session.execute(statement)).all())

@@ -127,3 +127,20 @@ class DeliveryView(BaseModel):
                 for e in events
             ],
         )
+
+
+class DeliveryRateRow(BaseModel):
+    """送达及时率 of one department."""
+
+    key: str = Field(description="实施主体 统一社会信用代码")
+    delivered: int
+    on_time: int
+    on_time_rate: float | None = Field(description="on_time / delivered")
+
+
+class DeliveryRateReport(BaseModel):
+    """送达及时率 (seed rules §4.1 KPI: share delivered within 5 working days of the decision)."""
+
+    first: date
+    last: date
+    rows: list[DeliveryRateRow]

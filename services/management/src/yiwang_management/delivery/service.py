@@ -5,12 +5,12 @@ hand-over at the window, and no result leaving before a fee due before delivery 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.access import handling_scope
-from yiwang_common.auth import Principal
+from yiwang_common.auth import ROLE_SUPERVISOR, Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.db import utcnow
 from yiwang_management.case.models import COMPLETED, NOT_ACCEPTED, Case
@@ -40,7 +40,12 @@ from yiwang_management.delivery.models import (
     DeliveryEvent,
 )
 from yiwang_management.delivery.repository import DeliveryRepository
-from yiwang_management.delivery.schemas import DeliveryChoice, DeliveryView
+from yiwang_management.delivery.schemas import (
+    DeliveryChoice,
+    DeliveryRateReport,
+    DeliveryRateRow,
+    DeliveryView,
+)
 from yiwang_management.payment import service as payment_service
 from yiwang_management.payment.errors import PaymentCaseNotFound
 from yiwang_management.shared import local_date
@@ -236,3 +241,24 @@ async def track(
     await _event(session, case.case_no, kind, f"{EVENT_NAMES[kind]}：{description}", principal.name, now)
     repository = DeliveryRepository.from_session(session)
     return DeliveryView.of(delivery, await repository.events(case.case_no))
+
+
+async def on_time_rates(
+    session: AsyncSession, principal: Principal, *, first: date, last: date
+) -> DeliveryRateReport:
+    """送达及时率 per department; a supervisor sees every unit, others their own."""
+    org = None if ROLE_SUPERVISOR in principal.roles else principal.org_code or ""
+    rows = await DeliveryRepository.from_session(session).on_time_by_org(first=first, last=last, org_code=org)
+    return DeliveryRateReport(
+        first=first,
+        last=last,
+        rows=[
+            DeliveryRateRow(
+                key=r.key,
+                delivered=r.delivered,
+                on_time=r.on_time,
+                on_time_rate=round(r.on_time / r.delivered, 4) if r.delivered else None,
+            )
+            for r in rows
+        ],
+    )

@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -115,8 +116,6 @@ class SandboxProvider:
 
     def pay_url(self, provider_order_id: str, return_url: str) -> str:
         """The cashier page (the portal's, which calls :meth:`pay`) with where to return."""
-        from urllib.parse import quote
-
         base = self._settings.cashier_url.format(provider_order_id=provider_order_id)
         return f"{base}?return={quote(return_url, safe='')}"
 

@@ -60,7 +60,7 @@ from yiwang_management.payment.schemas import (
     ReconciliationView,
     yuan,
 )
-from yiwang_management.shared import local_date
+from yiwang_management.shared import CHINA_TZ, local_date
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ async def case_payment(
             order = await OrderRepository.from_session(session).of_case(case.case_no)
     return CasePayment(
         case_no=case.case_no,
-        schedule=fees if order is None else fees,
+        schedule=fees,
         order=OrderView.of(order) if order is not None else None,
         paid=not fees.charged if order is None else order.status == PAID,
     )
@@ -299,7 +299,7 @@ def receipt_pdf(order: PaymentOrder, case: Case, *, font: Path, verify_url: str 
     pdf.add_page()
     paragraph(pdf, "政务服务缴费电子票据", size=18, height=12, align="C")
     paragraph(pdf, f"票据号码：{order.receipt_no}", size=11)
-    paid_at = order.paid_at.astimezone(tz=None) if order.paid_at else None
+    paid_at = order.paid_at.astimezone(CHINA_TZ) if order.paid_at else None
     payer = mask_name(
         str(case.applicant.get("name", "")), kind=str(case.applicant.get("kind", "natural_person"))
     )
@@ -310,7 +310,7 @@ def receipt_pdf(order: PaymentOrder, case: Case, *, font: Path, verify_url: str 
         ("收款单位", case.org_name),
         ("缴费订单", order.order_no),
         ("渠道交易号", order.provider_txn_id or ""),
-        ("缴费时间", f"{order.paid_at:%Y-%m-%d %H:%M:%S} UTC" if paid_at else ""),
+        ("缴费时间", f"{paid_at:%Y-%m-%d %H:%M:%S}（北京时间）" if paid_at else ""),
     ):
         paragraph(pdf, f"{label}：{value}")
     paragraph(pdf, "收费项目：", height=9)
