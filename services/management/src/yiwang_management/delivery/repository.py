@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Row, cast, func, select, text
+from sqlalchemy import Date, cast, func, select, text
 
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_management.case.models import Case
@@ -79,7 +79,7 @@ class DeliveryRepository(RepositoryBase[CaseDelivery]):
         statement = select(DeliveryEvent).where(DeliveryEvent.case_no == case_no).order_by(DeliveryEvent.id)
         return list(await self.session.scalars(statement))
 
-    async def on_time_by_org(self, *, first: date, last: date, org_code: str | None) -> Sequence[Row[Any]]:
+    async def on_time_by_org(self, *, first: date, last: date, org_code: str | None) -> Sequence[Any]:
         """送达及时率: results delivered from ``first`` to ``last`` (Beijing dates) per department."""
         day = cast(func.timezone(CHINA_TZ.tzname(None), CaseDelivery.delivered_at), Date)
         statement = (
@@ -95,4 +95,5 @@ class DeliveryRepository(RepositoryBase[CaseDelivery]):
         )
         if org_code is not None:
             statement = statement.where(Case.org_code == org_code)
-        return list((await self.session.execute(statement)).all())
+        rows: Sequence[Any] = (await self.session.execute(statement)).all()
+        return rows
