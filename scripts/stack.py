@@ -59,8 +59,12 @@ SERVICES: tuple[ServiceDef, ...] = (
 )
 BY_NAME = {s.name: s for s in SERVICES}
 #: Processes beside the APIs: (name, service, command). The supervision sweep (电子监察) runs as
-#: management's ``worker`` so API replicas scale apart from it (ADR 0107).
-WORKERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (("management-worker", "management", ("worker",)),)
+#: management's ``worker`` and business's step timers as its ``worker``, so API replicas scale apart
+#: from them (ADR 0107, 0113).
+WORKERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("management-worker", "management", ("worker",)),
+    ("business-worker", "business", ("worker",)),
+)
 
 
 def resolve_ports(environ: Mapping[str, str]) -> dict[str, int]:
@@ -196,6 +200,9 @@ class Stack:
                 "BUSINESS_CONSOLE_MANAGE_URL": self.url("management") + "/console/manage/",
                 "GATEWAY_BUSINESS_URL": self.url("business"),
                 "GATEWAY_CONSOLE_HANDLE_URL": self.url("business") + "/console/handle/",
+                # The sandbox payment provider sends its signed notifications here (ADR 0113).
+                "MANAGEMENT_PAYMENT__NOTIFY_URL": self.url("management")
+                + "/api/v1/payments/notifications/sandbox",
                 "PYTHONUNBUFFERED": "1",
             }
         )

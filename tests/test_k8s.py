@@ -289,6 +289,23 @@ class TestSupervisionWorker:
         assert settings.supervision.sweep_interval_seconds == int(interval)
 
 
+class TestBusinessTimerWorker:
+    def test_the_worker_runs_business_worker_command_with_its_settings(self, rendered: Rendered) -> None:
+        from yiwang_business.config import Settings
+
+        for target in TARGETS:
+            worker = _get(rendered[target], "Deployment", "business-worker")
+            container = _container(worker)
+            assert container["command"] == ["yiwang-business", "worker"]
+            assert container["envFrom"] == [{"configMapRef": {"name": "business-config"}}]
+            assert set(_env(container)) >= {"DATABASE_URL", "BUSINESS_AUTH__PUBLIC_KEY_PEM"}
+            assert worker["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
+        container = _container(_get(rendered["base"], "Deployment", "business-worker"))
+        interval = _env(container)["BUSINESS_TIMERS__SWEEP_INTERVAL_SECONDS"]
+        settings = Settings(timers={"sweep_interval_seconds": interval}, auth={"public_key_pem": PUBLIC_KEY})
+        assert settings.timers.sweep_interval_seconds == int(interval)
+
+
 def _nats_conf(objects: list[dict[str, Any]]) -> str:
     return str(_get(objects, "ConfigMap", "nats-config")["data"]["nats.conf"])
 

@@ -138,6 +138,12 @@ PUBLIC = {
     ("get", "/api/v1/licence-types/{code}"),
     ("get", "/api/v1/licence-keys/{kid}"),
     ("get", "/api/v1/licences/verification/{token}"),
+    # 收费标准 is public; the sandbox provider's cashier and its HMAC-signed notifications carry
+    # no token (the order id is the cashier's capability, the signature the notification's).
+    ("get", "/api/v1/items/{item_code}/fees"),
+    ("get", "/api/v1/payment-sandbox/orders/{provider_order_id}"),
+    ("post", "/api/v1/payment-sandbox/orders/{provider_order_id}/pay"),
+    ("post", "/api/v1/payments/notifications/sandbox"),
 }
 PROBLEM = "application/problem+json"
 

@@ -68,15 +68,21 @@ class TestWorkers:
         stack = Stack(var_dir=tmp_path, database_url="postgresql://postgres@db.example/yiwang")
         for name, _, _ in WORKERS:
             stack.start_worker(name)
-        assert [args[1:] for args, _ in started] == [["worker"]]
+        assert [args[1:] for args, _ in started] == [["worker"], ["worker"]]
         args, env = started[0]
         assert args[0].endswith("yiwang-management")
         assert env["DATABASE_URL"] == "postgresql://postgres@db.example/yiwang"
         assert "management-worker" in stack.procs
+        # The business step timers' worker (ADR 0113), with business's environment.
+        args, env = started[1]
+        assert args[0].endswith("yiwang-business")
+        assert env["DATABASE_URL"] == "postgresql://postgres@db.example/yiwang"
+        assert "business-worker" in stack.procs
 
-    def test_the_worker_command_exists(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("service", ["management", "business"])
+    def test_the_worker_command_exists(self, service: str, tmp_path: Path) -> None:
         result = subprocess.run(
-            [BY_NAME["management"].command, "worker", "--help"], capture_output=True, timeout=60, cwd=tmp_path
+            [BY_NAME[service].command, "worker", "--help"], capture_output=True, timeout=60, cwd=tmp_path
         )
         assert result.returncode == 0
         assert "--once" in result.stdout.decode()

@@ -37,7 +37,17 @@ def database_migrations() -> Migrations:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database=DatabaseSettings(url=database_url), run_workers=False, auth=ephemeral_auth())
+    return Settings(
+        database=DatabaseSettings(url=database_url),
+        run_workers=False,
+        auth=ephemeral_auth(),
+        # The sandbox's own notification POST goes nowhere in tests (port 9 refuses at once);
+        # tests hand the signed notification to the app themselves.
+        payment={
+            "notify_url": "http://127.0.0.1:9/api/v1/payments/notifications/sandbox",
+            "notify_attempts": 1,
+        },
+    )
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +74,7 @@ async def _clean(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with session_scope(sessionmaker) as session:
         await session.execute(
             text(
-                "TRUNCATE supervision_action, supervision_warning, supervision_sweep, supervision_rule, calendar_schedule, case_step_clock, case_due_change, case_pause, case_deadline, case_step, case_file, case_sequence, item, item_version, catalogue_entry, catalogue_import, catalogue_import_error, catalogue_import_file, outbox, inbox, dead_letter RESTART IDENTITY CASCADE"
+                "TRUNCATE supervision_action, supervision_warning, supervision_sweep, supervision_rule, calendar_schedule, case_step_clock, case_due_change, case_pause, case_deadline, case_step, case_delivery, delivery_event, payment_order, payment_notification, payment_reconciliation, payment_reconciliation_line, sandbox_payment, item_fee, item_payment_rule, case_file, case_sequence, item, item_version, catalogue_entry, catalogue_import, catalogue_import_error, catalogue_import_file, outbox, inbox, dead_letter RESTART IDENTITY CASCADE"
             )
         )
 

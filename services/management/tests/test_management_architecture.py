@@ -79,8 +79,9 @@ class TestHotPaths:
                 )
                 assert _no_tracked_case(session)
         assert (accepted.status, [s.step_key for s in steps]) == ("accepted", ["apply", "accept"])
-        # lock-with-steps, update, accept step, the clock with its first history line, outbox row.
-        assert len(accept.sent) == 5, accept.sent
+        # lock-with-steps, 受理前缴费 check, update, accept step, the clock with its first history
+        # line, outbox row.
+        assert len(accept.sent) == 6, accept.sent
 
         org = Organisation(name=case.org_name, code=case.org_code)
         decided_at = utcnow()
@@ -116,5 +117,6 @@ class TestHotPaths:
                 assert _no_tracked_case(session)
         assert completed is not None
         assert [s.step_key for s in completed.steps] == ["apply", "accept", "review"]
-        # lock-with-steps, new steps, update, stop the clocks, outbox row.
-        assert len(complete.sent) == 5, complete.sent
+        # lock-with-steps, new steps, update, stop the clocks, the 送达 clock with its delivery and
+        # first event, outbox row.
+        assert len(complete.sent) == 6, complete.sent

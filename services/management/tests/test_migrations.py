@@ -56,6 +56,16 @@ TABLES = {
     "joint_part",
     "plugin_system",
     "plugin_token",
+    # fees, payment, reconciliation, the sandbox provider's books, delivery (ADR 0113)
+    "item_fee",
+    "item_payment_rule",
+    "payment_order",
+    "payment_notification",
+    "payment_reconciliation",
+    "payment_reconciliation_line",
+    "sandbox_payment",
+    "case_delivery",
+    "delivery_event",
 }
 
 

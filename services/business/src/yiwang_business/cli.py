@@ -1,4 +1,4 @@
-"""Command line: ``yiwang-business serve|migrate|load-demo|openapi``."""
+"""Command line: ``yiwang-business serve|migrate|load-demo|openapi|worker``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from yiwang_business.config import get_settings
-from yiwang_common.cli import ServiceCli
+from yiwang_common.cli import ExtraCommand, ServiceCli
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -28,12 +28,19 @@ async def _load_demo(settings: Settings) -> None:
     await load_demo(settings)
 
 
+def _extra_commands() -> tuple[ExtraCommand, ...]:
+    from yiwang_business.task.worker import COMMANDS
+
+    return COMMANDS
+
+
 cli = ServiceCli(
     name="business",
     settings=get_settings,
     app=_create_app,  # type: ignore[arg-type]
     migrations=Path(__file__).parent / "migrations",
     load_demo=_load_demo,  # type: ignore[arg-type]
+    extra_commands=_extra_commands(),
 )
 main = cli.main
 

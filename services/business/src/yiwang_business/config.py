@@ -5,9 +5,21 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
+
+
+class TimerSettings(BaseModel):
+    """定时器巡检 The worker that fires the step timers (``yiwang-business worker``, ADR 0113)."""
+
+    #: One sweep per tick of this many seconds, across every worker replica.
+    sweep_interval_seconds: int = Field(default=60, ge=1, le=86_400)
+    #: How often a worker looks whether the current tick is swept yet.
+    poll_seconds: float = Field(default=5.0, gt=0, le=600)
+    #: At most this many timers fire per tick (the rest fire on the next one).
+    max_per_tick: int = Field(default=5_000, ge=1, le=1_000_000)
 
 
 class Settings(ServiceSettings):
@@ -27,6 +39,7 @@ class Settings(ServiceSettings):
     # The one staff sign-in (the gateway's page, ADR 0016/0021) and the other console half (management).
     console_sign_in_url: str = "http://127.0.0.1:8000/console/sign-in"
     console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
+    timers: TimerSettings = Field(default_factory=TimerSettings)
 
     def progress_url(self, case_no: str) -> str:
         """The public progress page of a case (办件进度查询), as the QR code encodes it."""

@@ -55,6 +55,8 @@ from yiwang_gateway.material.endpoints import router as material_router
 from yiwang_gateway.models import load_all_models
 from yiwang_gateway.myspace.endpoints import router as myspace_router
 from yiwang_gateway.myspace.web import router as myspace_pages
+from yiwang_gateway.payment.client import build_payment_client
+from yiwang_gateway.payment.web import router as payment_pages
 from yiwang_gateway.progress import events as progress_events
 from yiwang_gateway.progress.endpoints import pages_router as progress_pages_router, router as progress_router
 from yiwang_gateway.search.endpoints import router as search_router
@@ -111,6 +113,7 @@ async def _on_startup(app: FastAPI) -> None:
     app.state.datasharing = build_client(app, app.state.settings)
     app.state.licence_client = LicenceClient(app.state.datasharing)
     app.state.guides = build_guide_client(app, app.state.settings)
+    app.state.payment_client = build_payment_client(app, app.state.settings)
     app.state.registry = build_registry_client(app, app.state.settings)
     app.state.business = build_business_client(app, app.state.settings)
     search_service.cache_size = app.state.settings.search_cache_size
@@ -119,7 +122,7 @@ async def _on_startup(app: FastAPI) -> None:
 
 async def _on_shutdown(app: FastAPI) -> None:
     await app.state.keyring.stop()
-    for name in ("datasharing", "guides", "registry", "business"):
+    for name in ("datasharing", "guides", "registry", "business", "payment_client"):
         client = getattr(app.state, name, None)
         if client is not None:
             await client.aclose()
@@ -186,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(draft_pages)
     app.include_router(handling_pages)
     app.include_router(licence_pages_router)
+    app.include_router(payment_pages)
     app.include_router(progress_pages_router)
     install_pages(app, pages_router)
     return app

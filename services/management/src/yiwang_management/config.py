@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from yiwang_common.config import ServiceSettings
@@ -29,6 +29,35 @@ class SupervisionSettings(BaseModel):
     calendar_refresh_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
+class PaymentSettings(BaseModel):
+    """缴费 (``MANAGEMENT_PAYMENT__*``): the channel, its notification secret, the pages it returns to."""
+
+    #: 支付渠道: only the sandbox ships (a real channel implements payment.provider.PaymentProvider).
+    provider: Literal["sandbox"] = "sandbox"
+    #: HMAC key of the sandbox's notifications (set a secret of your own outside development).
+    sandbox_secret: SecretStr = SecretStr("yiwang-sandbox-development-secret")
+    #: Where the provider sends its notifications: this service's notification endpoint.
+    notify_url: str = "http://127.0.0.1:8001/api/v1/payments/notifications/sandbox"
+    #: The cashier page where the applicant pays: the portal's sandbox page, on the portal's origin
+    #: (the portal redirects to it; a real provider's cashier is an absolute URL of its own).
+    cashier_url: str = "/pay/sandbox/{provider_order_id}"
+    #: Where the applicant comes back to after paying: the portal's page of the case's fee.
+    return_url: str = "/me/cases/{case_no}/payment"
+    #: A notification signed longer ago than this is refused (replays of old ones).
+    signature_tolerance_s: int = Field(default=600, ge=1, le=86_400)
+    #: The sandbox sends each notification this many times at most until answered.
+    notify_attempts: int = Field(default=5, ge=0, le=20)
+    #: 票据 numbers begin with this (电子票据号).
+    receipt_prefix: str = Field(default="PJ", max_length=8)
+
+
+class DeliverySettings(BaseModel):
+    """送达 (``MANAGEMENT_DELIVERY__*``): the limit from the decision (seed rules §4.1, five days)."""
+
+    #: 自作出决定之日起五日内: working days from the decision.
+    limit_days: int = Field(default=5, ge=1, le=30)
+
+
 class Settings(ServiceSettings):
     """政务服务管理平台 Service management platform."""
 
@@ -49,6 +78,8 @@ class Settings(ServiceSettings):
     #: three 元江县住建局 items, for tests that count what a search of the demo finds.
     demo_catalogue: Literal["full", "minimal"] = "full"
     supervision: SupervisionSettings = Field(default_factory=SupervisionSettings)
+    payment: PaymentSettings = Field(default_factory=PaymentSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     #: 导入任务: every process works the spreadsheet import queue in the background (ADR 0102).
     import_worker: bool = True
     #: A running import whose heartbeat is older than this is taken back and resumed (lease).

@@ -21,12 +21,14 @@ from yiwang_management.console.endpoints import router as console_router
 from yiwang_management.console.rendering import install_console
 from yiwang_management.console.staff_pages import router as staff_pages_router
 from yiwang_management.db import messaging
+from yiwang_management.delivery.endpoints import router as delivery_router
 from yiwang_management.guide.endpoints import router as guide_router
 from yiwang_management.item.endpoints import router as item_router
 from yiwang_management.joint.endpoints import plugin_router, router as joint_router
 from yiwang_management.joint.handlers import JointEventHandlers
 from yiwang_management.models import load_all_models
 from yiwang_management.organisation.endpoints import router as organisation_router
+from yiwang_management.payment.endpoints import router as payment_router
 from yiwang_management.supervision.calendar_store import CalendarSync
 from yiwang_management.supervision.endpoints import router as supervision_router
 from yiwang_management.supervision.pages import router as supervision_pages
@@ -46,7 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     load_all_models()
     calendar = WorkingDayCalendar(settings.calendar.extra_holidays, settings.calendar.extra_workdays)
     handlers = CaseEventHandlers(
-        calendar=calendar, region_code=settings.platform.region_code, supervision=settings.supervision
+        calendar=calendar,
+        region_code=settings.platform.region_code,
+        supervision=settings.supervision,
+        delivery=settings.delivery,
     )
     sync = CalendarSync(calendar, every_seconds=settings.supervision.calendar_refresh_seconds)
     refresher: list[asyncio.Task[None]] = []
@@ -87,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             organisation_router,
             joint_router,
             plugin_router,
+            payment_router,
+            delivery_router,
         ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,

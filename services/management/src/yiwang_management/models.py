@@ -5,7 +5,16 @@ from __future__ import annotations
 import importlib
 
 # Domain packages with a models module; each registers its tables on ``Base.metadata``.
-MODEL_MODULES: tuple[str, ...] = ("item", "catalogue", "case", "supervision", "organisation", "joint")
+MODEL_MODULES: tuple[str, ...] = (
+    "item",
+    "catalogue",
+    "case",
+    "supervision",
+    "organisation",
+    "payment",
+    "delivery",
+    "joint",
+)
 
 
 def load_all_models() -> None:

@@ -1,4 +1,4 @@
-"""Incoming events of the task domain: management's accepted cases."""
+"""Incoming events of the task domain: management's accepted and deemed-approved cases."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yiwang_business.clock import local_date
 from yiwang_business.task.service import task_service
 from yiwang_common.contracts.common import StepRecord
-from yiwang_common.contracts.management import CaseAccepted, JointPartDispatched
+from yiwang_common.contracts.management import CaseAccepted, CaseDeemedApproved, JointPartDispatched
 from yiwang_common.events import EventEnvelope, Subscription
 
 
@@ -52,8 +52,19 @@ async def on_joint_part_dispatched(
     await task_service.take_over(session, accepted=accepted)
 
 
+async def on_case_deemed_approved(
+    session: AsyncSession, envelope: EventEnvelope, data: CaseDeemedApproved
+) -> None:
+    """承诺超时默认 → close the case's open tasks as approved (a redelivery finds it decided)."""
+    await task_service.close_deemed_approved(session, deemed=data)
+
+
 management_subscription = Subscription(
     durable="business__management",
     source="management",
-    handlers={CaseAccepted: on_case_accepted, JointPartDispatched: on_joint_part_dispatched},
+    handlers={
+        CaseAccepted: on_case_accepted,
+        JointPartDispatched: on_joint_part_dispatched,
+        CaseDeemedApproved: on_case_deemed_approved,
+    },
 )

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yiwang_business.db import Base
@@ -113,3 +113,17 @@ class CaseLog(Base):
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     at: Mapped[datetime] = mapped_column(TZDateTime, nullable=False, default=utcnow)
+
+
+class TimerSweep(Base):
+    """定时器巡检 One sweep of the step timers per tick: the row commits with what the tick fired,
+    so a tick is swept once across worker replicas (ADR 0113, as management's sweep in ADR 0107)."""
+
+    __tablename__ = "timer_sweep"
+
+    tick: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
+    swept_on: Mapped[date] = mapped_column(Date, nullable=False)
+    worker: Mapped[str] = mapped_column(String(100), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(TZDateTime, nullable=False)
+    finished_at: Mapped[datetime] = mapped_column(TZDateTime, nullable=False)
+    fired: Mapped[int] = mapped_column(Integer, nullable=False)

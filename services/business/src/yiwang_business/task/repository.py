@@ -27,6 +27,7 @@ from yiwang_business.task.models import (
     BusinessCase,
     CaseLog,
     Task,
+    TimerSweep,
 )
 from yiwang_common.db.repository import RepositoryBase
 
@@ -379,3 +380,30 @@ class CaseLogRepository(RepositoryBase[CaseLog]):
         """Return a case's log, oldest first."""
         stmt = self.get_base_statement().where(CaseLog.case_no == case_no)
         return await self.get_all(stmt.order_by(CaseLog.at, CaseLog.id))
+
+
+#: One key for the timer sweep's transaction-level advisory lock (pg_try_advisory_xact_lock).
+TIMER_SWEEP_LOCK_KEY = 0x59_57_42_54_4D  # "YWBTM"
+
+
+class TimerSweepRepository(RepositoryBase[TimerSweep]):
+    """定时器巡检: who swept which tick, and the lock that keeps a second replica out."""
+
+    model = TimerSweep
+
+    async def try_lock(self) -> bool:
+        """Take the sweep's advisory lock for this transaction; False when another replica holds it."""
+        return bool(await self.session.scalar(select(func.pg_try_advisory_xact_lock(TIMER_SWEEP_LOCK_KEY))))
+
+    async def tick_done(self, tick: int) -> bool:
+        """Has a sweep of this tick committed?"""
+        return await self.session.get(TimerSweep, tick) is not None
+
+    async def record(self, values: Mapping[str, Any]) -> None:
+        """The tick is swept (committed with what it fired; a second insert of the tick fails)."""
+        await self.session.execute(insert(cast(Table, TimerSweep.__table__)).values(dict(values)))
+
+    async def last(self, limit: int = 10) -> Sequence[TimerSweep]:
+        """The latest sweeps, newest first."""
+        statement = select(TimerSweep).order_by(TimerSweep.tick.desc()).limit(limit)
+        return list(await self.session.scalars(statement))

@@ -33,6 +33,7 @@ from yiwang_business.task.models import (
     TASK_DONE,
     TASK_OPEN,
     BusinessCase,
+    CaseLog,
     Task,
 )
 from yiwang_business.task.repository import CaseLogRepository, CaseRepository, TaskRepository
@@ -51,7 +52,7 @@ from yiwang_business.workflow.service import workflow_service
 from yiwang_common.access import handling_scope, scope_of
 from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import Principal
-from yiwang_common.contracts.management import CaseAccepted
+from yiwang_common.contracts.management import CaseAccepted, CaseDeemedApproved
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
 from yiwang_common.http.pagination import PageParams
@@ -119,6 +120,10 @@ def open_steps(case: BusinessCase, graph: Graph, keys: Sequence[str], now: datet
     return tasks
 
 
+#: Who closed a task that 承诺超时默认 completed (no member of staff).
+DEEMED_HANDLER_ID = "deemed-approval"
+
+
 class TaskService:
     """Cases taken over from management and the tasks staff work on."""
 
@@ -157,6 +162,57 @@ class TaskService:
         opened = open_steps(case, graph, first, now)
         await TaskRepository.from_session(session).insert_many(opened)
         return opened
+
+    async def close_deemed_approved(self, session: AsyncSession, *, deemed: CaseDeemedApproved) -> int | None:
+        """承诺超时默认 Management approved an overrun case: its open tasks are done, the case decided.
+
+        The decision is already issued by management (ADR 0107), so nothing is published. Returns
+        the number of tasks closed, or None when the case is not running here (unknown, already
+        decided or withdrawn: a redelivered or late event changes nothing).
+        """
+        cases = CaseRepository.from_session(session)
+        case = await cases.get_for_update(deemed.case_no)
+        if case is None or case.status != CASE_IN_PROGRESS:
+            return None
+        now = utcnow()
+        tasks = TaskRepository.from_session(session)
+        opened = await tasks.open_for_case(case.case_no)
+        for task in opened:
+            await tasks.update(
+                task,
+                update_dict={
+                    "status": TASK_DONE,
+                    "completed_at": now,
+                    "handler_id": DEEMED_HANDLER_ID,
+                    "handler_name": "承诺超时默认",
+                    "decision": "approve",
+                    "opinion": f"超过承诺办结期限（{deemed.due_date}），依承诺超时默认制视为准予。",
+                },
+            )
+        await cases.update(
+            case,
+            update_dict={
+                "status": CASE_DECIDED,
+                "outcome": "approved",
+                "decided_at": deemed.deemed_at,
+                "clock": None,
+                "paused_at": None,
+            },
+        )
+        await CaseLogRepository.from_session(session).add(
+            CaseLog(
+                id=uuid.uuid4(),
+                case_no=case.case_no,
+                action="deemed_approval",
+                task_id=None,
+                actor_id=DEEMED_HANDLER_ID,
+                actor_name="承诺超时默认",
+                reason=deemed.decision.title,
+                detail={"document_no": deemed.decision.document_no, "tasks": [str(t.id) for t in opened]},
+                at=now,
+            )
+        )
+        return len(opened)
 
     async def list(
         self, session: AsyncSession, *, principal: Principal, status: str, page: PageParams

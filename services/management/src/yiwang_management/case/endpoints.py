@@ -51,6 +51,7 @@ from yiwang_management.case.schemas import (
     SupplementNoticeRequest,
     WindowIntakeRequest,
 )
+from yiwang_management.payment.errors import PaymentRequired
 
 
 def _json(model: BaseModel) -> Response:
@@ -135,6 +136,7 @@ async def get_case(
         DeferralNotAllowed,
         DeferredMaterialInvalid,
         ValidationFailed,
+        PaymentRequired,
     ),
 )
 async def accept_case(

@@ -9,7 +9,7 @@ from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.events import EventEnvelope, Subscription
 from yiwang_management.case import service as case_service
-from yiwang_management.config import SupervisionSettings
+from yiwang_management.config import DeliverySettings, SupervisionSettings
 from yiwang_management.shared import event_source
 
 
@@ -22,9 +22,11 @@ class CaseEventHandlers:
         calendar: WorkingDayCalendar,
         region_code: str,
         supervision: SupervisionSettings | None = None,
+        delivery: DeliverySettings | None = None,
     ) -> None:
         self.calendar = calendar
         self.supervision = supervision
+        self.delivery = delivery
         self.region_code = region_code
         self.source = event_source(region_code)
 
@@ -52,7 +54,14 @@ class CaseEventHandlers:
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseDecided
     ) -> None:
         """已作出决定 → complete the case."""
-        await case_service.complete_case(session, data, calendar=self.calendar, source=self.source)
+        await case_service.complete_case(
+            session,
+            data,
+            calendar=self.calendar,
+            source=self.source,
+            delivery=self.delivery,
+            supervision=self.supervision,
+        )
 
     def subscriptions(self) -> list[Subscription]:
         """One durable consumer per producer this service reads."""

@@ -59,6 +59,7 @@ _DECISION_COLUMNS = (
     _CASE.c.application_id,
     _CASE.c.applicant_id,
     _CASE.c.item_code,
+    _CASE.c.org_code,
     _CASE.c.status,
     _CASE.c.clock_start,
     _CASE.c.due_date,

@@ -55,10 +55,12 @@ from yiwang_management.case.repository import (
     step_order,
 )
 from yiwang_management.case.schemas import DeferredMaterial, NoticeKind, NoticeMaterial
-from yiwang_management.config import SupervisionSettings
+from yiwang_management.config import DeliverySettings, SupervisionSettings
 from yiwang_management.db import messaging
+from yiwang_management.delivery import service as delivery_service
 from yiwang_management.item import cache as item_cache
 from yiwang_management.item.cache import ItemSnapshot
+from yiwang_management.payment import service as payment_service
 from yiwang_management.shared import local_date
 from yiwang_management.supervision import deadlines
 
@@ -254,7 +256,13 @@ async def record_business_step(
 
 
 async def complete_case(
-    session: AsyncSession, data: CaseDecided, *, calendar: WorkingDayCalendar, source: str
+    session: AsyncSession,
+    data: CaseDecided,
+    *,
+    calendar: WorkingDayCalendar,
+    source: str,
+    delivery: DeliverySettings | None = None,
+    supervision: SupervisionSettings | None = None,
 ) -> CaseCompleted | None:
     """办结 Record the decision, judge timeliness and publish the whole process.
 
@@ -297,6 +305,15 @@ async def complete_case(
     await repository.update_case(head.case_no, ACCEPTED, values)
     await deadlines.close_clock(
         session, head.case_no, completed_day, values["on_time"], ended_at=data.decision.decided_at
+    )
+    # 送达 within five working days of the decision, supervised like a step (ADR 0113).
+    await delivery_service.start(
+        session,
+        head,
+        decided_at=data.decision.decided_at,
+        calendar=calendar,
+        settings=delivery or delivery_service.DEFAULTS,
+        supervision=supervision or deadlines.DEFAULTS,
     )
     event = CaseCompleted(
         case_no=head.case_no,
@@ -496,6 +513,8 @@ async def accept_case_with_steps(
         raise MaterialsMissing(
             f"缺少 {len(remaining)} 项必要材料，请先一次性告知补正", missing_materials=_dump(remaining)
         )
+    # 受理前缴费: the promised clock starts only once the set fee is paid (ADR 0113).
+    await payment_service.require_paid_before_acceptance(session, case)
     kind = kinds.kind_at_acceptance(
         rules, supplemented=case.supplement_notice_no is not None, deferred=bool(owed)
     )

@@ -310,3 +310,8 @@ async def record_step(
             "warned_level": 0,
         }
     )
+
+
+async def end_step_clock(session: AsyncSession, case_no: str, step_key: str, ended_at: datetime) -> None:
+    """A step outside the workflow (送达) finished: its clock stops."""
+    await DeadlineRepository.from_session(session).end_step_clocks(case_no, step_key, ended_at)

@@ -18,6 +18,7 @@ from yiwang_common.http.problems import PayloadTooLarge, ValidationFailed
 from yiwang_common.staff_session import COOKIE_NAME, csrf_matches, same_origin
 from yiwang_management.console.endpoints import CsrfField, FormRejected, Staff
 from yiwang_management.console.rendering import PREFIX, PageRoute, render
+from yiwang_management.payment import service as payment_service
 from yiwang_management.supervision import service
 from yiwang_management.supervision.errors import ScheduleRejected
 from yiwang_management.supervision.models import WARNING_STATUS_NAMES
@@ -61,6 +62,12 @@ async def board(
             "every_unit": service.sees_every_unit(staff),
             "can_reply": bool(staff.roles & {ROLE_ACCEPTOR, ROLE_REVIEWER, ROLE_APPROVER}),
             "can_close": ROLE_SUPERVISOR in staff.roles,
+            # 对账差异: days whose payments do not match the provider's statement (ADR 0113).
+            "reconciliations": (
+                (await payment_service.reconciliations(session, status="mismatched", offset=0, limit=30))[0]
+                if staff.roles & {ROLE_SUPERVISOR, ROLE_ADMIN}
+                else None
+            ),
         },
     )
 

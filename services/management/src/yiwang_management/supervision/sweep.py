@@ -25,6 +25,7 @@ from yiwang_management.case import events as case_events
 from yiwang_management.case.repository import CaseRepository
 from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
+from yiwang_management.delivery import service as delivery_service
 from yiwang_management.shared import local_date
 from yiwang_management.supervision import deadlines, events
 from yiwang_management.supervision.calendar_store import CalendarSync
@@ -138,6 +139,8 @@ async def deem_approved(
     ):
         return False
     await repository.close(case_no, day, False, ended_at=now, deemed=True)
+    # The deemed decision is delivered like any other, within five working days (ADR 0113).
+    await delivery_service.start(session, head, decided_at=now, calendar=calendar)
     cases = CaseRepository.from_session(session)
     step = StepRecord(
         step_key="deemed_approval",

@@ -1,4 +1,5 @@
-"""``yiwang-management worker``: the supervision sweep as its own process, and ``calendar`` admin.
+"""``yiwang-management worker``: the supervision sweep (and the daily reconciliation) as its own
+process, and ``calendar`` admin.
 
 API pods scale apart from it; any number of worker replicas may run, and each tick is swept once
 (see :mod:`yiwang_management.supervision.sweep`). The worker writes warnings and their outbox rows;
@@ -22,11 +23,13 @@ from typing import Any
 
 from yiwang_common.calendar import ScheduleInvalid, WorkingDayCalendar, load_schedule_bytes
 from yiwang_common.cli import ExtraCommand
-from yiwang_common.db import create_engine, create_sessionmaker, session_scope
+from yiwang_common.db import create_engine, create_sessionmaker, session_scope, utcnow
 from yiwang_common.observability import configure_logging
 from yiwang_management.config import Settings
 from yiwang_management.models import load_all_models
-from yiwang_management.shared import event_source
+from yiwang_management.payment import service as payment_service
+from yiwang_management.payment.sandbox import SandboxProvider
+from yiwang_management.shared import event_source, local_date
 from yiwang_management.supervision import service
 from yiwang_management.supervision.calendar_store import CalendarSync
 from yiwang_management.supervision.sweep import sweep
@@ -74,6 +77,17 @@ async def run_worker(
                     raise
                 log.exception("supervision sweep failed; the next poll retries the tick")
                 result = None
+            try:
+                # 每日对账: yesterday's statement, once across workers (ADR 0113).
+                await payment_service.reconcile_previous_day(
+                    sessionmaker,
+                    provider=SandboxProvider(sessionmaker, settings.payment),
+                    today=local_date(utcnow()),
+                )
+            except Exception:
+                if once:
+                    raise
+                log.exception("daily reconciliation failed; the next poll retries it")
             if once:
                 report: dict[str, Any] = {"tick": tick, "swept": result is not None}
                 if result is not None:

@@ -1,7 +1,7 @@
 """Joint cases' parts (联办分件), external systems (部门自建系统), their tokens, and item handlers.
 
 Revision ID: h_plugin_joint_parts
-Revises: h_import_import_jobs
+Revises: h_pay_payment_delivery
 Create Date: 2026-12-02 17:00:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import yiwang_common.db.types
 
 revision: str = "h_plugin_joint_parts"
-down_revision: str | None = "h_import_import_jobs"
+down_revision: str | None = "h_pay_payment_delivery"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
