@@ -115,7 +115,9 @@ class TestCanonicalSigning:
 
     def test_sm2_key_whose_public_x_begins_with_04_verifies(self) -> None:
         # One SM2 key in 256 has a public x starting "04"; gmssl's lstrip("04") used to eat those digits.
-        key = load_key("sm2", bytes.fromhex("05f5c6818a2dec005dafd7486e643496ff6556a2bf8b5e3a861d974eea91502d"))
+        key = load_key(
+            "sm2", bytes.fromhex("05f5c6818a2dec005dafd7486e643496ff6556a2bf8b5e3a861d974eea91502d")
+        )
         assert key.public_text().startswith("04") and len(key.public_text()) == 128
         signed = sign_licence(LICENCE, key, kid="k1", signed_at="2026-12-02T00:00:00Z")
         assert check_signature(signed, key.public_text()).licence == LICENCE

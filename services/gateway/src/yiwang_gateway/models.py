@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 
 # Domain packages with a models module; each registers its tables on ``Base.metadata``.
-MODEL_MODULES: tuple[str, ...] = ("account", "identity", "catalogue", "material", "application", "staff")
+MODEL_MODULES: tuple[str, ...] = (
+    "account",
+    "identity",
+    "federation",
+    "catalogue",
+    "material",
+    "application",
+    "staff",
+)
 
 
 def load_all_models() -> None:

@@ -98,7 +98,9 @@ def _sm2_crypt(private_hex: str, public_hex: str) -> sm2.CryptSM2:
     every signature made or checked with it failed. Setting the attribute afterwards skips that.
     """
     crypt = sm2.CryptSM2(private_key=private_hex, public_key="")
-    crypt.public_key = public_hex[2:] if len(public_hex) == 130 and public_hex.startswith("04") else public_hex
+    crypt.public_key = (
+        public_hex[2:] if len(public_hex) == 130 and public_hex.startswith("04") else public_hex
+    )
     return crypt
 
 
