@@ -271,7 +271,7 @@ class TokenVerifier:
             verified = jwt.decode(token, key, algorithms=[ALGORITHM])
             JWTClaimsRegistry(
                 leeway=self._leeway,
-                iss={"essential": True, "value": iss},
+                iss={"essential": True, "value": str(iss)},
                 aud={"essential": True, "value": audience},
                 sub={"essential": True},
                 exp={"essential": True},

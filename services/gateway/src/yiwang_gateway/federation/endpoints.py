@@ -33,7 +33,7 @@ STATE_PATH = "/sign-in/oidc"
 Param = Annotated[str, Query(max_length=2000)]
 
 
-def accounts_live_here(request: Request) -> None:
+async def accounts_live_here(request: Request) -> None:
     """Dependency of sign-up: under 统分 a city portal registers nobody (accounts live at the province).
 
     Raises:
