@@ -29,7 +29,7 @@ MANAGEMENT_SOURCE = "urn:yiwang:530428:management"
 PDF = b"%PDF-1.7\n" + b"x" * 100
 ALL_TABLES = (
     "account, catalogue_item, uploaded_material, application, timeline_entry, outbox, inbox, login_throttle,"
-    " agent_authorisation, staff_assignment, sms_challenge, delegated_login"
+    " agent_authorisation, staff_assignment, sms_challenge, delegated_login, realname_verification"
 )
 
 

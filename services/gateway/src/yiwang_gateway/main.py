@@ -20,6 +20,7 @@ from yiwang_common.events import Subscription
 from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_gateway.account.agent_endpoints import router as agent_router
 from yiwang_gateway.account.endpoints import router as account_router
+from yiwang_gateway.account.realname_endpoints import router as realname_router
 from yiwang_gateway.account.registration_endpoints import router as registration_router
 from yiwang_gateway.account.registry import build_registry_client
 from yiwang_gateway.application.endpoints import router as application_router
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 identity_router,
                 account_router,
                 registration_router,
+                realname_router,
                 agent_router,
                 myspace_router,
                 catalogue_router,

@@ -1,4 +1,5 @@
-"""Cross-platform sign-in (ADR 0114): authorization codes, delegated logins, federated identities.
+"""Cross-platform sign-in and L3 real-name records (ADR 0114): authorization codes, delegated logins,
+federated identities, real-name verifications.
 
 Revision ID: h_modes_federation
 Revises: h_staff_staff_assignment
@@ -68,9 +69,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("issuer", "subject", name=op.f("federated_identity_pkey")),
     )
     op.create_index("ix_federated_identity_account_id", "federated_identity", ["account_id"], unique=True)
+    op.create_table(
+        "realname_verification",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("level_before", sa.String(length=2), nullable=True),
+        sa.Column("level_after", sa.String(length=2), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("staff_id", sa.String(length=64), nullable=False),
+        sa.Column("staff_name", sa.String(length=100), nullable=False),
+        sa.Column("staff_org_code", sa.String(length=18), nullable=True),
+        sa.Column("verified_at", yiwang_common.db.types.TZDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("realname_verification_pkey")),
+    )
+    op.create_index(
+        "ix_realname_verification_account_id", "realname_verification", ["account_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_realname_verification_account_id", table_name="realname_verification")
+    op.drop_table("realname_verification")
     op.drop_index("ix_federated_identity_account_id", table_name="federated_identity")
     op.drop_table("federated_identity")
     op.drop_table("delegated_login")
