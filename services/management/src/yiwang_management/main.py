@@ -43,7 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     load_all_models()
     calendar = WorkingDayCalendar(settings.calendar.extra_holidays, settings.calendar.extra_workdays)
     handlers = CaseEventHandlers(
-        calendar=calendar, region_code=settings.platform.region_code, supervision=settings.supervision
+        calendar=calendar,
+        region_code=settings.platform.region_code,
+        supervision=settings.supervision,
+        unified=settings.platform.deployment_mode == "unified",
     )
     sync = CalendarSync(calendar, every_seconds=settings.supervision.calendar_refresh_seconds)
     refresher: list[asyncio.Task[None]] = []

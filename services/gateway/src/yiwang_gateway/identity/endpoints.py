@@ -227,8 +227,11 @@ async def issue_token(request: Request, session: SessionDep) -> JSONResponse:
         pair = await identity.sign_in_sms(
             session, sessionmaker, phone=body.phone, code=body.code, address=address, client=CLIENT_API
         )
-    answer = token_response(pair).model_copy(update={"id_token": id_token})
-    return JSONResponse(answer.model_dump(mode="json", exclude_none=id_token is None), headers=NO_STORE)
+    answer = token_response(pair).model_copy(update={"id_token": id_token}).model_dump(mode="json")
+    if id_token is None:
+        # Only the code flow answers an ID token; other grants keep their earlier shape.
+        del answer["id_token"]
+    return JSONResponse(answer, headers=NO_STORE)
 
 
 @router.post(

@@ -30,6 +30,8 @@ class ItemSnapshot:
     promised_limit_days: int
     version: int
     published_at: datetime
+    # 行政区划代码 of the implementing unit: the region of its cases under 统建 (ADR 0114).
+    region_code: str = ""
 
     @classmethod
     def of(cls, item: Item) -> ItemSnapshot:
@@ -44,6 +46,7 @@ class ItemSnapshot:
             promised_limit_days=item.promised_limit_days,
             version=item.version,
             published_at=item.published_at,
+            region_code=item.region_code,
         )
 
 
