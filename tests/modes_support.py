@@ -16,6 +16,7 @@ that platform's app, so nothing between them is faked.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats.js.errors
 from fastapi import FastAPI
 from joserfc.jwk import OKPKey
 from nats.aio.client import Client as NatsClient
@@ -33,6 +35,7 @@ from sqlalchemy import text
 import yiwang_gateway
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import session_scope, utcnow
+from yiwang_common.events.streams import stream_name
 from yiwang_common.migrations import upgrade_database
 from yiwang_common.testing import create_database, drop_database, fresh_streams, outbox_events
 from yiwang_gateway.account.models import Account
@@ -84,6 +87,7 @@ class Platform:
     app: FastAPI
     database_url: str
     nats_url: str
+    nc: NatsClient
     users: dict[str, uuid.UUID] = field(default_factory=dict)
 
     @property
@@ -130,6 +134,20 @@ class Platform:
                     submitted_at=utcnow(),
                 )
             )
+
+    async def published(self) -> list[dict[str, Any]]:
+        """The gateway events this platform's relay has published on its own NATS server."""
+        js = self.nc.jetstream()
+        name = stream_name("gateway")
+        last = (await js.stream_info(name)).state.last_seq
+        events = []
+        for seq in range(1, last + 1):
+            try:
+                message = await js.get_msg(name, seq)
+            except nats.js.errors.NotFoundError:
+                continue
+            events.append(json.loads(message.data or b"{}"))
+        return events
 
     async def audits(self) -> list[dict[str, Any]]:
         rows = await outbox_events(self.app.state.sessionmaker, messaging.outbox, AUDIT)
@@ -199,7 +217,7 @@ class Federation:
             await context.__aenter__()
             self._contexts.append(context)
             self.hosts.apps[f"{name}.test"] = httpx.ASGITransport(app=app)
-            self.platforms[name] = Platform(name, region, app, url, nats)
+            self.platforms[name] = Platform(name, region, app, url, nats, nc)
         return self.platforms
 
     async def empty(self) -> None:

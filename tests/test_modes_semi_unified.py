@@ -7,6 +7,7 @@ NATS server, signing key, issuer and region (``modes_support``).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -144,6 +145,16 @@ class TestSemiUnified:
         city_audit = await city.audits()
         assert [a["detail"]["method"] for a in city_audit] == ["oidc", "oidc"]
         assert city_audit[0]["detail"]["issuer"] == city.issuer
+
+        # Each platform's relay published its own records on its own NATS server only.
+        async def on_the_citys_bus() -> bool:
+            return any(e["data"].get("target_id") == principal.sub for e in await city.published())
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await on_the_citys_bus():
+            assert asyncio.get_running_loop().time() < deadline, "the city's audit event was not published"
+            await asyncio.sleep(0.1)
+        assert not any(e["data"].get("target_id") == principal.sub for e in await province.published())
         # The city's case list shows the citizen's city cases only.
         await city.add_case(principal.sub, "530400202612020000011")
         await city.add_case(str(uuid.uuid4()), "530400202612020000022")
