@@ -303,7 +303,11 @@ class FederationService:
             raise UpstreamUnavailable(f"{upstream.name}无法访问 ({type(exc).__name__})") from exc
         if response.status_code != 200:
             raise InvalidGrant(f"{upstream.name}拒绝了授权码 (the provider answered {response.status_code})")
-        id_token = str(response.json().get("id_token") or "")
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise UpstreamUnavailable(f"{upstream.name}的应答无法解析 (not JSON)") from exc
+        id_token = str(answer.get("id_token") or "") if isinstance(answer, dict) else ""
         claims = await self.verifier.averify_id_token(
             id_token, audience=upstream.client_id, nonce=login.nonce
         )
@@ -447,7 +451,12 @@ class FederationService:
             return None
         if response.status_code != 200:
             return None
-        body = response.json()
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
         try:
             principal = await self.verifier.averify(str(body.get("access_token") or ""))
         except Unauthorized:
