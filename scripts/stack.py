@@ -504,9 +504,19 @@ def create_platform_database(server_url: str, name: str) -> str:
     return target
 
 
-def platform_stacks(platforms: list[PlatformDef], var_dir: Path, server_url: str) -> list[Stack]:
-    """One :class:`Stack` per platform: own database, own var dir (keys, logs, NATS store), own ports."""
-    urls = {p.name: f"http://{p.host}:{p.ports()['gateway']}" for p in platforms}
+def platform_stacks(
+    platforms: list[PlatformDef],
+    var_dir: Path,
+    server_url: str,
+    ports: Callable[[PlatformDef], dict[str, int]] = PlatformDef.ports,
+) -> list[Stack]:
+    """One :class:`Stack` per platform: own database, own var dir (keys, logs, NATS store), own ports.
+
+    ``ports`` chooses each platform's ports (tests take free ones); the default is
+    :meth:`PlatformDef.ports`.
+    """
+    chosen = {p.name: ports(p) for p in platforms}
+    urls = {p.name: f"http://{p.host}:{chosen[p.name]['gateway']}" for p in platforms}
     stacks = []
     for platform in platforms:
         stacks.append(
@@ -514,7 +524,7 @@ def platform_stacks(platforms: list[PlatformDef], var_dir: Path, server_url: str
                 host=platform.host,
                 var_dir=var_dir / "platforms" / platform.name,
                 database_url=create_platform_database(server_url, platform.name),
-                ports=platform.ports(),
+                ports=chosen[platform.name],
                 extra_env=platform_env(platforms, platform, lambda p: urls[p.name]),
             )
         )

@@ -200,3 +200,26 @@ class TestPlatforms:
             platform_database_url("postgresql://postgres@127.0.0.1:5432/yiwang", "yuxi")
             == "postgresql://postgres@127.0.0.1:5432/yiwang_yuxi"
         )
+
+    def test_the_environment_becomes_each_services_settings(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """What the launcher sets is what the services read: federation, trust, issuer and keys."""
+        from yiwang_gateway.config import Settings as GatewaySettings
+        from yiwang_management.config import Settings as ManagementSettings
+
+        env = self._env("province=530000,city=530400", "统分")["city"]
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("YIWANG_VAR_DIR", str(tmp_path))
+        gateway = GatewaySettings()
+        assert gateway.platform.deployment_mode == "semi_unified" and gateway.platform.region_code == "530400"
+        assert gateway.federation.upstream is not None
+        assert gateway.federation.upstream.client_id == "portal-city"
+        assert [t.issuer for t in gateway.auth.trusted_issuers] == ["http://127.0.0.1:8000"]
+        assert gateway.auth.issuer == "http://127.0.0.2:8010"
+        # Trusting the province does not stand in for the platform's own signing key.
+        assert gateway.auth.private_key_pem.get_secret_value()
+        management = ManagementSettings()
+        assert management.auth.issuer == "http://127.0.0.2:8010" and management.auth.trusted_issuers == []
+        assert management.platform.level == "city"
