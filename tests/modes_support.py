@@ -17,7 +17,8 @@ that platform's app, so nothing between them is faked.
 from __future__ import annotations
 
 import json
-import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 
 import yiwang_gateway
+from scripts.stack import Stack, free_port
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events.streams import stream_name
@@ -45,11 +47,6 @@ from yiwang_gateway.config import Settings as GatewaySettings
 from yiwang_gateway.db import messaging
 from yiwang_gateway.main import FEDERATION_TRANSPORT_KEY, create_app
 
-#: One NATS server per platform (``MODES_NATS_URLS``, comma-separated; the default is three
-#: local ports): two platforms never share a stream.
-NATS_URLS = os.environ.get(
-    "MODES_NATS_URLS", "nats://127.0.0.1:4304,nats://127.0.0.1:4314,nats://127.0.0.1:4324"
-).split(",")
 PASSWORD = "demo-123456"
 AUDIT = "yiwang.gateway.audit.recorded.v1"
 
@@ -173,12 +170,17 @@ class Federation:
         self._urls: list[str] = []
         self._contexts: list[Any] = []
         self._connections: list[NatsClient] = []
+        # One NATS JetStream server per platform, started here as the launcher starts them:
+        # two platforms never share a server or a stream.
+        self._servers: list[Stack] = []
 
     async def build(self, specs: Iterable[Spec]) -> dict[str, Platform]:
         specs = list(specs)
         keys = {name: _keypair() for name, _, _, _ in specs}
-        for index, (name, region, mode, configure) in enumerate(specs):
-            nats = NATS_URLS[index % len(NATS_URLS)]
+        for name, region, mode, configure in specs:
+            server = Stack(var_dir=Path(tempfile.mkdtemp(prefix=f"yiwang-modes-{name}-")))
+            self._servers.append(server)
+            nats = server.ensure_nats(free_port())
             nc = NatsClient()
             await nc.connect(nats)
             self._connections.append(nc)
@@ -233,6 +235,9 @@ class Federation:
             await context.__aexit__(None, None, None)
         for nc in self._connections:
             await nc.close()
+        for server in self._servers:
+            server.stop()
+            shutil.rmtree(server.var_dir, ignore_errors=True)
         for url in self._urls:
             await drop_database(url)
 
