@@ -28,7 +28,7 @@ install: uv ## Install every package and dev tool into .venv (one lockfile)
 	@bash scripts/ensure_fonts.sh || echo "[make install] WARNING: no CJK font; PDF guides will answer 503" >&2
 
 .PHONY: dev
-dev: install ## Run the whole suite here (embedded PostgreSQL + NATS under var/ unless DATABASE_URL / NATS_URL)
+dev: install ## Run the whole suite here (embedded PostgreSQL + NATS under var/ unless DATABASE_URL / NATS_URL; several platforms: PLATFORMS=province=530000,city=530400 PLATFORM_MODE=统分)
 	@$(UV) run --frozen python -m scripts.stack dev
 
 .PHONY: demo

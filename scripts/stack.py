@@ -10,12 +10,20 @@ SQL as production); with no ``NATS_URL`` a nats-server from the ``nats-server-bi
 started on its own port with its store under ``var/nats`` (never the system NATS on 4222).
 ``<SERVICE>_PORT`` (``GATEWAY_PORT=9000``) moves a service; the signing key of the
 installation is created under ``var/keys`` on first start.
+
+Several platforms (ADR 0114) — a province and its cities, in one deployment mode — run side by
+side with ``--platforms province=530000,city=530400 --mode 统分`` (or ``--platforms-file``, TOML
+or JSON): each its own database (``yiwang_<name>`` in the one embedded PostgreSQL), its own NATS
+server, its own ports (the defaults plus 10 per platform), signing key, issuer and region code,
+all under ``var/platforms/<name>``. The first platform is the province.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -23,11 +31,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from scripts.pg import EmbeddedPostgres
 from yiwang_common.keys import development_keypair
@@ -125,6 +136,9 @@ class Stack:
     nats_proc: subprocess.Popen[bytes] | None = None
     nats_port: int = 0
     postgres: EmbeddedPostgres | None = None
+    # The loopback address the services listen on: one per platform, so that a browser keeps
+    # each platform's cookies apart (cookies do not tell ports apart).
+    host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         self.var_dir = self.var_dir.resolve()
@@ -181,7 +195,7 @@ class Stack:
 
     # --- services ---------------------------------------------------------------------
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
+        return f"http://{self.host}:{self.ports[name]}"
 
     def env(self, svc: ServiceDef) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "NATS_URL"))}
@@ -189,7 +203,7 @@ class Stack:
             {
                 "YIWANG_VAR_DIR": str(self.var_dir),
                 f"{svc.env_prefix}PORT": str(self.ports[svc.name]),
-                f"{svc.env_prefix}HOST": "127.0.0.1",
+                f"{svc.env_prefix}HOST": self.host,
                 "GATEWAY_DATASHARING_URL": self.url("data-sharing"),
                 "GATEWAY_MANAGEMENT_URL": self.url("management"),
                 # The one staff sign-in (ADR 0016): the gateway's page, management's console.
@@ -252,7 +266,9 @@ class Stack:
         )
 
     def start(self) -> None:
-        taken = [f"{s.name} {self.ports[s.name]}" for s in SERVICES if port_open(self.ports[s.name])]
+        taken = [
+            f"{s.name} {self.ports[s.name]}" for s in SERVICES if port_open(self.ports[s.name], self.host)
+        ]
         if taken:
             raise RuntimeError(
                 f"port already in use: {', '.join(taken)} (another `make dev`? set e.g. GATEWAY_PORT=9000)"
@@ -308,8 +324,278 @@ class Stack:
             self.postgres = None
 
 
+# --- several platforms (ADR 0114) ----------------------------------------------------------
+
+#: 部署模式 names accepted on the command line and in a platforms file.
+MODES: dict[str, str] = {
+    "统建": "unified",
+    "unified": "unified",
+    "统分": "semi_unified",
+    "semi": "semi_unified",
+    "semi_unified": "semi_unified",
+    "分建": "split",
+    "split": "split",
+}
+#: Each further platform's services listen this much higher than the one before.
+PORT_STEP = 10
+
+
+@dataclass(frozen=True)
+class PlatformDef:
+    """One platform of a multi-platform launch: a name, a region (GB/T 2260), a mode, its place."""
+
+    name: str
+    region: str
+    mode: str
+    index: int
+
+    @property
+    def level(self) -> str:
+        """省级 for a province code (xx0000), 市级 for a city (xxxx00), else 县级."""
+        if self.region.endswith("0000"):
+            return "provincial"
+        return "city" if self.region.endswith("00") else "county"
+
+    @property
+    def host(self) -> str:
+        """Its own loopback address (127.0.0.1, 127.0.0.2 …): a browser keeps each one's cookies."""
+        return f"127.0.0.{self.index + 1}"
+
+    def ports(self) -> dict[str, int]:
+        """The services' ports: the defaults, moved up by ``PORT_STEP`` per platform."""
+        return {svc.name: svc.default_port + PORT_STEP * self.index for svc in SERVICES}
+
+
+def parse_platforms(spec: str, mode: str) -> list[PlatformDef]:
+    """``province=530000,city=530400`` → platforms; the first is the province.
+
+    Raises:
+        ValueError: for an unknown mode, a malformed item, a region that is no GB/T 2260 code,
+            a repeated name, or cities under 统分/分建 without a province first.
+    """
+    items = [item.strip() for item in spec.split(",") if item.strip()]
+    return build_platforms([tuple(item.split("=", 1)) if "=" in item else (item, "") for item in items], mode)
+
+
+def load_platforms_file(path: Path) -> list[PlatformDef]:
+    """A platforms file: ``mode = "统分"`` and ``[[platform]] name = "…" region = "…"`` (TOML or JSON).
+
+    Raises:
+        ValueError: as :func:`parse_platforms`, or when the file has no platforms.
+    """
+    text = path.read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    entries = data.get("platform") or data.get("platforms") or []
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path}: no [[platform]] entries")
+    pairs = [(str(e.get("name", "")), str(e.get("region", ""))) for e in entries if isinstance(e, dict)]
+    return build_platforms(pairs, str(data.get("mode", "unified")))
+
+
+def build_platforms(pairs: list[tuple[str, ...]], mode: str) -> list[PlatformDef]:
+    """Check names, regions and mode; see :func:`parse_platforms`."""
+    resolved = MODES.get(mode.strip())
+    if resolved is None:
+        raise ValueError(f"unknown deployment mode {mode!r}: one of {', '.join(MODES)}")
+    platforms: list[PlatformDef] = []
+    for index, pair in enumerate(pairs):
+        if len(pair) != 2 or not pair[0] or not pair[0].isidentifier() or not pair[0].isascii():
+            raise ValueError(f"platform {'='.join(pair)!r}: write name=region, e.g. city=530400")
+        name, region = pair
+        if len(region) != 6 or not region.isdigit():
+            raise ValueError(f"platform {name}: {region!r} is not a 6-digit GB/T 2260 region code")
+        if any(p.name == name for p in platforms):
+            raise ValueError(f"platform {name} is named twice")
+        platforms.append(PlatformDef(name, region, resolved, index))
+    if not platforms:
+        raise ValueError("no platforms given")
+    province = platforms[0]
+    if resolved != "unified" and len(platforms) > 1:
+        if not province.region.endswith("0000"):
+            raise ValueError(
+                f"platform {province.name}: the first platform is the province (a code like 530000)"
+            )
+        for city in platforms[1:]:
+            if not city.region.startswith(province.region[:2]) or city.region == province.region:
+                raise ValueError(
+                    f"platform {city.name} ({city.region}) is not under the province {province.region}"
+                )
+    return platforms
+
+
+def platform_env(
+    platforms: list[PlatformDef], me: PlatformDef, gateway_url: Callable[[PlatformDef], str]
+) -> dict[str, str]:
+    """The environment that makes one platform what the mode says (ADR 0114).
+
+    Every service: region, level, mode, and the platform's own issuer (its gateway's URL).
+    统分: the province registers each city's portal as an OIDC client; a city delegates sign-in to
+    the province and trusts its issuer. 分建: the province recognises every city's accounts and
+    each city the province's (one hop: cities do not recognise each other). 统建: nothing more.
+    """
+    env: dict[str, str] = {"YIWANG_PLATFORM": me.name}
+    for svc in SERVICES:
+        prefix = svc.env_prefix
+        env[f"{prefix}PLATFORM__REGION_CODE"] = me.region
+        env[f"{prefix}PLATFORM__LEVEL"] = me.level
+        env[f"{prefix}PLATFORM__DEPLOYMENT_MODE"] = me.mode
+        env[f"{prefix}AUTH__ISSUER"] = gateway_url(me)
+    env["GATEWAY_PORTAL_URL"] = gateway_url(me)
+    province = platforms[0]
+    trusted: list[PlatformDef] = []
+    if me.mode == "semi_unified" and len(platforms) > 1:
+        if me is province:
+            clients = [
+                {
+                    "client_id": f"portal-{city.name}",
+                    "name": city.name,
+                    "redirect_uris": [gateway_url(city) + "/sign-in/oidc/callback"],
+                }
+                for city in platforms[1:]
+            ]
+            env["GATEWAY_FEDERATION__CLIENTS"] = json.dumps(clients)
+        else:
+            env["GATEWAY_FEDERATION__UPSTREAM"] = json.dumps(
+                {
+                    "issuer": gateway_url(province),
+                    "authorization_endpoint": gateway_url(province) + "/authorize",
+                    "token_endpoint": gateway_url(province) + "/api/v1/auth/token",
+                    "client_id": f"portal-{me.name}",
+                    "redirect_uri": gateway_url(me) + "/sign-in/oidc/callback",
+                    "name": f"{province.name} 省级平台",
+                }
+            )
+            trusted = [province]
+    elif me.mode == "split" and len(platforms) > 1:
+        trusted = platforms[1:] if me is province else [province]
+        env["GATEWAY_FEDERATION__PEERS"] = json.dumps(
+            [
+                {
+                    "issuer": gateway_url(p),
+                    "name": p.name,
+                    "token_endpoint": gateway_url(p) + "/api/v1/auth/token",
+                }
+                for p in trusted
+            ]
+        )
+    if trusted:
+        # Only the gateway trusts other issuers, for its federation checks; the platform's other
+        # services take the platform's own tokens only.
+        env["GATEWAY_AUTH__TRUSTED_ISSUERS"] = json.dumps(
+            [
+                {"issuer": gateway_url(p), "jwks_url": gateway_url(p) + "/.well-known/jwks.json"}
+                for p in trusted
+            ]
+        )
+    return env
+
+
+def platform_database_url(server_url: str, name: str) -> str:
+    """The URL of a platform's own database on the same server: ``<database>_<name>``."""
+    url = make_url(server_url)
+    return url.set(database=f"{url.database or 'yiwang'}_{name}").render_as_string(hide_password=False)
+
+
+def create_platform_database(server_url: str, name: str) -> str:
+    """Create the platform's database on the server unless it exists; return its URL."""
+    import asyncpg
+
+    target = platform_database_url(server_url, name)
+    admin = make_url(server_url).set(drivername="postgresql", database="postgres")
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+        try:
+            database = make_url(target).database
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+                await conn.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return target
+
+
+def platform_stacks(
+    platforms: list[PlatformDef],
+    var_dir: Path,
+    server_url: str,
+    ports: Callable[[PlatformDef], dict[str, int]] = PlatformDef.ports,
+) -> list[Stack]:
+    """One :class:`Stack` per platform: own database, own var dir (keys, logs, NATS store), own ports.
+
+    ``ports`` chooses each platform's ports (tests take free ones); the default is
+    :meth:`PlatformDef.ports`.
+    """
+    chosen = {p.name: ports(p) for p in platforms}
+    urls = {p.name: f"http://{p.host}:{chosen[p.name]['gateway']}" for p in platforms}
+    stacks = []
+    for platform in platforms:
+        stacks.append(
+            Stack(
+                host=platform.host,
+                var_dir=var_dir / "platforms" / platform.name,
+                database_url=create_platform_database(server_url, platform.name),
+                ports=chosen[platform.name],
+                extra_env=platform_env(platforms, platform, lambda p: urls[p.name]),
+            )
+        )
+    return stacks
+
+
+def dev_platforms(args: argparse.Namespace) -> int:
+    """``make dev PLATFORMS=…``: several platforms on one machine until Ctrl-C."""
+    platforms = (
+        load_platforms_file(Path(args.platforms_file))
+        if args.platforms_file
+        else parse_platforms(args.platforms, args.mode)
+    )
+    var_dir = Path(args.var_dir).resolve()
+    server = Stack(var_dir=var_dir, database_url=os.environ.get("DATABASE_URL"))
+    stacks: list[Stack] = []
+    stopping = False
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        server_url = server.ensure_database()
+        print(f"PostgreSQL      {server_url}")
+        stacks = platform_stacks(platforms, var_dir, server_url)
+        for platform, stack in zip(platforms, stacks, strict=True):
+            nats = stack.ensure_nats(4250 + platform.index if not port_open(4250 + platform.index) else None)
+            print(f"[{platform.name}] {platform.region} {platform.level} {platform.mode}: NATS {nats}")
+            stack.migrate()
+            stack.load_demo()
+            stack.start()
+        print()
+        for platform, stack in zip(platforms, stacks, strict=True):
+            print(
+                f"  {platform.name:<10} portal {stack.url('gateway')}   console {stack.url('management')}/console/"
+            )
+        print(f"\nLogs in {var_dir / 'platforms'}/<name>/logs. Press Ctrl-C to stop.")
+        while not stopping:
+            for platform, stack in zip(platforms, stacks, strict=True):
+                for name, proc in stack.procs.items():
+                    if proc.poll() is not None:
+                        print(f"[{platform.name}] {name} exited with {proc.returncode}", file=sys.stderr)
+                        return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("\nStopping …")
+        for stack in reversed(stacks):
+            stack.stop()
+        server.stop()
+
+
 def dev(args: argparse.Namespace) -> int:
     """``make dev``: everything on one machine until Ctrl-C."""
+    if args.platforms or args.platforms_file:
+        return dev_platforms(args)
     stack = Stack(
         var_dir=Path(args.var_dir),
         database_url=os.environ.get("DATABASE_URL"),
@@ -362,6 +648,19 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_dev = sub.add_parser("dev", help="run the whole suite until Ctrl-C")
     p_dev.add_argument("--var-dir", default=str(ROOT / "var"))
+    p_dev.add_argument(
+        "--platforms",
+        default=os.environ.get("PLATFORMS", ""),
+        help="several platforms, province first: province=530000,city=530400 (ADR 0114)",
+    )
+    p_dev.add_argument(
+        "--mode",
+        default=os.environ.get("PLATFORM_MODE", "unified"),
+        help="deployment mode of --platforms: 统建/unified, 统分/semi, 分建/split",
+    )
+    p_dev.add_argument(
+        "--platforms-file", default="", help="a TOML or JSON platforms file (mode, [[platform]])"
+    )
     args = parser.parse_args()
     if args.command == "dev":
         return dev(args)

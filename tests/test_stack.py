@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -118,3 +119,113 @@ class TestRefusals:
         )
         assert result.returncode == 1
         assert "DATABASE_URL" in result.stderr.decode()
+
+
+class TestPlatforms:
+    """Several platforms on one machine (ADR 0114): names, regions, modes, ports and wiring."""
+
+    def _env(self, spec: str, mode: str) -> dict[str, dict[str, str]]:
+        from scripts.stack import parse_platforms, platform_env
+
+        platforms = parse_platforms(spec, mode)
+        return {
+            p.name: platform_env(platforms, p, lambda q: f"http://{q.host}:{q.ports()['gateway']}")
+            for p in platforms
+        }
+
+    def test_each_platform_has_its_own_ports_address_region_and_issuer(self) -> None:
+        from scripts.stack import parse_platforms
+
+        province, city = parse_platforms("province=530000,city=530400", "统分")
+        assert (province.level, city.level) == ("provincial", "city")
+        assert province.ports()["gateway"] == 8000 and city.ports()["gateway"] == 8010
+        assert set(province.ports().values()).isdisjoint(city.ports().values())
+        assert (province.host, city.host) == ("127.0.0.1", "127.0.0.2")
+        env = self._env("province=530000,city=530400", "统分")
+        for svc in SERVICES:
+            assert env["city"][f"{svc.env_prefix}PLATFORM__REGION_CODE"] == "530400"
+            assert env["city"][f"{svc.env_prefix}PLATFORM__DEPLOYMENT_MODE"] == "semi_unified"
+            assert env["city"][f"{svc.env_prefix}AUTH__ISSUER"] == "http://127.0.0.2:8010"
+            assert env["province"][f"{svc.env_prefix}AUTH__ISSUER"] == "http://127.0.0.1:8000"
+
+    def test_semi_unified_registers_the_cities_at_the_province_and_delegates_their_sign_in(self) -> None:
+        env = self._env("province=530000,city=530400,kunming=530100", "semi")
+        clients = json.loads(env["province"]["GATEWAY_FEDERATION__CLIENTS"])
+        assert [(c["client_id"], c["redirect_uris"]) for c in clients] == [
+            ("portal-city", ["http://127.0.0.2:8010/sign-in/oidc/callback"]),
+            ("portal-kunming", ["http://127.0.0.3:8020/sign-in/oidc/callback"]),
+        ]
+        upstream = json.loads(env["city"]["GATEWAY_FEDERATION__UPSTREAM"])
+        assert upstream["issuer"] == "http://127.0.0.1:8000" and upstream["client_id"] == "portal-city"
+        assert upstream["authorization_endpoint"] == "http://127.0.0.1:8000/authorize"
+        assert json.loads(env["city"]["GATEWAY_AUTH__TRUSTED_ISSUERS"]) == [
+            {"issuer": "http://127.0.0.1:8000", "jwks_url": "http://127.0.0.1:8000/.well-known/jwks.json"}
+        ]
+        # Only the gateway trusts another issuer; the province trusts none.
+        assert not any(k.endswith("TRUSTED_ISSUERS") and not k.startswith("GATEWAY_") for k in env["city"])
+        assert "GATEWAY_AUTH__TRUSTED_ISSUERS" not in env["province"]
+
+    def test_split_recognises_across_levels_only(self) -> None:
+        env = self._env("province=530000,city=530400,kunming=530100", "分建")
+        peers = {
+            name: [p["name"] for p in json.loads(e["GATEWAY_FEDERATION__PEERS"])] for name, e in env.items()
+        }
+        assert peers == {"province": ["city", "kunming"], "city": ["province"], "kunming": ["province"]}
+
+    def test_unified_wires_nothing_across(self) -> None:
+        env = self._env("province=530000", "统建")
+        assert not any("FEDERATION" in k or "TRUSTED" in k for k in env["province"])
+
+    @pytest.mark.parametrize(
+        ("spec", "mode", "message"),
+        [
+            ("province=530000", "几建", "unknown deployment mode"),
+            ("province=5300", "统分", "6-digit"),
+            ("province=530000,530400", "统分", "name=region"),
+            ("city=530400,province=530000", "统分", "first platform is the province"),
+            ("province=530000,city=440300", "分建", "not under the province"),
+            ("province=530000,province=530400", "统分", "named twice"),
+        ],
+    )
+    def test_bad_platform_lists_are_refused(self, spec: str, mode: str, message: str) -> None:
+        from scripts.stack import parse_platforms
+
+        with pytest.raises(ValueError, match=message):
+            parse_platforms(spec, mode)
+
+    def test_a_platforms_file_and_a_database_per_platform(self) -> None:
+        from scripts.stack import ROOT, load_platforms_file, platform_database_url
+
+        platforms = load_platforms_file(ROOT / "deploy" / "platforms.example.toml")
+        assert [(p.name, p.region, p.mode) for p in platforms] == [
+            ("province", "530000", "semi_unified"),
+            ("yuxi", "530400", "semi_unified"),
+            ("kunming", "530100", "semi_unified"),
+        ]
+        assert (
+            platform_database_url("postgresql://postgres@127.0.0.1:5432/yiwang", "yuxi")
+            == "postgresql://postgres@127.0.0.1:5432/yiwang_yuxi"
+        )
+
+    def test_the_environment_becomes_each_services_settings(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """What the launcher sets is what the services read: federation, trust, issuer and keys."""
+        from yiwang_gateway.config import Settings as GatewaySettings
+        from yiwang_management.config import Settings as ManagementSettings
+
+        env = self._env("province=530000,city=530400", "统分")["city"]
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("YIWANG_VAR_DIR", str(tmp_path))
+        gateway = GatewaySettings()
+        assert gateway.platform.deployment_mode == "semi_unified" and gateway.platform.region_code == "530400"
+        assert gateway.federation.upstream is not None
+        assert gateway.federation.upstream.client_id == "portal-city"
+        assert [t.issuer for t in gateway.auth.trusted_issuers] == ["http://127.0.0.1:8000"]
+        assert gateway.auth.issuer == "http://127.0.0.2:8010"
+        # Trusting the province does not stand in for the platform's own signing key.
+        assert gateway.auth.private_key_pem.get_secret_value()
+        management = ManagementSettings()
+        assert management.auth.issuer == "http://127.0.0.2:8010" and management.auth.trusted_issuers == []
+        assert management.platform.level == "city"

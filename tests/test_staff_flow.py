@@ -208,3 +208,66 @@ class TestPostAssignmentReachesTheToken:
         newest = r.json()["items"][0]
         assert newest["service"] == "management" and newest["actor_id"] == ADMIN.sub
         assert newest["detail"]["roles"] == ["reviewer"]
+
+
+class TestSignInAuditAndDeactivation:
+    async def test_sign_ins_reach_the_audit_log_and_a_deactivated_member_is_locked_out(
+        self, apps: dict[str, httpx.AsyncClient]
+    ) -> None:
+        m, g, d = apps["management"], apps["gateway"], apps["datasharing"]
+        admin = bearer(ADMIN)
+        for code, name in (("530000", "云南省"), ("530400", "玉溪市"), ("530428", "元江县")):
+            await m.post("/organisation/regions", json={"code": code, "name": name}, headers=admin)
+        dept = {"org_code": HOUSING, "name": "元江县住建局", "region_code": "530428", "level": "4"}
+        assert (await m.post("/organisation/departments", json=dept, headers=admin)).status_code == 201
+        post = await m.post(
+            f"/organisation/departments/{HOUSING}/posts",
+            json={"code": "SL01", "name": "受理窗口", "kind": "window", "roles": ["acceptor"]},
+            headers=admin,
+        )
+        r = await m.post(
+            "/organisation/staff",
+            json={"username": "yj_li", "name": "李娜", "org_code": HOUSING, "post_ids": [post.json()["id"]]},
+            headers=admin,
+        )
+        staff_id = r.json()["id"]
+
+        async def acceptor() -> bool:
+            return (await _token(g))["principal"]["roles"] == ["acceptor"]
+
+        await _wait(acceptor)
+        before = await _token(g)
+        wrong = await g.post("/auth/token", json={"username": "yj_li", "password": "not-it"})
+        assert wrong.status_code == 401
+
+        # 登录审计: the sign-ins and the failed one, in data-sharing's append-only log.
+        async def audited(action: str, count: int) -> bool:
+            r = await d.get("/audit-entries", params={"action": action}, headers=bearer(SUPERVISOR))
+            return r.status_code == 200 and len(r.json()["items"]) >= count
+
+        await _wait(lambda: audited("sign_in_failed", 1))
+        await _wait(lambda: audited("sign_in", 2))
+        entries = (
+            await d.get("/audit-entries", params={"action": "sign_in_failed"}, headers=bearer(SUPERVISOR))
+        ).json()["items"]
+        failed = entries[0]
+        assert failed["service"] == "gateway" and failed["outcome"] == "failure"
+        assert failed["actor_name"] == "yj_li" and failed["detail"]["reason"] == "wrong_password"
+        assert "not-it" not in str(entries)
+        signed = (
+            await d.get("/audit-entries", params={"action": "sign_in"}, headers=bearer(SUPERVISOR))
+        ).json()["items"][0]
+        assert signed["actor_id"] == before["principal"]["sub"] and signed["detail"]["method"] == "password"
+
+        # 停用: the administrator deactivates the member; the gateway hears of it over the bus.
+        assert (await m.delete(f"/organisation/staff/{staff_id}", headers=admin)).status_code == 200
+
+        async def locked_out() -> bool:
+            r = await g.post("/auth/token", json={"username": "yj_li", "password": "demo123"})
+            return r.status_code == 401
+
+        await _wait(locked_out)
+        refreshed = await g.post(
+            "/auth/token", data={"grant_type": "refresh_token", "refresh_token": before["refresh_token"]}
+        )
+        assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"

@@ -189,3 +189,71 @@ def test_claims_of_the_wrong_shape_are_401_never_a_crash() -> None:
     for garbage in ("", "a.b", "a.b.c", "é.é.é", "x" * 10_000):
         with pytest.raises(Unauthorized):
             verifier.verify(garbage)
+
+
+class TestIdTokens:
+    """统分 (ADR 0114): ID tokens of a trusted issuer, never taken for access tokens or the reverse."""
+
+    def _verifier(self, province: TokenIssuer) -> TokenVerifier:
+        own = issuer_for("city")
+        pem = province.keys[0].key.as_pem(private=False).decode()
+        return TokenVerifier(
+            AuthSettings(
+                issuer="city",
+                public_key_pem=own.keys[0].key.as_pem(private=False).decode(),
+                trusted_issuers=[TrustedIssuer(issuer="province", public_key_pem=pem)],
+            )
+        )
+
+    async def test_an_id_token_verifies_with_its_audience_and_nonce_only(self) -> None:
+        province = issuer_for("province")
+        verifier = self._verifier(province)
+        token = province.issue_id_token(CITIZEN, audience="portal-city", nonce="n-1", auth_time=1)
+        claims = await verifier.averify_id_token(token, audience="portal-city", nonce="n-1")
+        assert (claims["iss"], claims["sub"], claims["aud"], claims["nonce"]) == (
+            "province",
+            "u1",
+            "portal-city",
+            "n-1",
+        )
+        for audience, nonce in (("portal-other", "n-1"), ("portal-city", "n-2")):
+            with pytest.raises(Unauthorized):
+                await verifier.averify_id_token(token, audience=audience, nonce=nonce)
+
+    async def test_id_and_access_tokens_are_not_interchangeable(self) -> None:
+        province = issuer_for("province")
+        verifier = self._verifier(province)
+        id_token = province.issue_id_token(CITIZEN, audience="yiwang", nonce="n", auth_time=1)
+        with pytest.raises(Unauthorized):
+            await verifier.averify(id_token)
+        with pytest.raises(Unauthorized):
+            await verifier.averify_id_token(province.issue(CITIZEN), audience="yiwang", nonce="n")
+
+    async def test_an_untrusted_issuers_id_token_is_refused(self) -> None:
+        verifier = self._verifier(issuer_for("province"))
+        stranger = issuer_for("province-impostor")
+        with pytest.raises(Unauthorized, match="不受信任"):
+            await verifier.averify_id_token(
+                stranger.issue_id_token(CITIZEN, audience="portal-city", nonce="n", auth_time=1),
+                audience="portal-city",
+                nonce="n",
+            )
+        # The right issuer's name on a token signed by another key: unknown key, refused.
+        impostor = TokenIssuer(
+            AuthSettings(
+                issuer="province",
+                private_key_pem=SecretStr(generate_keypair()[0]),
+            )
+        )
+        with pytest.raises(Unauthorized):
+            await verifier.averify_id_token(
+                impostor.issue_id_token(CITIZEN, audience="portal-city", nonce="n", auth_time=1),
+                audience="portal-city",
+                nonce="n",
+            )
+
+
+def test_trusted_issuers_alone_are_not_the_own_keys(tmp_path: Any) -> None:
+    """A platform that trusts its province still needs its own keys (ADR 0114)."""
+    settings = AuthSettings(trusted_issuers=[TrustedIssuer(issuer="province", jwks_url="http://p/jwks")])
+    assert not settings.has_verification_keys

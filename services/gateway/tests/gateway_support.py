@@ -29,7 +29,8 @@ MANAGEMENT_SOURCE = "urn:yiwang:530428:management"
 PDF = b"%PDF-1.7\n" + b"x" * 100
 ALL_TABLES = (
     "account, catalogue_item, uploaded_material, application, timeline_entry, outbox, inbox, login_throttle,"
-    " agent_authorisation, staff_assignment, sms_challenge, application_draft"
+    " agent_authorisation, staff_assignment, sms_challenge, application_draft, delegated_login,"
+    " realname_verification"
 )
 
 

@@ -90,11 +90,49 @@ class TestStaffAssigned:
                 session, assigned("chuangkou", 2, ["applicant", "acceptor", "root"])
             )
         assert (await _token_principal(client))["roles"] == ["acceptor"]
+
+
+class TestDeactivation:
+    async def test_a_deactivated_member_cannot_sign_in_and_their_refresh_tokens_die(
+        self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async with session_scope(sessionmaker) as session:
+            await staff_service.apply_assignment(session, assigned("chuangkou", 2, ["acceptor"]))
+        signed_in = await client.post(
+            "/api/v1/auth/token", json={"username": "chuangkou", "password": "demo123"}
+        )
+        assert signed_in.status_code == 200
         async with session_scope(sessionmaker) as session:
             await staff_service.apply_assignment(
                 session, assigned("chuangkou", 3, ["acceptor"], active=False)
             )
-        assert (await _token_principal(client))["roles"] == []
+        # 停用: the right password no longer signs in …
+        again = await client.post("/api/v1/auth/token", json={"username": "chuangkou", "password": "demo123"})
+        assert again.status_code == 401 and again.json()["code"] == "invalid_credentials"
+        # … and the session opened before is over: its refresh token is refused, so the access
+        # token handed out before dies within its lifetime.
+        refreshed = await client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": signed_in.json()["refresh_token"]},
+        )
+        assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+        # An older (replayed) active assignment does not bring the account back.
+        async with session_scope(sessionmaker) as session:
+            assert not await staff_service.apply_assignment(session, assigned("chuangkou", 2, ["acceptor"]))
+        assert (
+            await client.post("/api/v1/auth/token", json={"username": "chuangkou", "password": "demo123"})
+        ).status_code == 401
+
+    async def test_a_newer_active_assignment_restores_the_account(
+        self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async with session_scope(sessionmaker) as session:
+            await staff_service.apply_assignment(
+                session, assigned("chuangkou", 2, ["acceptor"], active=False)
+            )
+        async with session_scope(sessionmaker) as session:
+            await staff_service.apply_assignment(session, assigned("chuangkou", 3, ["reviewer"]))
+        assert (await _token_principal(client))["roles"] == ["reviewer"]
 
     async def test_an_applicant_account_of_that_name_is_never_changed(
         self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]

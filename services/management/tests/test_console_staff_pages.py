@@ -85,6 +85,30 @@ async def test_admin_adds_a_post_a_staff_member_and_assigns_posts(
     assert [e["data"]["roles"] for _, e in assigned] == [[], ["acceptor", "receiver"]]
 
 
+async def test_admin_deactivates_a_staff_member_from_their_page(
+    browser: Any, department: None, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = browser(COUNTY_ADMIN)
+    r = await admin.post(
+        "/console/manage/staff",
+        {"csrf": admin.csrf, "username": "yj_wang", "name": "王芳", "org_code": HOUSING},
+    )
+    detail_url = r.headers["location"]
+    page = await admin.http.get(detail_url)
+    assert "停用该工作人员" in page.text and "在岗" in page.text
+    # Without the session's CSRF token nothing happens.
+    assert (await admin.post(f"{detail_url}/deactivate", {"csrf": "0" * 64})).status_code == 400
+    r = await admin.post(f"{detail_url}/deactivate", {"csrf": admin.csrf})
+    assert r.status_code == 303 and r.headers["location"] == detail_url
+    page = await admin.http.get(detail_url)
+    assert "已停用" in page.text and "停用该工作人员" not in page.text and "保存岗位" not in page.text
+    assigned = await outbox_events(sessionmaker, messaging.outbox, "yiwang.management.staff.assigned.v1")
+    assert [(e["data"]["active"], e["data"]["roles"]) for _, e in assigned][-1] == (False, [])
+    # A supervisor sees the page but cannot deactivate anyone.
+    supervisor = browser(SUPERVISOR)
+    assert (await supervisor.post(f"{detail_url}/deactivate", {"csrf": supervisor.csrf})).status_code == 403
+
+
 async def test_forms_without_the_session_token_or_from_another_origin_change_nothing(
     browser: Any, department: None, client: httpx.AsyncClient
 ) -> None:

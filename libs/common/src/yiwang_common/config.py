@@ -93,8 +93,12 @@ class AuthSettings(BaseModel):
 
     @property
     def has_verification_keys(self) -> bool:
-        """Whether anything tells a verifier which keys to trust."""
-        return bool(self.public_key_pem or self.jwks_url or self.jwks or self.trusted_issuers)
+        """Whether anything tells a verifier which keys its own issuer signs with.
+
+        Other issuers (``trusted_issuers``) do not count: a platform that trusts its province
+        still needs its own keys (ADR 0114).
+        """
+        return bool(self.public_key_pem or self.jwks_url or self.jwks)
 
 
 class HttpSettings(BaseModel):

@@ -69,6 +69,60 @@ class IdentitySettings(BaseModel):
     sms: SmsSettings = Field(default_factory=SmsSettings)
 
 
+class OidcClient(BaseModel):
+    """统分 A city portal registered at the province's gateway (the OpenID Provider)."""
+
+    client_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: str = ""
+    # Exact match only (no prefixes, no wildcards): a code goes nowhere else.
+    redirect_uris: list[str] = Field(default_factory=list)
+
+
+class UpstreamProvider(BaseModel):
+    """统分 The province this city portal delegates sign-in to (the relying party's side).
+
+    Its issuer must also be in ``auth.trusted_issuers`` (that is where its keys come from).
+    """
+
+    issuer: Annotated[str, Field(min_length=1)]
+    # Where the browser is sent (the province's public address).
+    authorization_endpoint: str
+    # Where this gateway redeems the code (back channel).
+    token_endpoint: str
+    client_id: Annotated[str, Field(min_length=1, max_length=64)]
+    # This portal's callback, as registered at the province.
+    redirect_uri: str
+    name: str = "省级平台"
+
+
+class PeerPlatform(BaseModel):
+    """分建 Another level's platform whose citizens may sign in here (mutual recognition, 互认).
+
+    Its issuer must also be in ``auth.trusted_issuers``.
+    """
+
+    issuer: Annotated[str, Field(min_length=1)]
+    name: str = ""
+    # Its OAuth 2.0 token endpoint: a password this platform does not know is checked there.
+    token_endpoint: str
+
+
+class FederationSettings(BaseModel):
+    """Sign-in across platforms of one province, by deployment mode (ADR 0114)."""
+
+    # 统分, at the province: the city portals that may ask it to sign people in.
+    clients: list[OidcClient] = Field(default_factory=list)
+    # 统分, at a city: the province that holds the accounts.
+    upstream: UpstreamProvider | None = None
+    # 分建: the other platforms whose accounts are recognised here.
+    peers: list[PeerPlatform] = Field(default_factory=list)
+    # Authorization codes are good once, for this long (RFC 6749 §4.1.2 advises ≤ 10 minutes).
+    code_ttl_seconds: Annotated[int, Field(ge=10, le=600)] = 60
+    # A started delegated sign-in (state, nonce, PKCE verifier) is kept this long.
+    login_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+
+
 class Settings(ServiceSettings):
     """互联网政务服务门户 Internet service portal."""
 
@@ -102,6 +156,7 @@ class Settings(ServiceSettings):
     # The licence QR's token is unguessable; this bounds cost and enumeration attempts.
     public_lookups_per_minute: Annotated[int, Field(ge=1)] = 30
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    federation: FederationSettings = Field(default_factory=FederationSettings)
     # Where a staff member lands after the one sign-in (ADR 0016): management's console.
     console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
     # business's half of the console (待办, 办件, 流程图; ADR 0115): a sign-in may return there too.

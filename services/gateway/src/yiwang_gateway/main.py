@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
 from yiwang_common.auth import TokenIssuer, TokenVerifier
@@ -20,6 +21,7 @@ from yiwang_common.events import Subscription
 from yiwang_common.runtime import ServiceSpec, create_service_app
 from yiwang_gateway.account.agent_endpoints import router as agent_router
 from yiwang_gateway.account.endpoints import router as account_router
+from yiwang_gateway.account.realname_endpoints import router as realname_router
 from yiwang_gateway.account.registration_endpoints import router as registration_router
 from yiwang_gateway.account.registry import build_registry_client
 from yiwang_gateway.application.endpoints import router as application_router
@@ -30,6 +32,8 @@ from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
 from yiwang_gateway.draft.endpoints import router as draft_router
 from yiwang_gateway.draft.web import router as draft_pages
+from yiwang_gateway.federation.endpoints import router as federation_router
+from yiwang_gateway.federation.service import FederationService
 from yiwang_gateway.handling.client import build_business_client
 from yiwang_gateway.handling.endpoints import router as handling_router
 from yiwang_gateway.handling.events import BUSINESS_SUBSCRIPTION
@@ -90,6 +94,9 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
     },
 )
 
+#: ``app.state`` attribute: an httpx transport for the federation back channel (tests).
+FEDERATION_TRANSPORT_KEY = "federation_transport"
+
 TAGS = [
     {"name": "account", "description": "注册、经办人 Sign-up, profile, agents"},
     {"name": "myspace", "description": "我的 My space: cases, materials, licences"},
@@ -116,16 +123,36 @@ async def _on_startup(app: FastAPI) -> None:
     app.state.payment_client = build_payment_client(app, app.state.settings)
     app.state.registry = build_registry_client(app, app.state.settings)
     app.state.business = build_business_client(app, app.state.settings)
+    # 统分 / 分建: the back channel to the province or the peers (tests put an ASGI transport here).
+    transport: httpx.AsyncBaseTransport | None = getattr(app.state, FEDERATION_TRANSPORT_KEY, None)
+    app.state.federation_http = httpx.AsyncClient(transport=transport)
+    app.state.federation = FederationService(
+        app.state.settings, app.state.identity, app.state.federation_verifier, app.state.federation_http
+    )
     search_service.cache_size = app.state.settings.search_cache_size
     await search_service.build(app.state.sessionmaker, app.state.settings.search_dictionary_path)
 
 
 async def _on_shutdown(app: FastAPI) -> None:
     await app.state.keyring.stop()
-    for name in ("datasharing", "guides", "registry", "business", "payment_client"):
+    for name in ("datasharing", "guides", "registry", "business", "payment_client", "federation_http"):
         client = getattr(app.state, name, None)
         if client is not None:
             await client.aclose()
+
+
+class _JwksClient:
+    """JWKS fetches of trusted issuers through the app's federation client, made at start-up."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    async def get(self, url: str, **kwargs: object) -> httpx.Response:
+        client: httpx.AsyncClient = self._app.state.federation_http
+        return await client.get(url, **kwargs)  # type: ignore[arg-type]
+
+    async def aclose(self) -> None:
+        return None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -148,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 identity_router,
                 account_router,
                 registration_router,
+                realname_router,
                 agent_router,
                 myspace_router,
                 catalogue_router,
@@ -173,14 +201,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     issuer = TokenIssuer(settings.auth)
     app.state.token_issuer = issuer
     app.state.keyring = KeyRing(settings, issuer)
-    # The gateway verifies its own tokens from its key ring, not over HTTP from itself.
-    app.state.token_verifier = TokenVerifier(settings.auth, local_keys=issuer.public_keys)
+    # The gateway verifies its own tokens from its key ring, not over HTTP from itself. Its API
+    # takes only its own: a person of another platform signs in here and gets a local account
+    # (统分, 分建), so no other platform's token — a city administrator's, say — acts here.
+    own_only = settings.auth.model_copy(update={"trusted_issuers": []})
+    app.state.token_verifier = TokenVerifier(own_only, local_keys=issuer.public_keys)
+    # The other platforms' tokens (ID tokens, peers' answers) are checked only by the federation,
+    # with their keys from their JWKS, through the same transport as the back channel.
+    app.state.federation_verifier = TokenVerifier(
+        settings.auth, local_keys=issuer.public_keys, http_client=_JwksClient(app)
+    )
     pepper = settings.identity.sms.code_pepper.get_secret_value() or sms_pepper(settings.auth.private_key_pem)
     sender = load_sender(settings.identity.sms.sender, production=settings.env == "production")
     app.state.identity = IdentityService(settings, issuer, sender, pepper)
     app.include_router(wellknown_router)
     document_token_request(app)
     app.include_router(sign_in_pages_router)
+    app.include_router(federation_router)
     # The citizen portal's pages (HTML, outside /api/v1): docs/adr/0017-web-layer.md.
     app.state.licence_limiter = SlidingWindow(settings.public_lookups_per_minute)
     app.state.progress_limiter = SlidingWindow(settings.public_lookups_per_minute)

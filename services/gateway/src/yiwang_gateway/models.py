@@ -8,6 +8,7 @@ import importlib
 MODEL_MODULES: tuple[str, ...] = (
     "account",
     "identity",
+    "federation",
     "catalogue",
     "material",
     "application",

@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         region_code=settings.platform.region_code,
         supervision=settings.supervision,
         delivery=settings.delivery,
+        unified=settings.platform.deployment_mode == "unified",
     )
     sync = CalendarSync(calendar, every_seconds=settings.supervision.calendar_refresh_seconds)
     refresher: list[asyncio.Task[None]] = []

@@ -135,3 +135,10 @@ class LegalPersonUnknown(NotFound):
 
     code = "legal_person_not_found"
     title = "法人库中无此单位"
+
+
+class RealnameAlreadyVerified(Conflict):
+    """The account is at L3 already (or is a staff account, which has no real-name level)."""
+
+    code = "realname_already_verified"
+    title = "该账户已是最高实名等级或不适用实名等级"

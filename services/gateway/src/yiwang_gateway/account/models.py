@@ -86,3 +86,26 @@ class AgentAuthorisation(Base):
     granted_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class RealnameVerification(Base):
+    """实名核验记录 A raise of an account's real-name level by a staff member, with the reason.
+
+    L3 is verified in person at a window (现场核验) or through a trusted channel (可信渠道); the
+    受理人 who did it, their unit, the method and the reason stay here, append-only.
+    """
+
+    __tablename__ = "realname_verification"
+    __table_args__ = (Index("ix_realname_verification_account_id", "account_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    level_before: Mapped[str | None] = mapped_column(String(2))
+    level_after: Mapped[str] = mapped_column(String(2))
+    # in_person (现场核验) or trusted_channel (可信渠道).
+    method: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    staff_id: Mapped[str] = mapped_column(String(64))
+    staff_name: Mapped[str] = mapped_column(String(100))
+    staff_org_code: Mapped[str | None] = mapped_column(String(18))
+    verified_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)

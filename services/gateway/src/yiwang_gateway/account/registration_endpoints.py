@@ -26,6 +26,8 @@ from yiwang_gateway.account.schemas import (
     Registered,
 )
 from yiwang_gateway.dependencies import GUARDS, SessionDep
+from yiwang_gateway.federation.endpoints import accounts_live_here
+from yiwang_gateway.federation.errors import RegisterAtProvince
 from yiwang_gateway.material.errors import UpstreamTimeout, UpstreamUnavailable
 
 router = APIRouter(prefix="/registrations", tags=["account"], dependencies=GUARDS)
@@ -40,8 +42,9 @@ _UPSTREAM = (UpstreamUnavailable, UpstreamTimeout)
     status_code=201,
     response_model=Registered,
     responses=problem_responses(
-        InvalidIdNumber, RegistryMismatch, UsernameTaken, IdentityRegistered, *_UPSTREAM
+        InvalidIdNumber, RegistryMismatch, UsernameTaken, IdentityRegistered, RegisterAtProvince, *_UPSTREAM
     ),
+    dependencies=[Depends(accounts_live_here)],
 )
 async def sign_up_natural_person(
     body: NaturalPersonSignUp, session: SessionDep, registry: Registry
@@ -62,8 +65,10 @@ async def sign_up_natural_person(
         LegalPersonNotActive,
         UsernameTaken,
         IdentityRegistered,
+        RegisterAtProvince,
         *_UPSTREAM,
     ),
+    dependencies=[Depends(accounts_live_here)],
 )
 async def sign_up_legal_person(
     body: LegalPersonSignUp, session: SessionDep, registry: Registry

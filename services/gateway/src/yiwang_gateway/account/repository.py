@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from yiwang_common.db.repository import RepositoryBase
-from yiwang_gateway.account.models import Account, AgentAuthorisation, LoginThrottle
+from yiwang_gateway.account.models import Account, AgentAuthorisation, LoginThrottle, RealnameVerification
 
 #: The columns an application copies of its applicant, and whether the account is active; prebuilt,
 #: as every submission reads it.
@@ -163,3 +163,19 @@ class AgentAuthorisationRepository(RepositoryBase[AgentAuthorisation]):
             )
             .values(revoked_at=at, revoked_by=by)
         )
+
+
+class RealnameVerificationRepository(RepositoryBase[RealnameVerification]):
+    """实名核验记录 queries."""
+
+    model = RealnameVerification
+
+    async def account_by_identity_for_update(self, id_type: str, id_number: str) -> Account | None:
+        """The applicant account of a 证件 (locked while its level changes)."""
+        stmt = (
+            select(Account)
+            .where(Account.id_type == id_type, Account.id_number == id_number, Account.kind != "staff")
+            .with_for_update()
+        )
+        row = (await self.execute(stmt)).first()
+        return None if row is None else row[0]

@@ -250,3 +250,45 @@ class AgentOut(BaseModel):
         description="有效 / 未生效 / 已过期 / 已撤销", examples=["active"]
     )
     granted_at: str = Field(examples=["2026-12-01T08:00:00+00:00"])
+
+
+class RealnameVerificationCreate(BaseModel):
+    """实名核验 A 受理人 at a window raises an account to L3 after checking the person or company."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id_type": "111",
+                    "id_number": _ID,
+                    "method": "in_person",
+                    "reason": "本人持居民身份证原件到元江县政务服务中心 3 号窗口现场核验",
+                }
+            ]
+        },
+    )
+
+    id_type: Literal["111", "001"] = Field(
+        default="111", description="证件类型: 111 居民身份证, 001 统一社会信用代码"
+    )
+    id_number: Annotated[str, StringConstraints(min_length=18, max_length=18)] = Field(
+        description="证件号码 as read from the original document at the window"
+    )
+    method: Literal["in_person", "trusted_channel"] = Field(
+        description="in_person 现场核验 (the original document at a window) or trusted_channel 可信渠道"
+    )
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=500)] = Field(
+        description="核验依据: what was checked, where (kept in the record and the audit log)"
+    )
+
+
+class RealnameVerified(BaseModel):
+    """The account's new level and the record of the verification."""
+
+    verification_id: uuid.UUID
+    account_id: str
+    name_masked: str | None = Field(description="姓名 / 单位名称, masked")
+    level_before: RealnameLevel | None
+    realname_level: RealnameLevel
+    method: str

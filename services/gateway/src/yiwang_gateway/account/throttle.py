@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
@@ -85,8 +86,15 @@ class LoginThrottle:
         if until is not None:
             raise LoginThrottled(retry_after=max(1, math.ceil((until - now).total_seconds())))
 
-    async def failed(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        """Count a failure in its own transaction: the request's own unit of work rolls back."""
+    async def failed(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    ) -> None:
+        """Count a failure in its own transaction: the request's own unit of work rolls back.
+
+        ``also`` writes in that same transaction (the failed sign-in's audit record).
+        """
         s = self.settings
         now = utcnow()
         forget_before = now - timedelta(seconds=s.forget_after_seconds)
@@ -101,6 +109,8 @@ class LoginThrottle:
                 wait = delay_after(failures, free=free, lockout=lockout, settings=s)
                 if wait > 0:
                     await counters.block(key, _after(now, wait))
+            if also is not None:
+                await also(session)
 
     async def succeeded(self, session: AsyncSession) -> None:
         """Forget the account name's failures (the address keeps its count)."""

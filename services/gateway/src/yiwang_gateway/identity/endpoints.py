@@ -3,6 +3,7 @@ OpenID discovery document, the JWKS, and the administrators' signing-key rotatio
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -20,6 +21,8 @@ from yiwang_gateway.account.schemas import PrincipalOut
 from yiwang_gateway.account.throttle import client_address
 from yiwang_gateway.config import Settings
 from yiwang_gateway.dependencies import GUARDS, SessionDep
+from yiwang_gateway.federation.errors import UnknownClient
+from yiwang_gateway.federation.service import PEER_CHECK_HEADER, FederationService
 from yiwang_gateway.identity.errors import (
     CurrentPasswordWrong,
     InvalidGrant,
@@ -30,6 +33,7 @@ from yiwang_gateway.identity.errors import (
 )
 from yiwang_gateway.identity.keyring import KeyRing
 from yiwang_gateway.identity.schemas import (
+    SMS_CODE_PATTERN,
     SMS_GRANT,
     DiscoveryDocument,
     Jwks,
@@ -120,21 +124,39 @@ async def _token_request(request: Request) -> TokenRequest:
         raise InvalidTokenRequest(f"请以 {FORM} 或 application/json 提交 (unsupported media type)")
     if not isinstance(raw, dict):
         raise _invalid("请求体必须是对象 (the body must be an object)")
-    if "grant_type" in raw and raw["grant_type"] not in ("password", "refresh_token", SMS_GRANT):
+    if "grant_type" in raw and raw["grant_type"] not in (
+        "password",
+        "refresh_token",
+        "authorization_code",
+        SMS_GRANT,
+    ):
         raise InvalidTokenRequest("不支持的授权类型 (unsupported grant_type)", error="unsupported_grant_type")
     try:
         body = TokenRequest.model_validate(raw)
     except ValidationError as exc:
         errors = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         raise _invalid("登录请求字段有误 (invalid token request)", errors) from exc
-    needed = {"password": ("username", "password"), "refresh_token": ("refresh_token",)}.get(
-        body.grant_type, ("phone", "code")
-    )
+    needed = {
+        "password": ("username", "password"),
+        "refresh_token": ("refresh_token",),
+        "authorization_code": ("code", "redirect_uri", "client_id", "code_verifier"),
+    }.get(body.grant_type, ("phone", "code"))
     missing = [name for name in needed if not getattr(body, name)]
     if missing:
         raise _invalid(
             f"缺少字段 (missing): {', '.join(missing)}",
             [{"loc": ["body", name], "msg": "Field required", "type": "missing"} for name in missing],
+        )
+    if body.grant_type == SMS_GRANT and not re.fullmatch(SMS_CODE_PATTERN, body.code or ""):
+        raise _invalid(
+            "验证码为 4 至 8 位数字 (the SMS code is 4 to 8 digits)",
+            [
+                {
+                    "loc": ["body", "code"],
+                    "msg": "String should match pattern",
+                    "type": "string_pattern_mismatch",
+                }
+            ],
         )
     return body
 
@@ -144,7 +166,7 @@ async def _token_request(request: Request) -> TokenRequest:
     summary="登录/刷新 OAuth 2.0 token endpoint",
     response_model=TokenResponse,
     responses=problem_responses(
-        InvalidTokenRequest, InvalidGrant, InvalidCredentials, InvalidSmsCode, LoginThrottled
+        InvalidTokenRequest, InvalidGrant, InvalidCredentials, InvalidSmsCode, LoginThrottled, UnknownClient
     ),
     openapi_extra=TOKEN_BODY,
 )
@@ -153,7 +175,11 @@ async def issue_token(request: Request, session: SessionDep) -> JSONResponse:
 
     Grants: ``password`` (``username``, ``password``), ``refresh_token`` (``refresh_token``) and
     ``urn:yiwang:params:oauth:grant-type:sms-code`` (``phone``, ``code`` from
-    ``POST /api/v1/auth/sms-code``). The answer carries a short-lived access token and a refresh
+    ``POST /api/v1/auth/sms-code``), and for registered city portals (统分) ``authorization_code``
+    (``code``, ``redirect_uri``, ``client_id``, ``code_verifier``; the answer adds ``id_token``):
+    a wrong verifier, another redirect URI or a code used before is 400 ``invalid_grant`` (a
+    replayed code also ends the session it opened). Under 分建 a user name this platform does
+    not know is checked at the other platforms (mutual recognition). The answer carries a short-lived access token and a refresh
     token that is good once: a refresh token presented twice ends its whole session (400
     ``invalid_grant``). Failed sign-ins are throttled per account name (or number) and per client
     address (429 with ``Retry-After``), then locked for a while.
@@ -163,16 +189,33 @@ async def issue_token(request: Request, session: SessionDep) -> JSONResponse:
     settings: Settings = request.app.state.settings
     address = client_address(request, settings.login)
     sessionmaker = request.app.state.sessionmaker
+    id_token = None
     if body.grant_type == "password":
         if not body.username or not body.password:
             raise InvalidTokenRequest("缺少用户名或口令 (username and password are required)")
-        pair = await identity.sign_in_password(
+        # 分建: a name this platform does not know is checked at the other levels' platforms.
+        federation: FederationService = request.app.state.federation
+        pair = await federation.sign_in_password(
             session,
             sessionmaker,
             username=body.username,
             password=body.password,
             address=address,
             client=CLIENT_API,
+            forwarded=request.headers.get(PEER_CHECK_HEADER) is not None,
+        )
+    elif body.grant_type == "authorization_code":
+        # 统分: a city portal redeems the code its user brought back from /authorize.
+        federation = request.app.state.federation
+        federation.client(body.client_id or "", body.redirect_uri or "")
+        pair, id_token = await federation.redeem_code(
+            session,
+            sessionmaker,
+            code=body.code or "",
+            client_id=body.client_id or "",
+            redirect_uri=body.redirect_uri or "",
+            code_verifier=body.code_verifier or "",
+            address=address,
         )
     elif body.grant_type == "refresh_token":
         if not body.refresh_token:
@@ -184,7 +227,11 @@ async def issue_token(request: Request, session: SessionDep) -> JSONResponse:
         pair = await identity.sign_in_sms(
             session, sessionmaker, phone=body.phone, code=body.code, address=address, client=CLIENT_API
         )
-    return JSONResponse(token_response(pair).model_dump(mode="json"), headers=NO_STORE)
+    answer = token_response(pair).model_copy(update={"id_token": id_token}).model_dump(mode="json")
+    if id_token is None:
+        # Only the code flow answers an ID token; other grants keep their earlier shape.
+        del answer["id_token"]
+    return JSONResponse(answer, headers=NO_STORE)
 
 
 @router.post(
@@ -345,15 +392,19 @@ async def discovery(request: Request) -> DiscoveryDocument:
     """Where the JWKS and the endpoints are (OpenID Connect Discovery 1.0, RFC 8414)."""
     settings: Settings = request.app.state.settings
     base = str(request.base_url).rstrip("/")
+    delegating = settings.platform.deployment_mode == "semi_unified" and bool(settings.federation.clients)
+    extra: dict[str, Any] = {"authorization_endpoint": f"{base}/authorize"} if delegating else {}
     return DiscoveryDocument(
+        **extra,
         issuer=settings.auth.issuer,
         jwks_uri=f"{base}/.well-known/jwks.json",
         token_endpoint=f"{base}/api/v1/auth/token",
         revocation_endpoint=f"{base}/api/v1/auth/revoke",
         end_session_endpoint=f"{base}/api/v1/auth/sign-out",
-        grant_types_supported=["password", "refresh_token", SMS_GRANT],
-        # No authorization endpoint yet: delegated sign-in (统分) adds the code flow.
-        response_types_supported=["token"],
+        grant_types_supported=["password", "refresh_token", SMS_GRANT]
+        + (["authorization_code"] if delegating else []),
+        # The code flow (统分) only where city portals are registered.
+        response_types_supported=["token"] + (["code"] if delegating else []),
         subject_types_supported=["public"],
         id_token_signing_alg_values_supported=[ALGORITHM],
         token_endpoint_auth_methods_supported=["none"],
@@ -375,5 +426,5 @@ async def discovery(request: Request) -> DiscoveryDocument:
             "rnl",
         ],
         revocation_endpoint_auth_methods_supported=["none"],
-        code_challenge_methods_supported=[],
+        code_challenge_methods_supported=["S256"] if delegating else [],
     )

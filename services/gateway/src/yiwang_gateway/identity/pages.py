@@ -59,9 +59,17 @@ def _page(
             "phone": phone,
             "signed_in": None,
             "csrf": "",
+            "delegated": _delegated(request),
         },
         status_code=status_code,
     )
+
+
+def _delegated(request: Request) -> str:
+    """统分: the name of the province this city portal delegates to, else empty."""
+    upstream = request.app.state.settings.federation.upstream
+    mode = request.app.state.settings.platform.deployment_mode
+    return str(upstream.name) if upstream is not None and mode == "semi_unified" else ""
 
 
 def _identity(request: Request) -> IdentityService:
@@ -98,6 +106,7 @@ async def sign_in_page(
                 "phone": "",
                 "signed_in": principal,
                 "csrf": csrf_token(token),
+                "delegated": "",
             },
         )
     refresh = request.cookies.get(PORTAL.refresh, "")
@@ -135,7 +144,8 @@ async def sign_in_password(
         )
     settings: Settings = request.app.state.settings
     try:
-        pair = await _identity(request).sign_in_password(
+        # 分建: a name not known here is checked at the other levels' platforms (ADR 0114).
+        pair = await request.app.state.federation.sign_in_password(
             session,
             request.app.state.sessionmaker,
             username=username.strip(),

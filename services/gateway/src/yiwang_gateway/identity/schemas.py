@@ -12,7 +12,11 @@ from yiwang_gateway.account.schemas import PrincipalOut
 
 #: Our grant for one-time SMS codes (RFC 6749 §4.5 extension grant, named by a URN).
 SMS_GRANT = "urn:yiwang:params:oauth:grant-type:sms-code"
-GrantType = Literal["password", "refresh_token", "urn:yiwang:params:oauth:grant-type:sms-code"]
+GrantType = Literal[
+    "password", "refresh_token", "authorization_code", "urn:yiwang:params:oauth:grant-type:sms-code"
+]
+#: 短信验证码 An SMS code: digits only (an authorization code is longer and URL-safe).
+SMS_CODE_PATTERN = r"^\d{4,8}$"
 
 #: 手机号码 A mainland mobile number (11 digits starting with 1).
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
@@ -32,6 +36,13 @@ class TokenRequest(BaseModel):
                 {"grant_type": "password", "username": "zhangsan", "password": "demo123"},
                 {"grant_type": "refresh_token", "refresh_token": "Vd0x…"},
                 {"grant_type": SMS_GRANT, "phone": "13800000001", "code": "123456"},
+                {
+                    "grant_type": "authorization_code",
+                    "code": "SplxlOBeZQQYbYS6WxSbIA",
+                    "redirect_uri": "http://127.0.0.1:8010/sign-in/oidc/callback",
+                    "client_id": "city-530400",
+                    "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+                },
             ]
         },
     )
@@ -43,11 +54,27 @@ class TokenRequest(BaseModel):
         default=None, min_length=1, max_length=256, description="刷新令牌 (refresh_token grant)"
     )
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN, description="手机号码 (SMS code grant)")
-    code: str | None = Field(default=None, pattern=r"^\d{4,8}$", description="短信验证码 (SMS code grant)")
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{4,128}$",
+        description="短信验证码 (SMS code grant, digits) or 授权码 (authorization_code grant)",
+    )
+    redirect_uri: str | None = Field(
+        default=None, max_length=2000, description="authorization_code grant: as in the authorization request"
+    )
+    code_verifier: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._~-]{43,128}$",
+        description="authorization_code grant: the PKCE verifier (RFC 7636)",
+    )
     scope: str | None = Field(
         default=None, max_length=200, description="Ignored: every token has the account's roles"
     )
-    client_id: str | None = Field(default=None, max_length=64, description="Ignored: public clients only")
+    client_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="authorization_code grant: the relying party; ignored otherwise (public clients only)",
+    )
 
 
 class TokenResponse(BaseModel):
@@ -64,6 +91,10 @@ class TokenResponse(BaseModel):
     )
     session_id: str = Field(description="登录会话 id (``sid`` of the access token)")
     principal: PrincipalOut
+    id_token: str | None = Field(
+        default=None,
+        description="OpenID Connect ID token (authorization_code grant only; ``aud`` = client_id)",
+    )
 
 
 class SmsCodeRequest(BaseModel):

@@ -15,14 +15,17 @@ import logging
 import math
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from yiwang_common.audit import SIGN_IN, SIGN_IN_FAILED, record_audit
 from yiwang_common.auth import Principal, TokenIssuer
 from yiwang_common.db import session_scope, utcnow
+from yiwang_common.masking import mask_mobile
 from yiwang_gateway.account.errors import InvalidCredentials
 from yiwang_gateway.account.models import Account
 from yiwang_gateway.account.passwords import hash_password, needs_rehash, verify_password
@@ -30,6 +33,7 @@ from yiwang_gateway.account.repository import AccountRepository
 from yiwang_gateway.account.service import account_service
 from yiwang_gateway.account.throttle import LoginThrottle, client_key
 from yiwang_gateway.config import Settings
+from yiwang_gateway.db import messaging
 from yiwang_gateway.identity.errors import (
     CurrentPasswordWrong,
     InvalidGrant,
@@ -54,6 +58,8 @@ Client = str
 CLIENT_API = "api"
 CLIENT_PORTAL = "portal"
 CLIENT_CONSOLE = "console"
+#: A city portal's delegated sign-in (统分) at the province, and its arrival at the city.
+CLIENT_OIDC = "oidc"
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,71 @@ class IdentityService:
         self.issuer = issuer
         self.sender = sender
         self._pepper = pepper.encode()
+        self.source = f"urn:yiwang:{settings.platform.region_code}:gateway"
+
+    # --- audit (ADR 0105, 0114) -------------------------------------------------------------
+
+    def _region_of(self, principal: Principal | None) -> str:
+        return (principal.region if principal and principal.region else None) or (
+            self.settings.platform.region_code
+        )
+
+    async def audit_sign_in(
+        self, session: AsyncSession, principal: Principal, *, method: str, client: Client, address: str
+    ) -> None:
+        """登录 Record a sign-in in the unit of work that opens its session."""
+        await record_audit(
+            session,
+            messaging.outbox,
+            source=self.source,
+            action=SIGN_IN,
+            actor=principal,
+            region_code=self._region_of(principal),
+            target_type="account",
+            target_id=principal.sub,
+            detail={"method": method, "client": client, "address": address, "issuer": principal.issuer},
+        )
+
+    def failure_audit(
+        self, *, name: str, method: str, client: Client, address: str, reason: str
+    ) -> Callable[[AsyncSession], Awaitable[None]]:
+        """登录失败 A writer of the failed sign-in's record, for the throttle's own unit of work.
+
+        The name typed is kept as typed (never the password); a phone number only masked.
+        """
+
+        async def write(session: AsyncSession) -> None:
+            await record_audit(
+                session,
+                messaging.outbox,
+                source=self.source,
+                action=SIGN_IN_FAILED,
+                actor_name=name[:100],
+                outcome="failure",
+                region_code=self.settings.platform.region_code,
+                target_type="account",
+                target_id=name[:100] or "-",
+                detail={"method": method, "client": client, "address": address, "reason": reason},
+            )
+
+        return write
+
+    async def failed_sign_in(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        throttle: LoginThrottle,
+        *,
+        name: str,
+        method: str,
+        client: Client,
+        address: str,
+        reason: str,
+    ) -> None:
+        """Count a failed sign-in and record it, in one unit of work of its own."""
+        await throttle.failed(
+            sessionmaker,
+            self.failure_audit(name=name, method=method, client=client, address=address, reason=reason),
+        )
 
     # --- sign-in -------------------------------------------------------------------------
 
@@ -118,7 +189,16 @@ class IdentityService:
         account = await AccountRepository.from_session(session).get_by_username(username)
         ok = await verify_password(password, account.password_hash if account else None)
         if account is None or not ok or not account.active:
-            await throttle.failed(sessionmaker)
+            reason = "unknown_account" if account is None else ("inactive" if ok else "wrong_password")
+            await self.failed_sign_in(
+                sessionmaker,
+                throttle,
+                name=username,
+                method="password",
+                client=client,
+                address=address,
+                reason=reason,
+            )
             raise InvalidCredentials()
         await throttle.succeeded(session)
         if needs_rehash(account.password_hash):
@@ -126,7 +206,7 @@ class IdentityService:
         if staff_only and account.kind != "staff":
             # Checked after the password, so the answer tells nothing to someone without it.
             raise StaffOnly()
-        return await self._open(session, account, client=client, method="password")
+        return await self.open_session(session, account, client=client, method="password", address=address)
 
     def _key(self, purpose: str, value: str) -> str:
         return hmac.new(self._pepper, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -216,12 +296,22 @@ class IdentityService:
             await session.rollback()
             if challenge_id is not None:
                 await self._count_sms_try(sessionmaker, challenge_id, now)
-            await throttle.failed(sessionmaker)
+            await self.failed_sign_in(
+                sessionmaker,
+                throttle,
+                name=mask_mobile(phone) or "",
+                method="sms_code",
+                client=client,
+                address=address,
+                reason="wrong_code" if challenge is not None else "no_code",
+            )
             raise InvalidSmsCode()
         assert challenge is not None
         challenge.consumed_at = now
         await throttle.succeeded(session)
-        return await self._open(session, accounts[0], client=client, method="sms_code")
+        return await self.open_session(
+            session, accounts[0], client=client, method="sms_code", address=address
+        )
 
     async def _count_sms_try(
         self, sessionmaker: async_sessionmaker[AsyncSession], challenge_id: uuid.UUID, now: datetime
@@ -236,9 +326,10 @@ class IdentityService:
 
     # --- sessions ------------------------------------------------------------------------
 
-    async def _open(
-        self, session: AsyncSession, account: Account, *, client: Client, method: str
+    async def open_session(
+        self, session: AsyncSession, account: Account, *, client: Client, method: str, address: str
     ) -> TokenPair:
+        """Open a session for an account whose credentials were checked, and record the sign-in."""
         now = utcnow()
         record = AuthSession(
             id=uuid.uuid4(),
@@ -249,7 +340,15 @@ class IdentityService:
             expires_at=now + timedelta(seconds=self.settings.identity.session_max_seconds),
         )
         await SessionRepository.from_session(session).create(record, flush=True)
-        return await self._tokens(session, account, record, now)
+        pair = await self._tokens(session, account, record, now)
+        await self.audit_sign_in(
+            session,
+            pair.principal.model_copy(update={"issuer": self.settings.auth.issuer}),
+            method=method,
+            client=client,
+            address=address,
+        )
+        return pair
 
     async def _tokens(
         self, session: AsyncSession, account: Account, record: AuthSession, now: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,12 +29,15 @@ class StaffAssignmentRepository(RepositoryBase[StaffAssignment]):
         ).returning(StaffAssignment.username)
         return (await self.execute(upsert)).first() is not None
 
-    async def apply_to_account(self, username: str, *, roles: list[str], org_code: str) -> bool:
-        """Give the staff account of ``username`` these roles and unit; False when there is none."""
+    async def apply_to_account(
+        self, username: str, *, roles: list[str], org_code: str, active: bool
+    ) -> uuid.UUID | None:
+        """Give the staff account of ``username`` these roles, unit and state; its id, or None."""
         statement = (
             update(Account)
             .where(Account.username == username, Account.kind == "staff")
-            .values(roles=roles, org_code=org_code)
+            .values(roles=roles, org_code=org_code, active=active)
             .returning(Account.id)
         )
-        return (await self.execute(statement)).first() is not None
+        row = (await self.execute(statement)).first()
+        return None if row is None else uuid.UUID(str(row[0]))

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import STAFF_ROLES
 from yiwang_common.contracts.management import StaffAssigned
+from yiwang_common.db import utcnow
+from yiwang_gateway.identity.repository import SessionRepository
 from yiwang_gateway.staff.models import StaffAssignment
 from yiwang_gateway.staff.repository import StaffAssignmentRepository
 
@@ -39,10 +41,19 @@ async def apply_assignment(session: AsyncSession, data: StaffAssigned) -> bool:
     if not stored:
         log.info("older staff assignment ignored", extra={"username": data.username, "version": data.version})
         return False
-    if not await repository.apply_to_account(data.username, roles=roles, org_code=data.org_code):
+    account_id = await repository.apply_to_account(
+        data.username, roles=roles, org_code=data.org_code, active=data.active
+    )
+    if account_id is None:
         # Kept by user name: the account's creation (account domain) picks it up with claims_for.
         log.warning(
             "staff assignment for a user name with no staff account", extra={"username": data.username}
+        )
+    elif not data.active:
+        # 停用 A deactivated member signs in no more, and no refresh token of theirs works: their
+        # sessions end now, their access tokens within the token lifetime (ADR 0103, 0114).
+        await SessionRepository.from_session(session).revoke_all(
+            account_id, now=utcnow(), reason="account_deactivated"
         )
     return True
 

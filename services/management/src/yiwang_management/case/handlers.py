@@ -23,18 +23,23 @@ class CaseEventHandlers:
         region_code: str,
         supervision: SupervisionSettings | None = None,
         delivery: DeliverySettings | None = None,
+        unified: bool = False,
     ) -> None:
         self.calendar = calendar
         self.supervision = supervision
         self.delivery = delivery
         self.region_code = region_code
+        # 统建: one platform registers the cases of its cities and counties (ADR 0114).
+        self.unified = unified
         self.source = event_source(region_code)
 
     async def on_application_submitted(
         self, session: AsyncSession, _envelope: EventEnvelope, data: ApplicationSubmitted
     ) -> None:
         """申请已提交 → register the case."""
-        await case_service.register_case(session, data, region_code=self.region_code, source=self.source)
+        await case_service.register_case(
+            session, data, region_code=self.region_code, source=self.source, unified=self.unified
+        )
 
     async def on_application_supplemented(
         self, session: AsyncSession, _envelope: EventEnvelope, data: ApplicationSupplemented

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.access import handling_scope, region_of, scope_of
+from yiwang_common.access import covers, handling_scope, region_of, scope_of
 from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import Principal
 from yiwang_common.calendar import WorkingDayCalendar
@@ -85,16 +85,31 @@ def _dump(materials: Sequence[MissingMaterial]) -> list[dict[str, Any]]:
     return [m.model_dump(mode="json") for m in materials]
 
 
+def case_region(platform_region: str, item_region: str, *, unified: bool) -> str:
+    """The region part of a 办件编号 (ADR 0004): the registering platform's.
+
+    Under 统建 one platform registers for the province and its cities, so the region is the
+    implementing unit's (the item's), when it lies inside the platform's: the cases of a city
+    then carry the city's code, and region scoping (ADR 0105) tells the cities apart (ADR 0114).
+    """
+    code = item_region[:6]
+    if unified and len(code) == 6 and code.isdigit() and covers(platform_region, code):
+        return code
+    return platform_region
+
+
 async def register_case(
-    session: AsyncSession, data: ApplicationSubmitted, *, region_code: str, source: str
+    session: AsyncSession, data: ApplicationSubmitted, *, region_code: str, source: str, unified: bool = False
 ) -> CaseRecord | None:
     """登记 Turn a submitted application into a case with a 办件编号; None if it already is one."""
+    platform_region = region_code
     repository = CaseRepository.from_session(session)
     now = utcnow()
     day = local_date(now)
     item = item_cache.cached(data.item_code)
     sequence = None
     if item is not None:
+        region_code = case_region(platform_region, item.region_code, unified=unified)
         sequence = await repository.take_sequence_for(region_code, day, data.application_id, _guard(item))
     if sequence is None:
         # No copy of the item, or the copy is stale, or the application is already a case.
@@ -105,6 +120,7 @@ async def register_case(
         if item is None:
             # The gateway validated the item, so its publication has simply not reached us yet.
             raise RetryLater(f"item {data.item_code} is not in the catalogue yet")
+        region_code = case_region(platform_region, item.region_code, unified=unified)
         sequence = await repository.take_sequence_for(region_code, day, data.application_id, _guard(item))
         if sequence is None:  # pragma: no cover - the item changed under us; the redelivery sees it
             raise RetryLater(f"item {data.item_code} changed while registering")

@@ -132,6 +132,17 @@ async def staff_posts(
     return RedirectResponse(f"{PREFIX}/staff/{staff_id}", status_code=303)
 
 
+@router.post("/staff/{staff_id}/deactivate")
+async def staff_deactivate(
+    request: Request, session: Session, staff: Staff, staff_id: StaffIdPath, csrf: CsrfField
+) -> Response:
+    """停用: no posts, no roles; the gateway ends the member's sessions and refuses their sign-in."""
+    _check_form(request, csrf)
+    _admin(staff)
+    await organisation.deactivate_staff(session, staff, staff_id, source=request.app.state.runtime.source)
+    return RedirectResponse(f"{PREFIX}/staff/{staff_id}", status_code=303)
+
+
 @router.get("/organisation", response_class=HTMLResponse)
 async def organisation_page(request: Request, session: Session, staff: Staff) -> HTMLResponse:
     """组织机构: regions, departments and their windows and posts, and the form to add a post."""

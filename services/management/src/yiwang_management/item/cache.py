@@ -33,6 +33,8 @@ class ItemSnapshot:
     #: 办件类型 (GB/T 39046 A.6) and the guide elements the intake rules read (ADR 0111).
     case_type: str = "2"
     guide: dict[str, Any] | None = None
+    # 行政区划代码 of the implementing unit: the region of its cases under 统建 (ADR 0114).
+    region_code: str = ""
 
     @classmethod
     def of(cls, item: Item) -> ItemSnapshot:
@@ -49,6 +51,7 @@ class ItemSnapshot:
             published_at=item.published_at,
             case_type=item.case_type,
             guide=dict(item.guide),
+            region_code=item.region_code,
         )
 
 
