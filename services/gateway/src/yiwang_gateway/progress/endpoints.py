@@ -122,7 +122,15 @@ async def public_progress_page(
     response_class=StreamingResponse,
     responses={
         **NOTICE_PDF,
-        **problem_responses(Unauthorized, NoticeNotFound, ManagementBadGateway, ManagementUnavailable),
+        **problem_responses(
+            Unauthorized,
+            NotAuthorisedAgent,
+            AgentAuthorisationExpired,
+            AgentBeyondAuthority,
+            NoticeNotFound,
+            ManagementBadGateway,
+            ManagementUnavailable,
+        ),
     },
 )
 async def get_notice_pdf(
@@ -133,8 +141,14 @@ async def get_notice_pdf(
     ],
     request: Request,
     principal: CurrentPrincipal,
+    session: SessionDep,
 ) -> StreamingResponse:
     """受理通知书 / 一次性告知书 / 不予受理通知书 of my case: management renders it and checks, from the
     same token, that the case is the caller's (or the company's they act for)."""
+    if principal.acting_for is not None:
+        principal = (await agent_service.acting(session, principal=principal, action="view")).principal
+    # The portal's own record first: a case that is not the caller's never reaches management.
+    if not await progress_service.owns(session, principal=principal, case_no=case_no):
+        raise NoticeNotFound(f"办件 {case_no} 没有可下载的通知书")
     guides: GuideClient = request.app.state.guides
     return await guides.notice(case_no, kind, request.headers["authorization"])

@@ -48,6 +48,11 @@ class ProgressService:
             raise CaseNotFound(f"办件 {case_no} 不存在")
         return app
 
+    async def owns(self, session: AsyncSession, *, principal: Principal, case_no: str) -> bool:
+        """Whether the case is the caller's (as applicant, or the company's when acting for it)."""
+        repository = ProgressRepository.from_session(session)
+        return await repository.get_owned_by_case_no(applicant_id=principal.sub, case_no=case_no) is not None
+
     async def view(self, session: AsyncSession, *, principal: Principal, case_no: str) -> CaseView:
         app = await self._owned(session, principal, case_no)
         timeline = await TimelineRepository.from_session(session).for_application(app.id)
