@@ -82,7 +82,7 @@ async def _token(stack: Stack) -> httpx.Response:
         )
 
 
-async def _until(predicate: object, what: str, timeout: float = 30.0) -> None:
+async def _until(predicate: object, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not await predicate():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"{what} did not happen"
