@@ -28,6 +28,7 @@ from yiwang_management.case.errors import (
     CaseNotFound,
     CaseStateConflict,
     DeferralNotAllowed,
+    DeferralNotLapsed,
     DeferredMaterialInvalid,
     IdNumberInvalid,
     IntakeMaterialInvalid,
@@ -45,6 +46,7 @@ from yiwang_management.case.schemas import (
     CaseDetail,
     CaseStatus,
     CaseSummary,
+    DeferredLapse,
     DeferredSupply,
     NoticeKind,
     RejectRequest,
@@ -243,6 +245,35 @@ async def supply_deferred(
         calendar=request.app.state.calendar,
         source=request.app.state.runtime.source,
         supervision=request.app.state.settings.supervision,
+    )
+    return await _view(session, case)
+
+
+@router.post(
+    "/{case_no}/deferred-materials/lapse",
+    openapi_extra=UNIT_REGION,
+    summary="容缺逾期退回 Return a 容缺 case whose owed material never came",
+    response_model=CaseDetail,
+    responses=problem_responses(
+        *AUTH_PROBLEMS, CaseNotFound, NothingPending, DeferralNotLapsed, CaseStateConflict, ValidationFailed
+    ),
+)
+async def lapse_deferred(
+    case_no: CaseNo,
+    request: Request,
+    session: Session,
+    principal: Acceptor,
+    body: Annotated[DeferredLapse | None, Body()] = None,
+) -> CaseDetail:
+    """容缺逾期退回 After ``pending_due_date`` has passed with materials still owed, the window returns
+    the case: 不予受理 (a 退回件) with its notice naming the owed materials and the date; the
+    supervision warning of the date closes with it (ADR 0119)."""
+    case = await case_service.lapse_deferred(
+        session,
+        case_no=case_no,
+        principal=principal,
+        reason=(body or DeferredLapse()).reason,
+        source=request.app.state.runtime.source,
     )
     return await _view(session, case)
 

@@ -61,6 +61,13 @@ class DeferredMaterialInvalid(UnprocessableContent):
     title = "容缺材料无效：须为缺少的、可容缺的非关键材料"
 
 
+class DeferralNotLapsed(Conflict):
+    """容缺逾期退回 only once the date to supply the owed materials by has passed."""
+
+    code = "deferral_not_lapsed"
+    title = "容缺材料补齐期限尚未届满"
+
+
 class NothingPending(Conflict):
     """No 容缺 material is owed by this case."""
 

@@ -211,6 +211,18 @@ class RejectRequest(BaseModel):
     reason: Text500 = Field(description="不予受理理由", examples=["申请事项不属于本机关职权范围"])
 
 
+class DeferredLapse(BaseModel):
+    """容缺逾期退回 Return a 容缺 case whose owed material did not come by its date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text500 | None = Field(
+        default=None,
+        description="补充说明 (the notice names the owed materials and the date itself)",
+        examples=["申请人电话告知无法取得该材料"],
+    )
+
+
 class ItemRef(BaseModel):
     """事项 The item applied for."""
 

@@ -28,6 +28,7 @@ from yiwang_management.case.errors import (
     CaseNotFound,
     CaseStateConflict,
     DeferralNotAllowed,
+    DeferralNotLapsed,
     DeferredMaterialInvalid,
     MaterialsMissing,
     NothingMissing,
@@ -555,6 +556,17 @@ async def accept_case_with_steps(
     steps, new = _merge_steps(stored, [step])
     await repository.insert_steps(case.case_no, new)
     if owed:
+        assert supply_by is not None
+        await deadlines.open_deferred_clock(
+            session,
+            case_no=case.case_no,
+            item_code=case.item_code,
+            org_code=case.org_code,
+            supply_by=supply_by,
+            started_at=now,
+            calendar=calendar,
+            defaults=supervision or deadlines.DEFAULTS,
+        )
         await enqueue(session, messaging.outbox, case_events.materials_owed_event(case, step, source=source))
     else:
         await _start_handling(session, case, step, calendar, supervision, principal, source)
@@ -685,6 +697,7 @@ async def supply_deferred(
             setattr(case, name, value)
         case.pending_due_date = None
         await session.flush()
+        await deadlines.end_deferred_clock(session, case.case_no, now)
         await _start_handling(session, case, step, calendar, supervision, principal, source)
     return case
 
@@ -771,6 +784,49 @@ async def reject_case(
         case, principal, key="reject", name="不予受理", action="other", opinion=reason, ended=now
     )
     await CaseRepository.from_session(session).add_steps(case.case_no, [step])
+    await enqueue(session, messaging.outbox, case_events.rejected_event(case, step, source=source))
+    return case
+
+
+async def lapse_deferred(
+    session: AsyncSession, *, case_no: str, principal: Principal, reason: str | None, source: str
+) -> Case:
+    """容缺逾期退回 Return a 容缺 case whose owed material did not come by its date (a 退回件).
+
+    The case never reached the department, so nothing there is to withdraw: it becomes 不予受理
+    with a 不予受理通知书 (the reason, the appeal rights) and ``case.rejected`` goes out.
+
+    Raises:
+        CaseNotFound: no such case in the caller's unit.
+        NothingPending: the case owes nothing (not a 容缺 case, or the material arrived).
+        DeferralNotLapsed: the date to supply by has not passed yet.
+    """
+    case = await get_visible_case(session, case_no, principal, for_update=True)
+    owed = list(case.pending_materials or [])
+    if case.status != ACCEPTED or not owed:
+        raise NothingPending(f"办件 {case.case_no} 没有待补齐的容缺材料")
+    now = utcnow()
+    today = local_date(now)
+    if case.pending_due_date is None or today <= case.pending_due_date:
+        raise DeferralNotLapsed(
+            f"容缺材料补齐期限（{case.pending_due_date}）尚未届满，不能退回",
+            supply_by=str(case.pending_due_date),
+        )
+    require_move(case, NOT_ACCEPTED, "容缺逾期退回")
+    names = "、".join(m["name"] for m in owed)
+    text = f"容缺材料（{names}）未在承诺期限 {case.pending_due_date:%Y-%m-%d} 前补齐，依容缺受理承诺退回申请"
+    if reason:
+        text += f"；{reason}"
+    case.status = NOT_ACCEPTED
+    case.rejection_notice_no = notices.rejection_notice_no(today, case.case_no)
+    case.rejection_reason = text
+    case.rejected_at = now
+    case.case_kind = CaseKind.RETURNED.value
+    step = staff_step(
+        case, principal, key="deferred_lapse", name="容缺逾期退回", action="other", opinion=text, ended=now
+    )
+    await CaseRepository.from_session(session).add_steps(case.case_no, [step])
+    await deadlines.end_deferred_clock(session, case.case_no, now)
     await enqueue(session, messaging.outbox, case_events.rejected_event(case, step, source=source))
     return case
 
