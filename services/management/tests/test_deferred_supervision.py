@@ -196,9 +196,7 @@ class TestDeferredLapse:
     ) -> None:
         case_no, _ = owed_case
         await _pass_the_date(sessionmaker, case_no, days=1)
-        r = await client.post(
-            f"/cases/{case_no}/deferred-materials/lapse", json=body, headers=auth(ACCEPTOR)
-        )
+        r = await client.post(f"/cases/{case_no}/deferred-materials/lapse", json=body, headers=auth(ACCEPTOR))
         assert r.status_code == status and r.headers["content-type"] == "application/problem+json"
         assert (await load_case(sessionmaker, case_no)).status == "accepted"
         assert await outbox(sessionmaker, REJECTED) == []

@@ -25,8 +25,10 @@ from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_common.http.problems import ValidationFailed
 from yiwang_management.case import intake, service as case_service
 from yiwang_management.case.errors import (
+    AgentMismatch,
     CaseNotFound,
     CaseStateConflict,
+    CreditCodeInvalid,
     DeferralNotAllowed,
     DeferralNotLapsed,
     DeferredMaterialInvalid,
@@ -287,6 +289,8 @@ async def lapse_deferred(
     responses=problem_responses(
         *AUTH_PROBLEMS,
         IdNumberInvalid,
+        CreditCodeInvalid,
+        AgentMismatch,
         ItemNotHandledHere,
         IntakeMaterialInvalid,
         CaseNotFound,
@@ -296,8 +300,8 @@ async def lapse_deferred(
 async def window_intake(
     body: WindowIntakeRequest, request: Request, session: Session, principal: Intake
 ) -> CaseDetail:
-    """窗口收件 Staff register an application brought to the hall for a citizen, under the same rules
-    as an online one; then accept, notify or refuse it as any case. A re-sent ``application_id``
+    """窗口收件 Staff register an application brought to the hall for a citizen, or for a unit (its
+    统一社会信用代码, 法定代表人 and the 经办人 at the counter), under the same rules as an online one; then accept, notify or refuse it as any case. A re-sent ``application_id``
     answers with the case it already became."""
     case = await intake.register_at_window(
         session,

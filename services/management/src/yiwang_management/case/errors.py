@@ -82,6 +82,20 @@ class NoticeNotIssued(NotFound):
     title = "该办件尚未出具此类通知书"
 
 
+class CreditCodeInvalid(UnprocessableContent):
+    """A 统一社会信用代码 whose check character (GB 32100) does not match."""
+
+    code = "credit_code_invalid"
+    title = "统一社会信用代码校验不通过"
+
+
+class AgentMismatch(UnprocessableContent):
+    """The person at the counter says they are the 法定代表人, under another name."""
+
+    code = "agent_mismatch"
+    title = "到场经办人与法定代表人不一致"
+
+
 class IdNumberInvalid(UnprocessableContent):
     """A 居民身份证号码 whose check digit (GB 11643) does not match."""
 
