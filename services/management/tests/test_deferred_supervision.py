@@ -25,8 +25,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.calendar import WorkingDayCalendar
+from yiwang_common.contracts.gateway import ApplicationSupplemented
 from yiwang_common.contracts.lifecycle import can_move
 from yiwang_common.db import session_scope, utcnow
+from yiwang_common.events import make_event
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.config import SupervisionSettings
@@ -36,6 +38,7 @@ from yiwang_management.supervision.models import CaseStepClock, SupervisionWarni
 from yiwang_management.supervision.sweep import sweep
 
 REJECTED = "yiwang.management.case.rejected.v1"
+ACCEPTED = "yiwang.management.case.accepted.v1"
 WITHOUT_M08 = [c for c in ALL_MATERIALS if c != "M08"]
 
 
@@ -216,3 +219,58 @@ class TestDeferredLapse:
         r = await client.post(f"/cases/{case_no}/deferred-materials/lapse", headers=auth(ACCEPTOR))
         assert r.status_code == 409 and r.json()["code"] == "nothing_pending"
         assert (await load_case(sessionmaker, case_no)).status == "accepted"
+
+
+class TestDeferredSupplyThroughThePortal:
+    async def _hand_in(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: CaseEventHandlers,
+        case_no: str,
+        code: str,
+    ) -> None:
+        case = await load_case(sessionmaker, case_no)
+        data = ApplicationSupplemented(
+            application_id=case.application_id,
+            case_no=case_no,
+            applicant_id=case.applicant_id,
+            materials=[material(code, "online")],
+            supplemented_at=utcnow(),
+        )
+        async with session_scope(sessionmaker) as session:
+            envelope = make_event(data, source="urn:yiwang:530428:gateway", subject=case_no)
+            await handlers.on_application_supplemented(session, envelope, data)
+
+    async def test_the_owed_material_from_the_portal_is_recorded_like_the_window(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: CaseEventHandlers,
+        owed_case: tuple[str, date],
+    ) -> None:
+        case_no, _ = owed_case
+        await self._hand_in(sessionmaker, handlers, case_no, "M08")
+        case = await load_case(sessionmaker, case_no)
+        assert (case.status, case.pending_materials, case.clock_start) == (
+            "accepted",
+            [],
+            local_date(utcnow()),
+        )
+        assert case.pending_due_date is None and case.due_date is not None
+        assert [m["material_code"] for m in case.materials if m["material_code"] == "M08"] == ["M08"]
+        assert len(await outbox(sessionmaker, ACCEPTED)) == 1
+        assert (await _clock(sessionmaker, case_no)).ended_at is not None
+
+    async def test_a_material_not_owed_changes_nothing_but_the_record(
+        self,
+        client: httpx.AsyncClient,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: CaseEventHandlers,
+        owed_case: tuple[str, date],
+    ) -> None:
+        case_no, _ = owed_case
+        await self._hand_in(sessionmaker, handlers, case_no, "M01")
+        case = await load_case(sessionmaker, case_no)
+        assert [m["code"] for m in case.pending_materials] == ["M08"] and case.clock_start is None
+        assert await outbox(sessionmaker, ACCEPTED) == []
+        steps = (await client.get(f"/cases/{case_no}", headers=auth(ACCEPTOR))).json()["steps"]
+        assert steps[-1]["step_key"] == "deferred_supply_refused"

@@ -60,7 +60,9 @@ async def test_a_unit_is_registered_with_its_agent_under_the_same_rules(
     receive = body["steps"][-1]
     assert receive["step_key"] == "receive" and "经办人 李四" in receive["opinion"]
     assert "法定代表人 王五" in receive["opinion"] and "授权委托书" in receive["opinion"]
-    registered = CaseRegistered.model_validate((await outbox(sessionmaker, CaseRegistered.subject))[0]["data"])
+    registered = CaseRegistered.model_validate(
+        (await outbox(sessionmaker, CaseRegistered.subject))[0]["data"]
+    )
     assert registered.applicant.kind == "legal_person" and registered.applicant.id_number == CREDIT_CODE
     # Same rules as a citizen's: no acceptance with a required material missing.
     r = await client.post(f"/cases/{body['case_no']}/accept", json={}, headers=auth(ACCEPTOR))
@@ -81,7 +83,10 @@ async def test_the_legal_representative_in_person(client: httpx.AsyncClient, ite
         ({"credit_code": "91530428MA6K0000"}, "validation_failed"),
         ({"credit_code": "91530428MA6K0000I8"}, "credit_code_invalid"),
         ({"agent": {"name": "李四", "id_number": "530428198506121230"}}, "id_number_invalid"),
-        ({"agent": {"name": "李四", "id_number": AGENT_ID, "role": "legal_representative"}}, "agent_mismatch"),
+        (
+            {"agent": {"name": "李四", "id_number": AGENT_ID, "role": "legal_representative"}},
+            "agent_mismatch",
+        ),
         ({"agent": {"name": "李四"}}, "validation_failed"),
         ({"legal_representative": ""}, "validation_failed"),
         ({"kind": "legal_person", "id_number": AGENT_ID}, "validation_failed"),
