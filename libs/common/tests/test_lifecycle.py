@@ -32,6 +32,8 @@ class TestTransitions:
             (S.AWAITING_SUPPLEMENT, S.PENDING_ACCEPTANCE),
             (S.AWAITING_SUPPLEMENT, S.NOT_ACCEPTED),
             (S.ACCEPTED, S.COMPLETED),
+            # 容缺逾期退回 (ADR 0119): only while a 容缺 material is owed, enforced by management.
+            (S.ACCEPTED, S.NOT_ACCEPTED),
         }
         assert set(TRANSITIONS) == set(CaseStatus)
         assert FINAL == {S.NOT_ACCEPTED, S.COMPLETED}

@@ -103,11 +103,14 @@ class TestCaseHandlers:
         z = accounts.zhangsan
         await deliver(sessionmaker, registered(app_id, z, [M03]), accepted_with_materials_owed(app_id, z))
         view = await case_view(client, headers)
-        assert view["status"] == "pending_acceptance"  # 已受理 only once the material is in (ADR 0111)
+        # 已受理（容缺待补）: accepted, the owed material still to hand in (ADR 0119).
+        assert (view["status"], view["status_text"]) == ("accepted", "已受理（容缺待补）")
+        assert [m["code"] for m in view["missing_materials"]] == ["M03"]
         assert view["timeline"][-1]["title"] == "已容缺受理：请按期补齐材料"
         assert "2026-11-27 前补齐：施工组织设计" in view["timeline"][-1]["detail"]
         await deliver(sessionmaker, accepted(app_id, z))
-        assert (await case_view(client, headers))["status"] == "accepted"
+        view = await case_view(client, headers)
+        assert (view["status"], view["status_text"], view["missing_materials"]) == ("accepted", "已受理", [])
         unknown = uuid.uuid4()
         await deliver(sessionmaker, accepted_with_materials_owed(unknown, z))
         assert await count(sessionmaker, "application") == 1

@@ -44,7 +44,9 @@ LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 #: from → {to: the action that makes the move}. 已提交 is the portal's status before management
-#: registers the case; 不予受理 and 已办结 are final.
+#: registers the case; 不予受理 and 已办结 are final. 已受理 → 不予受理 is only for a 容缺受理 case
+#: whose owed material never came by its date (容缺逾期退回, a 退回件; ADR 0119): management
+#: allows it while materials are owed, before the case ever reaches the department.
 TRANSITIONS: Mapping[CaseStatus, Mapping[CaseStatus, str]] = MappingProxyType(
     {
         CaseStatus.SUBMITTED: {CaseStatus.PENDING_ACCEPTANCE: "登记"},
@@ -57,7 +59,7 @@ TRANSITIONS: Mapping[CaseStatus, Mapping[CaseStatus, str]] = MappingProxyType(
             CaseStatus.PENDING_ACCEPTANCE: "补正",
             CaseStatus.NOT_ACCEPTED: "不予受理",
         },
-        CaseStatus.ACCEPTED: {CaseStatus.COMPLETED: "办结"},
+        CaseStatus.ACCEPTED: {CaseStatus.COMPLETED: "办结", CaseStatus.NOT_ACCEPTED: "容缺逾期退回"},
         CaseStatus.NOT_ACCEPTED: {},
         CaseStatus.COMPLETED: {},
     }

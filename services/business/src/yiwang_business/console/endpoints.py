@@ -20,29 +20,25 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.console import service
-from yiwang_business.console.rendering import PREFIX, PageRoute, SignInRequired, render
+from yiwang_business.console.rendering import PREFIX, PageRoute, render
 from yiwang_business.task.actions import case_actions
 from yiwang_business.task.schemas import PauseBody, ReturnBody, TaskComplete, TransferBody
 from yiwang_business.task.service import Origin, task_service
 from yiwang_business.workflow.diagram import render_svg
 from yiwang_business.workflow.schemas import ITEM_CODE_PATTERN, STATUS_NAMES, WorkflowBody
 from yiwang_business.workflow.service import workflow_service
-from yiwang_common.auth import STAFF_ROLES, Principal, TokenVerifier
+from yiwang_common.auth import Principal
 from yiwang_common.db import get_session
-from yiwang_common.http import Forbidden, Unauthorized
 from yiwang_common.http.pagination import PageParams
 from yiwang_common.http.problems import Problem
 from yiwang_common.staff_session import (
     COOKIE_NAME,
     COOKIE_PATH,
     CSRF_FIELD,
-    NEXT_FIELD,
     REFRESH_COOKIE_NAME,
     REFRESH_COOKIE_PATH,
-    csrf_matches,
-    csrf_token,
-    same_origin,
 )
+from yiwang_common.web.console import Staff, check_form as _check_form
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD, max_length=128)]
@@ -53,44 +49,6 @@ VersionPath = Annotated[int, Path(ge=1, le=1_000_000)]
 ReasonField = Annotated[str, Form(max_length=1000)]
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
-
-
-async def signed_in(request: Request) -> Principal:
-    """The staff member of the session cookie, or a redirect to the one sign-in."""
-    sign_in = request.app.state.settings.console_sign_in_url
-    if request.method == "GET":
-        sign_in += "?" + urlencode({NEXT_FIELD: str(request.url)})
-    token = request.cookies.get(COOKIE_NAME, "")
-    if not token:
-        raise SignInRequired(sign_in)
-    verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        principal = await verifier.averify(token)
-    except Unauthorized as exc:
-        raise SignInRequired(sign_in) from exc
-    if principal.kind != "staff" or not principal.roles & STAFF_ROLES:
-        raise Forbidden("此工作台仅供政务服务工作人员使用")
-    request.state.staff = principal
-    request.state.csrf = csrf_token(token)
-    return principal
-
-
-Staff = Annotated[Principal, Depends(signed_in)]
-
-
-class FormRejected(Problem):
-    """A POST without this session's form token or from another origin (CSRF)."""
-
-    status = 400
-    code = "form_rejected"
-    title = "表单已过期或来源不明"
-
-
-def _check_form(request: Request, submitted: str) -> None:
-    token = request.cookies.get(COOKIE_NAME, "")
-    origin_ok = same_origin(request.headers.get("origin"), request.url.scheme, request.url.netloc)
-    if not (origin_ok and token and csrf_matches(token, submitted)):
-        raise FormRejected("表单已过期或来源不明，请刷新页面后重新提交")
 
 
 def _source(request: Request) -> str:

@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
-import os
-import signal
-import socket
-import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,16 +29,14 @@ from yiwang_business.task.repository import TimerSweepRepository
 from yiwang_common.cli import ExtraCommand
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope, utcnow
 from yiwang_common.observability import configure_logging
+from yiwang_common.worker import Job, add_worker_arguments, current_tick, run_ticks, worker_name
 
 log = logging.getLogger(__name__)
 
+__all__ = ["BATCH", "COMMANDS", "TickResult", "current_tick", "run_worker", "sweep_tick"]
+
 #: Timers fired per statement inside a tick.
 BATCH = 500
-
-
-def current_tick(interval: int, now: float | None = None) -> int:
-    """The tick a moment falls in: whole intervals since the epoch, the same on every replica."""
-    return int((time.time() if now is None else now) // interval)
 
 
 def event_source(region_code: str) -> str:
@@ -104,53 +97,39 @@ async def run_worker(
     """Sweep every tick until SIGTERM (or one tick with ``once``)."""
     load_all_models()
     interval = interval or settings.timers.sweep_interval_seconds
-    worker = name or f"{socket.gethostname()}:{os.getpid()}"
+    worker = worker_name(name)
     engine = create_engine(settings.database)
     sessionmaker = create_sessionmaker(engine)
     source = event_source(settings.platform.region_code)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+
+    async def fire(tick: int) -> TickResult | None:
+        return await sweep_tick(
+            sessionmaker,
+            tick=tick,
+            source=source,
+            worker=worker,
+            max_per_tick=settings.timers.max_per_tick,
+        )
+
     log.info("timer worker started", extra={"worker": worker, "interval": interval})
     try:
-        while not stop.is_set():
-            tick = current_tick(interval)
-            try:
-                result = await sweep_tick(
-                    sessionmaker,
-                    tick=tick,
-                    source=source,
-                    worker=worker,
-                    max_per_tick=settings.timers.max_per_tick,
-                )
-            except Exception:
-                if once:
-                    raise
-                log.exception("timer sweep failed; the next poll retries the tick")
-                result = None
-            if once:
-                report = {"tick": tick, "swept": result is not None, "fired": result.fired if result else 0}
-                print(json.dumps(report, ensure_ascii=False))  # noqa: T201
-                return 0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=settings.timers.poll_seconds)
+        done = await run_ticks(
+            (Job("timer sweep", fire),),
+            interval=interval,
+            poll_seconds=settings.timers.poll_seconds,
+            once=once,
+        )
+        if done is not None:
+            tick, (result,) = done
+            report = {"tick": tick, "swept": result is not None, "fired": result.fired if result else 0}
+            print(json.dumps(report, ensure_ascii=False))  # noqa: T201
         return 0
     finally:
         await engine.dispose()
 
 
 def _configure_worker(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--once", action="store_true", help="sweep the current tick once, print the result, exit"
-    )
-    parser.add_argument(
-        "--interval",
-        type=int,
-        default=None,
-        help="seconds per tick (BUSINESS_TIMERS__SWEEP_INTERVAL_SECONDS)",
-    )
-    parser.add_argument("--name", default=None, help="this worker's name in the sweep log (host:pid)")
+    add_worker_arguments(parser, interval_env="BUSINESS_TIMERS__SWEEP_INTERVAL_SECONDS")
 
 
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ _SUMMARY_COLUMNS: tuple[Any, ...] = (
     Application.case_no,
     Application.outcome,
     Application.submitted_at,
+    Application.missing_materials,
 )
 
 

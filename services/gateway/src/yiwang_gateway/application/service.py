@@ -31,7 +31,7 @@ from yiwang_gateway.application.schemas import (
     ApplicationReceipt,
     ApplicationSummary,
 )
-from yiwang_gateway.application.status import STATUS_TEXT
+from yiwang_gateway.application.status import status_text
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
 from yiwang_gateway.licence.client import LicenceClient
@@ -203,7 +203,7 @@ class ApplicationService:
             item_code=app.item_code,
             item_name=app.item_name,
             status=app.status,
-            status_text=STATUS_TEXT[app.status],
+            status_text=status_text(app.status, app.missing_materials),
             case_no=app.case_no,
             outcome=app.outcome,
             submitted_at=app.submitted_at,
@@ -229,7 +229,7 @@ def summary(app: Application | Row[Any]) -> ApplicationSummary:
         item_code=app.item_code,
         item_name=app.item_name,
         status=app.status,
-        status_text=STATUS_TEXT[app.status],
+        status_text=status_text(app.status, app.missing_materials),
         case_no=app.case_no,
         outcome=app.outcome,
         submitted_at=app.submitted_at,

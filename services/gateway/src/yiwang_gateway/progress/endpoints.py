@@ -61,7 +61,7 @@ async def get_case(case_no: CaseNo, principal: CurrentPrincipal, session: Sessio
 
 @router.post(
     "/{case_no}/supplements",
-    summary="补正材料 Supplement materials",
+    summary="补正材料 / 补齐容缺材料 Supplement materials",
     status_code=202,
     response_model=SupplementReceipt,
     responses=problem_responses(
@@ -87,7 +87,9 @@ async def supplement_case(
     acting: Annotated[Acting, acting_applicant("supplement")],
     session: SessionDep,
 ) -> SupplementReceipt:
-    """Hand in the materials a one-time notice asked for (an agent needs the 补正 authority)."""
+    """Hand in the materials a one-time notice asked for, or those a 容缺受理 left owed (an accepted
+    case shown 已受理（容缺待补）; management records their arrival and the clock starts with the last,
+    ADR 0119). An agent needs the 补正 authority."""
     return await progress_service.supplement(
         session,
         principal=acting.principal,

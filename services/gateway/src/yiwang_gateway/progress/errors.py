@@ -13,7 +13,7 @@ class CaseNotFound(NotFound):
 
 
 class CaseNotAwaitingSupplement(Conflict):
-    """Materials can be supplemented only after a one-time notice (一次性告知)."""
+    """Materials can be supplemented only after a one-time notice (一次性告知) or while a 容缺 case owes them."""
 
     code = "case_not_awaiting_supplement"
     title = "办件当前不需要补正材料"

@@ -167,11 +167,18 @@ async def on_case_supplement_requested(
 async def on_case_accepted_with_materials_owed(
     session: AsyncSession, envelope: EventEnvelope, data: CaseAcceptedWithMaterialsOwed
 ) -> None:
-    """容缺受理: the applicant is told what is owed and by when (the status moves on ``case.accepted``)."""
-    if await ProgressRepository.from_session(session).lock_status(data.application_id) is None:
-        log.warning("case event for an unknown application ignored", extra={"case_no": data.case_no})
-        return
+    """容缺受理: 已受理 with the owed materials as the ones still to hand in (the portal shows
+    已受理（容缺待补）, ADR 0119); ``case.accepted`` later clears them and brings the due date."""
     owed = [m.model_dump(mode="json") for m in data.pending_materials]
+    if not await _project(
+        session,
+        data.application_id,
+        data.case_no,
+        CaseStatus.ACCEPTED,
+        data.accepted_at,
+        {"missing_materials": owed},
+    ):
+        return
     await TimelineRepository.from_session(session).add(
         application_id=data.application_id,
         at=data.accepted_at,

@@ -14,7 +14,7 @@ from yiwang_common.events import enqueue
 from yiwang_gateway.account.agents import Acting
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.application.repository import TimelineRepository
-from yiwang_gateway.application.status import STATUS_TEXT
+from yiwang_gateway.application.status import STATUS_TEXT, status_text
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.service import material_service
@@ -62,7 +62,7 @@ class ProgressService:
                 "application_id": app.id,
                 "item": {"item_code": app.item_code, "name": app.item_name},
                 "status": app.status,
-                "status_text": STATUS_TEXT[app.status],
+                "status_text": status_text(app.status, app.missing_materials),
                 "submitted_at": app.submitted_at,
                 "due_date": app.due_date,
                 "outcome": app.outcome,
@@ -86,7 +86,7 @@ class ProgressService:
         return PublicProgress(
             case_no=case_no,
             item_name=app.item_name,
-            status_text=STATUS_TEXT[app.status],
+            status_text=status_text(app.status, app.missing_materials),
             submitted_on=app.submitted_at.astimezone(CHINA_TZ).date(),
             due_date=app.due_date,
             outcome_text=OUTCOME_TEXT.get(app.outcome or ""),
@@ -106,14 +106,17 @@ class ProgressService:
         app = await self._owned(session, principal, case_no, lock=True)
         if acting is not None:
             acting.check_item(app.item_code)
-        if app.status != CaseStatus.AWAITING_SUPPLEMENT:
+        # 容缺受理 (ADR 0119): an accepted case that still owes materials takes them the same way.
+        owed = app.status == CaseStatus.ACCEPTED and bool(app.missing_materials)
+        if app.status != CaseStatus.AWAITING_SUPPLEMENT and not owed:
             raise CaseNotAwaitingSupplement(
                 f"办件当前状态为「{STATUS_TEXT[app.status]}」", case_status=app.status
             )
         asked = {m["code"] for m in app.missing_materials}
         if others := sorted({s.material_code for s in body.materials} - asked):
+            what = "容缺受理未要求补齐" if owed else "补正告知未要求"
             raise MaterialNotRequested(
-                f"补正告知未要求以下材料：{'、'.join(others)}；只能补交：{'、'.join(sorted(asked))}",
+                f"{what}以下材料：{'、'.join(others)}；只能补交：{'、'.join(sorted(asked))}",
                 not_requested=others,
                 requested=sorted(asked),
             )
@@ -130,12 +133,15 @@ class ProgressService:
             "updated_at": now,
         }
         # Mirrors management: once nothing the notice asked for is missing, the case waits for acceptance again.
-        if not still_missing:
+        if not still_missing and not owed:
             changes |= {"status": CaseStatus.PENDING_ACCEPTANCE, "status_at": now}
         await ProgressRepository.from_session(session).update(app, update_dict=changes, flush=True)
         names = "、".join(dict.fromkeys(r.name for r in refs))
         await TimelineRepository.from_session(session).add(
-            application_id=app.id, at=now, title="已补正材料", detail=f"已补交：{names}"
+            application_id=app.id,
+            at=now,
+            title="已补交容缺材料" if owed else "已补正材料",
+            detail=f"已补交：{names}",
         )
         agent = acting.agent if acting else None
         await enqueue(

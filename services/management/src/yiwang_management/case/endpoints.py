@@ -25,9 +25,12 @@ from yiwang_common.http.pagination import ListResource, PageQuery
 from yiwang_common.http.problems import ValidationFailed
 from yiwang_management.case import intake, service as case_service
 from yiwang_management.case.errors import (
+    AgentMismatch,
     CaseNotFound,
     CaseStateConflict,
+    CreditCodeInvalid,
     DeferralNotAllowed,
+    DeferralNotLapsed,
     DeferredMaterialInvalid,
     IdNumberInvalid,
     IntakeMaterialInvalid,
@@ -45,6 +48,7 @@ from yiwang_management.case.schemas import (
     CaseDetail,
     CaseStatus,
     CaseSummary,
+    DeferredLapse,
     DeferredSupply,
     NoticeKind,
     RejectRequest,
@@ -248,6 +252,35 @@ async def supply_deferred(
 
 
 @router.post(
+    "/{case_no}/deferred-materials/lapse",
+    openapi_extra=UNIT_REGION,
+    summary="容缺逾期退回 Return a 容缺 case whose owed material never came",
+    response_model=CaseDetail,
+    responses=problem_responses(
+        *AUTH_PROBLEMS, CaseNotFound, NothingPending, DeferralNotLapsed, CaseStateConflict, ValidationFailed
+    ),
+)
+async def lapse_deferred(
+    case_no: CaseNo,
+    request: Request,
+    session: Session,
+    principal: Acceptor,
+    body: Annotated[DeferredLapse | None, Body()] = None,
+) -> CaseDetail:
+    """容缺逾期退回 After ``pending_due_date`` has passed with materials still owed, the window returns
+    the case: 不予受理 (a 退回件) with its notice naming the owed materials and the date; the
+    supervision warning of the date closes with it (ADR 0119)."""
+    case = await case_service.lapse_deferred(
+        session,
+        case_no=case_no,
+        principal=principal,
+        reason=(body or DeferredLapse()).reason,
+        source=request.app.state.runtime.source,
+    )
+    return await _view(session, case)
+
+
+@router.post(
     "/window-intake",
     openapi_extra=UNIT_REGION,
     status_code=201,
@@ -256,6 +289,8 @@ async def supply_deferred(
     responses=problem_responses(
         *AUTH_PROBLEMS,
         IdNumberInvalid,
+        CreditCodeInvalid,
+        AgentMismatch,
         ItemNotHandledHere,
         IntakeMaterialInvalid,
         CaseNotFound,
@@ -265,8 +300,8 @@ async def supply_deferred(
 async def window_intake(
     body: WindowIntakeRequest, request: Request, session: Session, principal: Intake
 ) -> CaseDetail:
-    """窗口收件 Staff register an application brought to the hall for a citizen, under the same rules
-    as an online one; then accept, notify or refuse it as any case. A re-sent ``application_id``
+    """窗口收件 Staff register an application brought to the hall for a citizen, or for a unit (its
+    统一社会信用代码, 法定代表人 and the 经办人 at the counter), under the same rules as an online one; then accept, notify or refuse it as any case. A re-sent ``application_id``
     answers with the case it already became."""
     case = await intake.register_at_window(
         session,

@@ -61,6 +61,13 @@ class DeferredMaterialInvalid(UnprocessableContent):
     title = "容缺材料无效：须为缺少的、可容缺的非关键材料"
 
 
+class DeferralNotLapsed(Conflict):
+    """容缺逾期退回 only once the date to supply the owed materials by has passed."""
+
+    code = "deferral_not_lapsed"
+    title = "容缺材料补齐期限尚未届满"
+
+
 class NothingPending(Conflict):
     """No 容缺 material is owed by this case."""
 
@@ -73,6 +80,20 @@ class NoticeNotIssued(NotFound):
 
     code = "notice_not_issued"
     title = "该办件尚未出具此类通知书"
+
+
+class CreditCodeInvalid(UnprocessableContent):
+    """A 统一社会信用代码 whose check character (GB 32100) does not match."""
+
+    code = "credit_code_invalid"
+    title = "统一社会信用代码校验不通过"
+
+
+class AgentMismatch(UnprocessableContent):
+    """The person at the counter says they are the 法定代表人, under another name."""
+
+    code = "agent_mismatch"
+    title = "到场经办人与法定代表人不一致"
 
 
 class IdNumberInvalid(UnprocessableContent):

@@ -45,7 +45,9 @@ class CaseEventHandlers:
         self, session: AsyncSession, _envelope: EventEnvelope, data: ApplicationSupplemented
     ) -> None:
         """材料已补正 → add the materials to the case."""
-        await case_service.receive_supplement(session, data)
+        await case_service.receive_supplement(
+            session, data, calendar=self.calendar, supervision=self.supervision, source=self.source
+        )
 
     async def on_step_completed(
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseStepCompleted

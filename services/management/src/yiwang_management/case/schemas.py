@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from yiwang_common.contracts.common import (
     Applicant,
@@ -159,6 +159,49 @@ class WindowApplicant(BaseModel):
     )
 
 
+IdNumber = Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$")]
+Mobile = Annotated[str, Field(pattern=r"^1[0-9]{10}$")]
+
+
+class WindowAgent(BaseModel):
+    """经办人 The natural person at the counter for a unit: its 法定代表人 in person, or an agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(description="经办人姓名", examples=["李四"])
+    id_number: IdNumber = Field(
+        description="经办人公民身份号码 (GB 11643, check digit verified)", examples=["530428198506121239"]
+    )
+    role: Literal["agent", "legal_representative"] = Field(
+        default="agent",
+        description="agent 受托经办人 (with the unit's 授权委托书) / legal_representative 法定代表人本人",
+    )
+    phone: Mobile | None = Field(default=None, description="手机号码", examples=["13900000000"])
+
+
+class WindowLegalApplicant(BaseModel):
+    """窗口申请单位 A legal person applying at the window (营业执照 checked at the counter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["legal_person"] = Field(description="申请人类型: 法人")
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")] = Field(
+        description="单位名称", examples=["元江县滨江置业有限公司"]
+    )
+    credit_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{18}$")] = Field(
+        description="统一社会信用代码 (GB 32100, check character verified)", examples=["91530428MA6K000028"]
+    )
+    legal_representative: Name = Field(description="法定代表人姓名", examples=["王五"])
+    agent: WindowAgent = Field(
+        description="到场经办人; an agent's 授权委托书 is checked on paper at the counter"
+    )
+
+
+def _applicant_kind(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return "legal_person" if kind == "legal_person" else "natural_person"
+
+
 class WindowIntakeRequest(BaseModel):
     """窗口收件 An application brought to the hall, registered by window staff for a citizen."""
 
@@ -170,7 +213,13 @@ class WindowIntakeRequest(BaseModel):
     item_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,64}$")] = Field(
         description="实施编码", examples=["11530428015176456L2000109003000"]
     )
-    applicant: WindowApplicant
+    applicant: Annotated[
+        Annotated[WindowApplicant, Tag("natural_person")]
+        | Annotated[WindowLegalApplicant, Tag("legal_person")],
+        Discriminator(_applicant_kind),
+    ] = Field(
+        description="申请人: a citizen (居民身份证) or, with ``kind: legal_person``, a unit and its 经办人"
+    )
     form: JsonObject = Field(default_factory=dict, description="申请表")
     materials: list[MaterialRef] = Field(default_factory=list, max_length=100, description="扫描件")
     paper_materials: list[Code] = Field(
@@ -209,6 +258,18 @@ class RejectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Text500 = Field(description="不予受理理由", examples=["申请事项不属于本机关职权范围"])
+
+
+class DeferredLapse(BaseModel):
+    """容缺逾期退回 Return a 容缺 case whose owed material did not come by its date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text500 | None = Field(
+        default=None,
+        description="补充说明 (the notice names the owed materials and the date itself)",
+        examples=["申请人电话告知无法取得该材料"],
+    )
 
 
 class ItemRef(BaseModel):

@@ -28,6 +28,7 @@ from yiwang_management.case.errors import (
     CaseNotFound,
     CaseStateConflict,
     DeferralNotAllowed,
+    DeferralNotLapsed,
     DeferredMaterialInvalid,
     MaterialsMissing,
     NothingMissing,
@@ -188,10 +189,31 @@ def _guard(item: ItemSnapshot) -> ItemGuard:
     return ItemGuard(item_code=item.item_code, version=item.version, published_at=item.published_at)
 
 
-async def receive_supplement(session: AsyncSession, data: ApplicationSupplemented) -> Case | None:
-    """补正 Add the supplemented materials; when nothing is outstanding the case awaits acceptance again."""
+async def receive_supplement(
+    session: AsyncSession,
+    data: ApplicationSupplemented,
+    *,
+    calendar: WorkingDayCalendar | None = None,
+    supervision: SupervisionSettings | None = None,
+    source: str = "",
+) -> Case | None:
+    """补正 Add the supplemented materials; when nothing is outstanding the case awaits acceptance again.
+
+    For a 容缺 case (已受理 with materials owed) the materials are the owed ones (ADR 0119):
+    ``receive_deferred`` records them as the window would.
+    """
     repository = CaseRepository.from_session(session)
     case = await repository.get(data.case_no, for_update=True)
+    if (
+        case is not None
+        and calendar is not None
+        and case.applicant_id == data.applicant_id
+        and case.status == ACCEPTED
+        and case.pending_materials
+    ):
+        return await receive_deferred(
+            session, case, data, calendar=calendar, supervision=supervision, source=source
+        )
     if case is None or case.applicant_id != data.applicant_id or case.status != AWAITING_SUPPLEMENT:
         log.warning(
             "supplement ignored: no such case for this applicant awaiting supplement",
@@ -555,9 +577,20 @@ async def accept_case_with_steps(
     steps, new = _merge_steps(stored, [step])
     await repository.insert_steps(case.case_no, new)
     if owed:
+        assert supply_by is not None
+        await deadlines.open_deferred_clock(
+            session,
+            case_no=case.case_no,
+            item_code=case.item_code,
+            org_code=case.org_code,
+            supply_by=supply_by,
+            started_at=now,
+            calendar=calendar,
+            defaults=supervision or deadlines.DEFAULTS,
+        )
         await enqueue(session, messaging.outbox, case_events.materials_owed_event(case, step, source=source))
     else:
-        await _start_handling(session, case, step, calendar, supervision, principal, source)
+        await _start_handling(session, case, step, calendar, supervision, principal.name, source)
     return case, steps
 
 
@@ -580,7 +613,7 @@ async def _start_handling(
     step: StepRecord,
     calendar: WorkingDayCalendar,
     supervision: SupervisionSettings | None,
-    principal: Principal,
+    by: str,
     source: str,
 ) -> None:
     """Open the supervision clock and hand the case to the department (``CaseAccepted``)."""
@@ -596,7 +629,7 @@ async def _start_handling(
         statutory_limit_days=case.statutory_limit_days,
         calendar=calendar,
         defaults=supervision or deadlines.DEFAULTS,
-        by=principal.name,
+        by=by,
     )
     await enqueue(session, messaging.outbox, case_events.accepted_event(case, step, source=source))
 
@@ -668,25 +701,122 @@ async def supply_deferred(
             f"以下材料不是该办件待补齐的容缺材料：{'、'.join(invalid)}", invalid_materials=invalid
         )
     now = utcnow()
-    supplied = set(codes)
-    case.materials = [m for m in case.materials if m["material_code"] not in supplied] + [
-        m.model_dump(mode="json") for m in materials
-    ]
-    case.pending_materials = [m for m in owed if m["code"] not in supplied]
-    case.last_supplemented_at = now
-    names = "、".join(m["name"] for m in owed if m["code"] in supplied)
+    names = "、".join(m["name"] for m in owed if m["code"] in set(codes))
     step = staff_step(
         case, principal, key="deferred_supply", name="容缺材料补齐", action="pass", opinion=names, ended=now
     )
+    await _record_deferred(
+        session,
+        case,
+        materials,
+        step,
+        calendar=calendar,
+        supervision=supervision,
+        by=principal.name,
+        source=source,
+    )
+    return case
+
+
+async def _record_deferred(
+    session: AsyncSession,
+    case: Case,
+    materials: Sequence[MaterialRef],
+    step: StepRecord,
+    *,
+    calendar: WorkingDayCalendar,
+    supervision: SupervisionSettings | None,
+    by: str,
+    source: str,
+) -> None:
+    """Add owed materials (checked) to the case; the last one starts the clock and hands the case on."""
+    supplied = {m.material_code for m in materials}
+    case.materials = [m for m in case.materials if m["material_code"] not in supplied] + [
+        m.model_dump(mode="json") for m in materials
+    ]
+    case.pending_materials = [m for m in case.pending_materials or [] if m["code"] not in supplied]
+    case.last_supplemented_at = step.ended_at
     await CaseRepository.from_session(session).add_steps(case.case_no, [step])
     if not case.pending_materials:
         kind = CaseKind.of(case.case_kind or CaseKind.SUPPLEMENTED.value)
-        for name, value in _clock_values(case, kind, local_date(now), calendar).items():
+        for name, value in _clock_values(case, kind, local_date(step.ended_at), calendar).items():
             setattr(case, name, value)
         case.pending_due_date = None
         await session.flush()
-        await _start_handling(session, case, step, calendar, supervision, principal, source)
+        await deadlines.end_deferred_clock(session, case.case_no, step.ended_at)
+        await _start_handling(session, case, step, calendar, supervision, by, source)
+
+
+async def receive_deferred(
+    session: AsyncSession,
+    case: Case,
+    data: ApplicationSupplemented,
+    *,
+    calendar: WorkingDayCalendar,
+    supervision: SupervisionSettings | None,
+    source: str,
+) -> Case | None:
+    """容缺材料 handed in through the portal: recorded as at the window (``supply_deferred``).
+
+    Materials the case does not owe change nothing (the gateway refuses them up front); the refusal
+    stays on the case's record.
+    """
+    owed = {m["code"]: m["name"] for m in case.pending_materials or []}
+    codes = [m.material_code for m in data.materials]
+    if others := sorted({c for c in codes if c not in owed or codes.count(c) > 1}):
+        log.warning(
+            "deferred supply refused: materials the case does not owe",
+            extra={"case_no": case.case_no, "not_owed": others, "owed": sorted(owed)},
+        )
+        await CaseRepository.from_session(session).add_steps(
+            case.case_no,
+            [
+                _applicant_step(
+                    case,
+                    data,
+                    "deferred_supply_refused",
+                    "容缺材料不予接收",
+                    "other",
+                    f"非待补齐的容缺材料不予接收：{'、'.join(others)}",
+                )
+            ],
+        )
+        return None
+    step = _applicant_step(
+        case,
+        data,
+        "deferred_supply",
+        "容缺材料补齐",
+        "pass",
+        "网上补交：" + "、".join(owed[c] for c in codes),
+    )
+    await _record_deferred(
+        session,
+        case,
+        data.materials,
+        step,
+        calendar=calendar,
+        supervision=supervision,
+        by=str(case.applicant.get("name", "")),
+        source=source,
+    )
     return case
+
+
+def _applicant_step(
+    case: Case, data: ApplicationSupplemented, key: str, name: str, action: str, opinion: str
+) -> StepRecord:
+    return StepRecord(
+        step_key=key,
+        step_name=name,
+        action=action,
+        handler_id=case.applicant_id,
+        handler_name=str(case.applicant.get("name", "")),
+        opinion=opinion,
+        started_at=case.accepted_at or data.supplemented_at,
+        ended_at=data.supplemented_at,
+        org=_org(case),
+    )
 
 
 async def issue_supplement_notice(
@@ -771,6 +901,49 @@ async def reject_case(
         case, principal, key="reject", name="不予受理", action="other", opinion=reason, ended=now
     )
     await CaseRepository.from_session(session).add_steps(case.case_no, [step])
+    await enqueue(session, messaging.outbox, case_events.rejected_event(case, step, source=source))
+    return case
+
+
+async def lapse_deferred(
+    session: AsyncSession, *, case_no: str, principal: Principal, reason: str | None, source: str
+) -> Case:
+    """容缺逾期退回 Return a 容缺 case whose owed material did not come by its date (a 退回件).
+
+    The case never reached the department, so nothing there is to withdraw: it becomes 不予受理
+    with a 不予受理通知书 (the reason, the appeal rights) and ``case.rejected`` goes out.
+
+    Raises:
+        CaseNotFound: no such case in the caller's unit.
+        NothingPending: the case owes nothing (not a 容缺 case, or the material arrived).
+        DeferralNotLapsed: the date to supply by has not passed yet.
+    """
+    case = await get_visible_case(session, case_no, principal, for_update=True)
+    owed = list(case.pending_materials or [])
+    if case.status != ACCEPTED or not owed:
+        raise NothingPending(f"办件 {case.case_no} 没有待补齐的容缺材料")
+    now = utcnow()
+    today = local_date(now)
+    if case.pending_due_date is None or today <= case.pending_due_date:
+        raise DeferralNotLapsed(
+            f"容缺材料补齐期限（{case.pending_due_date}）尚未届满，不能退回",
+            supply_by=str(case.pending_due_date),
+        )
+    require_move(case, NOT_ACCEPTED, "容缺逾期退回")
+    names = "、".join(m["name"] for m in owed)
+    text = f"容缺材料（{names}）未在承诺期限 {case.pending_due_date:%Y-%m-%d} 前补齐，依容缺受理承诺退回申请"
+    if reason:
+        text += f"；{reason}"
+    case.status = NOT_ACCEPTED
+    case.rejection_notice_no = notices.rejection_notice_no(today, case.case_no)
+    case.rejection_reason = text
+    case.rejected_at = now
+    case.case_kind = CaseKind.RETURNED.value
+    step = staff_step(
+        case, principal, key="deferred_lapse", name="容缺逾期退回", action="other", opinion=text, ended=now
+    )
+    await CaseRepository.from_session(session).add_steps(case.case_no, [step])
+    await deadlines.end_deferred_clock(session, case.case_no, now)
     await enqueue(session, messaging.outbox, case_events.rejected_event(case, step, source=source))
     return case
 

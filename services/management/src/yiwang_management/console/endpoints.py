@@ -11,33 +11,28 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.auth import STAFF_ROLES, Principal, TokenVerifier
+from yiwang_common.auth import Principal
 from yiwang_common.db import get_session
-from yiwang_common.http import Forbidden, Unauthorized
-from yiwang_common.http.problems import PayloadTooLarge, Problem, ValidationFailed
+from yiwang_common.http.problems import PayloadTooLarge, ValidationFailed
 from yiwang_common.staff_session import (
     COOKIE_NAME,
     COOKIE_PATH,
     CSRF_FIELD,
-    NEXT_FIELD,
     REFRESH_COOKIE_NAME,
     REFRESH_COOKIE_PATH,
-    csrf_matches,
-    csrf_token,
-    same_origin,
 )
+from yiwang_common.web.console import Staff, check_form as _check_form
 from yiwang_management.catalogue import imports, service as catalogue
 from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, MEDIA
 from yiwang_management.catalogue.models import STATUS_NAMES, ItemVersion
 from yiwang_management.console import service
-from yiwang_management.console.rendering import PREFIX, PageRoute, SignInRequired, render
+from yiwang_management.console.rendering import PREFIX, PageRoute, render
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ItemCodePath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9A-Z]+$")]
@@ -45,47 +40,7 @@ VersionPath = Annotated[int, Path(ge=1, le=1_000_000)]
 CsrfField = Annotated[str, Form(alias=CSRF_FIELD, max_length=128)]
 
 
-async def signed_in(request: Request) -> Principal:
-    """The staff member of the session cookie, or a redirect to the one sign-in."""
-    sign_in = request.app.state.settings.console_sign_in_url
-    if request.method == "GET":
-        # The sign-in page refreshes an expired access token silently and comes back here.
-        sign_in += "?" + urlencode({NEXT_FIELD: str(request.url)})
-    token = request.cookies.get(COOKIE_NAME, "")
-    if not token:
-        raise SignInRequired(sign_in)
-    verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        principal = await verifier.averify(token)
-    except Unauthorized as exc:
-        raise SignInRequired(sign_in) from exc
-    if principal.kind != "staff" or not principal.roles & STAFF_ROLES:
-        raise Forbidden("此工作台仅供政务服务工作人员使用")
-    request.state.staff = principal
-    request.state.csrf = csrf_token(token)
-    return principal
-
-
-Staff = Annotated[Principal, Depends(signed_in)]
-
-
-class FormRejected(Problem):
-    """A POST without this session's form token or from another origin (CSRF)."""
-
-    status = 400
-    code = "form_rejected"
-    title = "表单已过期或来源不明"
-
-
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
-
-
-def _check_form(request: Request, submitted: str) -> None:
-    """Refuse a POST that did not come from a page of this session."""
-    token = request.cookies.get(COOKIE_NAME, "")
-    origin_ok = same_origin(request.headers.get("origin"), request.url.scheme, request.url.netloc)
-    if not (origin_ok and token and csrf_matches(token, submitted)):
-        raise FormRejected("表单已过期或来源不明，请刷新页面后重新提交")
 
 
 def _version_url(version: ItemVersion) -> str:

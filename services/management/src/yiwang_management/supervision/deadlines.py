@@ -315,3 +315,48 @@ async def record_step(
 async def end_step_clock(session: AsyncSession, case_no: str, step_key: str, ended_at: datetime) -> None:
     """A step outside the workflow (送达) finished: its clock stops."""
     await DeadlineRepository.from_session(session).end_step_clocks(case_no, step_key, ended_at)
+
+
+#: The step clock of 容缺材料补齐: ``supply_by`` supervised like a step's limit (ADR 0119).
+DEFERRED_STEP_KEY = "deferred_supply"
+DEFERRED_STEP_NAME = "容缺材料补齐"
+
+
+async def open_deferred_clock(
+    session: AsyncSession,
+    *,
+    case_no: str,
+    item_code: str,
+    org_code: str,
+    supply_by: date,
+    started_at: datetime,
+    calendar: WorkingDayCalendar,
+    defaults: SupervisionSettings = DEFAULTS,
+) -> None:
+    """容缺受理 The owed materials' date becomes a step clock: yellow before it, red once it passed.
+
+    The threshold is the item's step threshold (else the default); the sweep raises the warnings
+    like any step's, and they reach the unit's inbox (``GET /supervision/warnings``).
+    """
+    rule = await RuleRepository.from_session(session).get(item_code)
+    warn_days = rule.step_warn_days if rule is not None else defaults.step_warn_days
+    started = local_date(started_at)
+    await DeadlineRepository.from_session(session).start_step_clock(
+        {
+            "case_no": case_no,
+            "step_key": DEFERRED_STEP_KEY,
+            "step_name": DEFERRED_STEP_NAME,
+            "item_code": item_code,
+            "org_code": org_code,
+            "region_code": case_no[:6],
+            "started_at": started_at,
+            "due_date": supply_by,
+            "warn_date": max(started, calendar.subtract_working_days(supply_by, warn_days)),
+            "warned_level": 0,
+        }
+    )
+
+
+async def end_deferred_clock(session: AsyncSession, case_no: str, ended_at: datetime) -> None:
+    """The owed materials arrived, or the case was returned: the 容缺 clock stops."""
+    await DeadlineRepository.from_session(session).end_step_clocks(case_no, DEFERRED_STEP_KEY, ended_at)

@@ -16,7 +16,8 @@ from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden
 from yiwang_common.http.problems import PayloadTooLarge, ValidationFailed
 from yiwang_common.staff_session import COOKIE_NAME, csrf_matches, same_origin
-from yiwang_management.console.endpoints import CsrfField, FormRejected, Staff
+from yiwang_common.web.console import FormRejected
+from yiwang_management.console.endpoints import CsrfField, Staff
 from yiwang_management.console.rendering import PREFIX, PageRoute, render
 from yiwang_management.payment import service as payment_service
 from yiwang_management.supervision import service

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
-import os
-import signal
-import socket
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +20,7 @@ from yiwang_common.calendar import ScheduleInvalid, WorkingDayCalendar, load_sch
 from yiwang_common.cli import ExtraCommand
 from yiwang_common.db import create_engine, create_sessionmaker, session_scope, utcnow
 from yiwang_common.observability import configure_logging
+from yiwang_common.worker import Job, add_worker_arguments, current_tick, run_ticks, worker_name
 from yiwang_management.config import Settings
 from yiwang_management.models import load_all_models
 from yiwang_management.payment import service as payment_service
@@ -36,10 +32,7 @@ from yiwang_management.supervision.sweep import sweep
 
 log = logging.getLogger(__name__)
 
-
-def current_tick(interval: int, now: float | None = None) -> int:
-    """The tick a moment falls in: whole intervals since the epoch, the same on every replica."""
-    return int((time.time() if now is None else now) // interval)
+__all__ = ["COMMANDS", "current_tick", "run_worker"]
 
 
 async def run_worker(
@@ -48,54 +41,46 @@ async def run_worker(
     """Sweep every tick until SIGTERM (or one tick with ``once``)."""
     load_all_models()
     interval = interval or settings.supervision.sweep_interval_seconds
-    worker = name or f"{socket.gethostname()}:{os.getpid()}"
+    worker = worker_name(name)
     engine = create_engine(settings.database)
     sessionmaker = create_sessionmaker(engine)
     calendar = WorkingDayCalendar(settings.calendar.extra_holidays, settings.calendar.extra_workdays)
     sync = CalendarSync(calendar, every_seconds=settings.supervision.calendar_refresh_seconds)
     source = event_source(settings.platform.region_code)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+
+    async def supervise(tick: int) -> Any:
+        return await sweep(
+            sessionmaker,
+            tick=tick,
+            calendar=calendar,
+            defaults=settings.supervision,
+            source=source,
+            worker=worker,
+            sync=sync,
+        )
+
+    async def reconcile(tick: int) -> None:
+        # 每日对账: yesterday's statement, once across workers (ADR 0113).
+        await payment_service.reconcile_previous_day(
+            sessionmaker,
+            provider=SandboxProvider(sessionmaker, settings.payment),
+            today=local_date(utcnow()),
+        )
+
     log.info("supervision worker started", extra={"worker": worker, "interval": interval})
     try:
-        while not stop.is_set():
-            tick = current_tick(interval)
-            try:
-                result = await sweep(
-                    sessionmaker,
-                    tick=tick,
-                    calendar=calendar,
-                    defaults=settings.supervision,
-                    source=source,
-                    worker=worker,
-                    sync=sync,
-                )
-            except Exception:
-                if once:
-                    raise
-                log.exception("supervision sweep failed; the next poll retries the tick")
-                result = None
-            try:
-                # 每日对账: yesterday's statement, once across workers (ADR 0113).
-                await payment_service.reconcile_previous_day(
-                    sessionmaker,
-                    provider=SandboxProvider(sessionmaker, settings.payment),
-                    today=local_date(utcnow()),
-                )
-            except Exception:
-                if once:
-                    raise
-                log.exception("daily reconciliation failed; the next poll retries it")
-            if once:
-                report: dict[str, Any] = {"tick": tick, "swept": result is not None}
-                if result is not None:
-                    report |= {"counts": result.counts, "deemed": result.deemed}
-                print(json.dumps(report, ensure_ascii=False))  # noqa: T201
-                return 0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=settings.supervision.poll_seconds)
+        done = await run_ticks(
+            (Job("supervision sweep", supervise), Job("daily reconciliation", reconcile)),
+            interval=interval,
+            poll_seconds=settings.supervision.poll_seconds,
+            once=once,
+        )
+        if done is not None:
+            tick, (result, _) = done
+            report: dict[str, Any] = {"tick": tick, "swept": result is not None}
+            if result is not None:
+                report |= {"counts": result.counts, "deemed": result.deemed}
+            print(json.dumps(report, ensure_ascii=False))  # noqa: T201
         return 0
     finally:
         await engine.dispose()
@@ -129,16 +114,7 @@ async def _calendar(settings: Settings, args: argparse.Namespace, data: bytes | 
 
 
 def _configure_worker(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--once", action="store_true", help="sweep the current tick once, print the result, exit"
-    )
-    parser.add_argument(
-        "--interval",
-        type=int,
-        default=None,
-        help="seconds per tick (MANAGEMENT_SUPERVISION__SWEEP_INTERVAL_SECONDS)",
-    )
-    parser.add_argument("--name", default=None, help="this worker's name in the sweep log (host:pid)")
+    add_worker_arguments(parser, interval_env="MANAGEMENT_SUPERVISION__SWEEP_INTERVAL_SECONDS")
 
 
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:

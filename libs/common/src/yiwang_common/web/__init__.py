@@ -1,0 +1,1 @@
+"""Shared server-rendered web parts (the staff consoles: :mod:`yiwang_common.web.console`)."""
