@@ -21,6 +21,7 @@ from yiwang_common.http import Forbidden
 from yiwang_common.http.problems import ValidationFailed
 from yiwang_common.masking import mask_id_number
 from yiwang_common.staff_session import CSRF_FIELD
+from yiwang_common.web.console import Staff, check_form
 from yiwang_management.case import intake, kinds, notices, service as case_service
 from yiwang_management.case.endpoints import pdf_response
 from yiwang_management.case.models import STATUS_TEXT
@@ -34,7 +35,7 @@ from yiwang_management.case.schemas import (
     RejectRequest,
     WindowIntakeRequest,
 )
-from yiwang_management.console.endpoints import Session, Staff, _check_form
+from yiwang_management.console.endpoints import Session
 from yiwang_management.console.rendering import PREFIX, PageRoute, render
 from yiwang_management.item.repository import ItemRepository
 
@@ -66,7 +67,7 @@ async def _form(request: Request) -> dict[str, list[str]]:
     for key, value in raw.multi_items():
         if isinstance(value, str):
             values.setdefault(key, []).append(value[:FORM_LIMIT])
-    _check_form(request, (values.get(CSRF_FIELD) or [""])[0])
+    check_form(request, (values.get(CSRF_FIELD) or [""])[0])
     return values
 
 

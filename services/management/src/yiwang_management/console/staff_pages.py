@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from yiwang_common.auth import ROLE_ADMIN, ROLE_SUPERVISOR, Principal
 from yiwang_common.http import Forbidden
 from yiwang_common.http.problems import ValidationFailed
-from yiwang_management.console.endpoints import CsrfField, Session, Staff, _check_form
+from yiwang_common.web.console import Staff, check_form
+from yiwang_management.console.endpoints import CsrfField, Session
 from yiwang_management.console.rendering import PREFIX, PageRoute, render
 from yiwang_management.organisation import service as organisation
 from yiwang_management.organisation.schemas import PostCreate, StaffCreate
@@ -82,7 +83,7 @@ async def staff_create(
     org_code: Annotated[str, Form(max_length=18)],
 ) -> Response:
     """新建工作人员, then on to their page to give them posts."""
-    _check_form(request, csrf)
+    check_form(request, csrf)
     _admin(staff)
     try:
         body = StaffCreate(username=username.strip(), name=name.strip(), org_code=org_code.strip())
@@ -124,7 +125,7 @@ async def staff_posts(
     post_id: Annotated[list[uuid.UUID] | None, Form()] = None,
 ) -> Response:
     """分配岗位: the checked posts from now on; the staff member's next sign-in carries the roles."""
-    _check_form(request, csrf)
+    check_form(request, csrf)
     _admin(staff)
     await organisation.assign_posts(
         session, staff, staff_id, post_id or [], source=request.app.state.runtime.source
@@ -137,7 +138,7 @@ async def staff_deactivate(
     request: Request, session: Session, staff: Staff, staff_id: StaffIdPath, csrf: CsrfField
 ) -> Response:
     """停用: no posts, no roles; the gateway ends the member's sessions and refuses their sign-in."""
-    _check_form(request, csrf)
+    check_form(request, csrf)
     _admin(staff)
     await organisation.deactivate_staff(session, staff, staff_id, source=request.app.state.runtime.source)
     return RedirectResponse(f"{PREFIX}/staff/{staff_id}", status_code=303)
@@ -176,7 +177,7 @@ async def post_create(
     role: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """新建窗口 / 岗位 of a department."""
-    _check_form(request, csrf)
+    check_form(request, csrf)
     _admin(staff)
     try:
         body = PostCreate.model_validate(

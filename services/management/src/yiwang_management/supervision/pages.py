@@ -16,8 +16,8 @@ from yiwang_common.db import get_session
 from yiwang_common.http import Forbidden
 from yiwang_common.http.problems import PayloadTooLarge, ValidationFailed
 from yiwang_common.staff_session import COOKIE_NAME, csrf_matches, same_origin
-from yiwang_common.web.console import FormRejected
-from yiwang_management.console.endpoints import CsrfField, Staff
+from yiwang_common.web.console import FormRejected, Staff
+from yiwang_management.console.endpoints import CsrfField
 from yiwang_management.console.rendering import PREFIX, PageRoute, render
 from yiwang_management.payment import service as payment_service
 from yiwang_management.supervision import service
@@ -31,7 +31,7 @@ WarningId = Annotated[int, Path(ge=1, le=2**62)]
 MAX_SCHEDULE_BYTES = 256 * 1024
 
 
-def _check_form(request: Request, submitted: str) -> None:
+def check_form(request: Request, submitted: str) -> None:
     token = request.cookies.get(COOKIE_NAME, "")
     origin_ok = same_origin(request.headers.get("origin"), request.url.scheme, request.url.netloc)
     if not (origin_ok and token and csrf_matches(token, submitted)):
@@ -83,7 +83,7 @@ async def reply(
     text: Annotated[str, Form(min_length=1, max_length=2000)],
 ) -> Response:
     """书面答复 from the board."""
-    _check_form(request, csrf)
+    check_form(request, csrf)
     try:
         text = ReplyRequest(text=text).text
     except ValidationError:
@@ -99,7 +99,7 @@ async def close(
     request: Request, session: Session, staff: Staff, warning_id: WarningId, csrf: CsrfField
 ) -> Response:
     """确认办结 from the board (supervisors)."""
-    _check_form(request, csrf)
+    check_form(request, csrf)
     if ROLE_SUPERVISOR not in staff.roles:
         raise Forbidden("只有电子监察人员可以确认办结")
     await service.close_warning(session, warning_id, staff)
@@ -139,7 +139,7 @@ async def upload_schedule(
     request: Request, session: Session, staff: Staff, file: Annotated[UploadFile, File()], csrf: CsrfField
 ) -> HTMLResponse:
     """载入 a year's schedule file; its problems are listed on the page, nothing is stored then."""
-    _check_form(request, csrf)
+    check_form(request, csrf)
     if ROLE_ADMIN not in staff.roles:
         raise Forbidden("仅中心管理员可以载入节假日安排")
     data = await file.read(MAX_SCHEDULE_BYTES + 1)
