@@ -889,6 +889,12 @@ async def reject_case(
 ) -> Case:
     """不予受理 Refuse to accept, with the reason."""
     case = await get_visible_case(session, case_no, principal, for_update=True)
+    if case.status == ACCEPTED:
+        # 已受理 → 不予受理 is the lifecycle's move for a lapsed 容缺 case only (lapse_deferred).
+        raise CaseStateConflict(
+            f"办件 {case.case_no} 当前状态为“{STATUS_TEXT[case.status]}”（{case.status}），不能不予受理",
+            current_status=case.status,
+        )
     require_move(case, NOT_ACCEPTED, "不予受理")
     now = utcnow()
     case.status = NOT_ACCEPTED
