@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import io
 import os
 import subprocess
@@ -180,6 +181,47 @@ class TestRestart:
         async with session_scope(sessionmaker) as session:
             numbers = (await session.execute(select(ItemVersion.version).distinct())).scalars().all()
         assert list(numbers) == [1], "a resumed batch created versions twice"
+
+    async def test_the_parsed_file_is_frozen_while_writing_and_thawed_after_even_when_killed(
+        self,
+        paused: ImportWorker,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """ADR 0118: the collector skips the parsed rows while the batches are written, and a job
+        that ends, or is cancelled mid-write, leaves nothing frozen behind in the process."""
+        monkeypatch.setattr(imports, "BATCH_ROWS", 10)
+        context = JobContext(sessionmaker=sessionmaker, source=SOURCE, heartbeat_s=0.05)
+        real_batch, frozen, stuck, second = imports._write_batch, [], asyncio.Event(), asyncio.Event()
+
+        async def watching(*args: Any, **kwargs: Any) -> Any:
+            frozen.append(gc.get_freeze_count())
+            if len(frozen) == 2 and kill[0]:
+                second.set()
+                await stuck.wait()
+            return await real_batch(*args, **kwargs)
+
+        monkeypatch.setattr(imports, "_write_batch", watching)
+        kill = [False]
+        job_id = await _queue(sessionmaker, _csv(ITEMS[:20]))
+        async with session_scope(sessionmaker) as session:
+            assert await CatalogueImportRepository.from_session(session).claim(now=utcnow()) == job_id
+        await run_job(context, job_id)
+        assert (await _job(sessionmaker, job_id)).status == "imported"
+        assert len(frozen) == 2 and all(n > 0 for n in frozen), frozen
+        assert gc.get_freeze_count() == 0
+
+        kill[0], frozen[:] = True, []
+        job_id = await _queue(sessionmaker, _csv(ITEMS[20:40]))
+        async with session_scope(sessionmaker) as session:
+            assert await CatalogueImportRepository.from_session(session).claim(now=utcnow()) == job_id
+        task = asyncio.create_task(run_job(context, job_id))
+        await asyncio.wait_for(second.wait(), 60)
+        assert gc.get_freeze_count() > 0
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert gc.get_freeze_count() == 0
 
     async def test_a_job_whose_worker_keeps_dying_is_failed_not_left_running(
         self, paused: ImportWorker, sessionmaker: async_sessionmaker[AsyncSession]

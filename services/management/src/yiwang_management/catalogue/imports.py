@@ -413,6 +413,7 @@ async def run_job(context: JobContext, job_id: uuid.UUID) -> None:
             await beat
         except asyncio.CancelledError:
             pass
+        gc.unfreeze()
     gc.collect()
 
 
@@ -429,6 +430,10 @@ async def _run(
     validating = job.phase == PHASE_VALIDATING
     # Validation runs in a thread so that the service keeps answering (the job's status too).
     parsed = await asyncio.to_thread(_read_and_validate, job.file_format, data, progress, known)
+    # The parsed file (millions of acyclic objects) lives until the job ends: moved out of the
+    # collector's generations (``run_job`` thaws them), so that the collections the planning
+    # and the writes trigger do not walk it again each time (a fifth of the job, measured).
+    gc.freeze()
     reading[0] = False
     if validating:
         async with session_scope(context.sessionmaker) as session:
