@@ -147,6 +147,18 @@ class Driver:
             refs.append({"material_code": m["code"], "sha256": body["sha256"]})
         return refs
 
+    def stalled(self) -> str:
+        """Where the unfinished applications stopped: the last event each reached, counted."""
+        last: dict[str, int] = {}
+        for app_id in self.submitted_at:
+            if app_id in self.result_at:
+                continue
+            seen = self.stage_at.get(app_id, {})
+            stage = max(seen, key=seen.__getitem__) if seen else "submit_request"
+            last[stage] = last.get(stage, 0) + 1
+        done = len(self.result_at)
+        return f"{done}/{self.n} seen completed on the portal; the others last reached {last}"
+
     async def submitter(self, applicants: list[tuple[dict[str, str], list[dict[str, str]]]]) -> None:
         async def one(i: int) -> None:
             auth, refs = applicants[i % len(applicants)]
@@ -306,7 +318,10 @@ class Driver:
             cpu_before = cpu_seconds_by_program()
             start = time.perf_counter()
             await self.submitter(applicants)
-            await asyncio.wait_for(self.done.wait(), timeout=120 + self.n / 5)
+            try:
+                await asyncio.wait_for(self.done.wait(), timeout=120 + self.n / 5)
+            except TimeoutError:
+                raise SystemExit(f"flow stalled: {self.stalled()}") from None
             elapsed = max(self.result_at.values()) - start
             cpu_after = cpu_seconds_by_program()
             cpu_ms = {

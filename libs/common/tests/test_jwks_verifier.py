@@ -3,6 +3,7 @@ HTTP, cached, fetched again for an unknown kid at most once per interval; static
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -84,6 +85,29 @@ async def test_an_unknown_kid_fetches_again_but_at_most_once_per_interval(
         with pytest.raises(Unauthorized):
             await verifier.averify(forged)
     assert server.fetches == 1, "forged kids must not make the verifier hammer the issuer"
+
+
+async def test_requests_arriving_during_the_first_fetch_wait_for_it() -> None:
+    """A burst of first requests (every staff member after a restart) is not refused while one of
+    them fetches the JWKS: the others wait for that fetch instead of answering "unknown key"."""
+    issuer = issuer_for("yiwang")
+    server = JwksServer()
+    publish(server, issuer)
+    release = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return server(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slow), base_url="http://issuer") as http:
+        verifier = TokenVerifier(AuthSettings(jwks_url="http://issuer/jwks"), http_client=http)
+        burst = [asyncio.create_task(verifier.averify(issuer.issue(CITIZEN))) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        assert not any(task.done() for task in burst), "they must wait for the fetch in flight"
+        release.set()
+        principals = await asyncio.gather(*burst)
+    assert [p.sub for p in principals] == ["u1"] * 5
+    assert server.fetches == 1
 
 
 async def test_a_rotated_key_is_picked_up_on_its_first_token(

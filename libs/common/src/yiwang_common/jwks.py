@@ -246,11 +246,15 @@ class RemoteJwks:
     async def aget(self, kid: str) -> OKPKey | None:
         """The key with this id, fetching the JWKS when stale or when the id is unknown."""
         now = time.monotonic()
-        if (self._stale(now) or self.get(kid) is None) and self._may_fetch(now):
-            async with self._lock:
-                # Another request may have fetched while this one waited for the lock.
-                if self._may_fetch(time.monotonic()):
-                    await self.refresh()
+        if self._stale(now) or self.get(kid) is None:
+            # A fetch already under way counts as this lookup's fetch: wait for it rather than
+            # answer "unknown key" from the old set (a burst of first requests after start-up or a
+            # key rotation would otherwise be refused while one of them fetches).
+            if self._may_fetch(now) or self._lock.locked():
+                async with self._lock:
+                    # Another request may have fetched while this one waited for the lock.
+                    if self._may_fetch(time.monotonic()):
+                        await self.refresh()
         return self.get(kid)
 
     async def refresh(self) -> None:
