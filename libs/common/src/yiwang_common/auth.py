@@ -245,25 +245,8 @@ class TokenVerifier:
         Raises:
             Unauthorized: untrusted issuer, unknown key, bad signature, wrong audience or nonce, expired.
         """
-        try:
-            if len(token) > MAX_TOKEN_BYTES:
-                raise ValueError("token too long")
-            compact = jws.extract_compact(token.encode("ascii"))
-            header = dict(compact.headers())
-            unverified = json.loads(compact.payload)
-        except (JoseError, ValueError, UnicodeError, TypeError) as exc:
-            raise Unauthorized(INVALID_TOKEN) from exc
-        if (
-            header.get("alg") != ALGORITHM
-            or header.get("typ") != ID_TOKEN_TYPE
-            or not isinstance(header.get("kid"), str)
-            or not isinstance(unverified, dict)
-        ):
-            raise Unauthorized(INVALID_TOKEN)
-        iss = unverified.get("iss")
-        trust = self._issuers.get(iss) if isinstance(iss, str) else None
-        if trust is None:
-            raise Unauthorized("登录凭证的签发方不受信任 (token issuer is not trusted)")
+        header, unverified, trust = self._inspect(token, typ=ID_TOKEN_TYPE)
+        iss = unverified["iss"]
         key = await trust.source.aget(header["kid"])
         if key is None:
             raise Unauthorized("登录凭证的签名密钥未知 (unknown signing key)")
@@ -294,7 +277,9 @@ class TokenVerifier:
             return cached[1]
         return None
 
-    def _inspect(self, token: str) -> tuple[dict[str, Any], dict[str, Any], _Trust]:
+    def _inspect(
+        self, token: str, *, typ: str = ACCESS_TOKEN_TYPE
+    ) -> tuple[dict[str, Any], dict[str, Any], _Trust]:
         """Read header and issuer unverified, only to choose the key; nothing is trusted yet."""
         try:
             if len(token) > MAX_TOKEN_BYTES:
@@ -306,7 +291,7 @@ class TokenVerifier:
             raise Unauthorized(INVALID_TOKEN) from exc
         if (
             header.get("alg") != ALGORITHM
-            or header.get("typ") != ACCESS_TOKEN_TYPE
+            or header.get("typ") != typ
             or not isinstance(header.get("kid"), str)
             or not isinstance(claims, dict)
         ):
