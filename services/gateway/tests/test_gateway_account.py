@@ -39,6 +39,7 @@ class TestIssueToken:
             "roles": ["applicant"],
             "org_code": None,
             "region": None,
+            "window": None,
         }
         principal = TokenVerifier(ephemeral_auth()).verify(body["access_token"])
         assert principal.sub == str(accounts.zhangsan.id)

@@ -8,6 +8,7 @@ import httpx
 from gateway_support import Accounts
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from yiwang_common.contracts.common import StaffPost
 from yiwang_common.contracts.management import StaffAssigned
 from yiwang_common.db import session_scope, utcnow
 from yiwang_gateway.staff import service as staff_service
@@ -23,6 +24,7 @@ def assigned(
     org: str = OTHER_UNIT,
     active: bool = True,
     region: str = "530428",
+    posts: list[StaffPost] | None = None,
 ) -> StaffAssigned:
     return StaffAssigned(
         staff_id=uuid.UUID(int=7),
@@ -32,7 +34,7 @@ def assigned(
         org_name="元江县市场监督管理局",
         region_code=region,
         roles=roles,
-        posts=[],
+        posts=posts or [],
         active=active,
         version=version,
         changed_at=utcnow(),
@@ -71,6 +73,31 @@ class TestStaffAssigned:
                 session, assigned("chuangkou", 2, ["acceptor"], region="530402")
             )
         assert (await _token_principal(client))["region"] == "530402"
+
+    async def test_next_token_names_the_window_post_held(
+        self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # 窗口 (ADR 0122): the first window post by code; a back-office post names no window.
+        posts = [
+            StaffPost(post_id="p3", code="SC01", name="审查岗", kind="post", roles=["reviewer"]),
+            StaffPost(post_id="p2", code="ZH07", name="综合受理7号窗口", kind="window", roles=["acceptor"]),
+            StaffPost(post_id="p1", code="ZH03", name="综合受理3号窗口", kind="window", roles=["acceptor"]),
+        ]
+        async with session_scope(sessionmaker) as session:
+            assert await staff_service.apply_assignment(
+                session, assigned("chuangkou", 2, ["acceptor", "reviewer"], posts=posts)
+            )
+        token = (
+            await client.post("/api/v1/auth/token", json={"username": "chuangkou", "password": "demo123"})
+        ).json()
+        assert token["principal"]["window"] == "ZH03"
+        me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert me.status_code == 200
+        async with session_scope(sessionmaker) as session:
+            assert await staff_service.apply_assignment(
+                session, assigned("chuangkou", 3, ["reviewer"], posts=posts[:1])
+            )
+        assert (await _token_principal(client)).get("window") is None
 
     async def test_an_older_version_changes_nothing(
         self, client: httpx.AsyncClient, accounts: Accounts, sessionmaker: async_sessionmaker[AsyncSession]

@@ -19,7 +19,17 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from management_factories import ACCEPTOR, ADMIN, ORG_CODE, OTHER_ACCEPTOR, SUPERVISOR, auth, outbox
+from management_factories import (
+    ACCEPTOR,
+    ADMIN,
+    ORG_CODE,
+    OTHER_ACCEPTOR,
+    SUPERVISOR,
+    auth,
+    outbox,
+    register,
+    submitted,
+)
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -78,13 +88,19 @@ async def accept_from(
     case_no: str,
     clock_start: date,
     calendar: WorkingDayCalendar,
+    principal: Principal = ACCEPTOR,
 ) -> None:
     """Accept with the clock starting on ``clock_start`` (as if the last supplement came that day)."""
     async with session_scope(sessionmaker) as session:
         await session.execute(update(Case).where(Case.case_no == case_no).values(clock_start=clock_start))
     async with session_scope(sessionmaker) as session:
         await case_service.accept_case(
-            session, case_no=case_no, principal=ACCEPTOR, opinion="予以受理", calendar=calendar, source=SOURCE
+            session,
+            case_no=case_no,
+            principal=principal,
+            opinion="予以受理",
+            calendar=calendar,
+            source=SOURCE,
         )
 
 
@@ -609,6 +625,74 @@ class TestOnTimeRate:
             "/supervision/statistics/on-time?from=2026-12-01&to=2026-01-01", headers=auth(SUPERVISOR)
         )
         assert bad.status_code == 422
+
+
+class TestOnTimeRatePerWindow:
+    """按时办结率 per 受理窗口 (ADR 0122): the acceptor's window post, named by their token's ``win``."""
+
+    async def test_each_window_counts_the_cases_it_accepted(
+        self,
+        client: httpx.AsyncClient,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: CaseEventHandlers,
+        case_no: str,
+        calendar: WorkingDayCalendar,
+    ) -> None:
+        first_window = ACCEPTOR.model_copy(update={"window": "ZH01"})
+        second_window = ACCEPTOR.model_copy(update={"sub": "staff-chuangkou2", "window": "ZH02"})
+        on_time_case = await register(sessionmaker, handlers, submitted())
+        open_case = await register(sessionmaker, handlers, submitted())
+        today = local_date(utcnow())
+        # Late: clock started 40 days ago; on time: started today; open but overdue: 40 days ago.
+        await accept_from(sessionmaker, case_no, today - timedelta(days=40), calendar, first_window)
+        await accept_from(sessionmaker, on_time_case, today, calendar, second_window)
+        await accept_from(sessionmaker, open_case, today - timedelta(days=40), calendar, ACCEPTOR)
+        for number in (case_no, on_time_case):
+            await _decide(sessionmaker, handlers, number)
+        accepted = await session_get_case(sessionmaker, case_no)
+        assert accepted.accepted_window == f"{ORG_CODE}/ZH01"
+        assert (await clock(sessionmaker, on_time_case)).window_code == f"{ORG_CODE}/ZH02"
+        report = await client.get(
+            f"/supervision/statistics/on-time?group_by=window&from={today - timedelta(days=60)}&to={today}",
+            headers=auth(SUPERVISOR),
+        )
+        assert report.status_code == 200, report.text
+        rows = {row["key"]: row for row in report.json()["rows"]}
+        assert set(rows) == {"", f"{ORG_CODE}/ZH01", f"{ORG_CODE}/ZH02"}
+        late, prompt, no_window = rows[f"{ORG_CODE}/ZH01"], rows[f"{ORG_CODE}/ZH02"], rows[""]
+        assert (late["completed"], late["on_time"], late["on_time_rate"]) == (1, 0, 0.0)
+        assert (prompt["completed"], prompt["on_time"], prompt["on_time_rate"]) == (1, 1, 1.0)
+        # Accepted by staff holding no window post, still open and past its due date.
+        assert (no_window["completed"], no_window["overdue_open"]) == (0, 1)
+        wrong = await client.get("/supervision/statistics/on-time?group_by=post", headers=auth(SUPERVISOR))
+        assert wrong.status_code == 422
+
+
+async def _decide(
+    sessionmaker: async_sessionmaker[AsyncSession], handlers: CaseEventHandlers, case_no: str
+) -> None:
+    """准予 now, through the same handler business's ``case.decided`` reaches."""
+    case = await session_get_case(sessionmaker, case_no)
+    now = utcnow()
+    decision = CaseDecided(
+        case_no=case_no,
+        application_id=case.application_id,
+        item_code=case.item_code,
+        outcome="approved",
+        decision=DecisionDocument(
+            document_no=f"元住建许〔2026〕第{case_no[-6:]}号",
+            title="准予行政许可决定书",
+            body="准予",
+            decided_at=now,
+            decider_name="决定人",
+            org=Organisation(name=case.org_name, code=case.org_code),
+        ),
+        steps=[_step("decide", "决定", now)],
+    )
+    async with session_scope(sessionmaker) as session:
+        await handlers.on_case_decided(
+            session, make_event(decision, source="urn:yiwang:530428:business"), decision
+        )
 
 
 def _worker(database_url: str, tmp_path: Path) -> subprocess.Popen[str]:

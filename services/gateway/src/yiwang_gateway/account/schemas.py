@@ -41,6 +41,11 @@ class PrincipalOut(BaseModel):
         description="行政区划代码 (GB/T 2260) of a staff member's department",
         examples=["530428"],
     )
+    window: str | None = Field(
+        default=None,
+        description="窗口编码 of the window post a staff member holds (statistics per 受理窗口)",
+        examples=["ZH03"],
+    )
 
 
 class Profile(BaseModel):

@@ -100,7 +100,13 @@ def token_response(pair: TokenPair) -> TokenResponse:
         refresh_expires_in=pair.refresh_expires_in,
         session_id=pair.session_id,
         principal=PrincipalOut(
-            sub=p.sub, name=p.name, kind=p.kind, roles=sorted(p.roles), org_code=p.org_code, region=p.region
+            sub=p.sub,
+            name=p.name,
+            kind=p.kind,
+            roles=sorted(p.roles),
+            org_code=p.org_code,
+            region=p.region,
+            window=p.window,
         ),
     )
 

@@ -372,6 +372,9 @@ class IdentityService:
             assignment = await staff_claims_for(session, account.username)
             if assignment is not None and assignment.region_code:
                 update["region"] = assignment.region_code
+            if assignment is not None and assignment.window_code:
+                # 窗口: statistics per window read it from the acceptor's token (ADR 0122).
+                update["window"] = assignment.window_code
         principal = account_service.principal(account).model_copy(update=update)
         ttl = self.settings.auth.token_ttl_seconds
         return TokenPair(

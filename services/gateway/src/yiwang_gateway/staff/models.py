@@ -30,6 +30,8 @@ class StaffAssignment(Base):
     org_name: Mapped[str] = mapped_column(String(200))
     region_code: Mapped[str] = mapped_column(String(6))
     roles: Mapped[list[Any]] = mapped_column(JSONType)
+    #: 窗口 The code of the window post held (the first by code when several), else None.
+    window_code: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(TZDateTime())

@@ -24,6 +24,7 @@ async def apply_assignment(session: AsyncSession, data: StaffAssigned) -> bool:
     """
     repository = StaffAssignmentRepository.from_session(session)
     roles = sorted(set(data.roles) & STAFF_ROLES) if data.active else []
+    windows = sorted(post.code for post in data.posts if post.kind == "window") if data.active else []
     stored = await repository.upsert_newer(
         {
             "username": data.username,
@@ -33,6 +34,7 @@ async def apply_assignment(session: AsyncSession, data: StaffAssigned) -> bool:
             "org_name": data.org_name,
             "region_code": data.region_code,
             "roles": roles,
+            "window_code": windows[0] if windows else None,
             "active": data.active,
             "version": data.version,
             "changed_at": data.changed_at,

@@ -74,6 +74,8 @@ class Case(Base):
     last_supplemented_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     acceptance_notice_no: Mapped[str | None] = mapped_column(String(80))
     accepted_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    #: 受理窗口 ``{统一社会信用代码}/{窗口编码}`` of the acceptor's window post (ADR 0122), if any.
+    accepted_window: Mapped[str | None] = mapped_column(String(64))
     clock_start: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
     statutory_due_date: Mapped[date | None] = mapped_column(Date)

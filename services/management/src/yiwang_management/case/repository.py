@@ -207,6 +207,7 @@ class CaseRecord:
     last_supplemented_at: datetime | None = None
     acceptance_notice_no: str | None = None
     accepted_at: datetime | None = None
+    accepted_window: str | None = None
     clock_start: date | None = None
     due_date: date | None = None
     statutory_due_date: date | None = None

@@ -62,7 +62,7 @@ from yiwang_management.delivery import service as delivery_service
 from yiwang_management.item import cache as item_cache
 from yiwang_management.item.cache import ItemSnapshot
 from yiwang_management.payment import service as payment_service
-from yiwang_management.shared import local_date
+from yiwang_management.shared import local_date, window_of
 from yiwang_management.supervision import deadlines
 
 log = logging.getLogger(__name__)
@@ -559,6 +559,7 @@ async def accept_case_with_steps(
     now = utcnow()
     values: dict[str, Any] = {
         "accepted_at": now,
+        "accepted_window": window_of(principal),
         "acceptance_notice_no": notices.acceptance_notice_no(local_date(now), case.case_no),
         "status": ACCEPTED,
         "missing_materials": [],
@@ -624,6 +625,7 @@ async def _start_handling(
         item_code=case.item_code,
         org_code=case.org_code,
         channel=case.channel,
+        window=case.accepted_window,
         clock_start=case.clock_start,
         promised_limit_days=case.promised_limit_days,
         statutory_limit_days=case.statutory_limit_days,

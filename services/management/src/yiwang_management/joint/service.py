@@ -68,7 +68,7 @@ from yiwang_management.joint.schemas import (
     SystemCreate,
 )
 from yiwang_management.organisation.repository import DepartmentRepository
-from yiwang_management.shared import local_date
+from yiwang_management.shared import local_date, window_of
 from yiwang_management.supervision import deadlines
 from yiwang_management.supervision.repository import DeadlineRepository
 
@@ -270,6 +270,7 @@ async def open_joint_case(
         item_code=JOINT_ITEM_CODE,
         org_code=window.code,
         channel="window",
+        window=window_of(principal),
         clock_start=today,
         promised_limit_days=max(i.promised_limit_days for i in items),
         statutory_limit_days=max(i.statutory_limit_days for i in items),

@@ -98,6 +98,7 @@ async def open_clock(
     calendar: WorkingDayCalendar,
     defaults: SupervisionSettings = DEFAULTS,
     by: str,
+    window: str | None = None,
 ) -> Clock:
     """受理 Start the clock of a case with the first line of its history (one round trip).
 
@@ -121,6 +122,7 @@ async def open_clock(
             "org_code": org_code,
             "region_code": case_no[:6],
             "channel": channel,
+            "window_code": window,
             "clock_start": clock_start,
             "promised": promised_limit_days,
             "statutory": statutory_limit_days,

@@ -265,7 +265,10 @@ async def on_time_rate(
     principal: Reader,
     group_by: Annotated[
         str,
-        Query(pattern="^(org|channel|region)$", description="org 部门 / channel 窗口与网办 / region 区划"),
+        Query(
+            pattern="^(org|window|channel|region)$",
+            description="org 部门 / window 受理窗口 (统一社会信用代码/窗口编码) / channel 窗口与网办 / region 区划",
+        ),
     ] = "org",
     first: Annotated[
         date | None, Query(alias="from", description="窗口期起 (办结日期), default 30 days ago")

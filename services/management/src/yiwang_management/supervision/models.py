@@ -75,6 +75,8 @@ class CaseDeadline(Base):
     #: 行政区划 of the case (the first six characters of its 办件编号).
     region_code: Mapped[str] = mapped_column(String(6))
     channel: Mapped[str] = mapped_column(String(16))
+    #: 受理窗口 ``{统一社会信用代码}/{窗口编码}`` that accepted the case (ADR 0122), if any.
+    window_code: Mapped[str | None] = mapped_column(String(64))
     clock_start: Mapped[date] = mapped_column(Date)
     promised_limit_days: Mapped[int]
     statutory_limit_days: Mapped[int]

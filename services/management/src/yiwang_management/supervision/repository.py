@@ -119,11 +119,12 @@ _OPEN_CLOCK = text("""
 WITH rule AS (
     SELECT warn_days FROM supervision_rule WHERE item_code = :item_code
 ), opened AS (
-    INSERT INTO case_deadline (case_no, item_code, org_code, region_code, channel, clock_start,
-        promised_limit_days, statutory_limit_days, due_date, statutory_due_date, warn_date, provisional,
-        paused, paused_days, extension_days, warned_level, deemed_approved)
+    INSERT INTO case_deadline (case_no, item_code, org_code, region_code, channel, window_code,
+        clock_start, promised_limit_days, statutory_limit_days, due_date, statutory_due_date, warn_date,
+        provisional, paused, paused_days, extension_days, warned_level, deemed_approved)
     SELECT CAST(:case_no AS varchar), CAST(:item_code AS varchar), CAST(:org_code AS varchar),
-        CAST(:region_code AS varchar), CAST(:channel AS varchar), CAST(:clock_start AS date),
+        CAST(:region_code AS varchar), CAST(:channel AS varchar), CAST(:window_code AS varchar),
+        CAST(:clock_start AS date),
         CAST(:promised AS integer), CAST(:statutory AS integer), CAST(:due_date AS date),
         CAST(:statutory_due_date AS date),
         GREATEST(CAST(:clock_start AS date),
@@ -445,14 +446,16 @@ class WarningRepository(RepositoryBase[SupervisionWarning]):
     async def on_time_rates(
         self, group: str, *, first: date, last: date, org_code: str | None
     ) -> Sequence[Row[Any]]:
-        """按时办结率 per department, channel or region of cases closed from ``first`` to ``last``.
+        """按时办结率 per department, window, channel or region of cases closed from ``first`` to ``last``.
 
-        Open cases already past their due date in the window count as late too.
+        Open cases already past their due date in the window count as late too. Cases accepted by
+        no window post (before ADR 0122, or by staff holding none) group under an empty key.
         """
         column = {
             "org": _DEADLINE.c.org_code,
             "region": _DEADLINE.c.region_code,
             "channel": _DEADLINE.c.channel,
+            "window": func.coalesce(_DEADLINE.c.window_code, ""),
         }[group]
         closed = and_(_DEADLINE.c.closed_on >= first, _DEADLINE.c.closed_on <= last)
         overdue_open = and_(

@@ -237,9 +237,14 @@ class UrgeRequest(BaseModel):
 
 
 class RateRow(BaseModel):
-    """按时办结率 of one department, channel or region."""
+    """按时办结率 of one department, window, channel or region."""
 
-    key: str
+    key: str = Field(
+        description=(
+            "统一社会信用代码, ``{统一社会信用代码}/{窗口编码}`` (empty: accepted at no window post), "
+            "channel or 行政区划代码"
+        )
+    )
     completed: int
     on_time: int
     overdue_open: int = Field(description="Open cases that passed their due date in the window")
