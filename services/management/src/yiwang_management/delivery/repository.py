@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, cast, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from yiwang_common.access import ReadScope
 from yiwang_common.db.repository import RepositoryBase
@@ -61,10 +62,15 @@ class DeliveryRepository(RepositoryBase[CaseDelivery]):
             statement = statement.with_for_update()
         return await self.get_one_or_none(statement)
 
-    async def tracking_no_taken(self, tracking_no: str) -> bool:
-        """Is the tracking number already another delivery's (it is unique)?"""
-        statement = select(CaseDelivery.case_no).where(CaseDelivery.tracking_no == tracking_no)
-        return (await self.session.scalar(select(statement.exists()))) is True
+    async def dispatch(self, delivery: CaseDelivery, values: dict[str, Any]) -> bool:
+        """Record the dispatch now; False (and nothing written) when its tracking number is
+        another delivery's already (unique), also when two dispatches race for it."""
+        try:
+            async with self.session.begin_nested():
+                await self.update(delivery, update_dict=values, flush=True)
+        except IntegrityError:
+            return False
+        return True
 
     async def start(self, values: dict[str, Any]) -> None:
         """The decision is made: open the 送达 clock, the delivery and its first event at once."""

@@ -213,8 +213,6 @@ async def dispatch(
     repository = DeliveryRepository.from_session(session)
     if waybill is not None:
         carrier, tracking_no = waybill
-        if await repository.tracking_no_taken(tracking_no):
-            raise TrackingNumberTaken(f"运单号 {tracking_no} 已用于另一件送达")
     else:
         carrier = courier.name
         tracking_no = await courier.create_waybill(
@@ -224,15 +222,9 @@ async def dispatch(
             reference=case.case_no,
         )
     now = utcnow()
-    await repository.update(
-        delivery,
-        update_dict={
-            "status": DISPATCHED,
-            "courier": carrier,
-            "tracking_no": tracking_no,
-            "dispatched_at": now,
-        },
-    )
+    values = {"status": DISPATCHED, "courier": carrier, "tracking_no": tracking_no, "dispatched_at": now}
+    if not await repository.dispatch(delivery, values):
+        raise TrackingNumberTaken(f"运单号 {tracking_no} 已用于另一件送达")
     await _event(
         session,
         case.case_no,
