@@ -140,7 +140,7 @@ def _resolves(document: dict[str, Any], ref: str) -> bool:
 
 
 #: Past participles that do not end in -ed (``item.withdrawn``: 事项已撤销, the brief's name).
-IRREGULAR_PAST = frozenset({"withdrawn"})
+IRREGULAR_PAST = frozenset({"withdrawn", "paid"})
 
 
 def subject_problems(subject: str, services: tuple[str, ...] = SERVICES) -> list[str]:

@@ -42,6 +42,12 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     management.StaffAssigned,
     business.AuditRecorded,
     datasharing.LicenceStatusChanged,
+    management.PaymentOrderCreated,
+    management.PaymentOrderPaid,
+    management.DeliveryArranged,
+    management.DeliveryDispatched,
+    management.DeliveryTrackingUpdated,
+    management.DeliveryCompleted,
 )
 
 __all__ = ["ALL_EVENTS", "business", "datasharing", "gateway", "management", "plugin"]

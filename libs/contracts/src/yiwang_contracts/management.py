@@ -341,3 +341,116 @@ class JointCaseCompleted(EventData):
         default=None, description="联办不予许可告知: one combined notice naming every refused part and why"
     )
     completed_at: datetime
+
+
+class PaymentFeeLine(BaseModel):
+    """One line of a payment order, as the item's fee schedule said when the order was made."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str = Field(description="收费项目名称")
+    amount_fen: int = Field(gt=0, description="金额（分）")
+    basis: str = Field(description="收费依据")
+
+
+class PaymentOrderCreated(EventData):
+    """缴费订单已生成: a case's order was made from the item's fee schedule (ADR 0113, 0117)."""
+
+    subject = "yiwang.management.payment_order.created.v1"
+
+    order_no: str = Field(description="缴费订单号 ZF<办件编号>")
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    item_code: str
+    org_code: str = Field(description="收款单位 统一社会信用代码")
+    timing: Literal["before_acceptance", "before_delivery"] = Field(
+        description="before_acceptance 受理前缴费 / before_delivery 送达前缴费"
+    )
+    amount_fen: int = Field(gt=0, description="应缴金额（分）")
+    lines: list[PaymentFeeLine] = Field(min_length=1)
+    provider: str = Field(description="支付渠道")
+    created_at: datetime
+
+
+class PaymentOrderPaid(EventData):
+    """缴费成功: the provider's payment is recorded and the 电子票据 issued, once (ADR 0113, 0117)."""
+
+    subject = "yiwang.management.payment_order.paid.v1"
+
+    order_no: str
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    amount_fen: int = Field(gt=0, description="实缴金额（分）")
+    provider: str = Field(description="支付渠道")
+    provider_txn_id: str | None = Field(default=None, description="渠道交易号")
+    receipt_no: str = Field(description="电子票据号")
+    paid_at: datetime
+    recorded_via: Literal["notification", "query"] = Field(
+        description="notification 支付结果通知 / query 主动查询"
+    )
+
+
+class DeliveryArranged(EventData):
+    """送达方式已选择: window pick-up, or post to a recipient (name and phone masked; the address
+    is not in the event, only its postcode)."""
+
+    subject = "yiwang.management.delivery.arranged.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    method: Literal["window", "post"] = Field(description="window 窗口领取 / post 邮寄送达")
+    recipient_name: str | None = Field(default=None, description="收件人（脱敏，只留姓）")
+    recipient_phone: str | None = Field(default=None, description="联系电话（脱敏 3+4）")
+    postcode: str | None = Field(default=None, description="邮政编码")
+    arranged_at: datetime
+    arranged_by: str
+
+
+class DeliveryDispatched(EventData):
+    """已寄出: the result is posted with the courier's tracking number (证照寄送)."""
+
+    subject = "yiwang.management.delivery.dispatched.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    courier: str = Field(description="承运方代码")
+    courier_name: str = Field(description="承运方")
+    tracking_no: str = Field(description="运单号")
+    dispatched_at: datetime
+    due_date: date | None = Field(default=None, description="送达期限（作出决定之日起 5 个工作日）")
+
+
+class DeliveryTrackingUpdated(EventData):
+    """物流轨迹: a courier scan of a posted result (运输中 / 派送中) before it is signed for."""
+
+    subject = "yiwang.management.delivery.tracking_updated.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    kind: Literal["in_transit", "out_for_delivery"] = Field(
+        description="in_transit 运输中 / out_for_delivery 派送中"
+    )
+    description: str
+    tracking_no: str | None = Field(default=None, description="运单号")
+    at: datetime
+
+
+class DeliveryCompleted(EventData):
+    """已送达 / 已领取: the result is signed for or collected at the window; the 送达 clock stops."""
+
+    subject = "yiwang.management.delivery.delivered.v1"
+
+    case_no: str
+    application_id: uuid.UUID
+    applicant_id: str
+    method: Literal["window", "post"]
+    kind: Literal["delivered", "picked_up"] = Field(description="delivered 已签收 / picked_up 窗口已领取")
+    tracking_no: str | None = Field(default=None, description="运单号 (post)")
+    delivered_at: datetime
+    due_date: date | None = Field(default=None, description="送达期限")
+    on_time: bool = Field(description="是否在送达期限内")

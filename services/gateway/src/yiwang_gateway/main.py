@@ -13,8 +13,12 @@ from yiwang_common.contracts.management import (
     CaseRegistered,
     CaseRejected,
     CaseSupplementRequested,
+    DeliveryCompleted,
+    DeliveryDispatched,
+    DeliveryTrackingUpdated,
     ItemPublished,
     ItemWithdrawn,
+    PaymentOrderPaid,
     StaffAssigned,
 )
 from yiwang_common.events import Subscription
@@ -91,6 +95,10 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
         CaseRejected: progress_events.on_case_rejected,
         CaseCompleted: progress_events.on_case_completed,
         StaffAssigned: on_staff_assigned,
+        PaymentOrderPaid: progress_events.on_payment_order_paid,
+        DeliveryDispatched: progress_events.on_delivery_dispatched,
+        DeliveryTrackingUpdated: progress_events.on_delivery_tracking_updated,
+        DeliveryCompleted: progress_events.on_delivery_completed,
     },
 )
 

@@ -25,6 +25,10 @@ from yiwang_common.contracts.management import (
     CaseRegistered,
     CaseRejected,
     CaseSupplementRequested,
+    DeliveryCompleted,
+    DeliveryDispatched,
+    DeliveryTrackingUpdated,
+    PaymentOrderPaid,
 )
 from yiwang_common.db import utcnow
 from yiwang_common.events import EventEnvelope, make_event
@@ -266,6 +270,114 @@ async def on_case_completed(session: AsyncSession, envelope: EventEnvelope, data
         detail=detail,
         data={"on_time": data.on_time, "working_days_used": data.working_days_used},
         source_event_id=envelope.id,
+    )
+
+
+# --- 缴费与送达 (ADR 0117): lines on the applicant's timeline, nothing else of the application moves ---
+
+
+async def _timeline_line(
+    session: AsyncSession,
+    envelope: EventEnvelope,
+    *,
+    application_id: uuid.UUID,
+    case_no: str,
+    at: datetime,
+    title: str,
+    detail: str,
+    data: dict[str, Any],
+) -> None:
+    # The line belongs to the application the portal tracks for this case; an event about a case
+    # it never saw (or before its registration arrived) adds nothing. The event id keeps a replay
+    # from adding it twice, behind the inbox.
+    if not await ProgressRepository.from_session(session).tracks(application_id, case_no=case_no):
+        log.warning(
+            "payment or delivery event for an unknown application ignored", extra={"case_no": case_no}
+        )
+        return
+    await TimelineRepository.from_session(session).add(
+        application_id=application_id,
+        at=at,
+        title=title,
+        detail=detail,
+        data=data,
+        source_event_id=envelope.id,
+    )
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+async def on_payment_order_paid(
+    session: AsyncSession, envelope: EventEnvelope, data: PaymentOrderPaid
+) -> None:
+    """缴费成功, with the receipt number."""
+    await _timeline_line(
+        session,
+        envelope,
+        application_id=data.application_id,
+        case_no=data.case_no,
+        at=data.paid_at,
+        title="缴费成功",
+        detail=f"已缴 {_yuan(data.amount_fen)}；电子票据号：{data.receipt_no}",
+        data={"order_no": data.order_no, "receipt_no": data.receipt_no, "amount_fen": data.amount_fen},
+    )
+
+
+async def on_delivery_dispatched(
+    session: AsyncSession, envelope: EventEnvelope, data: DeliveryDispatched
+) -> None:
+    """已寄出. The tracking number is in the detail, which only the applicant sees: the public
+    progress lookup by 办件编号 shows titles only, and a tracking number opens the courier's record."""
+    await _timeline_line(
+        session,
+        envelope,
+        application_id=data.application_id,
+        case_no=data.case_no,
+        at=data.dispatched_at,
+        title="已寄出",
+        detail=f"已寄出（运单号 {data.tracking_no}）；承运方：{data.courier_name}",
+        data={"courier": data.courier, "tracking_no": data.tracking_no},
+    )
+
+
+TRACKING_TITLES = {"in_transit": "物流更新：运输中", "out_for_delivery": "物流更新：派送中"}
+
+
+async def on_delivery_tracking_updated(
+    session: AsyncSession, envelope: EventEnvelope, data: DeliveryTrackingUpdated
+) -> None:
+    """A courier scan of the posted result."""
+    await _timeline_line(
+        session,
+        envelope,
+        application_id=data.application_id,
+        case_no=data.case_no,
+        at=data.at,
+        title=TRACKING_TITLES[data.kind],
+        detail=data.description,
+        data={"kind": data.kind, "tracking_no": data.tracking_no},
+    )
+
+
+async def on_delivery_completed(
+    session: AsyncSession, envelope: EventEnvelope, data: DeliveryCompleted
+) -> None:
+    """已送达 (signed for) or 已领取 (collected at the window)."""
+    if data.kind == "picked_up":
+        title, detail = "已领取", "办理结果已在窗口领取"
+    else:
+        title, detail = "已送达", f"邮件已签收（运单号 {data.tracking_no}）"
+    await _timeline_line(
+        session,
+        envelope,
+        application_id=data.application_id,
+        case_no=data.case_no,
+        at=data.delivered_at,
+        title=title,
+        detail=detail,
+        data={"kind": data.kind, "on_time": data.on_time, "tracking_no": data.tracking_no},
     )
 
 

@@ -106,6 +106,13 @@ class ProgressRepository(RepositoryBase[Application]):
         """Lock the row and return its ``status`` and ``status_at``; None when there is no such application."""
         return await self.first_row(_LOCK_STATUS, {"where_id": application_id})
 
+    async def tracks(self, application_id: uuid.UUID, *, case_no: str) -> bool:
+        """Is this the portal's application of the case (a timeline line may be added to it)?"""
+        statement = select(Application.id).where(
+            Application.id == application_id, Application.case_no == case_no
+        )
+        return (await self.session.scalar(select(statement.exists()))) is True
+
     async def touch(self, application_id: uuid.UUID, *, case_no: str) -> None:
         """Set the 办件编号 when missing and ``updated_at``, leaving the status as it is."""
         await self.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import (
@@ -31,12 +31,14 @@ from yiwang_management.delivery.errors import (
     DeliveryNotFound,
     ResultNotReady,
     TrackingEventRejected,
+    TrackingNumberTaken,
     WrongDeliveryMethod,
 )
 from yiwang_management.delivery.schemas import (
     DeliveryChoice,
     DeliveryRateReport,
     DeliveryView,
+    DispatchRequest,
     HandOver,
     TrackingEventIn,
 )
@@ -89,10 +91,10 @@ async def get_delivery(case_no: CaseNo, session: Session, principal: Reader) -> 
     responses=problem_responses(*AUTH, DeliveryCaseNotFound, DeliveryClosed, ResultNotReady, AddressRequired),
 )
 async def choose_delivery(
-    case_no: CaseNo, body: DeliveryChoice, session: Session, principal: Applicant
+    case_no: CaseNo, body: DeliveryChoice, request: Request, session: Session, principal: Applicant
 ) -> DeliveryView:
     """窗口领取 or 邮寄送达 (with recipient, phone and address); changeable until the result leaves."""
-    return await service.choose(session, case_no, principal, body)
+    return await service.choose(session, case_no, principal, body, source=request.app.state.runtime.source)
 
 
 @router.post(
@@ -108,16 +110,27 @@ async def choose_delivery(
         WrongDeliveryMethod,
         DeliveryClosed,
         PaymentRequired,
+        TrackingNumberTaken,
     ),
 )
 async def dispatch(
     case_no: CaseNo,
+    request: Request,
     session: Session,
     principal: Deliverer,
     carrier: Annotated[SandboxCourier, Depends(courier)],
+    body: Annotated[DispatchRequest | None, Body()] = None,
 ) -> DeliveryView:
-    """The courier's waybill and tracking number; refused while a fee due before delivery is unpaid."""
-    return await service.dispatch(session, case_no, principal, courier=carrier)
+    """The courier's waybill and tracking number (or a waybill filled in by hand, ``courier`` +
+    ``tracking_no``); refused while a fee due before delivery is unpaid."""
+    return await service.dispatch(
+        session,
+        case_no,
+        principal,
+        courier=carrier,
+        source=request.app.state.runtime.source,
+        waybill=(body.courier, body.tracking_no) if body is not None else None,
+    )
 
 
 @router.post(
@@ -135,9 +148,13 @@ async def dispatch(
         PaymentRequired,
     ),
 )
-async def hand_over(case_no: CaseNo, body: HandOver, session: Session, principal: Deliverer) -> DeliveryView:
+async def hand_over(
+    case_no: CaseNo, body: HandOver, request: Request, session: Session, principal: Deliverer
+) -> DeliveryView:
     """现场递交: delivered, the delivery clock stops (on time or not)."""
-    return await service.hand_over(session, case_no, principal, collected_by=body.collected_by)
+    return await service.hand_over(
+        session, case_no, principal, collected_by=body.collected_by, source=request.app.state.runtime.source
+    )
 
 
 @router.post(
@@ -150,10 +167,17 @@ async def hand_over(case_no: CaseNo, body: HandOver, session: Session, principal
     ),
 )
 async def track(
-    case_no: CaseNo, body: TrackingEventIn, session: Session, principal: Deliverer
+    case_no: CaseNo, body: TrackingEventIn, request: Request, session: Session, principal: Deliverer
 ) -> DeliveryView:
     """运输中 / 派送中 / 已签收; 已签收 completes the delivery and stops its clock."""
-    return await service.track(session, case_no, principal, kind=body.kind, description=body.description)
+    return await service.track(
+        session,
+        case_no,
+        principal,
+        kind=body.kind,
+        description=body.description,
+        source=request.app.state.runtime.source,
+    )
 
 
 @router.get(

@@ -52,3 +52,10 @@ class TrackingEventRejected(Conflict):
 
     code = "tracking_event_rejected"
     title = "该送达不在运输途中，不能记录物流轨迹"
+
+
+class TrackingNumberTaken(Conflict):
+    """A hand-filled waybill whose tracking number another delivery already has."""
+
+    code = "tracking_number_taken"
+    title = "运单号已被另一件送达使用"

@@ -28,6 +28,17 @@ EVENT_NAMES = {
     "delivered": "已签收",
     "picked_up": "窗口已领取",
 }
+#: 承运方: the couriers a deliverer may record by hand (the waybill printed at the window), and the
+#: sandbox courier, whose interface issues the tracking number itself.
+SANDBOX_COURIER = "sandbox"
+COURIERS = {"ems": "中国邮政 EMS", "sf": "顺丰速运", "jd": "京东物流", SANDBOX_COURIER: "模拟寄递"}
+
+
+def courier_name(code: str) -> str:
+    """承运方 name of a courier code (an unknown code shows as itself)."""
+    return COURIERS.get(code, code)
+
+
 #: The step key of the delivery limit on ``case_step_clock`` (supervised like any step).
 DELIVERY_STEP = "delivery"
 DELIVERY_STEP_NAME = "送达"

@@ -7,11 +7,14 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, cast, func, select, text
+from sqlalchemy.exc import IntegrityError
 
+from yiwang_common.access import ReadScope
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_management.case.models import Case
-from yiwang_management.delivery.models import CaseDelivery, DeliveryEvent
+from yiwang_management.delivery.models import DELIVERY_STEP, DISPATCHED, READY, CaseDelivery, DeliveryEvent
 from yiwang_management.shared import CHINA_TZ
+from yiwang_management.supervision.models import CaseStepClock
 
 # 作出决定 starts the delivery in one round trip (completion is a hot path): the 送达 step clock
 # (its warning date picked by the item's rule out of candidates computed for each threshold), the
@@ -59,6 +62,16 @@ class DeliveryRepository(RepositoryBase[CaseDelivery]):
             statement = statement.with_for_update()
         return await self.get_one_or_none(statement)
 
+    async def dispatch(self, delivery: CaseDelivery, values: dict[str, Any]) -> bool:
+        """Record the dispatch now; False (and nothing written) when its tracking number is
+        another delivery's already (unique), also when two dispatches race for it."""
+        try:
+            async with self.session.begin_nested():
+                await self.update(delivery, update_dict=values, flush=True)
+        except IntegrityError:
+            return False
+        return True
+
     async def start(self, values: dict[str, Any]) -> None:
         """The decision is made: open the 送达 clock, the delivery and its first event at once."""
         await self.session.execute(_START, values)
@@ -78,6 +91,43 @@ class DeliveryRepository(RepositoryBase[CaseDelivery]):
         """A delivery's events, oldest first."""
         statement = select(DeliveryEvent).where(DeliveryEvent.case_no == case_no).order_by(DeliveryEvent.id)
         return list(await self.session.scalars(statement))
+
+    async def board(self, scope: ReadScope, *, status: str | None, limit: int) -> Sequence[Any]:
+        """送达工作台: the unit's decided cases whose result has not reached the applicant yet,
+        soonest due first, each with its open 送达 clock's warning date (None when it has none)."""
+        if scope.region_prefix is None:
+            return []
+        clock = (
+            select(CaseStepClock.warn_date)
+            .where(
+                CaseStepClock.case_no == CaseDelivery.case_no,
+                CaseStepClock.step_key == DELIVERY_STEP,
+                CaseStepClock.ended_at.is_(None),
+            )
+            .order_by(CaseStepClock.started_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        statement = (
+            select(
+                CaseDelivery,
+                Case.item_name.label("item_name"),
+                Case.applicant.label("applicant"),
+                Case.outcome.label("outcome"),
+                clock.label("warn_date"),
+            )
+            .join(Case, Case.case_no == CaseDelivery.case_no)
+            .where(
+                CaseDelivery.status.in_([status] if status else [READY, DISPATCHED]),
+                CaseDelivery.case_no.startswith(scope.region_prefix, autoescape=True),
+            )
+            .order_by(CaseDelivery.due_date.asc().nulls_last(), CaseDelivery.case_no)
+            .limit(limit)
+        )
+        if scope.org_code is not None:
+            statement = statement.where(Case.org_code == scope.org_code)
+        rows: Sequence[Any] = (await self.session.execute(statement)).all()
+        return rows
 
     async def on_time_by_org(self, *, first: date, last: date, org_code: str | None) -> Sequence[Any]:
         """送达及时率: results delivered from ``first`` to ``last`` (Beijing dates) per department."""

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yiwang_common.masking import mask_mobile, mask_person_name
 from yiwang_common.text import Name, Text
-from yiwang_management.delivery.models import EVENT_NAMES, METHOD_NAMES, POST, STATUS_NAMES
+from yiwang_management.delivery.models import EVENT_NAMES, METHOD_NAMES, POST, STATUS_NAMES, courier_name
 
 
 class DeliveryChoice(BaseModel):
@@ -52,6 +52,19 @@ class HandOver(BaseModel):
     collected_by: Name = Field(description="领取人（已核验身份证件）")
 
 
+class DispatchRequest(BaseModel):
+    """证照寄送 with a waybill filled in at the window (人工录入运单); empty: the courier interface books one."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"courier": "ems", "tracking_no": "1151234567890"}]}
+    )
+
+    courier: Literal["ems", "sf", "jd"] = Field(
+        description="承运方: ems 中国邮政 EMS / sf 顺丰速运 / jd 京东物流"
+    )
+    tracking_no: str = Field(pattern=r"^[0-9A-Za-z]{8,32}$", description="运单号")
+
+
 class TrackingEventIn(BaseModel):
     """A courier scan (物流轨迹)."""
 
@@ -91,6 +104,7 @@ class DeliveryView(BaseModel):
     decided_on: date | None = None
     due_date: date | None = Field(default=None, description="送达期限（作出决定之日起 5 个工作日）")
     courier: str | None = None
+    courier_name: str | None = Field(default=None, description="承运方")
     tracking_no: str | None = Field(default=None, description="运单号")
     dispatched_at: datetime | None = None
     delivered_at: datetime | None = None
@@ -112,6 +126,7 @@ class DeliveryView(BaseModel):
             decided_on=delivery.decided_on,
             due_date=delivery.due_date,
             courier=delivery.courier,
+            courier_name=courier_name(delivery.courier) if delivery.courier else None,
             tracking_no=delivery.tracking_no,
             dispatched_at=delivery.dispatched_at,
             delivered_at=delivery.delivered_at,

@@ -5,6 +5,7 @@ hand-over at the window, and no result leaving before a fee due before delivery 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,9 +14,13 @@ from yiwang_common.access import handling_scope
 from yiwang_common.auth import ROLE_SUPERVISOR, Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.db import utcnow
+from yiwang_common.events import enqueue
+from yiwang_common.masking import mask_name
 from yiwang_management.case.models import COMPLETED, NOT_ACCEPTED, Case
 from yiwang_management.case.repository import CaseRepository
 from yiwang_management.config import DeliverySettings, SupervisionSettings
+from yiwang_management.db import messaging
+from yiwang_management.delivery import events
 from yiwang_management.delivery.courier import Courier
 from yiwang_management.delivery.errors import (
     DeliveryCaseNotFound,
@@ -23,6 +28,7 @@ from yiwang_management.delivery.errors import (
     DeliveryNotFound,
     ResultNotReady,
     TrackingEventRejected,
+    TrackingNumberTaken,
     WrongDeliveryMethod,
 )
 from yiwang_management.delivery.models import (
@@ -38,6 +44,7 @@ from yiwang_management.delivery.models import (
     WINDOW,
     CaseDelivery,
     DeliveryEvent,
+    courier_name,
 )
 from yiwang_management.delivery.repository import DeliveryRepository
 from yiwang_management.delivery.schemas import (
@@ -77,7 +84,7 @@ async def view(session: AsyncSession, case_no: str, principal: Principal) -> Del
 
 
 async def choose(
-    session: AsyncSession, case_no: str, principal: Principal, body: DeliveryChoice
+    session: AsyncSession, case_no: str, principal: Principal, body: DeliveryChoice, *, source: str
 ) -> DeliveryView:
     """选择送达方式 (at intake or any time before the result leaves); the applicant's own case."""
     try:
@@ -111,6 +118,11 @@ async def choose(
     else:
         await repository.update(delivery, update_dict=values)
     await _event(session, case.case_no, "chosen", f"选择{METHOD_NAMES[body.method]}", principal.name, now)
+    await enqueue(
+        session,
+        messaging.outbox,
+        events.arranged_event(case, delivery, at=now, by=principal.name, source=source),
+    )
     return DeliveryView.of(delivery, await repository.events(case.case_no))
 
 
@@ -178,9 +190,19 @@ async def _finish(session: AsyncSession, delivery: CaseDelivery, now: datetime) 
 
 
 async def dispatch(
-    session: AsyncSession, case_no: str, principal: Principal, *, courier: Courier
+    session: AsyncSession,
+    case_no: str,
+    principal: Principal,
+    *,
+    courier: Courier,
+    source: str,
+    waybill: tuple[str, str] | None = None,
 ) -> DeliveryView:
-    """证照寄送 Post the result: the courier's tracking number; a fee due before delivery must be paid."""
+    """证照寄送 Post the result: the courier's tracking number; a fee due before delivery must be paid.
+
+    ``waybill`` (courier code, tracking number) is a waybill the window filled in by hand; without
+    it the courier interface books one and issues the number.
+    """
     case, delivery = await _staff_delivery(session, case_no, principal)
     if delivery.method != POST:
         raise WrongDeliveryMethod(f"办件 {case.case_no} 选择的是{METHOD_NAMES[delivery.method]}")
@@ -188,30 +210,36 @@ async def dispatch(
         raise DeliveryClosed(f"办件 {case.case_no} 的结果已寄出（运单号 {delivery.tracking_no}）")
     if case.outcome == "approved":
         await payment_service.require_paid_before_delivery(session, case)
-    tracking_no = await courier.create_waybill(
-        recipient=delivery.recipient_name or "",
-        phone=delivery.recipient_phone or "",
-        address=delivery.address or "",
-        reference=case.case_no,
-    )
-    now = utcnow()
     repository = DeliveryRepository.from_session(session)
-    await repository.update(
-        delivery,
-        update_dict={
-            "status": DISPATCHED,
-            "courier": courier.name,
-            "tracking_no": tracking_no,
-            "dispatched_at": now,
-        },
+    if waybill is not None:
+        carrier, tracking_no = waybill
+    else:
+        carrier = courier.name
+        tracking_no = await courier.create_waybill(
+            recipient=delivery.recipient_name or "",
+            phone=delivery.recipient_phone or "",
+            address=delivery.address or "",
+            reference=case.case_no,
+        )
+    now = utcnow()
+    values = {"status": DISPATCHED, "courier": carrier, "tracking_no": tracking_no, "dispatched_at": now}
+    if not await repository.dispatch(delivery, values):
+        raise TrackingNumberTaken(f"运单号 {tracking_no} 已用于另一件送达")
+    await _event(
+        session,
+        case.case_no,
+        "dispatched",
+        f"已交寄（{courier_name(carrier)}），运单号 {tracking_no}",
+        principal.name,
+        now,
     )
-    await _event(session, case.case_no, "dispatched", f"已交寄，运单号 {tracking_no}", principal.name, now)
+    await enqueue(session, messaging.outbox, events.dispatched_event(case, delivery, source=source))
     log.info("result dispatched", extra={"case_no": case.case_no, "tracking_no": tracking_no})
     return DeliveryView.of(delivery, await repository.events(case.case_no))
 
 
 async def hand_over(
-    session: AsyncSession, case_no: str, principal: Principal, *, collected_by: str
+    session: AsyncSession, case_no: str, principal: Principal, *, collected_by: str, source: str
 ) -> DeliveryView:
     """现场递交 The applicant collects the result at the window; a fee due before delivery must be paid."""
     case, delivery = await _staff_delivery(session, case_no, principal)
@@ -224,12 +252,15 @@ async def hand_over(
     await _event(
         session, case.case_no, "picked_up", f"窗口领取，领取人 {collected_by[:1]}*", principal.name, now
     )
+    await enqueue(
+        session, messaging.outbox, events.delivered_event(case, delivery, kind="picked_up", source=source)
+    )
     repository = DeliveryRepository.from_session(session)
     return DeliveryView.of(delivery, await repository.events(case.case_no))
 
 
 async def track(
-    session: AsyncSession, case_no: str, principal: Principal, *, kind: str, description: str
+    session: AsyncSession, case_no: str, principal: Principal, *, kind: str, description: str, source: str
 ) -> DeliveryView:
     """物流轨迹 A courier scan; 已签收 (delivered) completes the delivery and stops its clock."""
     case, delivery = await _staff_delivery(session, case_no, principal)
@@ -239,8 +270,77 @@ async def track(
     if kind == "delivered":
         await _finish(session, delivery, now)
     await _event(session, case.case_no, kind, f"{EVENT_NAMES[kind]}：{description}", principal.name, now)
+    envelope = (
+        events.delivered_event(case, delivery, kind="delivered", source=source)
+        if kind == "delivered"
+        else events.tracking_event(case, delivery, kind=kind, description=description, at=now, source=source)
+    )
+    await enqueue(session, messaging.outbox, envelope)
     repository = DeliveryRepository.from_session(session)
     return DeliveryView.of(delivery, await repository.events(case.case_no))
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the 送达工作台."""
+
+    delivery: DeliveryView
+    item_name: str
+    applicant_name: str | None
+    outcome: str | None
+    level: str | None
+    level_name: str | None
+
+
+LEVEL_NAMES = {"yellow": "预警", "red": "超时"}
+
+
+def delivery_level(today: date, due: date | None, warn: date | None) -> str | None:
+    """yellow (预警) from the clock's warning date, red (超时) after the due date, as the sweep raises them."""
+    if due is not None and today > due:
+        return "red"
+    if warn is not None and today >= warn:
+        return "yellow"
+    return None
+
+
+async def board(
+    session: AsyncSession, principal: Principal, *, status: str | None, today: date, limit: int = 200
+) -> list[BoardRow]:
+    """送达工作台 of the staff member's unit: results awaiting hand-over or on their way."""
+    rows = await DeliveryRepository.from_session(session).board(
+        handling_scope(principal), status=status, limit=limit
+    )
+    out = []
+    for row in rows:
+        delivery: CaseDelivery = row[0]
+        level = delivery_level(today, delivery.due_date, row.warn_date)
+        applicant = row.applicant or {}
+        out.append(
+            BoardRow(
+                delivery=DeliveryView.of(delivery),
+                item_name=row.item_name,
+                applicant_name=mask_name(
+                    str(applicant.get("name", "")), kind=str(applicant.get("kind", "natural_person"))
+                ),
+                outcome=row.outcome,
+                level=level,
+                level_name=LEVEL_NAMES.get(level or ""),
+            )
+        )
+    return out
+
+
+async def staff_view(session: AsyncSession, case_no: str, principal: Principal) -> tuple[Case, DeliveryView]:
+    """A case's delivery for the staff who hand it over or post it (their unit's cases only)."""
+    case = await CaseRepository.from_session(session).get_visible(case_no, handling_scope(principal))
+    if case is None:
+        raise DeliveryCaseNotFound(f"办件 {case_no} 不存在")
+    repository = DeliveryRepository.from_session(session)
+    delivery = await repository.get(case.case_no)
+    if delivery is None:
+        raise DeliveryNotFound(f"办件 {case.case_no} 尚未确定送达方式")
+    return case, DeliveryView.of(delivery, await repository.events(case.case_no))
 
 
 async def on_time_rates(

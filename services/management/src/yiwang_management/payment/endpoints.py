@@ -122,10 +122,12 @@ async def put_fees(
     responses=problem_responses(*AUTH, PaymentCaseNotFound),
 )
 async def get_case_payment(
-    case_no: CaseNo, session: Session, principal: Reader, channel: Provider
+    case_no: CaseNo, request: Request, session: Session, principal: Reader, channel: Provider
 ) -> CasePayment:
     """The fees, the order and whether it is paid; an unpaid order is checked with the provider first."""
-    return await service.case_payment(session, case_no, principal, provider=channel)
+    return await service.case_payment(
+        session, case_no, principal, provider=channel, source=request.app.state.runtime.source
+    )
 
 
 @router.post(
@@ -140,7 +142,14 @@ async def open_payment(
     """One order per case, from the fee schedule (never an amount sent by the client); its
     ``pay_url`` is the provider's cashier. Asking again returns the same order."""
     settings: Settings = request.app.state.settings
-    return await service.open_order(session, case_no, principal, provider=channel, settings=settings.payment)
+    return await service.open_order(
+        session,
+        case_no,
+        principal,
+        provider=channel,
+        settings=settings.payment,
+        source=request.app.state.runtime.source,
+    )
 
 
 @router.get(
@@ -177,7 +186,9 @@ async def sandbox_notification(request: Request, session: Session, channel: Prov
     """HMAC-SHA256 signed (header ``Yiwang-Sandbox-Signature: t=…,v1=…``); a forged, altered or
     stale one is refused with 400. Repeats are answered ``SUCCESS`` and change nothing."""
     body = await request.body()
-    return await service.receive_notification(session, body, request.headers, provider=channel)
+    return await service.receive_notification(
+        session, body, request.headers, provider=channel, source=request.app.state.runtime.source
+    )
 
 
 @router.get(

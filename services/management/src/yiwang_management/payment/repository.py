@@ -79,15 +79,15 @@ class OrderRepository(RepositoryBase[PaymentOrder]):
             statement = statement.with_for_update()
         return await self.get_one_or_none(statement)
 
-    async def add(self, order: PaymentOrder) -> PaymentOrder:
-        """A new order; False when the case has one already (a concurrent request made it)."""
+    async def add(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
+        """A new order, or the case's existing one (a concurrent request made it); True when this made it."""
         inserted = await self.insert_unless_exists(
             {c.name: getattr(order, c.key) for c in cast(Table, PaymentOrder.__table__).columns},
             conflict=["case_no"],
         )
         found = await self.of_case(order.case_no)
         assert found is not None, inserted
-        return found
+        return found, inserted
 
     async def next_receipt_serial(self) -> int:
         """The next 电子票据 serial (a sequence: numbers are never reused)."""

@@ -14,11 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yiwang_common.access import scope_of
 from yiwang_common.auth import Principal
 from yiwang_common.db import session_scope, utcnow
+from yiwang_common.events import enqueue
 from yiwang_common.masking import mask_name
 from yiwang_management.case.models import COMPLETED, NOT_ACCEPTED, Case
 from yiwang_management.case.repository import CaseRepository
 from yiwang_management.config import PaymentSettings
+from yiwang_management.db import messaging
 from yiwang_management.item.repository import ItemRepository
+from yiwang_management.payment import events
 from yiwang_management.payment.errors import (
     CaseNotPayable,
     ItemNotFoundForFees,
@@ -131,6 +134,7 @@ async def case_payment(
     principal: Principal,
     *,
     provider: PaymentProvider | None = None,
+    source: str,
 ) -> CasePayment:
     """What the case owes; with ``provider`` an unpaid order is first checked with the provider
     (主动查询: the applicant is back from the cashier before the notification arrived)."""
@@ -140,7 +144,7 @@ async def case_payment(
     if order is not None and order.status == UNPAID and provider is not None and order.provider_order_id:
         result = await provider.query(order.provider_order_id)
         if result is not None and result.status == PAID:
-            await record_payment(session, result, provider_name=provider.name, via="query")
+            await record_payment(session, result, provider_name=provider.name, via="query", source=source)
             order = await OrderRepository.from_session(session).of_case(case.case_no)
     return CasePayment(
         case_no=case.case_no,
@@ -157,6 +161,7 @@ async def open_order(
     *,
     provider: PaymentProvider,
     settings: PaymentSettings,
+    source: str,
 ) -> OrderView:
     """去缴费 The case's order (made once, from the schedule) and the provider's cashier page."""
     case = await visible_case(session, case_no, principal)
@@ -168,7 +173,7 @@ async def open_order(
     if order is None:
         if not fees.charged or fees.timing is None:
             raise NoFeeDue(f"事项「{case.item_name}」不收费")
-        order = await orders.add(
+        order, made_now = await orders.add(
             PaymentOrder(
                 order_no=f"ZF{case.case_no}",
                 case_no=case.case_no,
@@ -183,7 +188,14 @@ async def open_order(
                 created_at=utcnow(),
             )
         )
-        log.info("payment order opened", extra={"case_no": case.case_no, "amount_fen": fees.total_fen})
+        if made_now:
+            # 缴费订单已生成 commits with the order; a concurrent request that lost the race adds none.
+            await enqueue(
+                session,
+                messaging.outbox,
+                events.order_created_event(order, case.application_id, source=source),
+            )
+            log.info("payment order opened", extra={"case_no": case.case_no, "amount_fen": fees.total_fen})
     if order.status == UNPAID and order.provider_order_id is None:
         made = await provider.create_order(
             merchant_order_no=order.order_no,
@@ -198,7 +210,7 @@ async def open_order(
 
 
 async def record_payment(
-    session: AsyncSession, result: PaymentResult, *, provider_name: str, via: str
+    session: AsyncSession, result: PaymentResult, *, provider_name: str, via: str, source: str
 ) -> bool:
     """Record a payment the provider reports; True when this call recorded it (False: already paid).
 
@@ -231,12 +243,17 @@ async def record_payment(
             "receipt_no": f"PJ{order.case_no[:6]}{paid_on:%Y}{serial:010d}",
         },
     )
+    case = await CaseRepository.from_session(session).get(order.case_no)
+    assert case is not None  # the order's foreign key
+    await enqueue(
+        session, messaging.outbox, events.order_paid_event(order, case.application_id, via=via, source=source)
+    )
     log.info("payment recorded", extra={"order_no": order.order_no, "via": via, "txn_id": result.txn_id})
     return True
 
 
 async def receive_notification(
-    session: AsyncSession, body: bytes, headers: Any, *, provider: PaymentProvider
+    session: AsyncSession, body: bytes, headers: Any, *, provider: PaymentProvider, source: str
 ) -> NotificationAck:
     """支付结果通知: verify the signature, keep the notification once, record the payment once."""
     try:
@@ -256,7 +273,9 @@ async def receive_notification(
     )
     if not first:
         return NotificationAck(duplicate=True)
-    applied = await record_payment(session, result, provider_name=provider.name, via="notification")
+    applied = await record_payment(
+        session, result, provider_name=provider.name, via="notification", source=source
+    )
     if applied:
         await OrderRepository.from_session(session).mark_applied(result.notification_id)
     return NotificationAck(duplicate=not applied)
