@@ -15,6 +15,9 @@ from yiwang_common.contracts.management import (
     CaseSupplementRequested,
     ItemPublished,
     ItemWithdrawn,
+    JointCaseCompleted,
+    JointCaseOpened,
+    JointPartChanged,
     StaffAssigned,
 )
 from yiwang_common.events import Subscription
@@ -90,6 +93,9 @@ MANAGEMENT_SUBSCRIPTION = Subscription(
         CaseAcceptedWithMaterialsOwed: progress_events.on_case_accepted_with_materials_owed,
         CaseRejected: progress_events.on_case_rejected,
         CaseCompleted: progress_events.on_case_completed,
+        JointCaseOpened: progress_events.on_joint_case_opened,
+        JointPartChanged: progress_events.on_joint_part_changed,
+        JointCaseCompleted: progress_events.on_joint_case_completed,
         StaffAssigned: on_staff_assigned,
     },
 )
