@@ -342,8 +342,10 @@ async def on_joint_part_changed(
             "part event for a case that is not a joint case ignored", extra={"case_no": data.joint_no}
         )
         return
-    if _merge_part(parts, data.part_no, data.status, data.changed_at, data.note):
-        await progress.set_joint_parts(data.application_id, parts)
+    if not _merge_part(parts, data.part_no, data.status, data.changed_at, data.note):
+        # Late or after the part's decision: the timeline shows where a part went, never back.
+        return
+    await progress.set_joint_parts(data.application_id, parts)
     detail = f"「{data.item_name}」" + (f"：{data.note}" if data.note else "")
     await TimelineRepository.from_session(session).add(
         application_id=data.application_id,
