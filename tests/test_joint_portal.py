@@ -19,13 +19,13 @@ import yiwang_gateway
 import yiwang_management
 from tests.test_joint_plugin import (
     APPLICANT,
-    APPLICANT_AUTH,
     DEPARTMENTS,
     HOUSING,
     ITEMS,
     MARKET,
     PLANNING,
     _register,
+    applicant_auth,
     eventually,
     staff,
 )
@@ -133,7 +133,7 @@ async def apps(nc: NatsClient) -> AsyncIterator[Apps]:
 
 
 async def _my_case(apps: Apps, joint_no: str) -> dict[str, Any] | None:
-    r = await apps.portal.get(f"/cases/{joint_no}", headers=APPLICANT_AUTH)
+    r = await apps.portal.get(f"/cases/{joint_no}", headers=applicant_auth())
     return r.json() if r.status_code == 200 else None
 
 
