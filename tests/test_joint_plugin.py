@@ -85,10 +85,17 @@ def staff(org: str, *roles: str, sub: str = "") -> dict[str, str]:
     )
 
 
-APPLICANT_AUTH = bearer(Principal(sub=APPLICANT["account_id"], name="张三", kind="natural_person"))
-ADMIN = bearer(
-    Principal(sub="admin", name="管理员", kind="staff", roles=frozenset({"admin"}), region="530428")
-)
+def applicant_auth() -> dict[str, str]:
+    """The applicant's bearer header, signed when used: a module-level token would expire (300 s)
+    before the later tests of a long suite run."""
+    return bearer(Principal(sub=APPLICANT["account_id"], name="张三", kind="natural_person"))
+
+
+def admin() -> dict[str, str]:
+    """An administrator's bearer header, signed when used."""
+    return bearer(
+        Principal(sub="admin", name="管理员", kind="staff", roles=frozenset({"admin"}), region="530428")
+    )
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:
@@ -219,7 +226,7 @@ async def _register(http: httpx.AsyncClient, org: str, item: str | None) -> dict
             "department_code": org,
             "department_name": DEPARTMENTS[org],
         },
-        headers=ADMIN,
+        headers=admin(),
     )
     assert r.status_code == 201, r.text
     system: dict[str, Any] = r.json()
@@ -227,7 +234,7 @@ async def _register(http: httpx.AsyncClient, org: str, item: str | None) -> dict
         r = await http.put(
             f"/plugin/items/{item}/handler",
             json={"handler": "external", "system_id": system["system_id"]},
-            headers=ADMIN,
+            headers=admin(),
         )
         assert r.status_code == 200, r.text
     return system
@@ -266,7 +273,7 @@ async def _handle_builtin(stack: Stack, org: str, decision: str = "approve") -> 
 
 
 async def _view(stack: Stack, joint_no: str) -> dict[str, Any]:
-    r = await stack.http.get(f"/joint-cases/{joint_no}", headers=APPLICANT_AUTH)
+    r = await stack.http.get(f"/joint-cases/{joint_no}", headers=applicant_auth())
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -417,7 +424,7 @@ class TestJointApproval:
         r = await stack.http.put(
             f"/plugin/items/{ITEMS[PLANNING]}/handler",
             json={"handler": "external", "system_id": housing["system_id"]},
-            headers=ADMIN,
+            headers=admin(),
         )
         assert r.status_code == 422
         [dispatch] = (await stack.http.get("/plugin/dispatches", headers=mine)).json()["items"]

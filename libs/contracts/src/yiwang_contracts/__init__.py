@@ -27,6 +27,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     management.CaseDeemedApproved,
     management.JointPartDispatched,
     management.JointCaseCompleted,
+    management.JointCaseOpened,
+    management.JointPartChanged,
     business.CaseStepCompleted,
     business.CaseDecided,
     business.CaseReturned,

@@ -341,6 +341,67 @@ class JointCaseCompleted(EventData):
         default=None, description="联办不予许可告知: one combined notice naming every refused part and why"
     )
     completed_at: datetime
+    application_id: uuid.UUID | None = Field(
+        default=None, description="The joint case's application id (as in JointCaseOpened)"
+    )
+    decision: DecisionDocument | None = Field(
+        default=None, description="联办结果告知书: the one combined result, each department's line"
+    )
+
+
+#: 联办分件状态 as the applicant and management follow it (the plug-in contract's PartStatus).
+JointPartStatus = Literal["dispatched", "in_progress", "awaiting_supplement", "approved", "refused"]
+
+
+class JointPartSummary(BaseModel):
+    """One department's part as the applicant's one combined case lists it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    part_no: str
+    item_code: str
+    item_name: str
+    department: Organisation
+    limit_days: int = Field(ge=1, description="The part's own 承诺时限 (工作日)")
+    due_date: date
+
+
+class JointCaseOpened(EventData):
+    """联办受理: the window collected the materials once and dispatched a part to every department.
+
+    The applicant's portal shows the joint case as one case (its 办件编号) whose timeline lists each
+    department's part; ``joint_case.part_changed`` moves a part, ``joint_case.completed`` ends it.
+    """
+
+    subject = "yiwang.management.joint_case.opened.v1"
+
+    joint_no: str = Field(description="联办件办件编号")
+    application_id: uuid.UUID = Field(description="The joint case's application id (stable)")
+    theme_name: str = Field(description="联办主题 (一件事)")
+    applicant: Applicant
+    window: Organisation = Field(description="The unit whose window opened the case (牵头)")
+    form: dict[str, Any]
+    materials: list[MaterialRef]
+    accepted_at: datetime
+    due_date: date = Field(description="The joint case's due date: the longest part's")
+    parts: list[JointPartSummary]
+
+
+class JointPartChanged(EventData):
+    """联办分件状态变化: one department's part moved (taken over, 补正 asked or handed in, decided)."""
+
+    subject = "yiwang.management.joint_case.part_changed.v1"
+
+    joint_no: str
+    application_id: uuid.UUID = Field(description="The joint case's application id")
+    part_no: str
+    item_name: str
+    department: Organisation
+    status: JointPartStatus
+    changed_at: datetime
+    note: str | None = Field(
+        default=None, description="补正 reason when awaiting_supplement, 不予许可理由 when refused"
+    )
 
 
 class PaymentFeeLine(BaseModel):

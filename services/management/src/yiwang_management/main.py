@@ -19,6 +19,7 @@ from yiwang_management.config import Settings, get_settings
 from yiwang_management.console.acceptance_pages import router as acceptance_pages
 from yiwang_management.console.delivery_pages import router as delivery_pages
 from yiwang_management.console.endpoints import router as console_router
+from yiwang_management.console.joint_pages import router as joint_pages
 from yiwang_management.console.rendering import install_console
 from yiwang_management.console.staff_pages import router as staff_pages_router
 from yiwang_management.db import messaging
@@ -141,5 +142,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_pages_router)
     app.include_router(acceptance_pages)
     app.include_router(delivery_pages)
+    app.include_router(joint_pages)
     install_console(app, console_router, sign_in_origin=f"{sign_in.scheme}://{sign_in.netloc}")
     return app

@@ -60,6 +60,9 @@ class Application(Base):
     # suspended 挂起, a 特殊程序), and when the applicant withdrew (撤回). Empty: running / not withdrawn.
     clock: Mapped[str | None] = mapped_column(String(32))
     withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+    # 联办分件 (ADR 0121): a joint case's parts, one per department, each with its own state and
+    # the time of the event that set it; None for an ordinary case.
+    joint_parts: Mapped[list[Any] | None] = mapped_column(JSONType)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
 

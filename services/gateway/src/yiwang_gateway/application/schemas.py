@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yiwang_common.contracts.common import MaterialRef, MissingMaterial
+from yiwang_common.contracts.common import MaterialRef, MissingMaterial, Organisation
 from yiwang_common.forms import FORM_MAX_BYTES
 from yiwang_common.text import Code
-from yiwang_gateway.application.status import ApplicationStatus
+from yiwang_gateway.application.status import PART_STATUS_TEXT, ApplicationStatus
 from yiwang_gateway.licence.schemas import LicenceSelection
 from yiwang_gateway.material.schemas import MAX_MATERIALS, MaterialSelection
 
@@ -93,6 +93,29 @@ class ApplicationSummary(BaseModel):
     submitted_at: datetime
 
 
+class JointPartLine(BaseModel):
+    """联办分件 One department's part of a joint case, as the applicant follows it (ADR 0121)."""
+
+    part_no: str = Field(examples=["53042820261123000001EP01"])
+    item_name: str
+    department: Organisation
+    status: Literal["dispatched", "in_progress", "awaiting_supplement", "approved", "refused"]
+    status_text: str = Field(examples=["办理中"])
+    limit_days: int = Field(description="该部门的承诺时限 (工作日)")
+    due_date: date
+    note: str | None = Field(default=None, description="补正 reason, or the 不予许可 reason")
+
+    @classmethod
+    def from_stored(cls, parts: list[Any] | None) -> list[JointPartLine] | None:
+        """The application's stored parts, or None for an ordinary case."""
+        if parts is None:
+            return None
+        return [
+            cls.model_validate(p | {"status_text": PART_STATUS_TEXT.get(p["status"], p["status"])})
+            for p in parts
+        ]
+
+
 class ApplicationDetail(ApplicationSummary):
     """申请 with its form and materials."""
 
@@ -101,3 +124,6 @@ class ApplicationDetail(ApplicationSummary):
     missing_materials: list[MissingMaterial]
     due_date: date | None = Field(default=None, description="承诺办结日期")
     links: ApplicationLinks
+    joint_parts: list[JointPartLine] | None = Field(
+        default=None, description="联办件: each department's part and its state (null for an ordinary case)"
+    )

@@ -30,6 +30,7 @@ from yiwang_gateway.application.schemas import (
     ApplicationLinks,
     ApplicationReceipt,
     ApplicationSummary,
+    JointPartLine,
 )
 from yiwang_gateway.application.status import status_text
 from yiwang_gateway.catalogue.service import catalogue_service
@@ -212,6 +213,7 @@ class ApplicationService:
             missing_materials=app.missing_materials,
             due_date=app.due_date,
             links=links(app),
+            joint_parts=JointPartLine.from_stored(app.joint_parts),
         )
 
     async def list_own(

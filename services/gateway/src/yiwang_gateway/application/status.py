@@ -24,3 +24,13 @@ def status_text(status: str, missing_materials: Sequence[Any] | None = None) -> 
     if status == "accepted" and missing_materials:
         return ACCEPTED_MATERIALS_OWED_TEXT
     return STATUS_TEXT[status]
+
+
+#: 联办分件状态 as the applicant reads it (ADR 0121).
+PART_STATUS_TEXT: dict[str, str] = {
+    "dispatched": "已分派",
+    "in_progress": "办理中",
+    "awaiting_supplement": "待补正",
+    "approved": "准予许可",
+    "refused": "不予许可",
+}

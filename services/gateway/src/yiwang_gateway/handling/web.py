@@ -78,7 +78,8 @@ async def _page(
         "timeline": timeline,
         "clock_text": CLOCK_TEXT.get(clock or "", ""),
         "withdrawn_at": withdrawn_at,
-        "can_withdraw": in_handling,
+        # A joint case is withdrawn at the window that coordinates it, not part by part here.
+        "can_withdraw": in_handling and app.joint_parts is None,
         "correction_fields": correction_fields,
         "csrf": csrf_token(request.cookies.get(COOKIE_NAME, "")),
         "error": error,

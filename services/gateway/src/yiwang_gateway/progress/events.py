@@ -28,13 +28,16 @@ from yiwang_common.contracts.management import (
     DeliveryCompleted,
     DeliveryDispatched,
     DeliveryTrackingUpdated,
+    JointCaseCompleted,
+    JointCaseOpened,
+    JointPartChanged,
     PaymentOrderPaid,
 )
 from yiwang_common.db import utcnow
-from yiwang_common.events import EventEnvelope, make_event
+from yiwang_common.events import EventEnvelope, RetryLater, make_event
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.application.repository import TimelineRepository
-from yiwang_gateway.application.status import OUTCOME_TEXT
+from yiwang_gateway.application.status import OUTCOME_TEXT, PART_STATUS_TEXT
 from yiwang_gateway.progress.repository import ProgressRepository
 
 log = logging.getLogger(__name__)
@@ -269,6 +272,129 @@ async def on_case_completed(session: AsyncSession, envelope: EventEnvelope, data
         title=f"已办结：{OUTCOME_TEXT[data.outcome]}",
         detail=detail,
         data={"on_time": data.on_time, "working_days_used": data.working_days_used},
+        source_event_id=envelope.id,
+    )
+
+
+# --- 联办 (ADR 0121): one case for the applicant, each department's part on its timeline ------------
+
+#: The item code management gives a joint case's own row.
+JOINT_ITEM_CODE = "JOINT"
+_DECIDED = ("approved", "refused")
+
+
+async def on_joint_case_opened(session: AsyncSession, envelope: EventEnvelope, data: JointCaseOpened) -> None:
+    """联办受理: one case (the joint 办件编号), accepted, with a part per department, all dispatched."""
+    parts = [
+        p.model_dump(mode="json")
+        | {"status": "dispatched", "status_at": data.accepted_at.isoformat(), "note": None}
+        for p in data.parts
+    ]
+    await _project(
+        session,
+        data.application_id,
+        data.joint_no,
+        CaseStatus.ACCEPTED,
+        data.accepted_at,
+        {"missing_materials": [], "due_date": data.due_date, "joint_parts": parts},
+        new=lambda: _new_application(
+            data.application_id,
+            applicant=data.applicant,
+            item_code=JOINT_ITEM_CODE,
+            item_name=data.theme_name,
+            form=data.form,
+            materials=data.materials,
+        ),
+    )
+    departments = "、".join(f"{p.department.name}「{p.item_name}」" for p in data.parts)
+    await TimelineRepository.from_session(session).add(
+        application_id=data.application_id,
+        at=data.accepted_at,
+        title="已受理（联办）",
+        detail=(
+            f"{data.window.name}一次收件，{len(data.parts)} 个部门同时办理：{departments}；"
+            f"承诺办结日期：{data.due_date.isoformat()}"
+        ),
+        data={"due_date": data.due_date.isoformat(), "parts": [p.part_no for p in data.parts]},
+        source_event_id=envelope.id,
+    )
+
+
+def _merge_part(parts: list[Any], part_no: str, status: str, at: datetime, note: str | None) -> bool:
+    """Move one stored part to ``status`` unless it is decided or a later event moved it already."""
+    for part in parts:
+        if part["part_no"] != part_no:
+            continue
+        if part["status"] in _DECIDED or datetime.fromisoformat(part["status_at"]) > at:
+            return False
+        part |= {"status": status, "status_at": at.isoformat(), "note": note}
+        return True
+    return False
+
+
+async def on_joint_part_changed(
+    session: AsyncSession, envelope: EventEnvelope, data: JointPartChanged
+) -> None:
+    """A department's part moved: its state on the one case, and a line on the timeline."""
+    progress = ProgressRepository.from_session(session)
+    found, parts = await progress.lock_joint_parts(data.application_id)
+    if not found:
+        # ``joint_case.opened`` is earlier on the same stream; this one came first only on a redelivery.
+        raise RetryLater(f"joint case {data.joint_no} is not in the portal yet")
+    if parts is None:
+        log.warning(
+            "part event for a case that is not a joint case ignored", extra={"case_no": data.joint_no}
+        )
+        return
+    if not _merge_part(parts, data.part_no, data.status, data.changed_at, data.note):
+        # Late or after the part's decision: the timeline shows where a part went, never back.
+        return
+    await progress.set_joint_parts(data.application_id, parts)
+    detail = f"「{data.item_name}」" + (f"：{data.note}" if data.note else "")
+    await TimelineRepository.from_session(session).add(
+        application_id=data.application_id,
+        at=data.changed_at,
+        title=f"{data.department.name}：{PART_STATUS_TEXT[data.status]}"[:100],
+        detail=detail,
+        data={"part_no": data.part_no, "status": data.status},
+        source_event_id=envelope.id,
+    )
+
+
+async def on_joint_case_completed(
+    session: AsyncSession, envelope: EventEnvelope, data: JointCaseCompleted
+) -> None:
+    """联办办结: every part's result and the one combined result (and notice, if any was refused)."""
+    progress = ProgressRepository.from_session(session)
+    application_id = data.application_id or await progress.id_of_case(data.joint_no)
+    if application_id is None:
+        raise RetryLater(f"joint case {data.joint_no} is not in the portal yet")
+    found, parts = await progress.lock_joint_parts(application_id)
+    if not found:
+        raise RetryLater(f"joint case {data.joint_no} is not in the portal yet")
+    if parts is not None:
+        for outcome in data.parts:
+            _merge_part(parts, outcome.part_no, outcome.outcome, data.completed_at, outcome.reason)
+        await progress.set_joint_parts(application_id, parts)
+    values: dict[str, Any] = {"outcome": data.outcome}
+    if data.decision is not None:
+        values["result"] = {
+            "decision": data.decision.model_dump(mode="json"),
+            "licence": None,
+            "notice_text": data.notice_text,
+        }
+    if not await _project(
+        session, application_id, data.joint_no, CaseStatus.COMPLETED, data.completed_at, values
+    ):
+        return
+    lines = "；".join(f"{p.department.name}「{p.item_name}」{OUTCOME_TEXT[p.outcome]}" for p in data.parts)
+    detail = f"联办结果：{lines}" + (f"\n{data.notice_text}" if data.notice_text else "")
+    await TimelineRepository.from_session(session).add(
+        application_id=application_id,
+        at=data.completed_at,
+        title=f"已办结（联办）：{OUTCOME_TEXT[data.outcome]}",
+        detail=detail,
+        data={"notice": bool(data.notice_text)},
         source_event_id=envelope.id,
     )
 

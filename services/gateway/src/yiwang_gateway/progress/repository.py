@@ -36,6 +36,16 @@ _TOUCH = (
     )
 )
 _INSERT = _TABLE.insert()
+_LOCK_PARTS = select(_TABLE.c.joint_parts).where(_TABLE.c.id == bindparam("where_id")).with_for_update()
+_SET_PARTS = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("where_id"))
+    .values(
+        joint_parts=bindparam("new_joint_parts", type_=_TABLE.c.joint_parts.type),
+        updated_at=bindparam("new_updated_at", type_=_TABLE.c.updated_at.type),
+    )
+)
+_ID_OF_CASE = select(_TABLE.c.id).where(_TABLE.c.case_no == bindparam("case_no"))
 
 
 def _advance_statement(status: str, keys: tuple[str, ...]) -> Any:
@@ -122,6 +132,24 @@ class ProgressRepository(RepositoryBase[Application]):
     async def insert(self, values: Mapping[str, Any]) -> None:
         """Write a new application row (a case the portal never saw) with one prebuilt ``INSERT``."""
         await self.execute(_INSERT, values)
+
+    async def lock_joint_parts(self, application_id: uuid.UUID) -> tuple[bool, list[Any] | None]:
+        """Lock the row and return (whether it exists, its 联办分件 — None for an ordinary case)."""
+        row = await self.first_row(_LOCK_PARTS, {"where_id": application_id})
+        if row is None:
+            return False, None
+        return True, cast(list[Any] | None, row.joint_parts)
+
+    async def set_joint_parts(self, application_id: uuid.UUID, parts: list[Any]) -> None:
+        """Write a joint case's parts (the row is locked by :meth:`lock_joint_parts`)."""
+        await self.execute(
+            _SET_PARTS, {"where_id": application_id, "new_joint_parts": parts, "new_updated_at": utcnow()}
+        )
+
+    async def id_of_case(self, case_no: str) -> uuid.UUID | None:
+        """The application id of a 办件编号, if the portal has it."""
+        row = await self.first_row(_ID_OF_CASE, {"case_no": case_no})
+        return cast(uuid.UUID, row.id) if row is not None else None
 
     async def get_owned_by_case_no(
         self, *, applicant_id: str, case_no: str, for_update: bool = False

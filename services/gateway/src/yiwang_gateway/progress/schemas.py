@@ -15,6 +15,7 @@ from yiwang_common.contracts.common import (
     MissingMaterial,
     StepRecord,
 )
+from yiwang_gateway.application.schemas import JointPartLine
 from yiwang_gateway.application.status import ApplicationStatus
 from yiwang_gateway.material.schemas import MAX_MATERIALS, MaterialSelection
 
@@ -40,6 +41,10 @@ class CaseResult(BaseModel):
 
     decision: DecisionDocument
     licence: ELicence | None = None
+    notice_text: str | None = Field(
+        default=None,
+        description="联办不予许可告知书: a joint case's one combined notice when a part was refused",
+    )
 
 
 class CaseView(BaseModel):
@@ -59,6 +64,9 @@ class CaseView(BaseModel):
     missing_materials: list[MissingMaterial]
     timeline: list[TimelineLine]
     steps: list[StepRecord]
+    parts: list[JointPartLine] | None = Field(
+        default=None, description="联办件: each department's part and its state (null for an ordinary case)"
+    )
 
 
 class SupplementCreate(BaseModel):

@@ -14,6 +14,7 @@ from yiwang_common.events import enqueue
 from yiwang_gateway.account.agents import Acting
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.application.repository import TimelineRepository
+from yiwang_gateway.application.schemas import JointPartLine
 from yiwang_gateway.application.status import STATUS_TEXT, status_text
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
@@ -74,6 +75,7 @@ class ProgressService:
                     TimelineLine(at=t.at, title=t.title, detail=t.detail, data=t.data) for t in timeline
                 ],
                 "steps": app.steps,
+                "parts": JointPartLine.from_stored(app.joint_parts),
             }
         )
 

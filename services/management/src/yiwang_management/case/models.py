@@ -19,6 +19,7 @@ from sqlalchemy import (
     Uuid,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +47,13 @@ class Case(Base):
         Index("ix_case_file_org_code_status_registered_at", "org_code", "status", "registered_at"),
         # Region-wide lists of a city or a province (电子监察, 中心管理员): newest first.
         Index("ix_case_file_registered_at_case_no", "registered_at", "case_no"),
+        # 联办件 lists of the console (ADR 0121): joint cases only, newest first.
+        Index(
+            "ix_case_file_joint_accepted_at",
+            "accepted_at",
+            "case_no",
+            postgresql_where=text("item_code = 'JOINT'"),
+        ),
     )
 
     case_no: Mapped[str] = mapped_column(String(32), primary_key=True)

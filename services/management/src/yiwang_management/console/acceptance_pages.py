@@ -24,6 +24,12 @@ from yiwang_common.staff_session import CSRF_FIELD
 from yiwang_common.web.console import Staff, check_form
 from yiwang_management.case import intake, kinds, notices, service as case_service
 from yiwang_management.case.endpoints import pdf_response
+from yiwang_management.case.errors import (
+    AgentMismatch,
+    CreditCodeInvalid,
+    IdNumberInvalid,
+    IntakeMaterialInvalid,
+)
 from yiwang_management.case.models import STATUS_TEXT
 from yiwang_management.case.schemas import (
     AcceptRequest,
@@ -314,15 +320,95 @@ def _field_value(schema: dict[str, Any], raw: str) -> Any:
     return raw
 
 
-@router.get("/window-intake", response_class=HTMLResponse)
-async def intake_form(
+#: The window form's fields of each 申请人类型 (their ``name`` attributes).
+NATURAL_FIELDS = ("name", "id_number", "phone")
+LEGAL_FIELDS = (
+    "unit_name",
+    "credit_code",
+    "legal_representative",
+    "agent_role",
+    "agent_name",
+    "agent_id_number",
+    "agent_phone",
+)
+#: The zh-CN message beside a field the schema refused (pydantic's own messages are English).
+FIELD_MESSAGES = {
+    "name": "请填写申请人姓名（1-50 字，首尾不含空格）",
+    "id_number": "请填写 18 位公民身份号码（末位可为 X）",
+    "phone": "手机号码须为 1 开头的 11 位数字",
+    "unit_name": "请填写单位名称（与营业执照一致）",
+    "credit_code": "请填写 18 位统一社会信用代码",
+    "legal_representative": "请填写法定代表人姓名",
+    "agent_role": "请选择到场人身份",
+    "agent_name": "请填写经办人姓名",
+    "agent_id_number": "请填写经办人 18 位公民身份号码（末位可为 X）",
+    "agent_phone": "手机号码须为 1 开头的 11 位数字",
+    "paper": "材料编码无效或重复",
+}
+_NATURAL_LOC = {"name": "name", "id_number": "id_number", "phone": "phone"}
+_LEGAL_LOC = {
+    ("name",): "unit_name",
+    ("credit_code",): "credit_code",
+    ("legal_representative",): "legal_representative",
+    ("agent", "name"): "agent_name",
+    ("agent", "id_number"): "agent_id_number",
+    ("agent", "phone"): "agent_phone",
+    ("agent", "role"): "agent_role",
+}
+
+
+def _field_of(loc: tuple[Any, ...], kind: str) -> str:
+    """The form field a validation error's location points at (``form`` for the rest)."""
+    if loc[:1] == ("paper_materials",):
+        return "paper"
+    if loc[:1] != ("applicant",):
+        return "form"
+    rest = tuple(str(p) for p in loc[1:] if p not in ("natural_person", "legal_person"))
+    if kind == "legal_person":
+        return _LEGAL_LOC.get(rest[:2], _LEGAL_LOC.get(rest[:1], "unit_name"))
+    return _NATURAL_LOC.get(rest[0] if rest else "", "name")
+
+
+def intake_field_errors(exc: ValidationError, kind: str) -> dict[str, str]:
+    """zh-CN messages by form field for a window intake the schema refused."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = _field_of(tuple(error.get("loc", ())), kind)
+        errors.setdefault(field, FIELD_MESSAGES.get(field, "申请表填写有误"))
+    return errors
+
+
+def _applicant_body(form: dict[str, list[str]], kind: str) -> dict[str, Any]:
+    if kind != "legal_person":
+        return {
+            "name": _one(form, "name"),
+            "id_number": _one(form, "id_number"),
+            "phone": _one(form, "phone") or None,
+        }
+    return {
+        "kind": "legal_person",
+        "name": _one(form, "unit_name"),
+        "credit_code": _one(form, "credit_code"),
+        "legal_representative": _one(form, "legal_representative"),
+        "agent": {
+            "name": _one(form, "agent_name"),
+            "id_number": _one(form, "agent_id_number"),
+            "role": _one(form, "agent_role") or "agent",
+            "phone": _one(form, "agent_phone") or None,
+        },
+    }
+
+
+async def _intake_page(
     request: Request,
     session: Session,
-    staff: Staff,
-    item_code: Annotated[str, Query(pattern=r"^[0-9A-Za-z]{0,64}$")] = "",
+    staff: Principal,
+    item_code: str,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    """窗口收件: choose one of the unit's items, then the citizen, the form and the paper originals."""
-    _intake(staff)
     items = await ItemRepository(session).in_force_of_org(staff.org_code or "")
     chosen = next((i for i in items if i.item_code == item_code), None)
     fields = []
@@ -345,46 +431,89 @@ async def intake_form(
                     "required": name in required,
                 }
             )
+    values = values or {}
     return render(
         request,
         "window_intake.html",
-        {"items": items, "item": chosen, "fields": fields, "application_id": uuid.uuid4()},
+        {
+            "items": items,
+            "item": chosen,
+            "fields": fields,
+            "application_id": values.get("application_id") or uuid.uuid4(),
+            "values": values,
+            "kind": values.get("applicant_kind") or "natural_person",
+            "errors": errors or {},
+        },
+        status_code=status_code,
     )
+
+
+@router.get("/window-intake", response_class=HTMLResponse)
+async def intake_form(
+    request: Request,
+    session: Session,
+    staff: Staff,
+    item_code: Annotated[str, Query(pattern=r"^[0-9A-Za-z]{0,64}$")] = "",
+) -> HTMLResponse:
+    """窗口收件: choose one of the unit's items, then the applicant (a citizen, or a unit and its
+    经办人), the form and the paper originals."""
+    _intake(staff)
+    return await _intake_page(request, session, staff, item_code)
 
 
 @router.post("/window-intake")
 async def register(request: Request, session: Session, staff: Staff) -> Response:
-    """Register the application (the case service's rules), then open the case's acceptance page."""
+    """Register the application (the case service's rules, as ``POST /api/v1/cases/window-intake``),
+    then open the case's acceptance page; refused input comes back with its errors beside the fields."""
     form = await _form(request)
     _intake(staff)
-    item = await ItemRepository(session).get(_one(form, "item_code"))
+    item_code = _one(form, "item_code")
+    kind = "legal_person" if _one(form, "applicant_kind") == "legal_person" else "natural_person"
+    item = await ItemRepository(session).get(item_code)
     properties = item.form_schema.get("properties", {}) if item else {}
     values = {
         name: _field_value(schema, _one(form, f"f_{name}"))
         for name, schema in properties.items()
         if _one(form, f"f_{name}")
     }
+    shown: dict[str, Any] = {k: _one(form, k) for k in ("application_id", *NATURAL_FIELDS, *LEGAL_FIELDS)}
+    shown |= {"applicant_kind": kind, "form": {k: _one(form, f"f_{k}") for k in properties}}
+    shown["paper"] = [c for c in form.get("paper", []) if c]
+
+    async def refused(errors: dict[str, str]) -> HTMLResponse:
+        return await _intake_page(
+            request, session, staff, item_code, values=shown, errors=errors, status_code=422
+        )
+
     try:
         body = WindowIntakeRequest.model_validate(
             {
                 "application_id": _one(form, "application_id") or None,
-                "item_code": _one(form, "item_code"),
-                "applicant": {
-                    "name": _one(form, "name"),
-                    "id_number": _one(form, "id_number"),
-                    "phone": _one(form, "phone") or None,
-                },
+                "item_code": item_code,
+                "applicant": _applicant_body(form, kind),
                 "form": values,
-                "paper_materials": [c for c in form.get("paper", []) if c],
+                "paper_materials": shown["paper"],
             }
         )
     except ValidationError as exc:
-        raise _invalid(exc) from exc
-    case = await intake.register_at_window(
-        session,
-        body=body,
-        principal=staff,
-        region_code=request.app.state.settings.platform.region_code,
-        source=request.app.state.runtime.source,
-    )
+        return await refused(intake_field_errors(exc, kind))
+    try:
+        case = await intake.register_at_window(
+            session,
+            body=body,
+            principal=staff,
+            region_code=request.app.state.settings.platform.region_code,
+            source=request.app.state.runtime.source,
+        )
+    except CreditCodeInvalid as exc:
+        return await refused({"credit_code": exc.detail or "统一社会信用代码校验位不正确"})
+    except IdNumberInvalid as exc:
+        field = "agent_id_number" if kind == "legal_person" else "id_number"
+        return await refused({field: exc.detail or "公民身份号码校验位不正确"})
+    except AgentMismatch as exc:
+        return await refused({"agent_name": exc.detail or "到场人不是法定代表人"})
+    except intake.FormInvalid as exc:
+        return await refused({"form": exc.detail or "申请表填写有误"})
+    except IntakeMaterialInvalid as exc:
+        return await refused({"paper": exc.detail or FIELD_MESSAGES["paper"]})
     return RedirectResponse(_case_url(case.case_no), status_code=303)

@@ -141,11 +141,19 @@ async def get_joint_case(joint_no: JointNo, session: Session, principal: Current
     responses=problem_responses(*AUTH_PROBLEMS, JointCaseNotFound, PartConflict),
 )
 async def supply_supplement(
-    joint_no: JointNo, part_no: PartNo, session: Session, principal: Acceptor, body: JointSupplement
+    joint_no: JointNo,
+    part_no: PartNo,
+    request: Request,
+    session: Session,
+    principal: Acceptor,
+    body: JointSupplement,
 ) -> Response:
     """The window hands in what a department's system asked for (补正); the part goes back to that
     system's dispatch list with the supplemented materials (``reason: supplemented``)."""
-    return _json(await service.supply_supplement(session, joint_no, part_no, body, principal=principal))
+    view = await service.supply_supplement(
+        session, joint_no, part_no, body, principal=principal, source=request.app.state.runtime.source
+    )
+    return _json(view)
 
 
 @plugin_router.post(
@@ -217,9 +225,9 @@ async def dispatches(session: Session, system: System) -> Response:
     response_model=PartState,
     responses=problem_responses(*SYSTEM_PROBLEMS, PartNotFound),
 )
-async def ack(part_no: PartNo, session: Session, system: System) -> Response:
+async def ack(part_no: PartNo, request: Request, session: Session, system: System) -> Response:
     """The system has taken the part over (idempotent)."""
-    return _json(await service.acknowledge(session, system, part_no))
+    return _json(await service.acknowledge(session, system, part_no, source=request.app.state.runtime.source))
 
 
 @plugin_router.get(
@@ -241,9 +249,12 @@ async def get_part(part_no: PartNo, session: Session, system: System) -> Respons
     response_model=PartState,
     responses=problem_responses(*SYSTEM_PROBLEMS, PartNotFound, PartConflict),
 )
-async def report_step(part_no: PartNo, session: Session, system: System, body: StepReport) -> Response:
+async def report_step(
+    part_no: PartNo, request: Request, session: Session, system: System, body: StepReport
+) -> Response:
     """A step the system finished; a replay with the same key and end time is recorded once."""
-    return _json(await service.report_step(session, system, part_no, body))
+    source = request.app.state.runtime.source
+    return _json(await service.report_step(session, system, part_no, body, source=source))
 
 
 @plugin_router.post(
@@ -254,10 +265,11 @@ async def report_step(part_no: PartNo, session: Session, system: System, body: S
     responses=problem_responses(*SYSTEM_PROBLEMS, PartNotFound, PartConflict),
 )
 async def request_supplement(
-    part_no: PartNo, session: Session, system: System, body: SupplementRequest
+    part_no: PartNo, request: Request, session: Session, system: System, body: SupplementRequest
 ) -> Response:
     """The department needs more from the applicant; the part shows 待补正 to the window."""
-    return _json(await service.request_supplement(session, system, part_no, body))
+    source = request.app.state.runtime.source
+    return _json(await service.request_supplement(session, system, part_no, body, source=source))
 
 
 @plugin_router.post(

@@ -27,7 +27,7 @@ class JointEventHandlers:
         """环节已办理 on a part → the joint case's timeline."""
         part = await JointRepository.from_session(session).part(data.case_no)
         if part is not None:
-            await service.record_part_step(session, part, data.step)
+            await service.record_part_step(session, part, data.step, source=self.source)
 
     async def on_case_decided(
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseDecided
@@ -37,7 +37,7 @@ class JointEventHandlers:
         if part is None:
             return
         for step in data.steps:
-            await service.record_part_step(session, part, step)
+            await service.record_part_step(session, part, step, source=self.source)
         await service.decide_part(
             session,
             data.case_no,

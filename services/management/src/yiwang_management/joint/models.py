@@ -30,6 +30,8 @@ class ExternalSystem(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
+    # 最近拉取: the system's last pull of its dispatches; the console tells a system that is down by it.
+    last_pull_at: Mapped[datetime | None] = mapped_column(TZDateTime)
 
 
 class PluginToken(Base):

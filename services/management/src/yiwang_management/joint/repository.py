@@ -6,13 +6,16 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, delete, exists, func, select, text, update
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from yiwang_common.contracts.common import StepRecord
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_management.case.models import Case, CaseStep
 from yiwang_management.joint.models import ExternalSystem, ItemHandler, JointPart, PluginToken
+
+#: The item code of a joint case's master row (the service's JOINT_ITEM_CODE).
+_JOINT = "JOINT"
 
 # The joint case takes the next number of the region's daily 办件编号 sequence, like any case.
 _NEXT_NUMBER = text("""
@@ -153,3 +156,42 @@ class JointRepository(RepositoryBase[JointPart]):
             .returning(CaseStep.id)
         )
         return (await self.execute(statement)).scalar_one_or_none() is not None
+
+    async def joint_cases(
+        self, *, region_prefix: str, org_code: str | None, open_only: bool, limit: int
+    ) -> Sequence[Case]:
+        """Joint cases of a region, newest first; with ``org_code``, only those its window opened or
+        one of its parts is with."""
+        statement = select(Case).where(Case.item_code == _JOINT, Case.case_no.startswith(region_prefix))
+        if open_only:
+            statement = statement.where(Case.status != "completed")
+        if org_code is not None:
+            mine = exists().where(JointPart.joint_no == Case.case_no, JointPart.org_code == org_code)
+            statement = statement.where((Case.org_code == org_code) | mine)
+        statement = statement.order_by(Case.accepted_at.desc(), Case.case_no.desc()).limit(limit)
+        return list((await self.execute(statement)).scalars())
+
+    async def parts_of(self, joint_nos: Sequence[str]) -> dict[str, list[JointPart]]:
+        """The parts of several joint cases, in order, by joint case."""
+        out: dict[str, list[JointPart]] = {n: [] for n in joint_nos}
+        if not joint_nos:
+            return out
+        rows = await self.get_all(
+            select(JointPart)
+            .where(JointPart.joint_no.in_(joint_nos))
+            .order_by(JointPart.joint_no, JointPart.seq)
+        )
+        for row in rows:
+            out[row.joint_no].append(row)
+        return out
+
+    async def last_steps(self, joint_no: str) -> dict[str, CaseStep]:
+        """The last step each part reported on the joint case's timeline, by the part's ``P01`` key."""
+        key = func.substr(CaseStep.step_key, 1, 3)
+        statement = (
+            select(CaseStep)
+            .where(CaseStep.case_no == joint_no, CaseStep.step_key.like("P__:%"))
+            .ext(distinct_on(key))
+            .order_by(key, CaseStep.ended_at.desc(), CaseStep.id.desc())
+        )
+        return {step.step_key[:3]: step for step in (await self.execute(statement)).scalars()}

@@ -16,17 +16,26 @@ import hashlib
 import logging
 import secrets
 import uuid
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.access import covers, region_of
+from yiwang_common.access import covers, region_of, region_prefix
 from yiwang_common.auth import ROLE_ADMIN, ROLE_SUPERVISOR, Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, Organisation, StepRecord
-from yiwang_common.contracts.management import JointCaseCompleted, JointPartDispatched, JointPartOutcome
+from yiwang_common.contracts.management import (
+    JointCaseCompleted,
+    JointCaseOpened,
+    JointPartChanged,
+    JointPartDispatched,
+    JointPartOutcome,
+    JointPartSummary,
+)
 from yiwang_common.contracts.plugin import (
     Dispatch,
     DispatchList,
@@ -39,7 +48,7 @@ from yiwang_common.contracts.plugin import (
 )
 from yiwang_common.db.types import utcnow
 from yiwang_common.events import enqueue
-from yiwang_management.case.models import ACCEPTED, COMPLETED, Case
+from yiwang_management.case.models import ACCEPTED, COMPLETED, Case, CaseStep
 from yiwang_management.case.notices import case_number
 from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
@@ -223,33 +232,32 @@ async def open_joint_case(
     joint_no = case_number(region, today, await repository.next_number(region, today))
     dues = [calendar.add_working_days(today, i.promised_limit_days) for i in items]
     window = await _window(session, principal, items)
-    session.add(
-        Case(
-            case_no=joint_no,
-            application_id=uuid.uuid4(),
-            item_code=JOINT_ITEM_CODE,
-            item_name=body.theme_name,
-            org_code=window.code,
-            org_name=window.name,
-            applicant_id=body.applicant.account_id,
-            applicant=body.applicant.model_dump(mode="json"),
-            channel="window",
-            form=body.form,
-            materials=[m.model_dump(mode="json") for m in body.materials],
-            required_materials=[],
-            statutory_limit_days=max(i.statutory_limit_days for i in items),
-            promised_limit_days=max(i.promised_limit_days for i in items),
-            missing_materials=[],
-            status=ACCEPTED,
-            submitted_at=now,
-            registered_at=now,
-            acceptance_notice_no=f"{joint_no}-联办受理",
-            accepted_at=now,
-            clock_start=today,
-            due_date=max(dues),
-            statutory_due_date=max(dues),
-        )
+    master = Case(
+        case_no=joint_no,
+        application_id=uuid.uuid4(),
+        item_code=JOINT_ITEM_CODE,
+        item_name=body.theme_name,
+        org_code=window.code,
+        org_name=window.name,
+        applicant_id=body.applicant.account_id,
+        applicant=body.applicant.model_dump(mode="json"),
+        channel="window",
+        form=body.form,
+        materials=[m.model_dump(mode="json") for m in body.materials],
+        required_materials=[],
+        statutory_limit_days=max(i.statutory_limit_days for i in items),
+        promised_limit_days=max(i.promised_limit_days for i in items),
+        missing_materials=[],
+        status=ACCEPTED,
+        submitted_at=now,
+        registered_at=now,
+        acceptance_notice_no=f"{joint_no}-联办受理",
+        accepted_at=now,
+        clock_start=today,
+        due_date=max(dues),
+        statutory_due_date=max(dues),
     )
+    session.add(master)
     await session.flush()
     accept = StepRecord(
         step_key="joint_accept",
@@ -280,6 +288,7 @@ async def open_joint_case(
     )
     clocks = DeadlineRepository.from_session(session)
     envelopes = []
+    summaries = []
     for seq, (item, due) in enumerate(zip(items, dues, strict=True), start=1):
         config = handlers.get(item.item_code)
         handler = config.handler if config is not None else BUILTIN
@@ -340,7 +349,29 @@ async def open_joint_case(
             }
         )
         envelopes.append(events.dispatched_event(payload, source=source))
-    await enqueue(session, messaging.outbox, *envelopes)
+        summaries.append(
+            JointPartSummary(
+                part_no=part_no,
+                item_code=item.item_code,
+                item_name=item.name,
+                department=payload.department,
+                limit_days=item.promised_limit_days,
+                due_date=due,
+            )
+        )
+    opened = JointCaseOpened(
+        joint_no=joint_no,
+        application_id=master.application_id,
+        theme_name=body.theme_name,
+        applicant=body.applicant,
+        window=window,
+        form=body.form,
+        materials=body.materials,
+        accepted_at=now,
+        due_date=max(dues),
+        parts=summaries,
+    )
+    await enqueue(session, messaging.outbox, events.opened_event(opened, source=source), *envelopes)
     await session.flush()
     view = await joint_view(session, joint_no)
     assert view is not None
@@ -444,6 +475,7 @@ def part_state(part: JointPart) -> PartState:
 async def hand_out(session: AsyncSession, system: ExternalSystem) -> DispatchList:
     """The system's unacknowledged dispatches (each hand-out counts; they stay until acknowledged)."""
     parts = await JointRepository.from_session(session).hand_out(system.system_id, PULL_LIMIT)
+    system.last_pull_at = utcnow()
     return DispatchList(
         items=[
             Dispatch(
@@ -458,7 +490,13 @@ async def hand_out(session: AsyncSession, system: ExternalSystem) -> DispatchLis
 
 
 async def supply_supplement(
-    session: AsyncSession, joint_no: str, part_no: str, body: JointSupplement, *, principal: Principal
+    session: AsyncSession,
+    joint_no: str,
+    part_no: str,
+    body: JointSupplement,
+    *,
+    principal: Principal,
+    source: str,
 ) -> JointCaseView:
     """补正材料 The window hands in what a department asked for: the part is dispatched to its system again.
 
@@ -480,6 +518,7 @@ async def supply_supplement(
     part.supplement = {**(part.supplement or {}), "supplied_at": utcnow().isoformat(), "note": body.note}
     part.status = "in_progress"
     part.acked_at = None
+    await _part_changed(session, part, source=source, note="已补正材料", application_id=case.application_id)
     await session.flush()
     view = await joint_view(session, joint_no)
     assert view is not None
@@ -508,18 +547,21 @@ async def get_part(session: AsyncSession, system: ExternalSystem, part_no: str) 
     return part_state(await _own_part(session, system, part_no))
 
 
-async def acknowledge(session: AsyncSession, system: ExternalSystem, part_no: str) -> PartState:
+async def acknowledge(
+    session: AsyncSession, system: ExternalSystem, part_no: str, *, source: str
+) -> PartState:
     """The system took the part over: it leaves the dispatch list (a repeated ack changes nothing)."""
     part = await _own_part(session, system, part_no)
     if part.acked_at is None:
         part.acked_at = utcnow()
         if part.status == "dispatched":
             part.status = "in_progress"
+            await _part_changed(session, part, source=source)
     return part_state(part)
 
 
 async def report_step(
-    session: AsyncSession, system: ExternalSystem, part_no: str, body: StepReport
+    session: AsyncSession, system: ExternalSystem, part_no: str, body: StepReport, *, source: str
 ) -> PartState:
     """环节 An external system's step of its part."""
     part = await _own_part(session, system, part_no)
@@ -536,12 +578,12 @@ async def report_step(
         ended_at=body.ended_at,
         org=Organisation(name=part.org_name, code=part.org_code),
     )
-    await record_part_step(session, part, step)
+    await record_part_step(session, part, step, source=source)
     return part_state(part)
 
 
 async def request_supplement(
-    session: AsyncSession, system: ExternalSystem, part_no: str, body: SupplementRequest
+    session: AsyncSession, system: ExternalSystem, part_no: str, body: SupplementRequest, *, source: str
 ) -> PartState:
     """补正 The department asks the applicant for more, through the window."""
     part = await _own_part(session, system, part_no)
@@ -553,6 +595,7 @@ async def request_supplement(
         "materials": body.materials,
         "requested_at": utcnow().isoformat(),
     }
+    await _part_changed(session, part, source=source, note=body.reason)
     return part_state(part)
 
 
@@ -581,7 +624,7 @@ async def report_result(
 # --- both kinds of system ---------------------------------------------------------------------
 
 
-async def record_part_step(session: AsyncSession, part: JointPart, step: StepRecord) -> None:
+async def record_part_step(session: AsyncSession, part: JointPart, step: StepRecord, *, source: str) -> None:
     """Write a part's step on the joint case's timeline (replays with the same key and end are skipped)."""
     keyed = step.model_copy(
         update={
@@ -593,6 +636,34 @@ async def record_part_step(session: AsyncSession, part: JointPart, step: StepRec
         part.steps += 1
     if part.status == "dispatched":
         part.status = "in_progress"
+        await _part_changed(session, part, source=source)
+
+
+async def _part_changed(
+    session: AsyncSession,
+    part: JointPart,
+    *,
+    source: str,
+    note: str | None = None,
+    application_id: uuid.UUID | None = None,
+) -> None:
+    """Tell the applicant's portal that a part moved (``joint_case.part_changed``), in this unit of work."""
+    if application_id is None:
+        case = await JointRepository.from_session(session).case(part.joint_no)
+        if case is None:
+            return
+        application_id = case.application_id
+    data = JointPartChanged(
+        joint_no=part.joint_no,
+        application_id=application_id,
+        part_no=part.part_no,
+        item_name=part.item_name,
+        department=Organisation(name=part.org_name, code=part.org_code),
+        status=part.status,
+        changed_at=utcnow(),
+        note=note,
+    )
+    await enqueue(session, messaging.outbox, events.part_changed_event(data, source=source))
 
 
 async def decide_part(
@@ -633,6 +704,7 @@ async def decide_part(
     await DeadlineRepository.from_session(session).end_step_clocks(
         part.joint_no, part.part_no, decision.decided_at
     )
+    await _part_changed(session, part, source=source, note=reason, application_id=case.application_id)
     parts = list(await repository.parts(part.joint_no))
     if all(p.status in DECIDED for p in parts) and case.status != COMPLETED:
         await _complete(session, case, parts, source=source)
@@ -693,5 +765,179 @@ async def _complete(session: AsyncSession, case: Case, parts: list[JointPart], *
         parts=outcomes,
         notice_text=notice,
         completed_at=now,
+        application_id=case.application_id,
+        decision=DecisionDocument.model_validate(case.decision),
     )
     await enqueue(session, messaging.outbox, events.completed_event(data, source=source))
+
+
+# --- the parallel view (并联视图) of the staff console -----------------------------------------
+
+#: A system that has not pulled for this long, while a part has waited on it as long, counts as down.
+SYSTEM_STALE = timedelta(minutes=10)
+STATE_TEXT = {
+    "dispatched": "已分派",
+    "acknowledged": "已接收",
+    "in_progress": "办理中",
+    "awaiting_supplement": "待补正",
+    "approved": "准予许可",
+    "refused": "不予许可",
+    "system_down": "等待中（外部系统未连接）",
+}
+#: The console's list shows at most this many joint cases.
+LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class PartLine:
+    """One part as the parallel view shows it."""
+
+    part: JointPart
+    system_name: str | None
+    state: str
+    light: str
+    light_text: str
+    last_report: str | None
+    last_report_at: datetime | None
+
+    @property
+    def state_text(self) -> str:
+        return STATE_TEXT[self.state]
+
+
+@dataclass(frozen=True)
+class ParallelView:
+    """A joint case with every part, for the staff who coordinate or supervise it."""
+
+    case: Case
+    parts: list[PartLine]
+
+    @property
+    def decided(self) -> int:
+        return sum(p.part.status in DECIDED for p in self.parts)
+
+
+def display_state(part: JointPart, system: ExternalSystem | None, now: datetime) -> str:
+    """Where a part stands: the stored status, told apart for an external system (接收, down)."""
+    if part.status in DECIDED or part.status == "awaiting_supplement":
+        return part.status
+    if part.handler != EXTERNAL:
+        return part.status
+    if part.acked_at is None:
+        waiting_since = _supplied_at(part) or part.dispatched_at
+        seen = system.last_pull_at if system is not None and system.active else None
+        stale = now - SYSTEM_STALE
+        if waiting_since < stale and (seen is None or seen < stale):
+            return "system_down"
+        return "dispatched"
+    return "acknowledged" if part.steps == 0 else "in_progress"
+
+
+def _supplied_at(part: JointPart) -> datetime | None:
+    supplied = (part.supplement or {}).get("supplied_at")
+    return datetime.fromisoformat(supplied) if isinstance(supplied, str) else None
+
+
+def due_light(part: JointPart, *, today: date, warn_from: date) -> tuple[str, str]:
+    """红黄灯 of a part's own limit: red past its due date, yellow from ``warn_from``; a decided part is
+    judged by the day it was decided."""
+    if part.status in DECIDED and part.decided_at is not None:
+        late = local_date(part.decided_at) > part.due_date
+        return ("red", "超期办结") if late else ("", "按时办结")
+    if today > part.due_date:
+        return "red", "已超期"
+    if today >= warn_from:
+        return "yellow", "临近时限"
+    return "", "正常"
+
+
+def may_follow(principal: Principal, case: Case, parts: Sequence[JointPart]) -> bool:
+    """Who may open the parallel view: the applicant never here; the same staff as the API's read."""
+    return principal.is_staff and _may_read(principal, case, list(parts))
+
+
+async def parallel_view(
+    session: AsyncSession,
+    joint_no: str,
+    *,
+    principal: Principal,
+    calendar: WorkingDayCalendar,
+    warn_days: int,
+    now: datetime | None = None,
+) -> ParallelView | None:
+    """并联视图: every part with its system, state, own limit and light, and its last report.
+
+    Returns:
+        The view, or None when there is no such joint case or the caller may not follow it.
+    """
+    repository = JointRepository.from_session(session)
+    case = await repository.case(joint_no)
+    if case is None or case.item_code != JOINT_ITEM_CODE:
+        return None
+    parts = list(await repository.parts(joint_no))
+    if not may_follow(principal, case, parts):
+        return None
+    now = now or utcnow()
+    today = local_date(now)
+    systems = {s.system_id: s for s in await SystemRepository.from_session(session).list_all()}
+    steps = await repository.last_steps(joint_no)
+    lines = []
+    for part in parts:
+        system = systems.get(part.system_id) if part.system_id else None
+        light, light_text = due_light(
+            part, today=today, warn_from=calendar.subtract_working_days(part.due_date, warn_days)
+        )
+        report, report_at = _last_report(part, steps.get(part.part_no[-3:]))
+        lines.append(
+            PartLine(
+                part=part,
+                system_name=system.name if system is not None else None,
+                state=display_state(part, system, now),
+                light=light,
+                light_text=light_text,
+                last_report=report,
+                last_report_at=report_at,
+            )
+        )
+    return ParallelView(case=case, parts=lines)
+
+
+def _last_report(part: JointPart, step: CaseStep | None) -> tuple[str | None, datetime | None]:
+    """The newest of: the last step, the 补正 request, the window's 补正 and the result."""
+    found: list[tuple[datetime, str]] = []
+    if step is not None:
+        name = step.step_name.removeprefix(f"{part.org_name}·")
+        found.append((step.ended_at, f"{name}（{step.handler_name}）：{step.opinion or '已办理'}"))
+    supplement = part.supplement or {}
+    if isinstance(supplement.get("requested_at"), str):
+        found.append(
+            (datetime.fromisoformat(supplement["requested_at"]), f"申请补正：{supplement.get('reason', '')}")
+        )
+    if (supplied := _supplied_at(part)) is not None:
+        found.append((supplied, "窗口已补正材料，重新分派"))
+    if part.decided_at is not None:
+        text = "准予许可" if part.outcome == "approved" else f"不予许可：{part.reason or ''}"
+        found.append((part.decided_at, f"办理结果：{text}"))
+    if not found:
+        return None, None
+    at, text = max(found, key=lambda f: f[0])
+    return text, at
+
+
+async def joint_case_list(
+    session: AsyncSession, principal: Principal, *, open_only: bool
+) -> list[tuple[Case, list[JointPart]]]:
+    """联办件列表: a region's joint cases for its supervisors (and administrators); for other staff
+    those their unit opened or has a part of. Nothing outside the caller's region, nothing for non-staff."""
+    region = region_of(principal)
+    if not principal.is_staff or region is None:
+        return []
+    org_code = None if principal.roles & {ROLE_SUPERVISOR, ROLE_ADMIN} else principal.org_code
+    if org_code is None and not principal.roles & {ROLE_SUPERVISOR, ROLE_ADMIN}:
+        return []
+    repository = JointRepository.from_session(session)
+    cases = await repository.joint_cases(
+        region_prefix=region_prefix(region), org_code=org_code, open_only=open_only, limit=LIST_LIMIT
+    )
+    parts = await repository.parts_of([c.case_no for c in cases])
+    return [(c, parts[c.case_no]) for c in cases]

@@ -1,7 +1,7 @@
 """The window (受理窗口) that accepted a case, on the case and its clock (ADR 0122).
 
 Revision ID: window_acceptance
-Revises: h_accept_case_kinds
+Revises: h_joint3_system_last_pull
 Create Date: 2026-12-02 19:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "window_acceptance"
-down_revision: str | None = "h_accept_case_kinds"
+down_revision: str | None = "h_joint3_system_last_pull"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

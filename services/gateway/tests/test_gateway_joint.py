@@ -1,0 +1,195 @@
+"""联办 in the portal (ADR 0121): a joint case is projected onto ONE application with a part per
+department; parts only move forward, a decided part stays decided, a part event before its case
+waits (RetryLater), and the 我的办件 page lists each department's part and the combined result."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from gateway_support import Accounts, envelope
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_common.auth import TokenIssuer
+from yiwang_common.contracts.common import Applicant, DecisionDocument, Organisation
+from yiwang_common.contracts.management import (
+    JointCaseCompleted,
+    JointCaseOpened,
+    JointPartChanged,
+    JointPartOutcome,
+    JointPartSummary,
+)
+from yiwang_common.db import session_scope
+from yiwang_common.events import EventData, RetryLater
+from yiwang_gateway.account.service import account_service
+from yiwang_gateway.application.models import Application, TimelineEntry
+from yiwang_gateway.progress import events as handlers
+
+JOINT_NO = "53042820261202000007K"
+AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+DEPARTMENTS = [
+    Organisation(name="元江县住房和城乡建设局", code="11530428015176456L"),
+    Organisation(name="元江县自然资源局", code="11530428000000102W"),
+    Organisation(name="元江县市场监督管理局", code="115304280000001030"),
+]
+HANDLERS: dict[type[EventData], Any] = {
+    JointCaseOpened: handlers.on_joint_case_opened,
+    JointPartChanged: handlers.on_joint_part_changed,
+    JointCaseCompleted: handlers.on_joint_case_completed,
+}
+
+
+def _opened(application_id: uuid.UUID, account_id: str) -> JointCaseOpened:
+    return JointCaseOpened(
+        joint_no=JOINT_NO,
+        application_id=application_id,
+        theme_name="开办建设项目一件事",
+        applicant=Applicant(
+            account_id=account_id,
+            name="张三",
+            kind="natural_person",
+            id_type="111",
+            id_number="530428199001011231",
+        ),
+        window=DEPARTMENTS[0],
+        form={},
+        materials=[],
+        accepted_at=AT,
+        due_date=date(2026, 12, 30),
+        parts=[
+            JointPartSummary(
+                part_no=f"{JOINT_NO}P0{i}",
+                item_code=f"{org.code}2000109003000",
+                item_name=f"事项{i}",
+                department=org,
+                limit_days=5 * i,
+                due_date=date(2026, 12, 8 + i),
+            )
+            for i, org in enumerate(DEPARTMENTS, start=1)
+        ],
+    )
+
+
+def _changed(
+    application_id: uuid.UUID, n: int, status: str, minutes: int, note: str | None = None
+) -> JointPartChanged:
+    return JointPartChanged(
+        joint_no=JOINT_NO,
+        application_id=application_id,
+        part_no=f"{JOINT_NO}P0{n}",
+        item_name=f"事项{n}",
+        department=DEPARTMENTS[n - 1],
+        status=status,  # type: ignore[arg-type]
+        changed_at=AT + timedelta(minutes=minutes),
+        note=note,
+    )
+
+
+async def _deliver(sessionmaker: async_sessionmaker[AsyncSession], data: EventData) -> None:
+    async with session_scope(sessionmaker) as session:
+        await HANDLERS[type(data)](session, envelope(data, subject=JOINT_NO), data)
+
+
+async def _parts(sessionmaker: async_sessionmaker[AsyncSession], application_id: uuid.UUID) -> list[str]:
+    async with session_scope(sessionmaker) as session:
+        app = await session.get(Application, application_id)
+        assert app is not None and app.joint_parts is not None
+        return [p["status"] for p in app.joint_parts]
+
+
+async def test_one_case_its_parts_in_order_and_the_combined_result(
+    client: httpx.AsyncClient,
+    accounts: Accounts,
+    issuer: TokenIssuer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    application_id = uuid.uuid4()
+    account_id = accounts.zhangsan.id
+    # A part event before the case itself waits for it.
+    with pytest.raises(RetryLater):
+        await _deliver(sessionmaker, _changed(application_id, 1, "in_progress", 1))
+    await _deliver(sessionmaker, _opened(application_id, str(account_id)))
+    assert await _parts(sessionmaker, application_id) == ["dispatched"] * 3
+    await _deliver(sessionmaker, _changed(application_id, 3, "awaiting_supplement", 5, "请补充平面图"))
+    # A late, older event does not move the part back; a later one does.
+    await _deliver(sessionmaker, _changed(application_id, 3, "in_progress", 2))
+    assert await _parts(sessionmaker, application_id) == ["dispatched", "dispatched", "awaiting_supplement"]
+    await _deliver(sessionmaker, _changed(application_id, 3, "in_progress", 6, "已补正材料"))
+    await _deliver(sessionmaker, _changed(application_id, 1, "approved", 7))
+    # A decided part stays decided, whatever comes after it.
+    await _deliver(sessionmaker, _changed(application_id, 1, "in_progress", 8))
+    assert await _parts(sessionmaker, application_id) == ["approved", "dispatched", "in_progress"]
+
+    token = issuer.issue(account_service.principal(accounts.zhangsan))
+    r = await client.get(f"/api/v1/cases/{JOINT_NO}", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    view = r.json()
+    assert view["status"] == "accepted" and view["item"]["name"] == "开办建设项目一件事"
+    assert [(p["department"]["name"], p["status_text"]) for p in view["parts"]] == [
+        ("元江县住房和城乡建设局", "准予许可"),
+        ("元江县自然资源局", "已分派"),
+        ("元江县市场监督管理局", "办理中"),
+    ]
+    assert view["parts"][2]["note"] == "已补正材料" and view["parts"][2]["limit_days"] == 15
+
+    decision = DecisionDocument(
+        document_no=f"{JOINT_NO}-联办",
+        title="联办结果告知书",
+        body="…",
+        decided_at=AT + timedelta(hours=2),
+        decider_name=DEPARTMENTS[0].name,
+        org=DEPARTMENTS[0],
+    )
+    outcomes = [
+        JointPartOutcome(
+            part_no=f"{JOINT_NO}P0{i}",
+            item_code=f"{org.code}2000109003000",
+            item_name=f"事项{i}",
+            department=org,
+            outcome="refused" if i == 2 else "approved",
+            reason="不符合规划条件" if i == 2 else None,
+        )
+        for i, org in enumerate(DEPARTMENTS, start=1)
+    ]
+    done = JointCaseCompleted(
+        joint_no=JOINT_NO,
+        applicant_id=str(account_id),
+        outcome="refused",
+        parts=outcomes,
+        notice_text="联办不予许可告知书\n元江县自然资源局「事项2」：不符合规划条件",
+        completed_at=AT + timedelta(hours=2),
+        application_id=None,  # an older producer: found by its 办件编号
+        decision=decision,
+    )
+    await _deliver(sessionmaker, done)
+    assert await _parts(sessionmaker, application_id) == ["approved", "refused", "approved"]
+    page = await client.get(
+        f"/me/applications/{application_id}", headers={"Cookie": f"yiwang_session={token}"}
+    )
+    assert page.status_code == 200
+    table = page.text.split('id="joint-parts"')[1].split("</table>")[0]
+    assert table.count("<tr data-part=") == 3 and "不予许可：不符合规划条件" in table
+    assert "已办结（联办）：不予许可" in page.text and "撤回申请" not in page.text
+    r = await client.get(f"/api/v1/cases/{JOINT_NO}", headers={"Authorization": f"Bearer {token}"})
+    assert r.json()["result"]["notice_text"].startswith("联办不予许可告知书")
+    async with session_scope(sessionmaker) as session:
+        applications = (await session.execute(select(func.count()).select_from(Application))).scalar_one()
+        titles = [
+            t.title
+            for t in (await session.execute(select(TimelineEntry).order_by(TimelineEntry.seq))).scalars()
+        ]
+    assert applications == 1
+    assert titles[0] == "已受理（联办）" and titles[-1] == "已办结（联办）：不予许可"
+    # Only the moves that happened show: not the late one, nor one after a decision.
+    assert (
+        titles.count("元江县市场监督管理局：办理中") == 1 and "元江县住房和城乡建设局：办理中" not in titles
+    )
+    assert titles[1:4] == [
+        "元江县市场监督管理局：待补正",
+        "元江县市场监督管理局：办理中",
+        "元江县住房和城乡建设局：准予许可",
+    ]

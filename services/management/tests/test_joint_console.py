@@ -1,0 +1,315 @@
+"""联办 in management's console (ADR 0121): the parallel view of a joint case (every department's
+part with its system, state, own limit with 红黄灯 and last report, the combined result and notice),
+the list of joint cases, deny-by-default access, and the events the portal projects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from management_factories import (
+    ACCEPTOR,
+    ADMIN,
+    APPLICANT,
+    ORG_CODE,
+    OTHER_ACCEPTOR,
+    SUPERVISOR,
+    auth,
+    outbox,
+)
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_supervision_pages import Browser
+
+from yiwang_common.auth import Principal
+from yiwang_common.checkdigits import uscc_check
+from yiwang_common.contracts.common import DecisionDocument, Organisation
+from yiwang_common.contracts.management import JointCaseCompleted, JointCaseOpened, JointPartChanged
+from yiwang_common.db import session_scope, utcnow
+from yiwang_management.demo_items import demo_items
+from yiwang_management.item.service import publish_item
+from yiwang_management.joint import service as joint
+from yiwang_management.shared import local_date
+
+SOURCE = "urn:yiwang:530428:management"
+JOINT = "/console/manage/joint"
+
+
+def _uscc(serial: str) -> str:
+    first = "11530428" + serial
+    return first + uscc_check(first)
+
+
+PLANNING, MARKET = _uscc("000000102"), _uscc("000000103")
+NAMES = {ORG_CODE: "元江县住房和城乡建设局", PLANNING: "元江县自然资源局", MARKET: "元江县市场监督管理局"}
+CODES = {org: f"{org}2000109003000" for org in (PLANNING, MARKET)}
+MARKET_REVIEWER = Principal(
+    sub="staff-market", name="市监审查", kind="staff", roles=frozenset({"reviewer"}), org_code=MARKET
+)
+ELSEWHERE_SUPERVISOR = Principal(
+    sub="staff-elsewhere",
+    name="他县监察",
+    kind="staff",
+    roles=frozenset({"supervisor"}),
+    org_code=ORG_CODE,
+    region="530402",
+)
+
+
+@pytest.fixture
+async def browser(app: FastAPI) -> AsyncIterator[Callable[[Principal], Browser]]:
+    made: list[Browser] = []
+
+    def make(principal: Principal) -> Browser:
+        made.append(Browser(app, principal))
+        return made[-1]
+
+    yield make
+    for b in made:
+        await b.http.aclose()
+
+
+@pytest.fixture
+async def items(sessionmaker: async_sessionmaker[AsyncSession]) -> list[str]:
+    """Three departments' items in force: the construction permit (the window's own) and two copies."""
+    async with session_scope(sessionmaker) as session:
+        await session.execute(text("TRUNCATE plugin_system, plugin_token, item_handler CASCADE"))
+        base = demo_items()[0]
+        await publish_item(session, base, source=SOURCE)
+        for org, code in CODES.items():
+            org_ref = base.implementing_org.model_copy(update={"code": org, "name": NAMES[org]})
+            await publish_item(
+                session,
+                base.model_copy(update={"item_code": code, "implementing_org": org_ref}),
+                source=SOURCE,
+            )
+    return [base.item_code, *CODES.values()]
+
+
+async def _open(client: httpx.AsyncClient, codes: list[str]) -> dict[str, Any]:
+    r = await client.post(
+        "/joint-cases",
+        json={
+            "theme_name": "开办建设项目一件事",
+            "item_codes": codes,
+            "applicant": APPLICANT.model_dump(mode="json"),
+            "form": {},
+        },
+        headers=auth(ACCEPTOR),
+    )
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def _external(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, str]]:
+    """The market department's own system, configured for its item, and its bearer header."""
+    r = await client.post(
+        "/plugin/systems",
+        json={"name": "市场监管审批系统", "department_code": MARKET, "department_name": NAMES[MARKET]},
+        headers=auth(ADMIN),
+    )
+    assert r.status_code == 201, r.text
+    system: dict[str, Any] = r.json()
+    r = await client.put(
+        f"/plugin/items/{CODES[MARKET]}/handler",
+        json={"handler": "external", "system_id": system["system_id"]},
+        headers=auth(ADMIN),
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        "/plugin/token", json={"client_id": system["client_id"], "client_secret": system["client_secret"]}
+    )
+    return system, {"Authorization": "Bearer " + r.json()["access_token"]}
+
+
+async def _sql(sessionmaker: async_sessionmaker[AsyncSession], statement: str, **params: Any) -> None:
+    async with session_scope(sessionmaker) as session:
+        await session.execute(text(statement), params)
+
+
+def _row(page: str, part_no: str) -> str:
+    return page.split(f'data-part="{part_no}"')[1].split("</tr>")[0]
+
+
+def _decision(org: str, title: str = "准予行政许可决定书") -> DecisionDocument:
+    return DecisionDocument(
+        document_no=f"{org[-4:]}许〔2026〕1号",
+        title=title,
+        body="决定。",
+        decided_at=utcnow(),
+        decider_name="审批员",
+        org=Organisation(name=NAMES[org], code=org),
+    )
+
+
+class TestParallelView:
+    async def test_every_part_with_its_system_state_limit_and_last_report(
+        self,
+        client: httpx.AsyncClient,
+        browser: Callable[[Principal], Browser],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        items: list[str],
+    ) -> None:
+        system, mine = await _external(client)
+        case = await _open(client, items)
+        joint_no = case["joint_no"]
+        housing, planning, market = (p["part_no"] for p in case["parts"])
+        # One opened event for the portal: the one combined case with its three parts.
+        [opened] = [
+            JointCaseOpened.model_validate(e["data"])
+            for e in await outbox(sessionmaker, JointCaseOpened.subject)
+        ]
+        assert opened.joint_no == joint_no and [p.part_no for p in opened.parts] == [
+            housing,
+            planning,
+            market,
+        ]
+        assert [p.department.code for p in opened.parts] == [ORG_CODE, PLANNING, MARKET]
+
+        # The system has not pulled for an hour while its part waited: it is shown as down.
+        await _sql(
+            sessionmaker,
+            "UPDATE joint_part SET dispatched_at = now() - interval '1 hour' WHERE part_no = :p",
+            p=market,
+        )
+        staff = browser(ACCEPTOR)
+        page = (await staff.http.get(f"{JOINT}/{joint_no}")).text
+        assert "外部系统：市场监管审批系统" in _row(page, market)
+        assert "等待中（外部系统未连接）" in _row(page, market)
+        assert "内置流程" in _row(page, housing) and "已分派" in _row(page, housing)
+        assert "0/3 个部门已办结" in page
+        # It pulls: no longer down, still to acknowledge; then it takes the part over.
+        assert len((await client.get("/plugin/dispatches", headers=mine)).json()["items"]) == 1
+        assert "已分派" in _row((await staff.http.get(f"{JOINT}/{joint_no}")).text, market)
+        r = await client.post(f"/plugin/dispatches/{market}/ack", headers=mine)
+        assert r.status_code == 200, r.text
+        assert "已接收" in _row((await staff.http.get(f"{JOINT}/{joint_no}")).text, market)
+        r = await client.post(
+            f"/plugin/parts/{market}/supplement-requests",
+            json={"reason": "请补充经营场所平面图", "materials": ["M03"]},
+            headers=mine,
+        )
+        assert r.status_code == 200, r.text
+        # Each part's own limit: one past due (red), one due today (yellow), one running.
+        today = local_date(utcnow())
+        await _sql(
+            sessionmaker,
+            "UPDATE joint_part SET due_date = :d WHERE part_no = :p",
+            d=today - timedelta(days=1),
+            p=housing,
+        )
+        await _sql(
+            sessionmaker, "UPDATE joint_part SET due_date = :d WHERE part_no = :p", d=today, p=planning
+        )
+        await _sql(
+            sessionmaker,
+            "UPDATE joint_part SET due_date = :d WHERE part_no = :p",
+            d=today + timedelta(days=30),
+            p=market,
+        )
+        page = (await staff.http.get(f"{JOINT}/{joint_no}")).text
+        assert 'level-red">已超期' in _row(page, housing)
+        assert 'level-yellow">临近时限' in _row(page, planning)
+        assert "level-" not in _row(page, market)
+        row = _row(page, market)
+        assert "待补正" in row and "申请补正：请补充经营场所平面图" in row
+        assert f"{case['parts'][2]['limit_days']} 个工作日" in row
+        changed = [
+            JointPartChanged.model_validate(e["data"])
+            for e in await outbox(sessionmaker, JointPartChanged.subject)
+        ]
+        assert [(c.part_no, c.status) for c in changed] == [
+            (market, "in_progress"),
+            (market, "awaiting_supplement"),
+        ]
+        assert (
+            changed[-1].note == "请补充经营场所平面图" and changed[-1].application_id == opened.application_id
+        )
+
+        # The departments decide: the built-in ones through business's decision, the system over REST.
+        async with session_scope(sessionmaker) as session:
+            for part_no, org in ((housing, ORG_CODE), (planning, PLANNING)):
+                await joint.decide_part(
+                    session,
+                    part_no,
+                    outcome="approved",
+                    reason=None,
+                    decision=_decision(org),
+                    licence=None,
+                    source=SOURCE,
+                )
+        page = (await staff.http.get(f"{JOINT}/{joint_no}")).text
+        assert "办理结果：准予许可" in _row(page, housing) and "超期办结" in _row(page, housing)
+        assert "按时办结" in _row(page, planning) and "2/3 个部门已办结" in page
+        assert "联办结果" not in page
+        refusal = {
+            "outcome": "refused",
+            "reason": "经营场所不符合要求",
+            "decision": _decision(MARKET, "不予行政许可决定书").model_dump(mode="json"),
+        }
+        r = await client.post(f"/plugin/parts/{market}/result", json=refusal, headers=mine)
+        assert r.status_code == 200, r.text
+        page = (await staff.http.get(f"{JOINT}/{joint_no}")).text
+        assert "联办结果：不予许可" in page and "已办结" in page
+        assert f'href="{JOINT}/{joint_no}/notice">联办不予许可告知书' in page
+        notice = await staff.http.get(f"{JOINT}/{joint_no}/notice")
+        assert notice.status_code == 200
+        assert "元江县市场监督管理局「" in notice.text and "经营场所不符合要求" in notice.text
+        [done] = [
+            JointCaseCompleted.model_validate(e["data"])
+            for e in await outbox(sessionmaker, JointCaseCompleted.subject)
+        ]
+        assert done.application_id == opened.application_id and done.decision is not None
+        assert done.decision.title == "联办结果告知书"
+        statuses = [
+            c.status
+            for c in (
+                JointPartChanged.model_validate(e["data"])
+                for e in await outbox(sessionmaker, JointPartChanged.subject)
+            )
+        ]
+        assert statuses.count("approved") == 2 and statuses[-1] == "refused"
+        assert system["system_id"]
+
+    async def test_reachable_from_the_case_page_and_the_list(
+        self,
+        client: httpx.AsyncClient,
+        browser: Callable[[Principal], Browser],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        items: list[str],
+    ) -> None:
+        case = await _open(client, items)
+        joint_no = case["joint_no"]
+        staff = browser(ACCEPTOR)
+        case_page = await staff.http.get(f"/console/manage/acceptance/{joint_no}")
+        assert case_page.status_code == 200 and f'href="{JOINT}/{joint_no}"' in case_page.text
+        listed = await staff.http.get(JOINT)
+        assert listed.status_code == 200 and joint_no in listed.text and "0/3 个部门已办结" in listed.text
+        assert joint_no in (await browser(SUPERVISOR).http.get(JOINT)).text
+        assert joint_no in (await browser(MARKET_REVIEWER).http.get(JOINT)).text
+        # Completed joint cases leave the default list of open ones and stay under 全部.
+        await _sql(sessionmaker, "UPDATE case_file SET status = 'completed' WHERE case_no = :c", c=joint_no)
+        assert joint_no not in (await staff.http.get(JOINT)).text
+        assert joint_no in (await staff.http.get(JOINT, params={"show": "all"})).text
+
+    async def test_deny_by_default(
+        self, client: httpx.AsyncClient, browser: Callable[[Principal], Browser], items: list[str]
+    ) -> None:
+        joint_no = (await _open(client, items))["joint_no"]
+        for allowed in (ACCEPTOR, SUPERVISOR, MARKET_REVIEWER):
+            assert (await browser(allowed).http.get(f"{JOINT}/{joint_no}")).status_code == 200
+        for denied in (OTHER_ACCEPTOR, ELSEWHERE_SUPERVISOR):
+            other = browser(denied)
+            r = await other.http.get(f"{JOINT}/{joint_no}")
+            assert r.status_code == 404 and "开办建设项目一件事" not in r.text
+            assert joint_no not in (await other.http.get(JOINT, params={"show": "all"})).text
+            assert (await other.http.get(f"{JOINT}/{joint_no}/notice")).status_code == 404
+        # An ordinary case number is no joint case; an unfinished joint case has no combined notice yet.
+        assert (await browser(ACCEPTOR).http.get(f"{JOINT}/{joint_no}/notice")).status_code == 404
+        assert (await browser(ACCEPTOR).http.get(f"{JOINT}/53042820260101000001X")).status_code == 404
+        assert (await browser(ACCEPTOR).http.get(f"{JOINT}/not-a-number")).status_code in (404, 422)
