@@ -670,6 +670,11 @@ class TestCitySignUp:
             # The province's own sign-up page is the real one.
             province_page = await b.get(p["province"].url + "/sign-up/person")
             assert 'action="/sign-up/person"' in province_page.text
+            # Browsers apply form-action to the redirects after a form: the province's sign-in
+            # goes on to the cities' callbacks, a city's sign-out through the province.
+            csp = province_page.headers["content-security-policy"]
+            assert f"form-action 'self' {city.url} {p[OTHER_CITY].url};" in csp
+            assert f"form-action 'self' {p['province'].url};" in page.headers["content-security-policy"]
         async with session_scope(city.app.state.sessionmaker) as session:
             names = (await session.execute(select(Account.username))).scalars().all()
         assert not {"city_user", "city_firm"} & set(names)

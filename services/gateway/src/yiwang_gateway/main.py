@@ -34,7 +34,7 @@ from yiwang_gateway.draft.endpoints import router as draft_router
 from yiwang_gateway.draft.web import router as draft_pages
 from yiwang_gateway.federation.endpoints import api_router as backchannel_router, router as federation_router
 from yiwang_gateway.federation.logout import SingleLogout
-from yiwang_gateway.federation.service import FederationService
+from yiwang_gateway.federation.service import FederationService, form_action_origins
 from yiwang_gateway.handling.client import build_business_client
 from yiwang_gateway.handling.endpoints import router as handling_router
 from yiwang_gateway.handling.events import BUSINESS_SUBSCRIPTION
@@ -244,5 +244,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(licence_pages_router)
     app.include_router(payment_pages)
     app.include_router(progress_pages_router)
-    install_pages(app, pages_router)
+    install_pages(app, pages_router, form_origins=form_action_origins(settings))
     return app

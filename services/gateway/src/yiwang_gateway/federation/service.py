@@ -21,7 +21,7 @@ import logging
 import secrets
 import uuid
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -77,6 +77,26 @@ def digest(value: str) -> str:
 def s256_challenge(verifier: str) -> str:
     """RFC 7636 §4.2: ``BASE64URL(SHA256(ASCII(code_verifier)))``, no padding."""
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def form_action_origins(settings: Settings) -> tuple[str, ...]:
+    """The other platforms a page's form may end up at after redirects (CSP ``form-action``).
+
+    统分, the province: its sign-in form goes on to ``/authorize`` and then to a city's callback.
+    统分, a city: its sign-out form goes on to the province's end-session endpoint (ADR 0116).
+    """
+    if settings.platform.deployment_mode != "semi_unified":
+        return ()
+    fed = settings.federation
+    urls = [uri for client in fed.clients for uri in [*client.redirect_uris, *client.post_logout_redirect_uris]]
+    if fed.upstream is not None and fed.upstream.end_session_endpoint:
+        urls.append(fed.upstream.end_session_endpoint)
+    return tuple(dict.fromkeys(o for o in map(_origin, urls) if o is not None))
 
 
 def uri_matches(registered: list[str], uri: str) -> bool:

@@ -30,7 +30,7 @@ from yiwang_gateway.application.service import application_service
 from yiwang_gateway.config import Settings, UpstreamProvider
 from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.draft.service import draft_service
-from yiwang_gateway.identity.cookies import PORTAL
+from yiwang_gateway.identity.cookies import PORTAL, clear_session
 from yiwang_gateway.myspace.service import myspace_service
 from yiwang_gateway.web.guides import GuideClient
 from yiwang_gateway.web.rendering import PageRoute, render
@@ -452,9 +452,11 @@ async def revoke_agent_page(
 
 @router.post("/me/sign-out")
 async def sign_out(request: Request) -> Response:
-    """退出登录 Drop the page session (the token itself expires on its own)."""
+    """退出登录 of pages rendered before the 我的 page posted to ``/sign-out``: drop both cookies.
+
+    It carries no CSRF token, so it ends no session; the page's own button posts to
+    ``/sign-out``, which ends the session (and, under 统分, the province's, ADR 0116).
+    """
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(
-        COOKIE_NAME, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict"
-    )
+    clear_session(response, request, PORTAL)
     return response
