@@ -143,7 +143,7 @@ class FederationSettings(BaseModel):
     logout_max_age_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
     # A delivery the receiver did not take (down, 5xx) is tried again with a growing delay
     # (logout_retry_seconds doubled each time, at most logout_retry_max_seconds) and given up
-    # after logout_max_attempts (≈ 50 minutes with the defaults); the sessions there still end
+    # after logout_max_attempts (≈ 45 minutes with the defaults); the sessions there still end
     # within their refresh tokens' idle time.
     logout_retry_seconds: Annotated[float, Field(gt=0)] = 2.0
     logout_retry_max_seconds: Annotated[float, Field(gt=0)] = 300.0
