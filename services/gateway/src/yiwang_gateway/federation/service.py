@@ -93,7 +93,9 @@ def form_action_origins(settings: Settings) -> tuple[str, ...]:
     if settings.platform.deployment_mode != "semi_unified":
         return ()
     fed = settings.federation
-    urls = [uri for client in fed.clients for uri in [*client.redirect_uris, *client.post_logout_redirect_uris]]
+    urls = [
+        uri for client in fed.clients for uri in [*client.redirect_uris, *client.post_logout_redirect_uris]
+    ]
     if fed.upstream is not None and fed.upstream.end_session_endpoint:
         urls.append(fed.upstream.end_session_endpoint)
     return tuple(dict.fromkeys(o for o in map(_origin, urls) if o is not None))
