@@ -450,6 +450,9 @@ def platform_env(
                     "client_id": f"portal-{city.name}",
                     "name": city.name,
                     "redirect_uris": [gateway_url(city) + "/sign-in/oidc/callback"],
+                    # Single logout (ADR 0116).
+                    "backchannel_logout_uri": gateway_url(city) + "/api/v1/auth/backchannel-logout",
+                    "post_logout_redirect_uris": [gateway_url(city) + "/sign-in"],
                 }
                 for city in platforms[1:]
             ]
@@ -463,6 +466,8 @@ def platform_env(
                     "client_id": f"portal-{me.name}",
                     "redirect_uri": gateway_url(me) + "/sign-in/oidc/callback",
                     "name": f"{province.name} 省级平台",
+                    "end_session_endpoint": gateway_url(province) + "/end-session",
+                    "post_logout_redirect_uri": gateway_url(me) + "/sign-in",
                 }
             )
             trusted = [province]
@@ -474,6 +479,7 @@ def platform_env(
                     "issuer": gateway_url(p),
                     "name": p.name,
                     "token_endpoint": gateway_url(p) + "/api/v1/auth/token",
+                    "backchannel_logout_uri": gateway_url(p) + "/api/v1/auth/backchannel-logout",
                 }
                 for p in trusted
             ]

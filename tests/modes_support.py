@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import nats.js.errors
@@ -157,7 +158,7 @@ Spec = tuple[str, str, str, Configure]
 #: Rows a test leaves behind; the key ring (signing_key) stays, as a restart would find it.
 TABLES = (
     "account, application, timeline_entry, outbox, inbox, login_throttle, sms_challenge,"
-    " staff_assignment, delegated_login"
+    " staff_assignment, delegated_login, logout_delivery, logout_token_seen"
 )
 
 
@@ -279,6 +280,10 @@ CITY = "city"  # 玉溪市 530400
 OTHER_CITY = "othercity"  # 昆明市 530100
 
 
+#: Where every platform takes logout tokens (ADR 0116).
+BACKCHANNEL_PATH = "/api/v1/auth/backchannel-logout"
+
+
 def callback(name: str) -> str:
     """A city portal's registered redirect URI."""
     return host(name) + "/sign-in/oidc/callback"
@@ -306,10 +311,48 @@ def split_with(*peers: str) -> Configure:
             "trusts": list(peers),
             "federation": {
                 "peers": [
-                    {"issuer": host(peer), "name": peer, "token_endpoint": host(peer) + "/api/v1/auth/token"}
+                    {
+                        "issuer": host(peer),
+                        "name": peer,
+                        "token_endpoint": host(peer) + "/api/v1/auth/token",
+                        "backchannel_logout_uri": host(peer) + BACKCHANNEL_PATH,
+                    }
                     for peer in peers
                 ]
             },
         }
 
     return configure
+
+
+async def delegated_sign_in(b: httpx.AsyncClient, city: Platform, province: Platform, username: str) -> str:
+    """The browser's whole round trip; returns the city's access token (its session cookie)."""
+    start = await b.get(city.url + "/sign-in/oidc", params={"next": "/me"})
+    assert start.status_code == 303, start.text
+    authorize = start.headers["location"]
+    assert authorize.startswith(province.url + "/authorize?")
+    query = parse_qs(urlsplit(authorize).query)
+    assert query["code_challenge_method"] == ["S256"] and query["client_id"] == [f"portal-{city.name}"]
+    assert "code_verifier" not in authorize  # the verifier never leaves the city
+    at_province = await b.get(authorize)
+    if at_province.headers["location"].startswith("/sign-in"):
+        # Not signed in at the province: its sign-in page, then back to /authorize.
+        next_path = parse_qs(urlsplit(at_province.headers["location"]).query)["next"][0]
+        signed_in = await b.post(
+            province.url + "/sign-in/password",
+            data={"username": username, "password": PASSWORD, "next": next_path},
+            headers={"Origin": province.url},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        at_province = await b.get(province.url + signed_in.headers["location"])
+    assert at_province.status_code == 303, at_province.text
+    back = at_province.headers["location"]
+    assert back.startswith(callback(city.name) + "?code=")
+    arrived = await b.get(back)
+    assert arrived.status_code == 303, arrived.text
+    assert arrived.headers["location"] == "/me"
+    token = arrived.cookies.get("yiwang_session") or b.cookies.get(
+        "yiwang_session", domain=f"{city.name}.test"
+    )
+    assert token
+    return str(token)

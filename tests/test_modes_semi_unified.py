@@ -8,16 +8,22 @@ NATS server, signing key, issuer and region (``modes_support``).
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import OKPKey
+from sqlalchemy import select
 
 from tests.modes_support import (
+    BACKCHANNEL_PATH,
     CITY,
     OTHER_CITY,
     PASSWORD,
@@ -27,21 +33,36 @@ from tests.modes_support import (
     bearer,
     browser,
     callback,
+    delegated_sign_in,
     federation,
     flow_params,
     host,
     password_token,
 )
-from yiwang_common.auth import Principal
+from yiwang_common.auth import BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYPE, Principal
+from yiwang_common.db import session_scope, utcnow
 from yiwang_common.http.problems import Unauthorized
+from yiwang_common.jwks import ALGORITHM
+from yiwang_common.staff_session import csrf_token
+from yiwang_gateway.account.models import Account
+from yiwang_gateway.federation.models import FederatedSession, LogoutDelivery
 from yiwang_gateway.federation.service import s256_challenge
+from yiwang_gateway.identity.models import AuthSession
+from yiwang_gateway.identity.repository import SessionRepository
 
 
 def _province_semi(_: str) -> dict[str, Any]:
     return {
         "federation": {
             "clients": [
-                {"client_id": f"portal-{c}", "name": c, "redirect_uris": [callback(c)]}
+                {
+                    "client_id": f"portal-{c}",
+                    "name": c,
+                    "redirect_uris": [callback(c)],
+                    # Single logout (ADR 0116), as the launcher registers them.
+                    "backchannel_logout_uri": host(c) + BACKCHANNEL_PATH,
+                    "post_logout_redirect_uris": [host(c) + "/sign-in"],
+                }
                 for c in (CITY, OTHER_CITY)
             ]
         }
@@ -59,6 +80,8 @@ def _city_semi(name: str) -> dict[str, Any]:
                 "client_id": f"portal-{name}",
                 "redirect_uri": callback(name),
                 "name": "云南省政务服务平台",
+                "end_session_endpoint": host("province") + "/end-session",
+                "post_logout_redirect_uri": host(name) + "/sign-in",
             }
         },
     }
@@ -82,39 +105,6 @@ async def semi(built: Federation) -> dict[str, Any]:
     await platforms["province"].add_account("li_si", name="李四")
     await platforms["province"].add_account("sheng_staff", kind="staff", name="省窗口")
     return {"platforms": platforms, "hosts": built.hosts}
-
-
-async def delegated_sign_in(b: httpx.AsyncClient, city: Platform, province: Platform, username: str) -> str:
-    """The browser's whole round trip; returns the city's access token (its session cookie)."""
-    start = await b.get(city.url + "/sign-in/oidc", params={"next": "/me"})
-    assert start.status_code == 303, start.text
-    authorize = start.headers["location"]
-    assert authorize.startswith(province.url + "/authorize?")
-    query = parse_qs(urlsplit(authorize).query)
-    assert query["code_challenge_method"] == ["S256"] and query["client_id"] == [f"portal-{city.name}"]
-    assert "code_verifier" not in authorize  # the verifier never leaves the city
-    at_province = await b.get(authorize)
-    if at_province.headers["location"].startswith("/sign-in"):
-        # Not signed in at the province: its sign-in page, then back to /authorize.
-        next_path = parse_qs(urlsplit(at_province.headers["location"]).query)["next"][0]
-        signed_in = await b.post(
-            province.url + "/sign-in/password",
-            data={"username": username, "password": PASSWORD, "next": next_path},
-            headers={"Origin": province.url},
-        )
-        assert signed_in.status_code == 303, signed_in.text
-        at_province = await b.get(province.url + signed_in.headers["location"])
-    assert at_province.status_code == 303, at_province.text
-    back = at_province.headers["location"]
-    assert back.startswith(callback(city.name) + "?code=")
-    arrived = await b.get(back)
-    assert arrived.status_code == 303, arrived.text
-    assert arrived.headers["location"] == "/me"
-    token = arrived.cookies.get("yiwang_session") or b.cookies.get(
-        "yiwang_session", domain=f"{city.name}.test"
-    )
-    assert token
-    return str(token)
 
 
 class TestSemiUnified:
@@ -378,3 +368,317 @@ class TestSemiUnifiedBadInput:
             r = await b.get(p["province"].url + "/authorize", params=flow_params(p[CITY], "c" * 43))
         # A staff member's session is not a citizen's: the province asks for a citizen's sign-in.
         assert r.status_code == 303 and r.headers["location"].startswith("/sign-in?")
+
+
+# --- single logout (ADR 0116) ----------------------------------------------------------------
+
+
+def _province_sid(b: httpx.AsyncClient, province: Platform) -> str:
+    """The browser's own session at the province (the ``sid`` its portals' ID tokens carry)."""
+    token = b.cookies.get("yiwang_session", domain="province.test")
+    assert token
+    principal = province.app.state.token_verifier.verify(token)
+    assert principal.session_id
+    return str(principal.session_id)
+
+
+async def _session(platform: Platform, token: str) -> AuthSession:
+    principal = await platform.app.state.token_verifier.averify(token)
+    async with session_scope(platform.app.state.sessionmaker) as session:
+        record = await SessionRepository.from_session(session).get_by_id(uuid.UUID(str(principal.session_id)))
+    assert record is not None
+    return record
+
+
+async def _deliveries(province: Platform) -> list[LogoutDelivery]:
+    async with session_scope(province.app.state.sessionmaker) as session:
+        rows = await session.execute(select(LogoutDelivery).order_by(LogoutDelivery.audience))
+        return list(rows.scalars())
+
+
+async def _until_ended(province: Platform, city: Platform, *tokens: str) -> None:
+    """Run the province's deliveries (its worker may take them too) until the city sessions end."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        await province.app.state.logout.deliver_due(
+            province.app.state.sessionmaker, now=utcnow() + timedelta(hours=1)
+        )
+        if all([(await _session(city, t)).revoked_at is not None for t in tokens]):
+            return
+        assert asyncio.get_running_loop().time() < deadline, "the city never ended its sessions"
+        await asyncio.sleep(0.05)
+
+
+def _signed(platform: Platform, claims: dict[str, Any], typ: str = LOGOUT_TOKEN_TYPE) -> str:
+    """A JWT signed with a platform's current key, with whatever claims a test needs."""
+    key = platform.app.state.token_issuer.current_key()
+    return jwt.encode({"alg": ALGORITHM, "typ": typ, "kid": key.kid}, claims, key.key, algorithms=[ALGORITHM])
+
+
+async def _post_logout(city: Platform, hosts: Any, token: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=hosts) as client:
+        return await client.post(city.url + BACKCHANNEL_PATH, data={"logout_token": token})
+
+
+class TestSingleLogout:
+    async def test_signing_out_at_the_province_ends_the_city_sessions_that_came_from_it(
+        self, semi: dict[str, Any]
+    ) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        province, city, other = p["province"], p[CITY], p[OTHER_CITY]
+        async with browser(hosts) as b, browser(hosts) as b2:
+            # One province sign-in, two city portals (single sign-on) …
+            at_city = await delegated_sign_in(b, city, province, "li_si")
+            at_other = await delegated_sign_in(b, other, province, "li_si")
+            sid = _province_sid(b, province)
+            # … and, in another browser, a second province sign-in of the same person.
+            elsewhere = await delegated_sign_in(b2, city, province, "li_si")
+            province_token = b.cookies.get("yiwang_session", domain="province.test")
+        async with api(province, hosts) as client:
+            r = await client.post("/auth/sign-out", headers=bearer(str(province_token)))
+        assert r.status_code == 200 and r.json()["sessions_ended"] == 1
+        queued = await _deliveries(province)
+        assert [(d.audience, d.sid, d.subject) for d in queued] == [
+            (f"portal-{CITY}", sid, str(province.users["li_si"])),
+            (f"portal-{OTHER_CITY}", sid, str(province.users["li_si"])),
+        ]
+        await _until_ended(province, city, at_city)
+        await _until_ended(province, other, at_other)
+        assert (await _session(city, at_city)).revoke_reason == "backchannel_logout"
+        # The sign-in in the other browser came from another province session: it goes on.
+        assert (await _session(city, elsewhere)).revoked_at is None
+
+    async def test_a_password_change_at_the_province_ends_every_city_session_of_the_person(
+        self, semi: dict[str, Any]
+    ) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        province, city = p["province"], p[CITY]
+        async with browser(hosts) as b, browser(hosts) as b2:
+            first = await delegated_sign_in(b, city, province, "li_si")
+            second = await delegated_sign_in(b2, city, province, "li_si")
+        token = (await password_token(province, hosts, "li_si")).json()["access_token"]
+        async with api(province, hosts) as client:
+            r = await client.post(
+                "/auth/password",
+                json={"current_password": PASSWORD, "new_password": "another-secret-9"},
+                headers=bearer(token),
+            )
+        assert r.status_code == 200, r.text
+        # One notice for the whole account: ``sub`` alone, no ``sid``.
+        assert [(d.audience, d.sid) for d in await _deliveries(province)] == [(f"portal-{CITY}", None)]
+        await _until_ended(province, city, first, second)
+
+    async def test_signing_out_at_the_city_ends_the_province_session_and_the_other_citys(
+        self, semi: dict[str, Any]
+    ) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        province, city, other = p["province"], p[CITY], p[OTHER_CITY]
+        async with browser(hosts) as b:
+            at_city = await delegated_sign_in(b, city, province, "li_si")
+            at_other = await delegated_sign_in(b, other, province, "li_si")
+            sid = _province_sid(b, province)
+            out = await b.post(
+                city.url + "/sign-out",
+                data={"csrf": csrf_token(at_city)},
+                headers={"Origin": city.url},
+            )
+            assert out.status_code == 303
+            # RP-initiated logout: to the province's end-session endpoint with the ID token …
+            end = out.headers["location"]
+            assert end.startswith(province.url + "/end-session?")
+            query = parse_qs(urlsplit(end).query)
+            assert query["post_logout_redirect_uri"] == [city.url + "/sign-in"]
+            hint = await province.app.state.federation_verifier.averify_id_token_hint(
+                query["id_token_hint"][0], issuer=province.issuer, audiences=[f"portal-{CITY}"]
+            )
+            assert hint["sid"] == sid
+            back = await b.get(end)
+            # … which ends the province session and sends the browser back to the city.
+            assert back.status_code == 303 and back.headers["location"] == city.url + "/sign-in"
+            assert not b.cookies.get("yiwang_session", domain="province.test")
+        assert (await _session(city, at_city)).revoke_reason == "sign_out"
+        async with session_scope(province.app.state.sessionmaker) as session:
+            record = await SessionRepository.from_session(session).get_by_id(uuid.UUID(sid))
+        assert record is not None and record.revoke_reason == "rp_logout"
+        # The other city is told by the back channel; the city that asked is not told again.
+        assert [d.audience for d in await _deliveries(province)] == [f"portal-{OTHER_CITY}"]
+        await _until_ended(province, other, at_other)
+
+    async def test_a_city_that_is_down_is_told_when_it_is_back(self, semi: dict[str, Any]) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        province, city = p["province"], p[CITY]
+        async with browser(hosts) as b:
+            at_city = await delegated_sign_in(b, city, province, "li_si")
+            province_token = b.cookies.get("yiwang_session", domain="province.test")
+        transport = hosts.apps.pop(f"{CITY}.test")
+        try:
+            async with api(province, hosts) as client:
+                r = await client.post("/auth/sign-out", headers=bearer(str(province_token)))
+            assert r.status_code == 200
+            await province.app.state.logout.deliver_due(province.app.state.sessionmaker)
+            (pending,) = await _deliveries(province)
+            assert pending.delivered_at is None and pending.failed_at is None
+            assert pending.attempts >= 1 and pending.last_error == "ConnectError"
+            assert pending.next_attempt_at > utcnow()
+            assert (await _session(city, at_city)).revoked_at is None
+        finally:
+            hosts.apps[f"{CITY}.test"] = transport
+        await _until_ended(province, city, at_city)
+        (done,) = await _deliveries(province)
+        assert done.delivered_at is not None
+
+    async def test_forged_expired_foreign_and_replayed_logout_tokens_are_refused_and_end_nothing(
+        self, semi: dict[str, Any]
+    ) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        province, city, other = p["province"], p[CITY], p[OTHER_CITY]
+        async with browser(hosts) as b:
+            at_city = await delegated_sign_in(b, city, province, "li_si")
+            sid = _province_sid(b, province)
+        now = int(time.time())
+        good = {
+            "iss": province.issuer,
+            "aud": f"portal-{CITY}",
+            "iat": now,
+            "exp": now + 120,
+            "jti": uuid.uuid4().hex,
+            "sid": sid,
+            "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        }
+        stranger = OKPKey.generate_key("Ed25519")
+        kid = province.app.state.token_issuer.current_key().kid
+        bad = {
+            # Signed by another key under the province's kid and issuer.
+            "forged": jwt.encode(
+                {"alg": ALGORITHM, "typ": LOGOUT_TOKEN_TYPE, "kid": kid},
+                good,
+                stranger,
+                algorithms=[ALGORITHM],
+            ),
+            # A platform the city does not take logout tokens from (the other city).
+            "untrusted": other.app.state.token_issuer.issue_logout_token(
+                audience=f"portal-{CITY}", subject=None, session_id=sid
+            ),
+            "other audience": _signed(province, {**good, "aud": f"portal-{OTHER_CITY}"}),
+            "expired": _signed(province, {**good, "iat": now - 200, "exp": now - 100}),
+            "too old": _signed(province, {**good, "iat": now - 3600, "exp": now + 60}),
+            "nonce": _signed(province, {**good, "nonce": "n" * 20}),
+            "no event": _signed(province, {**good, "events": {}}),
+            "no sub or sid": _signed(province, {k: v for k, v in good.items() if k != "sid"}),
+            "an ID token": _signed(province, good, typ="JWT"),
+            "not a JWT": "not-a-token",
+        }
+        for name, token in bad.items():
+            r = await _post_logout(city, hosts, token)
+            assert r.status_code == 400, (name, r.text)
+            assert r.json()["code"] == "invalid_logout_token", name
+            assert r.headers["content-type"].startswith("application/problem+json")
+        assert (await _session(city, at_city)).revoked_at is None
+        async with httpx.AsyncClient(transport=hosts) as client:
+            missing = await client.post(city.url + BACKCHANNEL_PATH, data={})
+        assert missing.status_code == 422
+        # The good one ends the session once; the same token again is a replay.
+        valid = _signed(province, good)
+        first = await _post_logout(city, hosts, valid)
+        assert first.status_code == 200 and first.json() == {"sessions_ended": 1}
+        assert first.headers["cache-control"] == "no-store"
+        assert (await _session(city, at_city)).revoke_reason == "backchannel_logout"
+        replay = await _post_logout(city, hosts, valid)
+        assert replay.status_code == 400 and "replayed" in replay.json()["detail"]
+        # The province takes no logout tokens at all (it has no provider).
+        r = await _post_logout(province, hosts, _signed(city, {**good, "iss": city.issuer}))
+        assert r.status_code == 400
+
+    async def test_the_end_session_endpoint_refuses_foreign_hints_and_unregistered_redirects(
+        self, semi: dict[str, Any]
+    ) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        province, city, other = p["province"], p[CITY], p[OTHER_CITY]
+        async with browser(hosts) as b:
+            await delegated_sign_in(b, city, province, "li_si")
+            sid = _province_sid(b, province)
+            async with session_scope(city.app.state.sessionmaker) as session:
+                (record,) = (await session.execute(select(FederatedSession))).scalars().all()
+            hint = str(record.id_token)
+            someone = Principal(
+                sub=str(province.users["li_si"]), name="李四", kind="natural_person", session_id=sid
+            )
+            foreign = other.app.state.token_issuer.issue_id_token(
+                someone, audience=f"portal-{CITY}", nonce="n" * 20, auth_time=0
+            )
+            end = province.url + "/end-session"
+            refused = [
+                {"id_token_hint": foreign},
+                {"id_token_hint": "x.y.z"},
+                {"id_token_hint": hint, "client_id": f"portal-{OTHER_CITY}"},
+                {"id_token_hint": hint, "post_logout_redirect_uri": "http://evil.test/sign-in"},
+                {"id_token_hint": hint, "post_logout_redirect_uri": other.url + "/sign-in"},
+            ]
+            for params in refused:
+                r = await b.get(end, params=params)
+                assert r.status_code == 400 and "location" not in r.headers, params
+            # No hint: nothing ends; the sign-in page (which offers the sign-out) instead.
+            r = await b.get(end)
+            assert r.status_code == 303 and r.headers["location"] == "/sign-in"
+            async with session_scope(province.app.state.sessionmaker) as session:
+                live = await SessionRepository.from_session(session).get_by_id(uuid.UUID(sid))
+            assert live is not None and live.revoked_at is None
+            # An expired hint still names the session (RP-Initiated Logout 1.0 §2).
+            expired = province.app.state.token_issuer.issue_id_token(
+                someone, audience=f"portal-{CITY}", nonce="n" * 20, auth_time=0, ttl_seconds=-120
+            )
+            with pytest.raises(Unauthorized):
+                await city.app.state.federation_verifier.averify_id_token(
+                    expired, audience=f"portal-{CITY}", nonce="n" * 20
+                )
+            r = await b.get(end, params={"id_token_hint": expired, "state": "st"})
+            assert r.status_code == 303 and r.headers["location"] == "/sign-in"
+        async with session_scope(province.app.state.sessionmaker) as session:
+            ended = await SessionRepository.from_session(session).get_by_id(uuid.UUID(sid))
+        assert ended is not None and ended.revoke_reason == "rp_logout"
+
+    async def test_the_discovery_document_advertises_back_channel_logout(self, semi: dict[str, Any]) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        async with httpx.AsyncClient(transport=hosts) as client:
+            province = (await client.get(p["province"].url + "/.well-known/openid-configuration")).json()
+            city = (await client.get(p[CITY].url + "/.well-known/openid-configuration")).json()
+        assert province["backchannel_logout_supported"] is True
+        assert province["backchannel_logout_session_supported"] is True
+        assert province["end_session_endpoint"] == p["province"].url + "/end-session"
+        assert city["backchannel_logout_supported"] is False
+
+
+class TestCitySignUp:
+    async def test_a_city_portal_registers_nobody_and_says_where_to(self, semi: dict[str, Any]) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        city = p[CITY]
+        async with browser(hosts) as b:
+            for path in ("/sign-up", "/sign-up/person", "/sign-up/company"):
+                page = await b.get(city.url + path)
+                assert page.status_code == 200, path
+                assert "由云南省政务服务平台统一注册和管理" in page.text
+                assert 'href="/sign-in/oidc?next=/me"' in page.text
+                assert 'action="/sign-up' not in page.text  # no form to register here
+            assert 'href="http://province.test/sign-up/company"' in page.text
+            # A form posted anyway (an old page, a script) is refused and creates no account.
+            for path, fields in (
+                ("/sign-up/person", {"username": "city_user", "password": PASSWORD, "name": "新用户"}),
+                ("/sign-up/company", {"username": "city_firm", "password": PASSWORD, "name": "某公司"}),
+            ):
+                r = await b.post(city.url + path, data=fields, headers={"Origin": city.url})
+                assert r.status_code == 409 and "统一注册" in r.text, path
+            # The province's own sign-up page is the real one.
+            province_page = await b.get(p["province"].url + "/sign-up/person")
+            assert 'action="/sign-up/person"' in province_page.text
+            # Browsers apply form-action to the redirects after a form: the province's sign-in
+            # goes on to the cities' callbacks, a city's sign-out through the province.
+            csp = province_page.headers["content-security-policy"]
+            assert f"form-action 'self' {city.url} {p[OTHER_CITY].url};" in csp
+            assert f"form-action 'self' {p['province'].url};" in page.headers["content-security-policy"]
+        async with session_scope(city.app.state.sessionmaker) as session:
+            names = (await session.execute(select(Account.username))).scalars().all()
+        assert not {"city_user", "city_firm"} & set(names)
+        async with api(city, hosts) as client:
+            r = await client.post("/registrations/legal-persons", json={})
+        assert r.status_code == 409 and r.json()["code"] == "register_at_province"
+        assert r.headers["content-type"].startswith("application/problem+json")

@@ -7,15 +7,23 @@ NATS server, signing key, issuer and region (``modes_support``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.modes_support import (
+    BACKCHANNEL_PATH,
     CITY,
     OTHER_CITY,
+    PASSWORD,
     Federation,
+    Platform,
     api,
     bearer,
     federation,
@@ -23,6 +31,7 @@ from tests.modes_support import (
     split_with,
 )
 from yiwang_common.db import session_scope, utcnow
+from yiwang_gateway.federation.models import LogoutDelivery
 from yiwang_gateway.identity.repository import SessionRepository
 
 # --- 分建 split ---------------------------------------------------------------------------
@@ -112,3 +121,110 @@ class TestSplit:
         async with api(p["province"], hosts) as client:
             r = await client.get("/me/cases", headers=bearer(city_token))
         assert r.status_code == 401 and "不受信任" in r.json()["detail"]
+
+
+# --- single logout between peers (ADR 0116) --------------------------------------------------
+
+
+async def _live(platform: Platform, account_id: uuid.UUID) -> int:
+    async with session_scope(platform.app.state.sessionmaker) as session:
+        return await SessionRepository.from_session(session).live_count(account_id, utcnow())
+
+
+async def _audiences(platform: Platform) -> list[str]:
+    async with session_scope(platform.app.state.sessionmaker) as session:
+        rows = await session.execute(select(LogoutDelivery.audience).order_by(LogoutDelivery.audience))
+        return [str(a) for a in rows.scalars()]
+
+
+async def _deliver_until(platform: Platform, done: Callable[[], Awaitable[bool]]) -> None:
+    deadline = asyncio.get_running_loop().time() + 30
+    while not await done():
+        await platform.app.state.logout.deliver_due(
+            platform.app.state.sessionmaker, now=utcnow() + timedelta(hours=1)
+        )
+        assert asyncio.get_running_loop().time() < deadline, "the peer never ended the sessions"
+        await asyncio.sleep(0.05)
+
+
+class TestSplitSingleLogout:
+    async def test_a_password_change_at_the_home_city_ends_the_sessions_the_province_opened(
+        self, split: dict[str, Any]
+    ) -> None:
+        p, hosts = split["platforms"], split["hosts"]
+        province, city = p["province"], p[CITY]
+        at_province = await password_token(province, hosts, "wang_wu")
+        assert at_province.status_code == 200
+        linked = uuid.UUID(at_province.json()["principal"]["sub"])
+        assert (await password_token(province, hosts, "wang_wu")).status_code == 200
+        assert await _live(province, linked) == 2
+        home = (await password_token(city, hosts, "wang_wu")).json()["access_token"]
+        async with api(city, hosts) as client:
+            r = await client.post(
+                "/auth/password",
+                json={"current_password": PASSWORD, "new_password": "another-secret-9"},
+                headers=bearer(home),
+            )
+        assert r.status_code == 200, r.text
+        # The city tells its peer (the province); it has no other.
+        assert await _audiences(city) == [province.issuer]
+
+        async def ended() -> bool:
+            return await _live(province, linked) == 0
+
+        await _deliver_until(city, ended)
+        # The province's refresh tokens of that account are dead too.
+        async with api(province, hosts) as client:
+            refresh = await client.post(
+                "/auth/token",
+                data={"grant_type": "refresh_token", "refresh_token": at_province.json()["refresh_token"]},
+            )
+        assert refresh.status_code == 400
+
+    async def test_signing_out_everywhere_at_the_province_ends_its_citizens_sessions_at_the_cities(
+        self, split: dict[str, Any]
+    ) -> None:
+        p, hosts = split["platforms"], split["hosts"]
+        province, city = p["province"], p[CITY]
+        at_city = await password_token(city, hosts, "zhao_liu")
+        linked = uuid.UUID(at_city.json()["principal"]["sub"])
+        home = (await password_token(province, hosts, "zhao_liu")).json()["access_token"]
+        async with api(province, hosts) as client:
+            # One session only: nothing is told (the peer's sessions are not this one).
+            other_home = (await password_token(province, hosts, "zhao_liu")).json()["access_token"]
+            assert (await client.post("/auth/sign-out", headers=bearer(other_home))).status_code == 200
+            assert await _audiences(province) == []
+            r = await client.post("/auth/sign-out", json={"everywhere": True}, headers=bearer(home))
+        assert r.status_code == 200
+        assert await _audiences(province) == sorted([city.issuer, p[OTHER_CITY].issuer])
+
+        async def ended() -> bool:
+            return await _live(city, linked) == 0
+
+        await _deliver_until(province, ended)
+
+    async def test_a_recognised_account_signing_out_everywhere_tells_nobody_and_a_peer_cannot_end_locals(
+        self, split: dict[str, Any]
+    ) -> None:
+        p, hosts = split["platforms"], split["hosts"]
+        province, city = p["province"], p[CITY]
+        # wang_wu's account at the province stands for the city's: its sign-out is the province's own.
+        token = (await password_token(province, hosts, "wang_wu")).json()["access_token"]
+        async with api(province, hosts) as client:
+            r = await client.post("/auth/sign-out", json={"everywhere": True}, headers=bearer(token))
+        assert r.status_code == 200 and await _audiences(province) == []
+        # A city's logout token naming one of the province's own accounts ends nothing there.
+        zhao = (await password_token(province, hosts, "zhao_liu")).json()
+        forged = city.app.state.token_issuer.issue_logout_token(
+            audience=province.issuer, subject=str(province.users["zhao_liu"]), session_id=None
+        )
+        async with httpx.AsyncClient(transport=hosts) as client:
+            r = await client.post(province.url + BACKCHANNEL_PATH, data={"logout_token": forged})
+            assert r.status_code == 200 and r.json() == {"sessions_ended": 0}
+            # Addressed to another platform (the other city), it is refused.
+            wrong = city.app.state.token_issuer.issue_logout_token(
+                audience=p[OTHER_CITY].issuer, subject=str(province.users["zhao_liu"]), session_id=None
+            )
+            r = await client.post(province.url + BACKCHANNEL_PATH, data={"logout_token": wrong})
+            assert r.status_code == 400
+        assert await _live(province, uuid.UUID(zhao["principal"]["sub"])) == 1

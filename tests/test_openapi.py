@@ -112,6 +112,8 @@ PUBLIC = {
     ("post", "/api/v1/auth/token"),
     ("post", "/api/v1/auth/sms-code"),
     ("post", "/api/v1/auth/revoke"),
+    # Another platform's logout token is the credential (ADR 0116), not a bearer token.
+    ("post", "/api/v1/auth/backchannel-logout"),
     ("get", "/.well-known/openid-configuration"),
     ("get", "/.well-known/jwks.json"),
     ("get", "/api/v1/items"),

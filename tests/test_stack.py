@@ -158,6 +158,12 @@ class TestPlatforms:
         upstream = json.loads(env["city"]["GATEWAY_FEDERATION__UPSTREAM"])
         assert upstream["issuer"] == "http://127.0.0.1:8000" and upstream["client_id"] == "portal-city"
         assert upstream["authorization_endpoint"] == "http://127.0.0.1:8000/authorize"
+        # Single logout (ADR 0116): the province posts logout tokens to each city, and a city's
+        # sign-out goes through the province's end-session endpoint and back.
+        assert clients[0]["backchannel_logout_uri"] == "http://127.0.0.2:8010/api/v1/auth/backchannel-logout"
+        assert clients[0]["post_logout_redirect_uris"] == ["http://127.0.0.2:8010/sign-in"]
+        assert upstream["end_session_endpoint"] == "http://127.0.0.1:8000/end-session"
+        assert upstream["post_logout_redirect_uri"] == "http://127.0.0.2:8010/sign-in"
         assert json.loads(env["city"]["GATEWAY_AUTH__TRUSTED_ISSUERS"]) == [
             {"issuer": "http://127.0.0.1:8000", "jwks_url": "http://127.0.0.1:8000/.well-known/jwks.json"}
         ]
@@ -171,6 +177,10 @@ class TestPlatforms:
             name: [p["name"] for p in json.loads(e["GATEWAY_FEDERATION__PEERS"])] for name, e in env.items()
         }
         assert peers == {"province": ["city", "kunming"], "city": ["province"], "kunming": ["province"]}
+        logout_uris = [
+            p["backchannel_logout_uri"] for p in json.loads(env["city"]["GATEWAY_FEDERATION__PEERS"])
+        ]
+        assert logout_uris == ["http://127.0.0.1:8000/api/v1/auth/backchannel-logout"]
 
     def test_unified_wires_nothing_across(self) -> None:
         env = self._env("province=530000", "统建")

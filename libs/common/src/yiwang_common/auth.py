@@ -72,6 +72,11 @@ MAX_TOKEN_BYTES = 8192
 ACCESS_TOKEN_TYPE = "at+jwt"
 #: The ``typ`` of an OpenID Connect ID token: never accepted where an access token is expected.
 ID_TOKEN_TYPE = "JWT"
+#: OpenID Connect Back-Channel Logout 1.0 §2.4: the explicit ``typ`` of a logout token, so that
+#: it is never taken for an ID or access token (and neither of those for it).
+LOGOUT_TOKEN_TYPE = "logout+jwt"
+#: The one member of a logout token's ``events`` claim.
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 INVALID_TOKEN = "登录凭证无效或已过期 (invalid or expired token)"
 
@@ -238,6 +243,94 @@ class TokenVerifier:
         header, claims, trust = self._inspect(token)
         return self._check(token, header, claims, trust, await trust.source.aget(header["kid"]))
 
+    async def _signed(self, token: str, typ: str) -> tuple[str, OKPKey]:
+        """The issuer and key of a trusted issuer's JWT of type ``typ``; nothing is verified yet.
+
+        Raises:
+            Unauthorized: malformed, another ``alg`` or ``typ``, no ``kid``, untrusted issuer, unknown key.
+        """
+        header, claims, trust = self._inspect(token, typ=typ)
+        iss = claims["iss"]
+        key = await trust.source.aget(header["kid"])
+        if key is None:
+            raise Unauthorized("登录凭证的签名密钥未知 (unknown signing key)")
+        return str(iss), key
+
+    async def averify_logout_token(
+        self, token: str, *, audiences: Mapping[str, str], max_age_seconds: int
+    ) -> dict[str, Any]:
+        """Check a logout token (OpenID Connect Back-Channel Logout 1.0 §2.6).
+
+        Args:
+            token: the compact JWT the provider posted.
+            audiences: the issuers whose logout tokens this platform takes, each with the
+                audience it must name (this platform's ``client_id`` there, or its issuer).
+            max_age_seconds: how old ``iat`` may be (a captured token is not good for ever).
+
+        Returns:
+            The verified claims: ``iss``, ``aud``, ``iat``, ``jti``, ``events`` and ``sub``
+            and/or ``sid``.
+
+        Raises:
+            Unauthorized: untrusted issuer or one not in ``audiences``, bad signature, wrong
+                audience, too old, expired, no logout event, neither ``sub`` nor ``sid``, a ``nonce``.
+        """
+        iss, key = await self._signed(token, LOGOUT_TOKEN_TYPE)
+        if iss not in audiences:
+            raise Unauthorized("该平台不能要求本平台退出登录 (issuer may not end sessions here)")
+        try:
+            verified = jwt.decode(token, key, algorithms=[ALGORITHM])
+            claims = dict(verified.claims)
+            JWTClaimsRegistry(
+                leeway=self._leeway,
+                iss={"essential": True, "value": iss},
+                aud={"essential": True, "value": audiences[iss]},
+                iat={"essential": True},
+                jti={"essential": True},
+                events={"essential": True},
+            ).validate(claims)
+        except (JoseError, KeyError, ValueError, TypeError) as exc:
+            raise Unauthorized(INVALID_TOKEN) from exc
+        events = claims.get("events")
+        now = time.time()
+        if (
+            not isinstance(events, dict)
+            or not isinstance(events.get(BACKCHANNEL_LOGOUT_EVENT), dict)
+            or "nonce" in claims
+            or not (isinstance(claims.get("sub"), str) or isinstance(claims.get("sid"), str))
+            or not isinstance(claims.get("jti"), str)
+            or not isinstance(claims.get("iat"), int)
+            or claims["iat"] < now - max_age_seconds - self._leeway
+        ):
+            raise Unauthorized("退出登录令牌无效 (not a valid logout token)")
+        return claims
+
+    async def averify_id_token_hint(
+        self, token: str, *, issuer: str, audiences: Sequence[str]
+    ) -> dict[str, Any]:
+        """Check an ID token this issuer signed, given back as ``id_token_hint`` (RP-Initiated Logout 1.0 §2).
+
+        Expiry is not checked (the spec asks providers to take expired hints); the signature,
+        issuer and audience are.
+
+        Raises:
+            Unauthorized: another issuer, an audience not in ``audiences``, a bad signature.
+        """
+        iss, key = await self._signed(token, ID_TOKEN_TYPE)
+        if iss != issuer:
+            raise Unauthorized("登录凭证的签发方不是本平台 (ID token of another issuer)")
+        try:
+            verified = jwt.decode(token, key, algorithms=[ALGORITHM])
+            claims = dict(verified.claims)
+            JWTClaimsRegistry(
+                iss={"essential": True, "value": issuer},
+                aud={"essential": True, "values": list(audiences)},
+                sub={"essential": True},
+            ).validate({name: value for name, value in claims.items() if name != "exp"})
+        except (JoseError, KeyError, ValueError, TypeError) as exc:
+            raise Unauthorized(INVALID_TOKEN) from exc
+        return claims
+
     async def averify_id_token(self, token: str, *, audience: str, nonce: str) -> dict[str, Any]:
         """Check an OpenID Connect ID token of a trusted issuer (统分: the province's sign-in).
 
@@ -252,11 +345,7 @@ class TokenVerifier:
         Raises:
             Unauthorized: untrusted issuer, unknown key, bad signature, wrong audience or nonce, expired.
         """
-        header, unverified, trust = self._inspect(token, typ=ID_TOKEN_TYPE)
-        iss = unverified["iss"]
-        key = await trust.source.aget(header["kid"])
-        if key is None:
-            raise Unauthorized("登录凭证的签名密钥未知 (unknown signing key)")
+        iss, key = await self._signed(token, ID_TOKEN_TYPE)
         try:
             verified = jwt.decode(token, key, algorithms=[ALGORITHM])
             JWTClaimsRegistry(
@@ -476,7 +565,48 @@ class TokenIssuer:
             "exp": now + (ttl_seconds or self._settings.token_ttl_seconds),
             "jti": uuid.uuid4().hex,
         }
+        if principal.session_id:
+            # The provider's session (OIDC Front-/Back-Channel Logout ``sid``): a logout token
+            # naming it ends the relying party's sessions that came from it.
+            claims["sid"] = principal.session_id
         header = {"alg": ALGORITHM, "typ": ID_TOKEN_TYPE, "kid": signing.kid}
+        return jwt.encode(header, claims, signing.key, algorithms=[ALGORITHM])
+
+    def issue_logout_token(
+        self, *, audience: str, subject: str | None, session_id: str | None, ttl_seconds: int = 120
+    ) -> str:
+        """Sign a logout token (OpenID Connect Back-Channel Logout 1.0 §2.4).
+
+        Args:
+            audience: the relying party's ``client_id`` (or, between 分建 peers, its issuer).
+            subject: the account (``sub``) whose sessions end; None with a ``session_id``.
+            session_id: the provider's session (``sid``) whose relying-party sessions end.
+            ttl_seconds: until ``exp``; a receiver also bounds ``iat``'s age.
+
+        Returns:
+            The compact JWT (``typ: logout+jwt``; no ``nonce``, a fresh ``jti``).
+
+        Raises:
+            ValueError: neither ``subject`` nor ``session_id``.
+        """
+        if not subject and not session_id:
+            raise ValueError("a logout token names a sub, a sid or both")
+        moment = time.time()
+        now = int(moment)
+        signing = self.current_key(moment)
+        claims: dict[str, Any] = {
+            "iss": self._settings.issuer,
+            "aud": audience,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": uuid.uuid4().hex,
+            "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        }
+        if subject:
+            claims["sub"] = subject
+        if session_id:
+            claims["sid"] = session_id
+        header = {"alg": ALGORITHM, "typ": LOGOUT_TOKEN_TYPE, "kid": signing.kid}
         return jwt.encode(header, claims, signing.key, algorithms=[ALGORITHM])
 
 

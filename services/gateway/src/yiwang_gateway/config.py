@@ -76,6 +76,11 @@ class OidcClient(BaseModel):
     name: str = ""
     # Exact match only (no prefixes, no wildcards): a code goes nowhere else.
     redirect_uris: list[str] = Field(default_factory=list)
+    # OpenID Connect Back-Channel Logout 1.0: where the province posts a logout token when a
+    # session this portal's sign-ins came from ends (ADR 0116). None: the portal is not told.
+    backchannel_logout_uri: str | None = None
+    # RP-Initiated Logout 1.0: where the province may send the browser after signing it out.
+    post_logout_redirect_uris: list[str] = Field(default_factory=list)
 
 
 class UpstreamProvider(BaseModel):
@@ -93,6 +98,13 @@ class UpstreamProvider(BaseModel):
     # This portal's callback, as registered at the province.
     redirect_uri: str
     name: str = "省级平台"
+    # RP-Initiated Logout 1.0: the province's end_session_endpoint (browser), and where it sends
+    # the browser back (registered there). Without it, sign-out ends the local session only.
+    end_session_endpoint: str | None = None
+    post_logout_redirect_uri: str | None = None
+    # The province's sign-up page, linked from the city's (default: ``<issuer>/sign-up``, the
+    # issuer being the province portal's URL).
+    sign_up_url: str | None = None
 
 
 class PeerPlatform(BaseModel):
@@ -105,6 +117,10 @@ class PeerPlatform(BaseModel):
     name: str = ""
     # Its OAuth 2.0 token endpoint: a password this platform does not know is checked there.
     token_endpoint: str
+    # Where this platform posts a logout token when one of its own accounts signs out
+    # everywhere or changes its password, so that the sessions the peer opened on the strength
+    # of that account end too (ADR 0116). None: the peer is not told.
+    backchannel_logout_uri: str | None = None
 
 
 class FederationSettings(BaseModel):
@@ -121,6 +137,19 @@ class FederationSettings(BaseModel):
     # A started delegated sign-in (state, nonce, PKCE verifier) is kept this long.
     login_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    # Back-channel logout (ADR 0116). A logout token is good this long (``exp``), and a received
+    # one is refused when its ``iat`` is older than logout_max_age_seconds.
+    logout_token_ttl_seconds: Annotated[int, Field(ge=10, le=600)] = 120
+    logout_max_age_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+    # A delivery the receiver did not take (down, 5xx) is tried again with a growing delay
+    # (logout_retry_seconds doubled each time, at most logout_retry_max_seconds) and given up
+    # after logout_max_attempts (≈ 45 minutes with the defaults); the sessions there still end
+    # within their refresh tokens' idle time.
+    logout_retry_seconds: Annotated[float, Field(gt=0)] = 2.0
+    logout_retry_max_seconds: Annotated[float, Field(gt=0)] = 300.0
+    logout_max_attempts: Annotated[int, Field(ge=1)] = 16
+    # How often the delivery worker looks for due deliveries.
+    logout_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
 
 
 class Settings(ServiceSettings):

@@ -39,8 +39,9 @@ from yiwang_gateway.console.endpoints import router as console_router
 from yiwang_gateway.db import messaging
 from yiwang_gateway.draft.endpoints import router as draft_router
 from yiwang_gateway.draft.web import router as draft_pages
-from yiwang_gateway.federation.endpoints import router as federation_router
-from yiwang_gateway.federation.service import FederationService
+from yiwang_gateway.federation.endpoints import api_router as backchannel_router, router as federation_router
+from yiwang_gateway.federation.logout import SingleLogout
+from yiwang_gateway.federation.service import FederationService, form_action_origins
 from yiwang_gateway.handling.client import build_business_client
 from yiwang_gateway.handling.endpoints import router as handling_router
 from yiwang_gateway.handling.events import BUSINESS_SUBSCRIPTION
@@ -143,12 +144,26 @@ async def _on_startup(app: FastAPI) -> None:
     app.state.federation = FederationService(
         app.state.settings, app.state.identity, app.state.federation_verifier, app.state.federation_http
     )
+    # Single logout (ADR 0116): ended sessions queue logout notices; a worker posts them.
+    app.state.logout = SingleLogout(
+        app.state.settings,
+        app.state.identity,
+        app.state.token_issuer,
+        app.state.federation_verifier,
+        app.state.federation_http,
+    )
+    app.state.identity.sessions_ended = app.state.logout.session_ended
+    if app.state.settings.run_workers:
+        app.state.logout.start(app.state.sessionmaker)
     search_service.cache_size = app.state.settings.search_cache_size
     await search_service.build(app.state.sessionmaker, app.state.settings.search_dictionary_path)
 
 
 async def _on_shutdown(app: FastAPI) -> None:
     await app.state.keyring.stop()
+    logout: SingleLogout | None = getattr(app.state, "logout", None)
+    if logout is not None:
+        await logout.stop()
     for name in ("datasharing", "guides", "registry", "business", "payment_client", "federation_http"):
         client = getattr(app.state, name, None)
         if client is not None:
@@ -187,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             description=DESCRIPTION,
             routers=[
                 identity_router,
+                backchannel_router,
                 account_router,
                 registration_router,
                 realname_router,
@@ -242,5 +258,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(licence_pages_router)
     app.include_router(payment_pages)
     app.include_router(progress_pages_router)
-    install_pages(app, pages_router)
+    install_pages(app, pages_router, form_origins=form_action_origins(settings))
     return app

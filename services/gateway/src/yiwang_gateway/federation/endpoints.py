@@ -1,5 +1,7 @@
 """Routes of delegated sign-in (统分, ADR 0114): the province's ``/authorize`` and a city's
-``/sign-in/oidc`` (start) and ``/sign-in/oidc/callback``.
+``/sign-in/oidc`` (start) and ``/sign-in/oidc/callback``; and of single logout (ADR 0116): the
+province's ``/end-session`` (RP-initiated logout) and every receiver's
+``POST /api/v1/auth/backchannel-logout``.
 
 They are browser redirects, not JSON: outside ``/api/v1`` and outside the OpenAPI document, like
 the sign-in pages; the discovery document names ``/authorize``. The token half of the flow is
@@ -11,20 +13,29 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from yiwang_common.http import problem_responses
 from yiwang_common.http.problems import Problem
 from yiwang_common.staff_session import NEXT_FIELD
 from yiwang_gateway.account.throttle import client_address
 from yiwang_gateway.config import Settings
 from yiwang_gateway.dependencies import GUARDS, SessionDep
-from yiwang_gateway.federation.errors import InvalidAuthorizationRequest, RegisterAtProvince
+from yiwang_gateway.federation.errors import (
+    InvalidAuthorizationRequest,
+    LogoutTokenRefused,
+    RegisterAtProvince,
+)
+from yiwang_gateway.federation.logout import SingleLogout
 from yiwang_gateway.federation.service import FederationService
-from yiwang_gateway.identity.cookies import PORTAL, portal_principal, safe_next, set_session
+from yiwang_gateway.identity.cookies import PORTAL, clear_session, portal_principal, safe_next, set_session
+from yiwang_gateway.identity.schemas import SignedOut
 from yiwang_gateway.web.rendering import PageRoute
 
 router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
+#: Under ``/api/v1``: the back channel between platforms.
+api_router = APIRouter(tags=["identity"], dependencies=GUARDS)
 
 #: The browser's half of the state (against login CSRF): only the browser that started a
 #: delegated sign-in can finish it.
@@ -145,6 +156,69 @@ async def finish_delegated(
     set_session(response, request, pair, PORTAL)
     response.delete_cookie(STATE_COOKIE, path=STATE_PATH)
     return response
+
+
+def _logout(request: Request) -> SingleLogout:
+    logout: SingleLogout = request.app.state.logout
+    return logout
+
+
+@router.get("/end-session")
+async def end_session(
+    request: Request,
+    session: SessionDep,
+    id_token_hint: Annotated[str, Query(max_length=8192)] = "",
+    client_id: Annotated[str, Query(max_length=64)] = "",
+    post_logout_redirect_uri: Param = "",
+    state: Annotated[str, Query(max_length=256)] = "",
+) -> Response:
+    """退出统一身份认证 RP-initiated logout (统分): a city portal sends the browser here after its sign-out.
+
+    With the ID token it was given (``id_token_hint``) the province ends the session it names
+    and tells the other portals signed in from it (back channel), drops its cookies, and sends
+    the browser to the registered ``post_logout_redirect_uri`` (with ``state``), else to its
+    sign-in page. Without a hint nothing ends here: the sign-in page shows whoever is signed in,
+    with the sign-out button (the confirmation the specification asks for).
+    """
+    if not id_token_hint:
+        return RedirectResponse("/sign-in", status_code=303)
+    redirect, _ = await _logout(request).end_session(
+        session,
+        id_token_hint=id_token_hint,
+        client_id=client_id,
+        post_logout_redirect_uri=post_logout_redirect_uri,
+        state=state,
+    )
+    response = RedirectResponse(redirect or "/sign-in", status_code=303)
+    clear_session(response, request, PORTAL)
+    return response
+
+
+#: Back-channel logout answers must not be cached (OpenID Connect Back-Channel Logout 1.0 §2.8).
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@api_router.post(
+    "/auth/backchannel-logout",
+    summary="跨平台退出登录 Back-channel logout (OpenID Connect Back-Channel Logout 1.0)",
+    response_model=SignedOut,
+    responses=problem_responses(LogoutTokenRefused),
+)
+async def backchannel_logout(
+    request: Request, session: SessionDep, logout_token: Annotated[str, Form(max_length=8192)]
+) -> JSONResponse:
+    """The province (统分) or a peer (分建) tells this platform that a sign-in has ended.
+
+    ``logout_token`` (form field) is a JWT signed by that platform (``typ: logout+jwt``, its
+    keys from its JWKS): ``aud`` this platform's ``client_id`` there (or, between peers, this
+    platform's issuer), ``events`` with ``http://schemas.openid.net/event/backchannel-logout``,
+    ``sid`` and/or ``sub``, a fresh ``iat``, a ``jti`` used once and no ``nonce``. The local
+    sessions that came from ``sid`` — or, with ``sub`` alone, every session of the account
+    linked to it — end now; their access tokens expire within ``auth.token_ttl_seconds``.
+    Anything else (forged, expired, another audience, replayed) is 400 and ends nothing.
+    """
+    ended = await _logout(request).receive(session, logout_token)
+    return JSONResponse(SignedOut(sessions_ended=ended).model_dump(), headers=NO_STORE)
 
 
 class _CallbackError(Problem):

@@ -55,3 +55,24 @@ class RegisterAtProvince(Conflict):
 
     code = "register_at_province"
     title = "本平台账户由省级平台统一注册，请通过省级统一身份认证登录"
+
+
+class LogoutTokenRefused(BadRequest):
+    """OpenID Connect Back-Channel Logout 1.0 §2.8: a logout token that is not good changes nothing."""
+
+    code = "invalid_logout_token"
+    title = "退出登录通知无效"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, error="invalid_request")
+
+
+class EndSessionRefused(BadRequest):
+    """RP-Initiated Logout 1.0: an ``id_token_hint``, ``client_id`` or ``post_logout_redirect_uri``
+    that is not this platform's or not registered (answered here, never redirected)."""
+
+    code = "invalid_logout_request"
+    title = "退出登录请求无效"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, error="invalid_request")

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
 
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_gateway.account.models import Account
-from yiwang_gateway.federation.models import AuthorizationCode, DelegatedLogin, FederatedIdentity
+from yiwang_gateway.federation.models import (
+    AuthorizationCode,
+    ClientSession,
+    DelegatedLogin,
+    FederatedIdentity,
+    FederatedSession,
+    LogoutDelivery,
+    LogoutTokenSeen,
+)
+from yiwang_gateway.identity.models import AuthSession
 
 
 class AuthorizationCodeRepository(RepositoryBase[AuthorizationCode]):
@@ -65,3 +78,95 @@ class FederatedIdentityRepository(RepositoryBase[FederatedIdentity]):
         """Whether a local account already has this user name."""
         row = await self.first_row(select(Account.id).where(Account.username == username))
         return row is not None
+
+    async def is_linked(self, account_id: uuid.UUID) -> bool:
+        """Whether the account stands for another platform's (it is not one of this platform's own)."""
+        row = await self.first_row(
+            select(FederatedIdentity.issuer).where(FederatedIdentity.account_id == account_id)
+        )
+        return row is not None
+
+
+class ClientSessionRepository(RepositoryBase[ClientSession]):
+    """接入平台会话 queries (the province's side of single logout)."""
+
+    model = ClientSession
+
+    async def record(
+        self, *, session_id: uuid.UUID, client_id: str, account_id: uuid.UUID, now: datetime
+    ) -> None:
+        """A portal signed someone in from this session (once per session and portal)."""
+        await self.insert_unless_exists(
+            {"session_id": session_id, "client_id": client_id, "account_id": account_id, "created_at": now},
+            conflict=("session_id", "client_id"),
+        )
+
+    async def clients_of_session(self, session_id: uuid.UUID) -> Sequence[str]:
+        """The portals that signed someone in from this session."""
+        rows = await self.rows(select(ClientSession.client_id).where(ClientSession.session_id == session_id))
+        return [str(r[0]) for r in rows]
+
+    async def clients_of_account(self, account_id: uuid.UUID) -> Sequence[str]:
+        """The portals that signed this account in from any of its sessions."""
+        rows = await self.rows(
+            select(ClientSession.client_id).where(ClientSession.account_id == account_id).distinct()
+        )
+        return [str(r[0]) for r in rows]
+
+
+class FederatedSessionRepository(RepositoryBase[FederatedSession]):
+    """跨平台会话 queries (a city's side of single logout)."""
+
+    model = FederatedSession
+
+    async def live_sessions(
+        self, issuer: str, *, sid: str, subject: str | None, now: datetime
+    ) -> Sequence[uuid.UUID]:
+        """Local sessions not yet ended that came from the provider's session ``sid``."""
+        stmt = (
+            select(FederatedSession.session_id)
+            .join(AuthSession, AuthSession.id == FederatedSession.session_id)
+            .where(
+                FederatedSession.issuer == issuer,
+                FederatedSession.upstream_sid == sid,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
+            )
+        )
+        if subject is not None:
+            stmt = stmt.where(FederatedSession.subject == subject)
+        return [uuid.UUID(str(r[0])) for r in await self.rows(stmt)]
+
+
+class LogoutDeliveryRepository(RepositoryBase[LogoutDelivery]):
+    """退出登录通知 queries."""
+
+    model = LogoutDelivery
+
+    async def due_for_update(self, now: datetime, limit: int) -> Sequence[LogoutDelivery]:
+        """Deliveries due now, locked; another replica's worker skips them (SKIP LOCKED)."""
+        stmt = (
+            self.get_base_statement()
+            .where(
+                LogoutDelivery.delivered_at.is_(None),
+                LogoutDelivery.failed_at.is_(None),
+                LogoutDelivery.next_attempt_at <= now,
+            )
+            .order_by(LogoutDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return await self.get_all(stmt)
+
+
+class LogoutTokenSeenRepository(RepositoryBase[LogoutTokenSeen]):
+    """已受理的退出登录令牌 queries."""
+
+    model = LogoutTokenSeen
+
+    async def first_use(self, *, issuer: str, jti: str, expires_at: datetime, now: datetime) -> bool:
+        """Record a logout token's ``jti``; False when it was seen before (a replay)."""
+        await self.execute(delete(LogoutTokenSeen).where(LogoutTokenSeen.expires_at < now))
+        return await self.insert_unless_exists(
+            {"issuer": issuer, "jti": jti, "expires_at": expires_at}, conflict=("issuer", "jti")
+        )

@@ -21,7 +21,7 @@ import logging
 import secrets
 import uuid
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,11 +41,18 @@ from yiwang_gateway.federation.errors import (
     UnknownClient,
     UpstreamUnavailable,
 )
-from yiwang_gateway.federation.models import AuthorizationCode, DelegatedLogin, FederatedIdentity
+from yiwang_gateway.federation.models import (
+    AuthorizationCode,
+    DelegatedLogin,
+    FederatedIdentity,
+    FederatedSession,
+)
 from yiwang_gateway.federation.repository import (
     AuthorizationCodeRepository,
+    ClientSessionRepository,
     DelegatedLoginRepository,
     FederatedIdentityRepository,
+    FederatedSessionRepository,
 )
 from yiwang_gateway.identity.errors import InvalidGrant
 from yiwang_gateway.identity.repository import SessionRepository
@@ -72,7 +79,29 @@ def s256_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
 
 
-def _uri_matches(registered: list[str], uri: str) -> bool:
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def form_action_origins(settings: Settings) -> tuple[str, ...]:
+    """The other platforms a page's form may end up at after redirects (CSP ``form-action``).
+
+    统分, the province: its sign-in form goes on to ``/authorize`` and then to a city's callback.
+    统分, a city: its sign-out form goes on to the province's end-session endpoint (ADR 0116).
+    """
+    if settings.platform.deployment_mode != "semi_unified":
+        return ()
+    fed = settings.federation
+    urls = [
+        uri for client in fed.clients for uri in [*client.redirect_uris, *client.post_logout_redirect_uris]
+    ]
+    if fed.upstream is not None and fed.upstream.end_session_endpoint:
+        urls.append(fed.upstream.end_session_endpoint)
+    return tuple(dict.fromkeys(o for o in map(_origin, urls) if o is not None))
+
+
+def uri_matches(registered: list[str], uri: str) -> bool:
     # Exact string comparison (RFC 9700 §4.1.3): no prefix, no pattern.
     return any(hmac.compare_digest(r.encode(), uri.encode()) for r in registered)
 
@@ -109,7 +138,7 @@ class FederationService:
         client = self.clients.get(client_id)
         if client is None:
             raise UnknownClient(f"未登记的接入平台 (unknown client_id {client_id!r})")
-        if not _uri_matches(client.redirect_uris, redirect_uri):
+        if not uri_matches(client.redirect_uris, redirect_uri):
             raise UnknownClient("回调地址未登记 (redirect_uri is not registered for this client)")
         return client
 
@@ -147,8 +176,16 @@ class FederationService:
         code_challenge: str,
         nonce: str,
     ) -> str:
-        """An authorization code for the signed-in person (their province session stays theirs)."""
+        """An authorization code for the signed-in person (their province session stays theirs).
+
+        The person's session here becomes the ID token's ``sid``: when it ends, the portal is told
+        (back-channel logout, ADR 0116).
+        """
         account_id = uuid.UUID(principal.sub)
+        try:
+            op_session_id = uuid.UUID(principal.session_id) if principal.session_id else None
+        except ValueError:
+            op_session_id = None
         now = utcnow()
         code = secrets.token_urlsafe(32)
         await AuthorizationCodeRepository.from_session(session).create(
@@ -162,6 +199,7 @@ class FederationService:
                 auth_time=now,
                 created_at=now,
                 expires_at=now + timedelta(seconds=self.settings.federation.code_ttl_seconds),
+                op_session_id=op_session_id,
             )
         )
         return code
@@ -210,8 +248,13 @@ class FederationService:
             session, account, client=CLIENT_OIDC, method="code", address=address
         )
         found.session_id = uuid.UUID(pair.session_id)
+        sid = found.op_session_id or found.session_id
+        if found.op_session_id is not None:
+            await ClientSessionRepository.from_session(session).record(
+                session_id=found.op_session_id, client_id=client_id, account_id=account.id, now=now
+            )
         id_token = self.identity.issuer.issue_id_token(
-            pair.principal,
+            pair.principal.model_copy(update={"session_id": str(sid)}),
             audience=client_id,
             nonce=found.nonce,
             auth_time=int(found.auth_time.timestamp()),
@@ -323,6 +366,21 @@ class FederationService:
         account = await self.link(session, principal, username=None)
         pair = await self.identity.open_session(
             session, account, client=CLIENT_OIDC, method="oidc", address=address
+        )
+        upstream_sid = claims.get("sid")
+        # For single logout (ADR 0116): the province's session this one came from, and the ID
+        # token that the city's sign-out hands back to the province as id_token_hint.
+        await FederatedSessionRepository.from_session(session).create(
+            FederatedSession(
+                session_id=uuid.UUID(pair.session_id),
+                issuer=upstream.issuer,
+                subject=str(claims["sub"]),
+                upstream_sid=upstream_sid
+                if isinstance(upstream_sid, str) and len(upstream_sid) <= 64
+                else None,
+                id_token=id_token,
+                created_at=now,
+            )
         )
         return pair, login.next_url
 

@@ -406,7 +406,9 @@ async def discovery(request: Request) -> DiscoveryDocument:
         jwks_uri=f"{base}/.well-known/jwks.json",
         token_endpoint=f"{base}/api/v1/auth/token",
         revocation_endpoint=f"{base}/api/v1/auth/revoke",
-        end_session_endpoint=f"{base}/api/v1/auth/sign-out",
+        # RP-Initiated Logout 1.0 (统分): the browser endpoint that takes an id_token_hint; other
+        # platforms name the API's sign-out (a bearer call), as before (ADR 0116).
+        end_session_endpoint=f"{base}/end-session" if delegating else f"{base}/api/v1/auth/sign-out",
         grant_types_supported=["password", "refresh_token", SMS_GRANT]
         + (["authorization_code"] if delegating else []),
         # The code flow (统分) only where city portals are registered.
@@ -433,4 +435,6 @@ async def discovery(request: Request) -> DiscoveryDocument:
         ],
         revocation_endpoint_auth_methods_supported=["none"],
         code_challenge_methods_supported=["S256"] if delegating else [],
+        backchannel_logout_supported=delegating,
+        backchannel_logout_session_supported=delegating,
     )

@@ -274,11 +274,19 @@ async def sign_in_sms(
 async def sign_out(
     request: Request, session: SessionDep, csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = ""
 ) -> Response:
-    """退出登录 End the session (its refresh tokens die now) and drop both cookies."""
+    """退出登录 End the session (its refresh tokens die now) and drop both cookies.
+
+    统分, at a city: then the browser goes to the province's ``end_session_endpoint`` with the ID
+    token of this sign-in, so the province session it came from ends too (RP-initiated logout,
+    ADR 0116), and the province sends it back here.
+    """
     token = request.cookies.get(PORTAL.access, "")
     principal = await cookie_principal(request, PORTAL)
+    location = "/sign-in"
     if principal is not None and not _foreign(request) and csrf_matches(token, csrf):
         await _identity(request).sign_out(session, principal, everywhere=False)
-    response = RedirectResponse("/sign-in", status_code=303)
+        upstream = await request.app.state.logout.upstream_logout_url(session, principal.session_id)
+        location = upstream or location
+    response = RedirectResponse(location, status_code=303)
     clear_session(response, request, PORTAL)
     return response

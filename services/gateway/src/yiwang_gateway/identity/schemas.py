@@ -206,3 +206,7 @@ class DiscoveryDocument(BaseModel):
     id_token_signing_alg_values_supported: list[str]
     token_endpoint_auth_methods_supported: list[str]
     claims_supported: list[str]
+    # OpenID Connect Back-Channel Logout 1.0 §2.1 (ADR 0116): this provider posts logout tokens
+    # to the portals it signs people in for, with ``sid``.
+    backchannel_logout_supported: bool = False
+    backchannel_logout_session_supported: bool = False

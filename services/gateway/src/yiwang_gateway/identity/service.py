@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -74,6 +75,17 @@ class TokenPair:
     principal: Principal
 
 
+class SessionsEnded(Protocol):
+    """Told, in the unit of work that ends them, that sessions ended (single logout, ADR 0116).
+
+    ``session_id`` None: every session of the account (sign-out everywhere, password change).
+    """
+
+    async def __call__(
+        self, session: AsyncSession, *, account_id: uuid.UUID, session_id: uuid.UUID | None, reason: str
+    ) -> object: ...
+
+
 def refresh_token_hash(token: str) -> str:
     """Refresh tokens are 256 random bits, so a plain SHA-256 is enough to store them."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -100,6 +112,15 @@ class IdentityService:
         self.sender = sender
         self._pepper = pepper.encode()
         self.source = f"urn:yiwang:{settings.platform.region_code}:gateway"
+        #: Set by the app to the single logout (``federation.logout``): other platforms whose
+        #: sessions came from these are told (ADR 0116).
+        self.sessions_ended: SessionsEnded | None = None
+
+    async def _ended(
+        self, session: AsyncSession, account_id: uuid.UUID, session_id: uuid.UUID | None, reason: str
+    ) -> None:
+        if self.sessions_ended is not None:
+            await self.sessions_ended(session, account_id=account_id, session_id=session_id, reason=reason)
 
     # --- audit (ADR 0105, 0114) -------------------------------------------------------------
 
@@ -406,7 +427,7 @@ class IdentityService:
         if token.used_at is not None:
             session_id, account_id = record.id, record.account_id
             await session.rollback()
-            await self._revoke_now(sessionmaker, session_id, reason="refresh_token_reused")
+            await self._revoke_now(sessionmaker, session_id, account_id, reason="refresh_token_reused")
             log.warning(
                 "refresh token reused: session revoked",
                 extra={"session_id": str(session_id), "account_id": str(account_id)},
@@ -423,17 +444,29 @@ class IdentityService:
         return await self._tokens(session, account, record, now)
 
     async def _revoke_now(
-        self, sessionmaker: async_sessionmaker[AsyncSession], session_id: uuid.UUID, *, reason: str
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        session_id: uuid.UUID,
+        account_id: uuid.UUID,
+        *,
+        reason: str,
     ) -> None:
         """Revoke in a transaction of its own: the request's, which answers an error, rolls back."""
         async with session_scope(sessionmaker) as own:
             await SessionRepository.from_session(own).revoke(session_id, now=utcnow(), reason=reason)
+            await self._ended(own, account_id, session_id, reason)
 
     async def revoke_refresh_token(self, session: AsyncSession, *, token: str) -> None:
         """RFC 7009: end the session of a refresh token; an unknown token is no error."""
         session_id = await RefreshTokenRepository.from_session(session).session_of(refresh_token_hash(token))
-        if session_id is not None:
-            await SessionRepository.from_session(session).revoke(session_id, now=utcnow(), reason="revoked")
+        if session_id is None:
+            return
+        repo = SessionRepository.from_session(session)
+        record = await repo.get_by_id(session_id)
+        if record is None or record.revoked_at is not None:
+            return
+        await repo.revoke(session_id, now=utcnow(), reason="revoked")
+        await self._ended(session, record.account_id, session_id, "revoked")
 
     async def sign_out(self, session: AsyncSession, principal: Principal, *, everywhere: bool) -> int:
         """End the token's session, or all of the account's; return how many ended."""
@@ -441,11 +474,15 @@ class IdentityService:
         now = utcnow()
         account_id = _uuid(principal.sub)
         if everywhere and account_id is not None:
-            return await repo.revoke_all(account_id, now=now, reason="sign_out")
+            ended = await repo.revoke_all(account_id, now=now, reason="sign_out")
+            await self._ended(session, account_id, None, "sign_out")
+            return ended
         session_id = _uuid(principal.session_id or "")
         if session_id is None:
             return 0
         await repo.revoke(session_id, now=now, reason="sign_out")
+        if account_id is not None:
+            await self._ended(session, account_id, session_id, "sign_out")
         return 1
 
     async def change_password(
@@ -480,9 +517,11 @@ class IdentityService:
             await throttle.failed(sessionmaker)
             raise CurrentPasswordWrong()
         account.password_hash = await hash_password(new_password)
-        return await SessionRepository.from_session(session).revoke_all(
+        ended = await SessionRepository.from_session(session).revoke_all(
             account.id, now=utcnow(), reason="password_changed"
         )
+        await self._ended(session, account.id, None, "password_changed")
+        return ended
 
 
 def _uuid(value: str) -> uuid.UUID | None:

@@ -27,10 +27,10 @@ from yiwang_gateway.account.registry import RegistryClient
 from yiwang_gateway.account.schemas import AGENT_ACTIONS, AgentGrant, LegalPersonSignUp, NaturalPersonSignUp
 from yiwang_gateway.account.service import account_service
 from yiwang_gateway.application.service import application_service
-from yiwang_gateway.config import Settings
+from yiwang_gateway.config import Settings, UpstreamProvider
 from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.draft.service import draft_service
-from yiwang_gateway.identity.cookies import PORTAL
+from yiwang_gateway.identity.cookies import PORTAL, clear_session
 from yiwang_gateway.myspace.service import myspace_service
 from yiwang_gateway.web.guides import GuideClient
 from yiwang_gateway.web.rendering import PageRoute, render
@@ -115,9 +115,38 @@ def _registry(request: Request) -> RegistryClient:
 # --- sign-up ------------------------------------------------------------------------------------
 
 
+SignUpKind = Literal["person", "company"]
+
+
+def _province_holds_accounts(request: Request) -> UpstreamProvider | None:
+    """统分, a city portal: the province that registers everyone (ADR 0114), else None."""
+    upstream: UpstreamProvider | None = request.app.state.federation.upstream
+    return upstream
+
+
+def _register_at_province(
+    request: Request, upstream: UpstreamProvider, kind: SignUpKind | None, status_code: int = 200
+) -> HTMLResponse:
+    """The city's sign-up page under 统分: accounts are the province's; sign in through it."""
+    base = (upstream.sign_up_url or upstream.issuer.rstrip("/") + "/sign-up").rstrip("/")
+    return render(
+        request,
+        "sign_up_delegated.html",
+        {
+            "q": "",
+            "kind": kind,
+            "province": upstream.name,
+            "sign_up_url": base + ("/" + kind if kind else ""),
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/sign-up", response_class=HTMLResponse)
 async def sign_up_choice(request: Request) -> HTMLResponse:
-    """注册: choose 个人 or 法人."""
+    """注册: choose 个人 or 法人 (统分, at a city: where to register instead)."""
+    if (upstream := _province_holds_accounts(request)) is not None:
+        return _register_at_province(request, upstream, None)
     return render(request, "sign_up.html", {"q": ""})
 
 
@@ -140,6 +169,8 @@ def _company_form(
 @router.get("/sign-up/person", response_class=HTMLResponse)
 async def sign_up_person_page(request: Request) -> HTMLResponse:
     """自然人注册 The form."""
+    if (upstream := _province_holds_accounts(request)) is not None:
+        return _register_at_province(request, upstream, "person")
     return _person_form(request, {})
 
 
@@ -154,6 +185,9 @@ async def sign_up_person(
     mobile: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """Verify against the 人口库, create the account, sign in, go to 我的."""
+    if (upstream := _province_holds_accounts(request)) is not None:
+        # Like the API's 409 register_at_province: a city portal registers nobody.
+        return _register_at_province(request, upstream, "person", 409)
     values = {"username": username, "name": name, "id_number": id_number, "mobile": mobile}
     if not same_origin(request.headers.get("origin"), request.url.scheme, request.url.netloc):
         return _person_form(request, values, "请从本站注册页面提交。", 403)
@@ -182,6 +216,8 @@ async def sign_up_person(
 @router.get("/sign-up/company", response_class=HTMLResponse)
 async def sign_up_company_page(request: Request) -> HTMLResponse:
     """法人注册 The form."""
+    if (upstream := _province_holds_accounts(request)) is not None:
+        return _register_at_province(request, upstream, "company")
     return _company_form(request, {})
 
 
@@ -198,6 +234,8 @@ async def sign_up_company(
     mobile: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """Verify against the 法人库, create the legal person's account, sign in, go to 我的."""
+    if (upstream := _province_holds_accounts(request)) is not None:
+        return _register_at_province(request, upstream, "company", 409)
     values = {
         "username": username,
         "credit_code": credit_code,
@@ -414,9 +452,11 @@ async def revoke_agent_page(
 
 @router.post("/me/sign-out")
 async def sign_out(request: Request) -> Response:
-    """退出登录 Drop the page session (the token itself expires on its own)."""
+    """退出登录 of pages rendered before the 我的 page posted to ``/sign-out``: drop both cookies.
+
+    It carries no CSRF token, so it ends no session; the page's own button posts to
+    ``/sign-out``, which ends the session (and, under 统分, the province's, ADR 0116).
+    """
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(
-        COOKIE_NAME, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict"
-    )
+    clear_session(response, request, PORTAL)
     return response

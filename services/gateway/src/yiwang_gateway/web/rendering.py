@@ -153,8 +153,17 @@ class PageRoute(APIRoute):
 class SecurityHeadersMiddleware:
     """Adds CSP and the other hardening headers to pages and their static assets."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_origins: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.headers = SECURITY_HEADERS
+        if form_origins:
+            # A form whose answer redirects to another platform (统分: the province's sign-in back
+            # to a city portal, a city's sign-out through the province) needs that origin too:
+            # browsers apply form-action to every redirect after the submission.
+            policy = CONTENT_SECURITY_POLICY.replace(
+                "form-action 'self'", "form-action 'self' " + " ".join(form_origins)
+            )
+            self.headers = (("Content-Security-Policy", policy), *SECURITY_HEADERS[1:])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_page_path(scope.get("path", "")):
@@ -164,15 +173,18 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
+                for name, value in self.headers:
                     headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def install_pages(app: FastAPI, router: Any) -> None:
-    """Mount the pages, their static files, their error pages and their headers on ``app``."""
+def install_pages(app: FastAPI, router: Any, *, form_origins: tuple[str, ...] = ()) -> None:
+    """Mount the pages, their static files, their error pages and their headers on ``app``.
+
+    ``form_origins``: other origins a form's answer may redirect to (``form-action``).
+    """
     app.include_router(router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     api_http_handler = app.exception_handlers[StarletteHTTPException]
@@ -186,4 +198,4 @@ def install_pages(app: FastAPI, router: Any) -> None:
         return await response if inspect.isawaitable(response) else response
 
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, form_origins=form_origins)
