@@ -18,7 +18,15 @@ import orjson
 
 from yiwang_business.workflow.errors import InvalidWorkflow, NoBranchMatches
 from yiwang_business.workflow.expression import ExpressionError, evaluate, parse
-from yiwang_business.workflow.schemas import END, START, Flow, Gateway, WorkflowBody, WorkflowStep
+from yiwang_business.workflow.schemas import (
+    END,
+    START,
+    Flow,
+    Gateway,
+    WorkflowBody,
+    WorkflowSnapshot,
+    WorkflowStep,
+)
 
 #: Most nodes one move may pass (gateways chained into gateways); more means a loop of gateways.
 MAX_WALK = 500
@@ -232,6 +240,16 @@ def _compile(document: bytes) -> Graph:
         incoming=incoming,
         linear=linear,
     )
+
+
+@lru_cache(maxsize=256)
+def _snapshot(document: bytes) -> WorkflowSnapshot:
+    return WorkflowSnapshot.model_validate_json(document)
+
+
+def snapshot_of(workflow: Mapping[str, Any]) -> WorkflowSnapshot:
+    """Parse a case's stored snapshot; parsed snapshots are reused by content (treat them as read-only)."""
+    return _snapshot(orjson.dumps(workflow, option=orjson.OPT_SORT_KEYS))
 
 
 def compile_graph(workflow: Mapping[str, Any]) -> Graph:
