@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    case,
     cast as sql_cast,
     func,
     literal,
@@ -229,6 +230,37 @@ def _open_and_publish(n: int) -> Insert:
 
 
 @lru_cache(maxsize=32)
+def _arrive_and_publish(n: int) -> Any:
+    """A branch arrives at a join (as ``_ARRIVE``); if last, ``n`` tasks open; the step's event either way.
+
+    The outbox row's payload is the one for the outcome the counting UPDATE found (``a_``: last
+    arrival, the steps behind the join open; ``b_``: the join waits); both share one event id.
+    Returns one row: true when this arrival completed the join.
+    """
+    arrived = _ARRIVE.cte("arrived")
+    (waiting,) = arrived.c
+    last = waiting.is_(None)
+    rows = [
+        select(*_binds(TASK_COLUMNS, f"t{i}_").values()).select_from(arrived).where(last) for i in range(n)
+    ]
+    stmt = select(last.label("last"))
+    if n:
+        opened = insert(_task).from_select(list(_TASK_KEYS), rows[0] if n == 1 else union_all(*rows))
+        stmt = stmt.add_cte(opened.cte("opened"))
+    payload = case(
+        (last, bindparam("a_payload", type_=_outbox.c.payload.type)),
+        else_=bindparam("b_payload", type_=_outbox.c.payload.type),
+    )
+    event = select(
+        *_binds([_outbox.c.event_id, _outbox.c.subject], "o_").values(),
+        payload,
+        *_binds([_outbox.c.created_at, _outbox.c.attempts], "o_").values(),
+    ).select_from(arrived)
+    published = insert(_outbox).from_select(list(_OUTBOX_KEYS), event)
+    return stmt.add_cte(published.cte("published"))
+
+
+@lru_cache(maxsize=32)
 def _take_over(n: int) -> Insert:
     """A new case, unless its 办件编号 is already here, and its ``n`` first tasks only if it was new."""
     case = (
@@ -392,6 +424,36 @@ class TaskRepository(RepositoryBase[Task]):
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
         await self.execute(_open_and_publish(len(tasks)), params)
+
+    async def arrive_and_publish(
+        self,
+        case_no: str,
+        gateway: str,
+        need: int,
+        tasks: Sequence[Task],
+        *,
+        if_last: Mapping[str, Any],
+        if_waiting: Mapping[str, Any],
+    ) -> bool:
+        """Count a branch arriving at a join, open ``tasks`` if it is the last, write the event: one statement.
+
+        ``if_last`` and ``if_waiting`` are the outbox rows (``outbox_row``) of the two outcomes,
+        with one event id; the row of the outcome found is written. True when the join completed.
+        """
+        if if_last["event_id"] != if_waiting["event_id"] or if_last["subject"] != if_waiting["subject"]:
+            raise ValueError("the two outcomes are one event: same id and subject")
+        params: dict[str, Any] = {
+            "key_case_no": case_no,
+            "gateway": gateway,
+            "need": need,
+            **_prefixed(if_last, "o_"),
+            "a_payload": if_last["payload"],
+            "b_payload": if_waiting["payload"],
+        }
+        for i, task in enumerate(tasks):
+            params.update(_prefixed(column_values(task), f"t{i}_"))
+        row = await self.first_row(_arrive_and_publish(len(tasks)), params)
+        return row is not None and bool(row[0])
 
     async def numbered_done_steps(
         self, case_no: str, counters: Sequence[tuple[str, str, str]], *, cancel_open_at: datetime | None

@@ -45,7 +45,15 @@ from yiwang_business.task.schemas import (
     TaskSchema,
 )
 from yiwang_business.task.views import build_case_view, case_facts, pause_name, task_schema
-from yiwang_business.workflow.engine import Graph, advance, compile_graph, first_steps, snapshot_of
+from yiwang_business.workflow.engine import (
+    Graph,
+    JoinAhead,
+    advance,
+    compile_graph,
+    first_steps,
+    join_ahead,
+    snapshot_of,
+)
 from yiwang_business.workflow.schemas import WorkflowSnapshot, WorkflowStep
 from yiwang_business.workflow.service import workflow_service
 from yiwang_common.access import handling_scope, scope_of
@@ -333,6 +341,10 @@ class TaskService:
             )
         if graph.linear:
             keys = [graph.order[graph.positions[task.step_key] + 1]]
+        elif (ahead := await join_ahead(graph, task.step_key, case.form)) is not None:
+            # A branch into a join: count the arrival, open what is behind the join if this is the
+            # last one, and write the event of the outcome found, in one statement.
+            return await self._arrive(session, case=case, task=task, graph=graph, ahead=ahead, origin=origin)
         else:
 
             async def arrive(gateway: str, need: int) -> bool:
@@ -345,6 +357,40 @@ class TaskService:
         event = step_completed_event(case, task, leads, source=origin.source)
         await repo.open_and_publish(opened, outbox_row(session, event))
         next_tasks = [task_schema(t, case) for t in leads]
+        return TaskCompletion(
+            task=task_schema(task, case),
+            next_task=next_tasks[0] if next_tasks else None,
+            next_tasks=next_tasks,
+            case_status=CASE_IN_PROGRESS,
+        )
+
+    async def _arrive(
+        self,
+        session: AsyncSession,
+        *,
+        case: BusinessCase,
+        task: Task,
+        graph: Graph,
+        ahead: JoinAhead,
+        origin: Origin,
+    ) -> TaskCompletion:
+        assert task.completed_at is not None
+        opened = open_steps(case, graph, ahead.opens, task.completed_at)
+        leads = [t for t in opened if t.kind != KIND_ASSIST]
+        waiting = step_completed_event(case, task, [], source=origin.source)
+        # One event, described for either outcome; the statement writes the one it finds.
+        last = step_completed_event(case, task, leads, source=origin.source).model_copy(
+            update={"id": waiting.id, "time": waiting.time}
+        )
+        completed = await TaskRepository.from_session(session).arrive_and_publish(
+            case.case_no,
+            ahead.gateway,
+            ahead.need,
+            opened,
+            if_last=outbox_row(session, last),
+            if_waiting=outbox_row(session, waiting),
+        )
+        next_tasks = [task_schema(t, case) for t in leads] if completed else []
         return TaskCompletion(
             task=task_schema(task, case),
             next_task=next_tasks[0] if next_tasks else None,
