@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, configure_mappers
 
 from yiwang_common.db import NAMING_CONVENTION
 from yiwang_common.events import messaging_tables
@@ -31,7 +31,11 @@ def transient(model: type[B], values: Mapping[str, Any]) -> B:
     more than the statement itself. The instance is never added to a session; reading its
     attributes and setting them later work as on any transient instance.
     """
-    obj: B = model.__mapper__.class_manager.new_instance()
+    mapper = model.__mapper__
+    if not mapper.configured:
+        # The constructor would configure the mappers (attribute instrumentation) on first use.
+        configure_mappers()
+    obj: B = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
     return obj
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert as PgInsert, insert
 from sqlalchemy.sql import Insert
 from sqlalchemy.sql.elements import BindParameter
 
@@ -204,7 +204,7 @@ def _prefixed(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     return {f"{prefix}{k}": v for k, v in values.items()}
 
 
-def _insert_rows(table: Table, columns: Sequence[Column[Any]], n: int, prefix: str) -> Insert:
+def _insert_rows(table: Table, columns: Sequence[Column[Any]], n: int, prefix: str) -> PgInsert:
     """``INSERT`` of ``n`` rows whose values are parameters ``{prefix}{i}_{column}``.
 
     Several rows as ``INSERT … SELECT … UNION ALL SELECT …``: a multi-row ``VALUES`` cannot be
