@@ -22,8 +22,10 @@ from yiwang_common.events import (
     Subscription,
     enqueue,
     ensure_stream,
+    outbox_row,
 )
 from yiwang_common.events.consumer import filter_subject
+from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY, serialize
 
 tables: MessagingTables
 things: Table
@@ -113,6 +115,41 @@ class TestOutboxRelay:
             for seq in range(1, 6)
         ]
         assert sent == [str(e.id) for e in events]
+
+    async def test_outbox_row_in_the_callers_statement_commits_with_it_and_wakes_the_relay(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        # A hot path carries the outbox row in its own last statement (ADR 0120).
+        event, woken = licence_event(), []
+        async with sessionmaker() as s, s.begin():
+            s.sync_session.info[OUTBOX_NOTIFY_KEY] = lambda: woken.append(True)
+            await s.execute(things.insert().values(id=1, name="a"))
+            await s.execute(tables.outbox.insert().values(outbox_row(s, event)))
+        assert woken == [True]
+        async with sessionmaker() as s:
+            row = (await s.execute(select(tables.outbox))).one()
+        assert row.event_id == event.id and row.payload == serialize(event) and row.attempts == 0
+        js = nc.jetstream()
+        assert await OutboxRelay(sessionmaker, tables.outbox, js).publish_pending() == 1
+        msg = await js.get_last_msg(clean_stream, "yiwang.datasharing.licence.registered.v1")
+        assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == str(event.id)
+
+    async def test_outbox_row_of_a_rolled_back_unit_of_work_is_gone_and_wakes_nothing(
+        self, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        woken: list[bool] = []
+
+        async def failing_unit_of_work() -> None:
+            async with sessionmaker() as s, s.begin():
+                s.sync_session.info[OUTBOX_NOTIFY_KEY] = lambda: woken.append(True)
+                await s.execute(tables.outbox.insert().values(outbox_row(s, licence_event())))
+                raise RuntimeError("business rule failed")
+
+        with pytest.raises(RuntimeError):
+            await failing_unit_of_work()
+        async with sessionmaker() as s:
+            assert (await s.execute(select(func.count()).select_from(tables.outbox))).scalar_one() == 0
+        assert woken == []
 
 
 class TestConsumer:

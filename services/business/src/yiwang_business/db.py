@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, configure_mappers
 
 from yiwang_common.db import NAMING_CONVENTION
 from yiwang_common.events import messaging_tables
@@ -18,6 +19,25 @@ class Base(DeclarativeBase):
 
 
 messaging = messaging_tables(Base.metadata)
+
+B = TypeVar("B", bound=Base)
+
+
+def transient(model: type[B], values: Mapping[str, Any]) -> B:
+    """A transient ``model`` instance holding ``values``, built without per-attribute events.
+
+    For the hot path's value objects (rows read back by a prebuilt statement, rows about to be
+    written by one): the constructor fires an instrumentation event per attribute, which costs
+    more than the statement itself. The instance is never added to a session; reading its
+    attributes and setting them later work as on any transient instance.
+    """
+    mapper = model.__mapper__
+    if not mapper.configured:
+        # The constructor would configure the mappers (attribute instrumentation) on first use.
+        configure_mappers()
+    obj: B = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
 
 
 def column_values(obj: Base) -> dict[str, Any]:

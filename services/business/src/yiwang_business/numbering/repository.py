@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects.postgresql import insert
 
 from yiwang_business.numbering.models import Counter
 from yiwang_common.db.repository import RepositoryBase
+
+_counter = cast(Table, Counter.__table__)
+#: Prebuilt: the 决定 step draws a number per case on the hot path.
+_NEXT_VALUE = (
+    insert(_counter)
+    .values(name=bindparam("c_name"), scope=bindparam("c_scope"), period=bindparam("c_period"), value=1)
+    .on_conflict_do_update(
+        index_elements=[_counter.c.name, _counter.c.scope, _counter.c.period],
+        set_={"value": _counter.c.value + 1},
+    )
+    .returning(_counter.c.value)
+)
 
 
 class CounterRepository(RepositoryBase[Counter]):
@@ -22,16 +34,8 @@ class CounterRepository(RepositoryBase[Counter]):
         One upsert statement, so concurrent units of work never hand out the same value:
         the row lock is held until commit, which is why callers number as late as possible.
         """
-        stmt = (
-            insert(Counter)
-            .values(name=name, scope=scope, period=period, value=1)
-            .on_conflict_do_update(
-                index_elements=[Counter.name, Counter.scope, Counter.period],
-                set_={"value": Counter.value + 1},
-            )
-            .returning(Counter.value)
-        )
-        return int((await self.execute(stmt)).scalar_one())
+        params = {"c_name": name, "c_scope": scope, "c_period": period}
+        return int((await self.execute(_NEXT_VALUE, params)).scalar_one())
 
     async def next_values(self, *keys: tuple[str, str, str]) -> list[int]:
         """Increment several distinct counters in one upsert; values in the order of ``keys``.

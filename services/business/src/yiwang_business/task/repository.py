@@ -11,13 +11,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, String, Table, bindparam, cast as sql_cast, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Column,
+    Integer,
+    Row,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    cast as sql_cast,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert as PgInsert, insert
+from sqlalchemy.sql import Insert
 from sqlalchemy.sql.elements import BindParameter
 
-from yiwang_business.db import column_values
+from yiwang_business.db import column_values, messaging, transient
+from yiwang_business.decision.models import Decision
+from yiwang_business.licence.models import ELicence
+from yiwang_business.numbering.models import Counter
 from yiwang_business.task.models import (
     CASE_IN_PROGRESS,
     KIND_ASSIST,
@@ -38,6 +58,8 @@ _case = cast(Table, BusinessCase.__table__)
 TASK_COLUMNS = tuple(_task.c)
 #: Case columns handling a task needs (all but the materials list).
 CASE_COLUMNS = tuple(c for c in _case.c if c.name != "materials")
+_TASK_KEYS = tuple(c.key for c in TASK_COLUMNS)
+_CASE_KEYS = tuple(c.key for c in CASE_COLUMNS)
 #: What a work list shows of each task and its case.
 LIST_COLUMNS = (
     _task.c.id,
@@ -72,7 +94,8 @@ _COMPLETABLE = (
     _task.c.id == bindparam("task_id"),
     _task.c.status == TASK_OPEN,
     _task.c.org_code == bindparam("key_org_code"),
-    _task.c.role.in_(bindparam("roles", expanding=True)),
+    # ``= ANY(array)``, not an expanding ``IN``: no SQL rendered per execution, one prepared form.
+    _task.c.role == any_(bindparam("roles", type_=ARRAY(String()))),
     func.substr(_task.c.case_no, 1, func.length(bindparam("key_region_prefix", type_=String())))
     == bindparam("key_region_prefix"),
     # Nothing moves while the case is withdrawn or its clock stands still (挂起, 补正, 特殊程序).
@@ -162,14 +185,141 @@ _LIST_VISIBLE = (
 _COUNT_VISIBLE = select(func.count()).select_from(_task).where(*_VISIBLE)
 
 
+# The hot path's combined statements: each writes what one step of a command writes, in one
+# round trip. Parameters are prefixed per table (and per row), so the statements of one
+# combined statement never share a name.
+_outbox = messaging.outbox
+_decision = cast(Table, Decision.__table__)
+_licence = cast(Table, ELicence.__table__)
+_counter = cast(Table, Counter.__table__)
+#: The outbox columns a new row carries (``outbox_row``'s keys).
+_OUTBOX_KEYS = ("event_id", "subject", "payload", "created_at", "attempts")
+
+
+def _binds(columns: Sequence[Column[Any]], prefix: str) -> dict[str, BindParameter[Any]]:
+    return {c.key: bindparam(f"{prefix}{c.key}", type_=c.type) for c in columns}
+
+
+def _prefixed(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    return {f"{prefix}{k}": v for k, v in values.items()}
+
+
+def _insert_rows(table: Table, columns: Sequence[Column[Any]], n: int, prefix: str) -> PgInsert:
+    """``INSERT`` of ``n`` rows whose values are parameters ``{prefix}{i}_{column}``.
+
+    Several rows as ``INSERT … SELECT … UNION ALL SELECT …``: a multi-row ``VALUES`` cannot be
+    cached by SQLAlchemy, so it would be compiled again at every execution.
+    """
+    if n == 1:
+        return insert(table).values(_binds(columns, f"{prefix}0_"))
+    rows = [select(*_binds(columns, f"{prefix}{i}_").values()) for i in range(n)]
+    return insert(table).from_select([c.key for c in columns], union_all(*rows))
+
+
+def _insert_event() -> Insert:
+    return insert(_outbox).values(_binds([_outbox.c[k] for k in _OUTBOX_KEYS], "o_"))
+
+
+@lru_cache(maxsize=32)
+def _open_and_publish(n: int) -> Insert:
+    """``n`` new tasks and one outbox row (a step completed: the next steps open, the event goes out)."""
+    event = _insert_event()
+    if n == 0:
+        return event
+    return event.add_cte(_insert_rows(_task, TASK_COLUMNS, n, "t").cte("opened"))
+
+
+@lru_cache(maxsize=32)
+def _arrive_and_publish(n: int) -> Any:
+    """A branch arrives at a join (as ``_ARRIVE``); if last, ``n`` tasks open; the step's event either way.
+
+    The outbox row's payload is the one for the outcome the counting UPDATE found (``a_``: last
+    arrival, the steps behind the join open; ``b_``: the join waits); both share one event id.
+    Returns one row: true when this arrival completed the join.
+    """
+    arrived = _ARRIVE.cte("arrived")
+    (waiting,) = arrived.c
+    last = waiting.is_(None)
+    rows = [
+        select(*_binds(TASK_COLUMNS, f"t{i}_").values()).select_from(arrived).where(last) for i in range(n)
+    ]
+    stmt = select(last.label("last"))
+    if n:
+        opened = insert(_task).from_select(list(_TASK_KEYS), rows[0] if n == 1 else union_all(*rows))
+        stmt = stmt.add_cte(opened.cte("opened"))
+    payload = case(
+        (last, bindparam("a_payload", type_=_outbox.c.payload.type)),
+        else_=bindparam("b_payload", type_=_outbox.c.payload.type),
+    )
+    event = select(
+        *_binds([_outbox.c.event_id, _outbox.c.subject], "o_").values(),
+        payload,
+        *_binds([_outbox.c.created_at, _outbox.c.attempts], "o_").values(),
+    ).select_from(arrived)
+    published = insert(_outbox).from_select(list(_OUTBOX_KEYS), event)
+    return stmt.add_cte(published.cte("published"))
+
+
+@lru_cache(maxsize=32)
+def _take_over(n: int) -> Insert:
+    """A new case, unless its 办件编号 is already here, and its ``n`` first tasks only if it was new."""
+    case = (
+        insert(_case)
+        .values(_binds(tuple(_case.c), "c_"))
+        .on_conflict_do_nothing(index_elements=[_case.c.case_no])
+        .returning(_case.c.case_no)
+        .cte("taken")
+    )
+    rows = [select(*_binds(TASK_COLUMNS, f"t{i}_").values()).select_from(case) for i in range(n)]
+    source = rows[0] if n == 1 else union_all(*rows)
+    return insert(_task).from_select(list(_TASK_KEYS), source).returning(_task.c.id)
+
+
+@lru_cache(maxsize=4)
+def _numbered_done_steps(counters: int, cancel_open: bool) -> Any:
+    """Draw ``counters`` numbers (upserts, locked until commit) and read the done steps, in one statement."""
+    drawn = (
+        _insert_rows(
+            _counter, [_counter.c.name, _counter.c.scope, _counter.c.period, _counter.c.value], counters, "n"
+        )
+        .on_conflict_do_update(
+            index_elements=[_counter.c.name, _counter.c.scope, _counter.c.period],
+            set_={"value": _counter.c.value + 1},
+        )
+        .returning(_counter.c.name, _counter.c.value)
+        .cte("drawn")
+    )
+    serials = select(func.jsonb_object_agg(drawn.c.name, drawn.c.value, type_=JSONB)).scalar_subquery()
+    stmt = _DONE_STEPS.add_columns(serials.label("serials"))
+    return stmt.add_cte(_CANCEL_OPEN_CTE) if cancel_open else stmt
+
+
+@lru_cache(maxsize=2)
+def _record_decision(with_licence: bool) -> Insert:
+    """The decision (and licence), the case decided and the CaseDecided outbox row, in one statement."""
+    stmt = _insert_event().add_cte(insert(_decision).values(_binds(tuple(_decision.c), "d_")).cte("decided"))
+    if with_licence:
+        stmt = stmt.add_cte(insert(_licence).values(_binds(tuple(_licence.c), "l_")).cte("licensed"))
+    case = (
+        update(_case)
+        .where(_case.c.case_no == bindparam("key_case_no"))
+        .values(
+            status=bindparam("new_status"),
+            outcome=bindparam("new_outcome"),
+            decided_at=bindparam("new_decided_at"),
+        )
+    )
+    return stmt.add_cte(case.cte("case_decided"))
+
+
 def task_from_row(row: Row[Any], offset: int = 0) -> Task:
     """Build a transient ``Task`` (never added to a session) from ``TASK_COLUMNS`` at ``offset`` of a row."""
-    return Task(**{c.key: row[offset + i] for i, c in enumerate(TASK_COLUMNS)})
+    return transient(Task, dict(zip(_TASK_KEYS, row[offset : offset + len(_TASK_KEYS)], strict=True)))
 
 
 def case_from_row(row: Row[Any], offset: int = 0) -> BusinessCase:
     """Build a transient ``BusinessCase`` from ``CASE_COLUMNS`` at ``offset`` of a row."""
-    return BusinessCase(**{c.key: row[offset + i] for i, c in enumerate(CASE_COLUMNS)})
+    return transient(BusinessCase, dict(zip(_CASE_KEYS, row[offset : offset + len(_CASE_KEYS)], strict=True)))
 
 
 class CaseRepository(RepositoryBase[BusinessCase]):
@@ -255,6 +405,100 @@ class TaskRepository(RepositoryBase[Task]):
         if row is None:
             return None
         return task_from_row(row), case_from_row(row, len(TASK_COLUMNS))
+
+    async def take_over(self, case: BusinessCase, tasks: Sequence[Task]) -> bool:
+        """Insert a new case and its first tasks in one statement, unless its 办件编号 is already here.
+
+        True if inserted; a case already taken over is left as it is, and no task is added.
+        """
+        if not tasks:
+            return await CaseRepository.from_session(self.session).insert_unless_taken(case)
+        params = _prefixed(column_values(case), "c_")
+        for i, task in enumerate(tasks):
+            params.update(_prefixed(column_values(task), f"t{i}_"))
+        return (await self.execute(_take_over(len(tasks)), params)).first() is not None
+
+    async def open_and_publish(self, tasks: Sequence[Task], event: Mapping[str, Any]) -> None:
+        """Insert the tasks that open and the step's outbox row (``outbox_row``) in one statement."""
+        params = _prefixed(event, "o_")
+        for i, task in enumerate(tasks):
+            params.update(_prefixed(column_values(task), f"t{i}_"))
+        await self.execute(_open_and_publish(len(tasks)), params)
+
+    async def arrive_and_publish(
+        self,
+        case_no: str,
+        gateway: str,
+        need: int,
+        tasks: Sequence[Task],
+        *,
+        if_last: Mapping[str, Any],
+        if_waiting: Mapping[str, Any],
+    ) -> bool:
+        """Count a branch arriving at a join, open ``tasks`` if it is the last, write the event: one statement.
+
+        ``if_last`` and ``if_waiting`` are the outbox rows (``outbox_row``) of the two outcomes,
+        with one event id; the row of the outcome found is written. True when the join completed.
+        """
+        if if_last["event_id"] != if_waiting["event_id"] or if_last["subject"] != if_waiting["subject"]:
+            raise ValueError("the two outcomes are one event: same id and subject")
+        params: dict[str, Any] = {
+            "key_case_no": case_no,
+            "gateway": gateway,
+            "need": need,
+            **_prefixed(if_last, "o_"),
+            "a_payload": if_last["payload"],
+            "b_payload": if_waiting["payload"],
+        }
+        for i, task in enumerate(tasks):
+            params.update(_prefixed(column_values(task), f"t{i}_"))
+        row = await self.first_row(_arrive_and_publish(len(tasks)), params)
+        return row is not None and bool(row[0])
+
+    async def numbered_done_steps(
+        self, case_no: str, counters: Sequence[tuple[str, str, str]], *, cancel_open_at: datetime | None
+    ) -> tuple[list[Task], list[int]]:
+        """Draw the next value of each counter and return the case's completed steps, in one statement.
+
+        The counters (distinct; ``CounterRepository.next_values`` semantics: created at 1, rows
+        locked in the order given until commit) and the steps as :meth:`done_steps`, which the
+        caller has just added to (so at least one row comes back). With ``cancel_open_at`` the
+        case's open tasks close in the same statement.
+        """
+        if len({name for name, _, _ in counters}) != len(counters):
+            raise ValueError("counters of one statement need distinct names")
+        params: dict[str, Any] = {"for_case": case_no}
+        if cancel_open_at is not None:
+            params.update({"key_case_no": case_no, "now": cancel_open_at})
+        for i, (name, scope, period) in enumerate(counters):
+            params.update(
+                {f"n{i}_name": name, f"n{i}_scope": scope, f"n{i}_period": period, f"n{i}_value": 1}
+            )
+        stmt = _numbered_done_steps(len(counters), cancel_open_at is not None)
+        rows = await self.rows(stmt, params)
+        if not rows:
+            raise LookupError(f"办件 {case_no} 没有已办结的环节 (no completed step to decide on)")
+        serials: dict[str, int] = rows[0][len(TASK_COLUMNS)]
+        return [task_from_row(r) for r in rows], [int(serials[name]) for name, _, _ in counters]
+
+    async def record_decision(
+        self,
+        decision: Decision,
+        licence: ELicence | None,
+        *,
+        case_values: Mapping[str, Any],
+        event: Mapping[str, Any],
+    ) -> None:
+        """Insert the decision (and licence), mark the case decided and write its event, in one statement."""
+        params = {
+            **_prefixed(column_values(decision), "d_"),
+            **_prefixed(event, "o_"),
+            "key_case_no": decision.case_no,
+            **_prefixed(case_values, "new_"),
+        }
+        if licence is not None:
+            params.update(_prefixed(column_values(licence), "l_"))
+        await self.execute(_record_decision(licence is not None), params)
 
     async def insert_many(self, tasks: Sequence[Task]) -> None:
         """Insert new tasks (never added to the session) with one prebuilt ``INSERT``."""

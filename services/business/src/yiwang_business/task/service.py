@@ -10,12 +10,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.clock import local_date, working_calendar
-from yiwang_business.db import messaging
+from yiwang_business.db import messaging, transient
 from yiwang_business.decision.repository import DecisionRepository
 from yiwang_business.decision.service import Outcome, build_decision, decision_counter, to_document
 from yiwang_business.licence.repository import LicenceRepository
 from yiwang_business.licence.service import build_licence, issues_licence, licence_counter, to_value
-from yiwang_business.numbering.repository import CounterRepository
 from yiwang_business.task.errors import (
     CaseClockStopped,
     CaseNotFound,
@@ -46,7 +45,15 @@ from yiwang_business.task.schemas import (
     TaskSchema,
 )
 from yiwang_business.task.views import build_case_view, case_facts, pause_name, task_schema
-from yiwang_business.workflow.engine import Graph, advance, compile_graph, first_steps
+from yiwang_business.workflow.engine import (
+    Graph,
+    JoinAhead,
+    advance,
+    compile_graph,
+    first_steps,
+    join_ahead,
+    snapshot_of,
+)
 from yiwang_business.workflow.schemas import WorkflowSnapshot, WorkflowStep
 from yiwang_business.workflow.service import workflow_service
 from yiwang_common.access import handling_scope, scope_of
@@ -54,7 +61,7 @@ from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import Principal
 from yiwang_common.contracts.management import CaseAccepted, CaseDeemedApproved
 from yiwang_common.db import utcnow
-from yiwang_common.events import enqueue
+from yiwang_common.events import outbox_row
 from yiwang_common.http.pagination import PageParams
 
 
@@ -81,26 +88,31 @@ def new_task(
     With ``lead`` it is an assisting task (协办) of that lead (主办) task, for ``role``/``org_code``.
     """
     limit = step.time_limit_days
-    return Task(
-        id=uuid.uuid4(),
-        case_no=case.case_no,
-        position=position,
-        step_key=step.key,
-        step_name=step.name,
-        role=role or step.role,
-        kind=KIND_ASSIST if lead is not None else step.kind,
-        org_code=org_code or case.org_code,
-        status=TASK_OPEN,
-        created_at=now,
-        completed_at=None,
-        handler_id=None,
-        handler_name=None,
-        decision=None,
-        opinion=None,
-        due_date=None if limit is None else working_calendar().add_working_days(local_date(now), limit),
-        lead_task_id=None if lead is None else lead.id,
-        reminders=0,
-        timer_fired_at=None,
+    return transient(
+        Task,
+        {
+            "id": uuid.uuid4(),
+            "case_no": case.case_no,
+            "position": position,
+            "step_key": step.key,
+            "step_name": step.name,
+            "role": role or step.role,
+            "kind": KIND_ASSIST if lead is not None else step.kind,
+            "org_code": org_code or case.org_code,
+            "status": TASK_OPEN,
+            "created_at": now,
+            "completed_at": None,
+            "handler_id": None,
+            "handler_name": None,
+            "decision": None,
+            "opinion": None,
+            "due_date": None
+            if limit is None
+            else working_calendar().add_working_days(local_date(now), limit),
+            "lead_task_id": None if lead is None else lead.id,
+            "reminders": 0,
+            "timer_fired_at": None,
+        },
     )
 
 
@@ -131,36 +143,39 @@ class TaskService:
         """Store an accepted case with its workflow snapshot and open its first tasks (None if already here)."""
         cached = await workflow_service.cached_snapshot(session, item_code=accepted.item_code)
         now = utcnow()
-        case = BusinessCase(
-            case_no=accepted.case_no,
-            application_id=accepted.application_id,
-            item_code=accepted.item_code,
-            item_name=accepted.item_name,
-            org_code=accepted.implementing_org.code,
-            org_name=accepted.implementing_org.name,
-            applicant=accepted.applicant.model_dump(mode="json"),
-            form=accepted.form,
-            materials=[m.model_dump(mode="json") for m in accepted.materials],
-            accepted_at=accepted.accepted_at,
-            due_date=accepted.due_date,
-            status=CASE_IN_PROGRESS,
-            outcome=None,
-            workflow=cached.document,
-            created_at=now,
-            decided_at=None,
-            joins={},
-            clock=None,
-            paused_at=None,
-            pause_reason=None,
-            paused_days=0,
+        case = transient(
+            BusinessCase,
+            {
+                "case_no": accepted.case_no,
+                "application_id": accepted.application_id,
+                "item_code": accepted.item_code,
+                "item_name": accepted.item_name,
+                "org_code": accepted.implementing_org.code,
+                "org_name": accepted.implementing_org.name,
+                "applicant": accepted.applicant.model_dump(mode="json"),
+                "form": accepted.form,
+                "materials": [m.model_dump(mode="json") for m in accepted.materials],
+                "accepted_at": accepted.accepted_at,
+                "due_date": accepted.due_date,
+                "status": CASE_IN_PROGRESS,
+                "outcome": None,
+                "workflow": cached.document,
+                "created_at": now,
+                "decided_at": None,
+                "joins": {},
+                "clock": None,
+                "paused_at": None,
+                "pause_reason": None,
+                "paused_days": 0,
+            },
         )
         graph = compile_graph(cached.document)
         first = [cached.snapshot.steps[0].key] if graph.linear else await first_steps(graph, case.form)
-        # One statement both checks and stores: a case already taken over is left as it is.
-        if not await CaseRepository.from_session(session).insert_unless_taken(case):
-            return None
+        # One statement both checks and stores the case and its first tasks: a case already taken
+        # over is left as it is.
         opened = open_steps(case, graph, first, now)
-        await TaskRepository.from_session(session).insert_many(opened)
+        if not await TaskRepository.from_session(session).take_over(case, opened):
+            return None
         return opened
 
     async def close_deemed_approved(self, session: AsyncSession, *, deemed: CaseDeemedApproved) -> int | None:
@@ -320,12 +335,16 @@ class TaskService:
         if step.assists:
             await repo.cancel_assists(task.id, now)
         if step.kind == "decide":
-            workflow = WorkflowSnapshot.model_validate(case.workflow)
+            workflow = snapshot_of(case.workflow)
             return await self._decide(
                 session, case=case, task=task, workflow=workflow, origin=origin, others_open=not graph.linear
             )
         if graph.linear:
             keys = [graph.order[graph.positions[task.step_key] + 1]]
+        elif (ahead := await join_ahead(graph, task.step_key, case.form)) is not None:
+            # A branch into a join: count the arrival, open what is behind the join if this is the
+            # last one, and write the event of the outcome found, in one statement.
+            return await self._arrive(session, case=case, task=task, graph=graph, ahead=ahead, origin=origin)
         else:
 
             async def arrive(gateway: str, need: int) -> bool:
@@ -333,15 +352,49 @@ class TaskService:
 
             keys = (await advance(graph, task.step_key, case.form, arrive)).open
         opened = open_steps(case, graph, keys, now)
-        await repo.insert_many(opened)
         leads = [t for t in opened if t.kind != KIND_ASSIST]
-        await enqueue(
-            session, messaging.outbox, step_completed_event(case, task, leads, source=origin.source)
-        )
+        # The next tasks and the event in one statement, the last write of this unit of work.
+        event = step_completed_event(case, task, leads, source=origin.source)
+        await repo.open_and_publish(opened, outbox_row(session, event))
+        next_tasks = [task_schema(t, case) for t in leads]
         return TaskCompletion(
             task=task_schema(task, case),
-            next_task=task_schema(leads[0], case) if leads else None,
-            next_tasks=[task_schema(t, case) for t in leads],
+            next_task=next_tasks[0] if next_tasks else None,
+            next_tasks=next_tasks,
+            case_status=CASE_IN_PROGRESS,
+        )
+
+    async def _arrive(
+        self,
+        session: AsyncSession,
+        *,
+        case: BusinessCase,
+        task: Task,
+        graph: Graph,
+        ahead: JoinAhead,
+        origin: Origin,
+    ) -> TaskCompletion:
+        assert task.completed_at is not None
+        opened = open_steps(case, graph, ahead.opens, task.completed_at)
+        leads = [t for t in opened if t.kind != KIND_ASSIST]
+        waiting = step_completed_event(case, task, [], source=origin.source)
+        # One event, described for either outcome; the statement writes the one it finds.
+        last = step_completed_event(case, task, leads, source=origin.source).model_copy(
+            update={"id": waiting.id, "time": waiting.time}
+        )
+        completed = await TaskRepository.from_session(session).arrive_and_publish(
+            case.case_no,
+            ahead.gateway,
+            ahead.need,
+            opened,
+            if_last=outbox_row(session, last),
+            if_waiting=outbox_row(session, waiting),
+        )
+        next_tasks = [task_schema(t, case) for t in leads] if completed else []
+        return TaskCompletion(
+            task=task_schema(task, case),
+            next_task=next_tasks[0] if next_tasks else None,
+            next_tasks=next_tasks,
             case_status=CASE_IN_PROGRESS,
         )
 
@@ -375,19 +428,19 @@ class TaskService:
         outcome: Outcome = "approved" if task.decision == "approve" else "refused"
         # The step list of the event: the earlier (done) steps and this one, which is the last.
         # Branches still open elsewhere (a graph) end with the decision, in the same statement.
-        tasks = await TaskRepository.from_session(session).done_steps(
-            case.case_no, cancel_open_at=now if others_open else None
-        )
-        if not tasks or tasks[-1].id != task.id:
-            # The completing UPDATE's row is read back in this transaction; keep it last either way.
-            tasks = [t for t in tasks if t.id != task.id] + [task]
-        # Numbers are drawn last, in one statement: their counter rows stay locked until this unit
-        # of work commits.
+        # Numbers are drawn with the read of the done steps, in one statement, two statements
+        # before the commit: their counter rows stay locked until this unit of work commits.
         with_licence = outcome == "approved" and issues_licence(workflow)
         counters = [decision_counter(case, now)]
         if with_licence:
             counters.append(licence_counter(origin.region_code, now))
-        serials = await CounterRepository.from_session(session).next_values(*counters)
+        repo = TaskRepository.from_session(session)
+        tasks, serials = await repo.numbered_done_steps(
+            case.case_no, counters, cancel_open_at=now if others_open else None
+        )
+        if tasks[-1].id != task.id:
+            # The completing UPDATE's row is read back in this transaction; keep it last either way.
+            tasks = [t for t in tasks if t.id != task.id] + [task]
         decision = build_decision(
             case,
             outcome=outcome,
@@ -403,19 +456,16 @@ class TaskService:
             licence = build_licence(
                 case, workflow=workflow, now=now, region_code=origin.region_code, serial=serials[1]
             )
-        await DecisionRepository.from_session(session).insert(decision)
-        if licence is not None:
-            await LicenceRepository.from_session(session).insert(licence)
         # ``case`` is the value read by the completing UPDATE, not a tracked object: the event and
-        # the answer read the decided state from it, the row is written by the prebuilt UPDATE.
+        # the answer read the decided state from it, the row is written by the prebuilt statement
+        # that also writes the decision, the licence and the event (the last write of this unit).
         case.status, case.outcome, case.decided_at = CASE_DECIDED, outcome, now
-        await CaseRepository.from_session(session).decide(
-            case.case_no, {"status": CASE_DECIDED, "outcome": outcome, "decided_at": now}
-        )
-        await enqueue(
-            session,
-            messaging.outbox,
-            case_decided_event(case, tasks, decision, licence, source=origin.source),
+        event = case_decided_event(case, tasks, decision, licence, source=origin.source)
+        await repo.record_decision(
+            decision,
+            licence,
+            case_values={"status": CASE_DECIDED, "outcome": outcome, "decided_at": now},
+            event=outbox_row(session, event),
         )
         return TaskCompletion(
             task=task_schema(task, case),

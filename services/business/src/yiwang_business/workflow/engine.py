@@ -18,7 +18,15 @@ import orjson
 
 from yiwang_business.workflow.errors import InvalidWorkflow, NoBranchMatches
 from yiwang_business.workflow.expression import ExpressionError, evaluate, parse
-from yiwang_business.workflow.schemas import END, START, Flow, Gateway, WorkflowBody, WorkflowStep
+from yiwang_business.workflow.schemas import (
+    END,
+    START,
+    Flow,
+    Gateway,
+    WorkflowBody,
+    WorkflowSnapshot,
+    WorkflowStep,
+)
 
 #: Most nodes one move may pass (gateways chained into gateways); more means a loop of gateways.
 MAX_WALK = 500
@@ -234,6 +242,16 @@ def _compile(document: bytes) -> Graph:
     )
 
 
+@lru_cache(maxsize=256)
+def _snapshot(document: bytes) -> WorkflowSnapshot:
+    return WorkflowSnapshot.model_validate_json(document)
+
+
+def snapshot_of(workflow: Mapping[str, Any]) -> WorkflowSnapshot:
+    """Parse a case's stored snapshot; parsed snapshots are reused by content (treat them as read-only)."""
+    return _snapshot(orjson.dumps(workflow, option=orjson.OPT_SORT_KEYS))
+
+
 def compile_graph(workflow: Mapping[str, Any]) -> Graph:
     """Compile a stored definition (a case's snapshot); compiled graphs are reused by content."""
     doc = {"steps": workflow["steps"], "gateways": workflow.get("gateways"), "flows": workflow.get("flows")}
@@ -250,6 +268,46 @@ async def first_steps(graph: Graph, form: Mapping[str, Any]) -> list[str]:
         raise NoBranchMatches("并行网关在开始前无法汇聚 (a join cannot be reached before any step)")
 
     return (await advance(graph, START, form, no_join)).open
+
+
+@dataclass(frozen=True)
+class JoinAhead:
+    """A move that only waits at one parallel join: ``opens`` open if this arrival completes it.
+
+    Nothing opens while the join waits for other branches (the common branch → join shape).
+    """
+
+    gateway: str
+    need: int
+    opens: list[str]
+
+
+async def join_ahead(graph: Graph, origin: str, form: Mapping[str, Any]) -> JoinAhead | None:
+    """Look ahead of a finished step, without counting the arrival: a single join and its outcome.
+
+    The engine is pure, so the walk is run twice with the join's answer given (last arrival or
+    not); when both walks ask about the same single join, nothing opens unless it is the last
+    arrival, and neither ends the process, the caller can count the arrival and open the
+    steps behind the join in one statement. None for every other shape (no join, several
+    joins, steps opening beside a join): the caller then counts arrivals as the walk meets them.
+    """
+    asked: list[list[tuple[str, int]]] = [[], []]
+
+    def answer(i: int, value: bool) -> Arrive:
+        async def arrive(gateway: str, need: int) -> bool:
+            asked[i].append((gateway, need))
+            return value
+
+        return arrive
+
+    last = await advance(graph, origin, form, answer(0, True))
+    if len(asked[0]) != 1 or last.end:
+        return None
+    waiting = await advance(graph, origin, form, answer(1, False))
+    if asked[1] != asked[0] or waiting.open or waiting.end:
+        return None
+    gateway, need = asked[0][0]
+    return JoinAhead(gateway=gateway, need=need, opens=last.open)
 
 
 async def advance(graph: Graph, origin: str, form: Mapping[str, Any], arrive: Arrive) -> Move:
