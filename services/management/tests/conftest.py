@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from management_factories import ALL_MATERIALS, ITEM_CODE, MIGRATIONS, register, submitted
+from management_factories import ALL_MATERIALS, ITEM_CODE, MIGRATIONS, Browser, register, submitted
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from yiwang_common.auth import Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import DatabaseSettings
 from yiwang_common.db import session_scope
@@ -115,3 +116,17 @@ async def incomplete_case_no(
     """A registered case missing M03 and M08."""
     codes = [c for c in ALL_MATERIALS if c not in {"M03", "M08"}]
     return await register(sessionmaker, handlers, submitted(codes))
+
+
+@pytest.fixture
+async def browser(app: FastAPI) -> AsyncIterator[Callable[[Principal], Browser]]:
+    """Console page tests: ``browser(principal)`` opens a signed-in staff browser, closed after."""
+    made: list[Browser] = []
+
+    def make(principal: Principal) -> Browser:
+        made.append(Browser(app, principal))
+        return made[-1]
+
+    yield make
+    for b in made:
+        await b.http.aclose()

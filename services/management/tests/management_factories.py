@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,7 +21,8 @@ from yiwang_common.contracts.common import Applicant, MaterialRef
 from yiwang_common.contracts.gateway import ApplicationSubmitted, ApplicationSupplemented
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import make_event
-from yiwang_common.testing import bearer, outbox_events
+from yiwang_common.staff_session import COOKIE_NAME, csrf_token
+from yiwang_common.testing import bearer, outbox_events, token_issuer
 from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.case.models import Case
 from yiwang_management.db import messaging
@@ -151,3 +153,18 @@ async def wait_for_job(
             return r
         assert asyncio.get_running_loop().time() < deadline, f"import job not finished: {r.text[:500]}"
         await asyncio.sleep(0.05)
+
+
+#: The console's origin in page tests (its CSRF rule compares it).
+ORIGIN = "http://test"
+
+
+class Browser:
+    """A staff member's browser on the console: their session cookie and CSRF token."""
+
+    def __init__(self, app: FastAPI, principal: Principal) -> None:
+        self.token = token_issuer().issue(principal)
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=ORIGIN, cookies={COOKIE_NAME: self.token}
+        )
+        self.csrf = csrf_token(self.token)

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from acceptance_support import PROGRESS, pdf_text, publish_variant, qr_codes
-from fastapi import FastAPI
 from management_factories import (
     ACCEPTOR,
     ALL_MATERIALS,
     ITEM_CODE,
     REVIEWER,
+    Browser,
     load_case,
     outbox,
     register,
@@ -21,7 +20,6 @@ from management_factories import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_case_acceptance import FORM, ID_NUMBER, WITHOUT_M08
-from test_supervision_pages import Browser
 
 from yiwang_common.auth import Principal
 from yiwang_common.db import utcnow
@@ -29,19 +27,6 @@ from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.shared import local_date
 
 ACCEPTANCE = "/console/manage/acceptance"
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[Callable[[Principal], Browser]]:
-    made: list[Browser] = []
-
-    def make(principal: Principal) -> Browser:
-        made.append(Browser(app, principal))
-        return made[-1]
-
-    yield make
-    for b in made:
-        await b.http.aclose()
 
 
 class TestAcceptancePages:

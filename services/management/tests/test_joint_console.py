@@ -4,13 +4,12 @@ the list of joint cases, deny-by-default access, and the events the portal proje
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from management_factories import (
     ACCEPTOR,
     ADMIN,
@@ -18,12 +17,12 @@ from management_factories import (
     ORG_CODE,
     OTHER_ACCEPTOR,
     SUPERVISOR,
+    Browser,
     auth,
     outbox,
 )
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_supervision_pages import Browser
 
 from yiwang_common.auth import Principal
 from yiwang_common.checkdigits import uscc_check
@@ -58,19 +57,6 @@ ELSEWHERE_SUPERVISOR = Principal(
     org_code=ORG_CODE,
     region="530402",
 )
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[Callable[[Principal], Browser]]:
-    made: list[Browser] = []
-
-    def make(principal: Principal) -> Browser:
-        made.append(Browser(app, principal))
-        return made[-1]
-
-    yield make
-    for b in made:
-        await b.http.aclose()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ console pages of delivery, payment and reconciliation (deny by default, CSRF, sc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from management_factories import (
     OTHER_ACCEPTOR,
     REVIEWER,
     SUPERVISOR,
+    Browser,
     auth,
     load_case,
     outbox,
@@ -27,7 +28,6 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_payment_delivery import APPLICANT, DELIVERER, decide, notify, open_order, pay, set_fees
-from test_supervision_pages import Browser
 
 from yiwang_common.auth import Principal
 from yiwang_common.db import session_scope, utcnow
@@ -375,19 +375,6 @@ class TestPublished:
         payload = orjson.loads(messages[1].data)
         assert (payload["data"]["tracking_no"], payload["subject"]) == ("1159876543210", case_no)
         assert messages[1].header is not None and messages[1].header["Nats-Msg-Id"] == payload["id"]
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[Callable[[Principal], Browser]]:
-    made: list[Browser] = []
-
-    def make(principal: Principal) -> Browser:
-        made.append(Browser(app, principal))
-        return made[-1]
-
-    yield make
-    for b in made:
-        await b.http.aclose()
 
 
 class TestConsolePages:

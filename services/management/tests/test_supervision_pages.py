@@ -4,46 +4,16 @@ written reply, and the calendar administration's upload, with the console's CSRF
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 
-import httpx
-import pytest
 from fastapi import FastAPI
 from management_factories import ACCEPTOR, ADMIN, SUPERVISOR
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_supervision import SCHEDULE_2027, accept_from, run_sweep
 
-from yiwang_common.auth import Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.db import session_scope
-from yiwang_common.staff_session import COOKIE_NAME, csrf_token
-from yiwang_common.testing import token_issuer
-
-ORIGIN = "http://test"
-
-
-class Browser:
-    def __init__(self, app: FastAPI, principal: Principal) -> None:
-        self.token = token_issuer().issue(principal)
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=ORIGIN, cookies={COOKIE_NAME: self.token}
-        )
-        self.csrf = csrf_token(self.token)
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[object]:
-    made: list[Browser] = []
-
-    def make(principal: Principal) -> Browser:
-        made.append(Browser(app, principal))
-        return made[-1]
-
-    yield make
-    for b in made:
-        await b.http.aclose()
 
 
 class TestBoard:

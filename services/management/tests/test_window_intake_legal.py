@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from management_factories import ACCEPTOR, ALL_MATERIALS, ITEM_CODE, OTHER_ACCEPTOR, auth, outbox
+from management_factories import ACCEPTOR, ALL_MATERIALS, ITEM_CODE, OTHER_ACCEPTOR, Browser, auth, outbox
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from test_supervision_pages import Browser
 
 from yiwang_common.checkdigits import uscc_valid
 from yiwang_common.contracts.management import CaseRegistered
