@@ -96,7 +96,9 @@ class Platform:
     def url(self) -> str:
         return host(self.name)
 
-    async def add_account(self, username: str, *, kind: str = "natural_person", name: str = "") -> uuid.UUID:
+    async def add_account(
+        self, username: str, *, kind: str = "natural_person", name: str = "", phone: str | None = None
+    ) -> uuid.UUID:
         """A citizen (or a staff member) registered on this platform."""
         account_id = uuid.uuid4()
         async with session_scope(self.app.state.sessionmaker) as session:
@@ -110,6 +112,7 @@ class Platform:
                     roles=["applicant"] if kind != "staff" else [],
                     realname_level="L2" if kind != "staff" else None,
                     active=True,
+                    phone=phone,
                 )
             )
         self.users[username] = account_id

@@ -155,7 +155,8 @@ class TestSemiUnified:
     async def test_the_city_has_no_accounts_of_its_own_to_sign_in_with(self, semi: dict[str, Any]) -> None:
         p, hosts = semi["platforms"], semi["hosts"]
         # The province's account cannot sign in at the city with a password: accounts live there.
-        assert (await password_token(p[CITY], hosts, "li_si")).status_code == 401
+        refused = await password_token(p[CITY], hosts, "li_si")
+        assert refused.status_code == 409 and refused.json()["code"] == "sign_in_at_province"
         async with browser(hosts) as b:
             page = await b.get(p[CITY].url + "/sign-in")
         assert "/sign-in/oidc" in page.text and "云南省政务服务平台" in page.text
@@ -682,3 +683,123 @@ class TestCitySignUp:
             r = await client.post("/registrations/legal-persons", json={})
         assert r.status_code == 409 and r.json()["code"] == "register_at_province"
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+class TestCitySignIn:
+    """统分, a city portal: citizens sign in through the province only; the city's staff locally."""
+
+    async def test_the_sign_in_page_offers_the_province_only_and_local_forms_are_refused(
+        self, semi: dict[str, Any]
+    ) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        city = p[CITY]
+        async with browser(hosts) as b:
+            for query in ("", "?method=sms", "?method=password&next=/me"):
+                page = await b.get(city.url + "/sign-in" + query)
+                assert page.status_code == 200, query
+                assert "通过省级平台登录" in page.text and "由云南省政务服务平台统一注册和管理" in page.text
+                assert 'href="/sign-in/oidc' in page.text
+                # No password or SMS form, no tabs to them.
+                assert "<form" not in page.text and 'type="password"' not in page.text, query
+                assert "短信验证码登录" not in page.text and "/sign-in/sms" not in page.text, query
+            assert 'href="/sign-in/oidc?next=/me"' in page.text
+            # The province's own sign-in page keeps both forms.
+            province_page = await b.get(p["province"].url + "/sign-in")
+            assert 'action="/sign-in/password"' in province_page.text
+            # A local form posted anyway (an old page, a script) is refused and signs nobody in.
+            for path, fields in (
+                ("/sign-in/password", {"username": "li_si", "password": PASSWORD}),
+                ("/sign-in/sms/code", {"phone": "13800000001"}),
+                ("/sign-in/sms", {"phone": "13800000001", "code": "123456"}),
+            ):
+                r = await b.post(city.url + path, data=fields, headers={"Origin": city.url})
+                assert r.status_code == 409, path
+                assert "不能在本平台使用密码或短信验证码登录" in r.text and "/sign-in/oidc" in r.text, path
+                assert not b.cookies.get("yiwang_session", domain=f"{CITY}.test"), path
+
+    async def test_the_api_refuses_citizens_alike_and_staff_still_sign_in(self, semi: dict[str, Any]) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        city = p[CITY]
+        await city.add_account("yuxi_staff", kind="staff", name="玉溪窗口")
+        unknown = await password_token(city, hosts, "li_si")
+        wrong = await password_token(city, hosts, "yuxi_staff", "not-the-password")
+        for r in (unknown, wrong):
+            # One answer for a citizen's name and a staff member's wrong password: no staff names leak.
+            assert r.status_code == 409 and r.json()["code"] == "sign_in_at_province", r.text
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert "省级" in r.json()["title"]
+        assert unknown.json()["detail"] == wrong.json()["detail"]
+        failed = [a for a in await city.audits() if a["action"] == "sign_in_failed"]
+        assert {a["actor_name"] for a in failed} == {"li_si", "yuxi_staff"}  # still counted
+        # The city's staff sign in with a password, by the API and at the console.
+        staff = await password_token(city, hosts, "yuxi_staff")
+        assert staff.status_code == 200, staff.text
+        assert staff.json()["principal"]["kind"] == "staff"
+        async with browser(hosts) as b:
+            console = await b.post(
+                city.url + "/console/sign-in",
+                data={"username": "yuxi_staff", "password": PASSWORD},
+                headers={"Origin": city.url},
+            )
+        assert console.status_code == 303, console.text
+        # SMS codes: neither sent nor accepted at the city.
+        async with api(city, hosts) as client:
+            code = await client.post("/auth/sms-code", json={"phone": "13800000001"})
+            grant = await client.post(
+                "/auth/token",
+                data={
+                    "grant_type": "urn:yiwang:params:oauth:grant-type:sms-code",
+                    "phone": "13800000001",
+                    "code": "123456",
+                },
+            )
+        for r in (code, grant):
+            assert r.status_code == 409 and r.json()["code"] == "sign_in_at_province", r.text
+        async with session_scope(city.app.state.sessionmaker) as session:
+            sessions = (await session.execute(select(AuthSession.client))).scalars().all()
+        assert sorted(sessions) == ["api", "console"]  # the staff member's two, nobody else's
+
+    async def test_a_linked_accounts_password_is_changed_at_the_province(self, semi: dict[str, Any]) -> None:
+        p, hosts = semi["platforms"], semi["hosts"]
+        province, city = p["province"], p[CITY]
+        async with browser(hosts) as b:
+            token = await delegated_sign_in(b, city, province, "li_si")
+            page = await b.get(city.url + "/me/password")
+            assert page.status_code == 200, page.text
+            assert "密码保存在云南省政务服务平台" in page.text
+            assert 'href="http://province.test/me/password"' in page.text
+            assert 'action="/me/password"' not in page.text and 'type="password"' not in page.text
+            posted = await b.post(
+                city.url + "/me/password",
+                data={
+                    "current_password": PASSWORD,
+                    "new_password": "n3w-Passw0rd",
+                    "csrf": csrf_token(token),
+                },
+                headers={"Origin": city.url},
+            )
+            assert posted.status_code == 409 and "请在云南省政务服务平台修改密码" in posted.text
+            # The API says the same at the city.
+            async with api(city, hosts) as client:
+                r = await client.post(
+                    "/auth/password",
+                    json={"current_password": PASSWORD, "new_password": "n3w-Passw0rd"},
+                    headers=bearer(token),
+                )
+            assert r.status_code == 409 and r.json()["code"] == "password_at_home_platform", r.text
+            # The province's page is the real form, and it works there.
+            at_province = await b.get(province.url + "/me/password")
+            assert 'action="/me/password"' in at_province.text
+            province_token = b.cookies.get("yiwang_session", domain="province.test")
+            assert province_token
+            changed = await b.post(
+                province.url + "/me/password",
+                data={
+                    "current_password": PASSWORD,
+                    "new_password": "n3w-Passw0rd",
+                    "csrf": csrf_token(province_token),
+                },
+                headers={"Origin": province.url},
+            )
+            assert changed.status_code == 200 and "密码已修改" in changed.text, changed.text
+        assert (await password_token(province, hosts, "li_si", "n3w-Passw0rd")).status_code == 200

@@ -8,6 +8,8 @@ NATS server, signing key, issuer and region (``modes_support``).
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -34,6 +36,10 @@ from yiwang_common.db import session_scope, utcnow
 from yiwang_gateway.federation.models import LogoutDelivery
 from yiwang_gateway.identity.repository import SessionRepository
 
+WANG_WU_PHONE = "13800000055"
+SMS_GRANT = "urn:yiwang:params:oauth:grant-type:sms-code"
+SMS_LOGGER = "yiwang_gateway.identity.sms"
+
 # --- 分建 split ---------------------------------------------------------------------------
 
 
@@ -53,7 +59,7 @@ async def built_split() -> AsyncIterator[Federation]:
 async def split(built_split: Federation) -> dict[str, Any]:
     await built_split.empty()
     platforms = built_split.platforms
-    await platforms[CITY].add_account("wang_wu", name="王五")
+    await platforms[CITY].add_account("wang_wu", name="王五", phone=WANG_WU_PHONE)
     await platforms[CITY].add_account("yuxi_staff", kind="staff", name="玉溪窗口")
     await platforms["province"].add_account("zhao_liu", name="赵六")
     await platforms[OTHER_CITY].add_account("kunming_ren", name="昆明人")
@@ -228,3 +234,49 @@ class TestSplitSingleLogout:
             r = await client.post(province.url + BACKCHANNEL_PATH, data={"logout_token": wrong})
             assert r.status_code == 400
         assert await _live(province, uuid.UUID(zhao["principal"]["sub"])) == 1
+
+
+class TestSplitSms:
+    """分建: an SMS code is this platform's own accounts' only; a peer's citizen is told what works."""
+
+    async def test_a_peers_citizen_gets_no_code_and_is_told_to_use_the_password(
+        self, split: dict[str, Any], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        p, hosts = split["platforms"], split["hosts"]
+        province = p["province"]
+        caplog.set_level(logging.INFO, logger=SMS_LOGGER)
+        async with api(province, hosts) as client:
+            # The same answer as for any number (nothing tells which numbers have accounts) …
+            sent = await client.post("/auth/sms-code", json={"phone": WANG_WU_PHONE})
+            assert sent.status_code == 202, sent.text
+            # … but no text message: the number is the city's, and the peer protocol checks
+            # passwords only (a code is never asked of, nor sent by, another platform).
+            assert not [r for r in caplog.records if "验证码为" in r.getMessage()]
+            grant = await client.post(
+                "/auth/token", data={"grant_type": SMS_GRANT, "phone": WANG_WU_PHONE, "code": "123456"}
+            )
+        assert grant.status_code == 401 and grant.json()["code"] == "invalid_sms_code"
+        assert "请使用密码登录" in grant.json()["detail"] and "city" in grant.json()["detail"]
+        assert not [r for r in hosts.requests if r.url.host == f"{CITY}.test"]  # the city was not asked
+        # The page says it before and after.
+        async with httpx.AsyncClient(transport=hosts, base_url=province.url) as b:
+            tab = await b.get("/sign-in", params={"method": "sms"})
+            assert "短信验证码登录仅适用于在本平台注册的账户" in tab.text
+            failed = await b.post(
+                "/sign-in/sms",
+                data={"phone": WANG_WU_PHONE, "code": "123456"},
+                headers={"Origin": province.url},
+            )
+        assert failed.status_code == 401 and "请使用密码登录" in failed.text
+        # The password works (checked at the city), and at home the SMS code does.
+        assert (await password_token(province, hosts, "wang_wu")).status_code == 200
+        async with api(p[CITY], hosts) as client:
+            assert (await client.post("/auth/sms-code", json={"phone": WANG_WU_PHONE})).status_code == 202
+            messages = [r.getMessage() for r in caplog.records if "验证码为" in r.getMessage()]
+            assert len(messages) == 1
+            found = re.search(r"验证码为 (\d{6})", messages[0])
+            assert found
+            home = await client.post(
+                "/auth/token", data={"grant_type": SMS_GRANT, "phone": WANG_WU_PHONE, "code": found.group(1)}
+            )
+        assert home.status_code == 200 and home.json()["principal"]["name"] == "王五", home.text

@@ -88,13 +88,20 @@ async def test_city_sign_up_points_to_the_province_and_sign_out_ends_both_sessio
         # Sign out at the city: through the province's end-session endpoint and back.
         await page.get_by_role("button", name="退出登录").click()
         await page.wait_for_url(city + "/sign-in")
-        await expect(page.get_by_role("button", name="登录", exact=True)).to_be_visible()
+        # The city's sign-in page: the province's sign-in only, no password or SMS form here.
+        await expect(page.get_by_role("link", name="通过省级平台登录")).to_be_visible()
+        await expect(page.locator("main")).to_contain_text("由province 省级平台统一注册和管理")
+        await expect(page.locator("main form")).to_have_count(0)
+        await expect(page.get_by_role("link", name="短信验证码登录")).to_have_count(0)
+        await page.screenshot(path=str(screenshots / "platforms-city-sign-in.png"), full_page=True)
         assert (await _refresh(province, province_refresh)).status_code == 400  # that session ended too
         await page.goto(province + "/sign-in")
         await expect(page.get_by_text("您已登录")).to_have_count(0)
 
-        # Sign in again, then sign out at the province: the city's session ends by the back channel.
-        await page.goto(city + "/sign-in/oidc?next=/me")
+        # Sign in again from that page, then sign out at the province: the city's session ends
+        # by the back channel.
+        await page.goto(city + "/sign-in?next=/me")
+        await page.get_by_role("link", name="通过省级平台登录").click()
         await page.wait_for_url(province + "/sign-in*")
         await page.get_by_label("用户名").fill("zhangsan")
         await page.get_by_label("密码", exact=True).fill("demo123")
@@ -120,3 +127,4 @@ async def test_city_sign_up_points_to_the_province_and_sign_out_ends_both_sessio
         await ctx.close()
     assert await _serious(browser, city + "/sign-up") == []
     assert await _serious(browser, city + "/sign-up/person") == []
+    assert await _serious(browser, city + "/sign-in") == []

@@ -105,6 +105,8 @@ class UpstreamProvider(BaseModel):
     # The province's sign-up page, linked from the city's (default: ``<issuer>/sign-up``, the
     # issuer being the province portal's URL).
     sign_up_url: str | None = None
+    # The province's password-change page, linked from the city's (default: ``<issuer>/me/password``).
+    password_url: str | None = None
 
 
 class PeerPlatform(BaseModel):

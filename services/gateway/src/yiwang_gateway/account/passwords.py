@@ -27,6 +27,10 @@ HASHER = PasswordHasher(
 
 _LEGACY_SCHEME = "scrypt"
 
+#: The stored "hash" of a local account that stands for another platform's (统分, 分建): no
+#: password verifies against it, and the password is changed at the home platform.
+NO_PASSWORD = "!federated"
+
 # Unknown users are checked against this so that timing does not reveal which usernames exist.
 _DUMMY_HASH = HASHER.hash("no such account")
 

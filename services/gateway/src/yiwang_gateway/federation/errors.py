@@ -57,6 +57,17 @@ class RegisterAtProvince(Conflict):
     title = "本平台账户由省级平台统一注册，请通过省级统一身份认证登录"
 
 
+class SignInAtProvince(Conflict):
+    """统分, a city portal: citizens sign in through the province (the code flow), not here.
+
+    Answered alike to an unknown name, a citizen's name and a staff member's wrong password, so
+    it tells nobody which names are staff accounts here; staff still sign in with a password.
+    """
+
+    code = "sign_in_at_province"
+    title = "本平台个人和法人账户由省级平台统一管理，请通过省级统一身份认证登录"
+
+
 class LogoutTokenRefused(BadRequest):
     """OpenID Connect Back-Channel Logout 1.0 §2.8: a logout token that is not good changes nothing."""
 

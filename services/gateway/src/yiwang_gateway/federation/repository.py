@@ -74,6 +74,13 @@ class FederatedIdentityRepository(RepositoryBase[FederatedIdentity]):
         account, link = list(row)
         return account, link
 
+    async def issuer_of(self, account_id: uuid.UUID) -> str | None:
+        """The issuer of the other platform's account a local account stands for, if it does."""
+        row = await self.first_row(
+            select(FederatedIdentity.issuer).where(FederatedIdentity.account_id == account_id)
+        )
+        return None if row is None else str(row[0])
+
     async def username_taken(self, username: str) -> bool:
         """Whether a local account already has this user name."""
         row = await self.first_row(select(Account.id).where(Account.username == username))

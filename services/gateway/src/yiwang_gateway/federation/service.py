@@ -31,6 +31,7 @@ from yiwang_common.db import session_scope, utcnow
 from yiwang_common.http.problems import Unauthorized
 from yiwang_gateway.account.errors import InvalidCredentials
 from yiwang_gateway.account.models import Account
+from yiwang_gateway.account.passwords import NO_PASSWORD
 from yiwang_gateway.account.repository import AccountRepository
 from yiwang_gateway.account.throttle import LoginThrottle
 from yiwang_gateway.config import OidcClient, PeerPlatform, Settings, UpstreamProvider
@@ -38,6 +39,7 @@ from yiwang_gateway.federation.errors import (
     DelegatedLoginFailed,
     DelegationNotConfigured,
     InvalidAuthorizationRequest,
+    SignInAtProvince,
     UnknownClient,
     UpstreamUnavailable,
 )
@@ -54,14 +56,12 @@ from yiwang_gateway.federation.repository import (
     FederatedIdentityRepository,
     FederatedSessionRepository,
 )
-from yiwang_gateway.identity.errors import InvalidGrant
+from yiwang_gateway.identity.errors import InvalidGrant, StaffOnly
 from yiwang_gateway.identity.repository import SessionRepository
 from yiwang_gateway.identity.service import CLIENT_OIDC, Client, IdentityService, TokenPair
 
 log = logging.getLogger(__name__)
 
-#: A local account that stands for another platform's has no password of its own.
-NO_PASSWORD = "!federated"
 #: Marks a back-channel password check from a peer (分建): answered from local accounts only, never
 #: passed on, so recognition is one hop (a peer's peer is not asked) and no request goes round a loop.
 PEER_CHECK_HEADER = "X-Yiwang-Peer-Check"
@@ -436,6 +436,55 @@ class FederationService:
         log.info("account linked", extra={"issuer": principal.issuer, "account_id": str(account.id)})
         return account
 
+    def sign_in_at_province(self) -> SignInAtProvince:
+        """统分, a city: the refusal of a local citizen sign-in (password or SMS code)."""
+        name = self.upstream.name if self.upstream is not None else "省级平台"
+        return SignInAtProvince(
+            f"个人和法人用户请通过{name}统一身份认证登录（本平台不保存其密码和手机号码）；"
+            "工作人员请核对用户名和密码 (统分: citizens sign in through the province; "
+            "staff: wrong user name or password)"
+        )
+
+    def refuse_local_sms(self) -> None:
+        """统分, a city: SMS codes are not sent here; the province signs citizens in.
+
+        Raises:
+            SignInAtProvince: this platform delegates sign-in to the province.
+        """
+        if self.upstream is not None:
+            name = self.upstream.name
+            raise SignInAtProvince(
+                f"本平台不提供短信验证码登录，请通过{name}统一身份认证登录 "
+                "(统分: SMS sign-in is at the province)"
+            )
+
+    async def home_platform(self, session: AsyncSession, account_id: uuid.UUID) -> tuple[str, str] | None:
+        """The platform that holds this citizen's password, if not this one: (its name, its
+        password-change page). 统分, a city: the province; 分建: the peer a linked account stands for.
+        """
+        if self.upstream is not None:
+            url = self.upstream.password_url or self.upstream.issuer.rstrip("/") + "/me/password"
+            return self.upstream.name, url
+        issuer = await FederatedIdentityRepository.from_session(session).issuer_of(account_id)
+        if issuer is None:
+            return None
+        peer = next((p for p in self.peers if p.issuer == issuer), None)
+        return (peer.name if peer is not None and peer.name else issuer), issuer.rstrip("/") + "/me/password"
+
+    def sms_hint(self) -> str:
+        """分建: who cannot sign in here with an SMS code (peers' citizens), else empty.
+
+        A peer's citizen has no number here, and the peer protocol checks passwords only: the
+        code is neither sent nor accepted for them; they use the password (checked at home).
+        """
+        if not self.peers:
+            return ""
+        names = "、".join(p.name or p.issuer for p in self.peers)
+        return (
+            f"短信验证码登录仅适用于在本平台注册的账户；在{names}注册的用户请使用密码登录"
+            "（由您的注册平台核验），或在注册平台登录。"
+        )
+
     # --- 分建: mutual recognition ------------------------------------------------------------
 
     async def sign_in_password(
@@ -453,12 +502,30 @@ class FederationService:
 
         ``forwarded`` (a peer's own check, ``X-Yiwang-Peer-Check``) is answered from local accounts.
 
+        统分, at a city: staff only; anything else (an unknown name, a citizen's, a wrong password)
+        is ``SignInAtProvince``, alike, so the answer tells no staff names apart.
+
         Raises:
             LoginThrottled: while the name or the address is blocked.
             InvalidCredentials: no platform knows the name with that password.
+            SignInAtProvince: 统分, a city: not a staff member's name and password.
             UpstreamUnavailable: never; an unreachable peer counts as not knowing the name.
         """
         identity = self.identity
+        if self.upstream is not None:
+            # 统分, a city: citizens' accounts are the province's; only staff have passwords here.
+            try:
+                return await identity.sign_in_password(
+                    session,
+                    sessionmaker,
+                    username=username,
+                    password=password,
+                    address=address,
+                    client=client,
+                    staff_only=True,
+                )
+            except (InvalidCredentials, StaffOnly) as exc:
+                raise self.sign_in_at_province() from exc
         links = FederatedIdentityRepository.from_session(session)
         peers = [] if forwarded else self.peers
         linked = await links.link_of_username(username) if peers else None

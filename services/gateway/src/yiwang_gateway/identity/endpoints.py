@@ -21,13 +21,14 @@ from yiwang_gateway.account.schemas import PrincipalOut
 from yiwang_gateway.account.throttle import client_address
 from yiwang_gateway.config import Settings
 from yiwang_gateway.dependencies import GUARDS, SessionDep
-from yiwang_gateway.federation.errors import UnknownClient
+from yiwang_gateway.federation.errors import SignInAtProvince, UnknownClient
 from yiwang_gateway.federation.service import PEER_CHECK_HEADER, FederationService
 from yiwang_gateway.identity.errors import (
     CurrentPasswordWrong,
     InvalidGrant,
     InvalidSmsCode,
     InvalidTokenRequest,
+    PasswordAtHomePlatform,
     RotationPending,
     SmsThrottled,
 )
@@ -172,7 +173,13 @@ async def _token_request(request: Request) -> TokenRequest:
     summary="登录/刷新 OAuth 2.0 token endpoint",
     response_model=TokenResponse,
     responses=problem_responses(
-        InvalidTokenRequest, InvalidGrant, InvalidCredentials, InvalidSmsCode, LoginThrottled, UnknownClient
+        InvalidTokenRequest,
+        InvalidGrant,
+        InvalidCredentials,
+        InvalidSmsCode,
+        LoginThrottled,
+        UnknownClient,
+        SignInAtProvince,
     ),
     openapi_extra=TOKEN_BODY,
 )
@@ -185,7 +192,10 @@ async def issue_token(request: Request, session: SessionDep) -> JSONResponse:
     (``code``, ``redirect_uri``, ``client_id``, ``code_verifier``; the answer adds ``id_token``):
     a wrong verifier, another redirect URI or a code used before is 400 ``invalid_grant`` (a
     replayed code also ends the session it opened). Under 分建 a user name this platform does
-    not know is checked at the other platforms (mutual recognition). The answer carries a short-lived access token and a refresh
+    not know is checked at the other platforms (mutual recognition; SMS codes are this
+    platform's own accounts' only). 统分, at a city portal: the password grant is for its staff,
+    and citizens get 409 ``sign_in_at_province`` (alike for any name or password that is not a
+    staff member's), as does the SMS grant. The answer carries a short-lived access token and a refresh
     token that is good once: a refresh token presented twice ends its whole session (400
     ``invalid_grant``). Failed sign-ins are throttled per account name (or number) and per client
     address (429 with ``Retry-After``), then locked for a while.
@@ -230,9 +240,18 @@ async def issue_token(request: Request, session: SessionDep) -> JSONResponse:
     else:
         if not body.phone or not body.code:
             raise InvalidTokenRequest("缺少手机号码或验证码 (phone and code are required)")
-        pair = await identity.sign_in_sms(
-            session, sessionmaker, phone=body.phone, code=body.code, address=address, client=CLIENT_API
-        )
+        federation = request.app.state.federation
+        federation.refuse_local_sms()
+        try:
+            pair = await identity.sign_in_sms(
+                session, sessionmaker, phone=body.phone, code=body.code, address=address, client=CLIENT_API
+            )
+        except InvalidSmsCode as exc:
+            # 分建: a peer's citizen has no number here; say what works instead.
+            hint = federation.sms_hint()
+            if not hint:
+                raise
+            raise InvalidSmsCode(f"验证码错误或已失效。{hint}") from exc
     answer = token_response(pair).model_copy(update={"id_token": id_token}).model_dump(mode="json")
     if id_token is None:
         # Only the code flow answers an ID token; other grants keep their earlier shape.
@@ -245,16 +264,21 @@ async def issue_token(request: Request, session: SessionDep) -> JSONResponse:
     summary="获取短信验证码 Send a one-time sign-in code",
     response_model=SmsCodeSent,
     status_code=202,
-    responses=problem_responses(SmsThrottled, LoginThrottled, SmsUnavailable),
+    responses=problem_responses(SmsThrottled, LoginThrottled, SmsUnavailable, SignInAtProvince),
 )
 async def send_sms_code(body: SmsCodeRequest, request: Request, session: SessionDep) -> SmsCodeSent:
     """Send a sign-in code by SMS to the number of an account.
+
+    统分, at a city portal: 409 ``sign_in_at_province`` for every number (citizens sign in
+    through the province). 分建: only this platform's own accounts get a code; a peer's citizen
+    signs in with the password.
 
     The answer is the same whether or not an account has the number. Codes are good once, for a
     few minutes and a few tries; one number gets at most one a minute and a few an hour, one
     client address a few dozen an hour (429 with ``Retry-After``).
     """
     settings: Settings = request.app.state.settings
+    request.app.state.federation.refuse_local_sms()
     expires_in, resend_after = await _identity(request).send_sms_code(
         session, phone=body.phone, address=client_address(request, settings.login)
     )
@@ -301,12 +325,17 @@ async def sign_out(
     "/auth/password",
     summary="修改密码 Change the password (ends every session)",
     response_model=SignedOut,
-    responses=problem_responses(Unauthorized, InvalidCredentials, CurrentPasswordWrong, LoginThrottled),
+    responses=problem_responses(
+        Unauthorized, InvalidCredentials, CurrentPasswordWrong, LoginThrottled, PasswordAtHomePlatform
+    ),
 )
 async def change_password(
     body: PasswordChange, principal: CurrentPrincipal, request: Request, session: SessionDep
 ) -> SignedOut:
-    """Set a new password; every session of the account ends (sign in again with the new one)."""
+    """Set a new password; every session of the account ends (sign in again with the new one).
+
+    An account that stands for another platform's (统分 at a city, 分建 a recognised citizen)
+    has no password here: 409 ``password_at_home_platform`` (change it at the home platform)."""
     settings: Settings = request.app.state.settings
     ended = await _identity(request).change_password(
         session,

@@ -52,6 +52,14 @@ class CurrentPasswordWrong(Forbidden):
     title = "原密码错误"
 
 
+class PasswordAtHomePlatform(Conflict):
+    """An account that stands for another platform's (统分, 分建) has no password here: the
+    password is the home platform's and is changed there."""
+
+    code = "password_at_home_platform"
+    title = "您的账户由注册平台管理，请在注册平台修改密码"
+
+
 class RotationPending(Conflict):
     """A new signing key is published and not yet signing; rotate again after it activates."""
 

@@ -1,4 +1,9 @@
-"""Pages: ``/sign-in`` (password and SMS-code tabs), ``/sign-out`` — the citizens' sign-in.
+"""Pages: ``/sign-in`` (password and SMS-code tabs), ``/sign-out`` — the citizens' sign-in —
+and ``/me/password`` (修改密码).
+
+统分, at a city portal, the sign-in page offers the province's sign-in only (the accounts are
+there) and the local forms' routes answer 409; 分建, the SMS tab says that it serves this
+platform's own accounts (a peer's citizen signs in with the password, checked at home).
 
 Plain HTML forms, so both tabs work without JavaScript: the tabs are links, the SMS form has a
 second submit button (``formaction``) that sends the code. The checks are the API's
@@ -10,18 +15,29 @@ cookies (``identity.cookies.PORTAL``). Pages that need a signed-in citizen call
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.auth import Principal
 from yiwang_common.http.problems import Problem
 from yiwang_common.staff_session import CSRF_FIELD, NEXT_FIELD, csrf_matches, csrf_token, same_origin
 from yiwang_gateway.account.errors import InvalidCredentials, LoginThrottled
 from yiwang_gateway.account.throttle import client_address
 from yiwang_gateway.config import Settings
 from yiwang_gateway.dependencies import GUARDS, SessionDep
-from yiwang_gateway.identity.cookies import PORTAL, clear_session, cookie_principal, safe_next, set_session
+from yiwang_gateway.identity.cookies import (
+    PORTAL,
+    clear_session,
+    cookie_principal,
+    portal_principal,
+    safe_next,
+    set_session,
+)
 from yiwang_gateway.identity.errors import InvalidSmsCode, SmsThrottled
 from yiwang_gateway.identity.schemas import PHONE_PATTERN
 from yiwang_gateway.identity.service import CLIENT_PORTAL, IdentityService
@@ -33,6 +49,7 @@ Method = Literal["password", "sms"]
 NextForm = Annotated[str, Form(alias=NEXT_FIELD, max_length=2000)]
 _PHONE = re.compile(PHONE_PATTERN)
 _CODE = re.compile(r"^\d{4,8}$")
+CITIZEN_KINDS = ("natural_person", "legal_person")
 
 
 def _page(
@@ -60,9 +77,22 @@ def _page(
             "signed_in": None,
             "csrf": "",
             "delegated": _delegated(request),
+            "sms_hint": request.app.state.federation.sms_hint(),
         },
         status_code=status_code,
     )
+
+
+#: 统分, a city: what a local citizen sign-in form posted anyway (an old page, a script) gets.
+AT_PROVINCE = "本平台的个人和法人账户由{name}统一管理，不能在本平台使用密码或短信验证码登录。请通过{name}统一身份认证登录；工作人员请从工作人员登录入口进入。"
+
+
+def _at_province(request: Request, next_url: str) -> HTMLResponse | None:
+    """统分, a city: the refusal page of the local citizen sign-in forms (409, like the API), else None."""
+    name = _delegated(request)
+    if not name:
+        return None
+    return _page(request, next_url=next_url, error=AT_PROVINCE.format(name=name), status_code=409)
 
 
 def _delegated(request: Request) -> str:
@@ -107,6 +137,7 @@ async def sign_in_page(
                 "signed_in": principal,
                 "csrf": csrf_token(token),
                 "delegated": "",
+                "sms_hint": "",
             },
         )
     refresh = request.cookies.get(PORTAL.refresh, "")
@@ -134,6 +165,8 @@ async def sign_in_password(
     next_url: NextForm = "",
 ) -> Response:
     """Check the password; signed in, go to ``next`` (a path of this site) or the home page."""
+    if (refused := _at_province(request, next_url)) is not None:
+        return refused
     if _foreign(request):
         return _page(
             request, username=username, next_url=next_url, error="请从本站登录页面登录。", status_code=403
@@ -177,6 +210,8 @@ async def send_sms_code(
     next_url: NextForm = "",
 ) -> Response:
     """Send the code; the page comes back with the number filled in and a notice."""
+    if (refused := _at_province(request, next_url)) is not None:
+        return refused
     phone = phone.strip()
     if _foreign(request):
         return _page(
@@ -223,6 +258,8 @@ async def sign_in_sms(
     next_url: NextForm = "",
 ) -> Response:
     """Check the code; signed in, go to ``next`` or the home page."""
+    if (refused := _at_province(request, next_url)) is not None:
+        return refused
     phone, code = phone.strip(), code.strip()
     if _foreign(request):
         return _page(
@@ -262,7 +299,8 @@ async def sign_in_sms(
             method="sms",
             phone=phone,
             next_url=next_url,
-            error="验证码错误或已失效。",
+            # 分建: a peer's citizen has no number here; the hint says what works instead.
+            error="验证码错误或已失效。" + request.app.state.federation.sms_hint(),
             status_code=401,
         )
     response = RedirectResponse(safe_next(next_url, default="/sign-in"), status_code=303)
@@ -288,5 +326,106 @@ async def sign_out(
         upstream = await request.app.state.logout.upstream_logout_url(session, principal.session_id)
         location = upstream or location
     response = RedirectResponse(location, status_code=303)
+    clear_session(response, request, PORTAL)
+    return response
+
+
+# --- 修改密码 ---------------------------------------------------------------------------------
+
+
+def _password_page(
+    request: Request,
+    principal: Principal,
+    *,
+    home: tuple[str, str] | None,
+    error: str = "",
+    done: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "password.html",
+        {
+            "q": "",
+            "name": principal.name,
+            "home_name": home[0] if home else "",
+            "home_url": home[1] if home else "",
+            "error": error,
+            "done": done,
+            "csrf": csrf_token(request.cookies.get(PORTAL.access, "")),
+        },
+        status_code=status_code,
+    )
+
+
+async def _password_principal(request: Request) -> Principal | None:
+    principal = await portal_principal(request)
+    return principal if principal is not None and principal.kind in CITIZEN_KINDS else None
+
+
+def _account_id(principal: Principal) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(principal.sub)
+    except ValueError:
+        return None
+
+
+async def _home(request: Request, session: AsyncSession, principal: Principal) -> tuple[str, str] | None:
+    account_id = _account_id(principal)
+    if account_id is None:
+        return None
+    home: tuple[str, str] | None = await request.app.state.federation.home_platform(session, account_id)
+    return home
+
+
+@router.get("/me/password", response_class=HTMLResponse)
+async def password_page(request: Request, session: SessionDep) -> Response:
+    """修改密码 The form; for an account whose password another platform holds (统分 at a city,
+    分建 a recognised citizen), where to change it instead."""
+    principal = await _password_principal(request)
+    if principal is None:
+        return RedirectResponse("/sign-in?" + urlencode({NEXT_FIELD: "/me/password"}), status_code=303)
+    return _password_page(request, principal, home=await _home(request, session, principal))
+
+
+@router.post("/me/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    session: SessionDep,
+    current_password: Annotated[str, Form(max_length=128)] = "",
+    new_password: Annotated[str, Form(max_length=128)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+) -> Response:
+    """Change the password (every session ends, this one too); linked accounts are sent home (409)."""
+    principal = await _password_principal(request)
+    if principal is None:
+        return RedirectResponse("/sign-in?" + urlencode({NEXT_FIELD: "/me/password"}), status_code=303)
+    home = await _home(request, session, principal)
+    if home is not None:
+        return _password_page(
+            request, principal, home=home, error=f"请在{home[0]}修改密码。", status_code=409
+        )
+    token = request.cookies.get(PORTAL.access, "")
+    if _foreign(request) or not csrf_matches(token, csrf):
+        return _password_page(request, principal, home=None, error="请从本站页面提交。", status_code=403)
+    if not current_password or len(new_password) < 8:
+        return _password_page(
+            request, principal, home=None, error="请输入原密码和至少 8 位的新密码。", status_code=422
+        )
+    settings: Settings = request.app.state.settings
+    try:
+        await _identity(request).change_password(
+            session,
+            request.app.state.sessionmaker,
+            principal,
+            current_password=current_password,
+            new_password=new_password,
+            address=client_address(request, settings.login),
+        )
+    except Problem as exc:
+        return _password_page(
+            request, principal, home=None, error=exc.detail or exc.title, status_code=exc.status
+        )
+    response: Response = _password_page(request, principal, home=None, done=True)
     clear_session(response, request, PORTAL)
     return response

@@ -29,7 +29,7 @@ from yiwang_common.db import session_scope, utcnow
 from yiwang_common.masking import mask_mobile
 from yiwang_gateway.account.errors import InvalidCredentials
 from yiwang_gateway.account.models import Account
-from yiwang_gateway.account.passwords import hash_password, needs_rehash, verify_password
+from yiwang_gateway.account.passwords import NO_PASSWORD, hash_password, needs_rehash, verify_password
 from yiwang_gateway.account.repository import AccountRepository
 from yiwang_gateway.account.service import account_service
 from yiwang_gateway.account.throttle import LoginThrottle, client_key
@@ -39,6 +39,7 @@ from yiwang_gateway.identity.errors import (
     CurrentPasswordWrong,
     InvalidGrant,
     InvalidSmsCode,
+    PasswordAtHomePlatform,
     SmsThrottled,
     StaffOnly,
 )
@@ -501,6 +502,7 @@ class IdentityService:
             LoginThrottled: while failed sign-ins block the account or the address.
             CurrentPasswordWrong: the current password is wrong (counted as a failed sign-in).
             InvalidCredentials: the token names no active account.
+            PasswordAtHomePlatform: the account stands for another platform's (no password here).
         """
         account_id = _uuid(principal.sub)
         account = (
@@ -510,6 +512,11 @@ class IdentityService:
         )
         if account is None or not account.active:
             raise InvalidCredentials()
+        if account.password_hash == NO_PASSWORD:
+            raise PasswordAtHomePlatform(
+                "您的账户由注册平台（统分：省级平台；分建：您注册的平台）管理，请在该平台修改密码 "
+                "(the password of a linked account is changed at its home platform)"
+            )
         throttle = LoginThrottle(self.settings.login, username=account.username, address=address)
         await throttle.check(session)
         if not await verify_password(current_password, account.password_hash):
