@@ -5,13 +5,17 @@ department's part and its state, then the single combined result with the one co
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pypdf
 import pytest
+import zxingcpp
 from nats.aio.client import Client as NatsClient
+from PIL import Image
 from sqlalchemy import text
 
 import yiwang_business
@@ -45,10 +49,37 @@ from yiwang_common.testing import (
 )
 from yiwang_gateway.config import Settings as GatewaySettings
 from yiwang_gateway.main import create_app as create_gateway
+from yiwang_gateway.web import guides
 from yiwang_management.config import Settings as ManagementSettings
 from yiwang_management.demo_items import demo_items
 from yiwang_management.item.service import publish_item
 from yiwang_management.main import create_app as create_management
+
+
+def pdf_text(pdf: bytes) -> str:
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    return text.replace(" ", "").replace("\n", "")
+
+
+def qr_codes(pdf: bytes) -> list[str]:
+    return [
+        code.text
+        for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+        for image in page.images
+        for code in zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)).convert("L"))
+    ]
+
+
+class Recorded(httpx.ASGITransport):
+    """The real management app, with the paths the gateway asked it for kept."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app=app)
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return await super().handle_async_request(request)
 
 
 class Apps:
@@ -58,11 +89,13 @@ class Apps:
         business: httpx.AsyncClient,
         portal: httpx.AsyncClient,
         gateway: Any,
+        upstream: Recorded,
     ):
         self.management = management
         self.business = business
         self.portal = portal
         self.gateway = gateway
+        self.upstream = upstream
 
     async def applications(self) -> list[tuple[str | None, str]]:
         """The applicant's rows in the portal: (办件编号, item code)."""
@@ -103,6 +136,9 @@ async def apps(nc: NatsClient) -> AsyncIterator[Apps]:
     gateway = create_gateway(
         GatewaySettings(database={"url": urls["gateway"], "schema_name": "gateway"}, env="test", **common)
     )
+    # The portal fetches notices from this management app (in process, no socket).
+    upstream = Recorded(management)
+    setattr(gateway.state, guides.TRANSPORT_STATE_KEY, upstream)
     try:
         async with (
             management.router.lifespan_context(management),
@@ -126,7 +162,7 @@ async def apps(nc: NatsClient) -> AsyncIterator[Apps]:
                 client(business, "b") as b,
                 client(gateway, "g") as g,
             ):
-                yield Apps(m, b, g, gateway)
+                yield Apps(m, b, g, gateway, upstream)
     finally:
         for url in urls.values():
             await drop_database(url)
@@ -206,6 +242,40 @@ async def test_the_applicant_follows_one_joint_case_part_by_part(apps: Apps) -> 
     case = await eventually(asked)
     assert case["parts"][2]["status_text"] == "待补正" and case["parts"][2]["note"] == "请补充经营场所平面图"
     assert any(t["title"] == f"{DEPARTMENTS[MARKET]}：待补正" for t in case["timeline"])
+    # A built-in department sends its part back to the applicant (business 退回补正): 待补正 too,
+    # and 办理中 again once the applicant has corrected it in business.
+    reviewer = staff(HOUSING, "reviewer")
+
+    async def review_task() -> Any:
+        items = (await apps.business.get("/tasks", headers=reviewer)).json()["items"]
+        return items[0] if items else None
+
+    housing_part = (await eventually(review_task))["case_no"]
+    r = await apps.business.post(
+        f"/tasks/{(await review_task())['id']}/return",
+        json={"to": "applicant", "reason": "请补充施工图审查合格书"},
+        headers=reviewer,
+    )
+    assert r.status_code == 200, r.text
+
+    async def housing_is(status: str) -> dict[str, Any] | None:
+        c = await _my_case(apps, joint_no)
+        return c if c and c["parts"][0]["status"] == status else None
+
+    case = await eventually(lambda: housing_is("awaiting_supplement"))
+    assert (
+        case["parts"][0]["status_text"] == "待补正" and case["parts"][0]["note"] == "请补充施工图审查合格书"
+    )
+    r = await apps.business.post(
+        f"/cases/{housing_part}/correction", json={"form": {}, "note": "已补充"}, headers=applicant_auth()
+    )
+    assert r.status_code == 200, r.text
+    case = await eventually(lambda: housing_is("in_progress"))
+    assert any(t["title"] == f"{DEPARTMENTS[HOUSING]}：待补正" for t in case["timeline"])
+    # Before every department has decided there is no combined notice to download.
+    r = await apps.portal.get(f"/cases/{joint_no}/notices/joint.pdf", headers=applicant_auth())
+    assert r.status_code == 404
+
     # The built-in departments decide in business; their parts move on the same case.
     for org in (HOUSING, PLANNING):
         await _decide_builtin(apps, org)
@@ -250,3 +320,19 @@ async def test_the_applicant_follows_one_joint_case_part_by_part(apps: Apps) -> 
     assert await apps.applications() == [(joint_no, "JOINT")]
     other = bearer(Principal(sub="acct-other", name="李四", kind="natural_person"))
     assert (await apps.portal.get(f"/cases/{joint_no}", headers=other)).status_code == 404
+
+    # The one combined notice as a PDF, through the portal: 办件编号, every department, the refusal
+    # with its reason and remedies, and the QR code to the public progress page.
+    r = await apps.portal.get(f"/cases/{joint_no}/notices/joint.pdf", headers=applicant_auth())
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    printed = pdf_text(r.content)
+    assert f"办件编号：{joint_no}" in printed and all(name in printed for name in DEPARTMENTS.values())
+    assert "联办不予许可告知" in printed and "经营场所不符合要求" in printed and "行政复议" in printed
+    [code] = qr_codes(r.content)
+    assert code.endswith(f"/progress/{joint_no}")
+    assert f"/api/v1/joint-cases/{joint_no}/notice.pdf" in apps.upstream.paths
+    # A stranger's request for it never reaches management.
+    asked = len(apps.upstream.paths)
+    r = await apps.portal.get(f"/cases/{joint_no}/notices/joint.pdf", headers=other)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    assert len(apps.upstream.paths) == asked

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_support import Accounts, envelope
+from gateway_support import Accounts, FakeManagement, envelope
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -106,6 +106,7 @@ async def test_one_case_its_parts_in_order_and_the_combined_result(
     accounts: Accounts,
     issuer: TokenIssuer,
     sessionmaker: async_sessionmaker[AsyncSession],
+    fake_management: FakeManagement,
 ) -> None:
     application_id = uuid.uuid4()
     account_id = accounts.zhangsan.id
@@ -176,6 +177,26 @@ async def test_one_case_its_parts_in_order_and_the_combined_result(
     assert "已办结（联办）：不予许可" in page.text and "撤回申请" not in page.text
     r = await client.get(f"/api/v1/cases/{JOINT_NO}", headers={"Authorization": f"Bearer {token}"})
     assert r.json()["result"]["notice_text"].startswith("联办不予许可告知书")
+    # 我的办件 links the combined notice (a PDF from management, see tests/test_joint_portal.py).
+    space = await client.get("/me", headers={"Cookie": f"yiwang_session={token}"})
+    assert f'href="/me/cases/{JOINT_NO}/notices/joint.pdf">联办结果告知书（PDF）' in space.text
+    # Someone else's joint case is "not there" from the portal's own record: management is never
+    # asked (the owner's request is; the real rendering is tests/test_joint_portal.py).
+    assert (
+        await client.get(
+            f"/api/v1/cases/{JOINT_NO}/notices/joint.pdf", headers={"Authorization": f"Bearer {token}"}
+        )
+    ).status_code == 404  # the stand-in has no such document
+    assert [q.url.path for q in fake_management.requests] == [f"/api/v1/joint-cases/{JOINT_NO}/notice.pdf"]
+    stranger = issuer.issue(account_service.principal(accounts.lisi))
+    r = await client.get(
+        f"/api/v1/cases/{JOINT_NO}/notices/joint.pdf", headers={"Authorization": f"Bearer {stranger}"}
+    )
+    assert r.status_code == 404 and r.json()["code"] == "notice_not_issued"
+    r = await client.get(
+        f"/me/cases/{JOINT_NO}/notices/joint.pdf", headers={"Cookie": f"yiwang_session={stranger}"}
+    )
+    assert r.status_code == 404 and len(fake_management.requests) == 1
     async with session_scope(sessionmaker) as session:
         applications = (await session.execute(select(func.count()).select_from(Application))).scalar_one()
         titles = [

@@ -4,12 +4,14 @@ the list of joint cases, deny-by-default access, and the events the portal proje
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from acceptance_support import PROGRESS, embedded_fonts, pdf_text, qr_codes
 from management_factories import (
     ACCEPTOR,
     ADMIN,
@@ -26,12 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.auth import Principal
 from yiwang_common.checkdigits import uscc_check
+from yiwang_common.contracts.business import CaseClockPaused, CaseClockResumed, PauseKind
 from yiwang_common.contracts.common import DecisionDocument, Organisation
 from yiwang_common.contracts.management import JointCaseCompleted, JointCaseOpened, JointPartChanged
 from yiwang_common.db import session_scope, utcnow
+from yiwang_common.events import make_event
+from yiwang_management.case.handlers import CaseEventHandlers
 from yiwang_management.demo_items import demo_items
 from yiwang_management.item.service import publish_item
 from yiwang_management.joint import service as joint
+from yiwang_management.joint.handlers import JointEventHandlers
 from yiwang_management.shared import local_date
 
 SOURCE = "urn:yiwang:530428:management"
@@ -242,10 +248,13 @@ class TestParallelView:
         assert r.status_code == 200, r.text
         page = (await staff.http.get(f"{JOINT}/{joint_no}")).text
         assert "联办结果：不予许可" in page and "已办结" in page
-        assert f'href="{JOINT}/{joint_no}/notice">联办不予许可告知书' in page
-        notice = await staff.http.get(f"{JOINT}/{joint_no}/notice")
-        assert notice.status_code == 200
-        assert "元江县市场监督管理局「" in notice.text and "经营场所不符合要求" in notice.text
+        assert f'href="{JOINT}/{joint_no}/notice.pdf">联办结果告知书（含不予许可告知，PDF）' in page
+        printed = await staff.http.get(f"{JOINT}/{joint_no}/notice.pdf")
+        assert printed.status_code == 200 and printed.headers["content-type"] == "application/pdf"
+        text = pdf_text(printed.content)
+        assert f"办件编号：{joint_no}" in text and "联办不予许可告知" in text
+        assert "元江县市场监督管理局「" in text and "经营场所不符合要求" in text
+        assert qr_codes(printed.content) == [PROGRESS + joint_no]
         [done] = [
             JointCaseCompleted.model_validate(e["data"])
             for e in await outbox(sessionmaker, JointCaseCompleted.subject)
@@ -294,8 +303,187 @@ class TestParallelView:
             r = await other.http.get(f"{JOINT}/{joint_no}")
             assert r.status_code == 404 and "开办建设项目一件事" not in r.text
             assert joint_no not in (await other.http.get(JOINT, params={"show": "all"})).text
-            assert (await other.http.get(f"{JOINT}/{joint_no}/notice")).status_code == 404
+            assert (await other.http.get(f"{JOINT}/{joint_no}/notice.pdf")).status_code == 404
         # An ordinary case number is no joint case; an unfinished joint case has no combined notice yet.
-        assert (await browser(ACCEPTOR).http.get(f"{JOINT}/{joint_no}/notice")).status_code == 404
+        assert (await browser(ACCEPTOR).http.get(f"{JOINT}/{joint_no}/notice.pdf")).status_code == 404
         assert (await browser(ACCEPTOR).http.get(f"{JOINT}/53042820260101000001X")).status_code == 404
         assert (await browser(ACCEPTOR).http.get(f"{JOINT}/not-a-number")).status_code in (404, 422)
+
+
+HOLDER = Principal(
+    sub=APPLICANT.account_id, name="张三", kind="natural_person", roles=frozenset({"applicant"})
+)
+STRANGER = Principal(sub="acct-lisi", name="李四", kind="natural_person", roles=frozenset({"applicant"}))
+
+
+async def _decide(
+    sessionmaker: async_sessionmaker[AsyncSession], part_no: str, org: str, refusal: str | None = None
+) -> None:
+    async with session_scope(sessionmaker) as session:
+        await joint.decide_part(
+            session,
+            part_no,
+            outcome="refused" if refusal else "approved",
+            reason=refusal,
+            decision=_decision(org, "不予行政许可决定书" if refusal else "准予行政许可决定书"),
+            licence=None,
+            source=SOURCE,
+        )
+
+
+class TestCombinedNoticePdf:
+    """``GET /api/v1/joint-cases/{joint_no}/notice.pdf``: the one 联办结果告知书 as a PDF."""
+
+    async def test_the_applicant_prints_every_departments_result_with_the_number_and_qr(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], items: list[str]
+    ) -> None:
+        case = await _open(client, items)
+        joint_no = case["joint_no"]
+        url = f"/joint-cases/{joint_no}/notice.pdf"
+        parts = [(p["part_no"], p["department"]["code"]) for p in case["parts"]]
+        for part_no, org in parts[:2]:
+            await _decide(sessionmaker, part_no, org)
+        # Not every part has decided: there is no combined notice yet.
+        r = await client.get(url, headers=auth(HOLDER))
+        assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+        await _decide(sessionmaker, *parts[2])
+        r = await client.get(url, headers=auth(HOLDER))
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "application/pdf"
+        assert r.headers["cache-control"] == "private, no-store"
+        text = pdf_text(r.content)
+        assert f"办件编号：{joint_no}" in text and "联办结果告知书" in text and "开办建设项目一件事" in text
+        for org in NAMES.values():
+            assert f"{org}「" in text
+        assert "准予许可" in text and "不予许可" not in text and "行政复议" not in text
+        assert qr_codes(r.content) == [PROGRESS + joint_no]
+        assert embedded_fonts(r.content)
+
+    async def test_a_refusal_is_told_once_with_each_reason_and_the_remedies(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], items: list[str]
+    ) -> None:
+        case = await _open(client, items)
+        joint_no = case["joint_no"]
+        (housing, _), (planning, _), (market, _) = (
+            (p["part_no"], p["department"]["code"]) for p in case["parts"]
+        )
+        await _decide(sessionmaker, housing, ORG_CODE)
+        await _decide(sessionmaker, planning, PLANNING, "规划条件不符")
+        await _decide(sessionmaker, market, MARKET, "经营场所不符合要求")
+        r = await client.get(f"/joint-cases/{joint_no}/notice.pdf", headers=auth(HOLDER))
+        assert r.status_code == 200, r.text
+        text = pdf_text(r.content)
+        assert f"办件编号：{joint_no}" in text and text.count("联办不予许可告知") == 1
+        assert "元江县自然资源局「" in text and "规划条件不符" in text
+        assert "元江县市场监督管理局「" in text and "经营场所不符合要求" in text
+        assert "其余事项已准予许可" in text
+        assert "60日内" in text and "行政复议" in text and "6个月内" in text and "行政诉讼" in text
+        assert qr_codes(r.content) == [PROGRESS + joint_no]
+
+    async def test_deny_by_default_and_an_administrators_read_is_audited(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], items: list[str]
+    ) -> None:
+        case = await _open(client, items)
+        joint_no = case["joint_no"]
+        for p in case["parts"]:
+            await _decide(sessionmaker, p["part_no"], p["department"]["code"])
+        url = f"/joint-cases/{joint_no}/notice.pdf"
+        agent = Principal(
+            sub="acct-wangwu", name="王五", kind="natural_person", acting_for=APPLICANT.account_id
+        )
+        for allowed in (ACCEPTOR, SUPERVISOR, MARKET_REVIEWER, agent):
+            assert (await client.get(url, headers=auth(allowed))).status_code == 200
+        agent_elsewhere = Principal(
+            sub="acct-wangwu", name="王五", kind="natural_person", acting_for="acct-lisi"
+        )
+        for denied in (STRANGER, agent_elsewhere, OTHER_ACCEPTOR, ELSEWHERE_SUPERVISOR):
+            r = await client.get(url, headers=auth(denied))
+            assert r.status_code == 404 and "开办建设项目一件事" not in r.text
+        assert (await client.get(url)).status_code == 401
+        assert (await client.get(url, headers=auth(ADMIN))).status_code == 403
+        r = await client.get(url, headers=auth(ADMIN), params={"reason": "投诉核查"})
+        assert r.status_code == 200
+        audits = await outbox(sessionmaker, "yiwang.management.audit.recorded.v1")
+        [audit] = [e["data"] for e in audits if e["data"]["target_id"] == joint_no]
+        assert audit["reason"] == "投诉核查" and audit["actor_id"] == ADMIN.sub
+        # An ordinary case number is no joint case.
+        r = await client.get("/joint-cases/53042820260101000001X/notice.pdf", headers=auth(HOLDER))
+        assert r.status_code == 404
+
+
+async def _states(sessionmaker: async_sessionmaker[AsyncSession], joint_no: str) -> dict[str, str]:
+    async with session_scope(sessionmaker) as session:
+        view = await joint.joint_view(session, joint_no)
+    assert view is not None
+    return {p.part_no: p.status for p in view.parts}
+
+
+class TestBuiltinPartSupplement:
+    """business's 退回补正 of a built-in part (its clock paused with the applicant) shows 待补正."""
+
+    async def test_paused_with_the_applicant_and_back_on_the_correction(
+        self,
+        client: httpx.AsyncClient,
+        browser: Callable[[Principal], Browser],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: CaseEventHandlers,
+        items: list[str],
+    ) -> None:
+        case = await _open(client, items)
+        joint_no = case["joint_no"]
+        housing = case["parts"][0]["part_no"]
+        [business] = [
+            s
+            for s in JointEventHandlers(source=SOURCE).route_parts(handlers.subscriptions())
+            if s.source == "business"
+        ]
+        now = utcnow()
+
+        async def deliver(data: CaseClockPaused | CaseClockResumed) -> None:
+            envelope = make_event(data, source="urn:yiwang:530428:business", subject=data.case_no)
+            async with session_scope(sessionmaker) as session:
+                await business.handlers[type(data)](session, envelope, data)
+
+        def paused(kind: PauseKind, at: datetime, case_no: str = housing) -> CaseClockPaused:
+            return CaseClockPaused(
+                case_no=case_no,
+                application_id=uuid.uuid4(),
+                kind=kind,
+                kind_name="退回补正",
+                reason="请补充施工图审查合格书",
+                notify_applicant=True,
+                paused_at=at,
+            )
+
+        # 挂起 inside the department is no 补正; an ordinary case's pause passes by.
+        await deliver(paused("suspended", now))
+        await deliver(paused("with_applicant", now, case_no="53042820260101000001X"))
+        assert (await _states(sessionmaker, joint_no))[housing] == "dispatched"
+        await deliver(paused("with_applicant", now))
+        await deliver(paused("with_applicant", now))  # another event id, same request: one change
+        assert (await _states(sessionmaker, joint_no))[housing] == "awaiting_supplement"
+        page = (await browser(ACCEPTOR).http.get(f"{JOINT}/{joint_no}")).text
+        assert "待补正" in _row(page, housing) and "申请补正：请补充施工图审查合格书" in _row(page, housing)
+        resumed = CaseClockResumed(
+            case_no=housing,
+            application_id=uuid.uuid4(),
+            kind="with_applicant",
+            reason="已补充",
+            paused_working_days=1,
+            due_date=local_date(now) + timedelta(days=20),
+            resumed_at=now + timedelta(hours=1),
+        )
+        await deliver(resumed)
+        assert (await _states(sessionmaker, joint_no))[housing] == "in_progress"
+        # A late copy of the old request does not take the part back.
+        await deliver(paused("with_applicant", now))
+        assert (await _states(sessionmaker, joint_no))[housing] == "in_progress"
+        changed = [
+            JointPartChanged.model_validate(e["data"])
+            for e in await outbox(sessionmaker, JointPartChanged.subject)
+            if e["data"]["part_no"] == housing
+        ]
+        assert [(c.status, c.note) for c in changed] == [
+            ("awaiting_supplement", "请补充施工图审查合格书"),
+            ("in_progress", "已补正材料"),
+        ]

@@ -32,7 +32,8 @@ from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.draft.service import draft_service
 from yiwang_gateway.identity.cookies import PORTAL, clear_session
 from yiwang_gateway.myspace.service import myspace_service
-from yiwang_gateway.web.guides import GuideClient
+from yiwang_gateway.progress.service import progress_service
+from yiwang_gateway.web.guides import JOINT_NOTICE, GuideClient, NoticeNotFound
 from yiwang_gateway.web.rendering import PageRoute, render
 
 router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
@@ -341,13 +342,20 @@ async def my_space(request: Request, session: SessionDep, welcome: str = "") -> 
 @router.get("/me/cases/{case_no}/notices/{kind}.pdf")
 async def my_notice_pdf(
     request: Request,
+    session: SessionDep,
     case_no: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$")],
-    kind: Annotated[Literal["acceptance", "supplement", "rejection"], Path()],
+    kind: Annotated[Literal["acceptance", "supplement", "rejection", "joint"], Path()],
 ) -> Response:
-    """我的办件的通知书: fetched from management with this session's own token (management checks it)."""
+    """我的办件的通知书 (and a joint case's 联办结果告知书): fetched from management with this session's
+    own token (management checks it); a case that is not the caller's never reaches management."""
     token = _session_token(request)
-    if page_principal(request) is None or token is None:
+    principal = page_principal(request)
+    if principal is None or token is None:
         return _need_sign_in(request)
+    if kind == JOINT_NOTICE and not await progress_service.owns(
+        session, principal=principal, case_no=case_no
+    ):
+        raise NoticeNotFound(f"办件 {case_no} 没有可下载的通知书")
     guides: GuideClient = request.app.state.guides
     return await guides.notice(case_no, kind, f"Bearer {token}")
 

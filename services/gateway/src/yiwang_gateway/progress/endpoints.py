@@ -34,11 +34,15 @@ pages_router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRo
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 CaseNo = Annotated[str, Path(min_length=1, max_length=32, description="办件编号")]
-NoticeKind = Literal["acceptance", "supplement", "rejection"]
+NoticeKind = Literal["acceptance", "supplement", "rejection", "joint"]
+NOTICE_KINDS = (
+    "acceptance 受理通知书 / supplement 一次性告知书 / rejection 不予受理通知书 / "
+    "joint 联办结果告知书 (a joint case's combined result, with its 不予许可告知)"
+)
 NOTICE_PDF: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-        "description": "通知书 PDF (受理通知书 / 一次性告知书 / 不予受理通知书), rendered by management",
+        "description": "通知书 PDF (受理通知书 / 一次性告知书 / 不予受理通知书 / 联办结果告知书), rendered by management",
     }
 }
 
@@ -137,16 +141,14 @@ async def public_progress_page(
 )
 async def get_notice_pdf(
     case_no: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$", description="办件编号")],
-    kind: Annotated[
-        NoticeKind,
-        Path(description="acceptance 受理通知书 / supplement 一次性告知书 / rejection 不予受理通知书"),
-    ],
+    kind: Annotated[NoticeKind, Path(description=NOTICE_KINDS)],
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
 ) -> StreamingResponse:
-    """受理通知书 / 一次性告知书 / 不予受理通知书 of my case: management renders it and checks, from the
-    same token, that the case is the caller's (or the company's they act for)."""
+    """受理通知书 / 一次性告知书 / 不予受理通知书 of my case, or the 联办结果告知书 of my joint case
+    (once every department has decided): management renders it and checks, from the same token,
+    that the case is the caller's (or the company's they act for)."""
     if principal.acting_for is not None:
         principal = (await agent_service.acting(session, principal=principal, action="view")).principal
     # The portal's own record first: a case that is not the caller's never reaches management.

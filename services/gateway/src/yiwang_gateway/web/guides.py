@@ -50,6 +50,10 @@ class ManagementUnavailable(ServiceUnavailable):
     title = "政务服务管理平台暂不可用"
 
 
+#: The notice kind of a joint case's one combined result (management's ``/joint-cases/{no}/notice.pdf``).
+JOINT_NOTICE = "joint"
+
+
 class NoticeNotFound(NotFound):
     """management has no such notice for this applicant's case."""
 
@@ -92,11 +96,15 @@ class GuideClient:
         )
 
     async def notice(self, case_no: str, kind: str, authorization: str) -> StreamingResponse:
-        """Stream a case's notice PDF (受理 / 一次性告知 / 不予受理), fetched with the applicant's token."""
+        """Stream a case's notice PDF (受理 / 一次性告知 / 不予受理, or ``joint``: a joint case's
+        联办结果告知书), fetched with the applicant's token."""
+        path = (
+            f"/api/v1/joint-cases/{case_no}/notice.pdf"
+            if kind == JOINT_NOTICE
+            else f"/api/v1/cases/{case_no}/notices/{kind}.pdf"
+        )
         request = self._http.build_request(
-            "GET",
-            f"/api/v1/cases/{case_no}/notices/{kind}.pdf",
-            headers={"Accept-Encoding": "identity", "Authorization": authorization},
+            "GET", path, headers={"Accept-Encoding": "identity", "Authorization": authorization}
         )
         try:
             upstream = await self._http.send(request, stream=True)

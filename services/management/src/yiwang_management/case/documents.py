@@ -54,6 +54,9 @@ class NoticePrint:
     list_title: str = ""
     remedies: tuple[str, ...] = ()
     progress_url: str = ""
+    #: A section after the list (the 联办不予许可告知 of a joint case), before the remedies.
+    section_title: str = ""
+    section: tuple[str, ...] = ()
 
 
 def _day(value: date | None) -> str:
@@ -129,6 +132,10 @@ def render_notice_pdf(doc: NoticePrint, font: Path) -> bytes:
         paragraph(pdf, doc.list_title, size=12)
         for n, (name, reason) in enumerate(doc.listed, start=1):
             paragraph(pdf, f"{n}. {name}" + (f"（{reason}）" if reason else ""), size=10, indent=4)
+    if doc.section:
+        paragraph(pdf, doc.section_title, size=12)
+        for text in doc.section:
+            paragraph(pdf, text, size=10, indent=4)
     if doc.remedies:
         paragraph(pdf, "【救济途径】", size=12)
         for text in doc.remedies:

@@ -1,7 +1,7 @@
 """Pages of 联办 under ``/console/manage/joint`` (ADR 0121): the open joint cases a staff member may
 follow, and the parallel view (并联视图) of one joint case — every department's part with the system
 that handles it, its state, its own limit with 红黄灯, its last report — and, once every part has
-decided, the one combined result and notice.
+decided, the one combined result and its notice (a PDF, ``…/notice.pdf``).
 
 Read-only, so no form and no CSRF; the same sign-in as the other console pages. Deny by default:
 the coordinating window's staff, the parts' departments and the region's supervisors (ADR 0105);
@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
+from yiwang_common.documents import find_font
 from yiwang_common.masking import mask_identifier, mask_name
 from yiwang_common.web.console import Staff
+from yiwang_management.case.endpoints import pdf_response
 from yiwang_management.console.endpoints import Session
 from yiwang_management.console.rendering import PREFIX, PageRoute, render
 from yiwang_management.joint import service as joint
@@ -90,12 +92,19 @@ async def parallel_page(
     )
 
 
-@router.get("/joint/{joint_no}/notice", response_class=HTMLResponse)
+@router.get("/joint/{joint_no}/notice.pdf")
 async def combined_notice(
     request: Request, session: Session, staff: Staff, joint_no: JointNoPath
-) -> HTMLResponse:
-    """联办结果告知书 (and the one 联办不予许可告知书 when a part was refused), for the window to print."""
-    view = await _view(request, session, staff, joint_no)
-    if view.case.status != "completed" or not view.case.decision:
-        raise JointCaseNotFound(f"联办件 {joint_no} 尚未办结")
-    return render(request, "joint_notice.html", {"view": view, "result": view.case.decision})
+) -> Response:
+    """联办结果告知书 (with the 联办不予许可告知 when a part was refused) as a PDF, for the hall to print."""
+    settings = request.app.state.settings
+    filename, pdf = await joint.notice_pdf(
+        session,
+        joint_no,
+        principal=staff,
+        reason=None,
+        progress_url=settings.progress_url(joint_no),
+        font=find_font(settings.guide_font_path),
+        source=request.app.state.runtime.source,
+    )
+    return pdf_response(filename, pdf)

@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.access import AccessReason, ReasonRequired
 from yiwang_common.auth import ROLE_ACCEPTOR, ROLE_ADMIN, CurrentPrincipal, Principal, require_role
 from yiwang_common.contracts.plugin import (
     DispatchList,
@@ -26,7 +27,9 @@ from yiwang_common.contracts.plugin import (
     TokenResponse,
 )
 from yiwang_common.db import get_session
+from yiwang_common.documents import DocumentFontMissing, find_font
 from yiwang_common.http import Forbidden, Unauthorized, problem_responses
+from yiwang_management.case.endpoints import PDF_RESPONSE, pdf_response
 from yiwang_management.joint import service
 from yiwang_management.joint.errors import (
     BadClientCredentials,
@@ -131,6 +134,36 @@ async def get_joint_case(joint_no: JointNo, session: Session, principal: Current
     if view is None:
         raise JointCaseNotFound(f"联办件 {joint_no} 不存在")
     return _json(view)
+
+
+@router.get(
+    "/{joint_no}/notice.pdf",
+    openapi_extra=JOINT_SCOPE,
+    summary="联办结果告知书 PDF The combined notice",
+    response_class=Response,
+    responses={
+        **PDF_RESPONSE,
+        **problem_responses(Unauthorized, ReasonRequired, JointCaseNotFound, DocumentFontMissing),
+    },
+)
+async def get_joint_notice_pdf(
+    joint_no: JointNo, request: Request, session: Session, principal: CurrentPrincipal, reason: AccessReason
+) -> Response:
+    """The one combined result of a completed joint case (联办结果告知书, with the 联办不予许可告知
+    and the 救济途径 when a part was refused) as a printable PDF with the 办件编号 and a QR code to
+    the progress page; for the applicant and the staff who may read the joint case (an
+    administrator with a reason, audited). 404 before every part has decided."""
+    settings = request.app.state.settings
+    filename, pdf = await service.notice_pdf(
+        session,
+        joint_no,
+        principal=principal,
+        reason=reason,
+        progress_url=settings.progress_url(joint_no),
+        font=find_font(settings.guide_font_path),
+        source=request.app.state.runtime.source,
+    )
+    return pdf_response(filename, pdf)
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""Incoming events of joint approval: the built-in workflow's steps and decisions on a part.
+"""Incoming events of joint approval: the built-in workflow's steps, 补正 and decisions on a part.
 
 The inbox deduplicates per event id across a service's consumers, so the parts' events are
 taken inside the existing ``management__business`` consumer: :func:`route_parts` puts a router
@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.contracts.business import CaseDecided, CaseStepCompleted
+from yiwang_common.contracts.business import (
+    CaseClockPaused,
+    CaseClockResumed,
+    CaseDecided,
+    CaseStepCompleted,
+)
 from yiwang_common.events import EventData, EventEnvelope, Handler, Subscription
 from yiwang_management.joint import service
 from yiwang_management.joint.repository import JointRepository
@@ -48,11 +53,37 @@ class JointEventHandlers:
             source=self.source,
         )
 
+    async def on_clock_paused(
+        self, session: AsyncSession, _envelope: EventEnvelope, data: CaseClockPaused
+    ) -> None:
+        """退回补正 of a built-in part (its clock stands with the applicant) → the part shows 待补正."""
+        if data.kind != "with_applicant":
+            return
+        part = await JointRepository.from_session(session).part(data.case_no)
+        if part is not None:
+            await service.builtin_supplement_requested(
+                session, part, reason=data.reason, at=data.paused_at, source=self.source
+            )
+
+    async def on_clock_resumed(
+        self, session: AsyncSession, _envelope: EventEnvelope, data: CaseClockResumed
+    ) -> None:
+        """The applicant's 补正 of a built-in part (its clock runs again) → the part is 办理中 again."""
+        if data.kind != "with_applicant":
+            return
+        part = await JointRepository.from_session(session).part(data.case_no)
+        if part is not None:
+            await service.builtin_supplement_handed_in(
+                session, part, note=data.reason, at=data.resumed_at, source=self.source
+            )
+
     def route_parts(self, subscriptions: list[Subscription]) -> list[Subscription]:
         """The same subscriptions, with step and decision events of parts handled here."""
         mine: dict[type[EventData], Handler] = {
             CaseStepCompleted: self.on_step_completed,
             CaseDecided: self.on_case_decided,
+            CaseClockPaused: self.on_clock_paused,
+            CaseClockResumed: self.on_clock_resumed,
         }
         out = []
         for sub in subscriptions:
@@ -61,10 +92,14 @@ class JointEventHandlers:
                 continue
             handlers = dict(sub.handlers)
             for model, joint_handler in mine.items():
-                if model in handlers:
-                    handlers[model] = _router(joint_handler, handlers[model])
+                # Events only parts need (the 补正 of a built-in part) pass other cases by.
+                handlers[model] = _router(joint_handler, handlers.get(model, _ignore))
             out.append(Subscription(durable=sub.durable, source=sub.source, handlers=handlers))
         return out
+
+
+async def _ignore(_session: AsyncSession, _envelope: EventEnvelope, _data: EventData) -> None:
+    return None
 
 
 def _router(joint: Handler, other: Handler) -> Handler:

@@ -19,12 +19,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from yiwang_common.access import covers, region_of, region_prefix
+from yiwang_common.access import covers, region_of, region_prefix, scope_of
+from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import ROLE_ADMIN, ROLE_SUPERVISOR, Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, Organisation, StepRecord
@@ -48,13 +50,14 @@ from yiwang_common.contracts.plugin import (
 )
 from yiwang_common.db.types import utcnow
 from yiwang_common.events import enqueue
+from yiwang_management.case import documents as case_documents
 from yiwang_management.case.models import ACCEPTED, COMPLETED, Case, CaseStep
 from yiwang_management.case.notices import case_number
 from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
 from yiwang_management.item.models import ITEM_IN_FORCE, Item
 from yiwang_management.item.repository import ItemRepository
-from yiwang_management.joint import events
+from yiwang_management.joint import documents, events
 from yiwang_management.joint.errors import (
     BadClientCredentials,
     HandlerInvalid,
@@ -419,6 +422,57 @@ async def joint_view(
     )
 
 
+async def notice_pdf(
+    session: AsyncSession,
+    joint_no: str,
+    *,
+    principal: Principal,
+    reason: str | None,
+    progress_url: str,
+    font: Path,
+    source: str,
+) -> tuple[str, bytes]:
+    """联办结果告知书 (with the 联办不予许可告知 when a part was refused) as a PDF; (filename, bytes).
+
+    The same readers as :func:`joint_view` and an agent acting for the applicant, deny by default;
+    an administrator gives a reason and the read is audited, as for the other notices.
+
+    Raises:
+        ReasonRequired: an administrator gave no reason.
+        JointCaseNotFound: no such joint case for the caller, or not completed yet.
+    """
+    scope = scope_of(principal, reason=reason)
+    repository = JointRepository.from_session(session)
+    case = await repository.case(joint_no)
+    parts = list(await repository.parts(joint_no)) if case is not None else []
+    # An agent (经办人) acting for the applicant unit prints it as for the unit's other notices; the
+    # portal checks the agent's 查看 authority before it asks.
+    agent = not principal.is_staff and principal.acting_for is not None
+    if (
+        case is None
+        or case.item_code != JOINT_ITEM_CODE
+        or not (_may_read(principal, case, parts) or (agent and principal.acting_for == case.applicant_id))
+    ):
+        raise JointCaseNotFound(f"联办件 {joint_no} 不存在")
+    if case.status != COMPLETED or not case.decision or case.completed_at is None:
+        raise JointCaseNotFound(f"联办件 {joint_no} 尚未办结，没有联办结果告知书")
+    doc = documents.notice_print(case, parts, progress_url)
+    if scope.reason is not None:
+        await record_audit(
+            session,
+            messaging.outbox,
+            source=source,
+            action=PERSONAL_DATA_READ,
+            actor=principal,
+            region_code=case.case_no[:6],
+            target_type="case_notice",
+            target_id=case.case_no,
+            reason=scope.reason,
+            detail={"notice": "joint", "org_code": case.org_code},
+        )
+    return f"{case.case_no}-joint.pdf", case_documents.render_notice_pdf(doc, font)
+
+
 def _may_read(principal: Principal, case: Case, parts: list[JointPart]) -> bool:
     """The applicant; staff of the window or of a part's department, or supervisors and admins, in the region."""
     if principal.sub == case.applicant_id:
@@ -597,6 +651,34 @@ async def request_supplement(
     }
     await _part_changed(session, part, source=source, note=body.reason)
     return part_state(part)
+
+
+async def builtin_supplement_requested(
+    session: AsyncSession, part: JointPart, *, reason: str, at: datetime, source: str
+) -> None:
+    """补正 asked by the built-in workflow (business 退回补正): the part shows 待补正.
+
+    A replay, or a request older than the last hand-in, changes nothing.
+    """
+    if part.handler != BUILTIN or part.status in DECIDED or part.status == "awaiting_supplement":
+        return
+    supplied = _supplied_at(part)
+    if supplied is not None and supplied >= at:
+        return
+    part.status = "awaiting_supplement"
+    part.supplement = {"reason": reason, "materials": [], "requested_at": at.isoformat()}
+    await _part_changed(session, part, source=source, note=reason)
+
+
+async def builtin_supplement_handed_in(
+    session: AsyncSession, part: JointPart, *, note: str, at: datetime, source: str
+) -> None:
+    """The applicant's 补正 in the built-in workflow (business resumed the clock): back to 办理中."""
+    if part.handler != BUILTIN or part.status != "awaiting_supplement":
+        return
+    part.status = "in_progress"
+    part.supplement = {**(part.supplement or {}), "supplied_at": at.isoformat(), "note": note}
+    await _part_changed(session, part, source=source, note="已补正材料")
 
 
 async def report_result(
