@@ -197,6 +197,13 @@ async def test_one_case_its_parts_in_order_and_the_combined_result(
         f"/me/cases/{JOINT_NO}/notices/joint.pdf", headers={"Cookie": f"yiwang_session={stranger}"}
     )
     assert r.status_code == 404 and len(fake_management.requests) == 1
+    # Every kind on the page route, as on the API: the portal's record is checked first.
+    for kind in ("acceptance", "supplement", "rejection"):
+        r = await client.get(
+            f"/me/cases/{JOINT_NO}/notices/{kind}.pdf", headers={"Cookie": f"yiwang_session={stranger}"}
+        )
+        assert r.status_code == 404, kind
+    assert len(fake_management.requests) == 1
     async with session_scope(sessionmaker) as session:
         applications = (await session.execute(select(func.count()).select_from(Application))).scalar_one()
         titles = [

@@ -33,7 +33,7 @@ from yiwang_gateway.draft.service import draft_service
 from yiwang_gateway.identity.cookies import PORTAL, clear_session
 from yiwang_gateway.myspace.service import myspace_service
 from yiwang_gateway.progress.service import progress_service
-from yiwang_gateway.web.guides import JOINT_NOTICE, GuideClient, NoticeNotFound
+from yiwang_gateway.web.guides import GuideClient, NoticeNotFound
 from yiwang_gateway.web.rendering import PageRoute, render
 
 router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
@@ -347,14 +347,17 @@ async def my_notice_pdf(
     kind: Annotated[Literal["acceptance", "supplement", "rejection", "joint"], Path()],
 ) -> Response:
     """我的办件的通知书 (and a joint case's 联办结果告知书): fetched from management with this session's
-    own token (management checks it); a case that is not the caller's never reaches management."""
+    own token (management checks it too); a case that is not the caller's never reaches management."""
     token = _session_token(request)
     principal = page_principal(request)
     if principal is None or token is None:
         return _need_sign_in(request)
-    if kind == JOINT_NOTICE and not await progress_service.owns(
-        session, principal=principal, case_no=case_no
-    ):
+    owner = principal
+    if principal.acting_for is not None:
+        owner = (await agent_service.acting(session, principal=principal, action="view")).principal
+    # The portal's own record first, for every kind as the API does: a stranger's case number
+    # never reaches management.
+    if not await progress_service.owns(session, principal=owner, case_no=case_no):
         raise NoticeNotFound(f"办件 {case_no} 没有可下载的通知书")
     guides: GuideClient = request.app.state.guides
     return await guides.notice(case_no, kind, f"Bearer {token}")
