@@ -1018,16 +1018,23 @@ async def notice_pdf(
         raise NoticeNotIssued(f"办件 {case_no} 尚未出具{documents.TITLES[kind]}")
     doc = notice_print(case, kind, progress_url)
     if scope.reason is not None:
-        await record_audit(
-            session,
-            messaging.outbox,
-            source=source,
-            action=PERSONAL_DATA_READ,
-            actor=principal,
-            region_code=case.case_no[:6],
-            target_type="case_notice",
-            target_id=case.case_no,
-            reason=scope.reason,
-            detail={"notice": kind, "org_code": case.org_code},
-        )
+        await audit_notice_read(session, principal, case, kind, reason=scope.reason, source=source)
     return f"{case.case_no}-{kind}.pdf", documents.render_notice_pdf(doc, font)
+
+
+async def audit_notice_read(
+    session: AsyncSession, principal: Principal, case: Case, kind: str, *, reason: str, source: str
+) -> None:
+    """An administrator's read of a notice (it names the applicant): audited with its reason."""
+    await record_audit(
+        session,
+        messaging.outbox,
+        source=source,
+        action=PERSONAL_DATA_READ,
+        actor=principal,
+        region_code=case.case_no[:6],
+        target_type="case_notice",
+        target_id=case.case_no,
+        reason=reason,
+        detail={"notice": kind, "org_code": case.org_code},
+    )

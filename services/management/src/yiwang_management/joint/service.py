@@ -26,7 +26,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.access import covers, region_of, region_prefix, scope_of
-from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import ROLE_ADMIN, ROLE_SUPERVISOR, Principal
 from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.contracts.common import Applicant, DecisionDocument, ELicence, Organisation, StepRecord
@@ -53,6 +52,7 @@ from yiwang_common.events import enqueue
 from yiwang_management.case import documents as case_documents
 from yiwang_management.case.models import ACCEPTED, COMPLETED, Case, CaseStep
 from yiwang_management.case.notices import case_number
+from yiwang_management.case.service import audit_notice_read
 from yiwang_management.config import SupervisionSettings
 from yiwang_management.db import messaging
 from yiwang_management.item.models import ITEM_IN_FORCE, Item
@@ -458,18 +458,7 @@ async def notice_pdf(
         raise JointCaseNotFound(f"联办件 {joint_no} 尚未办结，没有联办结果告知书")
     doc = documents.notice_print(case, parts, progress_url)
     if scope.reason is not None:
-        await record_audit(
-            session,
-            messaging.outbox,
-            source=source,
-            action=PERSONAL_DATA_READ,
-            actor=principal,
-            region_code=case.case_no[:6],
-            target_type="case_notice",
-            target_id=case.case_no,
-            reason=scope.reason,
-            detail={"notice": "joint", "org_code": case.org_code},
-        )
+        await audit_notice_read(session, principal, case, "joint", reason=scope.reason, source=source)
     return f"{case.case_no}-joint.pdf", case_documents.render_notice_pdf(doc, font)
 
 
