@@ -8,10 +8,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from yiwang_common.db import session_scope
+from yiwang_common.db import session_scope, utcnow
 from yiwang_common.testing import outbox_events
 from yiwang_datasharing.db import messaging
 from yiwang_datasharing.licence.models import ELicenceRecord
+from yiwang_datasharing.licence.service import LicenceSigner, RegistrationMemo, licence_service
 
 SUBJECT = "yiwang.datasharing.licence.registered.v1"
 
@@ -42,6 +43,35 @@ class TestRegisterLicence:
         await deliver(story.completed(), 4)
         assert len(await outbox_for(sessionmaker, story.case_no)) == 1
         assert await rows.count(ELicenceRecord, ELicenceRecord.case_no == story.case_no) == 1
+
+    async def test_a_registration_rolled_back_is_not_remembered(
+        self,
+        settings: Any,
+        story: Any,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        rows: Any,
+    ) -> None:
+        signer = LicenceSigner.from_settings(settings)
+        memo = RegistrationMemo()
+        async with sessionmaker() as session, session.begin():
+            await licence_service.register(
+                session, signer, licence=story.licence, registered_at=utcnow(), source="t", memo=memo
+            )
+            await session.rollback()
+        assert story.licence.identifier not in memo.registered
+        async with session_scope(sessionmaker) as session:
+            signed = await licence_service.register(
+                session, signer, licence=story.licence, registered_at=utcnow(), source="t", memo=memo
+            )
+        assert signed is not None and story.licence.identifier in memo.registered
+        assert story.licence.type_code in memo.types
+        assert await rows.count(ELicenceRecord, ELicenceRecord.case_no == story.case_no) == 1
+        # Known now: a later event for it does nothing, as the idempotent insert would.
+        async with session_scope(sessionmaker) as session:
+            again = await licence_service.register(
+                session, signer, licence=story.licence, registered_at=utcnow(), source="t", memo=memo
+            )
+        assert again is None
 
     async def test_completion_alone_registers_the_licence(
         self, deliver: Any, story: Any, sessionmaker: async_sessionmaker[AsyncSession]

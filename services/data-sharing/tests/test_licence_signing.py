@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from yiwang_common.db import session_scope, utcnow
 from yiwang_common.testing import outbox_events
 from yiwang_datasharing.db import messaging
 from yiwang_datasharing.licence.models import ELicenceRecord, LicenceType, SigningKey
@@ -365,6 +366,41 @@ class TestKeyRotation:
         assert (await verify(client, new["verification_token"]))["result"] == "valid"
         retired = (await client.get(f"/api/v1/licence-keys/{old['signature_kid']}")).json()
         assert retired["retired_at"] is not None
+
+    async def test_a_rotation_on_another_replica_is_seen_by_the_next_licence(
+        self,
+        settings: Any,
+        make_deliver: Any,
+        story: Any,
+        client: httpx.AsyncClient,
+        auth: Any,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        # Two replicas with their own memory of the key in use; one of them rotates.
+        mine, other = LicenceSigner.from_settings(settings), LicenceSigner.from_settings(settings)
+        deliver = make_deliver(mine)
+        await deliver(story.submitted(), 0)
+        await deliver(story.decided(), 3)
+        old_kid = (await held(client, auth, story))["signature_kid"]
+        async with session_scope(sessionmaker) as session:
+            new_kid = await other.rotate(session, ORG_CODE, utcnow())
+        assert new_kid != old_kid
+        later = type(story)()
+        await deliver(later.submitted(), 0)
+        await deliver(later.decided(), 3)
+        new = await held(client, auth, later)
+        assert new["signature_kid"] == new_kid
+        assert (await verify(client, new["verification_token"]))["result"] == "valid"
+        async with sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(ELicenceRecord.signature_kid).where(
+                        ELicenceRecord.signature_kid == old_kid,
+                        ELicenceRecord.registered_at > (await session.get(SigningKey, old_kid)).retired_at,  # type: ignore[union-attr]
+                    )
+                )
+            ).all()
+        assert rows == []
 
     async def test_another_units_admin_cannot_rotate(self, client: httpx.AsyncClient, auth: Any) -> None:
         response = await client.post(

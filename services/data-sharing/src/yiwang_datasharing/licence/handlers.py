@@ -8,7 +8,7 @@ from yiwang_common.contracts.business import CaseDecided
 from yiwang_common.contracts.management import CaseCompleted
 from yiwang_common.db import utcnow
 from yiwang_common.events import EventEnvelope
-from yiwang_datasharing.licence.service import LicenceSigner, licence_service
+from yiwang_datasharing.licence.service import LicenceSigner, RegistrationMemo, licence_service
 
 
 class LicenceHandlers:
@@ -17,6 +17,7 @@ class LicenceHandlers:
     def __init__(self, source: str, signer: LicenceSigner) -> None:
         self.source = source
         self.signer = signer
+        self.memo = RegistrationMemo()
 
     async def on_result(
         self, session: AsyncSession, envelope: EventEnvelope, data: CaseDecided | CaseCompleted
@@ -26,5 +27,5 @@ class LicenceHandlers:
             return
         now = utcnow()
         await licence_service.register(
-            session, self.signer, licence=data.licence, registered_at=now, source=self.source
+            session, self.signer, licence=data.licence, registered_at=now, source=self.source, memo=self.memo
         )

@@ -19,14 +19,19 @@ from yiwang_datasharing.item.repository import ItemScopeRepository
 from yiwang_datasharing.licence.models import ELicenceRecord, LicenceType, SigningKey
 from yiwang_datasharing.licence.signing import SignedLicence
 
-#: Fixed SQL sent straight to the driver (prepared once per connection).
+#: Fixed SQL sent straight to the driver (prepared once per connection). The row goes in only while
+#: its signing key ($23) is still in use: a signer that remembers which key is active (and may not
+#: have seen another replica's rotation) learns of the rotation here, in the same statement.
 _ADD_IF_NEW = (
     "INSERT INTO e_licence (identifier, type_code, type_name, licence_no, version, holder_name, holder_code,"
     " holder_code_type, issuer_name, issuer_code, issued_on, valid_from, valid_until, jurisdiction_code,"
     " trust_level, case_no, item_code, data, status, registered_at, verification_token, signed_payload,"
     " signature_alg, signature_kid, signature_value)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'valid', $19,"
-    " $20, $21, $22, $23, $24)"
+    " SELECT $1::varchar, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::varchar, $7::varchar,"
+    " $8::varchar, $9::varchar, $10::varchar, $11::date, $12::date, $13::date, $14::varchar, $15::varchar,"
+    " $16::varchar, $17::varchar, $18::jsonb, 'valid', $19::timestamptz, $20::varchar, $21::text,"
+    " $22::varchar, $23::varchar, $24::text"
+    " WHERE EXISTS (SELECT FROM licence_signing_key WHERE kid = $23::varchar AND retired_at IS NULL)"
     " ON CONFLICT (identifier) DO NOTHING RETURNING identifier"
 )
 
@@ -39,7 +44,7 @@ class LicenceRepository(RepositoryBase[ELicenceRecord]):
     async def add_if_new(
         self, *, licence: ELicence, registered_at: datetime, token: str, signed: SignedLicence
     ) -> bool:
-        """Insert a signed licence unless its identifier is known; tell whether it was inserted."""
+        """Insert a signed licence unless its identifier is known or its key is retired; tell whether it was inserted."""
         if registered_at.tzinfo is None:
             raise ValueError("naive datetime given to a TZDateTime column")
         params = (

@@ -8,11 +8,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, cast
 
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from yiwang_common.access import region_of
 from yiwang_common.auth import ROLE_ADMIN, ROLE_APPROVER, Principal
@@ -127,14 +130,17 @@ def signed_of(row: ELicenceRecord) -> SignedLicence | None:
 class LicenceSigner:
     """The issuing units' keys: one in use per unit and algorithm, made on the unit's first licence.
 
-    Decrypted keys are kept in memory by key id (they never change); which key is in use is asked
-    of the database each time, so a rotation on any replica takes effect everywhere at once.
+    Decrypted keys are kept in memory by key id (they never change). Which key is in use is
+    remembered per unit as a hint only: the licence insert checks in the same statement that the
+    key is still in use (:meth:`LicenceRepository.add_if_new`), so another replica's rotation is
+    seen on the next licence, which is then signed again with the key read afresh (ADR 0125).
     """
 
     algorithm: Algorithm
     sealer: KeySealer
     _keys: dict[str, KeyPair] = field(default_factory=dict)
     _public: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _active: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LicenceSigner:
@@ -164,15 +170,28 @@ class LicenceSigner:
             }
         )
 
-    async def active_key(self, session: AsyncSession, org_code: str) -> tuple[str, KeyPair]:
-        """The unit's key in use, made now if it has none (a concurrent maker's key wins the race)."""
+    async def active_key(
+        self, session: AsyncSession, org_code: str, *, fresh: bool = False
+    ) -> tuple[str, KeyPair]:
+        """The unit's key in use, made now if it has none (a concurrent maker's key wins the race).
+
+        Args:
+            session: the unit of work.
+            org_code: the issuing unit.
+            fresh: read it from the database even if one is remembered.
+        """
+        remembered = None if fresh else self._active.get(org_code)
+        if remembered is not None:
+            return remembered, self._keys[remembered]
         repository = SigningKeyRepository.from_session(session)
         row = await repository.active(org_code, self.algorithm)
         if row is None:
             await self._create(session, org_code, self.algorithm)
             row = await repository.active(org_code, self.algorithm)
             assert row is not None
-        return row.kid, self._unsealed(row)
+        key = self._unsealed(row)
+        self._active[org_code] = row.kid
+        return row.kid, key
 
     def _unsealed(self, row: SigningKey) -> KeyPair:
         key = self._keys.get(row.kid)
@@ -193,10 +212,54 @@ class LicenceSigner:
 
     async def rotate(self, session: AsyncSession, org_code: str, now: datetime) -> str:
         """Retire the unit's key in use and make the next one; return its kid."""
+        self._active.pop(org_code, None)
         await SigningKeyRepository.from_session(session).retire_active(org_code, self.algorithm, now)
         await self._create(session, org_code, self.algorithm)
-        kid, _ = await self.active_key(session, org_code)
+        kid, _ = await self.active_key(session, org_code, fresh=True)
         return kid
+
+
+#: ``session.info`` key: (memo, identifier, type code) of the licences this transaction inserted.
+_INSERTED = "datasharing.licences_inserted"
+
+
+@dataclass
+class RegistrationMemo:
+    """What this process knows to be in the library already: licences and catalogue types.
+
+    Filled only after the transaction that wrote them commits (licences and types are never
+    deleted), so a later event for the same licence (the decision, then the completion) skips
+    the signing and the insert that would find it there. Another replica's memo does not know;
+    it falls back to the idempotent insert, which gives the same answer.
+    """
+
+    capacity: int = 4096
+    registered: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    types: set[str] = field(default_factory=set)
+
+    def note(self, identifier: str, type_code: str) -> None:
+        self.registered[identifier] = None
+        if len(self.registered) > self.capacity:
+            self.registered.popitem(last=False)
+        if len(self.types) >= self.capacity:
+            self.types.clear()
+        self.types.add(type_code)
+
+    def after_commit(self, session: AsyncSession, licence: ELicence) -> None:
+        """Note ``licence`` (and its type) once ``session``'s transaction has committed."""
+        session.sync_session.info.setdefault(_INSERTED, []).append((self, licence.identifier, licence.type_code))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _note_committed(session: Session) -> None:
+    for memo, identifier, type_code in session.info.pop(_INSERTED, ()):
+        memo.note(identifier, type_code)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_INSERTED, None)
 
 
 def sign(licence: ELicence, kid: str, key: KeyPair, signed_at: datetime) -> SignedLicence:
@@ -216,17 +279,34 @@ class LicenceService:
         licence: ELicence,
         registered_at: datetime,
         source: str,
+        memo: RegistrationMemo | None = None,
     ) -> SignedLicence | None:
-        """Register and sign a licence, announcing it; return its signed document the first time, None after."""
+        """Register and sign a licence, announcing it; return its signed document the first time, None after.
+
+        Args:
+            memo: what this process knows to be registered already (skips the work for those).
+        """
+        if memo is not None and licence.identifier in memo.registered:
+            return None
         repository = LicenceRepository.from_session(session)
         kid, key = await signer.active_key(session, licence.issuer.code)
-        signed = sign(licence, kid, key, registered_at)
         token = secrets.token_urlsafe(24)
-        if not await repository.add_if_new(
-            licence=licence, registered_at=registered_at, token=token, signed=signed
-        ):
-            return None
-        await self._catalogue(session, licence, registered_at)
+        while True:
+            signed = sign(licence, kid, key, registered_at)
+            if await repository.add_if_new(
+                licence=licence, registered_at=registered_at, token=token, signed=signed
+            ):
+                break
+            # Registered before, or the key was retired since (a rotation on another replica):
+            # the key in use now tells which.
+            current, key = await signer.active_key(session, licence.issuer.code, fresh=True)
+            if current == kid:
+                return None
+            kid = current
+        if memo is None or licence.type_code not in memo.types:
+            await self._catalogue(session, licence, registered_at)
+        if memo is not None:
+            memo.after_commit(session, licence)
         registered = LicenceRegistered(
             licence=licence,
             registered_at=registered_at,
