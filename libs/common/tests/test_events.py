@@ -24,7 +24,7 @@ from yiwang_common.events import (
     ensure_stream,
     outbox_row,
 )
-from yiwang_common.events.consumer import filter_subject
+from yiwang_common.events.consumer import filter_subject, supports_filter_subjects
 from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY, serialize
 
 tables: MessagingTables
@@ -296,7 +296,14 @@ class TestFilterSubject:
         handlers = {LicenceRegistered: handler, _LicenceArchived: handler}
         sub = Subscription(durable=durable, source="datasharing", handlers=handlers)
         runner = ConsumerRunner(js, sessionmaker, tables.inbox, sub, NatsSettings(), fetch_timeout=0.5)
-        assert runner.consumer_config().filter_subject == "yiwang.datasharing.licence.>"
+        exact = supports_filter_subjects(js)
+        config = runner.consumer_config()
+        if exact:
+            # nats-server 2.10+: the consumer lists exactly its subjects.
+            assert config.filter_subject is None
+            assert config.filter_subjects == sorted([LicenceRegistered.subject, _LicenceArchived.subject])
+        else:
+            assert config.filter_subject == "yiwang.datasharing.licence.>"
         task = asyncio.create_task(runner.run())
         for _ in range(50):
             if handled:
@@ -308,6 +315,8 @@ class TestFilterSubject:
         task.cancel()
         assert handled == [str(good.id)]
         assert info.num_ack_pending == 0 and info.num_redelivered == 0
+        # The sibling is delivered (and acked unread) only where the filter had to be a wildcard.
+        assert info.delivered.consumer_seq == (1 if exact else 2)
 
 
 class _LicenceArchived(LicenceRegistered):

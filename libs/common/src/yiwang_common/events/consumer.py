@@ -15,7 +15,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
-from sqlalchemy import Table
+from sqlalchemy import DateTime, Insert, String, Table, Uuid, bindparam, column, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -122,19 +122,55 @@ async def _claim(
     for p in batch:
         assert p.envelope is not None
         unique.setdefault(p.envelope.id, p)
-    now = utcnow()
-    rows = [
-        {"event_id": event_id, "consumer": durable, "subject": p.subject, "processed_at": now}
-        for event_id, p in unique.items()
-    ]
-    statement = (
-        postgresql.insert(inbox)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
-        .returning(inbox.c.event_id)
-    )
-    new = set((await session.execute(statement)).scalars())
+    params = {
+        "event_ids": list(unique),
+        "subjects": [p.subject for p in unique.values()],
+        "consumer": durable,
+        "processed_at": utcnow(),
+    }
+    new = set((await session.execute(_claim_statement(inbox), params)).scalars())
     return [p for event_id, p in unique.items() if event_id in new]
+
+
+#: inbox table -> its claim statement, built once: the batch goes in as arrays, so the SQL (and
+#: its compiled and prepared forms) is the same whatever the batch size (ADR 0125).
+_CLAIMS: dict[Table, Insert] = {}
+
+
+def _claim_statement(inbox: Table) -> Insert:
+    statement = _CLAIMS.get(inbox)
+    if statement is None:
+        rows = (
+            func.unnest(
+                bindparam("event_ids", type_=postgresql.ARRAY(Uuid())),
+                bindparam("subjects", type_=postgresql.ARRAY(String())),
+            )
+            .table_valued(column("event_id", Uuid()), column("subject", String()))
+            .render_derived()
+        )
+        source = select(
+            rows.c.event_id,
+            bindparam("consumer", type_=String()),
+            rows.c.subject,
+            bindparam("processed_at", type_=DateTime(timezone=True)),
+        )
+        statement = (
+            postgresql.insert(inbox)
+            .from_select(["event_id", "consumer", "subject", "processed_at"], source)
+            .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+            .returning(inbox.c.event_id)
+        )
+        _CLAIMS[inbox] = statement
+    return statement
+
+
+def supports_filter_subjects(js: JetStreamContext) -> bool:
+    """Tell whether the connected server takes several filter subjects on one consumer (2.10+)."""
+    try:
+        version = js._nc.connected_server_version
+        return (version.major, version.minor) >= (2, 10)
+    except (AttributeError, ValueError, TypeError):
+        return False
 
 
 def filter_subject(subjects: Mapping[str, object]) -> str:
@@ -143,6 +179,7 @@ def filter_subject(subjects: Mapping[str, object]) -> str:
     One subject where there is one; otherwise the common token prefix plus ``>``. A single
     filter works on every JetStream server (``filter_subjects`` needs 2.10, and the servers we
     run beside include 2.9); events inside the filter that no handler wants are acked unread.
+    On 2.10 and later the consumer lists its subjects instead (:meth:`ConsumerRunner.consumer_config`).
 
     Args:
         subjects: the handled subjects.
@@ -221,9 +258,12 @@ class ConsumerRunner:
         """Return the durable consumer's configuration.
 
         Returns:
-            Explicit acks, one filter subject per handled event type, deliveries unbounded on
-            the server (the runner parks a message at ``max_deliver``).
+            Explicit acks; exactly the handled subjects where the server takes several
+            (nats-server 2.10+), so that events no handler wants are never sent, received and
+            acked; otherwise one filter subject covering them; deliveries unbounded on the
+            server (the runner parks a message at ``max_deliver``).
         """
+        exact = len(self._routes) > 1 and supports_filter_subjects(self._js)
         return ConsumerConfig(
             durable_name=self._sub.durable,
             name=self._sub.durable,
@@ -232,7 +272,8 @@ class ConsumerRunner:
             ack_wait=float(self._settings.ack_wait_seconds),
             max_deliver=-1,
             max_ack_pending=10_000,
-            filter_subject=filter_subject(self._routes),
+            filter_subject=None if exact else filter_subject(self._routes),
+            filter_subjects=sorted(self._routes) if exact else None,
         )
 
     async def run(self) -> None:
