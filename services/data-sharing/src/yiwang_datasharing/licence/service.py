@@ -247,7 +247,9 @@ class RegistrationMemo:
 
     def after_commit(self, session: AsyncSession, licence: ELicence) -> None:
         """Note ``licence`` (and its type) once ``session``'s transaction has committed."""
-        session.sync_session.info.setdefault(_INSERTED, []).append((self, licence.identifier, licence.type_code))
+        session.sync_session.info.setdefault(_INSERTED, []).append(
+            (self, licence.identifier, licence.type_code)
+        )
 
 
 @sa_event.listens_for(Session, "after_commit")
