@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from yiwang_common.config import NatsSettings
 from yiwang_common.db.types import utcnow
@@ -127,14 +128,24 @@ async def _claim(
         {"event_id": event_id, "consumer": durable, "subject": p.subject, "processed_at": now}
         for event_id, p in unique.items()
     ]
-    statement = (
-        postgresql.insert(inbox)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
-        .returning(inbox.c.event_id)
-    )
-    new = set((await session.execute(statement)).scalars())
+    # Executed with a list of rows, the one prebuilt statement becomes one multi-row INSERT
+    # (insertmanyvalues) from its cached compilation; ``.values(rows)`` compiled anew per batch.
+    new = set((await session.execute(_claim_statement(inbox), rows)).scalars())
     return [p for event_id, p in unique.items() if event_id in new]
+
+
+_CLAIMS: dict[Table, ReturningInsert[Any]] = {}
+
+
+def _claim_statement(inbox: Table) -> ReturningInsert[Any]:
+    statement = _CLAIMS.get(inbox)
+    if statement is None:
+        statement = _CLAIMS[inbox] = (
+            postgresql.insert(inbox)
+            .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+            .returning(inbox.c.event_id)
+        )
+    return statement
 
 
 def filter_subject(subjects: Mapping[str, object]) -> str:
