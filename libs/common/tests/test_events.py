@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from common_samples import LICENCE, licence_event
@@ -24,7 +25,12 @@ from yiwang_common.events import (
     ensure_stream,
     outbox_row,
 )
-from yiwang_common.events.consumer import filter_subject, supports_filter_subjects
+from yiwang_common.events.consumer import (
+    apply_events,
+    filter_subject,
+    parse_message,
+    supports_filter_subjects,
+)
 from yiwang_common.events.outbox import OUTBOX_NOTIFY_KEY, serialize
 
 tables: MessagingTables
@@ -214,6 +220,37 @@ class TestConsumer:
         runner.stop()
         task.cancel()
         assert seen == [str(good.id)]
+
+
+class TestInboxClaim:
+    async def test_a_batch_runs_only_its_unseen_events_once_each(
+        self, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # One prebuilt statement claims batches of any size: replays, repeats inside the batch and
+        # batches of other lengths still run each event exactly once.
+        applied: list[uuid.UUID] = []
+
+        async def handler(session: AsyncSession, envelope: EventEnvelope, data: LicenceRegistered) -> None:
+            applied.append(envelope.id)
+
+        routes = {LicenceRegistered.subject: (LicenceRegistered, handler)}
+        durable = f"test__{uuid.uuid4().hex[:8]}"
+        events = [licence_event() for _ in range(4)]
+
+        def parsed(*batch: EventEnvelope) -> list[Any]:
+            return [parse_message(e.nats_subject, e.model_dump_json().encode(), routes) for e in batch]
+
+        async with sessionmaker() as s, s.begin():
+            assert await apply_events(s, tables.inbox, durable, parsed(events[0])) == 1
+        async with sessionmaker() as s, s.begin():
+            batch = parsed(events[0], events[1], events[1], events[2])
+            assert await apply_events(s, tables.inbox, durable, batch) == 2
+        async with sessionmaker() as s, s.begin():
+            assert await apply_events(s, tables.inbox, durable, parsed(*events)) == 1
+        assert applied == [events[0].id, events[1].id, events[2].id, events[3].id]
+        async with sessionmaker() as s:
+            claimed = set((await s.execute(select(tables.inbox.c.event_id))).scalars())
+        assert {e.id for e in events} <= claimed
 
 
 class TestBatchIsolation:

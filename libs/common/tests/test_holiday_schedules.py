@@ -75,6 +75,40 @@ class TestCountingAcrossHolidays:
         assert cal.add_working_days(date(2027, 2, 5), 1) == date(2027, 2, 14)
         assert cal.add_working_days(date(2027, 2, 5), 2) == date(2027, 2, 15)
 
+    def test_remembered_counts_follow_a_replaced_set_of_schedules(self) -> None:
+        # Counts are remembered per calendar; another replica's load (use_schedules) and its
+        # withdrawal must change every kind of count asked before.
+        cal = WorkingDayCalendar()
+        start, due = date(2027, 2, 5), date(2027, 2, 15)
+
+        def counts() -> tuple[Any, ...]:
+            return (
+                cal.add_working_days(start, 2),
+                cal.subtract_working_days(due, 2),
+                cal.warning_dates(due, 3),
+                cal.working_days_between(start, due),
+            )
+
+        monday_to_friday = counts()
+        assert monday_to_friday == counts()
+        assert monday_to_friday == (
+            date(2027, 2, 9),
+            date(2027, 2, 11),
+            [date(2027, 2, 15), date(2027, 2, 12), date(2027, 2, 11), date(2027, 2, 10)],
+            6,
+        )
+        cal.use_schedules([parse_schedule(SCHEDULE_2027)])
+        assert counts() == (
+            date(2027, 2, 15),
+            date(2027, 2, 5),
+            [date(2027, 2, 15), date(2027, 2, 14), date(2027, 2, 5), date(2027, 2, 4)],
+            2,
+        )
+        cal.warning_dates(due, 3).clear()  # a caller's copy, not the remembered answer
+        assert cal.warning_dates(due, 3)[0] == due
+        cal.use_schedules([])
+        assert counts() == monday_to_friday
+
     def test_overrides_win_over_a_schedule(self) -> None:
         cal = WorkingDayCalendar(extra_workdays=["2026-10-02"], schedules=[parse_schedule(SCHEDULE_2027)])
         assert cal.is_working_day(date(2026, 10, 2))

@@ -79,9 +79,9 @@ class TestHotPaths:
                 )
                 assert _no_tracked_case(session)
         assert (accepted.status, [s.step_key for s in steps]) == ("accepted", ["apply", "accept"])
-        # lock-with-steps, 受理前缴费 check, update, accept step, the clock with its first history
-        # line, outbox row.
-        assert len(accept.sent) == 6, accept.sent
+        # lock-with-steps (and the 受理前缴费 check, ADR 0126), update, accept step, the clock with
+        # its first history line, outbox row.
+        assert len(accept.sent) == 5, accept.sent
 
         org = Organisation(name=case.org_name, code=case.org_code)
         decided_at = utcnow()

@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 
 log = logging.getLogger(__name__)
 
 _DATA = "calendar_data"
+#: Remembered answers per calendar before the memo starts afresh (a few limits from a few days are the usual).
+_MEMO_SIZE = 4096
 SCHEMA_FILE = "holiday-schedule.schema.json"
 
 
@@ -212,10 +214,14 @@ class WorkingDayCalendar:
         for schedule in schedules or ():
             self._schedules[schedule.year] = schedule
         self._warned_years: set[int] = set()
+        # Answers of the counting methods for the schedules in use: every acceptance and decision
+        # counts the same few limits from the same days. A schedule change empties it.
+        self._memo: dict[tuple[Any, ...], Any] = {}
 
     def add_schedule(self, schedule: HolidaySchedule) -> None:
         """Use a newly loaded schedule from now on."""
         self._schedules[schedule.year] = schedule
+        self._memo = {}
 
     def use_schedules(self, schedules: Iterable[HolidaySchedule]) -> None:
         """Replace every loaded schedule: the packaged ones plus ``schedules`` (which win)."""
@@ -223,6 +229,13 @@ class WorkingDayCalendar:
         for schedule in schedules:
             replaced[schedule.year] = schedule
         self._schedules = replaced
+        self._memo = {}
+
+    def _remember(self, key: tuple[Any, ...], value: Any) -> Any:
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo = {}
+        self._memo[key] = value
+        return value
 
     def knows(self, year: int) -> bool:
         """Tell whether a schedule for ``year`` is loaded (else its days are Monday–Friday, 暂定)."""
@@ -281,13 +294,16 @@ class WorkingDayCalendar:
         """
         if days < 0:
             raise ValueError("a limit cannot be negative")
+        key = ("add", start, days)
+        if (known := self._memo.get(key)) is not None:
+            return cast(date, known)
         current = start
         remaining = days
         while remaining:
             current += timedelta(days=1)
             if self.is_working_day(current):
                 remaining -= 1
-        return current
+        return cast(date, self._remember(key, current))
 
     def subtract_working_days(self, end: date, days: int) -> date:
         """Return the working day ``days`` working days before ``end`` (``end`` itself for 0).
@@ -300,23 +316,29 @@ class WorkingDayCalendar:
         """
         if days < 0:
             raise ValueError("a count cannot be negative")
+        key = ("subtract", end, days)
+        if (known := self._memo.get(key)) is not None:
+            return cast(date, known)
         current = end
         remaining = days
         while remaining:
             current -= timedelta(days=1)
             if self.is_working_day(current):
                 remaining -= 1
-        return current
+        return cast(date, self._remember(key, current))
 
     def warning_dates(self, end: date, most: int) -> list[date]:
         """``[subtract_working_days(end, n) for n in range(most + 1)]``, walking back once."""
+        key = ("warn", end, most)
+        if (known := self._memo.get(key)) is not None:
+            return list(known)
         found = [end]
         current = end
         while len(found) <= most:
             current -= timedelta(days=1)
             if self.is_working_day(current):
                 found.append(current)
-        return found
+        return list(self._remember(key, tuple(found)))
 
     def working_days_between(self, start: date, end: date) -> int:
         """Count working days after ``start`` up to and including ``end``.
@@ -328,13 +350,16 @@ class WorkingDayCalendar:
         Returns:
             The count; 0 when ``end`` is not after ``start``.
         """
+        key = ("between", start, end)
+        if (known := self._memo.get(key)) is not None:
+            return cast(int, known)
         count = 0
         current = start
         while current < end:
             current += timedelta(days=1)
             if self.is_working_day(current):
                 count += 1
-        return count
+        return cast(int, self._remember(key, count))
 
 
 def _as_date(value: date | str) -> date:

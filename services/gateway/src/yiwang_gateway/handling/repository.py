@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from yiwang_common.db import utcnow
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_gateway.application.models import Application
+
+# Every step event asks it: built once.
+_EXISTS = select(Application.id).where(Application.id == bindparam("application_id"))
 
 
 class HandlingRepository(RepositoryBase[Application]):
@@ -18,9 +21,7 @@ class HandlingRepository(RepositoryBase[Application]):
     model = Application
 
     async def exists(self, application_id: uuid.UUID) -> bool:
-        return (
-            await self.execute(select(Application.id).where(Application.id == application_id))
-        ).first() is not None
+        return (await self.execute(_EXISTS, {"application_id": application_id})).first() is not None
 
     async def set_clock(
         self, application_id: uuid.UUID, clock: str | None, due_date: date | None = None

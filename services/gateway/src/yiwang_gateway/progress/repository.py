@@ -46,6 +46,11 @@ _SET_PARTS = (
     )
 )
 _ID_OF_CASE = select(_TABLE.c.id).where(_TABLE.c.case_no == bindparam("case_no"))
+_TRACKS = select(
+    select(_TABLE.c.id)
+    .where(_TABLE.c.id == bindparam("where_id"), _TABLE.c.case_no == bindparam("case_no"))
+    .exists()
+)
 
 
 def _advance_statement(status: str, keys: tuple[str, ...]) -> Any:
@@ -118,10 +123,7 @@ class ProgressRepository(RepositoryBase[Application]):
 
     async def tracks(self, application_id: uuid.UUID, *, case_no: str) -> bool:
         """Is this the portal's application of the case (a timeline line may be added to it)?"""
-        statement = select(Application.id).where(
-            Application.id == application_id, Application.case_no == case_no
-        )
-        return (await self.session.scalar(select(statement.exists()))) is True
+        return (await self.session.scalar(_TRACKS, {"where_id": application_id, "case_no": case_no})) is True
 
     async def touch(self, application_id: uuid.UUID, *, case_no: str) -> None:
         """Set the 办件编号 when missing and ``updated_at``, leaving the status as it is."""

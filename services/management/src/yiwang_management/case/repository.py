@@ -23,6 +23,8 @@ from yiwang_common.contracts.common import StepRecord
 from yiwang_common.db.repository import RepositoryBase
 from yiwang_management.case.models import CASE_REGION, Case, CaseSequence, CaseStep
 from yiwang_management.item.models import Item
+from yiwang_management.payment.models import BEFORE_ACCEPTANCE
+from yiwang_management.payment.repository import unpaid_before
 
 _CASE = cast(Table, Case.__table__)
 _STEP = cast(Table, CaseStep.__table__)
@@ -80,12 +82,20 @@ _WITH_STEPS = (
 )
 # A case's region is the first six characters of its 办件编号 (the registering platform's
 # 行政区划代码, ADR 0004), so the region check needs no column of its own.
-_LOCK_VISIBLE = _WITH_STEPS.where(
-    _CASE.c.case_no == bindparam("case_no"),
-    _CASE.c.org_code == bindparam("org_code"),
-    func.substr(_CASE.c.case_no, 1, func.length(bindparam("region_prefix", type_=String())))
-    == bindparam("region_prefix"),
-).with_for_update(of=_CASE)
+# Acceptance also asks whether the fee due before it is unpaid (受理前缴费, ADR 0113): in the
+# same round trip, as a column.
+_LOCK_VISIBLE = (
+    _WITH_STEPS.add_columns(
+        unpaid_before(_CASE.c.item_code, _CASE.c.case_no, BEFORE_ACCEPTANCE).label("unpaid_before_acceptance")
+    )
+    .where(
+        _CASE.c.case_no == bindparam("case_no"),
+        _CASE.c.org_code == bindparam("org_code"),
+        func.substr(_CASE.c.case_no, 1, func.length(bindparam("region_prefix", type_=String())))
+        == bindparam("region_prefix"),
+    )
+    .with_for_update(of=_CASE)
+)
 _LOCK_FOR_DECISION = (
     select(*_DECISION_COLUMNS, *(c.label(f"step_{c.name}") for c in _STEP_COLUMNS))
     .outerjoin(_STEP, _STEP.c.case_no == _CASE.c.case_no)
@@ -95,6 +105,72 @@ _LOCK_FOR_DECISION = (
 )
 _STEP_KEY = [_STEP.c.case_no, _STEP.c.step_key, _STEP.c.ended_at]
 _INSERT_STEPS = insert(_STEP).on_conflict_do_nothing(index_elements=_STEP_KEY)
+_STEP_ROW = (
+    "case_no",
+    "step_key",
+    "step_name",
+    "action",
+    "handler_id",
+    "handler_name",
+    "opinion",
+    "org_name",
+    "org_code",
+    "started_at",
+    "ended_at",
+    "status",
+)
+# One step of a case that exists, in one statement (business's step events): the row travels as
+# parameters (``step_`` + column), so no statement is built per event.
+_ADD_STEP_IF_CASE = (
+    insert(_STEP)
+    .from_select(
+        list(_STEP_ROW),
+        select(*(bindparam(f"step_{n}", type_=_STEP.c[n].type) for n in _STEP_ROW)).where(
+            exists().where(_CASE.c.case_no == bindparam("step_case_no", type_=String()))
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=_STEP_KEY)
+    .returning(_STEP.c.id)
+)
+_EXISTS = select(_CASE.c.case_no).where(_CASE.c.case_no == bindparam("case_no"))
+
+
+def _like_prefix(prefix: str) -> str:
+    """``startswith(prefix, autoescape=True)`` as a LIKE pattern with ``/`` as the escape."""
+    return prefix.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+_SUMMARIES: dict[tuple[bool, bool, bool, bool], tuple[Any, Any]] = {}
+
+
+def _summary_statements(county: bool, by_org: bool, by_status: bool, by_item: bool) -> tuple[Any, Any]:
+    """The staff list's page and count statements for one combination of filters, built once.
+
+    The staff queues poll the list: building its statements per request cost more than running them.
+    """
+    key = (county, by_org, by_status, by_item)
+    if (built := _SUMMARIES.get(key)) is not None:
+        return built
+    # A county is an equality on the key's first six characters, which the two region indexes
+    # order by; a city or province a prefix of the key.
+    region = bindparam("region", type_=String())
+    # ``region`` is the code itself for a county, else the LIKE pattern of its prefix (escaped).
+    conditions = [CASE_REGION == region if county else _CASE.c.case_no.like(region, escape="/")]
+    if by_org:
+        conditions.append(_CASE.c.org_code == bindparam("org_code"))
+    if by_status:
+        conditions.append(_CASE.c.status == bindparam("status"))
+    if by_item:
+        conditions.append(_CASE.c.item_code == bindparam("item_code"))
+    page = (
+        select(*_SUMMARY_COLUMNS)
+        .where(*conditions)
+        .order_by(_CASE.c.registered_at.desc(), _CASE.c.case_no.desc())
+        .offset(bindparam("offset", type_=Integer()))
+        .limit(bindparam("limit", type_=Integer()))
+    )
+    built = _SUMMARIES[key] = (page, select(func.count()).where(*conditions))
+    return built
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,8 +377,11 @@ class CaseRepository(RepositoryBase[Case]):
         """Write a new case row (no unit-of-work bookkeeping: nothing tracks it)."""
         await self.execute(_INSERT_CASE, values)
 
-    async def lock_visible(self, case_no: str, scope: ReadScope) -> tuple[CaseRecord, list[StepView]] | None:
-        """Lock a case of the unit in its region and read it with its steps in order, in one round trip.
+    async def lock_visible(
+        self, case_no: str, scope: ReadScope
+    ) -> tuple[CaseRecord, list[StepView], bool] | None:
+        """Lock a case of the unit in its region and read it with its steps in order, in one round trip,
+        and whether a fee due before acceptance is unpaid.
 
         None if there is no such case in the unit's region (or the caller handles no unit's cases).
         """
@@ -314,7 +393,7 @@ class CaseRepository(RepositoryBase[Case]):
         )
         if not rows:
             return None
-        return _record(rows[0]), _stored_steps(rows)
+        return _record(rows[0]), _stored_steps(rows), bool(rows[0].unpaid_before_acceptance)
 
     async def lock_for_decision(self, case_no: str) -> tuple[Row[Any], list[StepView]] | None:
         """Lock a case and read what completing it needs (a row) with its steps in order.
@@ -350,7 +429,7 @@ class CaseRepository(RepositoryBase[Case]):
 
     async def exists(self, case_no: str) -> bool:
         """Tell whether a case with that 办件编号 exists."""
-        return await self.first_row(select(Case.case_no).where(Case.case_no == case_no)) is not None
+        return await self.first_row(_EXISTS, {"case_no": case_no}) is not None
 
     async def case_no_of(self, application_id: uuid.UUID) -> str | None:
         """The 办件编号 an application became, if it did."""
@@ -372,29 +451,24 @@ class CaseRepository(RepositoryBase[Case]):
         """
         if scope.region_prefix is None:
             return [], 0
-        # A county is an equality on the key's first six characters, which the two region
-        # indexes order by; a city or province a prefix of the key.
-        if len(scope.region_prefix) == 6:
-            conditions = [CASE_REGION == scope.region_prefix]
-        else:
-            conditions = [_CASE.c.case_no.startswith(scope.region_prefix, autoescape=True)]
-        if scope.org_code is not None:
-            conditions.append(_CASE.c.org_code == scope.org_code)
-        if status is not None:
-            conditions.append(_CASE.c.status == status)
-        if item_code is not None:
-            conditions.append(_CASE.c.item_code == item_code)
-        page = await self.rows(
-            select(*_SUMMARY_COLUMNS)
-            .where(*conditions)
-            .order_by(_CASE.c.registered_at.desc(), _CASE.c.case_no.desc())
-            .offset(offset)
-            .limit(limit)
+        county = len(scope.region_prefix) == 6
+        page_statement, count_statement = _summary_statements(
+            county, scope.org_code is not None, status is not None, item_code is not None
         )
+        prefix = scope.region_prefix
+        params: dict[str, Any] = {
+            "region": prefix if county else _like_prefix(prefix),
+            "org_code": scope.org_code,
+            "status": status,
+            "item_code": item_code,
+            "offset": offset,
+            "limit": limit,
+        }
+        page = await self.rows(page_statement, params)
         if len(page) < limit and (page or offset == 0):
             # A short page is the last one: everything before it plus what it holds.
             return page, offset + len(page)
-        total = (await self.execute(select(func.count()).where(*conditions))).scalar_one()
+        total = (await self.execute(count_statement, params)).scalar_one()
         return page, int(total)
 
     async def add_steps(self, case_no: str, steps: Sequence[StepRecord]) -> None:
@@ -418,18 +492,8 @@ class CaseRepository(RepositoryBase[Case]):
 
         Nothing is written when the case is unknown or the step is already recorded.
         """
-        row = _step_row(case_no, step)
-        names = list(row)
-        source = select(*(literal(row[n], _STEP.c[n].type) for n in names)).where(
-            exists().where(_CASE.c.case_no == case_no)
-        )
-        statement = (
-            insert(CaseStep)
-            .from_select(names, source)
-            .on_conflict_do_nothing(index_elements=[CaseStep.case_no, CaseStep.step_key, CaseStep.ended_at])
-            .returning(CaseStep.id)
-        )
-        return await self.first_row(statement) is not None
+        params = {f"step_{name}": value for name, value in _step_row(case_no, step).items()}
+        return await self.first_row(_ADD_STEP_IF_CASE, params) is not None
 
     async def insert_steps(self, case_no: str, steps: Sequence[StepRecord]) -> None:
         """Record steps without flushing the unit of work first (no ORM object is pending)."""

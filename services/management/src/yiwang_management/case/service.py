@@ -62,6 +62,7 @@ from yiwang_management.delivery import service as delivery_service
 from yiwang_management.item import cache as item_cache
 from yiwang_management.item.cache import ItemSnapshot
 from yiwang_management.payment import service as payment_service
+from yiwang_management.payment.models import BEFORE_ACCEPTANCE
 from yiwang_management.shared import local_date, window_of
 from yiwang_management.supervision import deadlines
 
@@ -541,7 +542,7 @@ async def accept_case_with_steps(
     locked = await repository.lock_visible(case_no, handling_scope(principal))
     if locked is None:
         raise CaseNotFound(f"办件 {case_no} 不存在")
-    case, stored = locked
+    case, stored, unpaid = locked
     require_move(case, ACCEPTED, "受理")
     rules = kinds.IntakeRules.load(case.intake_rules)
     missing = missing_required(case.required_materials, case.materials)
@@ -551,8 +552,9 @@ async def accept_case_with_steps(
         raise MaterialsMissing(
             f"缺少 {len(remaining)} 项必要材料，请先一次性告知补正", missing_materials=_dump(remaining)
         )
-    # 受理前缴费: the promised clock starts only once the set fee is paid (ADR 0113).
-    await payment_service.require_paid_before_acceptance(session, case)
+    # 受理前缴费: the promised clock starts only once the set fee is paid (ADR 0113); read with the lock.
+    if unpaid:
+        payment_service.refuse_unpaid(case, BEFORE_ACCEPTANCE)
     kind = kinds.kind_at_acceptance(
         rules, supplemented=case.supplement_notice_no is not None, deferred=bool(owed)
     )

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from yiwang_common.db.repository import RepositoryBase
@@ -21,6 +21,28 @@ from yiwang_management.payment.models import (
     ReconciliationLine,
     SandboxTransaction,
 )
+
+
+def unpaid_before(item_code: Any, case_no: Any, timing: Any) -> Any:
+    """SQL: does the item want its fee paid before ``timing`` while the case's order is unpaid?
+
+    The arguments are SQL expressions (parameters, or a case's columns where a case is read).
+    """
+    paid = (
+        select(PaymentOrder.case_no)
+        .where(PaymentOrder.case_no == case_no, PaymentOrder.status == PAID)
+        .correlate_except(PaymentOrder)
+    )
+    return (
+        select(ItemPaymentRule.item_code)
+        .where(ItemPaymentRule.item_code == item_code, ItemPaymentRule.timing == timing, ~paid.exists())
+        .correlate_except(ItemPaymentRule)
+        .exists()
+    )
+
+
+# Built once: the rule and the order in one statement.
+_UNPAID_BEFORE = select(unpaid_before(bindparam("item_code"), bindparam("case_no"), bindparam("timing")))
 
 
 class FeeRepository(RepositoryBase[ItemFee]):
@@ -42,13 +64,8 @@ class FeeRepository(RepositoryBase[ItemFee]):
 
         One round trip (acceptance is a hot path): the rule and the order in one statement.
         """
-        paid = select(PaymentOrder.case_no).where(
-            PaymentOrder.case_no == case_no, PaymentOrder.status == PAID
-        )
-        due = select(ItemPaymentRule.item_code).where(
-            ItemPaymentRule.item_code == item_code, ItemPaymentRule.timing == timing, ~paid.exists()
-        )
-        return bool(await self.session.scalar(select(due.exists())))
+        params = {"item_code": item_code, "timing": timing, "case_no": case_no}
+        return bool(await self.session.scalar(_UNPAID_BEFORE, params))
 
     async def replace(self, item_code: str, fees: Sequence[ItemFee], rule: ItemPaymentRule | None) -> None:
         """Replace an item's fee schedule and rule (an empty schedule removes the rule)."""

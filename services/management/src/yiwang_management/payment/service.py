@@ -284,13 +284,13 @@ async def receive_notification(
 async def require_paid(session: AsyncSession, case: Any, timing: str) -> None:
     """Raise :class:`PaymentRequired` when the case's item wants its fee paid before ``timing``."""
     if await FeeRepository.from_session(session).unpaid_before(case.item_code, case.case_no, timing):
-        step = "受理" if timing == BEFORE_ACCEPTANCE else "送达"
-        raise PaymentRequired(f"事项「{case.item_name}」须{TIMING_NAMES[timing]}：申请人缴费后方可{step}")
+        refuse_unpaid(case, timing)
 
 
-async def require_paid_before_acceptance(session: AsyncSession, case: Any) -> None:
-    """受理前缴费 (ADR 0113: 交规定费用办成 — the promise clock starts once the set fee is paid)."""
-    await require_paid(session, case, BEFORE_ACCEPTANCE)
+def refuse_unpaid(case: Any, timing: str) -> None:
+    """Raise :class:`PaymentRequired`: the case's fee due before ``timing`` is unpaid."""
+    step = "受理" if timing == BEFORE_ACCEPTANCE else "送达"
+    raise PaymentRequired(f"事项「{case.item_name}」须{TIMING_NAMES[timing]}：申请人缴费后方可{step}")
 
 
 async def require_paid_before_delivery(session: AsyncSession, case: Any) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, func, select, text, update
+from sqlalchemy import Row, Table, and_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from yiwang_common.db.repository import RepositoryBase
@@ -150,6 +150,20 @@ WITH closed AS (
 UPDATE case_step_clock SET ended_at = CAST(:ended_at AS timestamptz)
 WHERE case_no = CAST(:case_no AS varchar) AND ended_at IS NULL
 """)
+# A finished step stops its clock: every step event of every case, so built once.
+_END_STEP_CLOCKS = (
+    update(_STEP_CLOCK)
+    .where(
+        _STEP_CLOCK.c.case_no == bindparam("where_case_no"),
+        _STEP_CLOCK.c.step_key == bindparam("where_step_key"),
+        _STEP_CLOCK.c.ended_at.is_(None),
+        _STEP_CLOCK.c.started_at <= bindparam("where_ended_at", type_=_STEP_CLOCK.c.ended_at.type),
+    )
+    .values(ended_at=bindparam("new_ended_at", type_=_STEP_CLOCK.c.ended_at.type))
+)
+_START_STEP_CLOCK = insert(_STEP_CLOCK).on_conflict_do_nothing(
+    index_elements=["case_no", "step_key", "started_at"]
+)
 #: Thresholds above this are clipped (the rule's schema allows up to 60).
 MAX_WARN_DAYS = 60
 
@@ -285,23 +299,18 @@ class DeadlineRepository(RepositoryBase[CaseDeadline]):
 
     async def start_step_clock(self, values: dict[str, Any]) -> None:
         """Open a step's clock (a replayed step event changes nothing)."""
-        await self.session.execute(
-            insert(_STEP_CLOCK)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["case_no", "step_key", "started_at"])
-        )
+        await self.session.execute(_START_STEP_CLOCK, values)
 
     async def end_step_clocks(self, case_no: str, step_key: str, ended_at: datetime) -> None:
         """The step finished: its open clocks stop."""
         await self.session.execute(
-            update(_STEP_CLOCK)
-            .where(
-                _STEP_CLOCK.c.case_no == case_no,
-                _STEP_CLOCK.c.step_key == step_key,
-                _STEP_CLOCK.c.ended_at.is_(None),
-                _STEP_CLOCK.c.started_at <= ended_at,
-            )
-            .values(ended_at=ended_at)
+            _END_STEP_CLOCKS,
+            {
+                "where_case_no": case_no,
+                "where_step_key": step_key,
+                "where_ended_at": ended_at,
+                "new_ended_at": ended_at,
+            },
         )
 
     async def step_clocks(self, case_no: str) -> Sequence[CaseStepClock]:
