@@ -122,7 +122,11 @@ class JointPartView(BaseModel):
     waiting_on: str = Field(description="Who the part waits on: 内置流程, or 外部系统 <name>")
     status: PartStatus
     limit_days: int
-    due_date: date
+    due_date: date = Field(description="The part's due date, moved by the working days its clock stood still")
+    clock_paused: bool = Field(
+        default=False, description="business has the part's clock stopped (补正, 挂起, 特殊程序)"
+    )
+    paused_days: int = Field(default=0, description="Working days the part's clock stood still so far")
     dispatched_at: datetime
     acked_at: datetime | None = Field(description="When the external system took the part over")
     deliveries: int

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -333,6 +334,8 @@ async def open_joint_case(
                 deliveries=0,
                 payload=payload.model_dump(mode="json"),
                 steps=0,
+                pauses=[],
+                paused_days=0,
             )
         )
         await clocks.start_step_clock(
@@ -489,6 +492,8 @@ def _part_view(part: JointPart, system: ExternalSystem | None) -> JointPartView:
         status=part.status,
         limit_days=part.limit_days,
         due_date=part.due_date,
+        clock_paused=part_clock_standing(part),
+        paused_days=part.paused_days,
         dispatched_at=part.dispatched_at,
         acked_at=part.acked_at,
         deliveries=part.deliveries,
@@ -668,6 +673,98 @@ async def builtin_supplement_handed_in(
     part.status = "in_progress"
     part.supplement = {**(part.supplement or {}), "supplied_at": at.isoformat(), "note": note}
     await _part_changed(session, part, source=source, note="已补正材料")
+
+
+# --- the part's step clock while business stands the part's own clock still (ADR 0127) -------
+
+
+async def part_clock_paused(
+    session: AsyncSession, part_no: str, *, kind: str, at: datetime, calendar: WorkingDayCalendar
+) -> JointPart | None:
+    """business paused a built-in part's clock (补正, 挂起, 特殊程序): the part's step clock stands still.
+
+    Idempotent and order-free: a pause already recorded changes nothing, and one whose end arrived
+    first is matched to it. Returns the part (locked under its joint case), or None.
+    """
+    part = await _locked_part(session, part_no)
+    if part is None or part.handler != BUILTIN or part.status in DECIDED:
+        return part
+    pauses = [dict(p) for p in part.pauses or []]
+    stamp = at.isoformat()
+    if any(p.get("paused_at") == stamp for p in pauses):
+        return part
+    # A resumption that came before its pause: the first one after this start.
+    orphans = [p for p in pauses if p.get("paused_at") is None and _at(p["resumed_at"]) > at]
+    if orphans:
+        min(orphans, key=lambda p: _at(p["resumed_at"]))["paused_at"] = stamp
+    else:
+        pauses.append({"kind": kind, "paused_at": stamp, "resumed_at": None})
+    await _apply_part_clock(session, part, pauses, calendar)
+    return part
+
+
+async def part_clock_resumed(
+    session: AsyncSession, part_no: str, *, kind: str, at: datetime, calendar: WorkingDayCalendar
+) -> JointPart | None:
+    """business runs a built-in part's clock again: the step clock runs, its due date moves by the
+    working days it stood still (the part's own calendar count, as for a case's pauses)."""
+    part = await _locked_part(session, part_no)
+    if part is None or part.handler != BUILTIN or part.status in DECIDED:
+        return part
+    pauses = [dict(p) for p in part.pauses or []]
+    stamp = at.isoformat()
+    if any(p.get("resumed_at") == stamp for p in pauses):
+        return part
+    running = [
+        p for p in pauses if p.get("resumed_at") is None and p.get("paused_at") and _at(p["paused_at"]) <= at
+    ]
+    if running:
+        max(running, key=lambda p: _at(p["paused_at"]))["resumed_at"] = stamp
+    else:
+        pauses.append({"kind": kind, "paused_at": None, "resumed_at": stamp})
+    await _apply_part_clock(session, part, pauses, calendar)
+    return part
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def _locked_part(session: AsyncSession, part_no: str) -> JointPart | None:
+    """The part, read fresh under its joint case's row lock (its clock events are applied one at a time)."""
+    repository = JointRepository.from_session(session)
+    if await repository.lock_case(part_no[:21]) is None:
+        return None
+    return await repository.part(part_no, fresh=True)
+
+
+async def _apply_part_clock(
+    session: AsyncSession, part: JointPart, pauses: list[dict[str, Any]], calendar: WorkingDayCalendar
+) -> None:
+    """Recompute the part's due date from its limit and every finished pause; stop or run its step clock."""
+    days = sum(
+        calendar.working_days_between(local_date(_at(p["paused_at"])), local_date(_at(p["resumed_at"])))
+        for p in pauses
+        if p.get("paused_at") and p.get("resumed_at")
+    )
+    standing = any(p.get("paused_at") and not p.get("resumed_at") for p in pauses)
+    start = local_date(part.dispatched_at)
+    due = calendar.add_working_days(start, part.limit_days + days)
+    part.pauses = pauses
+    part.paused_days = days
+    part.due_date = due
+    await DeadlineRepository.from_session(session).set_step_clock(
+        part.joint_no,
+        part.part_no,
+        due_date=due,
+        warn_date=max(start, calendar.subtract_working_days(due, deadlines.DEFAULTS.step_warn_days)),
+        paused=standing,
+    )
+
+
+def part_clock_standing(part: JointPart) -> bool:
+    """Whether business has the part's clock stopped right now (a pause with no end yet)."""
+    return any(p.get("paused_at") and not p.get("resumed_at") for p in part.pauses or [])
 
 
 async def report_result(
@@ -915,6 +1012,9 @@ def due_light(part: JointPart, *, today: date, warn_from: date) -> tuple[str, st
     if part.status in DECIDED and part.decided_at is not None:
         late = local_date(part.decided_at) > part.due_date
         return ("red", "超期办结") if late else ("", "按时办结")
+    if part_clock_standing(part):
+        # The department stopped the part's clock; its due date moves when the clock runs again.
+        return "", "暂停计时"
     if today > part.due_date:
         return "red", "已超期"
     if today >= warn_from:
