@@ -110,6 +110,15 @@ class JointSupplement(_In):
     note: str = Field(default="", max_length=2000, examples=["已补充经营场所平面图"])
 
 
+class JointCorrection(JointSupplement):
+    """补正 What the applicant hands in through the portal for a department's 补正 request: materials
+    (none when only the form or a note was asked for), corrected form fields and a note."""
+
+    materials: list[MaterialRef] = Field(default_factory=list, max_length=50)
+    form: dict[str, Any] = Field(default_factory=dict, max_length=100, description="Form fields to replace")
+    note: str = Field(min_length=1, max_length=2000, examples=["已补充施工图审查合格书"])
+
+
 class JointPartView(BaseModel):
     """One department's part, as management follows it."""
 

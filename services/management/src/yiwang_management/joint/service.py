@@ -16,11 +16,11 @@ import hashlib
 import logging
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,6 +37,7 @@ from yiwang_common.contracts.management import (
     JointPartDispatched,
     JointPartOutcome,
     JointPartSummary,
+    JointPartSupplemented,
 )
 from yiwang_common.contracts.plugin import (
     Dispatch,
@@ -66,8 +67,10 @@ from yiwang_management.joint.errors import (
     JointCaseInvalid,
     JointCaseNotFound,
     PartConflict,
+    PartNotAwaitingSupplement,
     PartNotFound,
     ResultInvalid,
+    SupplementInvalid,
     SystemNotFound,
 )
 from yiwang_management.joint.models import BUILTIN, EXTERNAL, ExternalSystem, ItemHandler, JointPart
@@ -76,6 +79,7 @@ from yiwang_management.joint.schemas import (
     HandlerConfig,
     JointCaseCreate,
     JointCaseView,
+    JointCorrection,
     JointPartView,
     JointSupplement,
     SystemCreate,
@@ -546,31 +550,123 @@ async def supply_supplement(
     principal: Principal,
     source: str,
 ) -> JointCaseView:
-    """补正材料 The window hands in what a department asked for: the part is dispatched to its system again.
+    """补正材料 The window hands in what a department asked for: the part goes back to its system.
 
-    The supplemented materials replace those with the same code in the part's payload; the part
-    reappears in the system's dispatch list (``reason: supplemented``) until acknowledged again.
+    An external system's part is dispatched to it again (``reason: supplemented``); a built-in
+    part's correction goes to business (``joint_part.supplemented``), ADR 0127.
     """
-    repository = JointRepository.from_session(session)
-    case = await repository.lock_case(joint_no)
-    part = await repository.part(part_no, fresh=True) if case is not None else None
-    if case is None or part is None or part.joint_no != joint_no or not _is_window(principal, case):
-        raise JointCaseNotFound(f"联办件 {joint_no} 没有分件 {part_no}")
-    if part.status != "awaiting_supplement" or part.handler != EXTERNAL:
-        raise PartConflict(f"联办分件 {part_no} 不在待补正状态")
-    supplied = {m.material_code: m.model_dump(mode="json") for m in body.materials}
-    payload = dict(part.payload)
-    kept = [m for m in payload.get("materials", []) if m.get("material_code") not in supplied]
-    payload["materials"] = [*kept, *supplied.values()]
-    part.payload = payload
-    part.supplement = {**(part.supplement or {}), "supplied_at": utcnow().isoformat(), "note": body.note}
-    part.status = "in_progress"
-    part.acked_at = None
-    await _part_changed(session, part, source=source, note="已补正材料", application_id=case.application_id)
+    case, part = await _part_for(session, joint_no, part_no, may=lambda c: _is_window(principal, c))
+    await _hand_in(session, case, part, body, channel="window", by=principal, source=source)
     await session.flush()
     view = await joint_view(session, joint_no)
     assert view is not None
     return view
+
+
+async def applicant_correction(
+    session: AsyncSession,
+    joint_no: str,
+    part_no: str,
+    body: JointCorrection,
+    *,
+    principal: Principal,
+    source: str,
+) -> JointCaseView:
+    """补正 The applicant hands in, through the portal, what a department asked for (ADR 0127).
+
+    Only the joint case's applicant, or an agent acting for the applicant unit (the portal checks the
+    agent's 补正 authority first); anyone else is told there is no such part. The same hand-in as
+    the window's: the part goes back to the system of the department that asked.
+    """
+
+    def mine(case: Case) -> bool:
+        if principal.is_staff:
+            return False
+        return principal.sub == case.applicant_id or principal.acting_for == case.applicant_id
+
+    case, part = await _part_for(session, joint_no, part_no, may=mine)
+    await _hand_in(session, case, part, body, channel="online", by=principal, source=source)
+    await session.flush()
+    view = await joint_view(session, joint_no)
+    assert view is not None
+    return view
+
+
+async def _part_for(
+    session: AsyncSession, joint_no: str, part_no: str, *, may: Callable[[Case], bool]
+) -> tuple[Case, JointPart]:
+    """The part of the joint case, under the case's row lock, if the caller ``may`` act on the case."""
+    repository = JointRepository.from_session(session)
+    case = await repository.lock_case(joint_no)
+    part = await repository.part(part_no, fresh=True) if case is not None else None
+    if (
+        case is None
+        or part is None
+        or case.item_code != JOINT_ITEM_CODE
+        or part.joint_no != joint_no
+        or not may(case)
+    ):
+        raise JointCaseNotFound(f"联办件 {joint_no} 没有分件 {part_no}")
+    return case, part
+
+
+async def _hand_in(
+    session: AsyncSession,
+    case: Case,
+    part: JointPart,
+    body: JointSupplement,
+    *,
+    channel: Literal["online", "window"],
+    by: Principal,
+    source: str,
+) -> None:
+    """The part's 补正 arrives: it is 办理中 again and its system gets the materials.
+
+    Once per request: a part not (or no longer) 待补正 — decided, never asked, or already
+    supplied — is refused (409), so a duplicate or stale hand-in changes nothing.
+    """
+    if part.status != "awaiting_supplement":
+        raise PartNotAwaitingSupplement(f"联办分件 {part.part_no} 不在待补正状态（已补正或无需补正）")
+    asked = set((part.supplement or {}).get("materials") or [])
+    if asked and (others := sorted({m.material_code for m in body.materials} - asked)):
+        raise SupplementInvalid(
+            f"该部门未要求补正以下材料：{'、'.join(others)}；只能补交：{'、'.join(sorted(asked))}"
+        )
+    now = utcnow()
+    supplied = {m.material_code: m.model_dump(mode="json") for m in body.materials}
+    payload = dict(part.payload)
+    kept = [m for m in payload.get("materials", []) if m.get("material_code") not in supplied]
+    payload["materials"] = [*kept, *supplied.values()]
+    form = body.form if isinstance(body, JointCorrection) else {}
+    if form:
+        payload["form"] = {**payload.get("form", {}), **form}
+    part.payload = payload
+    part.supplement = {
+        **(part.supplement or {}),
+        "supplied_at": now.isoformat(),
+        "note": body.note,
+        "channel": channel,
+        "supplied": sorted(supplied),
+    }
+    part.status = "in_progress"
+    if part.handler == EXTERNAL:
+        # Back on the system's dispatch list until it acknowledges again.
+        part.acked_at = None
+    else:
+        data = JointPartSupplemented(
+            joint_no=part.joint_no,
+            part_no=part.part_no,
+            application_id=uuid.UUID(str(payload["application_id"])),
+            materials=body.materials,
+            form=form,
+            note=body.note or "已补正材料",
+            channel=channel,
+            by_id=principal_id(by),
+            by_name=by.name[:100],
+            supplied_at=now,
+        )
+        await enqueue(session, messaging.outbox, events.supplemented_event(data, source=source))
+    await _part_changed(session, part, source=source, note="已补正材料", application_id=case.application_id)
 
 
 def _is_window(principal: Principal, case: Case) -> bool:
