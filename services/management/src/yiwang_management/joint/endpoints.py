@@ -97,6 +97,8 @@ router = APIRouter(prefix="/joint-cases", tags=["joint"])
 plugin_router = APIRouter(prefix="/plugin", tags=["plugin"])
 #: Data scope for the authorisation matrix (ADR 0105).
 JOINT_SCOPE: dict[str, Any] = {"x-access-scope": "joint"}
+#: The joint case's applicant (or an agent for the applicant unit) only; staff find nothing.
+APPLICANT_SCOPE: dict[str, Any] = {"x-access-scope": "applicant"}
 SYSTEM_SCOPE: dict[str, Any] = {"x-access-scope": "external-system"}
 
 
@@ -197,7 +199,7 @@ async def supply_supplement(
 
 @router.post(
     "/{joint_no}/parts/{part_no}/correction",
-    openapi_extra=JOINT_SCOPE,
+    openapi_extra=APPLICANT_SCOPE,
     summary="补正 The applicant's correction of a department's part",
     response_model=JointCaseView,
     responses=problem_responses(
