@@ -619,6 +619,14 @@ class TestBuiltinPartClock:
         assert not part["clock_paused"] and part["status"] == "in_progress"
         clock = await _part_clock(sessionmaker, joint_no, part_no)
         assert clock.due_date == due and not clock.paused
+        # A 退回补正 whose correction arrives first: the part never goes back to 待补正, the days count.
+        third_p, third_r = start + timedelta(days=20), start + timedelta(days=22)
+        third = calendar.working_days_between(local_date(third_p), local_date(third_r))
+        await deliver(resumed("with_applicant", third_r))
+        await deliver(paused("with_applicant", third_p))
+        part = await view_part()
+        assert part["status"] == "in_progress" and not part["clock_paused"]
+        assert part["paused_days"] == first + second + third
         # The other parts' clocks never moved.
         r = await client.get(f"/joint-cases/{joint_no}", headers=auth(ACCEPTOR))
         assert r.json()["parts"][1]["due_date"] == other["due_date"]

@@ -63,7 +63,12 @@ class JointEventHandlers:
         part = await service.part_clock_paused(
             session, data.case_no, kind=data.kind, at=data.paused_at, calendar=self.calendar
         )
-        if part is not None and data.kind == "with_applicant":
+        # A 退回补正 whose correction arrived first is over: the part does not go back to 待补正.
+        if (
+            part is not None
+            and data.kind == "with_applicant"
+            and not service.pause_ended(part, data.paused_at)
+        ):
             await service.builtin_supplement_requested(
                 session, part, reason=data.reason, at=data.paused_at, source=self.source
             )

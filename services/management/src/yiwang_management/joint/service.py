@@ -858,6 +858,12 @@ async def _apply_part_clock(
     )
 
 
+def pause_ended(part: JointPart, paused_at: datetime) -> bool:
+    """Whether the pause that started at ``paused_at`` is known to have ended (its end came first)."""
+    stamp = paused_at.isoformat()
+    return any(p.get("paused_at") == stamp and p.get("resumed_at") for p in part.pauses or [])
+
+
 def part_clock_standing(part: JointPart) -> bool:
     """Whether business has the part's clock stopped right now (a pause with no end yet)."""
     return any(p.get("paused_at") and not p.get("resumed_at") for p in part.pauses or [])
