@@ -767,7 +767,13 @@ async def builtin_supplement_handed_in(
     if part.handler != BUILTIN or part.status != "awaiting_supplement":
         return
     part.status = "in_progress"
-    part.supplement = {**(part.supplement or {}), "supplied_at": at.isoformat(), "note": note}
+    # Only the applicant corrects a case in business itself.
+    part.supplement = {
+        **(part.supplement or {}),
+        "supplied_at": at.isoformat(),
+        "note": note,
+        "channel": "online",
+    }
     await _part_changed(session, part, source=source, note="已补正材料")
 
 
@@ -1187,7 +1193,8 @@ def _last_report(part: JointPart, step: CaseStep | None) -> tuple[str | None, da
             (datetime.fromisoformat(supplement["requested_at"]), f"申请补正：{supplement.get('reason', '')}")
         )
     if (supplied := _supplied_at(part)) is not None:
-        found.append((supplied, "窗口已补正材料，重新分派"))
+        who = "申请人已网上补正材料" if supplement.get("channel") == "online" else "窗口已补正材料"
+        found.append((supplied, f"{who}，已送达本部门" if part.handler == BUILTIN else f"{who}，重新分派"))
     if part.decided_at is not None:
         text = "准予许可" if part.outcome == "approved" else f"不予许可：{part.reason or ''}"
         found.append((part.decided_at, f"办理结果：{text}"))
