@@ -195,6 +195,11 @@ def _cell(role: Role, *, authenticated: bool, roles: frozenset[str] | None, scop
         if principal.roles & {ROLE_SUPERVISOR, ROLE_ADMIN}:
             return IN_REGION
         return UNIT_REGION if principal.org_code else NOTHING
+    if scope == "applicant":
+        # The applicant's own action on a joint case (its part's 补正, ADR 0127): staff never.
+        if not staff:
+            return OWN_AGENT if principal.acting_for else OWN
+        return NOTHING
     raise ValueError(f"unknown x-access-scope {scope!r}")
 
 

@@ -280,6 +280,18 @@ PAYLOADS: dict[type[EventData], Callable[[], dict[str, Any]]] = {
         "changed_at": NOW,
         "note": "请补充经营场所平面图",
     },
+    management.JointPartSupplemented: lambda: {
+        "joint_no": CASE_NO,
+        "part_no": CASE_NO + "P01",
+        "application_id": APPLICATION_ID,
+        "materials": [MATERIAL],
+        "form": {},
+        "note": "已补充施工图审查合格书",
+        "channel": "online",
+        "by_id": APPLICANT["account_id"],
+        "by_name": APPLICANT["name"],
+        "supplied_at": NOW,
+    },
     business.CaseStepCompleted: lambda: {
         **CASE,
         "step": STEP,

@@ -5,8 +5,12 @@ department's part and its state, then the single combined result with the one co
 
 from __future__ import annotations
 
+import asyncio
 import io
+import tempfile
+import uuid
 from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from PIL import Image
 from sqlalchemy import text
 
 import yiwang_business
+import yiwang_datasharing
 import yiwang_gateway
 import yiwang_management
 from tests.test_joint_plugin import (
@@ -36,8 +41,12 @@ from tests.test_joint_plugin import (
 from yiwang_business.config import Settings as BusinessSettings
 from yiwang_business.main import create_app as create_business
 from yiwang_common.auth import Principal
+from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.config import DatabaseSettings
+from yiwang_common.contracts.business import CaseClockPaused, CaseClockResumed
 from yiwang_common.db import session_scope
+from yiwang_common.events import make_event
+from yiwang_common.events.outbox import serialize
 from yiwang_common.migrations import upgrade_database
 from yiwang_common.testing import (
     bearer,
@@ -47,13 +56,17 @@ from yiwang_common.testing import (
     fresh_streams,
     nats_url,
 )
+from yiwang_datasharing.config import Settings as DataSharingSettings
+from yiwang_datasharing.main import create_app as create_datasharing
 from yiwang_gateway.config import Settings as GatewaySettings
 from yiwang_gateway.main import create_app as create_gateway
+from yiwang_gateway.material import client as material_client
 from yiwang_gateway.web import guides
 from yiwang_management.config import Settings as ManagementSettings
 from yiwang_management.demo_items import demo_items
 from yiwang_management.item.service import publish_item
 from yiwang_management.main import create_app as create_management
+from yiwang_management.shared import local_date
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -90,7 +103,11 @@ class Apps:
         portal: httpx.AsyncClient,
         gateway: Any,
         upstream: Recorded,
+        nc: NatsClient,
+        calendar: WorkingDayCalendar,
     ):
+        self.nc = nc
+        self.calendar = calendar
         self.management = management
         self.business = business
         self.portal = portal
@@ -117,13 +134,14 @@ async def _database(service: str, package: Any) -> str:
 
 @pytest.fixture
 async def apps(nc: NatsClient) -> AsyncIterator[Apps]:
-    await fresh_streams(nc.jetstream(), "management", "business", "gateway")
+    await fresh_streams(nc.jetstream(), "management", "business", "gateway", "datasharing")
     urls = {
         name: await _database(name, package)
         for name, package in (
             ("management", yiwang_management),
             ("business", yiwang_business),
             ("gateway", yiwang_gateway),
+            ("datasharing", yiwang_datasharing),
         )
     }
     common: dict[str, Any] = {"nats": {"url": nats_url()}, "run_workers": True, "auth": ephemeral_auth()}
@@ -136,14 +154,24 @@ async def apps(nc: NatsClient) -> AsyncIterator[Apps]:
     gateway = create_gateway(
         GatewaySettings(database={"url": urls["gateway"], "schema_name": "gateway"}, env="test", **common)
     )
-    # The portal fetches notices from this management app (in process, no socket).
+    datasharing = create_datasharing(
+        DataSharingSettings(
+            database={"url": urls["datasharing"], "schema_name": "datasharing"},
+            blob_dir=Path(tempfile.mkdtemp(prefix="yiwang-joint-portal-")),
+            **common,
+        )
+    )
+    # The portal fetches notices from, and hands 补正 to, this management app (in process, no
+    # socket); the applicant's uploads go to the real data-sharing.
     upstream = Recorded(management)
     setattr(gateway.state, guides.TRANSPORT_STATE_KEY, upstream)
+    setattr(gateway.state, material_client.TRANSPORT_STATE_KEY, httpx.ASGITransport(app=datasharing))
     try:
         async with (
             management.router.lifespan_context(management),
             business.router.lifespan_context(business),
             gateway.router.lifespan_context(gateway),
+            datasharing.router.lifespan_context(datasharing),
         ):
             async with session_scope(management.state.sessionmaker) as session:
                 base = demo_items()[0]
@@ -162,7 +190,7 @@ async def apps(nc: NatsClient) -> AsyncIterator[Apps]:
                 client(business, "b") as b,
                 client(gateway, "g") as g,
             ):
-                yield Apps(m, b, g, gateway, upstream)
+                yield Apps(m, b, g, gateway, upstream, nc, management.state.calendar)
     finally:
         for url in urls.values():
             await drop_database(url)
@@ -192,6 +220,34 @@ async def _decide_builtin(apps: Apps, org: str) -> None:
             headers=headers,
         )
         assert r.status_code == 200, r.text
+
+
+def citizen(sub: str = APPLICANT["account_id"], name: str = "张三") -> dict[str, str]:
+    """A signed-in citizen (申请人 role) of the portal."""
+    return bearer(Principal(sub=sub, name=name, kind="natural_person", roles=frozenset({"applicant"})))
+
+
+async def _management_part(apps: Apps, joint_no: str, index: int) -> dict[str, Any]:
+    r = await apps.management.get(f"/joint-cases/{joint_no}", headers=staff(HOUSING, "acceptor"))
+    assert r.status_code == 200, r.text
+    part: dict[str, Any] = r.json()["parts"][index]
+    return part
+
+
+async def _in_catalogue(apps: Apps, item_code: str) -> bool | None:
+    return (await apps.portal.get(f"/items/{item_code}")).status_code == 200 or None
+
+
+def _local(at: datetime) -> date:
+    return local_date(at)
+
+
+async def _publish(apps: Apps, *events: CaseClockPaused | CaseClockResumed) -> None:
+    """business's events as it would publish them, each a message (and event id) of its own."""
+    js = apps.nc.jetstream()
+    for data in events:
+        envelope = make_event(data, source="urn:yiwang:530428:business", subject=data.case_no)
+        await js.publish(envelope.nats_subject, serialize(envelope))
 
 
 @pytest.mark.slow
@@ -266,12 +322,131 @@ async def test_the_applicant_follows_one_joint_case_part_by_part(apps: Apps) -> 
     assert (
         case["parts"][0]["status_text"] == "待补正" and case["parts"][0]["note"] == "请补充施工图审查合格书"
     )
-    r = await apps.business.post(
-        f"/cases/{housing_part}/correction", json={"form": {}, "note": "已补充"}, headers=applicant_auth()
+    # management's clock of the part stands still with business's (ADR 0127).
+    assert (await _management_part(apps, joint_no, 0))["clock_paused"]
+
+    # The applicant hands the correction in through the portal: a material uploaded to 材料库 and a note.
+    r = await apps.portal.post(
+        "/materials",
+        files={"file": ("合格书.pdf", b"%PDF-1.4 hege", "application/pdf")},
+        headers=citizen(),
     )
-    assert r.status_code == 200, r.text
+    assert r.status_code == 201, r.text
+    sha = r.json()["sha256"]
+    await eventually(lambda: _in_catalogue(apps, ITEMS[HOUSING]))
+    body = {"materials": [{"material_code": "M06", "sha256": sha}], "note": "已补充施工图审查合格书"}
+    supplements = f"/cases/{joint_no}/parts/{housing_part}/supplements"
+    other = citizen("acct-other", "李四")
+    asked = len(apps.upstream.paths)
+    # Someone else: 404 problem, and management is not even asked.
+    r = await apps.portal.post(supplements, json=body, headers=other)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    # A part that asked for nothing: 409, nothing sent.
+    planning_part = case["parts"][1]["part_no"]
+    r = await apps.portal.post(
+        f"/cases/{joint_no}/parts/{planning_part}/supplements", json=body, headers=citizen()
+    )
+    assert r.status_code == 409 and r.json()["code"] == "joint_part_not_awaiting_supplement"
+    assert len(apps.upstream.paths) == asked
+    r = await apps.portal.post(supplements, json=body, headers=citizen())
+    assert r.status_code == 202, r.text
+    receipt = r.json()
+    assert receipt["part_no"] == housing_part and receipt["department"] == DEPARTMENTS[HOUSING]
+    assert [m["sha256"] for m in receipt["materials"]] == [sha]
+    # The same hand-in again (the portal has not heard back yet): management refuses it, 409.
+    r = await apps.portal.post(supplements, json=body, headers=citizen())
+    assert r.status_code == 409 and r.json()["code"] == "joint_part_not_awaiting_supplement"
+
+    # It reaches the department that asked: business's task goes on with the material, its clock runs.
+    async def housing_task_running() -> Any:
+        task = await review_task()
+        if task is None:
+            return None
+        r = await apps.business.get(f"/tasks/{task['id']}", headers=reviewer)
+        detail = r.json()
+        return detail if any(m["sha256"] == sha for m in detail["case"]["materials"]) else None
+
+    detail = await eventually(housing_task_running)
+    assert [m["material_code"] for m in detail["case"]["materials"] if m["sha256"] == sha] == ["M06"]
     case = await eventually(lambda: housing_is("in_progress"))
     assert any(t["title"] == f"{DEPARTMENTS[HOUSING]}：待补正" for t in case["timeline"])
+    assert any(
+        t["title"] == f"{DEPARTMENTS[HOUSING]}：办理中" and "已补正材料" in (t["detail"] or "")
+        for t in case["timeline"]
+    )
+    # The other parts were not touched; management's part clock runs again.
+    assert case["parts"][1]["status"] != "awaiting_supplement"
+
+    async def housing_clock_running() -> dict[str, Any] | None:
+        part = await _management_part(apps, joint_no, 0)
+        return part if not part["clock_paused"] else None
+
+    await eventually(housing_clock_running)
+    # Once supplied, a late copy of the hand-in changes nothing (409, the task is not doubled).
+    r = await apps.portal.post(supplements, json=body, headers=citizen())
+    assert r.status_code == 409
+    tasks = (await apps.business.get("/tasks", headers=reviewer)).json()["items"]
+    assert len([t for t in tasks if t["case_no"] == housing_part]) == 1
+
+    # business's 挂起 of the planning part, its end delivered before its start and both twice:
+    # management's part clock moves its due date by the working days it stood still, once.
+    planning = await _management_part(apps, joint_no, 1)
+    start = datetime.fromisoformat(planning["dispatched_at"])
+    paused_at, resumed_at = start + timedelta(days=1), start + timedelta(days=8)
+    days = apps.calendar.working_days_between(_local(paused_at), _local(resumed_at))
+    application_id = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:yiwang:joint-part:{planning_part}")
+    resumed = CaseClockResumed(
+        case_no=planning_part,
+        application_id=application_id,
+        kind="suspended",
+        reason="恢复",
+        paused_working_days=days,
+        due_date=_local(resumed_at),
+        resumed_at=resumed_at,
+    )
+    paused = CaseClockPaused(
+        case_no=planning_part,
+        application_id=application_id,
+        kind="suspended",
+        kind_name="挂起",
+        reason="等待上级批复",
+        notify_applicant=False,
+        paused_at=paused_at,
+    )
+    await _publish(apps, resumed, resumed, paused, paused)
+    expected = apps.calendar.add_working_days(_local(start), planning["limit_days"] + days)
+
+    async def planning_moved() -> dict[str, Any] | None:
+        part = await _management_part(apps, joint_no, 1)
+        return part if part["due_date"] == expected.isoformat() else None
+
+    part = await eventually(planning_moved)
+    assert part["paused_days"] == days and not part["clock_paused"] and days > 0
+    await asyncio.sleep(0.5)  # the copies are consumed by now; none moved it twice
+    assert (await _management_part(apps, joint_no, 1))["due_date"] == expected.isoformat()
+    # The external system's part takes the applicant's 补正 the same way (only what it asked for):
+    # it is handed out to the system again with the material.
+    await eventually(lambda: _in_catalogue(apps, ITEMS[MARKET]))
+    market_supplements = f"/cases/{joint_no}/parts/{market_part}/supplements"
+    r = await apps.portal.post(market_supplements, json=body, headers=citizen())
+    assert r.status_code == 422 and r.json()["code"] == "joint_supplement_invalid"
+    assert "M03" in r.json()["detail"]
+    r = await apps.portal.post(
+        market_supplements,
+        json={"materials": [{"material_code": "M03", "sha256": sha}], "note": "已补充经营场所平面图"},
+        headers=citizen(),
+    )
+    assert r.status_code == 202, r.text
+    r = await apps.management.get("/plugin/dispatches", headers=market)
+    [again] = [d for d in r.json()["items"] if d["part"]["part_no"] == market_part]
+    assert again["reason"] == "supplemented"
+    assert {"material_code": "M03", "sha256": sha}.items() <= next(
+        m for m in again["part"]["materials"] if m["sha256"] == sha
+    ).items()
+    assert (
+        await apps.management.post(f"/plugin/dispatches/{market_part}/ack", headers=market)
+    ).status_code == 200
+
     # Before every department has decided there is no combined notice to download.
     r = await apps.portal.get(f"/cases/{joint_no}/notices/joint.pdf", headers=applicant_auth())
     assert r.status_code == 404

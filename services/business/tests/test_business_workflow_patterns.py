@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -29,7 +29,11 @@ from workflow_kit import APPROVE, PARALLEL, SETTINGS, Bus, case, define, flow, l
 
 from yiwang_business.clock import local_date
 from yiwang_business.task.actions import case_actions
+from yiwang_business.task.handlers import on_joint_part_supplemented
+from yiwang_common.contracts.common import MaterialRef
+from yiwang_common.contracts.management import JointPartSupplemented
 from yiwang_common.db import session_scope, utcnow
+from yiwang_common.events import make_event
 
 ACCEPTOR = token("acceptor", sub="shouli", name="受理员")
 DELIVERER = token("deliverer", sub="songda", name="送达员")
@@ -256,6 +260,71 @@ class TestReturn:
         assert view["facts"]["form"]["图纸"] == "已补"
         resumed = await bus.wait_for("yiwang.business.case.clock_resumed.v1", data.case_no)
         assert resumed["paused_working_days"] == view["paused_days"]
+        assert (await complete(live, REVIEWER, review["id"])).status_code == 200
+
+    async def test_a_joint_parts_correction_from_management_resumes_it_once(
+        self,
+        live: httpx.AsyncClient,
+        take_over: TakeOver,
+        bus: Bus,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        """联办分件已补正 (ADR 0127): the applicant's hand-in through management is the correction."""
+        await define(live, THREE)
+        data = await take_over()
+        review = await the_task(live, REVIEWER, data.case_no)
+        await post(
+            live, f"/tasks/{review['id']}/return", REVIEWER, {"to": "applicant", "reason": "缺少合格书"}
+        )
+        paused = await bus.wait_for("yiwang.business.case.clock_paused.v1", data.case_no)
+        material = {
+            "material_code": "M06",
+            "name": "施工图审查合格书",
+            "sha256": "ab" * 32,
+            "size": 10,
+            "media_type": "application/pdf",
+        }
+
+        def supplemented(at: datetime) -> JointPartSupplemented:
+            return JointPartSupplemented(
+                joint_no=data.case_no[:21],
+                part_no=data.case_no,
+                application_id=data.application_id,
+                materials=[MaterialRef.model_validate(material)],
+                form={"图纸": "已补"},
+                note="已补充合格书",
+                channel="online",
+                by_id="zhangsan",
+                by_name="张三",
+                supplied_at=at,
+            )
+
+        async def deliver(event: JointPartSupplemented) -> None:
+            envelope = make_event(event, source="urn:yiwang:530428:management", subject=event.part_no)
+            async with session_scope(sessionmaker) as session:
+                await on_joint_part_supplemented(session, envelope, event)
+
+        # A hand-in older than the request answers nothing.
+        await deliver(supplemented(datetime.fromisoformat(paused["paused_at"]) - timedelta(minutes=1)))
+        assert (await case(live, REVIEWER, data.case_no))["clock"] == "with_applicant"
+        await deliver(supplemented(utcnow()))
+        view = await case(live, REVIEWER, data.case_no)
+        assert view["clock"] is None and view["facts"]["form"]["图纸"] == "已补"
+        assert [m["sha256"] for m in view["facts"]["materials"] if m["material_code"] == "M06"] == [
+            material["sha256"]
+        ]
+        resumed = await bus.wait_for("yiwang.business.case.clock_resumed.v1", data.case_no)
+        assert (resumed["kind"], resumed["reason"]) == ("with_applicant", "已补充合格书")
+        # A replay changes nothing: the clock runs, the step goes on once.
+        await deliver(supplemented(utcnow()))
+        assert (
+            await scalar(
+                sessionmaker,
+                "SELECT count(*) FROM case_log WHERE case_no = :c AND action = 'correction'",
+                c=data.case_no,
+            )
+            == 1
+        )
         assert (await complete(live, REVIEWER, review["id"])).status_code == 200
 
 

@@ -221,3 +221,44 @@ async def test_one_case_its_parts_in_order_and_the_combined_result(
         "元江县市场监督管理局：办理中",
         "元江县住房和城乡建设局：准予许可",
     ]
+
+
+async def test_a_parts_supplement_is_checked_against_the_portals_own_record_first(
+    client: httpx.AsyncClient,
+    accounts: Accounts,
+    issuer: TokenIssuer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fake_management: FakeManagement,
+) -> None:
+    """ADR 0127: someone else's joint case, an unknown part and a part not 待补正 are answered by the
+    portal from its own record, without asking management; management's refusal is passed on."""
+    application_id = uuid.uuid4()
+    await _deliver(sessionmaker, _opened(application_id, str(accounts.zhangsan.id)))
+    await _deliver(sessionmaker, _changed(application_id, 3, "awaiting_supplement", 5, "请补充平面图"))
+    mine = {"Authorization": f"Bearer {issuer.issue(account_service.principal(accounts.zhangsan))}"}
+    other = {"Authorization": f"Bearer {issuer.issue(account_service.principal(accounts.lisi))}"}
+    body = {"note": "已补充平面图"}
+
+    def url(n: int) -> str:
+        return f"/api/v1/cases/{JOINT_NO}/parts/{JOINT_NO}P0{n}/supplements"
+
+    r = await client.post(url(3), json=body, headers=other)
+    assert r.status_code == 404 and r.json()["code"] == "case_not_found"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = await client.post(
+        f"/api/v1/cases/{JOINT_NO}/parts/{JOINT_NO}P09/supplements", json=body, headers=mine
+    )
+    assert r.status_code == 404 and r.json()["code"] == "joint_part_not_found"
+    r = await client.post(url(1), json=body, headers=mine)
+    assert r.status_code == 409 and r.json()["code"] == "joint_part_not_awaiting_supplement"
+    assert r.json()["part_status"] == "dispatched"
+    r = await client.post(url(3), json={}, headers=mine)
+    assert r.status_code == 422
+    assert fake_management.requests == []
+    # The part asked: management decides (this stand-in knows no such part, so: not found).
+    r = await client.post(url(3), json=body, headers=mine)
+    assert r.status_code == 404 and r.json()["code"] == "joint_part_not_found"
+    assert [q.url.path for q in fake_management.requests] == [
+        f"/api/v1/joint-cases/{JOINT_NO}/parts/{JOINT_NO}P03/correction"
+    ]
+    assert await _parts(sessionmaker, application_id) == ["dispatched", "dispatched", "awaiting_supplement"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from yiwang_common.auth import Principal
+from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.checkdigits import uscc_check
 from yiwang_common.contracts.business import CaseClockPaused, CaseClockResumed, PauseKind
 from yiwang_common.contracts.common import DecisionDocument, Organisation
@@ -34,11 +35,13 @@ from yiwang_common.contracts.management import JointCaseCompleted, JointCaseOpen
 from yiwang_common.db import session_scope, utcnow
 from yiwang_common.events import make_event
 from yiwang_management.case.handlers import CaseEventHandlers
+from yiwang_management.config import SupervisionSettings
 from yiwang_management.demo_items import demo_items
 from yiwang_management.item.service import publish_item
 from yiwang_management.joint import service as joint
 from yiwang_management.joint.handlers import JointEventHandlers
 from yiwang_management.shared import local_date
+from yiwang_management.supervision.sweep import sweep
 
 SOURCE = "urn:yiwang:530428:management"
 JOINT = "/console/manage/joint"
@@ -434,7 +437,9 @@ class TestBuiltinPartSupplement:
         housing = case["parts"][0]["part_no"]
         [business] = [
             s
-            for s in JointEventHandlers(source=SOURCE).route_parts(handlers.subscriptions())
+            for s in JointEventHandlers(source=SOURCE, calendar=handlers.calendar).route_parts(
+                handlers.subscriptions()
+            )
             if s.source == "business"
         ]
         now = utcnow()
@@ -487,3 +492,157 @@ class TestBuiltinPartSupplement:
             ("awaiting_supplement", "请补充施工图审查合格书"),
             ("in_progress", "已补正材料"),
         ]
+
+
+async def _part_clock(sessionmaker: async_sessionmaker[AsyncSession], joint_no: str, part_no: str) -> Any:
+    async with session_scope(sessionmaker) as session:
+        return (
+            await session.execute(
+                text(
+                    "SELECT due_date, warn_date, paused, ended_at FROM case_step_clock "
+                    "WHERE case_no = :c AND step_key = :k"
+                ),
+                {"c": joint_no, "k": part_no},
+            )
+        ).one()
+
+
+class TestBuiltinPartClock:
+    """management's step clock of a built-in part stands still while business has the part's clock
+    stopped, and its due date moves by the working days it stood (ADR 0127)."""
+
+    async def test_pauses_in_any_order_move_the_part_due_date_once(
+        self,
+        client: httpx.AsyncClient,
+        browser: Callable[[Principal], Browser],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: CaseEventHandlers,
+        items: list[str],
+    ) -> None:
+        case = await _open(client, items)
+        joint_no = case["joint_no"]
+        housing, other = case["parts"][0], case["parts"][1]
+        part_no = housing["part_no"]
+        calendar = handlers.calendar
+        [business] = [
+            s
+            for s in JointEventHandlers(source=SOURCE, calendar=calendar).route_parts(
+                handlers.subscriptions()
+            )
+            if s.source == "business"
+        ]
+
+        async def deliver(data: CaseClockPaused | CaseClockResumed) -> None:
+            envelope = make_event(data, source="urn:yiwang:530428:business", subject=data.case_no)
+            async with session_scope(sessionmaker) as session:
+                await business.handlers[type(data)](session, envelope, data)
+
+        def paused(kind: PauseKind, at: datetime) -> CaseClockPaused:
+            return CaseClockPaused(
+                case_no=part_no,
+                application_id=uuid.uuid4(),
+                kind=kind,
+                kind_name="挂起",
+                reason="等待上级批复",
+                notify_applicant=kind != "suspended",
+                paused_at=at,
+            )
+
+        def resumed(kind: PauseKind, at: datetime) -> CaseClockResumed:
+            return CaseClockResumed(
+                case_no=part_no,
+                application_id=uuid.uuid4(),
+                kind=kind,
+                reason="恢复",
+                paused_working_days=0,
+                due_date=local_date(at),
+                resumed_at=at,
+            )
+
+        async def view_part() -> dict[str, Any]:
+            r = await client.get(f"/joint-cases/{joint_no}", headers=auth(ACCEPTOR))
+            assert r.status_code == 200, r.text
+            parts: list[dict[str, Any]] = r.json()["parts"]
+            return parts[0]
+
+        start = datetime.fromisoformat(housing["dispatched_at"])
+        day0 = local_date(start)
+        base_due = calendar.add_working_days(day0, housing["limit_days"])
+        assert housing["due_date"] == base_due.isoformat()
+        first_p, first_r = start + timedelta(days=1), start + timedelta(days=8)
+        first = calendar.working_days_between(local_date(first_p), local_date(first_r))
+        assert first > 0
+
+        # The end of a 挂起 arrives before its start: nothing is known to have stood still yet.
+        await deliver(resumed("suspended", first_r))
+        assert (await view_part())["due_date"] == base_due.isoformat()
+        # Its start arrives: the pause is whole, the due date moves by its working days, the clock runs.
+        await deliver(paused("suspended", first_p))
+        due = calendar.add_working_days(day0, housing["limit_days"] + first)
+        part = await view_part()
+        assert part["due_date"] == due.isoformat() and part["paused_days"] == first
+        assert not part["clock_paused"]
+        clock = await _part_clock(sessionmaker, joint_no, part_no)
+        assert clock.due_date == due and not clock.paused
+        assert clock.warn_date == calendar.subtract_working_days(due, SupervisionSettings().step_warn_days)
+        # Replays of both change nothing.
+        await deliver(paused("suspended", first_p))
+        await deliver(resumed("suspended", first_r))
+        assert (await view_part())["due_date"] == due.isoformat()
+
+        # A 补正 stands the clock still: the sweep passes the part by even once past its old due date.
+        second_p = start + timedelta(days=10)
+        await deliver(paused("with_applicant", second_p))
+        part = await view_part()
+        assert part["clock_paused"] and part["status"] == "awaiting_supplement"
+        assert (await _part_clock(sessionmaker, joint_no, part_no)).paused
+        page = (await browser(ACCEPTOR).http.get(f"{JOINT}/{joint_no}")).text
+        assert "暂停计时" in _row(page, part_no)
+        counts = await _sweep(sessionmaker, due + timedelta(days=30), calendar)
+        async with session_scope(sessionmaker) as session:
+            warned = (
+                await session.execute(
+                    text("SELECT step_key FROM supervision_warning WHERE case_no = :c"), {"c": joint_no}
+                )
+            ).scalars()
+            warned_keys = set(warned)
+        # The other departments' parts (running) are warned; the stopped one is not.
+        assert part_no not in warned_keys and other["part_no"] in warned_keys and counts["step_red"] >= 1
+
+        second_r = start + timedelta(days=15)
+        second = calendar.working_days_between(local_date(second_p), local_date(second_r))
+        await deliver(resumed("with_applicant", second_r))
+        await deliver(resumed("with_applicant", second_r))
+        due = calendar.add_working_days(day0, housing["limit_days"] + first + second)
+        part = await view_part()
+        assert part["due_date"] == due.isoformat() and part["paused_days"] == first + second
+        assert not part["clock_paused"] and part["status"] == "in_progress"
+        clock = await _part_clock(sessionmaker, joint_no, part_no)
+        assert clock.due_date == due and not clock.paused
+        # A 退回补正 whose correction arrives first: the part never goes back to 待补正, the days count.
+        third_p, third_r = start + timedelta(days=20), start + timedelta(days=22)
+        third = calendar.working_days_between(local_date(third_p), local_date(third_r))
+        await deliver(resumed("with_applicant", third_r))
+        await deliver(paused("with_applicant", third_p))
+        part = await view_part()
+        assert part["status"] == "in_progress" and not part["clock_paused"]
+        assert part["paused_days"] == first + second + third
+        # The other parts' clocks never moved.
+        r = await client.get(f"/joint-cases/{joint_no}", headers=auth(ACCEPTOR))
+        assert r.json()["parts"][1]["due_date"] == other["due_date"]
+
+
+async def _sweep(
+    sessionmaker: async_sessionmaker[AsyncSession], today: date, calendar: WorkingDayCalendar
+) -> dict[str, int]:
+    result = await sweep(
+        sessionmaker,
+        tick=int(today.strftime("%Y%m%d")),
+        calendar=calendar,
+        defaults=SupervisionSettings(),
+        source=SOURCE,
+        worker="test",
+        today=today,
+    )
+    assert result is not None
+    return result.counts

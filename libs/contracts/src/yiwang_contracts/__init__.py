@@ -29,6 +29,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     management.JointCaseCompleted,
     management.JointCaseOpened,
     management.JointPartChanged,
+    management.JointPartSupplemented,
     business.CaseStepCompleted,
     business.CaseDecided,
     business.CaseReturned,

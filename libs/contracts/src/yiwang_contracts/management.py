@@ -313,6 +313,31 @@ class JointPartDispatched(EventData):
     due_date: date = Field(description="The part's due date (工作日)")
 
 
+class JointPartSupplemented(EventData):
+    """联办分件已补正: the applicant (online) or the window handed in what a built-in part's
+    department asked for in its 退回补正 (ADR 0127).
+
+    business takes it as the applicant's correction of the part (its task goes on, its clock runs
+    again, ``case.clock_resumed``); a part whose clock no longer waits on the applicant is left alone.
+    An external system's part is dispatched to it again instead (``reason: supplemented``).
+    """
+
+    subject = "yiwang.management.joint_part.supplemented.v1"
+
+    joint_no: str = Field(description="联办件办件编号")
+    part_no: str = Field(description="分件编号: the part's case number in business")
+    application_id: uuid.UUID = Field(description="The part's application id (as dispatched)")
+    materials: list[MaterialRef] = Field(
+        description="补正材料: replace the part's materials with the same code, others are added"
+    )
+    form: dict[str, Any] = Field(default_factory=dict, description="Form fields corrected (replace)")
+    note: str = Field(description="补正说明")
+    channel: Literal["online", "window"] = Field(description="网上 by the applicant, or at the window")
+    by_id: str = Field(description="Account id of who handed it in (the applicant, an agent or window staff)")
+    by_name: str
+    supplied_at: datetime
+
+
 class JointPartOutcome(BaseModel):
     """One department's result inside a joint case."""
 

@@ -100,7 +100,8 @@ class PluginClient:
         return await self._state("POST", f"/api/v1/plugin/parts/{part_no}/steps", step)
 
     async def request_supplement(self, part_no: str, request: SupplementRequest) -> PartState:
-        """Ask for a supplement (补正) through the window."""
+        """Ask for a supplement (补正); the window or the applicant (portal) hands it in, and the part comes
+        back in :meth:`dispatches` with ``reason: supplemented``."""
         return await self._state("POST", f"/api/v1/plugin/parts/{part_no}/supplement-requests", request)
 
     async def report_result(self, part_no: str, result: ResultReport) -> PartState:

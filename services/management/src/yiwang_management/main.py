@@ -106,7 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ("POST", "/console/manage/imports", MAX_IMPORT_BYTES + 64 * 1024),
         ],
         # Steps and decisions of joint cases' parts (联办分件) go to joint/ (ADR 0112).
-        subscriptions=JointEventHandlers(source=handlers.source).route_parts(handlers.subscriptions()),
+        subscriptions=JointEventHandlers(source=handlers.source, calendar=calendar).route_parts(
+            handlers.subscriptions()
+        ),
         openapi_tags=[
             {"name": "items", "description": "事项目录与办事指南 Item catalogue and service guides"},
             {

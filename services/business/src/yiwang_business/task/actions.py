@@ -66,6 +66,7 @@ from yiwang_business.workflow.schemas import MigrationBody, MigrationResult
 from yiwang_business.workflow.service import workflow_service
 from yiwang_common.auth import ROLE_ADMIN, ROLE_SUPERVISOR, Principal
 from yiwang_common.contracts.business import PauseKind
+from yiwang_common.contracts.management import JointPartSupplemented
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
 
@@ -434,6 +435,54 @@ class CaseActions:
             session, messaging.outbox, clock_resumed_event(case, kind, body.note, days, now, source=source)
         )
         return await self._result(session, case)
+
+    async def correct_joint_part(
+        self, session: AsyncSession, *, data: JointPartSupplemented, source: str
+    ) -> bool:
+        """联办分件的补正 handed in through management (the portal or the window, ADR 0127): as the
+        applicant's own correction — materials and form taken, clock running, step going on.
+
+        Returns False, changing nothing, when the part no longer waits on the applicant (a replay, or
+        a correction the applicant made here already) or the hand-in is older than the request.
+        """
+        case = await CaseRepository.from_session(session).get_for_update(data.part_no)
+        if case is None or case.status != CASE_IN_PROGRESS or case.clock != "with_applicant":
+            return False
+        if case.paused_at is not None and data.supplied_at < case.paused_at:
+            return False
+        now = utcnow()
+        supplied = {m.material_code: m.model_dump(mode="json") for m in data.materials}
+        changes: dict[str, Any] = {}
+        if supplied:
+            kept = [m for m in case.materials if m.get("material_code") not in supplied]
+            changes["materials"] = [*kept, *supplied.values()]
+        if data.form:
+            changes["form"] = {**case.form, **data.form}
+        if changes:
+            await CaseRepository.from_session(session).update(case, update_dict=changes)
+        kind, days = await self._resume(session, case, now)
+        await CaseLogRepository.from_session(session).add(
+            CaseLog(
+                id=uuid.uuid4(),
+                case_no=case.case_no,
+                action="correction",
+                task_id=None,
+                actor_id=data.by_id,
+                actor_name=data.by_name,
+                reason=data.note,
+                detail={
+                    "fields": sorted(data.form),
+                    "materials": sorted(supplied),
+                    "channel": data.channel,
+                    "days": days,
+                },
+                at=now,
+            )
+        )
+        await enqueue(
+            session, messaging.outbox, clock_resumed_event(case, kind, data.note, days, now, source=source)
+        )
+        return True
 
     # --- 撤回 ---------------------------------------------------------------------------------
 

@@ -1,14 +1,26 @@
-"""Incoming events of the task domain: management's accepted and deemed-approved cases."""
+"""Incoming events of the task domain: management's accepted and deemed-approved cases, joint parts
+and their 补正."""
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.clock import local_date
+from yiwang_business.task.actions import case_actions
 from yiwang_business.task.service import task_service
+from yiwang_business.task.worker import event_source
 from yiwang_common.contracts.common import StepRecord
-from yiwang_common.contracts.management import CaseAccepted, CaseDeemedApproved, JointPartDispatched
+from yiwang_common.contracts.management import (
+    CaseAccepted,
+    CaseDeemedApproved,
+    JointPartDispatched,
+    JointPartSupplemented,
+)
 from yiwang_common.events import EventEnvelope, Subscription
+
+log = logging.getLogger(__name__)
 
 
 async def on_case_accepted(session: AsyncSession, envelope: EventEnvelope, data: CaseAccepted) -> None:
@@ -52,6 +64,18 @@ async def on_joint_part_dispatched(
     await task_service.take_over(session, accepted=accepted)
 
 
+async def on_joint_part_supplemented(
+    session: AsyncSession, envelope: EventEnvelope, data: JointPartSupplemented
+) -> None:
+    """联办分件已补正 → the applicant's correction of the part: its clock runs, its step goes on."""
+    # The part number starts with its region's code, as the runtime's source does.
+    source = event_source(data.part_no[:6])
+    if not await case_actions.correct_joint_part(session, data=data, source=source):
+        log.info(
+            "joint part supplement left alone: not waiting on the applicant", extra={"case_no": data.part_no}
+        )
+
+
 async def on_case_deemed_approved(
     session: AsyncSession, envelope: EventEnvelope, data: CaseDeemedApproved
 ) -> None:
@@ -65,6 +89,7 @@ management_subscription = Subscription(
     handlers={
         CaseAccepted: on_case_accepted,
         JointPartDispatched: on_joint_part_dispatched,
+        JointPartSupplemented: on_joint_part_supplemented,
         CaseDeemedApproved: on_case_deemed_approved,
     },
 )

@@ -163,6 +163,10 @@ async def _upload(request: Request, upload: UploadFile) -> MaterialUploaded:
     return MaterialUploaded.model_validate_json(upstream.content)
 
 
+#: The same upload for the other pages that take a file (a joint part's 补正).
+upload_material = _upload
+
+
 async def _apply_materials(
     request: Request,
     session: AsyncSession,

@@ -10,12 +10,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
 from yiwang_common.auth import Principal
+from yiwang_common.http.pagination import PageParams
 from yiwang_common.http.problems import Problem
 from yiwang_common.staff_session import csrf_matches, csrf_token, same_origin
 from yiwang_gateway.account.agents import Acting, agent_service
@@ -24,11 +26,17 @@ from yiwang_gateway.application.service import application_service
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.draft.formschema import FIELD_PREFIX, coerce, fields_of
+from yiwang_gateway.draft.web import upload_material
 from yiwang_gateway.handling.client import BusinessClient
 from yiwang_gateway.handling.repository import HandlingRepository
 from yiwang_gateway.handling.schemas import CorrectionCreate, WithdrawCreate
 from yiwang_gateway.handling.service import handling_service
+from yiwang_gateway.material.schemas import MaterialSelection
+from yiwang_gateway.material.service import material_service
+from yiwang_gateway.myspace.service import myspace_service
 from yiwang_gateway.myspace.web import COOKIE_NAME, page_principal
+from yiwang_gateway.progress.schemas import JointPartSupplementCreate
+from yiwang_gateway.progress.service import progress_service
 from yiwang_gateway.web.rendering import PageRoute, render
 
 router = APIRouter(tags=["pages"], dependencies=GUARDS, route_class=PageRoute, include_in_schema=False)
@@ -68,6 +76,7 @@ async def _page(
     clock = state.clock if state else None
     withdrawn_at = state.withdrawn_at if state else None
     in_handling = app.status == "accepted" and withdrawn_at is None
+    joint_supplements = await _joint_supplements(session, acting, state) if in_handling and state else []
     correction_fields: list[Any] = []
     if in_handling and clock == "with_applicant":
         item = await catalogue_service.for_application(session, item_code=app.item_code)
@@ -81,11 +90,41 @@ async def _page(
         # A joint case is withdrawn at the window that coordinates it, not part by part here.
         "can_withdraw": in_handling and app.joint_parts is None,
         "correction_fields": correction_fields,
+        "joint_supplements": joint_supplements,
         "csrf": csrf_token(request.cookies.get(COOKIE_NAME, "")),
         "error": error,
         "notice": notice,
     }
     return render(request, "case_timeline.html", context, status_code=status_code)
+
+
+async def _joint_supplements(session: AsyncSession, acting: Acting, state: Any) -> list[dict[str, Any]]:
+    """The parts of a joint case whose department waits for a 补正, with what can be handed in."""
+    waiting = [p for p in state.joint_parts or [] if p.get("status") == "awaiting_supplement"]
+    if not waiting:
+        return []
+    mine = (
+        await myspace_service.materials(
+            session, principal=acting.principal, page=PageParams(page=1, limit=50)
+        )
+    ).items
+    forms = []
+    for part in waiting:
+        try:
+            item = await catalogue_service.get(session, item_code=str(part["item_code"]))
+        except Problem:
+            continue
+        forms.append(
+            {
+                "part_no": part["part_no"],
+                "department": part["department"]["name"],
+                "item_name": part["item_name"],
+                "note": part.get("note") or "",
+                "materials": [(m["code"], m["name"]) for m in item.materials],
+                "reusable": mine,
+            }
+        )
+    return forms
 
 
 @router.get("/me/applications/{application_id}", response_class=HTMLResponse)
@@ -100,7 +139,11 @@ async def application_page(
     notice = (
         "申请已提交。"
         if submitted
-        else {"withdraw": "撤回申请已提交。", "correction": "补正已提交。"}.get(done, "")
+        else {
+            "withdraw": "撤回申请已提交。",
+            "correction": "补正已提交。",
+            "part": "补正已提交，已送达提出补正的部门。",
+        }.get(done, "")
     )
     return await _page(request, session, acting, application_id, notice=notice)
 
@@ -206,3 +249,52 @@ async def correction_page(request: Request, session: SessionDep, application_id:
             status_code=exc.status,
         )
     return RedirectResponse(f"/me/applications/{application_id}?done=correction", status_code=303)
+
+
+PartNoPath = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{21}P[0-9]{2}$")]
+
+
+@router.post("/me/applications/{application_id}/parts/{part_no}/supplement", response_class=HTMLResponse)
+async def joint_part_supplement_page(
+    request: Request, session: SessionDep, application_id: uuid.UUID, part_no: PartNoPath
+) -> Response:
+    """联办分件补正 from the page: a material (a new file, or one from 我的材料) and a note, handed to the
+    department that asked, as ``POST /api/v1/cases/{joint_no}/parts/{part_no}/supplements``."""
+    form = await request.form()
+    csrf = form.get("csrf")
+    principal = _checked(request, csrf if isinstance(csrf, str) else "")
+    if principal is None:
+        return _need_sign_in(request)
+    acting = await _acting(session, principal, "supplement")
+    app = await application_service.get(session, principal=acting.principal, application_id=application_id)
+    token = request.cookies.get(COOKIE_NAME, "")
+    code, note, reuse, upload = (form.get(k) for k in ("material_code", "note", "reuse", "file"))
+    try:
+        selections = []
+        if isinstance(upload, UploadFile) and upload.filename and isinstance(code, str) and code:
+            uploaded = await upload_material(request, upload)
+            await material_service.record_upload(session, owner_id=acting.principal.sub, uploaded=uploaded)
+            selections.append(MaterialSelection(material_code=code, sha256=uploaded.sha256))
+        elif isinstance(reuse, str) and reuse and isinstance(code, str) and code:
+            selections.append(MaterialSelection(material_code=code, sha256=reuse))
+        body = JointPartSupplementCreate(
+            materials=selections, note=(note if isinstance(note, str) else "").strip()
+        )
+        await progress_service.supplement_joint_part(
+            session,
+            acting=acting,
+            joint_no=app.case_no or "",
+            part_no=part_no,
+            body=body,
+            guides=request.app.state.guides,
+            authorization=f"Bearer {token}",
+        )
+    except ValidationError:
+        return await _page(
+            request, session, acting, application_id, error="请填写补正说明。", status_code=422
+        )
+    except Problem as exc:
+        return await _page(
+            request, session, acting, application_id, error=exc.detail or exc.title, status_code=exc.status
+        )
+    return RedirectResponse(f"/me/applications/{application_id}?done=part", status_code=303)

@@ -13,6 +13,7 @@ from yiwang_common.http import Forbidden, Unauthorized, problem_responses
 from yiwang_gateway.account.agents import Acting, acting_applicant, agent_service
 from yiwang_gateway.account.errors import AgentAuthorisationExpired, AgentBeyondAuthority, NotAuthorisedAgent
 from yiwang_gateway.account.throttle import client_address
+from yiwang_gateway.application.errors import FormInvalid
 from yiwang_gateway.catalogue.errors import ItemNotFound
 from yiwang_gateway.dependencies import GUARDS, SessionDep
 from yiwang_gateway.licence.errors import VerificationThrottled
@@ -23,8 +24,21 @@ from yiwang_gateway.material.errors import (
     MaterialTypeNotAllowed,
     MaterialUnknown,
 )
-from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound, MaterialNotRequested
-from yiwang_gateway.progress.schemas import CaseView, SupplementCreate, SupplementReceipt
+from yiwang_gateway.progress.errors import (
+    CaseNotAwaitingSupplement,
+    CaseNotFound,
+    JointPartNotAwaitingSupplement,
+    JointPartNotFound,
+    JointSupplementRefused,
+    MaterialNotRequested,
+)
+from yiwang_gateway.progress.schemas import (
+    CaseView,
+    JointPartSupplementCreate,
+    JointPartSupplementReceipt,
+    SupplementCreate,
+    SupplementReceipt,
+)
 from yiwang_gateway.progress.service import progress_service
 from yiwang_gateway.web.guides import GuideClient, ManagementBadGateway, ManagementUnavailable, NoticeNotFound
 from yiwang_gateway.web.rendering import PageRoute, render
@@ -101,6 +115,58 @@ async def supplement_case(
         body=body,
         source=request.app.state.runtime.source,
         acting=acting,
+    )
+
+
+PartNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{21}P[0-9]{2}$", description="联办分件编号")]
+
+
+@router.post(
+    "/{case_no}/parts/{part_no}/supplements",
+    summary="联办分件补正 Hand in a department's 补正 of my joint case",
+    status_code=202,
+    response_model=JointPartSupplementReceipt,
+    responses=problem_responses(
+        Unauthorized,
+        Forbidden,
+        NotAuthorisedAgent,
+        AgentAuthorisationExpired,
+        AgentBeyondAuthority,
+        CaseNotFound,
+        JointPartNotFound,
+        JointPartNotAwaitingSupplement,
+        JointSupplementRefused,
+        FormInvalid,
+        ItemNotFound,
+        MaterialUnknown,
+        MaterialNotUploaded,
+        MaterialTypeNotAllowed,
+        MaterialTooLarge,
+        ManagementBadGateway,
+        ManagementUnavailable,
+    ),
+)
+async def supplement_joint_part(
+    case_no: CaseNo,
+    part_no: PartNo,
+    body: JointPartSupplementCreate,
+    request: Request,
+    acting: Annotated[Acting, acting_applicant("supplement")],
+    session: SessionDep,
+) -> JointPartSupplementReceipt:
+    """补正 for the part of my joint case (联办件) whose department asked for one (shown 待补正):
+    materials uploaded or reused from my 材料库, corrected fields and a note go to that department
+    only (a built-in department's task goes on and its clock runs again; an external system gets
+    the part again). Not my case: 404; the part not 待补正 (already supplied, decided): 409. An
+    agent needs the 补正 authority (ADR 0127)."""
+    return await progress_service.supplement_joint_part(
+        session,
+        acting=acting,
+        joint_no=case_no,
+        part_no=part_no,
+        body=body,
+        guides=request.app.state.guides,
+        authorization=request.headers["authorization"],
     )
 
 

@@ -102,6 +102,45 @@ class SupplementReceipt(BaseModel):
     missing_materials: list[MissingMaterial] = Field(description="Still missing from the notice's list")
 
 
+class JointPartSupplementCreate(BaseModel):
+    """补正 for one department's part of a joint case (联办分件待补正): materials (uploaded or from
+    my 材料库, as for a case's 补正), corrected form fields and a note."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "materials": [
+                        {
+                            "material_code": "M03",
+                            "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                        }
+                    ],
+                    "note": "已补充施工图审查合格书",
+                }
+            ]
+        },
+    )
+
+    materials: list[MaterialSelection] = Field(default_factory=list, max_length=MAX_MATERIALS)
+    form: dict[str, Any] = Field(default_factory=dict, max_length=100, description="Form fields to replace")
+    note: str = Field(min_length=1, max_length=500, description="补正说明")
+
+
+class JointPartSupplementReceipt(BaseModel):
+    """补正回执 of a joint case's part: handed to the department that asked (its part runs again)."""
+
+    case_no: str = Field(description="联办件办件编号")
+    part_no: str
+    department: str
+    status: str = Field(
+        description="The part's state at management after the hand-in", examples=["in_progress"]
+    )
+    supplemented_at: datetime
+    materials: list[MaterialRef]
+
+
 class PublicTimelineLine(BaseModel):
     """One line of the public progress: when and what, no details."""
 

@@ -5,31 +5,45 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import Principal
+from yiwang_common.contracts.common import MaterialRef
 from yiwang_common.contracts.lifecycle import CaseStatus
 from yiwang_common.db import utcnow
 from yiwang_common.events import enqueue
+from yiwang_common.forms import form_errors
 from yiwang_gateway.account.agents import Acting
+from yiwang_gateway.application.errors import FormInvalid
 from yiwang_gateway.application.models import Application
 from yiwang_gateway.application.repository import TimelineRepository
 from yiwang_gateway.application.schemas import JointPartLine
-from yiwang_gateway.application.status import STATUS_TEXT, status_text
+from yiwang_gateway.application.status import PART_STATUS_TEXT, STATUS_TEXT, status_text
 from yiwang_gateway.catalogue.service import catalogue_service
 from yiwang_gateway.db import messaging
 from yiwang_gateway.material.service import material_service
-from yiwang_gateway.progress.errors import CaseNotAwaitingSupplement, CaseNotFound, MaterialNotRequested
+from yiwang_gateway.progress.errors import (
+    CaseNotAwaitingSupplement,
+    CaseNotFound,
+    JointPartNotAwaitingSupplement,
+    JointPartNotFound,
+    JointSupplementRefused,
+    MaterialNotRequested,
+)
 from yiwang_gateway.progress.events import supplemented_event
 from yiwang_gateway.progress.repository import ProgressRepository, PublicProgressRepository
 from yiwang_gateway.progress.schemas import (
     CaseView,
+    JointPartSupplementCreate,
+    JointPartSupplementReceipt,
     PublicProgress,
     PublicTimelineLine,
     SupplementCreate,
     SupplementReceipt,
     TimelineLine,
 )
+from yiwang_gateway.web.guides import GuideClient
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 OUTCOME_TEXT = {"approved": "准予许可", "refused": "不予许可"}
@@ -159,6 +173,89 @@ class ProgressService:
                 "missing_materials": still_missing,
             }
         )
+
+    async def supplement_joint_part(
+        self,
+        session: AsyncSession,
+        *,
+        acting: Acting,
+        joint_no: str,
+        part_no: str,
+        body: JointPartSupplementCreate,
+        guides: GuideClient,
+        authorization: str,
+    ) -> JointPartSupplementReceipt:
+        """补正 of a joint case's part whose department asked for one (ADR 0127).
+
+        The portal checks the joint case is the caller's, the part is 待补正 here and the
+        materials are the caller's and fit the part's item, then hands it to management with the
+        caller's token; management checks again under the case's lock (a duplicate or stale
+        hand-in is 409 there) and sends it on to the department's system.
+        """
+        principal = acting.principal
+        app = await self._owned(session, principal, joint_no)
+        part = next((p for p in app.joint_parts or [] if p.get("part_no") == part_no), None)
+        if part is None:
+            raise JointPartNotFound(f"联办件 {joint_no} 没有分件 {part_no}")
+        department = str(part["department"]["name"])
+        acting.check_item(str(part["item_code"]))
+        if part["status"] != "awaiting_supplement":
+            raise JointPartNotAwaitingSupplement(
+                f"{department}的分件当前为「{PART_STATUS_TEXT.get(part['status'], part['status'])}」，不需要补正",
+                part_status=part["status"],
+            )
+        refs: list[MaterialRef] = []
+        if body.materials or body.form:
+            item = await catalogue_service.get(session, item_code=str(part["item_code"]))
+            if body.form:
+                changed = set(body.form)
+                errors = [
+                    e
+                    for e in form_errors(item.form_schema, {**app.form, **body.form})
+                    if e["field"] in changed
+                ]
+                if errors:
+                    raise FormInvalid(
+                        "；".join(f"{e['title']}：{e['error']}" for e in errors[:10]), fields=errors
+                    )
+            refs = await material_service.resolve(
+                session, owner_id=principal.sub, requirements=item.materials, selections=body.materials
+            )
+        upstream = await guides.joint_correction(
+            joint_no,
+            part_no,
+            authorization,
+            {
+                "materials": [r.model_dump(mode="json") for r in refs],
+                "form": body.form,
+                "note": body.note,
+            },
+        )
+        if upstream.status_code != 200:
+            detail = _detail(upstream)
+            if upstream.status_code == 404:
+                raise JointPartNotFound(detail or f"联办件 {joint_no} 没有分件 {part_no}")
+            if upstream.status_code == 409:
+                raise JointPartNotAwaitingSupplement(detail, part_status=part["status"])
+            raise JointSupplementRefused(detail or f"政务服务管理平台返回 {upstream.status_code}")
+        parts = upstream.json().get("parts", [])
+        status = next((str(p["status"]) for p in parts if p.get("part_no") == part_no), "in_progress")
+        return JointPartSupplementReceipt(
+            case_no=joint_no,
+            part_no=part_no,
+            department=department,
+            status=status,
+            supplemented_at=utcnow(),
+            materials=refs,
+        )
+
+
+def _detail(upstream: httpx.Response) -> str:
+    try:
+        body = upstream.json()
+    except ValueError:
+        return ""
+    return str(body.get("detail") or body.get("title") or "") if isinstance(body, dict) else ""
 
 
 progress_service = ProgressService()

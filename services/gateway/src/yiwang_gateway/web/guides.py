@@ -7,6 +7,8 @@ the caching headers management set from the item version.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from fastapi import FastAPI
 from starlette.background import BackgroundTask
@@ -122,6 +124,25 @@ class GuideClient:
         return StreamingResponse(
             upstream.aiter_bytes(), status_code=200, headers=kept, background=BackgroundTask(upstream.aclose)
         )
+
+    async def joint_correction(
+        self, joint_no: str, part_no: str, authorization: str, body: dict[str, Any]
+    ) -> httpx.Response:
+        """Hand a joint part's 补正 to management with the applicant's token; its answer as it came
+        (the caller maps refusals), management's failures and silence as problems."""
+        try:
+            upstream = await self._http.post(
+                f"/api/v1/joint-cases/{joint_no}/parts/{part_no}/correction",
+                json=body,
+                headers={"Authorization": authorization},
+            )
+        except httpx.TimeoutException as exc:
+            raise ManagementUnavailable("政务服务管理平台在规定时间内未响应，请稍后再试") from exc
+        except httpx.TransportError as exc:
+            raise ManagementUnavailable("无法连接政务服务管理平台，请稍后再试") from exc
+        if upstream.status_code >= 500 or upstream.status_code in (401, 403):
+            raise ManagementBadGateway(f"政务服务管理平台返回 {upstream.status_code}")
+        return upstream
 
     async def aclose(self) -> None:
         await self._http.aclose()

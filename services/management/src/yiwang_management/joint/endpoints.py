@@ -39,8 +39,10 @@ from yiwang_management.joint.errors import (
     JointCaseInvalid,
     JointCaseNotFound,
     PartConflict,
+    PartNotAwaitingSupplement,
     PartNotFound,
     ResultInvalid,
+    SupplementInvalid,
     SystemNotFound,
 )
 from yiwang_management.joint.models import ExternalSystem
@@ -49,6 +51,7 @@ from yiwang_management.joint.schemas import (
     HandlerView,
     JointCaseCreate,
     JointCaseView,
+    JointCorrection,
     JointSupplement,
     SystemCreate,
     SystemCreated,
@@ -94,6 +97,8 @@ router = APIRouter(prefix="/joint-cases", tags=["joint"])
 plugin_router = APIRouter(prefix="/plugin", tags=["plugin"])
 #: Data scope for the authorisation matrix (ADR 0105).
 JOINT_SCOPE: dict[str, Any] = {"x-access-scope": "joint"}
+#: The joint case's applicant (or an agent for the applicant unit) only; staff find nothing.
+APPLICANT_SCOPE: dict[str, Any] = {"x-access-scope": "applicant"}
 SYSTEM_SCOPE: dict[str, Any] = {"x-access-scope": "external-system"}
 
 
@@ -171,7 +176,9 @@ async def get_joint_notice_pdf(
     openapi_extra=JOINT_SCOPE,
     summary="补正材料 Hand in a department's supplement",
     response_model=JointCaseView,
-    responses=problem_responses(*AUTH_PROBLEMS, JointCaseNotFound, PartConflict),
+    responses=problem_responses(
+        *AUTH_PROBLEMS, JointCaseNotFound, PartNotAwaitingSupplement, SupplementInvalid
+    ),
 )
 async def supply_supplement(
     joint_no: JointNo,
@@ -181,9 +188,37 @@ async def supply_supplement(
     principal: Acceptor,
     body: JointSupplement,
 ) -> Response:
-    """The window hands in what a department's system asked for (补正); the part goes back to that
-    system's dispatch list with the supplemented materials (``reason: supplemented``)."""
+    """The window hands in what a department asked for (补正); an external system's part goes back to
+    its dispatch list with the supplemented materials (``reason: supplemented``), a built-in part's
+    correction goes to business (ADR 0127)."""
     view = await service.supply_supplement(
+        session, joint_no, part_no, body, principal=principal, source=request.app.state.runtime.source
+    )
+    return _json(view)
+
+
+@router.post(
+    "/{joint_no}/parts/{part_no}/correction",
+    openapi_extra=APPLICANT_SCOPE,
+    summary="补正 The applicant's correction of a department's part",
+    response_model=JointCaseView,
+    responses=problem_responses(
+        Unauthorized, JointCaseNotFound, PartNotAwaitingSupplement, SupplementInvalid
+    ),
+)
+async def correct_part(
+    joint_no: JointNo,
+    part_no: PartNo,
+    request: Request,
+    session: Session,
+    principal: CurrentPrincipal,
+    body: JointCorrection,
+) -> Response:
+    """The joint case's applicant (or an agent for the applicant unit) hands in what the department of
+    a 待补正 part asked for, as the portal forwards it (ADR 0127): a built-in part's correction goes
+    to business, which runs the part's clock again; an external system's part is dispatched to it
+    again. Anyone else's joint case answers 404; a part not 待补正 (already supplied, decided) 409."""
+    view = await service.applicant_correction(
         session, joint_no, part_no, body, principal=principal, source=request.app.state.runtime.source
     )
     return _json(view)

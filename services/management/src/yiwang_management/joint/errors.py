@@ -26,6 +26,20 @@ class PartConflict(Conflict):
     title = "联办分件当前状态不允许此操作"
 
 
+class PartNotAwaitingSupplement(PartConflict):
+    """A 补正 for a part that is not 待补正: never asked, already supplied (a duplicate) or decided."""
+
+    code = "part_not_awaiting_supplement"
+    title = "该部门未在等待补正"
+
+
+class SupplementInvalid(UnprocessableContent):
+    """The 补正 hands in materials the department did not ask for."""
+
+    code = "supplement_invalid"
+    title = "补正内容不符合要求"
+
+
 class SystemNotFound(NotFound):
     """No such external system."""
 

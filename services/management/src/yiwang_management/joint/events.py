@@ -7,12 +7,18 @@ from yiwang_common.contracts.management import (
     JointCaseOpened,
     JointPartChanged,
     JointPartDispatched,
+    JointPartSupplemented,
 )
 from yiwang_common.events import EventEnvelope, make_event
 
 
 def dispatched_event(data: JointPartDispatched, *, source: str) -> EventEnvelope:
     """``JointPartDispatched``: one department's part leaves for its system."""
+    return make_event(data, source=source, subject=data.part_no, correlation_id=data.joint_no)
+
+
+def supplemented_event(data: JointPartSupplemented, *, source: str) -> EventEnvelope:
+    """``JointPartSupplemented``: a built-in part's 补正 goes to business, about the part like its dispatch."""
     return make_event(data, source=source, subject=data.part_no, correlation_id=data.joint_no)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from yiwang_common.calendar import WorkingDayCalendar
 from yiwang_common.contracts.business import (
     CaseClockPaused,
     CaseClockResumed,
@@ -23,8 +24,9 @@ from yiwang_management.joint.repository import JointRepository
 class JointEventHandlers:
     """Business events about parts of joint cases."""
 
-    def __init__(self, *, source: str) -> None:
+    def __init__(self, *, source: str, calendar: WorkingDayCalendar) -> None:
         self.source = source
+        self.calendar = calendar
 
     async def on_step_completed(
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseStepCompleted
@@ -56,11 +58,17 @@ class JointEventHandlers:
     async def on_clock_paused(
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseClockPaused
     ) -> None:
-        """退回补正 of a built-in part (its clock stands with the applicant) → the part shows 待补正."""
-        if data.kind != "with_applicant":
-            return
-        part = await JointRepository.from_session(session).part(data.case_no)
-        if part is not None:
+        """business stopped a built-in part's clock: its step clock here stands still too (ADR 0127);
+        a 退回补正 (its clock with the applicant) also shows the part 待补正."""
+        part = await service.part_clock_paused(
+            session, data.case_no, kind=data.kind, at=data.paused_at, calendar=self.calendar
+        )
+        # A 退回补正 whose correction arrived first is over: the part does not go back to 待补正.
+        if (
+            part is not None
+            and data.kind == "with_applicant"
+            and not service.pause_ended(part, data.paused_at)
+        ):
             await service.builtin_supplement_requested(
                 session, part, reason=data.reason, at=data.paused_at, source=self.source
             )
@@ -68,11 +76,12 @@ class JointEventHandlers:
     async def on_clock_resumed(
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseClockResumed
     ) -> None:
-        """The applicant's 补正 of a built-in part (its clock runs again) → the part is 办理中 again."""
-        if data.kind != "with_applicant":
-            return
-        part = await JointRepository.from_session(session).part(data.case_no)
-        if part is not None:
+        """business runs a built-in part's clock again: the step clock runs, its due date moved by the
+        working days paused; after the applicant's 补正 the part is 办理中 again."""
+        part = await service.part_clock_resumed(
+            session, data.case_no, kind=data.kind, at=data.resumed_at, calendar=self.calendar
+        )
+        if part is not None and data.kind == "with_applicant":
             await service.builtin_supplement_handed_in(
                 session, part, note=data.reason, at=data.resumed_at, source=self.source
             )

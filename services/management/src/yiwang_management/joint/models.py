@@ -93,3 +93,8 @@ class JointPart(Base):
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     licence: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    #: business's pauses of a built-in part's clock, ``[{kind, paused_at, resumed_at}]`` (ISO times; an
+    #: end or a start may be missing while its event has not arrived), ADR 0127.
+    pauses: Mapped[list[Any]] = mapped_column(JSONType, server_default=text("'[]'::jsonb"))
+    #: Working days the part's clock stood still in finished pauses (its due date moved by them).
+    paused_days: Mapped[int] = mapped_column(Integer, server_default=text("0"))

@@ -110,6 +110,15 @@ class JointSupplement(_In):
     note: str = Field(default="", max_length=2000, examples=["已补充经营场所平面图"])
 
 
+class JointCorrection(JointSupplement):
+    """补正 What the applicant hands in through the portal for a department's 补正 request: materials
+    (none when only the form or a note was asked for), corrected form fields and a note."""
+
+    materials: list[MaterialRef] = Field(default_factory=list, max_length=50)
+    form: dict[str, Any] = Field(default_factory=dict, max_length=100, description="Form fields to replace")
+    note: str = Field(min_length=1, max_length=2000, examples=["已补充施工图审查合格书"])
+
+
 class JointPartView(BaseModel):
     """One department's part, as management follows it."""
 
@@ -122,7 +131,11 @@ class JointPartView(BaseModel):
     waiting_on: str = Field(description="Who the part waits on: 内置流程, or 外部系统 <name>")
     status: PartStatus
     limit_days: int
-    due_date: date
+    due_date: date = Field(description="The part's due date, moved by the working days its clock stood still")
+    clock_paused: bool = Field(
+        default=False, description="business has the part's clock stopped (补正, 挂起, 特殊程序)"
+    )
+    paused_days: int = Field(default=0, description="Working days the part's clock stood still so far")
     dispatched_at: datetime
     acked_at: datetime | None = Field(description="When the external system took the part over")
     deliveries: int

@@ -16,10 +16,11 @@ import hashlib
 import logging
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -36,6 +37,7 @@ from yiwang_common.contracts.management import (
     JointPartDispatched,
     JointPartOutcome,
     JointPartSummary,
+    JointPartSupplemented,
 )
 from yiwang_common.contracts.plugin import (
     Dispatch,
@@ -65,8 +67,10 @@ from yiwang_management.joint.errors import (
     JointCaseInvalid,
     JointCaseNotFound,
     PartConflict,
+    PartNotAwaitingSupplement,
     PartNotFound,
     ResultInvalid,
+    SupplementInvalid,
     SystemNotFound,
 )
 from yiwang_management.joint.models import BUILTIN, EXTERNAL, ExternalSystem, ItemHandler, JointPart
@@ -75,6 +79,7 @@ from yiwang_management.joint.schemas import (
     HandlerConfig,
     JointCaseCreate,
     JointCaseView,
+    JointCorrection,
     JointPartView,
     JointSupplement,
     SystemCreate,
@@ -333,6 +338,8 @@ async def open_joint_case(
                 deliveries=0,
                 payload=payload.model_dump(mode="json"),
                 steps=0,
+                pauses=[],
+                paused_days=0,
             )
         )
         await clocks.start_step_clock(
@@ -489,6 +496,8 @@ def _part_view(part: JointPart, system: ExternalSystem | None) -> JointPartView:
         status=part.status,
         limit_days=part.limit_days,
         due_date=part.due_date,
+        clock_paused=part_clock_standing(part),
+        paused_days=part.paused_days,
         dispatched_at=part.dispatched_at,
         acked_at=part.acked_at,
         deliveries=part.deliveries,
@@ -541,31 +550,123 @@ async def supply_supplement(
     principal: Principal,
     source: str,
 ) -> JointCaseView:
-    """补正材料 The window hands in what a department asked for: the part is dispatched to its system again.
+    """补正材料 The window hands in what a department asked for: the part goes back to its system.
 
-    The supplemented materials replace those with the same code in the part's payload; the part
-    reappears in the system's dispatch list (``reason: supplemented``) until acknowledged again.
+    An external system's part is dispatched to it again (``reason: supplemented``); a built-in
+    part's correction goes to business (``joint_part.supplemented``), ADR 0127.
     """
-    repository = JointRepository.from_session(session)
-    case = await repository.lock_case(joint_no)
-    part = await repository.part(part_no, fresh=True) if case is not None else None
-    if case is None or part is None or part.joint_no != joint_no or not _is_window(principal, case):
-        raise JointCaseNotFound(f"联办件 {joint_no} 没有分件 {part_no}")
-    if part.status != "awaiting_supplement" or part.handler != EXTERNAL:
-        raise PartConflict(f"联办分件 {part_no} 不在待补正状态")
-    supplied = {m.material_code: m.model_dump(mode="json") for m in body.materials}
-    payload = dict(part.payload)
-    kept = [m for m in payload.get("materials", []) if m.get("material_code") not in supplied]
-    payload["materials"] = [*kept, *supplied.values()]
-    part.payload = payload
-    part.supplement = {**(part.supplement or {}), "supplied_at": utcnow().isoformat(), "note": body.note}
-    part.status = "in_progress"
-    part.acked_at = None
-    await _part_changed(session, part, source=source, note="已补正材料", application_id=case.application_id)
+    case, part = await _part_for(session, joint_no, part_no, may=lambda c: _is_window(principal, c))
+    await _hand_in(session, case, part, body, channel="window", by=principal, source=source)
     await session.flush()
     view = await joint_view(session, joint_no)
     assert view is not None
     return view
+
+
+async def applicant_correction(
+    session: AsyncSession,
+    joint_no: str,
+    part_no: str,
+    body: JointCorrection,
+    *,
+    principal: Principal,
+    source: str,
+) -> JointCaseView:
+    """补正 The applicant hands in, through the portal, what a department asked for (ADR 0127).
+
+    Only the joint case's applicant, or an agent acting for the applicant unit (the portal checks the
+    agent's 补正 authority first); anyone else is told there is no such part. The same hand-in as
+    the window's: the part goes back to the system of the department that asked.
+    """
+
+    def mine(case: Case) -> bool:
+        if principal.is_staff:
+            return False
+        return principal.sub == case.applicant_id or principal.acting_for == case.applicant_id
+
+    case, part = await _part_for(session, joint_no, part_no, may=mine)
+    await _hand_in(session, case, part, body, channel="online", by=principal, source=source)
+    await session.flush()
+    view = await joint_view(session, joint_no)
+    assert view is not None
+    return view
+
+
+async def _part_for(
+    session: AsyncSession, joint_no: str, part_no: str, *, may: Callable[[Case], bool]
+) -> tuple[Case, JointPart]:
+    """The part of the joint case, under the case's row lock, if the caller ``may`` act on the case."""
+    repository = JointRepository.from_session(session)
+    case = await repository.lock_case(joint_no)
+    part = await repository.part(part_no, fresh=True) if case is not None else None
+    if (
+        case is None
+        or part is None
+        or case.item_code != JOINT_ITEM_CODE
+        or part.joint_no != joint_no
+        or not may(case)
+    ):
+        raise JointCaseNotFound(f"联办件 {joint_no} 没有分件 {part_no}")
+    return case, part
+
+
+async def _hand_in(
+    session: AsyncSession,
+    case: Case,
+    part: JointPart,
+    body: JointSupplement,
+    *,
+    channel: Literal["online", "window"],
+    by: Principal,
+    source: str,
+) -> None:
+    """The part's 补正 arrives: it is 办理中 again and its system gets the materials.
+
+    Once per request: a part not (or no longer) 待补正 — decided, never asked, or already
+    supplied — is refused (409), so a duplicate or stale hand-in changes nothing.
+    """
+    if part.status != "awaiting_supplement":
+        raise PartNotAwaitingSupplement(f"联办分件 {part.part_no} 不在待补正状态（已补正或无需补正）")
+    asked = set((part.supplement or {}).get("materials") or [])
+    if asked and (others := sorted({m.material_code for m in body.materials} - asked)):
+        raise SupplementInvalid(
+            f"该部门未要求补正以下材料：{'、'.join(others)}；只能补交：{'、'.join(sorted(asked))}"
+        )
+    now = utcnow()
+    supplied = {m.material_code: m.model_dump(mode="json") for m in body.materials}
+    payload = dict(part.payload)
+    kept = [m for m in payload.get("materials", []) if m.get("material_code") not in supplied]
+    payload["materials"] = [*kept, *supplied.values()]
+    form = body.form if isinstance(body, JointCorrection) else {}
+    if form:
+        payload["form"] = {**payload.get("form", {}), **form}
+    part.payload = payload
+    part.supplement = {
+        **(part.supplement or {}),
+        "supplied_at": now.isoformat(),
+        "note": body.note,
+        "channel": channel,
+        "supplied": sorted(supplied),
+    }
+    part.status = "in_progress"
+    if part.handler == EXTERNAL:
+        # Back on the system's dispatch list until it acknowledges again.
+        part.acked_at = None
+    else:
+        data = JointPartSupplemented(
+            joint_no=part.joint_no,
+            part_no=part.part_no,
+            application_id=uuid.UUID(str(payload["application_id"])),
+            materials=body.materials,
+            form=form,
+            note=body.note or "已补正材料",
+            channel=channel,
+            by_id=principal_id(by),
+            by_name=by.name[:100],
+            supplied_at=now,
+        )
+        await enqueue(session, messaging.outbox, events.supplemented_event(data, source=source))
+    await _part_changed(session, part, source=source, note="已补正材料", application_id=case.application_id)
 
 
 def _is_window(principal: Principal, case: Case) -> bool:
@@ -666,8 +767,112 @@ async def builtin_supplement_handed_in(
     if part.handler != BUILTIN or part.status != "awaiting_supplement":
         return
     part.status = "in_progress"
-    part.supplement = {**(part.supplement or {}), "supplied_at": at.isoformat(), "note": note}
+    # Only the applicant corrects a case in business itself.
+    part.supplement = {
+        **(part.supplement or {}),
+        "supplied_at": at.isoformat(),
+        "note": note,
+        "channel": "online",
+    }
     await _part_changed(session, part, source=source, note="已补正材料")
+
+
+# --- the part's step clock while business stands the part's own clock still (ADR 0127) -------
+
+
+async def part_clock_paused(
+    session: AsyncSession, part_no: str, *, kind: str, at: datetime, calendar: WorkingDayCalendar
+) -> JointPart | None:
+    """business paused a built-in part's clock (补正, 挂起, 特殊程序): the part's step clock stands still.
+
+    Idempotent and order-free: a pause already recorded changes nothing, and one whose end arrived
+    first is matched to it. Returns the part (locked under its joint case), or None.
+    """
+    part = await _locked_part(session, part_no)
+    if part is None or part.handler != BUILTIN or part.status in DECIDED:
+        return part
+    pauses = [dict(p) for p in part.pauses or []]
+    stamp = at.isoformat()
+    if any(p.get("paused_at") == stamp for p in pauses):
+        return part
+    # A resumption that came before its pause: the first one after this start.
+    orphans = [p for p in pauses if p.get("paused_at") is None and _at(p["resumed_at"]) > at]
+    if orphans:
+        min(orphans, key=lambda p: _at(p["resumed_at"]))["paused_at"] = stamp
+    else:
+        pauses.append({"kind": kind, "paused_at": stamp, "resumed_at": None})
+    await _apply_part_clock(session, part, pauses, calendar)
+    return part
+
+
+async def part_clock_resumed(
+    session: AsyncSession, part_no: str, *, kind: str, at: datetime, calendar: WorkingDayCalendar
+) -> JointPart | None:
+    """business runs a built-in part's clock again: the step clock runs, its due date moves by the
+    working days it stood still (the part's own calendar count, as for a case's pauses)."""
+    part = await _locked_part(session, part_no)
+    if part is None or part.handler != BUILTIN or part.status in DECIDED:
+        return part
+    pauses = [dict(p) for p in part.pauses or []]
+    stamp = at.isoformat()
+    if any(p.get("resumed_at") == stamp for p in pauses):
+        return part
+    running = [
+        p for p in pauses if p.get("resumed_at") is None and p.get("paused_at") and _at(p["paused_at"]) <= at
+    ]
+    if running:
+        max(running, key=lambda p: _at(p["paused_at"]))["resumed_at"] = stamp
+    else:
+        pauses.append({"kind": kind, "paused_at": None, "resumed_at": stamp})
+    await _apply_part_clock(session, part, pauses, calendar)
+    return part
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def _locked_part(session: AsyncSession, part_no: str) -> JointPart | None:
+    """The part, read fresh under its joint case's row lock (its clock events are applied one at a time)."""
+    repository = JointRepository.from_session(session)
+    if await repository.lock_case(part_no[:21]) is None:
+        return None
+    return await repository.part(part_no, fresh=True)
+
+
+async def _apply_part_clock(
+    session: AsyncSession, part: JointPart, pauses: list[dict[str, Any]], calendar: WorkingDayCalendar
+) -> None:
+    """Recompute the part's due date from its limit and every finished pause; stop or run its step clock."""
+    days = sum(
+        calendar.working_days_between(local_date(_at(p["paused_at"])), local_date(_at(p["resumed_at"])))
+        for p in pauses
+        if p.get("paused_at") and p.get("resumed_at")
+    )
+    standing = any(p.get("paused_at") and not p.get("resumed_at") for p in pauses)
+    start = local_date(part.dispatched_at)
+    due = calendar.add_working_days(start, part.limit_days + days)
+    part.pauses = pauses
+    part.paused_days = days
+    part.due_date = due
+    await DeadlineRepository.from_session(session).set_step_clock(
+        part.joint_no,
+        part.part_no,
+        due_date=due,
+        warn_date=max(start, calendar.subtract_working_days(due, deadlines.DEFAULTS.step_warn_days)),
+        paused=standing,
+    )
+
+
+def pause_ended(part: JointPart, paused_at: datetime) -> bool:
+    """Whether the pause that started at ``paused_at`` is known to have ended (its end came first)."""
+    stamp = paused_at.isoformat()
+    return any(p.get("paused_at") == stamp and p.get("resumed_at") for p in part.pauses or [])
+
+
+def part_clock_standing(part: JointPart) -> bool:
+    """Whether business has the part's clock stopped right now (a pause with no end yet)."""
+    return any(p.get("paused_at") and not p.get("resumed_at") for p in part.pauses or [])
 
 
 async def report_result(
@@ -915,6 +1120,9 @@ def due_light(part: JointPart, *, today: date, warn_from: date) -> tuple[str, st
     if part.status in DECIDED and part.decided_at is not None:
         late = local_date(part.decided_at) > part.due_date
         return ("red", "超期办结") if late else ("", "按时办结")
+    if part_clock_standing(part):
+        # The department stopped the part's clock; its due date moves when the clock runs again.
+        return "", "暂停计时"
     if today > part.due_date:
         return "red", "已超期"
     if today >= warn_from:
@@ -985,7 +1193,8 @@ def _last_report(part: JointPart, step: CaseStep | None) -> tuple[str | None, da
             (datetime.fromisoformat(supplement["requested_at"]), f"申请补正：{supplement.get('reason', '')}")
         )
     if (supplied := _supplied_at(part)) is not None:
-        found.append((supplied, "窗口已补正材料，重新分派"))
+        who = "申请人已网上补正材料" if supplement.get("channel") == "online" else "窗口已补正材料"
+        found.append((supplied, f"{who}，已送达本部门" if part.handler == BUILTIN else f"{who}，重新分派"))
     if part.decided_at is not None:
         text = "准予许可" if part.outcome == "approved" else f"不予许可：{part.reason or ''}"
         found.append((part.decided_at, f"办理结果：{text}"))

@@ -167,6 +167,8 @@ class CaseStepClock(Base):
     warn_date: Mapped[date] = mapped_column(Date)
     ended_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     warned_level: Mapped[int] = mapped_column(Integer)
+    #: A joint case's part whose department has stopped its clock (ADR 0127): the sweep passes it by.
+    paused: Mapped[bool] = mapped_column(server_default=text("false"))
 
 
 class SupervisionRule(Base):

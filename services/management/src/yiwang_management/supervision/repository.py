@@ -100,7 +100,8 @@ SELECT (SELECT count(*) FROM marked) AS marked, (SELECT count(*) FROM inserted) 
 
 
 _CASE_OPEN = "t.closed_on IS NULL AND NOT t.paused"
-_STEP_OPEN = "t.ended_at IS NULL"
+# A step clock a department has stopped (a joint part's 补正, 挂起, 特殊程序; ADR 0127) is not warned.
+_STEP_OPEN = "t.ended_at IS NULL AND NOT t.paused"
 _SWEEPS = {
     ("case", "yellow"): _sweep_sql("case_deadline", "warn_date", "''", "''", _CASE_OPEN).format(op="<="),
     ("case", "red"): _sweep_sql("case_deadline", "due_date", "''", "''", _CASE_OPEN).format(op="<"),
@@ -311,6 +312,20 @@ class DeadlineRepository(RepositoryBase[CaseDeadline]):
                 "where_ended_at": ended_at,
                 "new_ended_at": ended_at,
             },
+        )
+
+    async def set_step_clock(
+        self, case_no: str, step_key: str, *, due_date: date, warn_date: date, paused: bool
+    ) -> None:
+        """A running step clock's due and warning dates and whether it stands still (joint parts)."""
+        await self.session.execute(
+            update(_STEP_CLOCK)
+            .where(
+                _STEP_CLOCK.c.case_no == case_no,
+                _STEP_CLOCK.c.step_key == step_key,
+                _STEP_CLOCK.c.ended_at.is_(None),
+            )
+            .values(due_date=due_date, warn_date=warn_date, paused=paused)
         )
 
     async def step_clocks(self, case_no: str) -> Sequence[CaseStepClock]:
