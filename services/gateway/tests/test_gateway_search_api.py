@@ -20,6 +20,7 @@ from yiwang_common.events.outbox import serialize
 from yiwang_common.testing import nats_url
 from yiwang_gateway.catalogue.events import on_item_published
 from yiwang_gateway.main import create_app
+from yiwang_gateway.search import endpoints
 from yiwang_gateway.search.demo import demo_items
 from yiwang_gateway.search.schemas import SearchHit, SearchResponse
 from yiwang_gateway.search.service import search_service
@@ -182,6 +183,56 @@ class TestSearchEndpoint:
         r = await client.get(URL, params=params)
         assert r.status_code == 422, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
+
+    @pytest.mark.parametrize(
+        ("query", "plain"),
+        [
+            ("q=%E8%BA%AB%E4%BB%BD%E8%AF%81%E4%B8%A2%E4%BA%86", True),
+            ("q=sgxk&region=530428&facet=level&facet=object&limit=5&offset=1", True),
+            ("q=&level=county&object=%E6%B3%95%E4%BA%BA&object=natural_person&limit=50&offset=1000", True),
+            ("q=shebao&region=530400&region_scope=down&theme=&event=%E7%BB%93%E5%A9%9A&unknown=1", True),
+            (
+                "department=%E5%85%83%E6%B1%9F%E5%8E%BF%E5%85%AC%E5%AE%89%E5%B1%80&q=+%E7%A4%BE%E4%BF%9D+",
+                True,
+            ),
+            ("q=a&q=%E7%A4%BE%E4%BF%9D", False),
+            ("limit=010", False),
+            ("limit=+5", False),
+            ("offset=1001", False),
+            ("region=%EF%BC%95%EF%BC%93%EF%BC%90%EF%BC%94%EF%BC%92%EF%BC%98", False),
+            ("region=", False),
+            ("region_scope=sideways", False),
+            ("facet=colour", False),
+            ("level=county&level=city&level=province&level=county", False),
+            ("q=" + "%E8%AF%81" * 101, False),
+            ("q=%E7%A4%BE%00", False),
+            ("q=%E7%A4%BE%E4%BF%9D%1B", True),
+        ],
+    )
+    async def test_the_direct_path_answers_as_the_declared_parameters_do(
+        self,
+        client: httpx.AsyncClient,
+        demo: list[ItemPublished],
+        monkeypatch: pytest.MonkeyPatch,
+        query: str,
+        plain: bool,
+    ) -> None:
+        # Plainly valid query strings skip FastAPI's parameter solving; anything else goes through
+        # it. Either way the status and the body are what the declared parameters give.
+        scope = {"query_string": query.encode(), "raw_path": URL.encode(), "headers": []}
+        assert (endpoints.plain_params(scope) is not None) == plain
+        direct = await client.get(f"{URL}?{query}")
+        monkeypatch.setattr(endpoints, "plain_params", lambda scope: None)
+        declared = await client.get(f"{URL}?{query}")
+        assert direct.status_code == declared.status_code
+        assert direct.headers["content-type"] == declared.headers["content-type"]
+        a, b = direct.json(), declared.json()
+        if direct.status_code == 200:
+            a.pop("took_ms"), b.pop("took_ms")
+        else:
+            for problem in (a, b):
+                problem.pop("instance", None), problem.pop("request_id", None)
+        assert a == b
 
     async def test_control_character_message_is_chinese(
         self, client: httpx.AsyncClient, demo: list[ItemPublished]

@@ -9,6 +9,7 @@ import pytest
 from yiwang_gateway.search.analysis import Analyzer, fuzzy, split_pinyin
 from yiwang_gateway.search.dictionary import DictionaryError, SearchDictionary, load_dictionary
 from yiwang_gateway.search.engine import (
+    SAMPLE,
     Filters,
     SearchDocument,
     SearchIndex,
@@ -237,6 +238,42 @@ class TestFilters:
             got = idx.search(q, filters, limit=15, offset=5)
             assert got.total == len(expected)
             assert [(h.document.id, h.score) for h in got.hits] == expected[5:20]
+
+    def test_a_page_of_many_matches_is_the_page_of_the_full_ranking(self, analyzer: Analyzer) -> None:
+        # Over 4 × SAMPLE matches, only those whose evidence can reach a sampled floor are scored
+        # exactly: every page must still be the full ranking's page (scores, ties by slot order).
+        idx = SearchIndex(analyzer)
+        names = [
+            "居民身份证补领",
+            "居民身份证换领",
+            "食品经营许可证核发",
+            "建筑工程施工许可证核发",
+            "社会保险登记",
+        ]
+        idx.add_many(
+            doc(
+                f"{r}-{k}",
+                names[k % len(names)] + ("（延续）" if k % 7 == 0 else ""),
+                f"52{r // 100:02d}{r % 100 + 1:02d}",
+                objects=("natural",) if (r + k) % 3 else ("legal",),
+                text="申请人需提交身份证明材料。" * (k % 3) + "许可证" * (1 + r % 2),
+            )
+            for r in range(600)
+            for k in range(10)
+        )
+        for q, filters in [
+            ("身份证", None),
+            ("许可证", Filters(levels=["county"])),
+            ("shenfenzheng", None),
+            ("身份证明材料", Filters(objects=["natural", "legal"])),
+        ]:
+            everything = idx.search(q, filters, limit=len(idx))  # too many wanted to prune
+            full = [(h.document.id, h.score) for h in everything.hits]
+            assert everything.total > 4 * SAMPLE
+            for offset in (0, 10, 37, 200):
+                got = idx.search(q, filters, limit=10, offset=offset)
+                assert got.total == everything.total
+                assert [(h.document.id, h.score) for h in got.hits] == full[offset : offset + 10]
 
     def test_levels_and_ancestors_from_codes(self) -> None:
         assert (level_of("530000"), level_of("530400"), level_of("530428")) == ("province", "city", "county")

@@ -201,6 +201,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="互联网政务服务门户 yiwang gateway",
             description=DESCRIPTION,
             routers=[
+                # First: the busiest public route is matched before the others are tried (the
+                # matching walks the routes in order; no other route takes this path).
+                search_router,
                 identity_router,
                 backchannel_router,
                 account_router,
@@ -209,7 +212,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 agent_router,
                 myspace_router,
                 catalogue_router,
-                search_router,
                 material_router,
                 application_router,
                 draft_router,

@@ -223,6 +223,11 @@ class SearchIndex:
         # postings grow; bounded, because a catalogue's every token need not sit there twice.
         self._np: dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]] = {}
         self._np_entries = 0
+        # Per token, its postings' impacts (saturated tf × the query weight × idf, float32) for the
+        # last coefficient it was scored with: a token's weight is one of a few constants and its
+        # idf moves only with the index, so the product is usually the one already made. Dropped
+        # with the token's numpy copy.
+        self._impacts: dict[str, tuple[float, npt.NDArray[np.float32]]] = {}
         # Dense masks of the large filter groups (a level, a 服务对象, a province), for this generation.
         self._masks: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
         self._masks_of = -1
@@ -307,6 +312,7 @@ class SearchIndex:
             column.compact(alive, self._alive.size)
         self._dead = 0
         self._np.clear()
+        self._impacts.clear()
         self._np_entries = 0
 
     def _fields(self, doc: SearchDocument) -> dict[str, list[str]]:
@@ -366,6 +372,7 @@ class SearchIndex:
         for token, wtf in weights.items():
             if token in cached:
                 self._np_entries -= cached.pop(token)[0].size
+                self._impacts.pop(token, None)
             postings = self._postings.get(token)
             if postings is None:
                 postings = self._postings[token] = (array("i"), array("f"))
@@ -544,10 +551,22 @@ class SearchIndex:
             )
             if self._np_entries + len(ids) > NP_CACHE_ENTRIES:
                 self._np.clear()
+                self._impacts.clear()
                 self._np_entries = 0
             self._np[token] = got
             self._np_entries += len(ids)
         return got
+
+    def _impact(self, token: str, tfs: npt.NDArray[np.float32], coef: np.float32) -> npt.NDArray[np.float32]:
+        """``tfs * coef`` (the token's numpy tfs from :meth:`_arrays`), kept for the token's last coef."""
+        got = self._impacts.get(token)
+        if got is not None and got[0] == coef:
+            return got[1]
+        impact: npt.NDArray[np.float32] = tfs * coef
+        if got is None:
+            self._np_entries += impact.size // 3  # 4 bytes an entry next to the copies' 12
+        self._impacts[token] = (float(coef), impact)
+        return impact
 
     def _groups(self, filters: Filters | None) -> list[tuple[str, tuple[str, ...], npt.NDArray[np.intp]]]:
         """Per filter dimension: its name, its tokens and the ascending slots it allows."""
@@ -559,7 +578,11 @@ class SearchIndex:
             elif len(lists) == 1:
                 slots = lists[0]
             else:
-                slots = np.unique(np.concatenate(lists))
+                # A region's scope (county, city, province) is disjoint lists: a sort is their
+                # union; overlapping ones (two themes) also drop their repeats.
+                slots = np.sort(np.concatenate(lists))
+                if slots.size > 1 and (slots[1:] == slots[:-1]).any():
+                    slots = np.unique(slots)
             out.append((name, tuple(tokens), slots))
         return out
 
@@ -594,16 +617,19 @@ class SearchIndex:
 
     def _evidence(
         self, parsed: ParsedQuery, universe: npt.NDArray[np.intp] | None, n: int
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.unsignedinteger[Any]]]:
+    ) -> tuple[
+        npt.NDArray[np.float32], npt.NDArray[np.unsignedinteger[Any]], npt.NDArray[np.unsignedinteger[Any]]
+    ]:
         """Per slot (of ``universe``, else of the whole index): the summed BM25F score and how
-        many concepts it matches, in half units (a word 2, surface evidence 1).
+        many word and surface concepts it matches (combined into half units by the caller, for
+        the matches only rather than for every slot).
 
         A slot's numbers are the same whichever set it is scored in (idf is the index's), so a
         filtered query scored over its few allowed slots ranks exactly as over the whole index.
         """
         live = max(len(self._slot), 1)
         size = n if universe is None else universe.size
-        total = np.zeros(size, dtype=np.float32)
+        total: npt.NDArray[np.float32] | None = None
         # Concepts matched per slot, words and surface evidence apart (small counts, not floats).
         wide = len(parsed.concepts) >= 128  # 2 × words + surface must fit
         words: npt.NDArray[np.unsignedinteger[Any]] = np.zeros(size, dtype=np.uint16 if wide else np.uint8)
@@ -621,49 +647,50 @@ class SearchIndex:
                 idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
                 coef = np.float32(weight * idf * (K1 + 1))
                 if universe is None:
-                    parts.append((ids, tfs, coef))
+                    parts.append((ids, self._impact(token, tfs, coef)))
                 elif universe.size * 16 <= ids.size:
                     # Few slots asked of a long list: look each up (binary search) instead of reading it.
                     pos = ids.searchsorted(universe)
                     np.minimum(pos, ids.size - 1, out=pos)
                     at = np.flatnonzero(ids[pos] == universe)
-                    parts.append((at, tfs[pos[at]], coef))
+                    parts.append((at, tfs[pos[at]] * coef))
                 else:
                     if position is None:
                         position = np.full(n, -1, dtype=np.int32)
                         position[universe] = np.arange(universe.size, dtype=np.int32)
                     where = position[ids]
                     keep = where >= 0
-                    parts.append((where[keep].astype(np.intp), tfs[keep], coef))
+                    parts.append((where[keep].astype(np.intp), tfs[keep] * coef))
             if not parts:
                 continue
             # Surface evidence (bigrams, pinyin) is only partial coverage of what was asked.
             counter = surface if concept.label.startswith("~") else words
             if len(parts) == 1 and parts[0][0].size * 8 < size:
-                at, values, coef = parts[0]
-                total[at] += values * coef
+                at, values = parts[0]
+                if total is None:
+                    total = np.zeros(size, dtype=np.float32)
+                total[at] += values
                 counter[at] = counter[at] + 1
                 continue
             # Postings hold each slot once, so add.at is a plain scatter-add (and numpy's fastest).
             score = np.zeros(size, dtype=np.float32)
-            for at, values, coef in parts:
-                np.add.at(score, at, values * coef)
-            total += score
+            for at, values in parts:
+                np.add.at(score, at, values)
+            if total is None:
+                total = score  # 0 + x is x: the first concept's sums are the totals so far
+            else:
+                total += score
             np.add(counter, np.greater(score, 0).view(np.uint8), out=counter)
-        np.left_shift(words, 1, out=words)
-        np.add(words, surface, out=words)
-        return total, words
+        return (np.zeros(size, dtype=np.float32) if total is None else total), words, surface
 
     @staticmethod
-    def _shares(
-        parsed: ParsedQuery, matched: npt.NDArray[np.unsignedinteger[Any]]
-    ) -> npt.NDArray[np.float32]:
-        """``((1 + matched) / (1 + coverage))²`` per slot, in float32 exactly as a dense pass makes it."""
+    def _share_table(parsed: ParsedQuery) -> npt.NDArray[np.float32]:
+        """``((1 + matched) / (1 + coverage))²`` per matched half-count, in float32 exactly as a
+        dense pass makes it (increasing: its last entry bounds every share)."""
         coverage = sum(0.5 if c.label.startswith("~") else 1.0 for c in parsed.concepts)
         steps = np.arange(2 * len(parsed.concepts) + 1, dtype=np.float32) * np.float32(0.5)
         table: npt.NDArray[np.float32] = ((1.0 + steps) / (1.0 + coverage)) ** 2
-        shares: npt.NDArray[np.float32] = table[matched]
-        return shares
+        return table
 
     def search(
         self,
@@ -714,9 +741,10 @@ class SearchIndex:
         """Rank, count and page over ``universe`` (every slot when None); ``groups`` are the
         allowed masks (aligned with the universe) of the filters still to apply."""
         total: npt.NDArray[np.float32] | None = None
-        matched: npt.NDArray[np.unsignedinteger[Any]] | None = None
+        words: npt.NDArray[np.unsignedinteger[Any]] | None = None
+        surface: npt.NDArray[np.unsignedinteger[Any]] | None = None
         if parsed.concepts:
-            total, matched = self._evidence(parsed, universe, n)
+            total, words, surface = self._evidence(parsed, universe, n)
             matches = total > 0
             if universe is None:
                 matches &= self._alive[:n]
@@ -733,24 +761,68 @@ class SearchIndex:
                     others &= allowed
             chosen = np.flatnonzero(others)
             counts[name] = self._facets[name].count(chosen if universe is None else universe[chosen])
-        at = np.flatnonzero(mask)
-        candidates = at if universe is None else universe[at]
-        count = int(candidates.size)
-        if total is None or matched is None:
+        if total is None or words is None or surface is None:
+            at = np.flatnonzero(mask)
+            candidates = at if universe is None else universe[at]
             page = candidates[offset : offset + limit]
-            return SearchResult(count, [self._hit(int(s), 0.0) for s in page], parsed, counts)
+            return SearchResult(int(candidates.size), [self._hit(int(s), 0.0) for s in page], parsed, counts)
+        count = int(np.count_nonzero(mask))
         want = min(offset + limit, count)
         if want == 0:
             return SearchResult(count, [], parsed, counts)
-        scores = total[at] * self._shares(parsed, matched[at])
+        table = self._share_table(parsed)
+        at = self._contenders(total, words, surface, table, mask, count, want)
+        scores = total[at] * table[halves(words, surface, at)]
         page = top(scores, want)[offset : offset + limit]
+        candidates = at if universe is None else universe[at]
         hits = [self._hit(int(candidates[k]), float(scores[k])) for k in page]
         return SearchResult(count, hits, parsed, counts)
+
+    @staticmethod
+    def _contenders(
+        total: npt.NDArray[np.float32],
+        words: npt.NDArray[np.unsignedinteger[Any]],
+        surface: npt.NDArray[np.unsignedinteger[Any]],
+        table: npt.NDArray[np.float32],
+        mask: npt.NDArray[np.bool_],
+        count: int,
+        want: int,
+    ) -> npt.NDArray[np.intp]:
+        """Ascending positions of the ``count`` matches (``mask``) that can be among the ``want`` best.
+
+        With many matches, the ``want``-th best score of a strided sample of them is a floor no
+        answer lies below; a match's score is its summed evidence times a coverage share of at most
+        the table's last, and float32 rounding keeps that order, so a match whose evidence times
+        that share stays below the floor can never be on the page. Only the others are scored
+        exactly (gathering every match's numbers cost more than the scoring itself at 100k).
+        """
+        if count <= 4 * SAMPLE or want > SAMPLE // 4:
+            return np.flatnonzero(mask)
+        stride = max(1, mask.size // SAMPLE)
+        sample = np.flatnonzero(mask[::stride]) * stride
+        if sample.size < want:
+            return np.flatnonzero(mask)
+        scores = total[sample] * table[halves(words, surface, sample)]
+        floor = np.partition(scores, scores.size - want)[scores.size - want]
+        reach = np.multiply(total, table[-1]) >= floor
+        reach &= mask
+        return np.flatnonzero(reach)
 
     def _hit(self, slot: int, score: float) -> Hit:
         doc = self._docs[slot]
         assert doc is not None
         return Hit(doc, score)
+
+
+def halves(
+    words: npt.NDArray[np.unsignedinteger[Any]],
+    surface: npt.NDArray[np.unsignedinteger[Any]],
+    at: npt.NDArray[np.intp],
+) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """Concepts matched at positions ``at``, in half units: a word concept 2, surface evidence 1."""
+    matched: npt.NDArray[np.unsignedinteger[Any]] = np.left_shift(words[at], 1)
+    np.add(matched, surface[at], out=matched)
+    return matched
 
 
 def top(scores: npt.NDArray[np.float32], want: int) -> npt.NDArray[np.intp]:

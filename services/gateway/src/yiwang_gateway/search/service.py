@@ -212,15 +212,19 @@ class SearchService:
         result = self.index.search(q, filters, limit=limit, offset=offset, facets=facets)
         pattern = terms_pattern(result.query.highlight_terms)
         hits = []
+        # A page often holds one 目录 item in several regions: the same name and guide text,
+        # highlighted once for this answer.
+        marked: dict[tuple[str, int], str] = {}
         for hit in result.hits:
             p = hit.document.payload
+            name, source = p["fields"]["name"], p["snippet_source"]
+            if (name_highlight := marked.get((name, 200))) is None:
+                name_highlight = marked[name, 200] = highlight_with(pattern, name, width=200)
+            if (snippet := marked.get((source, 60))) is None:
+                snippet = marked[source, 60] = highlight_with(pattern, source)
             hits.append(
                 p["fields"]
-                | {
-                    "name_highlight": highlight_with(pattern, p["fields"]["name"], width=200),
-                    "snippet": highlight_with(pattern, p["snippet_source"]),
-                    "score": round(hit.score, 4),
-                }
+                | {"name_highlight": name_highlight, "snippet": snippet, "score": round(hit.score, 4)}
             )
         body: dict[str, Any] = {
             "query": q,
