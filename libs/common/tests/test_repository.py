@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import String, event, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session
 
 from yiwang_common.db import session_scope
 from yiwang_common.db.repository import RepositoryBase
@@ -94,6 +94,27 @@ class TestRepositoryBase:
             await fail()
         async with session_scope(repo_sessionmaker) as session:
             assert await LicenceRepository.from_session(session).get_by_id(7) is None
+
+    async def test_a_unit_of_work_hands_back_its_connection_and_detaches_what_it_read(
+        self, engine: AsyncEngine, repo_sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await _seed(repo_sessionmaker, 1)
+        pool = engine.sync_engine.pool
+        async with session_scope(repo_sessionmaker) as session:
+            lic = await LicenceRepository.from_session(session).get_by_id(1)
+        assert lic is not None and object_session(lic) is None and lic.holder == "持证人1"
+        # A unit of work of Core statements only, committed or rolled back: nothing is left checked out.
+        async with session_scope(repo_sessionmaker) as session:
+            await session.execute(select(Licence.code))
+
+        async def fail() -> None:
+            async with session_scope(repo_sessionmaker) as session:
+                await session.execute(select(Licence.code))
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            await fail()
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
     async def test_insert_unless_exists_is_idempotent(
         self, repo_sessionmaker: async_sessionmaker[AsyncSession]

@@ -46,4 +46,13 @@ def column_values(obj: Base) -> dict[str, Any]:
     The hot path builds its rows as model instances (one constructor, typed) but writes them with
     prebuilt statements; the instance is never added to a session, so no tracked copy exists.
     """
-    return {c.key: getattr(obj, c.key) for c in obj.__table__.c}
+    table = obj.__table__
+    keys = _COLUMN_KEYS.get(table)
+    if keys is None:
+        keys = _COLUMN_KEYS[table] = tuple(c.key for c in table.c)
+    # A value set on the instance is in its dict; reading it there skips the attribute's descriptor.
+    values = obj.__dict__
+    return {k: values[k] if k in values else getattr(obj, k) for k in keys}
+
+
+_COLUMN_KEYS: dict[Any, tuple[str, ...]] = {}

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from yiwang_business.clock import local_date
+from yiwang_business.db import transient
 from yiwang_business.decision.models import Decision
 from yiwang_common.contracts.common import DecisionDocument, Organisation
 
@@ -63,9 +64,14 @@ def to_document(decision: Decision) -> DecisionDocument:
     )
 
 
+def decision_period(now: datetime) -> str:
+    """The period of the 决定书 counter: the local year."""
+    return str(local_date(now).year)
+
+
 def decision_counter(case: DecidedCase, now: datetime) -> tuple[str, str, str]:
-    """The counter that numbers a unit's 决定书 of a year."""
-    return ("decision", case.org_code, str(local_date(now).year))
+    """The counter that numbers a unit's 决定书 of a year (the completing statement of a 决定 step draws it too)."""
+    return ("decision", case.org_code, decision_period(now))
 
 
 def build_decision(
@@ -79,18 +85,22 @@ def build_decision(
     now: datetime,
     serial: int,
 ) -> Decision:
-    """Write the 决定书 numbered ``serial`` (not yet stored)."""
+    """Write the 决定书 numbered ``serial`` (not yet stored; never added to a session)."""
     year = local_date(now).year
-    return Decision(
-        id=uuid.uuid4(),
-        case_no=case.case_no,
-        outcome=outcome,
-        document_no=f"{prefix}〔{year}〕第{serial:06d}号",
-        title=TITLES[outcome],
-        body=decision_body(case, outcome, opinion),
-        decided_at=now,
-        decider_id=decider_id,
-        decider_name=decider_name,
-        org_code=case.org_code,
-        org_name=case.org_name,
+    # A value written by the decision's own statement, never added to a session (``transient``).
+    return transient(
+        Decision,
+        {
+            "id": uuid.uuid4(),
+            "case_no": case.case_no,
+            "outcome": outcome,
+            "document_no": f"{prefix}〔{year}〕第{serial:06d}号",
+            "title": TITLES[outcome],
+            "body": decision_body(case, outcome, opinion),
+            "decided_at": now,
+            "decider_id": decider_id,
+            "decider_name": decider_name,
+            "org_code": case.org_code,
+            "org_name": case.org_name,
+        },
     )

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Integer,
     Row,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     cast as sql_cast,
     func,
     literal,
+    null,
     select,
     union_all,
     update,
@@ -106,13 +109,6 @@ _COMPLETE_VALUES: dict[str, Any] = {
     name: bindparam(f"new_{name}")
     for name in ("status", "completed_at", "handler_id", "handler_name", "decision", "opinion")
 }
-#: Complete and read the case in one statement.
-_COMPLETE_WITH_CASE = (
-    update(_task)
-    .where(*_COMPLETABLE, _task.c.case_no == _case.c.case_no)
-    .values(_COMPLETE_VALUES)
-    .returning(*TASK_COLUMNS, *CASE_COLUMNS)
-)
 _DECIDE_CASE = (
     update(_case)
     .where(_case.c.case_no == bindparam("key_case_no"))
@@ -294,10 +290,15 @@ def _numbered_done_steps(counters: int, cancel_open: bool) -> Any:
     return stmt.add_cte(_CANCEL_OPEN_CTE) if cancel_open else stmt
 
 
-@lru_cache(maxsize=2)
-def _record_decision(with_licence: bool) -> Insert:
-    """The decision (and licence), the case decided and the CaseDecided outbox row, in one statement."""
+@lru_cache(maxsize=4)
+def _record_decision(with_licence: bool, cancel_open: bool = False) -> Insert:
+    """The decision (and licence), the case decided and the CaseDecided outbox row, in one statement.
+
+    With ``cancel_open`` the case's tasks still open (other branches) close in it too.
+    """
     stmt = _insert_event().add_cte(insert(_decision).values(_binds(tuple(_decision.c), "d_")).cte("decided"))
+    if cancel_open:
+        stmt = stmt.add_cte(_CANCEL_OPEN_CTE)
     if with_licence:
         stmt = stmt.add_cte(insert(_licence).values(_binds(tuple(_licence.c), "l_")).cte("licensed"))
     case = (
@@ -310,6 +311,110 @@ def _record_decision(with_licence: bool) -> Insert:
         )
     )
     return stmt.add_cte(case.cte("case_decided"))
+
+
+#: The completed task is its case's 决定 step: a lead (not an assisting) task whose key is a step of
+#: kind ``decide`` in the case's snapshot, the test ``TaskService.complete`` makes on the compiled graph.
+_DECIDING = (
+    (_task.c.kind != KIND_ASSIST)
+    & _case.c.workflow["steps"].contains(
+        func.jsonb_build_array(
+            func.jsonb_build_object(
+                literal("key", String()),
+                _task.c.step_key,
+                literal("kind", String()),
+                literal("decide", String()),
+            )
+        )
+    )
+).label("deciding")
+
+
+def _complete_and_number() -> Any:
+    """Complete a task and read its case; on a 决定 step also draw its numbers and read the done steps.
+
+    One statement for what was two on the decision: the 决定书 counter (the case's unit, the year
+    ``decision_period``) and, when ``approve`` and the snapshot names a licence type, the 证照
+    counter (``licence_scope``/``licence_period``) are drawn only if the completing UPDATE matched
+    a 决定 step, locked until commit as before. Rows: the completed task with its case and the
+    numbers drawn (``serials``, NULL when none), then the case's earlier completed steps (not the
+    assistants'), in the order they finished. The earlier steps are read in the statement's
+    snapshot, in which the completed task is still open.
+    """
+    done = (
+        update(_task)
+        .where(*_COMPLETABLE, _task.c.case_no == _case.c.case_no)
+        .values(_COMPLETE_VALUES)
+        .returning(*TASK_COLUMNS, *(c.label(f"case_{c.key}") for c in CASE_COLUMNS), _DECIDING)
+        .cte("done")
+    )
+    d = done.c
+    workflow = d["case_workflow"]
+    licensed = (
+        d.deciding
+        & bindparam("approve", type_=Boolean())
+        & workflow["licence_type_code"].astext.is_not(None)
+        & workflow["licence_type_name"].astext.is_not(None)
+    )
+    numbers = union_all(
+        select(
+            literal("decision", String()),
+            d["case_org_code"],
+            bindparam("decision_period", type_=String()),
+            literal(1),
+        ).where(d.deciding),
+        select(
+            literal("licence", String()),
+            bindparam("licence_scope", type_=String()),
+            bindparam("licence_period", type_=String()),
+            literal(1),
+        ).where(licensed),
+    )
+    drawn = (
+        insert(_counter)
+        .from_select([_counter.c.name, _counter.c.scope, _counter.c.period, _counter.c.value], numbers)
+        .on_conflict_do_update(
+            index_elements=[_counter.c.name, _counter.c.scope, _counter.c.period],
+            set_={"value": _counter.c.value + 1},
+        )
+        .returning(_counter.c.name, _counter.c.value)
+        .cte("drawn")
+    )
+    serials = select(func.jsonb_object_agg(drawn.c.name, drawn.c.value, type_=JSONB)).scalar_subquery()
+    head = select(
+        *(d[c.key] for c in TASK_COLUMNS),
+        *(d[f"case_{c.key}"] for c in CASE_COLUMNS),
+        serials.label("serials"),
+        literal(0).label("part"),
+    )
+    earlier = (
+        select(
+            *TASK_COLUMNS,
+            *(null().label(f"case_{c.key}") for c in CASE_COLUMNS),
+            null().label("serials"),
+            literal(1).label("part"),
+        )
+        .join_from(_task, done, _task.c.case_no == d.case_no)
+        .where(d.deciding, _task.c.status == TASK_DONE, _task.c.kind != KIND_ASSIST)
+    )
+    both = union_all(head, earlier)
+    cols = both.selected_columns
+    return both.order_by(cols.part, cols.completed_at, cols.id)
+
+
+_COMPLETE_AND_NUMBER = _complete_and_number()
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A task just completed, its case and, on a 决定 step, the numbers drawn and the earlier steps."""
+
+    task: Task
+    case: BusinessCase
+    #: Counter name → value drawn, when the task is its case's 决定 step; None otherwise.
+    serials: dict[str, int] | None
+    #: The case's steps completed before this one, in the order they finished (决定 step only).
+    earlier: list[Task]
 
 
 def task_from_row(row: Row[Any], offset: int = 0) -> Task:
@@ -388,23 +493,42 @@ class TaskRepository(RepositoryBase[Task]):
         region_prefix: str,
         roles: Collection[str],
         values: Mapping[str, Any],
-    ) -> tuple[Task, BusinessCase] | None:
+        decision_period: str,
+        licence: tuple[str, str, str] | None,
+    ) -> Completed | None:
         """Mark an open task of the unit in the region, for one of the posts, done; return it and its case.
 
         None when no such open task exists (the caller finds out why). The row stays locked
         until commit, so a concurrent completion of the same task waits and then finds it done.
+        When the task is its case's 决定 step, the same statement draws the 决定书 number
+        (counter ``("decision", <the case's unit>, decision_period)``) and, with ``licence``
+        (the 证照 counter of an approval), the licence number if the snapshot issues one, and
+        reads the steps completed before it (:class:`Completed`).
         """
+        if licence is not None and licence[0] != "licence":
+            raise ValueError("the licence counter is named licence")
         params = {
             "task_id": task_id,
             "key_org_code": org_code,
             "key_region_prefix": region_prefix,
             "roles": sorted(roles),
             **{f"new_{k}": v for k, v in values.items()},
+            "decision_period": decision_period,
+            "approve": licence is not None,
+            "licence_scope": None if licence is None else licence[1],
+            "licence_period": None if licence is None else licence[2],
         }
-        row = await self.first_row(_COMPLETE_WITH_CASE, params)
-        if row is None:
+        rows = await self.rows(_COMPLETE_AND_NUMBER, params)
+        if not rows:
             return None
-        return task_from_row(row), case_from_row(row, len(TASK_COLUMNS))
+        head = rows[0]
+        serials: dict[str, int] | None = head[len(TASK_COLUMNS) + len(CASE_COLUMNS)]
+        return Completed(
+            task=task_from_row(head),
+            case=case_from_row(head, len(TASK_COLUMNS)),
+            serials=serials,
+            earlier=[task_from_row(r) for r in rows[1:]],
+        )
 
     async def take_over(self, case: BusinessCase, tasks: Sequence[Task]) -> bool:
         """Insert a new case and its first tasks in one statement, unless its 办件编号 is already here.
@@ -488,8 +612,12 @@ class TaskRepository(RepositoryBase[Task]):
         *,
         case_values: Mapping[str, Any],
         event: Mapping[str, Any],
+        cancel_open_at: datetime | None = None,
     ) -> None:
-        """Insert the decision (and licence), mark the case decided and write its event, in one statement."""
+        """Insert the decision (and licence), mark the case decided and write its event, in one statement.
+
+        With ``cancel_open_at`` the case's open tasks close in the same statement.
+        """
         params = {
             **_prefixed(column_values(decision), "d_"),
             **_prefixed(event, "o_"),
@@ -498,7 +626,9 @@ class TaskRepository(RepositoryBase[Task]):
         }
         if licence is not None:
             params.update(_prefixed(column_values(licence), "l_"))
-        await self.execute(_record_decision(licence is not None), params)
+        if cancel_open_at is not None:
+            params["now"] = cancel_open_at
+        await self.execute(_record_decision(licence is not None, cancel_open_at is not None), params)
 
     async def insert_many(self, tasks: Sequence[Task]) -> None:
         """Insert new tasks (never added to the session) with one prebuilt ``INSERT``."""

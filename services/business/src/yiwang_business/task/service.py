@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from yiwang_business.clock import local_date, working_calendar
 from yiwang_business.db import messaging, transient
 from yiwang_business.decision.repository import DecisionRepository
-from yiwang_business.decision.service import Outcome, build_decision, decision_counter, to_document
+from yiwang_business.decision.service import (
+    Outcome,
+    build_decision,
+    decision_counter,
+    decision_period,
+    to_document,
+)
 from yiwang_business.licence.repository import LicenceRepository
 from yiwang_business.licence.service import build_licence, issues_licence, licence_counter, to_value
 from yiwang_business.task.errors import (
@@ -35,7 +41,7 @@ from yiwang_business.task.models import (
     CaseLog,
     Task,
 )
-from yiwang_business.task.repository import CaseLogRepository, CaseRepository, TaskRepository
+from yiwang_business.task.repository import CaseLogRepository, CaseRepository, Completed, TaskRepository
 from yiwang_business.task.schemas import (
     CaseView,
     TaskComplete,
@@ -310,6 +316,9 @@ class TaskService:
             raise TaskNotFound(f"待办任务 {task_id} 不存在")
         repo = TaskRepository.from_session(session)
         now = utcnow()
+        # Should this be its case's 决定 step, the completing statement also draws the numbers:
+        # the 决定书's (the case's unit, this year) and, on an approval, the 证照's.
+        approving = body.decision == "approve"
         done = await repo.complete_open(
             task_id,
             org_code=scope.org_code,
@@ -323,10 +332,20 @@ class TaskService:
                 "decision": body.decision,
                 "opinion": body.opinion,
             },
+            decision_period=decision_period(now),
+            licence=licence_counter(origin.region_code, now) if approving else None,
         )
         if done is None:
             raise await self._why_not_completable(session, task_id=task_id, principal=principal)
-        task, case = done
+        task, case = done.task, done.case
+        if done.serials is not None and (
+            task.kind == KIND_ASSIST or compile_graph(case.workflow).step(task.step_key).kind != "decide"
+        ):
+            # The statement and the graph read the same snapshot; were they ever to disagree, roll
+            # back rather than leave a gap in the 决定书 numbers.
+            raise RuntimeError(
+                f"办件 {case.case_no}: numbers drawn for 「{task.step_name}」, which does not decide"
+            )
         if task.kind == KIND_ASSIST:
             # 协办: an opinion for the lead; the step moves on only when the lead completes.
             return TaskCompletion(task=task_schema(task, case), case_status=CASE_IN_PROGRESS)
@@ -337,7 +356,13 @@ class TaskService:
         if step.kind == "decide":
             workflow = snapshot_of(case.workflow)
             return await self._decide(
-                session, case=case, task=task, workflow=workflow, origin=origin, others_open=not graph.linear
+                session,
+                case=case,
+                task=task,
+                workflow=workflow,
+                origin=origin,
+                others_open=not graph.linear,
+                drawn=done,
             )
         if graph.linear:
             keys = [graph.order[graph.positions[task.step_key] + 1]]
@@ -422,25 +447,35 @@ class TaskService:
         workflow: WorkflowSnapshot,
         origin: Origin,
         others_open: bool = False,
+        drawn: Completed | None = None,
     ) -> TaskCompletion:
         assert task.completed_at is not None
         now = task.completed_at
         outcome: Outcome = "approved" if task.decision == "approve" else "refused"
         # The step list of the event: the earlier (done) steps and this one, which is the last.
         # Branches still open elsewhere (a graph) end with the decision, in the same statement.
-        # Numbers are drawn with the read of the done steps, in one statement, two statements
-        # before the commit: their counter rows stay locked until this unit of work commits.
         with_licence = outcome == "approved" and issues_licence(workflow)
         counters = [decision_counter(case, now)]
         if with_licence:
             counters.append(licence_counter(origin.region_code, now))
         repo = TaskRepository.from_session(session)
-        tasks, serials = await repo.numbered_done_steps(
-            case.case_no, counters, cancel_open_at=now if others_open else None
-        )
-        if tasks[-1].id != task.id:
-            # The completing UPDATE's row is read back in this transaction; keep it last either way.
-            tasks = [t for t in tasks if t.id != task.id] + [task]
+        cancel_open_at = now if others_open else None
+        if drawn is not None and drawn.serials is not None:
+            # The completing statement drew the numbers (their counter rows stay locked until this
+            # unit of work commits) and read the earlier steps; the open tasks close with the decision.
+            if set(drawn.serials) != {name for name, _, _ in counters}:
+                raise RuntimeError(f"办件 {case.case_no}: numbers drawn {sorted(drawn.serials)} ≠ {counters}")
+            serials = [int(drawn.serials[name]) for name, _, _ in counters]
+            tasks = [*drawn.earlier, task]
+        else:
+            # Numbers drawn with the read of the done steps, in one statement.
+            tasks, serials = await repo.numbered_done_steps(
+                case.case_no, counters, cancel_open_at=cancel_open_at
+            )
+            cancel_open_at = None
+            if tasks[-1].id != task.id:
+                # The completing UPDATE's row is read back in this transaction; keep it last either way.
+                tasks = [t for t in tasks if t.id != task.id] + [task]
         decision = build_decision(
             case,
             outcome=outcome,
@@ -466,6 +501,7 @@ class TaskService:
             licence,
             case_values={"status": CASE_DECIDED, "outcome": outcome, "decided_at": now},
             event=outbox_row(session, event),
+            cancel_open_at=cancel_open_at,
         )
         return TaskCompletion(
             task=task_schema(task, case),

@@ -1,0 +1,132 @@
+"""The cost of a case, pinned: statements per step, and the 决定 step draws its numbers in its completing statement."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bench.workflow import HANDLERS, ORG, ORIGIN, PARALLEL, SEQUENTIAL, accepted
+from yiwang_business.db import messaging
+from yiwang_business.task.schemas import TaskComplete
+from yiwang_business.task.service import task_service
+from yiwang_business.workflow.schemas import WorkflowBody
+from yiwang_business.workflow.service import workflow_service
+from yiwang_common.db import session_scope
+from yiwang_common.testing.architecture import StatementCounter
+
+HANDLER = HANDLERS[ORG]
+APPROVE = TaskComplete.model_validate({"decision": "approve", "opinion": "同意。"})
+
+
+async def _run_case(
+    sessionmaker: async_sessionmaker[AsyncSession], item: str, body: WorkflowBody
+) -> tuple[list[list[str]], Any]:
+    """Define ``item`` (once), then take one case over and complete every step; statements per unit of work."""
+    async with session_scope(sessionmaker) as session:
+        await workflow_service.put(session, item_code=item, body=body)
+    async with session_scope(sessionmaker) as session:
+        # The published snapshot is read once and reused for a few seconds (not counted).
+        await workflow_service.cached_snapshot(session, item_code=item)
+    engine = sessionmaker.kw["bind"]
+    units: list[list[str]] = []
+    with StatementCounter(engine) as counter:
+        async with session_scope(sessionmaker) as session:
+            opened = await task_service.take_over(session, accepted=accepted(item, 1))
+        assert opened is not None
+        units.append(list(counter.sent))
+        todo = [t.id for t in opened]
+        done: Any = None
+        while todo:
+            before = len(counter.sent)
+            async with session_scope(sessionmaker) as session:
+                done = await task_service.complete(
+                    session, task_id=todo.pop(0), principal=HANDLER, body=APPROVE, origin=ORIGIN
+                )
+            units.append(counter.sent[before:])
+            todo += [t.id for t in done.next_tasks]
+    return units, done
+
+
+async def _events(sessionmaker: async_sessionmaker[AsyncSession], case_no: str) -> list[dict[str, Any]]:
+    async with session_scope(sessionmaker) as session:
+        rows = (
+            await session.execute(select(messaging.outbox.c.payload).order_by(messaging.outbox.c.seq))
+        ).all()
+    events = [orjson.loads(r[0]) for r in rows]
+    return [e for e in events if e["subject"] == case_no]
+
+
+class TestStepStatements:
+    async def test_a_sequential_case_is_seven_statements(
+        self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        units, done = await _run_case(sessionmaker, "BENCHSEQ", SEQUENTIAL)
+        # Take-over: 1; each review step: complete + (next task and event); the decision: complete
+        # (with its numbers and the done steps) + (decision, case, event).
+        assert [len(u) for u in units] == [1, 2, 2, 2]
+        assert done.case_status == "decided" and done.decision.document_no.endswith("第000001号")
+        decided = (await _events(sessionmaker, done.task.case_no))[-1]
+        assert decided["type"] == "cn.yiwang.business.case.decided.v1"
+        assert [s["step_key"] for s in decided["data"]["steps"]] == ["review", "survey", "decide"]
+        assert decided["data"]["decision"]["document_no"] == done.decision.document_no
+
+    async def test_a_parallel_case_is_nine_statements(
+        self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        units, done = await _run_case(sessionmaker, "BENCHPAR", PARALLEL)
+        assert [len(u) for u in units] == [1, 2, 2, 2, 2]
+        decided = (await _events(sessionmaker, done.task.case_no))[-1]
+        assert [s["step_key"] for s in decided["data"]["steps"]] == ["planning", "fire", "safety", "decide"]
+        # A second case of the same unit takes the next number: none was drawn on the other steps.
+        _, again = await _run_case(sessionmaker, "BENCHPAR", PARALLEL)
+        assert again.decision.document_no.endswith("第000002号")
+
+    async def test_an_assisting_opinion_on_the_decide_step_draws_no_number(
+        self, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        body = WorkflowBody.model_validate(
+            {
+                "steps": [
+                    {"key": "review", "name": "审查", "role": "reviewer", "kind": "review"},
+                    {
+                        "key": "decide",
+                        "name": "决定",
+                        "role": "approver",
+                        "kind": "decide",
+                        "assists": [{"role": "reviewer"}],
+                    },
+                ],
+                "decision_doc_prefix": "压测许",
+                "licence_fields": {},
+            }
+        )
+        async with session_scope(sessionmaker) as session:
+            await workflow_service.put(session, item_code="BENCHAST", body=body)
+        async with session_scope(sessionmaker) as session:
+            opened = await task_service.take_over(session, accepted=accepted("BENCHAST", 1))
+        assert opened is not None
+        async with session_scope(sessionmaker) as session:
+            await task_service.complete(
+                session, task_id=opened[0].id, principal=HANDLER, body=APPROVE, origin=ORIGIN
+            )
+        async with session_scope(sessionmaker) as session:
+            case = await task_service.case_view(
+                session, case_no=opened[0].case_no, principal=HANDLER, source=ORIGIN.source
+            )
+        assist = next(t for t in case.tasks if t.kind == "assist")
+        lead = next(t for t in case.tasks if t.step_key == "decide" and t.kind == "decide")
+        async with session_scope(sessionmaker) as session:
+            opinion = await task_service.complete(
+                session, task_id=assist.id, principal=HANDLER, body=APPROVE, origin=ORIGIN
+            )
+        assert opinion.case_status == "in_progress" and opinion.decision is None
+        async with session_scope(sessionmaker) as session:
+            decided = await task_service.complete(
+                session, task_id=lead.id, principal=HANDLER, body=APPROVE, origin=ORIGIN
+            )
+        assert decided.decision is not None and decided.decision.document_no.endswith("第000001号")
+        assert uuid.UUID(str(decided.task.id)) == lead.id
