@@ -8,11 +8,13 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_common.auth import ROLE_APPLICANT, Principal, require_role
-from yiwang_common.db import get_session
+from yiwang_common.db import get_session, get_snapshot_session
 from yiwang_common.http import UnprocessableContent
 
 #: The request's unit of work; it commits after the endpoint returns, before the response is sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# A view of a case read in several queries (status, promised date, timeline): one snapshot.
+SnapshotSessionDep = Annotated[AsyncSession, Depends(get_snapshot_session, scope="function")]
 
 #: 申请人 Applicant principal (natural or legal person).
 ApplicantPrincipal = Annotated[Principal, require_role(ROLE_APPLICANT)]

@@ -13,7 +13,7 @@ from yiwang_common.db.engine import (
     create_sessionmaker,
 )
 from yiwang_common.db.types import JSONType, TZDateTime, utcnow
-from yiwang_common.db.uow import get_session, session_scope
+from yiwang_common.db.uow import get_session, get_snapshot_session, session_scope
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -23,6 +23,7 @@ __all__ = [
     "create_engine",
     "create_sessionmaker",
     "get_session",
+    "get_snapshot_session",
     "session_scope",
     "utcnow",
 ]

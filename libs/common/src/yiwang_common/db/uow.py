@@ -47,3 +47,25 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with session_scope(sessionmaker) as session:
         yield session
+
+
+async def get_snapshot_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: the request's unit of work, reading one snapshot (``REPEATABLE READ``).
+
+    For a read assembled from several queries, such as a case's status beside its timeline: under
+    ``READ COMMITTED`` each statement sees the latest commit, so an event's handler committing
+    between two of them yields a page that is half before the event and half after it (the
+    timeline says 已受理 while the promised date is still unknown). Keep it to reads: a write
+    under ``REPEATABLE READ`` to a row another transaction changed meanwhile fails instead of waiting.
+
+    Args:
+        request: the current request; the app's sessionmaker is on ``app.state``.
+
+    Yields:
+        The session, its connection already in the transaction's isolation level.
+    """
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with session_scope(sessionmaker) as session:
+        # Only the first procurement of the connection takes execution options, so it comes first.
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session

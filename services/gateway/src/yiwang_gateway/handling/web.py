@@ -24,7 +24,7 @@ from yiwang_gateway.account.agents import Acting, agent_service
 from yiwang_gateway.application.repository import TimelineRepository
 from yiwang_gateway.application.service import application_service
 from yiwang_gateway.catalogue.service import catalogue_service
-from yiwang_gateway.dependencies import GUARDS, SessionDep
+from yiwang_gateway.dependencies import GUARDS, SessionDep, SnapshotSessionDep
 from yiwang_gateway.draft.formschema import FIELD_PREFIX, coerce, fields_of
 from yiwang_gateway.draft.web import upload_material
 from yiwang_gateway.handling.client import BusinessClient
@@ -129,7 +129,7 @@ async def _joint_supplements(session: AsyncSession, acting: Acting, state: Any) 
 
 @router.get("/me/applications/{application_id}", response_class=HTMLResponse)
 async def application_page(
-    request: Request, session: SessionDep, application_id: uuid.UUID, submitted: str = "", done: str = ""
+    request: Request, session: SnapshotSessionDep, application_id: uuid.UUID, submitted: str = "", done: str = ""
 ) -> HTMLResponse:
     """我的办件: status, 承诺办结日期 and the timeline, in order."""
     principal = page_principal(request)

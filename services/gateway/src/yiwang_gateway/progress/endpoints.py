@@ -15,7 +15,7 @@ from yiwang_gateway.account.errors import AgentAuthorisationExpired, AgentBeyond
 from yiwang_gateway.account.throttle import client_address
 from yiwang_gateway.application.errors import FormInvalid
 from yiwang_gateway.catalogue.errors import ItemNotFound
-from yiwang_gateway.dependencies import GUARDS, SessionDep
+from yiwang_gateway.dependencies import GUARDS, SessionDep, SnapshotSessionDep
 from yiwang_gateway.licence.errors import VerificationThrottled
 from yiwang_gateway.licence.throttle import SlidingWindow
 from yiwang_gateway.material.errors import (
@@ -69,7 +69,7 @@ NOTICE_PDF: dict[int | str, dict[str, Any]] = {
         Unauthorized, CaseNotFound, NotAuthorisedAgent, AgentAuthorisationExpired, AgentBeyondAuthority
     ),
 )
-async def get_case(case_no: CaseNo, principal: CurrentPrincipal, session: SessionDep) -> CaseView:
+async def get_case(case_no: CaseNo, principal: CurrentPrincipal, session: SnapshotSessionDep) -> CaseView:
     """Return the case's status, timeline and result; only its applicant (or their agent) may see it."""
     if principal.acting_for is not None:
         # An agent sees the company's cases only with the view authority (查看).
@@ -173,7 +173,7 @@ async def supplement_joint_part(
 @pages_router.get("/progress/{case_no}", response_class=HTMLResponse)
 async def public_progress_page(
     request: Request,
-    session: SessionDep,
+    session: SnapshotSessionDep,
     case_no: Annotated[str, Path(pattern=r"^[0-9A-Z]{21}$", description="办件编号")],
 ) -> HTMLResponse:
     """办件进度 (公开查询): the page the 决定书's QR code opens; the item, status and dates only."""
