@@ -279,6 +279,7 @@ PAYLOADS: dict[type[EventData], Callable[[], dict[str, Any]]] = {
         "status": "awaiting_supplement",
         "changed_at": NOW,
         "note": "请补充经营场所平面图",
+        "due_date": "2026-12-21",
     },
     management.JointPartSupplemented: lambda: {
         "joint_no": CASE_NO,

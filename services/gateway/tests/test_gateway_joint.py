@@ -75,7 +75,12 @@ def _opened(application_id: uuid.UUID, account_id: str) -> JointCaseOpened:
 
 
 def _changed(
-    application_id: uuid.UUID, n: int, status: str, minutes: int, note: str | None = None
+    application_id: uuid.UUID,
+    n: int,
+    status: str,
+    minutes: int,
+    note: str | None = None,
+    due_date: date | None = None,
 ) -> JointPartChanged:
     return JointPartChanged(
         joint_no=JOINT_NO,
@@ -86,6 +91,7 @@ def _changed(
         status=status,  # type: ignore[arg-type]
         changed_at=AT + timedelta(minutes=minutes),
         note=note,
+        due_date=due_date,
     )
 
 
@@ -99,6 +105,70 @@ async def _parts(sessionmaker: async_sessionmaker[AsyncSession], application_id:
         app = await session.get(Application, application_id)
         assert app is not None and app.joint_parts is not None
         return [p["status"] for p in app.joint_parts]
+
+
+async def _stored(sessionmaker: async_sessionmaker[AsyncSession], application_id: uuid.UUID) -> list[Any]:
+    async with session_scope(sessionmaker) as session:
+        app = await session.get(Application, application_id)
+        assert app is not None and app.joint_parts is not None
+        return list(app.joint_parts)
+
+
+async def _titles(sessionmaker: async_sessionmaker[AsyncSession], application_id: uuid.UUID) -> list[str]:
+    async with session_scope(sessionmaker) as session:
+        rows = await session.scalars(
+            select(TimelineEntry.title)
+            .where(TimelineEntry.application_id == application_id)
+            .order_by(TimelineEntry.at)
+        )
+        return list(rows)
+
+
+async def test_a_parts_due_date_moves_alone_when_its_clock_stood_still(
+    client: httpx.AsyncClient,
+    accounts: Accounts,
+    issuer: TokenIssuer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """挂起 / 特殊程序 move a part's 办结期限 with its status unchanged (ADR 0132): the date and one line."""
+    application_id = uuid.uuid4()
+    await _deliver(sessionmaker, _opened(application_id, str(accounts.zhangsan.id)))
+    await _deliver(sessionmaker, _changed(application_id, 2, "in_progress", 1, "已受理", date(2026, 12, 10)))
+    before = await _titles(sessionmaker, application_id)
+    # The department's 挂起 ended: the same status, a later date.
+    await _deliver(sessionmaker, _changed(application_id, 2, "in_progress", 30, due_date=date(2026, 12, 17)))
+    parts = await _stored(sessionmaker, application_id)
+    assert [p["due_date"] for p in parts] == ["2026-12-09", "2026-12-17", "2026-12-11"]
+    assert [p["status"] for p in parts] == ["dispatched", "in_progress", "dispatched"]
+    titles = await _titles(sessionmaker, application_id)
+    assert titles == [*before, "元江县自然资源局：办结期限调整"]
+    # An older date (a redelivery overtaken) and the same date again change nothing, and add no line.
+    await _deliver(sessionmaker, _changed(application_id, 2, "in_progress", 20, due_date=date(2026, 12, 14)))
+    await _deliver(sessionmaker, _changed(application_id, 2, "in_progress", 40, due_date=date(2026, 12, 17)))
+    # So does a repeat of the status with neither a note nor a date.
+    await _deliver(sessionmaker, _changed(application_id, 2, "in_progress", 41))
+    assert [p["due_date"] for p in await _stored(sessionmaker, application_id)][1] == "2026-12-17"
+    assert await _titles(sessionmaker, application_id) == titles
+    # A status change carries the part's date with it.
+    await _deliver(
+        sessionmaker,
+        _changed(application_id, 2, "awaiting_supplement", 50, "请补充平面图", date(2026, 12, 17)),
+    )
+    token = issuer.issue(account_service.principal(accounts.zhangsan))
+    view = (
+        await client.get(f"/api/v1/cases/{JOINT_NO}", headers={"Authorization": f"Bearer {token}"})
+    ).json()
+    assert [(p["status"], p["due_date"]) for p in view["parts"]] == [
+        ("dispatched", "2026-12-09"),
+        ("awaiting_supplement", "2026-12-17"),
+        ("dispatched", "2026-12-11"),
+    ]
+    page = await client.get(
+        f"/me/applications/{application_id}", headers={"Cookie": f"yiwang_session={token}"}
+    )
+    row = page.text.split(f'data-part="{JOINT_NO}P02"')[1].split("</tr>")[0]
+    assert "2026-12-17（10 个工作日）" in row
+    assert "计时暂停的工作日不计入，办结期限为 2026-12-17" in page.text
 
 
 async def test_one_case_its_parts_in_order_and_the_combined_result(

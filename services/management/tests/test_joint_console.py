@@ -627,6 +627,22 @@ class TestBuiltinPartClock:
         part = await view_part()
         assert part["status"] == "in_progress" and not part["clock_paused"]
         assert part["paused_days"] == first + second + third
+        third_due = calendar.add_working_days(day0, housing["limit_days"] + first + second + third)
+        assert part["due_date"] == third_due.isoformat()
+        # The portal hears every move of the date (ADR 0132): with the part's own change when there
+        # is one, alone (the status unchanged, no note) when there is not; replays say nothing.
+        changed = [
+            JointPartChanged.model_validate(e["data"])
+            for e in await outbox(sessionmaker, JointPartChanged.subject)
+            if e["data"]["part_no"] == part_no
+        ]
+        first_due = calendar.add_working_days(day0, housing["limit_days"] + first)
+        assert [(c.status, c.note, c.due_date) for c in changed] == [
+            (housing["status"], None, first_due),
+            ("awaiting_supplement", "等待上级批复", first_due),
+            ("in_progress", "已补正材料", due),
+            ("in_progress", None, third_due),
+        ]
         # The other parts' clocks never moved.
         r = await client.get(f"/joint-cases/{joint_no}", headers=auth(ACCEPTOR))
         assert r.json()["parts"][1]["due_date"] == other["due_date"]

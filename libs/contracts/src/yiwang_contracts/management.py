@@ -413,7 +413,9 @@ class JointCaseOpened(EventData):
 
 
 class JointPartChanged(EventData):
-    """联办分件状态变化: one department's part moved (taken over, 补正 asked or handed in, decided)."""
+    """联办分件状态变化: one department's part moved (taken over, 补正 asked or handed in, decided),
+    or its 办结期限 moved with its status unchanged (its clock stood still: 挂起, 特殊程序, 补正).
+    """
 
     subject = "yiwang.management.joint_case.part_changed.v1"
 
@@ -426,6 +428,13 @@ class JointPartChanged(EventData):
     changed_at: datetime
     note: str | None = Field(
         default=None, description="补正 reason when awaiting_supplement, 不予许可理由 when refused"
+    )
+    due_date: date | None = Field(
+        default=None,
+        description=(
+            "分件办结期限 as it stands after this change: its limit plus every working day its clock stood "
+            "still. Absent from producers older than this field."
+        ),
     )
 
 

@@ -129,7 +129,11 @@ async def _joint_supplements(session: AsyncSession, acting: Acting, state: Any) 
 
 @router.get("/me/applications/{application_id}", response_class=HTMLResponse)
 async def application_page(
-    request: Request, session: SnapshotSessionDep, application_id: uuid.UUID, submitted: str = "", done: str = ""
+    request: Request,
+    session: SnapshotSessionDep,
+    application_id: uuid.UUID,
+    submitted: str = "",
+    done: str = "",
 ) -> HTMLResponse:
     """我的办件: status, 承诺办结日期 and the timeline, in order."""
     principal = page_principal(request)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -320,22 +320,37 @@ async def on_joint_case_opened(session: AsyncSession, envelope: EventEnvelope, d
     )
 
 
-def _merge_part(parts: list[Any], part_no: str, status: str, at: datetime, note: str | None) -> bool:
-    """Move one stored part to ``status`` unless it is decided or a later event moved it already."""
+def _merge_part(
+    parts: list[Any], part_no: str, status: str, at: datetime, note: str | None, due: date | None = None
+) -> Literal["status", "due_date"] | None:
+    """Move one stored part to ``status``, or to its new 办结期限 ``due`` alone; None when the part is
+    decided, a later event moved it already, or nothing changed. Says which of the two moved."""
     for part in parts:
         if part["part_no"] != part_no:
             continue
         if part["status"] in _DECIDED or datetime.fromisoformat(part["status_at"]) > at:
-            return False
-        part |= {"status": status, "status_at": at.isoformat(), "note": note}
-        return True
-    return False
+            return None
+        dated = {} if due is None else {"due_date": due.isoformat(), "due_at": at.isoformat()}
+        if status != part["status"] or note:
+            part |= {"status": status, "status_at": at.isoformat(), "note": note} | dated
+            return "status"
+        # The date alone moved (the department's clock stood still), and is newer than the one stored.
+        due_at = part.get("due_at")
+        if (
+            not dated
+            or dated["due_date"] == part["due_date"]
+            or (due_at and datetime.fromisoformat(due_at) > at)
+        ):
+            return None
+        part |= dated
+        return "due_date"
+    return None
 
 
 async def on_joint_part_changed(
     session: AsyncSession, envelope: EventEnvelope, data: JointPartChanged
 ) -> None:
-    """A department's part moved: its state on the one case, and a line on the timeline."""
+    """A department's part moved, or its 办结期限 did: its state on the one case, and a line on the timeline."""
     progress = ProgressRepository.from_session(session)
     found, parts = await progress.lock_joint_parts(data.application_id)
     if not found:
@@ -346,17 +361,25 @@ async def on_joint_part_changed(
             "part event for a case that is not a joint case ignored", extra={"case_no": data.joint_no}
         )
         return
-    if not _merge_part(parts, data.part_no, data.status, data.changed_at, data.note):
+    changed = _merge_part(parts, data.part_no, data.status, data.changed_at, data.note, data.due_date)
+    if changed is None:
         # Late or after the part's decision: the timeline shows where a part went, never back.
         return
     await progress.set_joint_parts(data.application_id, parts)
-    detail = f"「{data.item_name}」" + (f"：{data.note}" if data.note else "")
+    if changed == "due_date":
+        assert data.due_date is not None
+        title = f"{data.department.name}：办结期限调整"
+        detail = f"「{data.item_name}」：计时暂停的工作日不计入，办结期限为 {data.due_date.isoformat()}"
+    else:
+        title = f"{data.department.name}：{PART_STATUS_TEXT[data.status]}"
+        detail = f"「{data.item_name}」" + (f"：{data.note}" if data.note else "")
     await TimelineRepository.from_session(session).add(
         application_id=data.application_id,
         at=data.changed_at,
-        title=f"{data.department.name}：{PART_STATUS_TEXT[data.status]}"[:100],
+        title=title[:100],
         detail=detail,
-        data={"part_no": data.part_no, "status": data.status},
+        data={"part_no": data.part_no, "status": data.status}
+        | ({} if data.due_date is None else {"due_date": data.due_date.isoformat()}),
         source_event_id=envelope.id,
     )
 

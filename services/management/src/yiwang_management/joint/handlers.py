@@ -60,31 +60,38 @@ class JointEventHandlers:
     ) -> None:
         """business stopped a built-in part's clock: its step clock here stands still too (ADR 0127);
         a 退回补正 (its clock with the applicant) also shows the part 待补正."""
-        part = await service.part_clock_paused(
+        part, moved = await service.part_clock_paused(
             session, data.case_no, kind=data.kind, at=data.paused_at, calendar=self.calendar
         )
+        if part is None:
+            return
         # A 退回补正 whose correction arrived first is over: the part does not go back to 待补正.
-        if (
-            part is not None
-            and data.kind == "with_applicant"
+        told = (
+            data.kind == "with_applicant"
             and not service.pause_ended(part, data.paused_at)
-        ):
-            await service.builtin_supplement_requested(
+            and await service.builtin_supplement_requested(
                 session, part, reason=data.reason, at=data.paused_at, source=self.source
             )
+        )
+        if moved and not told:
+            await service.part_due_moved(session, part, source=self.source)
 
     async def on_clock_resumed(
         self, session: AsyncSession, _envelope: EventEnvelope, data: CaseClockResumed
     ) -> None:
         """business runs a built-in part's clock again: the step clock runs, its due date moved by the
         working days paused; after the applicant's 补正 the part is 办理中 again."""
-        part = await service.part_clock_resumed(
+        part, moved = await service.part_clock_resumed(
             session, data.case_no, kind=data.kind, at=data.resumed_at, calendar=self.calendar
         )
-        if part is not None and data.kind == "with_applicant":
-            await service.builtin_supplement_handed_in(
-                session, part, note=data.reason, at=data.resumed_at, source=self.source
-            )
+        if part is None:
+            return
+        # The part's own change carries the new date; a date that moved alone is told by itself.
+        told = data.kind == "with_applicant" and await service.builtin_supplement_handed_in(
+            session, part, note=data.reason, at=data.resumed_at, source=self.source
+        )
+        if moved and not told:
+            await service.part_due_moved(session, part, source=self.source)
 
     def route_parts(self, subscriptions: list[Subscription]) -> list[Subscription]:
         """The same subscriptions, with step and decision events of parts handled here."""

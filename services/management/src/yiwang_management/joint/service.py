@@ -745,27 +745,32 @@ async def request_supplement(
 
 async def builtin_supplement_requested(
     session: AsyncSession, part: JointPart, *, reason: str, at: datetime, source: str
-) -> None:
+) -> bool:
     """补正 asked by the built-in workflow (business 退回补正): the part shows 待补正.
 
-    A replay, or a request older than the last hand-in, changes nothing.
+    A replay, or a request older than the last hand-in, changes nothing. Returns whether the part
+    moved (and ``joint_case.part_changed`` was written).
     """
     if part.handler != BUILTIN or part.status in DECIDED or part.status == "awaiting_supplement":
-        return
+        return False
     supplied = _supplied_at(part)
     if supplied is not None and supplied >= at:
-        return
+        return False
     part.status = "awaiting_supplement"
     part.supplement = {"reason": reason, "materials": [], "requested_at": at.isoformat()}
     await _part_changed(session, part, source=source, note=reason)
+    return True
 
 
 async def builtin_supplement_handed_in(
     session: AsyncSession, part: JointPart, *, note: str, at: datetime, source: str
-) -> None:
-    """The applicant's 补正 in the built-in workflow (business resumed the clock): back to 办理中."""
+) -> bool:
+    """The applicant's 补正 in the built-in workflow (business resumed the clock): back to 办理中.
+
+    Returns whether the part moved (and ``joint_case.part_changed`` was written).
+    """
     if part.handler != BUILTIN or part.status != "awaiting_supplement":
-        return
+        return False
     part.status = "in_progress"
     # Only the applicant corrects a case in business itself.
     part.supplement = {
@@ -775,6 +780,7 @@ async def builtin_supplement_handed_in(
         "channel": "online",
     }
     await _part_changed(session, part, source=source, note="已补正材料")
+    return True
 
 
 # --- the part's step clock while business stands the part's own clock still (ADR 0127) -------
@@ -782,41 +788,44 @@ async def builtin_supplement_handed_in(
 
 async def part_clock_paused(
     session: AsyncSession, part_no: str, *, kind: str, at: datetime, calendar: WorkingDayCalendar
-) -> JointPart | None:
+) -> tuple[JointPart | None, bool]:
     """business paused a built-in part's clock (补正, 挂起, 特殊程序): the part's step clock stands still.
 
     Idempotent and order-free: a pause already recorded changes nothing, and one whose end arrived
-    first is matched to it. Returns the part (locked under its joint case), or None.
+    first is matched to it. Returns the part (locked under its joint case), or None, and whether
+    its due date moved (a pause whose end came first is whole now).
     """
     part = await _locked_part(session, part_no)
     if part is None or part.handler != BUILTIN or part.status in DECIDED:
-        return part
+        return part, False
     pauses = [dict(p) for p in part.pauses or []]
     stamp = at.isoformat()
     if any(p.get("paused_at") == stamp for p in pauses):
-        return part
+        return part, False
     # A resumption that came before its pause: the first one after this start.
     orphans = [p for p in pauses if p.get("paused_at") is None and _at(p["resumed_at"]) > at]
     if orphans:
         min(orphans, key=lambda p: _at(p["resumed_at"]))["paused_at"] = stamp
     else:
         pauses.append({"kind": kind, "paused_at": stamp, "resumed_at": None})
-    await _apply_part_clock(session, part, pauses, calendar)
-    return part
+    return part, await _apply_part_clock(session, part, pauses, calendar)
 
 
 async def part_clock_resumed(
     session: AsyncSession, part_no: str, *, kind: str, at: datetime, calendar: WorkingDayCalendar
-) -> JointPart | None:
+) -> tuple[JointPart | None, bool]:
     """business runs a built-in part's clock again: the step clock runs, its due date moves by the
-    working days it stood still (the part's own calendar count, as for a case's pauses)."""
+    working days it stood still (the part's own calendar count, as for a case's pauses).
+
+    Returns the part, or None, and whether its due date moved.
+    """
     part = await _locked_part(session, part_no)
     if part is None or part.handler != BUILTIN or part.status in DECIDED:
-        return part
+        return part, False
     pauses = [dict(p) for p in part.pauses or []]
     stamp = at.isoformat()
     if any(p.get("resumed_at") == stamp for p in pauses):
-        return part
+        return part, False
     running = [
         p for p in pauses if p.get("resumed_at") is None and p.get("paused_at") and _at(p["paused_at"]) <= at
     ]
@@ -824,8 +833,7 @@ async def part_clock_resumed(
         max(running, key=lambda p: _at(p["paused_at"]))["resumed_at"] = stamp
     else:
         pauses.append({"kind": kind, "paused_at": None, "resumed_at": stamp})
-    await _apply_part_clock(session, part, pauses, calendar)
-    return part
+    return part, await _apply_part_clock(session, part, pauses, calendar)
 
 
 def _at(value: str) -> datetime:
@@ -842,8 +850,11 @@ async def _locked_part(session: AsyncSession, part_no: str) -> JointPart | None:
 
 async def _apply_part_clock(
     session: AsyncSession, part: JointPart, pauses: list[dict[str, Any]], calendar: WorkingDayCalendar
-) -> None:
-    """Recompute the part's due date from its limit and every finished pause; stop or run its step clock."""
+) -> bool:
+    """Recompute the part's due date from its limit and every finished pause; stop or run its step clock.
+
+    Returns whether the due date moved.
+    """
     days = sum(
         calendar.working_days_between(local_date(_at(p["paused_at"])), local_date(_at(p["resumed_at"])))
         for p in pauses
@@ -852,6 +863,7 @@ async def _apply_part_clock(
     standing = any(p.get("paused_at") and not p.get("resumed_at") for p in pauses)
     start = local_date(part.dispatched_at)
     due = calendar.add_working_days(start, part.limit_days + days)
+    moved = due != part.due_date
     part.pauses = pauses
     part.paused_days = days
     part.due_date = due
@@ -862,6 +874,12 @@ async def _apply_part_clock(
         warn_date=max(start, calendar.subtract_working_days(due, deadlines.DEFAULTS.step_warn_days)),
         paused=standing,
     )
+    return moved
+
+
+async def part_due_moved(session: AsyncSession, part: JointPart, *, source: str) -> None:
+    """The part's 办结期限 moved while its status stayed: the portal shows the new date (ADR 0132)."""
+    await _part_changed(session, part, source=source)
 
 
 def pause_ended(part: JointPart, paused_at: datetime) -> bool:
@@ -938,6 +956,7 @@ async def _part_changed(
         status=part.status,
         changed_at=utcnow(),
         note=note,
+        due_date=part.due_date,
     )
     await enqueue(session, messaging.outbox, events.part_changed_event(data, source=source))
 
