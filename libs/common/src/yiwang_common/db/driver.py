@@ -79,8 +79,9 @@ class DriverStatement:
 
     async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run the statement in ``session``'s transaction and return its rows as tuples."""
-        connection = (await session.connection()).sync_connection
-        assert connection is not None, "the session's connection is open while its unit of work runs"
+        # The session's Connection in its transaction, as ``session.connection()`` gives it, without
+        # the AsyncConnection proxy that call would build and this one never uses.
+        connection: Connection = await greenlet_spawn(session.sync_session.connection)
         dialect = connection.dialect
         compiled = self._compiled.get(dialect) or self._compile(dialect)
         args = _arguments(compiled, params)
