@@ -1,8 +1,9 @@
 """Queries of business cases and tasks.
 
-Completing a step is the hot path: it reads and writes with prebuilt Core statements only, and
-the ``Task``/``BusinessCase`` it returns are plain value objects built from the returned row,
-never attached to the session. Reads for display (``get``, ``get_with_case``, ``list_for_case``)
+Completing a step is the hot path: it reads and writes with prebuilt Core statements only, run
+as ``DriverStatement``s on the unit of work's asyncpg connection (ADR 0129: SQLAlchemy's execution
+layer cost more client CPU than the round trip), and the ``Task``/``BusinessCase`` it returns are
+plain value objects built from the returned row, never attached to the session. Reads for display (``get``, ``get_with_case``, ``list_for_case``)
 use the ORM and write nothing.
 """
 
@@ -19,7 +20,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Integer,
-    Row,
     String,
     Table,
     any_,
@@ -52,6 +52,7 @@ from yiwang_business.task.models import (
     Task,
     TimerSweep,
 )
+from yiwang_common.db.driver import DriverStatement
 from yiwang_common.db.repository import RepositoryBase
 
 _task = cast(Table, Task.__table__)
@@ -217,16 +218,16 @@ def _insert_event() -> Insert:
 
 
 @lru_cache(maxsize=32)
-def _open_and_publish(n: int) -> Insert:
+def _open_and_publish(n: int) -> DriverStatement:
     """``n`` new tasks and one outbox row (a step completed: the next steps open, the event goes out)."""
     event = _insert_event()
     if n == 0:
-        return event
-    return event.add_cte(_insert_rows(_task, TASK_COLUMNS, n, "t").cte("opened"))
+        return DriverStatement(event)
+    return DriverStatement(event.add_cte(_insert_rows(_task, TASK_COLUMNS, n, "t").cte("opened")))
 
 
 @lru_cache(maxsize=32)
-def _arrive_and_publish(n: int) -> Any:
+def _arrive_and_publish(n: int) -> DriverStatement:
     """A branch arrives at a join (as ``_ARRIVE``); if last, ``n`` tasks open; the step's event either way.
 
     The outbox row's payload is the one for the outcome the counting UPDATE found (``a_``: last
@@ -253,11 +254,11 @@ def _arrive_and_publish(n: int) -> Any:
         *_binds([_outbox.c.created_at, _outbox.c.attempts], "o_").values(),
     ).select_from(arrived)
     published = insert(_outbox).from_select(list(_OUTBOX_KEYS), event)
-    return stmt.add_cte(published.cte("published"))
+    return DriverStatement(stmt.add_cte(published.cte("published")))
 
 
 @lru_cache(maxsize=32)
-def _take_over(n: int) -> Insert:
+def _take_over(n: int) -> DriverStatement:
     """A new case, unless its 办件编号 is already here, and its ``n`` first tasks only if it was new."""
     case = (
         insert(_case)
@@ -268,7 +269,7 @@ def _take_over(n: int) -> Insert:
     )
     rows = [select(*_binds(TASK_COLUMNS, f"t{i}_").values()).select_from(case) for i in range(n)]
     source = rows[0] if n == 1 else union_all(*rows)
-    return insert(_task).from_select(list(_TASK_KEYS), source).returning(_task.c.id)
+    return DriverStatement(insert(_task).from_select(list(_TASK_KEYS), source).returning(_task.c.id))
 
 
 @lru_cache(maxsize=4)
@@ -291,7 +292,7 @@ def _numbered_done_steps(counters: int, cancel_open: bool) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _record_decision(with_licence: bool, cancel_open: bool = False) -> Insert:
+def _record_decision(with_licence: bool, cancel_open: bool = False) -> DriverStatement:
     """The decision (and licence), the case decided and the CaseDecided outbox row, in one statement.
 
     With ``cancel_open`` the case's tasks still open (other branches) close in it too.
@@ -310,7 +311,7 @@ def _record_decision(with_licence: bool, cancel_open: bool = False) -> Insert:
             decided_at=bindparam("new_decided_at"),
         )
     )
-    return stmt.add_cte(case.cte("case_decided"))
+    return DriverStatement(stmt.add_cte(case.cte("case_decided")))
 
 
 #: The completed task is its case's 决定 step: a lead (not an assisting) task whose key is a step of
@@ -402,7 +403,7 @@ def _complete_and_number() -> Any:
     return both.order_by(cols.part, cols.completed_at, cols.id)
 
 
-_COMPLETE_AND_NUMBER = _complete_and_number()
+_COMPLETE_AND_NUMBER = DriverStatement(_complete_and_number())
 
 
 @dataclass(frozen=True)
@@ -417,12 +418,12 @@ class Completed:
     earlier: list[Task]
 
 
-def task_from_row(row: Row[Any], offset: int = 0) -> Task:
+def task_from_row(row: Sequence[Any], offset: int = 0) -> Task:
     """Build a transient ``Task`` (never added to a session) from ``TASK_COLUMNS`` at ``offset`` of a row."""
     return transient(Task, dict(zip(_TASK_KEYS, row[offset : offset + len(_TASK_KEYS)], strict=True)))
 
 
-def case_from_row(row: Row[Any], offset: int = 0) -> BusinessCase:
+def case_from_row(row: Sequence[Any], offset: int = 0) -> BusinessCase:
     """Build a transient ``BusinessCase`` from ``CASE_COLUMNS`` at ``offset`` of a row."""
     return transient(BusinessCase, dict(zip(_CASE_KEYS, row[offset : offset + len(_CASE_KEYS)], strict=True)))
 
@@ -518,7 +519,7 @@ class TaskRepository(RepositoryBase[Task]):
             "licence_scope": None if licence is None else licence[1],
             "licence_period": None if licence is None else licence[2],
         }
-        rows = await self.rows(_COMPLETE_AND_NUMBER, params)
+        rows = await _COMPLETE_AND_NUMBER.fetch(self.session, params)
         if not rows:
             return None
         head = rows[0]
@@ -540,14 +541,14 @@ class TaskRepository(RepositoryBase[Task]):
         params = _prefixed(column_values(case), "c_")
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
-        return (await self.execute(_take_over(len(tasks)), params)).first() is not None
+        return bool(await _take_over(len(tasks)).fetch(self.session, params))
 
     async def open_and_publish(self, tasks: Sequence[Task], event: Mapping[str, Any]) -> None:
         """Insert the tasks that open and the step's outbox row (``outbox_row``) in one statement."""
         params = _prefixed(event, "o_")
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
-        await self.execute(_open_and_publish(len(tasks)), params)
+        await _open_and_publish(len(tasks)).execute(self.session, params)
 
     async def arrive_and_publish(
         self,
@@ -576,8 +577,8 @@ class TaskRepository(RepositoryBase[Task]):
         }
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
-        row = await self.first_row(_arrive_and_publish(len(tasks)), params)
-        return row is not None and bool(row[0])
+        rows = await _arrive_and_publish(len(tasks)).fetch(self.session, params)
+        return bool(rows) and bool(rows[0][0])
 
     async def numbered_done_steps(
         self, case_no: str, counters: Sequence[tuple[str, str, str]], *, cancel_open_at: datetime | None
@@ -628,7 +629,7 @@ class TaskRepository(RepositoryBase[Task]):
             params.update(_prefixed(column_values(licence), "l_"))
         if cancel_open_at is not None:
             params["now"] = cancel_open_at
-        await self.execute(_record_decision(licence is not None, cancel_open_at is not None), params)
+        await _record_decision(licence is not None, cancel_open_at is not None).execute(self.session, params)
 
     async def insert_many(self, tasks: Sequence[Task]) -> None:
         """Insert new tasks (never added to the session) with one prebuilt ``INSERT``."""
