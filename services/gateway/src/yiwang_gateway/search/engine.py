@@ -28,6 +28,7 @@ from yiwang_gateway.catalogue.elements import Level, level_of as level_of
 from yiwang_gateway.search.analysis import (
     Analyzer,
     char_bigrams,
+    fuzzy,
     initials_trigrams,
     is_han,
     pinyin_bigrams,
@@ -435,25 +436,29 @@ class SearchIndex:
 
     def _corrections(self, syls: Sequence[str]) -> list[str]:
         """Known words whose fuzzy pinyin matches ``syls`` exactly, else with one syllable off."""
-        key = pinyin_key(syls)
-        found = self._by_pinyin.get(key)
+        return self._known([fuzzy(s) for s in syls])
+
+    def _known(self, parts: list[str]) -> list[str]:
+        """:meth:`_corrections` of syllables already folded by ``fuzzy``."""
+        found = self._by_pinyin.get(" ".join(parts))
         if found:
             return sorted(found, key=self._df, reverse=True)[:3]
-        if len(syls) >= 3:
-            parts = key.split(" ")
+        if len(parts) >= 3:
             near: set[str] = set()
+            wild = self._by_pinyin_wild
             for k in range(len(parts)):
-                near |= self._by_pinyin_wild.get(" ".join([*parts[:k], "*", *parts[k + 1 :]]), set())
+                near |= wild.get(" ".join([*parts[:k], "*", *parts[k + 1 :]]), set())
             return sorted(near, key=self._df, reverse=True)[:3]
         return []
 
     def _spell(self, syls: Sequence[str]) -> list[tuple[int, int, list[str]]]:
         """Greedy longest spans (≥ 2 syllables) of ``syls`` that spell known words."""
         spans = []
+        folded = [fuzzy(s) for s in syls]  # once, not once per span tried
         i = 0
         while i < len(syls):
             for j in range(min(len(syls), i + 8), i + 1, -1):
-                words = self._corrections(syls[i:j]) if j - i >= 2 else []
+                words = self._known(folded[i:j])
                 if words:
                     spans.append((i, j, words))
                     i = j
@@ -1008,7 +1013,8 @@ def top(scores: npt.NDArray[np.float32], want: int) -> npt.NDArray[np.intp]:
 @lru_cache(maxsize=4096)
 def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     ordered = sorted({t for t in terms if t}, key=len, reverse=True)  # longest wins at a position
-    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+    # One capturing group: ``split`` then returns the terms found between the text around them.
+    return re.compile("(" + "|".join(map(re.escape, ordered)) + ")") if ordered else None
 
 
 def highlight(text: str, terms: Sequence[str], *, width: int = 60) -> str:
@@ -1017,11 +1023,6 @@ def highlight(text: str, terms: Sequence[str], *, width: int = 60) -> str:
 
 
 _UNSAFE = re.compile(r"[&<>\"']")
-
-
-def _emphasise(match: re.Match[str]) -> str:
-    # A function, not a "\g<0>" template: Python 3.11 expands templates in Python per match.
-    return "<em>" + match.group() + "</em>"
 
 
 def matchable(text: str) -> str:
@@ -1046,8 +1047,11 @@ def highlight_with(
     if pattern is None:
         return prefix + html.escape(excerpt) + suffix
     if low == excerpt and not _UNSAFE.search(excerpt):
-        # Nothing to escape and the matches are the text's own characters: one pass in C.
-        return prefix + pattern.sub(_emphasise, excerpt) + suffix
+        # Nothing to escape and the matches are the text's own characters: split in C (text,
+        # term, text, …), the terms wrapped (``sub`` called back into Python once per term).
+        pieces = pattern.split(excerpt)
+        pieces[1::2] = ["<em>" + term + "</em>" for term in pieces[1::2]]
+        return prefix + "".join(pieces) + suffix
     out, pos = [], 0
     for m in pattern.finditer(low):
         out.append(html.escape(excerpt[pos : m.start()]))

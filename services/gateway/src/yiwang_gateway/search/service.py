@@ -54,7 +54,8 @@ LEVELS = {
 
 def check_query(q: str) -> str:
     """Control characters (C0, C1, DEL, format marks) are refused, not silently stripped."""
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in q):
+    # isprintable() is false for every Cc and Cf character (and a few others, checked one by one).
+    if not q.isprintable() and any(unicodedata.category(c) in ("Cc", "Cf") for c in q):
         raise BadQuery("检索词包含控制字符")
     return q.strip()
 
