@@ -608,7 +608,7 @@ class SearchIndex:
             arrays = self._arrays(token)
             assert arrays is not None
             impact: npt.NDArray[np.float32] = arrays[1] * coef
-            if got is None or got[2] is None:
+            if token not in self._impacts:  # else it replaces impacts of the same size
                 self._reserve(impact.nbytes)
             entry = (weight, live, arrays[0], impact, coef)
         self._impacts[token] = entry
