@@ -33,6 +33,7 @@ from yiwang_gateway.account.service import account_service
 from yiwang_gateway.catalogue.events import on_item_published
 from yiwang_gateway.main import create_app
 from yiwang_gateway.material.client import TRANSPORT_STATE_KEY
+from yiwang_gateway.search.service import search_service
 from yiwang_gateway.web import guides
 
 
@@ -93,6 +94,10 @@ async def _clean(
         sm: async_sessionmaker[AsyncSession] = request.getfixturevalue("sessionmaker")
         async with session_scope(sm) as session:
             await session.execute(text(f"TRUNCATE {ALL_TABLES} CASCADE"))
+        # The index is the catalogue table's projection in memory: emptied with the table, or a
+        # test's search would still find the items an earlier test published.
+        if search_service.index is not None:
+            search_service.index = search_service.new_index()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from yiwang_gateway.search import engine
 from yiwang_gateway.search.analysis import Analyzer, fuzzy, split_pinyin
 from yiwang_gateway.search.dictionary import DictionaryError, SearchDictionary, load_dictionary
 from yiwang_gateway.search.engine import (
@@ -274,6 +275,65 @@ class TestFilters:
                 got = idx.search(q, filters, limit=10, offset=offset)
                 assert got.total == everything.total
                 assert [(h.document.id, h.score) for h in got.hits] == full[offset : offset + 10]
+
+    @pytest.mark.parametrize(
+        "filters",
+        [
+            None,
+            Filters(region="530428"),
+            Filters(region="520101", region_scope="self"),
+            Filters(levels=["city"], objects=["natural"]),
+            Filters(objects=["legal"]),
+        ],
+    )
+    def test_dense_rows_and_posting_lists_score_alike(
+        self, analyzer: Analyzer, filters: Filters | None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Frequent tokens are scored as dense rows, the others as lists (and, under a filter, by
+        # lookups or universe positions): every way must give the same float32 sums, so the same
+        # hits, scores, order, totals and facets.
+        idx = SearchIndex(analyzer)
+        regions = ["530428", "530400", "530000", *(f"5201{k:02d}" for k in range(1, 40))]
+        names = ["居民身份证补领", "居民身份证换领", "食品经营许可证核发", "社会保险登记", "出生医学证明"]
+        idx.add_many(
+            doc(
+                f"{region}-{k}",
+                names[k % len(names)] + ("（延续）" if k % 7 == 0 else ""),
+                region,
+                department=f"{region}局",
+                objects=("natural",) if k % 3 else ("legal",),
+                text="申请人需提交身份证明材料。" * (k % 3) + "许可证" * (k % 11 == 0),
+            )
+            for region in regions
+            for k in range(60)
+        )
+        facets = ["object", "level", "department"]
+
+        def answers() -> list[object]:
+            out: list[object] = []
+            for q in ("身份证补领", "shenfenzheng", "许可证明", "sgxk", "社保", "出生证明延续"):
+                got = idx.search(q, filters, limit=len(idx), facets=facets)
+                out.append((got.total, got.facets, [(h.document.id, h.score) for h in got.hits]))
+            return out
+
+        monkeypatch.setattr(engine, "DENSE", 10**9)  # every token a dense row
+        rows = answers()
+        idx._forget_all()
+        monkeypatch.setattr(engine, "DENSE", 0)  # no token a dense row
+        assert answers() == rows
+
+    def test_rows_made_before_the_index_grew_still_score_right(self, analyzer: Analyzer) -> None:
+        # A dense row stops at the last slot its token had; documents added later without that
+        # token must score as with copies made afresh.
+        idx = SearchIndex(analyzer)
+        idx.add_many(doc(f"a{k}", "居民身份证补领" if k % 2 else "社会保险登记") for k in range(400))
+        queries = ("身份证补领", "社会保险", "shenfenzheng")
+        for q in queries:
+            idx.search(q, limit=5)
+        idx.add_many(doc(f"b{k}", "食品经营许可证核发", "530400") for k in range(400))
+        kept = [[(h.document.id, h.score) for h in idx.search(q, limit=50).hits] for q in queries]
+        idx._forget_all()
+        assert kept == [[(h.document.id, h.score) for h in idx.search(q, limit=50).hits] for q in queries]
 
     def test_levels_and_ancestors_from_codes(self) -> None:
         assert (level_of("530000"), level_of("530400"), level_of("530428")) == ("province", "city", "county")

@@ -18,7 +18,7 @@ from yiwang_gateway.catalogue.elements import (
     online_of,
     service_objects,
 )
-from yiwang_gateway.search.engine import SearchDocument
+from yiwang_gateway.search.engine import SearchDocument, matchable
 from yiwang_gateway.search.schemas import SearchHit
 
 #: What only a query gives a hit: placeholders for validating the rest at index time.
@@ -73,7 +73,16 @@ def document_from_item(item: Any) -> SearchDocument:
     shown = SearchHit.model_validate(item_fields(item) | _NOT_YET).model_dump(
         mode="json", exclude=set(_NOT_YET)
     )
-    payload = {"fields": shown, "snippet_source": text[:400]}
+    source = text[:400]
+    # What highlighting looks for the terms in, made here once instead of per hit per query
+    # (None: the text itself, as for most items; their normal form is their own).
+    name_lowered, source_lowered = matchable(item.name), matchable(source)
+    payload = {
+        "fields": shown,
+        "snippet_source": source,
+        "name_lowered": None if name_lowered == item.name else name_lowered,
+        "snippet_lowered": None if source_lowered == source else source_lowered,
+    }
     return SearchDocument(
         id=item.item_code,
         name=item.name,

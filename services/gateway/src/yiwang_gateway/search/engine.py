@@ -10,6 +10,7 @@ tokens. Why in-process and not PostgreSQL full text: docs/adr/0015-search-engine
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 from array import array
@@ -27,6 +28,7 @@ from yiwang_gateway.catalogue.elements import Level, level_of as level_of
 from yiwang_gateway.search.analysis import (
     Analyzer,
     char_bigrams,
+    fuzzy,
     initials_trigrams,
     is_han,
     pinyin_bigrams,
@@ -51,8 +53,10 @@ FIELDS: dict[str, tuple[float, float]] = {
     "text": (0.3, 0.75),
 }
 K1 = 1.2
-#: Most posting entries kept as numpy copies for queries (12 bytes each): ~48 MB.
-NP_CACHE_ENTRIES = 4_000_000
+#: Most bytes of query-side copies of postings (numpy lists, impacts, dense rows): ~48 MB.
+NP_CACHE_BYTES = 48_000_000
+#: A token found in at least one slot in DENSE is scored as a dense row (see :meth:`SearchIndex._scored`).
+DENSE = 8
 #: Scores sampled to find the floor of a page's best (see :func:`top`).
 SAMPLE = 1024
 # Query-side weights of the kinds of evidence for one concept.
@@ -65,6 +69,13 @@ W_WORD, W_SUBWORD, W_SYNONYM, W_CORRECTION, W_BIGRAM, W_PINYIN, W_INITIALS = (
     0.3,
     0.6,
 )
+
+
+_SERIALS = itertools.count(1)
+# Kinds of what one token adds to a concept's sums (SearchIndex._evidence).
+ROW, LISTED, AT = 0, 1, 2
+#: A scored token's cache entry: weight, live count, then what :meth:`SearchIndex._scored` returns.
+_Scored = tuple[float, int, "npt.NDArray[np.intp] | None", "npt.NDArray[np.float32]", np.float32]
 
 
 def region_ancestors(region_code: str) -> list[str]:
@@ -222,17 +233,22 @@ class SearchIndex:
         # would pin the array('f') and forbid appends). Made on first use, dropped when the token's
         # postings grow; bounded, because a catalogue's every token need not sit there twice.
         self._np: dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]] = {}
-        self._np_entries = 0
-        # Per token, its postings' impacts (saturated tf × the query weight × idf, float32) for the
-        # last coefficient it was scored with: a token's weight is one of a few constants and its
-        # idf moves only with the index, so the product is usually the one already made. Dropped
-        # with the token's numpy copy.
-        self._impacts: dict[str, tuple[float, npt.NDArray[np.float32]]] = {}
+        # Frequent tokens' saturated tfs as dense rows over the slots (0 where absent), see :meth:`_scored`.
+        self._dense: dict[str, npt.NDArray[np.float32]] = {}
+        # Per scored token, what the last (query weight, live count) it was scored with gave
+        # (see :meth:`_scored`). Dropped with the token's copies.
+        self._impacts: dict[str, _Scored] = {}
+        self._np_bytes = 0
+        # Scratch row for a dense token's products (the event loop owns the index: one query at a time).
+        self._scratch: npt.NDArray[np.float32] = np.empty(0, dtype=np.float32)
         # Dense masks of the large filter groups (a level, a 服务对象, a province), for this generation.
         self._masks: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
         self._masks_of = -1
         # Bumped by every change, so a cached answer can tell it was given by an older index.
         self.generation = 0
+        # Unique in the process: an id() is reused once an index is freed (a rebuilt index could
+        # then pass for the one a cached answer came from, at the same generation).
+        self.serial = next(_SERIALS)
         # Fuzzy pinyin of every known word → the words: typed pinyin and homophone typos land here.
         self._by_pinyin: dict[str, set[str]] = {}
         # The same with one syllable blanked: one wrong character of a ≥3-character word.
@@ -311,9 +327,7 @@ class SearchIndex:
         for column in self._facets.values():
             column.compact(alive, self._alive.size)
         self._dead = 0
-        self._np.clear()
-        self._impacts.clear()
-        self._np_entries = 0
+        self._forget_all()
 
     def _fields(self, doc: SearchDocument) -> dict[str, list[str]]:
         a = self.analyzer
@@ -368,11 +382,9 @@ class SearchIndex:
                 weights[token] += w * tf / norm
         for token in self._filter_tokens(doc):
             weights[token] = 1.0
-        cached = self._np
         for token, wtf in weights.items():
-            if token in cached:
-                self._np_entries -= cached.pop(token)[0].size
-                self._impacts.pop(token, None)
+            if token in self._impacts or token in self._np or token in self._dense:
+                self._forget(token)
             postings = self._postings.get(token)
             if postings is None:
                 postings = self._postings[token] = (array("i"), array("f"))
@@ -424,25 +436,29 @@ class SearchIndex:
 
     def _corrections(self, syls: Sequence[str]) -> list[str]:
         """Known words whose fuzzy pinyin matches ``syls`` exactly, else with one syllable off."""
-        key = pinyin_key(syls)
-        found = self._by_pinyin.get(key)
+        return self._known([fuzzy(s) for s in syls])
+
+    def _known(self, parts: list[str]) -> list[str]:
+        """:meth:`_corrections` of syllables already folded by ``fuzzy``."""
+        found = self._by_pinyin.get(" ".join(parts))
         if found:
             return sorted(found, key=self._df, reverse=True)[:3]
-        if len(syls) >= 3:
-            parts = key.split(" ")
+        if len(parts) >= 3:
             near: set[str] = set()
+            wild = self._by_pinyin_wild
             for k in range(len(parts)):
-                near |= self._by_pinyin_wild.get(" ".join([*parts[:k], "*", *parts[k + 1 :]]), set())
+                near |= wild.get(" ".join([*parts[:k], "*", *parts[k + 1 :]]), set())
             return sorted(near, key=self._df, reverse=True)[:3]
         return []
 
     def _spell(self, syls: Sequence[str]) -> list[tuple[int, int, list[str]]]:
         """Greedy longest spans (≥ 2 syllables) of ``syls`` that spell known words."""
         spans = []
+        folded = [fuzzy(s) for s in syls]  # once, not once per span tried
         i = 0
         while i < len(syls):
             for j in range(min(len(syls), i + 8), i + 1, -1):
-                words = self._corrections(syls[i:j]) if j - i >= 2 else []
+                words = self._known(folded[i:j])
                 if words:
                     spans.append((i, j, words))
                     i = j
@@ -549,24 +565,86 @@ class SearchIndex:
                 np.frombuffer(ids, dtype=np.int32).astype(np.intp),
                 np.frombuffer(tfs, dtype=np.float32).copy(),
             )
-            if self._np_entries + len(ids) > NP_CACHE_ENTRIES:
-                self._np.clear()
-                self._impacts.clear()
-                self._np_entries = 0
+            self._reserve(got[0].nbytes + got[1].nbytes)
             self._np[token] = got
-            self._np_entries += len(ids)
         return got
 
-    def _impact(self, token: str, tfs: npt.NDArray[np.float32], coef: np.float32) -> npt.NDArray[np.float32]:
-        """``tfs * coef`` (the token's numpy tfs from :meth:`_arrays`), kept for the token's last coef."""
+    def _scored(
+        self, token: str, weight: float, live: int
+    ) -> tuple[npt.NDArray[np.intp] | None, npt.NDArray[np.float32], np.float32] | None:
+        """What scoring ``token`` at query weight ``weight`` adds per slot, or None (no postings).
+
+        Either ``(ids, impacts, coef)``: its slots and their impacts (saturated tf × coef, coef =
+        weight × idf × (k1 + 1), float32); or, for a token found in at least one slot in
+        :data:`DENSE`, ``(None, row, coef)``: its saturated tfs as a dense row over the slots,
+        0 where absent, whose products with coef are its impacts (a pass over the row is several
+        times cheaper than a scatter of that many entries, and the row is no larger than the
+        list's copies). Adding a 0 product leaves a sum as it is, so both give the same float32
+        sums. Kept per token for the last (weight, live count): a token's weight is one of a few
+        constants and the live count moves only with the index, so a query usually finds the
+        product made.
+        """
         got = self._impacts.get(token)
-        if got is not None and got[0] == coef:
-            return got[1]
-        impact: npt.NDArray[np.float32] = tfs * coef
-        if got is None:
-            self._np_entries += impact.size // 3  # 4 bytes an entry next to the copies' 12
-        self._impacts[token] = (float(coef), impact)
-        return impact
+        if got is not None and got[0] == weight and got[1] == live:
+            return got[2], got[3], got[4]
+        postings = self._postings.get(token)
+        if postings is None:
+            return None
+        size = len(postings[0])
+        # Tombstones still sit in the postings until compaction; never count more than live.
+        df = min(size, live)
+        idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
+        coef = np.float32(weight * idf * (K1 + 1))
+        row = self._dense.get(token)
+        if row is None and size * DENSE >= len(self._docs):
+            ids32 = np.frombuffer(postings[0], dtype=np.int32)
+            row = np.zeros(int(ids32[-1]) + 1, dtype=np.float32)
+            row[ids32] = np.frombuffer(postings[1], dtype=np.float32)
+            self._reserve(row.nbytes)
+            self._dense[token] = row
+        if row is not None:
+            entry: _Scored = (weight, live, None, row, coef)
+        else:
+            arrays = self._arrays(token)
+            assert arrays is not None
+            impact: npt.NDArray[np.float32] = arrays[1] * coef
+            if token not in self._impacts:  # else it replaces impacts of the same size
+                self._reserve(impact.nbytes)
+            entry = (weight, live, arrays[0], impact, coef)
+        self._impacts[token] = entry
+        return entry[2], entry[3], entry[4]
+
+    def _reserve(self, nbytes: int) -> None:
+        """Count ``nbytes`` more of query-side copies; all are dropped once they would pass the bound."""
+        if self._np_bytes + nbytes > NP_CACHE_BYTES:
+            self._forget_all()
+        self._np_bytes += nbytes
+
+    def _forget(self, token: str) -> None:
+        """Drop the token's query-side copies (its postings are about to change)."""
+        arrays = self._np.pop(token, None)
+        if arrays is not None:
+            self._np_bytes -= arrays[0].nbytes + arrays[1].nbytes
+        row = self._dense.pop(token, None)
+        if row is not None:
+            self._np_bytes -= row.nbytes
+        entry = self._impacts.pop(token, None)
+        if entry is not None and entry[2] is not None:
+            self._np_bytes -= entry[3].nbytes
+
+    def _forget_all(self) -> None:
+        self._np.clear()
+        self._dense.clear()
+        self._impacts.clear()
+        self._np_bytes = 0
+
+    def _product(self, row: npt.NDArray[np.float32], coef: np.float32) -> npt.NDArray[np.float32]:
+        """``row × coef`` in the scratch row (valid until the next call)."""
+        if self._scratch.size < row.size:
+            self._scratch = np.empty(max(row.size, 2 * self._scratch.size), dtype=np.float32)
+        out = self._scratch[: row.size]
+        np.multiply(row, coef, out=out)
+        return out
 
     def _groups(self, filters: Filters | None) -> list[tuple[str, tuple[str, ...], npt.NDArray[np.intp]]]:
         """Per filter dimension: its name, its tokens and the ascending slots it allows."""
@@ -636,46 +714,74 @@ class SearchIndex:
         surface: npt.NDArray[np.unsignedinteger[Any]] = np.zeros(size, dtype=words.dtype)
         position: npt.NDArray[np.int32] | None = None
         for concept in parsed.concepts:
-            parts = []
+            # What each token adds, in the concept's order (the order of the float32 sums):
+            # ROW (dense row, coef), LISTED (its slots, impacts) or, with a universe, AT
+            # (positions in the universe, impacts).
+            parts: list[tuple[int, Any, Any]] = []
+            read = 0
             for token, weight in concept.tokens.items():
-                arrays = self._arrays(token)
-                if arrays is None:
+                scored = self._scored(token, weight, live)
+                if scored is None:
                     continue
-                ids, tfs = arrays
-                # Tombstones still sit in the postings until compaction; never count more than live.
-                df = min(ids.size, live)
-                idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
-                coef = np.float32(weight * idf * (K1 + 1))
-                if universe is None:
-                    parts.append((ids, self._impact(token, tfs, coef)))
-                elif universe.size * 16 <= ids.size:
+                ids, values, coef = scored
+                if ids is None:
+                    parts.append((ROW, values, coef))
+                elif universe is not None and universe.size * 16 <= ids.size:
                     # Few slots asked of a long list: look each up (binary search) instead of reading it.
                     pos = ids.searchsorted(universe)
                     np.minimum(pos, ids.size - 1, out=pos)
                     at = np.flatnonzero(ids[pos] == universe)
-                    parts.append((at, tfs[pos[at]] * coef))
+                    parts.append((AT, at, values[pos[at]]))
                 else:
-                    if position is None:
-                        position = np.full(n, -1, dtype=np.int32)
-                        position[universe] = np.arange(universe.size, dtype=np.int32)
-                    where = position[ids]
-                    keep = where >= 0
-                    parts.append((where[keep].astype(np.intp), tfs[keep] * coef))
+                    parts.append((LISTED, ids, values))
+                    read += ids.size
             if not parts:
                 continue
             # Surface evidence (bigrams, pinyin) is only partial coverage of what was asked.
             counter = surface if concept.label.startswith("~") else words
-            if len(parts) == 1 and parts[0][0].size * 8 < size:
-                at, values = parts[0]
+            if universe is not None and read * 32 < n:
+                # Over the universe's positions; short lists mapped there (cheaper than a pass
+                # over every slot).
+                if read:
+                    if position is None:
+                        position = np.full(n, -1, dtype=np.int32)
+                        position[universe] = np.arange(universe.size, dtype=np.int32)
+                    for k, (kind, ids, values) in enumerate(parts):
+                        if kind == LISTED:
+                            where = position[ids]
+                            keep = where >= 0
+                            parts[k] = (AT, where[keep].astype(np.intp), values[keep])
+                if len(parts) == 1 and parts[0][0] == AT and parts[0][1].size * 8 < size:
+                    _, at, values = parts[0]
+                    if total is None:
+                        total = np.zeros(size, dtype=np.float32)
+                    total[at] += values
+                    counter[at] = counter[at] + 1
+                    continue
+                score = np.zeros(size, dtype=np.float32)
+                for kind, a, b in parts:
+                    if kind == ROW:
+                        cut = int(universe.searchsorted(a.size))  # the universe's slots the row covers
+                        score[:cut] += a[universe[:cut]] * b
+                    else:
+                        np.add.at(score, a, b)
+            elif (
+                universe is None and len(parts) == 1 and parts[0][0] == LISTED and parts[0][1].size * 8 < size
+            ):
+                _, at, values = parts[0]
                 if total is None:
                     total = np.zeros(size, dtype=np.float32)
                 total[at] += values
                 counter[at] = counter[at] + 1
                 continue
-            # Postings hold each slot once, so add.at is a plain scatter-add (and numpy's fastest).
-            score = np.zeros(size, dtype=np.float32)
-            for at, values in parts:
-                np.add.at(score, at, values)
+            else:
+                # Over every slot (with a universe: long lists read whole, the concept summed
+                # over every slot in the same order, so to the same float32 sums, and the
+                # universe's read off afterwards; one pass per list where mapping it to universe
+                # positions took several).
+                score = self._spread(parts, n, universe)
+                if universe is not None:
+                    score = score[universe]
             if total is None:
                 total = score  # 0 + x is x: the first concept's sums are the totals so far
             else:
@@ -683,14 +789,38 @@ class SearchIndex:
             np.add(counter, np.greater(score, 0).view(np.uint8), out=counter)
         return (np.zeros(size, dtype=np.float32) if total is None else total), words, surface
 
+    def _spread(
+        self, parts: list[tuple[int, Any, Any]], n: int, universe: npt.NDArray[np.intp] | None
+    ) -> npt.NDArray[np.float32]:
+        """One concept's summed impacts over every slot, token after token in the concept's order."""
+        score: npt.NDArray[np.float32] | None = None
+        for kind, a, b in parts:
+            if kind == ROW:
+                if score is None:
+                    # The first token's products are the sums so far (0 + x is x).
+                    score = np.empty(n, dtype=np.float32)
+                    np.multiply(a, b, out=score[: a.size])
+                    score[a.size :] = 0
+                else:
+                    # A row stops at its last slot (slots added since are not the token's).
+                    score[: a.size] += self._product(a, b)
+                continue
+            if score is None:
+                score = np.zeros(n, dtype=np.float32)
+            if kind == AT:
+                assert universe is not None
+                a = universe[a]
+            # Postings hold each slot once, so add.at is a plain scatter-add (and numpy's fastest).
+            np.add.at(score, a, b)
+        assert score is not None
+        return score
+
     @staticmethod
     def _share_table(parsed: ParsedQuery) -> npt.NDArray[np.float32]:
         """``((1 + matched) / (1 + coverage))²`` per matched half-count, in float32 exactly as a
         dense pass makes it (increasing: its last entry bounds every share)."""
-        coverage = sum(0.5 if c.label.startswith("~") else 1.0 for c in parsed.concepts)
-        steps = np.arange(2 * len(parsed.concepts) + 1, dtype=np.float32) * np.float32(0.5)
-        table: npt.NDArray[np.float32] = ((1.0 + steps) / (1.0 + coverage)) ** 2
-        return table
+        surface = sum(1 for c in parsed.concepts if c.label.startswith("~"))
+        return _share_table(len(parsed.concepts), surface)
 
     def search(
         self,
@@ -746,13 +876,18 @@ class SearchIndex:
         if parsed.concepts:
             total, words, surface = self._evidence(parsed, universe, n)
             matches = total > 0
-            if universe is None:
+            if universe is None and self._dead:  # a universe holds live slots only
                 matches &= self._alive[:n]
         else:
             matches = self._alive[:n].copy() if universe is None else np.ones(universe.size, dtype=bool)
-        mask = matches.copy()
-        for _, allowed in groups:
-            mask &= allowed
+        # ``exact``: the mask is the scored matches themselves (no filter, no tombstone left to
+        # apply), which lets the contenders skip re-applying it.
+        exact = not groups and (universe is not None or not self._dead)
+        mask = matches
+        if groups:
+            mask = matches & groups[0][1]
+            for _, allowed in groups[1:]:
+                mask &= allowed
         counts: dict[str, dict[str, int]] = {}
         for name in facets:
             others = matches.copy()
@@ -771,11 +906,18 @@ class SearchIndex:
         if want == 0:
             return SearchResult(count, [], parsed, counts)
         table = self._share_table(parsed)
-        at = self._contenders(total, words, surface, table, mask, count, want)
+        at = self._contenders(
+            total, words, surface, table, None if exact else mask, count, want, matches=mask
+        )
         scores = total[at] * table[halves(words, surface, at)]
         page = top(scores, want)[offset : offset + limit]
         candidates = at if universe is None else universe[at]
-        hits = [self._hit(int(candidates[k]), float(scores[k])) for k in page]
+        # Python ints and floats in one call each, not a numpy scalar per hit.
+        hit = self._hit
+        hits = [
+            hit(slot, score)
+            for slot, score in zip(candidates[page].tolist(), scores[page].tolist(), strict=True)
+        ]
         return SearchResult(count, hits, parsed, counts)
 
     @staticmethod
@@ -784,34 +926,55 @@ class SearchIndex:
         words: npt.NDArray[np.unsignedinteger[Any]],
         surface: npt.NDArray[np.unsignedinteger[Any]],
         table: npt.NDArray[np.float32],
-        mask: npt.NDArray[np.bool_],
+        mask: npt.NDArray[np.bool_] | None,
         count: int,
         want: int,
+        *,
+        matches: npt.NDArray[np.bool_],
     ) -> npt.NDArray[np.intp]:
-        """Ascending positions of the ``count`` matches (``mask``) that can be among the ``want`` best.
+        """Ascending positions of the ``count`` matches (``matches``) that can be among the ``want`` best.
 
         With many matches, the ``want``-th best score of a strided sample of them is a floor no
         answer lies below; a match's score is its summed evidence times a coverage share of at most
         the table's last, and float32 rounding keeps that order, so a match whose evidence times
         that share stays below the floor can never be on the page. Only the others are scored
         exactly (gathering every match's numbers cost more than the scoring itself at 100k).
+
+        ``mask`` is None when ``matches`` is exactly ``total > 0``: every slot reaching the
+        (positive) floor is then a match already and the mask need not be applied again.
         """
         if count <= 4 * SAMPLE or want > SAMPLE // 4:
-            return np.flatnonzero(mask)
-        stride = max(1, mask.size // SAMPLE)
-        sample = np.flatnonzero(mask[::stride]) * stride
+            return np.flatnonzero(matches)
+        stride = max(1, matches.size // SAMPLE)
+        sample = np.flatnonzero(matches[::stride]) * stride
         if sample.size < want:
-            return np.flatnonzero(mask)
+            return np.flatnonzero(matches)
         scores = total[sample] * table[halves(words, surface, sample)]
-        floor = np.partition(scores, scores.size - want)[scores.size - want]
-        reach = np.multiply(total, table[-1]) >= floor
-        reach &= mask
+        floor = float(np.partition(scores, scores.size - want)[scores.size - want])
+        # fl(x × share) ≥ floor needs x ≥ floor / share × (1 − 2⁻²⁴): a float32 bound a little
+        # below that keeps every such x (a few more contenders at most, all scored exactly) and
+        # is one comparison per slot instead of a multiplication and a comparison.
+        bound = np.float32(floor / float(table[-1]) * (1 - 2.0**-20))
+        reach = total >= bound
+        if mask is not None:
+            reach &= mask
         return np.flatnonzero(reach)
 
     def _hit(self, slot: int, score: float) -> Hit:
         doc = self._docs[slot]
         assert doc is not None
         return Hit(doc, score)
+
+
+@lru_cache(maxsize=256)
+def _share_table(concepts: int, surface: int) -> npt.NDArray[np.float32]:
+    """The share table of a query of ``concepts`` concepts, ``surface`` of them surface evidence
+    (a pure function of the two counts, made once; read-only, as every query shares it)."""
+    coverage = (concepts - surface) * 1.0 + surface * 0.5
+    steps = np.arange(2 * concepts + 1, dtype=np.float32) * np.float32(0.5)
+    table: npt.NDArray[np.float32] = ((1.0 + steps) / (1.0 + coverage)) ** 2
+    table.flags.writeable = False
+    return table
 
 
 def halves(
@@ -850,7 +1013,8 @@ def top(scores: npt.NDArray[np.float32], want: int) -> npt.NDArray[np.intp]:
 @lru_cache(maxsize=4096)
 def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     ordered = sorted({t for t in terms if t}, key=len, reverse=True)  # longest wins at a position
-    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+    # One capturing group: ``split`` then returns the terms found between the text around them.
+    return re.compile("(" + "|".join(map(re.escape, ordered)) + ")") if ordered else None
 
 
 def highlight(text: str, terms: Sequence[str], *, width: int = 60) -> str:
@@ -861,15 +1025,20 @@ def highlight(text: str, terms: Sequence[str], *, width: int = 60) -> str:
 _UNSAFE = re.compile(r"[&<>\"']")
 
 
-def _emphasise(match: re.Match[str]) -> str:
-    # A function, not a "\g<0>" template: Python 3.11 expands templates in Python per match.
-    return "<em>" + match.group() + "</em>"
-
-
-def highlight_with(pattern: re.Pattern[str] | None, text: str, *, width: int = 60) -> str:
-    """:func:`highlight` with the terms' pattern made once (``terms_pattern``) for a page of hits."""
+def matchable(text: str) -> str:
+    """The form of ``text`` the terms are looked for in, aligned character for character with it
+    (its normal form when that keeps the length, else its lower case)."""
     normal = normalise(text)
-    lowered = normal if len(normal) == len(text) else text.lower()
+    return normal if len(normal) == len(text) else text.lower()
+
+
+def highlight_with(
+    pattern: re.Pattern[str] | None, text: str, *, width: int = 60, lowered: str | None = None
+) -> str:
+    """:func:`highlight` with the terms' pattern made once (``terms_pattern``) for a page of hits;
+    ``lowered`` is ``matchable(text)`` when the caller made it already (once, at indexing)."""
+    if lowered is None:
+        lowered = matchable(text)
     first = pattern.search(lowered) if pattern else None
     start = max(0, first.start() - width // 3) if first else 0
     excerpt, low = text[start : start + width], lowered[start : start + width]
@@ -878,8 +1047,11 @@ def highlight_with(pattern: re.Pattern[str] | None, text: str, *, width: int = 6
     if pattern is None:
         return prefix + html.escape(excerpt) + suffix
     if low == excerpt and not _UNSAFE.search(excerpt):
-        # Nothing to escape and the matches are the text's own characters: one pass in C.
-        return prefix + pattern.sub(_emphasise, excerpt) + suffix
+        # Nothing to escape and the matches are the text's own characters: split in C (text,
+        # term, text, …), the terms wrapped (``sub`` called back into Python once per term).
+        pieces = pattern.split(excerpt)
+        pieces[1::2] = ["<em>" + term + "</em>" for term in pieces[1::2]]
+        return prefix + "".join(pieces) + suffix
     out, pos = [], 0
     for m in pattern.finditer(low):
         out.append(html.escape(excerpt[pos : m.start()]))

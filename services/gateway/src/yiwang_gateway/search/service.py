@@ -54,7 +54,8 @@ LEVELS = {
 
 def check_query(q: str) -> str:
     """Control characters (C0, C1, DEL, format marks) are refused, not silently stripped."""
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in q):
+    # isprintable() is false for every Cc and Cf character (and a few others, checked one by one).
+    if not q.isprintable() and any(unicodedata.category(c) in ("Cc", "Cf") for c in q):
         raise BadQuery("检索词包含控制字符")
     return q.strip()
 
@@ -193,7 +194,7 @@ class SearchService:
             limit,
             offset,
         )
-        state = (id(self.index), self.index.generation)
+        state = (self.index.serial, self.index.generation)
         if state != self._cache_of:
             self._cache.clear()
             self._cache_of = state
@@ -218,10 +219,15 @@ class SearchService:
         for hit in result.hits:
             p = hit.document.payload
             name, source = p["fields"]["name"], p["snippet_source"]
+            # The matchable forms were made at indexing (documents.py; None: the text itself).
             if (name_highlight := marked.get((name, 200))) is None:
-                name_highlight = marked[name, 200] = highlight_with(pattern, name, width=200)
+                name_highlight = marked[name, 200] = highlight_with(
+                    pattern, name, width=200, lowered=p["name_lowered"] or name
+                )
             if (snippet := marked.get((source, 60))) is None:
-                snippet = marked[source, 60] = highlight_with(pattern, source)
+                snippet = marked[source, 60] = highlight_with(
+                    pattern, source, lowered=p["snippet_lowered"] or source
+                )
             hits.append(
                 p["fields"]
                 | {"name_highlight": name_highlight, "snippet": snippet, "score": round(hit.score, 4)}
