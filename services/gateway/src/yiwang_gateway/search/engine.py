@@ -752,11 +752,7 @@ class SearchIndex:
                             keep = where >= 0
                             parts[k] = (AT, where[keep].astype(np.intp), values[keep])
                 if len(parts) == 1 and parts[0][0] == AT and parts[0][1].size * 8 < size:
-                    _, at, values = parts[0]
-                    if total is None:
-                        total = np.zeros(size, dtype=np.float32)
-                    total[at] += values
-                    counter[at] = counter[at] + 1
+                    total = _add_sparse(total, size, counter, parts[0][1], parts[0][2])
                     continue
                 score = np.zeros(size, dtype=np.float32)
                 for kind, a, b in parts:
@@ -768,11 +764,7 @@ class SearchIndex:
             elif (
                 universe is None and len(parts) == 1 and parts[0][0] == LISTED and parts[0][1].size * 8 < size
             ):
-                _, at, values = parts[0]
-                if total is None:
-                    total = np.zeros(size, dtype=np.float32)
-                total[at] += values
-                counter[at] = counter[at] + 1
+                total = _add_sparse(total, size, counter, parts[0][1], parts[0][2])
                 continue
             else:
                 # Over every slot (with a universe: long lists read whole, the concept summed
@@ -964,6 +956,21 @@ class SearchIndex:
         doc = self._docs[slot]
         assert doc is not None
         return Hit(doc, score)
+
+
+def _add_sparse(
+    total: npt.NDArray[np.float32] | None,
+    size: int,
+    counter: npt.NDArray[Any],
+    at: npt.NDArray[np.intp],
+    values: npt.NDArray[np.float32],
+) -> npt.NDArray[np.float32]:
+    """A short list's concept added straight into the running total (no per-concept score array)."""
+    if total is None:
+        total = np.zeros(size, dtype=np.float32)
+    total[at] += values
+    counter[at] = counter[at] + 1
+    return total
 
 
 @lru_cache(maxsize=256)
