@@ -149,6 +149,11 @@ async def test_a_parts_due_date_moves_alone_when_its_clock_stood_still(
     await _deliver(sessionmaker, _changed(application_id, 2, "in_progress", 41))
     assert [p["due_date"] for p in await _stored(sessionmaker, application_id)][1] == "2026-12-17"
     assert await _titles(sessionmaker, application_id) == titles
+    # An older status event redelivered late moves the status but not the newer date back.
+    await _deliver(
+        sessionmaker, _changed(application_id, 2, "awaiting_supplement", 25, "请补充", date(2026, 12, 14))
+    )
+    assert [p["due_date"] for p in await _stored(sessionmaker, application_id)][1] == "2026-12-17"
     # A status change carries the part's date with it.
     await _deliver(
         sessionmaker,

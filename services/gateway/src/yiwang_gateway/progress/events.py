@@ -330,17 +330,15 @@ def _merge_part(
             continue
         if part["status"] in _DECIDED or datetime.fromisoformat(part["status_at"]) > at:
             return None
-        dated = {} if due is None else {"due_date": due.isoformat(), "due_at": at.isoformat()}
+        # A date is taken only when newer than the stored one, whichever kind of event set that.
+        due_at = part.get("due_at")
+        newer = due is not None and not (due_at and datetime.fromisoformat(due_at) > at)
+        dated = {"due_date": due.isoformat(), "due_at": at.isoformat()} if newer and due else {}
         if status != part["status"] or note:
             part |= {"status": status, "status_at": at.isoformat(), "note": note} | dated
             return "status"
-        # The date alone moved (the department's clock stood still), and is newer than the one stored.
-        due_at = part.get("due_at")
-        if (
-            not dated
-            or dated["due_date"] == part["due_date"]
-            or (due_at and datetime.fromisoformat(due_at) > at)
-        ):
+        # The date alone moved (the department's clock stood still).
+        if not dated or dated["due_date"] == part["due_date"]:
             return None
         part |= dated
         return "due_date"
