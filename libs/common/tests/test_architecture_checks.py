@@ -1,10 +1,16 @@
-"""The query-placement check finds SQL outside repositories and nothing else."""
+"""The query-placement check finds SQL outside repositories and nothing else; the statement counter
+counts its own block only."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from yiwang_common.testing.architecture import find_queries_outside_repositories
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from yiwang_common.db import session_scope
+from yiwang_common.testing.architecture import StatementCounter, find_queries_outside_repositories
 
 
 def test_flags_sql_outside_repositories_only(tmp_path: Path) -> None:
@@ -29,3 +35,32 @@ def test_a_clean_package_passes(tmp_path: Path) -> None:
     pkg.mkdir()
     (pkg / "service.py").write_text("async def ok(repo):\n    return await repo.get_by_id(1)\n")
     assert find_queries_outside_repositories(pkg) == []
+
+
+async def _select(sessionmaker: async_sessionmaker[AsyncSession], value: int) -> None:
+    async with session_scope(sessionmaker) as session:
+        await session.execute(text(f"SELECT {value}"))
+
+
+async def test_the_statement_counter_counts_its_block_and_the_tasks_it_starts_only(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # An app's background task on the same engine (the calendar refresh, the import worker's
+    # poll) runs while the block is open; its statements are not the hot path's.
+    started = asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def background() -> None:
+        started.set()
+        await go_on.wait()
+        await _select(sessionmaker, 1)
+
+    task = asyncio.create_task(background())
+    await started.wait()
+    with StatementCounter(sessionmaker) as counter:
+        go_on.set()
+        await task
+        await _select(sessionmaker, 2)
+        # A task the block starts is part of its work.
+        await asyncio.create_task(_select(sessionmaker, 3))
+    assert counter.sent == ["SELECT 2", "SELECT 3"]
