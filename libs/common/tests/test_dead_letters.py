@@ -186,6 +186,46 @@ class TestConsumerParking:
             assert await s.scalar(select(func.count()).select_from(things)) == 2
             assert bad.id in set((await s.execute(select(tables.inbox.c.event_id))).scalars())
 
+    async def test_a_second_copy_of_a_parked_message_is_let_go_not_parked_again(
+        self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
+    ) -> None:
+        # JetStream redelivers a message whose ack wait ran out while the first copy was still being
+        # handled; both copies fail and reach max_deliver, and the event must be parked once.
+        async def handler(session: AsyncSession, envelope: EventEnvelope, data: LicenceRegistered) -> None:
+            raise RuntimeError("下游规则暂不可用")
+
+        js = nc.jetstream()
+        bad = licence_event()
+        await js.publish(bad.nats_subject, serialize(bad), headers={"Nats-Msg-Id": str(bad.id)})
+        sub = Subscription(
+            durable=f"test__{uuid.uuid4().hex[:8]}",
+            source="datasharing",
+            handlers={LicenceRegistered: handler},
+        )
+        runner = ConsumerRunner(
+            js,
+            sessionmaker,
+            tables.inbox,
+            sub,
+            NatsSettings(max_deliver=1, ack_wait_seconds=1),
+            dead_letter=tables.dead_letter,
+        )
+        await js.add_consumer(clean_stream, config=runner.consumer_config())
+        psub = await js.pull_subscribe_bind(durable=sub.durable, stream=clean_stream)
+        (first,) = await psub.fetch(1, timeout=5)
+        # Not acked within its ack wait: the server sends the message again.
+        (second,) = await psub.fetch(1, timeout=5)
+        assert second.metadata.num_delivered == 2 and second.data == first.data
+        await runner.handle_batch([first])
+        await runner.handle_batch([second])
+        parked = await dead_letters(sessionmaker)
+        assert [(d["event_id"], d["attempts"]) for d in parked] == [(bad.id, 1)]
+        assert runner.parked == 1
+        # Once replayed it is no longer held parked: a later failure of the same event parks it anew.
+        assert (
+            await DeadLetters(sessionmaker, tables, [sub]).replay(int(parked[0]["id"]))
+        ).status == "failed"  # type: ignore[call-overload]
+
     async def test_unparseable_message_is_parked(
         self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str
     ) -> None:

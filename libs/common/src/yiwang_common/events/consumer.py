@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import DateTime, Insert, String, Table, Uuid, bindparam, column, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from yiwang_common.config import NatsSettings
 from yiwang_common.db.types import utcnow
@@ -417,21 +418,33 @@ class ConsumerRunner:
             attempts = msg.metadata.num_delivered if msg.metadata else 1
         if self._dead_letter is not None:
             first_seen = msg.metadata.timestamp if msg.metadata and msg.metadata.timestamp else utcnow()
+            event_id = p.envelope.id if p.envelope is not None else _event_id(msg)
             async with self._sessionmaker() as session, session.begin():
-                await session.execute(
-                    self._dead_letter.insert().values(
-                        kind="incoming",
-                        consumer=self._sub.durable,
-                        subject=msg.subject,
-                        event_id=p.envelope.id if p.envelope is not None else _event_id(msg),
-                        payload=msg.data,
-                        error=error,
-                        attempts=attempts,
-                        first_seen_at=first_seen,
-                        parked_at=utcnow(),
-                    )
+                written = await session.scalar(
+                    _park_statement(self._dead_letter, event_id),
+                    {
+                        "kind": "incoming",
+                        "consumer": self._sub.durable,
+                        "subject": msg.subject,
+                        "event_id": event_id,
+                        "payload": msg.data,
+                        "error": error,
+                        "attempts": attempts,
+                        "first_seen_at": first_seen,
+                        "parked_at": utcnow(),
+                    },
                 )
-            self.parked += 1
+            if written is not None:
+                self.parked += 1
+            else:
+                # A second copy of a message parked already: JetStream redelivered it (its ack
+                # wait ran out while the first copy was being handled) before the term reached it.
+                log.warning(
+                    "event already parked; this copy is let go",
+                    extra={"subject": msg.subject, "consumer": self._sub.durable, "event_id": str(event_id)},
+                )
+                await msg.term()
+                return
         log.error(
             "event parked as dead letter",
             extra={
@@ -442,6 +455,36 @@ class ConsumerRunner:
             },
         )
         await msg.term()
+
+
+def _park_statement(dead_letter: Table, event_id: uuid.UUID | None) -> ReturningInsert[int]:
+    """The dead-letter row, unless the same consumer holds that event parked and not replayed yet."""
+    names = (
+        "kind",
+        "consumer",
+        "subject",
+        "event_id",
+        "payload",
+        "error",
+        "attempts",
+        "first_seen_at",
+        "parked_at",
+    )
+    values = select(*(bindparam(n, type_=dead_letter.c[n].type) for n in names))
+    if event_id is not None:
+        # Without an id (a body too broken to carry one) there is nothing to tell copies apart by.
+        t = dead_letter
+        values = values.where(
+            ~select(t.c.id)
+            .where(
+                t.c.kind == "incoming",
+                t.c.consumer == bindparam("consumer"),
+                t.c.event_id == bindparam("event_id"),
+                t.c.replayed_at.is_(None),
+            )
+            .exists()
+        )
+    return dead_letter.insert().from_select(list(names), values).returning(dead_letter.c.id)
 
 
 def _event_id(msg: Msg) -> uuid.UUID | None:
