@@ -349,6 +349,39 @@ class TestSweep:
         }
         assert events[0]["subject"] == ORG_CODE and events[0]["source"] == SOURCE
 
+    async def test_a_case_given_more_time_is_warned_again_as_its_new_due_date_nears(
+        self, sessionmaker: async_sessionmaker[AsyncSession], case_no: str, calendar: WorkingDayCalendar
+    ) -> None:
+        await accept_from(sessionmaker, case_no, date(2026, 11, 2), calendar)
+        # Due Mon 9 Nov, yellow from Thu 5 Nov.
+        assert (await run_sweep(sessionmaker, calendar, date(2026, 11, 5), tick=1)).counts["case_yellow"] == 1
+        async with session_scope(sessionmaker) as session:
+            await service.extend(
+                session, case_no, APPROVER, days=3, reason="需现场核查", calendar=calendar, defaults=DEFAULTS
+            )
+        extended = await clock(sessionmaker, case_no)
+        assert (extended.due_date, extended.warn_date) == (date(2026, 11, 12), date(2026, 11, 10))
+        assert (await run_sweep(sessionmaker, calendar, date(2026, 11, 6), tick=2)).counts["case_yellow"] == 0
+        assert (await run_sweep(sessionmaker, calendar, date(2026, 11, 10), tick=3)).counts[
+            "case_yellow"
+        ] == 1
+        assert (await run_sweep(sessionmaker, calendar, date(2026, 11, 13), tick=4)).counts["case_red"] == 1
+        async with sessionmaker() as session:
+            raised = (
+                await session.execute(
+                    select(SupervisionWarning.level, SupervisionWarning.due_date).order_by(
+                        SupervisionWarning.id
+                    )
+                )
+            ).all()
+        assert [tuple(r) for r in raised] == [
+            ("yellow", date(2026, 11, 9)),
+            ("yellow", date(2026, 11, 12)),
+            ("red", date(2026, 11, 12)),
+        ]
+        levels = [e["data"]["level"] for e in await outbox(sessionmaker, WARNED)]
+        assert levels == ["yellow", "yellow", "red"]
+
     async def test_a_tick_is_swept_once_and_a_paused_case_is_left_alone(
         self, sessionmaker: async_sessionmaker[AsyncSession], case_no: str, calendar: WorkingDayCalendar
     ) -> None:

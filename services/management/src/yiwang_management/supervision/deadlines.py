@@ -165,16 +165,18 @@ async def apply(
     repository = DeadlineRepository.from_session(session)
     if clock.due_date != deadline.due_date or clock.statutory_due_date != deadline.statutory_due_date:
         await repository.set_case_due(deadline.case_no, clock.due_date, clock.statutory_due_date)
-    await repository.update(
-        deadline,
-        update_dict={
-            "due_date": clock.due_date,
-            "statutory_due_date": clock.statutory_due_date,
-            "warn_date": clock.warn_date,
-            "provisional": clock.provisional,
-            "paused_days": clock.paused_days,
-        },
-    )
+    values: dict[str, Any] = {
+        "due_date": clock.due_date,
+        "statutory_due_date": clock.statutory_due_date,
+        "warn_date": clock.warn_date,
+        "provisional": clock.provisional,
+        "paused_days": clock.paused_days,
+    }
+    if clock.due_date != deadline.due_date:
+        # Warnings are per due date: the sweep warns against the new one as it nears (a case resumed
+        # after 补正 or extended has been given more time; one whose date came nearer is warned now).
+        values["warned_level"] = 0
+    await repository.update(deadline, update_dict=values)
     return change
 
 

@@ -192,8 +192,9 @@ class SupervisionWarning(Base):
 
     __tablename__ = "supervision_warning"
     __table_args__ = (
-        # The idempotency key: a warning fires once per case, step and level, whatever replays.
-        UniqueConstraint("case_no", "step_key", "level"),
+        # The idempotency key: a warning fires once per case, step, level and due date, whatever
+        # replays; a due date that moves (resumed, extended) is warned again as it nears.
+        UniqueConstraint("case_no", "step_key", "level", "due_date"),
         Index("ix_supervision_warning_status_raised_at", "status", "raised_at"),
         Index("ix_supervision_warning_org_code_status", "org_code", "status"),
     )

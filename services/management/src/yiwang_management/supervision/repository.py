@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, func, select, text, update
+from sqlalchemy import Row, Table, and_, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from yiwang_common.db.repository import RepositoryBase
@@ -76,7 +76,7 @@ WITH marked AS (
     SELECT case_no, step_key, step_name, CAST(:level AS varchar), item_code, org_code, region_code,
            due_date, CAST(:now AS timestamptz), CAST(:tick AS bigint), 'open'
     FROM marked
-    ON CONFLICT (case_no, step_key, level) DO NOTHING
+    ON CONFLICT (case_no, step_key, level, due_date) DO NOTHING
     RETURNING case_no, step_key, step_name, item_code, org_code, due_date
 ), numbered AS (
     SELECT inserted.*, (row_number() OVER (PARTITION BY org_code ORDER BY case_no, step_key) - 1) / {BATCH}
@@ -317,7 +317,10 @@ class DeadlineRepository(RepositoryBase[CaseDeadline]):
     async def set_step_clock(
         self, case_no: str, step_key: str, *, due_date: date, warn_date: date, paused: bool
     ) -> None:
-        """A running step clock's due and warning dates and whether it stands still (joint parts)."""
+        """A running step clock's due and warning dates and whether it stands still (joint parts).
+
+        A clock whose due date moves is warned afresh against the new one (its warnings are per due date).
+        """
         await self.session.execute(
             update(_STEP_CLOCK)
             .where(
@@ -325,7 +328,12 @@ class DeadlineRepository(RepositoryBase[CaseDeadline]):
                 _STEP_CLOCK.c.step_key == step_key,
                 _STEP_CLOCK.c.ended_at.is_(None),
             )
-            .values(due_date=due_date, warn_date=warn_date, paused=paused)
+            .values(
+                due_date=due_date,
+                warn_date=warn_date,
+                paused=paused,
+                warned_level=case((_STEP_CLOCK.c.due_date == due_date, _STEP_CLOCK.c.warned_level), else_=0),
+            )
         )
 
     async def step_clocks(self, case_no: str) -> Sequence[CaseStepClock]:
