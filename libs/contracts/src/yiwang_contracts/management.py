@@ -214,7 +214,8 @@ class SupervisionWarningsRaised(EventData):
 
     One event per department, level and sweep tick, up to 1,000 warnings each (a large department
     gets several): a sweep raises tens of thousands at once, and the department is whom they concern.
-    Each warning is raised once (unique per case, step and level), so a batch never repeats one.
+    Each warning is raised once (unique per case, step, level and due date: a moved due date is
+    warned again), so a batch never repeats one.
     """
 
     subject = "yiwang.management.supervision.warnings_raised.v1"
