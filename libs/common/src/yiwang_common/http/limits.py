@@ -8,14 +8,9 @@ Two layers, because the HTTP parser answers some requests before the app ever se
 * :class:`RequestLineLimitMiddleware` refuses what httptools lets through: it has no limit on
   header size (a 200 KB header reaches the app) and reads URLs far longer than any of our routes
   needs. Such requests get 414 or 431 before any routing, body reading or database work.
-
-The protocol also writes a response's head and its body in one socket write (:class:`_OneWrite`).
 """
 
 from __future__ import annotations
-
-import asyncio
-from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -36,75 +31,8 @@ def problem_bytes(status: int, code: str, title: str, detail: str) -> bytes:
     return orjson.dumps(body | {"detail": detail})
 
 
-class _OneWrite:
-    """The transport one request's cycle writes through: what it writes in one turn of the loop
-    goes out in one socket write.
-
-    uvicorn writes the status line and headers as soon as the app sends ``http.response.start``
-    and the body on ``http.response.body``: two writes, two TCP segments over loopback, when the
-    app sends both in the same step (every non-streaming response). The socket writes were more
-    than a quarter of the gateway's CPU per search (py-spy, docs/adr/0133-search-direct-path.md),
-    the head's and the body's each. A write is held until the cycle's next write, its ``close``, or
-    the end of this turn of the loop (``call_soon``), so a streaming response's head or a
-    ``100 Continue`` is delayed by one turn at most and the bytes and their order are unchanged;
-    a complete response is flushed before the protocol goes on (``on_response_complete``).
-    """
-
-    __slots__ = ("_transport", "_held", "_flush")
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._held: bytes | None = None
-        self._flush: asyncio.Handle | None = None
-
-    def write(self, data: bytes) -> None:
-        if self._held is None:
-            self._held = data
-            self._flush = asyncio.get_running_loop().call_soon(self.flush)
-            return
-        held, self._held = self._held, None
-        assert self._flush is not None
-        self._flush.cancel()
-        self._transport.write(held + data)
-
-    def flush(self) -> None:
-        if self._held is not None:
-            held, self._held = self._held, None
-            assert self._flush is not None
-            self._flush.cancel()
-            if not self._transport.is_closing():
-                self._transport.write(held)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, answering unparseable requests with problem+json, and writing
-    each response's head with its body (:class:`_OneWrite`)."""
-
-    def on_headers_complete(self) -> None:
-        """Start the request's cycle as uvicorn does, then give it a transport that joins its writes."""
-        before = self.cycle
-        super().on_headers_complete()
-        # None of the cycle's writes has happened yet: its task is started, not run.
-        if self.cycle is not None and self.cycle is not before:
-            self.cycle.transport = _OneWrite(self.transport)  # type: ignore[assignment]
-
-    def on_response_complete(self) -> None:
-        """A complete response is on the socket before anything may close it (a head without a
-        body, as HEAD's, would otherwise wait for the end of the turn)."""
-        writer = self.cycle.transport if self.cycle is not None else None
-        if isinstance(writer, _OneWrite):
-            writer.flush()
-        super().on_response_complete()
+    """uvicorn's httptools protocol, answering unparseable requests with problem+json."""
 
     def send_400_response(self, msg: str) -> None:
         """Write the parser's 400 as a problem and close the connection, as uvicorn does.
