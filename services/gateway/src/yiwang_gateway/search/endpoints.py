@@ -135,7 +135,7 @@ class DirectSearch:
     Inside every middleware of the service (request line and header limits, request id, body
     limit, security headers), so those still see and shape this answer; what it skips is the part
     of FastAPI's stack under them (exception middleware, exit stack, route matching over every
-    route, the ``Request`` and the ``Response`` objects), about a tenth of a search's CPU
+    route, the ``Request`` and the ``Response`` objects), 7.5 % of a search's samples in py-spy
     (docs/adr/0133-search-direct-path.md). It answers exactly what the declared route's handler
     answers for such a query (``SearchRoute``): the same body and the same headers in the same
     order. An error (a control character in ``q``, the index not built yet) is left to the
