@@ -225,7 +225,14 @@ class TestSearchEndpoint:
         monkeypatch.setattr(endpoints, "plain_params", lambda scope: None)
         declared = await client.get(f"{URL}?{query}")
         assert direct.status_code == declared.status_code
-        assert direct.headers["content-type"] == declared.headers["content-type"]
+        # Every header, in order; the request id is each answer's own, and took_ms may differ
+        # in its digits, so the length is the body's own.
+        own = {b"x-request-id": None, b"content-length": None}
+        assert [(k, own.get(k, v)) for k, v in direct.headers.raw] == [
+            (k, own.get(k, v)) for k, v in declared.headers.raw
+        ]
+        for r in (direct, declared):
+            assert r.headers["x-request-id"] and int(r.headers["content-length"]) == len(r.content)
         a, b = direct.json(), declared.json()
         if direct.status_code == 200:
             a.pop("took_ms"), b.pop("took_ms")
@@ -233,6 +240,49 @@ class TestSearchEndpoint:
             for problem in (a, b):
                 problem.pop("instance", None), problem.pop("request_id", None)
         assert a == b
+
+    async def test_plain_queries_are_answered_under_the_middlewares_without_fastapi(
+        self, client: httpx.AsyncClient, demo: list[ItemPublished]
+    ) -> None:
+        # DirectSearch answers a plain GET itself (the app under it is never called) and hands
+        # anything else on; the common middlewares around it still act on its answers.
+        seen: list[str] = []
+
+        async def declared(scope: Any, receive: Any, send: Any) -> None:
+            seen.append(scope["query_string"].decode())
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        direct = endpoints.DirectSearch(declared)
+        for query, method, headers in [
+            ("q=%E8%BA%AB%E4%BB%BD%E8%AF%81", "GET", []),
+            ("q=%E8%BA%AB%E4%BB%BD%E8%AF%81", "HEAD", []),
+            ("q=%E7%A4%BE%E4%BF%9D%1B", "GET", []),  # control character: the declared 422
+            ("limit=0", "GET", []),
+            ("q=x", "GET", [(b"content-length", b"2")]),
+        ]:
+            scope = {
+                "type": "http",
+                "method": method,
+                "path": URL,
+                "raw_path": URL.encode(),
+                "query_string": query.encode(),
+                "headers": headers,
+            }
+            await direct(scope, None, send)
+        # Only the first, a plain GET, was answered directly (the HEAD of the same query was not).
+        assert seen == ["q=%E8%BA%AB%E4%BB%BD%E8%AF%81", "q=%E7%A4%BE%E4%BF%9D%1B", "limit=0", "q=x"]
+        assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+        assert sent[0]["status"] == 200
+        assert SearchResponse.model_validate_json(sent[1]["body"]).items[0].name.startswith("居民身份证")
+        # Through the whole app: a caller's request id comes back, a declared oversized body is 413.
+        r = await client.get(URL, params={"q": "身份证"}, headers={"X-Request-ID": "abc-123"})
+        assert r.status_code == 200 and r.headers["x-request-id"] == "abc-123"
+        r = await client.get(URL, params={"q": "身份证"}, headers={"Content-Length": str(10**9)})
+        assert r.status_code == 413 and r.headers["content-type"].startswith("application/problem+json")
 
     async def test_control_character_message_is_chinese(
         self, client: httpx.AsyncClient, demo: list[ItemPublished]

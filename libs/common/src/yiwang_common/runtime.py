@@ -56,6 +56,8 @@ class ServiceSpec:
         openapi_tags: tag descriptions for OpenAPI.
         body_limits: ``(method, path prefix, bytes)`` of routes whose bodies may exceed
             ``settings.http.max_body_bytes`` (uploads).
+        inner_middleware: ASGI middlewares innermost, under every common one (request limits,
+            request id, body limit): a route answered directly in ASGI still gets all of those.
     """
 
     name: str
@@ -68,6 +70,7 @@ class ServiceSpec:
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     body_limits: Sequence[tuple[str, str, int]] = ()
+    inner_middleware: Sequence[type[Any]] = ()
 
 
 class Runtime:
@@ -246,6 +249,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         settings.calendar.extra_holidays, settings.calendar.extra_workdays
     )
     install_problem_handlers(app)
+    # Added first, so innermost (Starlette wraps the first added innermost).
+    for middleware in reversed(spec.inner_middleware):
+        app.add_middleware(middleware)
     # Inside the request context, so a 413 carries the request id.
     app.add_middleware(BodyLimitMiddleware, default=settings.http.max_body_bytes, routes=spec.body_limits)
     install_openapi(app, current_principal)

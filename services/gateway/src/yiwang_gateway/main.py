@@ -71,7 +71,7 @@ from yiwang_gateway.payment.client import build_payment_client
 from yiwang_gateway.payment.web import router as payment_pages
 from yiwang_gateway.progress import events as progress_events
 from yiwang_gateway.progress.endpoints import pages_router as progress_pages_router, router as progress_router
-from yiwang_gateway.search.endpoints import router as search_router
+from yiwang_gateway.search.endpoints import DirectSearch, router as search_router
 from yiwang_gateway.search.service import search_service
 from yiwang_gateway.staff.handlers import on_staff_assigned
 from yiwang_gateway.web.endpoints import router as pages_router
@@ -226,6 +226,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_shutdown=_on_shutdown,
             openapi_tags=TAGS,
             body_limits=[("POST", "/api/v1/materials", settings.max_upload_bytes)],
+            # The busiest public request, answered under the common middlewares: ADR 0133.
+            inner_middleware=[DirectSearch],
         ),
         settings,
     )
