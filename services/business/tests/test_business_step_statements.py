@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.workflow import HANDLERS, ORG, ORIGIN, PARALLEL, SEQUENTIAL, accepted
 from yiwang_business.db import messaging
+from yiwang_business.task.repository import _COMPLETE_AND_NUMBER
 from yiwang_business.task.schemas import TaskComplete
 from yiwang_business.task.service import task_service
 from yiwang_business.workflow.schemas import WorkflowBody
@@ -130,3 +131,52 @@ class TestStepStatements:
             )
         assert decided.decision is not None and decided.decision.document_no.endswith("第000001号")
         assert uuid.UUID(str(decided.task.id)) == lead.id
+
+
+async def test_completing_finds_the_task_by_its_primary_key_in_a_long_work_list(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # A unit with 300 open tasks on tables not analyzed since they were emptied: the plan must not
+    # go through ix_task_queue (org_code, status) and filter the whole work list on the id.
+    async with session_scope(sessionmaker) as session:
+        await workflow_service.put(session, item_code="BENCHSEQ", body=SEQUENTIAL)
+    opened: list[Any] = []
+    for i in range(300):
+        async with session_scope(sessionmaker) as session:
+            tasks = await task_service.take_over(session, accepted=accepted("BENCHSEQ", i))
+        assert tasks is not None
+        opened += tasks
+    statement = _COMPLETE_AND_NUMBER.statement
+    async with session_scope(sessionmaker) as session:
+        conn = await session.connection()
+        compiled = statement.compile(dialect=conn.dialect)
+        params = {
+            "task_id": opened[150].id,
+            "key_org_code": ORG,
+            "key_region_prefix": "530428",
+            "roles": ["reviewer"],
+            "new_status": "done",
+            "new_completed_at": opened[150].created_at,
+            "new_handler_id": "x",
+            "new_handler_name": "y",
+            "new_decision": "approve",
+            "new_opinion": "同意。",
+            "decision_period": "2026",
+            "approve": False,
+            "licence_scope": None,
+            "licence_period": None,
+        }
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        args = [compiled.construct_params(params)[name] for name in compiled.positiontup or ()]
+        plan = await driver.fetchval("EXPLAIN (FORMAT JSON) " + compiled.string, *args)
+    # The dialect decodes json on its asyncpg connections.
+    nodes = _nodes(plan[0]["Plan"])
+    # The first scan of task is the completing UPDATE's (the second reads the earlier steps).
+    scan = next(n for n in nodes if n.get("Relation Name") == "task" and "Scan" in n["Node Type"])
+    assert scan.get("Index Name") == "task_pkey", scan
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
@@ -79,9 +81,11 @@ class DriverStatement:
 
     async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run the statement in ``session``'s transaction and return its rows as tuples."""
-        # The session's Connection in its transaction, as ``session.connection()`` gives it, without
-        # the AsyncConnection proxy that call would build and this one never uses.
-        connection: Connection = await greenlet_spawn(session.sync_session.connection)
+        connection = _held_connection(session)
+        if connection is None:
+            # The session's Connection in its transaction, as ``session.connection()`` gives it, without
+            # the AsyncConnection proxy that call would build and this one never uses.
+            connection = await greenlet_spawn(session.sync_session.connection)
         dialect = connection.dialect
         compiled = self._compiled.get(dialect) or self._compile(dialect)
         args = _arguments(compiled, params)
@@ -119,12 +123,34 @@ class DriverStatement:
         await self.fetch(session, params)
 
 
+def _held_connection(session: AsyncSession) -> Connection | None:
+    """The Connection the session's active root transaction already holds for its bind, else None.
+
+    A unit of work's second statement finds it here, without the greenlet that ``Session.connection``
+    needs only to check a connection out (``SessionTransaction._connection_for_bind`` returns the
+    held one the same way). None whenever anything else could apply: no transaction, a savepoint,
+    a transaction not active, no session-wide bind, no connection yet.
+    """
+    sync = session.sync_session
+    transaction = sync._transaction
+    if transaction is None or transaction.nested or not transaction.is_active or sync.bind is None:
+        return None
+    entry = transaction._connections.get(sync.bind)
+    if entry is None:
+        return None
+    connection: Connection = entry[0]
+    return None if connection.closed or connection.invalidated else connection
+
+
 def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
     get = params.get
     args = [get(name, default) for name, default in compiled.names]
-    for (name, _), value in zip(compiled.names, args, strict=True):
-        if value is _REQUIRED:
-            raise KeyError(f"parameter {name!r} is required")
+    # An identity scan in C (``in`` would also call each value's ``__eq__``, UUID's being Python
+    # code); the loop only runs to name a missing parameter.
+    if any(map(is_, args, repeat(_REQUIRED))):
+        for (name, _), value in zip(compiled.names, args, strict=True):
+            if value is _REQUIRED:
+                raise KeyError(f"parameter {name!r} is required")
     # Like the execution context: processors see None too (a TypeDecorator may refuse or map it).
     for i, processor in compiled.binds:
         args[i] = processor(args[i])

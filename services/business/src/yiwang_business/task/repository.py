@@ -96,8 +96,13 @@ _INSERT_CASE = (
 )
 _COMPLETABLE = (
     _task.c.id == bindparam("task_id"),
-    _task.c.status == TASK_OPEN,
-    _task.c.org_code == bindparam("key_org_code"),
+    # The task is found by its primary key, whatever the statistics say. With ``=`` here the
+    # planner may take ``ix_task_queue`` (org_code, status) and filter a unit's whole open work
+    # list on the id: it does on tables not analyzed yet, and the connections keep that generic
+    # plan. ``IS NOT DISTINCT FROM`` is the same test on these NOT NULL columns (the values are
+    # never NULL) but is no index condition, so only the primary key can find the row.
+    _task.c.status.is_not_distinct_from(TASK_OPEN),
+    _task.c.org_code.is_not_distinct_from(bindparam("key_org_code")),
     # ``= ANY(array)``, not an expanding ``IN``: no SQL rendered per execution, one prepared form.
     _task.c.role == any_(bindparam("roles", type_=ARRAY(String()))),
     func.substr(_task.c.case_no, 1, func.length(bindparam("key_region_prefix", type_=String())))
