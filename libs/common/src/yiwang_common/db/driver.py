@@ -81,11 +81,9 @@ class DriverStatement:
 
     async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run the statement in ``session``'s transaction and return its rows as tuples."""
-        connection = _held_connection(session)
-        if connection is None:
-            # The session's Connection in its transaction, as ``session.connection()`` gives it, without
-            # the AsyncConnection proxy that call would build and this one never uses.
-            connection = await greenlet_spawn(session.sync_session.connection)
+        # The session's Connection in its transaction, as ``session.connection()`` gives it, without
+        # the AsyncConnection proxy that call would build and this one never uses.
+        connection: Connection = await greenlet_spawn(session.sync_session.connection)
         dialect = connection.dialect
         compiled = self._compiled.get(dialect) or self._compile(dialect)
         args = _arguments(compiled, params)
@@ -121,25 +119,6 @@ class DriverStatement:
     async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> None:
         """Run the statement in ``session``'s transaction, ignoring any rows."""
         await self.fetch(session, params)
-
-
-def _held_connection(session: AsyncSession) -> Connection | None:
-    """The Connection the session's active root transaction already holds for its bind, else None.
-
-    A unit of work's second statement finds it here, without the greenlet that ``Session.connection``
-    needs only to check a connection out (``SessionTransaction._connection_for_bind`` returns the
-    held one the same way). None whenever anything else could apply: no transaction, a savepoint,
-    a transaction not active, no session-wide bind, no connection yet.
-    """
-    sync = session.sync_session
-    transaction = sync._transaction
-    if transaction is None or transaction.nested or not transaction.is_active or sync.bind is None:
-        return None
-    entry = transaction._connections.get(sync.bind)
-    if entry is None:
-        return None
-    connection: Connection = entry[0]
-    return None if connection.closed or connection.invalidated else connection
 
 
 def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
