@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, MutableMapping
+from collections.abc import MutableMapping
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Query, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yiwang_common.http import problem_responses
@@ -104,25 +103,6 @@ def plain_params(scope: MutableMapping[str, Any]) -> dict[str, Any] | None:
     return params
 
 
-class SearchRoute(APIRoute):
-    """The declared route (OpenAPI, validation, errors) with a direct path for plainly valid queries.
-
-    FastAPI's parameter solving (eleven declared parameters and the router's guard) cost about as
-    much as a quarter of the search itself: docs/adr/0123-search-http-path.md.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        declared = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            params = plain_params(request.scope)
-            if params is None:
-                return await declared(request)
-            return Response(search_service.search_json(**params), media_type="application/json")
-
-        return handle
-
-
 #: The route's path as the API serves it (``/api/v1`` + the router's prefix + ``/search``).
 SEARCH_PATH = "/api/v1/catalogue/search"
 _HEADERS_AFTER_LENGTH = (b"content-type", b"application/json")
@@ -137,9 +117,10 @@ class DirectSearch:
     of FastAPI's stack under them (exception middleware, exit stack, route matching over every
     route, the ``Request`` and the ``Response`` objects), 7.5 % of a search's samples in py-spy
     (docs/adr/0133-search-direct-path.md). It answers exactly what the declared route's handler
-    answers for such a query (``SearchRoute``): the same body and the same headers in the same
+    answers for such a query: the same body and the same headers in the same
     order. An error (a control character in ``q``, the index not built yet) is left to the
-    declared route, which answers it as problem+json as before.
+    declared route, which answers it as problem+json as before. It replaces the route-level
+    direct path of ADR 0123 (a ``SearchRoute``), so a search is answered directly in one place.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -166,7 +147,7 @@ class DirectSearch:
         await self.app(scope, receive, send)
 
 
-router = APIRouter(prefix="/catalogue", tags=["search"], dependencies=GUARDS, route_class=SearchRoute)
+router = APIRouter(prefix="/catalogue", tags=["search"], dependencies=GUARDS)
 
 
 @router.get(
