@@ -180,3 +180,32 @@ async def test_completing_finds_the_task_by_its_primary_key_in_a_long_work_list(
 
 def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
     return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]
+
+
+async def test_the_completing_statement_finds_its_case_by_primary_key_in_its_generic_plan(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # A connection keeps a prepared statement's generic plan. Made while business_case looked
+    # empty (a fresh database), a join on task.case_no = business_case.case_no was planned as a
+    # scan of the whole table for the one case, run at every step from then on: 456 cases/s in the
+    # first 1,000-case round of `make bench-workflow`, 298 in the third.
+    sql = _COMPLETE_AND_NUMBER.statement.compile(dialect=sessionmaker.kw["bind"].dialect).string
+    async with session_scope(sessionmaker) as session:
+        raw = await (await session.connection()).get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        assert await driver.fetchval("SELECT count(*) FROM business_case") == 0
+        # On the raw connection, outside the unit of work's transaction (not begun): reset below.
+        await driver.execute("SET plan_cache_mode = force_generic_plan")
+        parameters = len((await driver.prepare(sql)).get_parameters())
+        await driver.execute("PREPARE completing AS " + sql)
+        try:
+            nulls = ", ".join(["NULL"] * parameters)
+            plan = await driver.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE completing({nulls})")
+        finally:
+            await driver.execute("DEALLOCATE completing; RESET plan_cache_mode")
+    nodes = _nodes(plan[0]["Plan"])
+    cases = [n for n in nodes if n.get("Relation Name") == "business_case"]
+    assert cases and all(n.get("Index Name") == "business_case_pkey" for n in cases), cases
+    completing = next(n for n in nodes if n.get("Relation Name") == "task" and "Scan" in n["Node Type"])
+    assert completing.get("Index Name") == "task_pkey", completing

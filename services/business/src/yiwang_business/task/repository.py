@@ -56,6 +56,7 @@ from yiwang_common.db.driver import DriverStatement
 from yiwang_common.db.repository import RepositoryBase
 
 _task = cast(Table, Task.__table__)
+_task_by_id = _task.alias("its_task")
 _case = cast(Table, BusinessCase.__table__)
 
 #: Task columns, in the order the ``Task`` constructor takes them by name.
@@ -110,6 +111,17 @@ _COMPLETABLE = (
     # Nothing moves while the case is withdrawn or its clock stands still (挂起, 补正, 特殊程序).
     _case.c.status == CASE_IN_PROGRESS,
     _case.c.clock.is_(None),
+)
+#: The task's case, by its primary key whatever the statistics say. With the join written as
+#: ``task.case_no = business_case.case_no``, a plan made while ``business_case`` looked empty (a
+#: fresh database; prepared statements keep their generic plan on the connection) scans the whole
+#: table for the one case, at every step, so steps slow down as cases accumulate. Here the case is
+#: found by ``case_no = (the task's case_no, by the task's primary key)``, and the join itself is an
+#: ``IS NOT DISTINCT FROM`` (the same test on these NOT NULL columns), which no index can serve.
+_ITS_CASE = (
+    _case.c.case_no
+    == select(_task_by_id.c.case_no).where(_task_by_id.c.id == bindparam("task_id")).scalar_subquery(),
+    _task.c.case_no.is_not_distinct_from(_case.c.case_no),
 )
 _COMPLETE_VALUES: dict[str, Any] = {
     name: bindparam(f"new_{name}")
@@ -349,7 +361,7 @@ def _complete_and_number() -> Any:
     """
     done = (
         update(_task)
-        .where(*_COMPLETABLE, _task.c.case_no == _case.c.case_no)
+        .where(*_COMPLETABLE, *_ITS_CASE)
         .values(_COMPLETE_VALUES)
         .returning(*TASK_COLUMNS, *(c.label(f"case_{c.key}") for c in CASE_COLUMNS), _DECIDING)
         .cte("done")
