@@ -120,6 +120,33 @@ class TestDriverStatement:
                 await _INSERT.execute(session, _values("己"))
         assert len(counter.sent) == 1 and counter.sent[0].startswith("INSERT INTO driver_row")
 
+    async def test_alone_it_is_its_own_transaction_and_in_a_begun_one_a_part_of_it(
+        self, table: None, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async def count() -> int:
+            async with engine.connect() as other:
+                return int((await other.execute(select(func.count()).select_from(rows))).scalar_one())
+
+        seen: list[int] = []
+
+        async def unit(*names: str) -> None:
+            # The last statement alone; the unit then fails.
+            async with session_scope(sessionmaker) as session:
+                for k, name in enumerate(names):
+                    await _INSERT.execute(session, _values(name), alone=k == len(names) - 1)
+                seen.append(await count())
+                raise RuntimeError("abort")
+
+        # First in its unit of work: committed by the statement itself, before the unit ends, and
+        # kept when the unit then fails.
+        with pytest.raises(RuntimeError):
+            await unit("辛")
+        assert seen == [1] and await count() == 1
+        # After another statement: part of the unit's transaction, rolled back with it.
+        with pytest.raises(RuntimeError):
+            await unit("壬", "癸")
+        assert seen == [1, 1] and await count() == 1
+
     async def test_a_missing_parameter_is_refused(
         self, table: None, sessionmaker: async_sessionmaker[AsyncSession]
     ) -> None:

@@ -62,13 +62,14 @@ async def _events(sessionmaker: async_sessionmaker[AsyncSession], case_no: str) 
 
 
 class TestStepStatements:
-    async def test_a_sequential_case_is_seven_statements(
+    async def test_a_sequential_case_is_five_statements(
         self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
     ) -> None:
         units, done = await _run_case(sessionmaker, "BENCHSEQ", SEQUENTIAL)
-        # Take-over: 1; each review step: complete + (next task and event); the decision: complete
-        # (with its numbers and the done steps) + (decision, case, event).
-        assert [len(u) for u in units] == [1, 2, 2, 2]
+        # Take-over: 1; each review step, a task this process wrote (ADR 0137): the completion with
+        # the next task and the event; the decision: complete (with its numbers and the done steps)
+        # + (decision, case, event).
+        assert [len(u) for u in units] == [1, 1, 1, 2]
         assert done.case_status == "decided" and done.decision.document_no.endswith("第000001号")
         decided = (await _events(sessionmaker, done.task.case_no))[-1]
         assert decided["type"] == "cn.yiwang.business.case.decided.v1"

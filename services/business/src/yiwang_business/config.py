@@ -40,6 +40,9 @@ class Settings(ServiceSettings):
     console_sign_in_url: str = "http://127.0.0.1:8000/console/sign-in"
     console_manage_url: str = "http://127.0.0.1:8001/console/manage/"
     timers: TimerSettings = Field(default_factory=TimerSettings)
+    # Tasks a process remembers as it wrote them, so that completing one is one statement (ADR 0137);
+    # 0 turns it off. About the task and its case's workflow snapshot and form per entry.
+    known_tasks: int = Field(default=4096, ge=0)
 
     def progress_url(self, case_no: str) -> str:
         """The public progress page of a case (办件进度查询), as the QR code encodes it."""

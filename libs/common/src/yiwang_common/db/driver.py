@@ -79,8 +79,18 @@ class DriverStatement:
         self._compiled[dialect] = done
         return done
 
-    async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Run the statement in ``session``'s transaction and return its rows as tuples."""
+    async def fetch(
+        self, session: AsyncSession, params: Mapping[str, Any], *, alone: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """Run the statement in ``session``'s transaction and return its rows as tuples.
+
+        ``alone``: when the unit of work has run nothing yet, run the statement as its own
+        transaction (PostgreSQL's implicit one: a single statement, CTEs and all, commits or fails
+        whole) instead of beginning one, which saves the ``BEGIN`` and ``COMMIT`` round trips. For
+        a unit of work that is this one statement; one that goes on to run more begins a
+        transaction at its next statement, and this one's writes are committed already. Inside a
+        begun transaction, ``alone`` changes nothing.
+        """
         # The session's Connection in its transaction, as ``session.connection()`` gives it, without
         # the AsyncConnection proxy that call would build and this one never uses.
         connection: Connection = await greenlet_spawn(session.sync_session.connection)
@@ -92,7 +102,7 @@ class DriverStatement:
         adapted: Any = connection.connection.dbapi_connection
         try:
             async with adapted._execute_mutex:
-                if adapted._transaction is None:
+                if adapted._transaction is None and not alone:
                     # The adapter starts the transaction at a unit of work's first statement (BEGIN);
                     # from then on this statement is part of it, committed or rolled back with it.
                     await adapted._start_transaction()
@@ -116,9 +126,9 @@ class DriverStatement:
             rows.append(tuple(row))
         return rows
 
-    async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> None:
-        """Run the statement in ``session``'s transaction, ignoring any rows."""
-        await self.fetch(session, params)
+    async def execute(self, session: AsyncSession, params: Mapping[str, Any], *, alone: bool = False) -> None:
+        """Run the statement as :meth:`fetch` does, ignoring any rows."""
+        await self.fetch(session, params, alone=alone)
 
 
 def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast as sql_cast,
+    column,
     func,
     literal,
     null,
@@ -35,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert as PgInsert, insert
 from sqlalchemy.sql import Insert
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from yiwang_business.db import column_values, messaging, transient
 from yiwang_business.decision.models import Decision
@@ -58,6 +59,17 @@ from yiwang_common.db.repository import RepositoryBase
 _task = cast(Table, Task.__table__)
 _task_by_id = _task.alias("its_task")
 _case = cast(Table, BusinessCase.__table__)
+
+
+def _version(table: Table) -> ColumnElement[str]:
+    """A row's version: its ``xmin`` (the transaction that wrote this version of it), as text.
+
+    Any UPDATE writes a new version with a new ``xmin``, so an equal version means the row is as it
+    was read (a number is only reused after 2³² transactions, far beyond a known task's lifetime). As
+    text because ``xid`` is unsigned 32-bit, which no integer parameter type holds.
+    """
+    return sql_cast(column("xmin", _selectable=table), String())
+
 
 #: Task columns, in the order the ``Task`` constructor takes them by name.
 TASK_COLUMNS = tuple(_task.c)
@@ -93,7 +105,9 @@ LIST_COLUMNS = (
 # expressions and reuses the compiled form.
 _INSERT_TASK = _task.insert()
 _INSERT_CASE = (
-    insert(_case).on_conflict_do_nothing(index_elements=[_case.c.case_no]).returning(_case.c.case_no)
+    insert(_case)
+    .on_conflict_do_nothing(index_elements=[_case.c.case_no])
+    .returning(_case.c.case_no, _version(_case).label("version"))
 )
 _COMPLETABLE = (
     _task.c.id == bindparam("task_id"),
@@ -123,6 +137,8 @@ _ITS_CASE = (
     == select(_task_by_id.c.case_no).where(_task_by_id.c.id == bindparam("task_id")).scalar_subquery(),
     _task.c.case_no.is_not_distinct_from(_case.c.case_no),
 )
+
+
 _COMPLETE_VALUES: dict[str, Any] = {
     name: bindparam(f"new_{name}")
     for name in ("status", "completed_at", "handler_id", "handler_name", "decision", "opinion")
@@ -236,11 +252,48 @@ def _insert_event() -> Insert:
 
 @lru_cache(maxsize=32)
 def _open_and_publish(n: int) -> DriverStatement:
-    """``n`` new tasks and one outbox row (a step completed: the next steps open, the event goes out)."""
-    event = _insert_event()
+    """``n`` new tasks and one outbox row (a step completed: the next steps open, the event goes out).
+
+    Returns the outbox row's version, which is the new tasks' too (one transaction wrote them).
+    """
+    event = _insert_event().returning(_version(_outbox))
     if n == 0:
         return DriverStatement(event)
     return DriverStatement(event.add_cte(_insert_rows(_task, TASK_COLUMNS, n, "t").cte("opened")))
+
+
+@lru_cache(maxsize=32)
+def _complete_known(n: int) -> DriverStatement:
+    """Complete a task as it was known, open the ``n`` next tasks and write the step's event: one statement.
+
+    The task and its case must still be the row versions given (``task_version``, ``case_version``),
+    and the task completable as :data:`_COMPLETABLE` says. The next tasks and the event were made from
+    those versions, so they are written only if the completing UPDATE matched. Returns no row
+    otherwise, and then it has written nothing; else one: the version of the rows written. Nothing
+    else is read back: at those versions, the rows are what the caller knows.
+    """
+    done = (
+        update(_task)
+        .where(
+            *_COMPLETABLE,
+            *_ITS_CASE,
+            _version(_task) == bindparam("task_version", type_=String()),
+            _version(_case) == bindparam("case_version", type_=String()),
+        )
+        .values(_COMPLETE_VALUES)
+        .returning(_task.c.id)
+        .cte("done")
+    )
+    rows = [select(*_binds(TASK_COLUMNS, f"t{i}_").values()).select_from(done) for i in range(n)]
+    opened = (
+        insert(_task)
+        .from_select(list(_TASK_KEYS), rows[0] if n == 1 else union_all(*rows))
+        .returning(_version(_task).label("version"))
+        .cte("opened")
+    )
+    event = select(*_binds([_outbox.c[k] for k in _OUTBOX_KEYS], "o_").values()).select_from(done)
+    published = insert(_outbox).from_select(list(_OUTBOX_KEYS), event).cte("published")
+    return DriverStatement(select(opened.c.version).limit(1).add_cte(published))
 
 
 @lru_cache(maxsize=32)
@@ -286,7 +339,9 @@ def _take_over(n: int) -> DriverStatement:
     )
     rows = [select(*_binds(TASK_COLUMNS, f"t{i}_").values()).select_from(case) for i in range(n)]
     source = rows[0] if n == 1 else union_all(*rows)
-    return DriverStatement(insert(_task).from_select(list(_TASK_KEYS), source).returning(_task.c.id))
+    return DriverStatement(
+        insert(_task).from_select(list(_TASK_KEYS), source).returning(_task.c.id, _version(_task))
+    )
 
 
 @lru_cache(maxsize=4)
@@ -363,7 +418,12 @@ def _complete_and_number() -> Any:
         update(_task)
         .where(*_COMPLETABLE, *_ITS_CASE)
         .values(_COMPLETE_VALUES)
-        .returning(*TASK_COLUMNS, *(c.label(f"case_{c.key}") for c in CASE_COLUMNS), _DECIDING)
+        .returning(
+            *TASK_COLUMNS,
+            *(c.label(f"case_{c.key}") for c in CASE_COLUMNS),
+            _DECIDING,
+            _version(_case).label("case_version"),
+        )
         .cte("done")
     )
     d = done.c
@@ -403,6 +463,7 @@ def _complete_and_number() -> Any:
         *(d[c.key] for c in TASK_COLUMNS),
         *(d[f"case_{c.key}"] for c in CASE_COLUMNS),
         serials.label("serials"),
+        d.case_version,
         literal(0).label("part"),
     )
     earlier = (
@@ -410,6 +471,7 @@ def _complete_and_number() -> Any:
             *TASK_COLUMNS,
             *(null().label(f"case_{c.key}") for c in CASE_COLUMNS),
             null().label("serials"),
+            null().label("case_version"),
             literal(1).label("part"),
         )
         .join_from(_task, done, _task.c.case_no == d.case_no)
@@ -433,6 +495,8 @@ class Completed:
     serials: dict[str, int] | None
     #: The case's steps completed before this one, in the order they finished (决定 step only).
     earlier: list[Task]
+    #: The case row's version (``xmin``) as the statement found it.
+    case_version: str
 
 
 def task_from_row(row: Sequence[Any], offset: int = 0) -> Task:
@@ -450,9 +514,13 @@ class CaseRepository(RepositoryBase[BusinessCase]):
 
     model = BusinessCase
 
-    async def insert_unless_taken(self, case: BusinessCase) -> bool:
-        """Insert a new case (never added to the session) unless its 办件编号 is already here; True if inserted."""
-        return (await self.execute(_INSERT_CASE, column_values(case))).first() is not None
+    async def insert_unless_taken(self, case: BusinessCase) -> str | None:
+        """Insert a new case (never added to the session) unless its 办件编号 is already here.
+
+        Returns the new row's version (``xmin``), None when the case was here already.
+        """
+        row = await self.first_row(_INSERT_CASE, column_values(case))
+        return None if row is None else str(row.version)
 
     async def get(self, case_no: str) -> BusinessCase | None:
         """Return a case by its 办件编号."""
@@ -546,26 +614,71 @@ class TaskRepository(RepositoryBase[Task]):
             case=case_from_row(head, len(TASK_COLUMNS)),
             serials=serials,
             earlier=[task_from_row(r) for r in rows[1:]],
+            case_version=str(head[len(TASK_COLUMNS) + len(CASE_COLUMNS) + 1]),
         )
 
-    async def take_over(self, case: BusinessCase, tasks: Sequence[Task]) -> bool:
+    async def take_over(self, case: BusinessCase, tasks: Sequence[Task]) -> str | None:
         """Insert a new case and its first tasks in one statement, unless its 办件编号 is already here.
 
-        True if inserted; a case already taken over is left as it is, and no task is added.
+        Returns the version (``xmin``) of the rows written, which the case and its tasks share; None
+        when the case was here already: it is left as it is, and no task is added.
         """
         if not tasks:
             return await CaseRepository.from_session(self.session).insert_unless_taken(case)
         params = _prefixed(column_values(case), "c_")
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
-        return bool(await _take_over(len(tasks)).fetch(self.session, params))
+        rows = await _take_over(len(tasks)).fetch(self.session, params)
+        return str(rows[0][1]) if rows else None
 
-    async def open_and_publish(self, tasks: Sequence[Task], event: Mapping[str, Any]) -> None:
-        """Insert the tasks that open and the step's outbox row (``outbox_row``) in one statement."""
+    async def open_and_publish(self, tasks: Sequence[Task], event: Mapping[str, Any]) -> str:
+        """Insert the tasks that open and the step's outbox row (``outbox_row``) in one statement.
+
+        Returns the new rows' version (``xmin``).
+        """
         params = _prefixed(event, "o_")
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
-        await _open_and_publish(len(tasks)).execute(self.session, params)
+        rows = await _open_and_publish(len(tasks)).fetch(self.session, params)
+        return str(rows[0][0])
+
+    async def complete_known(
+        self,
+        task_id: uuid.UUID,
+        *,
+        task_version: str,
+        case_version: str,
+        org_code: str,
+        region_prefix: str,
+        roles: Collection[str],
+        values: Mapping[str, Any],
+        tasks: Sequence[Task],
+        event: Mapping[str, Any],
+    ) -> str | None:
+        """Complete a task still at the versions known, open ``tasks`` and write ``event``: one statement.
+
+        As :meth:`complete_open` for which task may be completed, by whom. ``tasks`` (at least one)
+        and the outbox row ``event`` were made from the known versions. When the unit of work has
+        run nothing yet, the statement is its own transaction (``DriverStatement.fetch(alone=True)``).
+        Returns the new rows' version; None (nothing written) when the task is not completable or
+        either row changed since, and the caller goes the long way.
+        """
+        if not tasks:
+            raise ValueError("a known completion opens the next step")
+        params: dict[str, Any] = {
+            "task_id": task_id,
+            "task_version": task_version,
+            "case_version": case_version,
+            "key_org_code": org_code,
+            "key_region_prefix": region_prefix,
+            "roles": sorted(roles),
+            **{f"new_{k}": v for k, v in values.items()},
+            **_prefixed(event, "o_"),
+        }
+        for i, task in enumerate(tasks):
+            params.update(_prefixed(column_values(task), f"t{i}_"))
+        rows = await _complete_known(len(tasks)).fetch(self.session, params, alone=True)
+        return str(rows[0][0]) if rows else None
 
     async def arrive_and_publish(
         self,

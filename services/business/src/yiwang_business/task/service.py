@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from yiwang_business.clock import local_date, working_calendar
-from yiwang_business.db import messaging, transient
+from yiwang_business.config import get_settings
+from yiwang_business.db import column_values, messaging, transient
 from yiwang_business.decision.repository import DecisionRepository
 from yiwang_business.decision.service import (
     Outcome,
@@ -30,6 +32,7 @@ from yiwang_business.task.errors import (
     TaskRoleForbidden,
 )
 from yiwang_business.task.events import case_decided_event, step_completed_event
+from yiwang_business.task.known import Known, KnownTasks
 from yiwang_business.task.models import (
     CASE_DECIDED,
     CASE_IN_PROGRESS,
@@ -138,12 +141,39 @@ def open_steps(case: BusinessCase, graph: Graph, keys: Sequence[str], now: datet
     return tasks
 
 
+def _leads(tasks: Sequence[Task]) -> list[Task]:
+    """The lead tasks among ``tasks`` (not the assisting ones)."""
+    return [t for t in tasks if t.kind != KIND_ASSIST]
+
+
+def _completed(principal: Principal, body: TaskComplete, now: datetime) -> dict[str, Any]:
+    """The values a completion writes on its task."""
+    return {
+        "status": TASK_DONE,
+        "completed_at": now,
+        "handler_id": principal.sub,
+        "handler_name": principal.name,
+        "decision": body.decision,
+        "opinion": body.opinion,
+    }
+
+
 #: Who closed a task that 承诺超时默认 completed (no member of staff).
 DEEMED_HANDLER_ID = "deemed-approval"
 
 
 class TaskService:
     """Cases taken over from management and the tasks staff work on."""
+
+    def __init__(self) -> None:
+        self._known: KnownTasks | None = None
+
+    @property
+    def known(self) -> KnownTasks:
+        """The tasks this process wrote lately (sized by the settings at first use)."""
+        if self._known is None:
+            self._known = KnownTasks(get_settings().known_tasks)
+        return self._known
 
     async def take_over(self, session: AsyncSession, *, accepted: CaseAccepted) -> list[Task] | None:
         """Store an accepted case with its workflow snapshot and open its first tasks (None if already here)."""
@@ -180,8 +210,12 @@ class TaskService:
         # One statement both checks and stores the case and its first tasks: a case already taken
         # over is left as it is.
         opened = open_steps(case, graph, first, now)
-        if not await TaskRepository.from_session(session).take_over(case, opened):
+        version = await TaskRepository.from_session(session).take_over(case, opened)
+        if version is None:
             return None
+        if graph.linear:
+            # One transaction wrote the case and its tasks: they share its version.
+            self.known.put(_leads(opened), case, task_version=version, case_version=version)
         return opened
 
     async def close_deemed_approved(self, session: AsyncSession, *, deemed: CaseDeemedApproved) -> int | None:
@@ -315,6 +349,13 @@ class TaskService:
         if scope.org_code is None or scope.region_prefix is None:
             raise TaskNotFound(f"待办任务 {task_id} 不存在")
         repo = TaskRepository.from_session(session)
+        known = self.known.take(task_id)
+        if known is not None:
+            completion = await self._complete_known(
+                session, known, principal=principal, body=body, origin=origin
+            )
+            if completion is not None:
+                return completion
         now = utcnow()
         # Should this be its case's 决定 step, the completing statement also draws the numbers:
         # the 决定书's (the case's unit, this year) and, on an approval, the 证照's.
@@ -324,14 +365,7 @@ class TaskService:
             org_code=scope.org_code,
             region_prefix=scope.region_prefix,
             roles=principal.roles,
-            values={
-                "status": TASK_DONE,
-                "completed_at": now,
-                "handler_id": principal.sub,
-                "handler_name": principal.name,
-                "decision": body.decision,
-                "opinion": body.opinion,
-            },
+            values=_completed(principal, body, now),
             decision_period=decision_period(now),
             licence=licence_counter(origin.region_code, now) if approving else None,
         )
@@ -377,14 +411,71 @@ class TaskService:
 
             keys = (await advance(graph, task.step_key, case.form, arrive)).open
         opened = open_steps(case, graph, keys, now)
-        leads = [t for t in opened if t.kind != KIND_ASSIST]
+        leads = _leads(opened)
         # The next tasks and the event in one statement, the last write of this unit of work.
         event = step_completed_event(case, task, leads, source=origin.source)
-        await repo.open_and_publish(opened, outbox_row(session, event))
+        version = await repo.open_and_publish(opened, outbox_row(session, event))
+        if graph.linear:
+            self.known.put(leads, case, task_version=version, case_version=done.case_version)
         next_tasks = [task_schema(t, case) for t in leads]
         return TaskCompletion(
             task=task_schema(task, case),
             next_task=next_tasks[0] if next_tasks else None,
+            next_tasks=next_tasks,
+            case_status=CASE_IN_PROGRESS,
+        )
+
+    async def _complete_known(
+        self,
+        session: AsyncSession,
+        known: Known,
+        *,
+        principal: Principal,
+        body: TaskComplete,
+        origin: Origin,
+    ) -> TaskCompletion | None:
+        """Complete a task of a linear process this process wrote, in one statement (ADR 0137).
+
+        The next task and the step's event are made from the task and case as known, and written
+        only if both rows are still at the known versions. None when that does not hold, or the
+        step is not a plain one (决定, 协办, a step with 协办 posts, a graph), and nothing was written:
+        :meth:`complete` then goes the long way, which also finds the right error.
+        """
+        task, case = known.task, known.case
+        scope = handling_scope(principal)
+        if scope.org_code is None or scope.region_prefix is None or task.kind == KIND_ASSIST:
+            return None
+        graph = compile_graph(case.workflow)
+        if not graph.linear:
+            return None
+        step = graph.step(task.step_key)
+        if step.kind == "decide" or step.assists:
+            return None
+        now = utcnow()
+        values = _completed(principal, body, now)
+        # The task as the statement leaves it: at the known versions, the rows are as known.
+        finished = transient(Task, column_values(task) | values)
+        opened = open_steps(case, graph, [graph.order[graph.positions[task.step_key] + 1]], now)
+        leads = _leads(opened)
+        event = step_completed_event(case, finished, leads, source=origin.source)
+        version = await TaskRepository.from_session(session).complete_known(
+            task.id,
+            task_version=known.task_version,
+            case_version=known.case_version,
+            org_code=scope.org_code,
+            region_prefix=scope.region_prefix,
+            roles=principal.roles,
+            values=values,
+            tasks=opened,
+            event=outbox_row(session, event),
+        )
+        if version is None:
+            return None
+        self.known.put(leads, case, task_version=version, case_version=known.case_version)
+        next_tasks = [task_schema(t, case) for t in leads]
+        return TaskCompletion(
+            task=task_schema(finished, case),
+            next_task=next_tasks[0],
             next_tasks=next_tasks,
             case_status=CASE_IN_PROGRESS,
         )
@@ -401,7 +492,7 @@ class TaskService:
     ) -> TaskCompletion:
         assert task.completed_at is not None
         opened = open_steps(case, graph, ahead.opens, task.completed_at)
-        leads = [t for t in opened if t.kind != KIND_ASSIST]
+        leads = _leads(opened)
         waiting = step_completed_event(case, task, [], source=origin.source)
         # One event, described for either outcome; the statement writes the one it finds.
         last = step_completed_event(case, task, leads, source=origin.source).model_copy(
