@@ -226,6 +226,16 @@ _SPIFF_SAVE_KEPT = DriverStatement(
 )
 
 
+def _run_ready(workflow: BpmnWorkflow, instance: uuid.UUID) -> None:
+    """Complete the instance's ready user task (approved) and run the engine steps after it."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    if not ready:
+        raise RuntimeError(f"Spiff instance {instance} waits with no ready user task")
+    ready[0].data.update(APPROVE)
+    ready[0].run()
+    workflow.do_engine_steps()
+
+
 class Spiff:
     """SpiffWorkflow 3.2 with its workflow JSON stored per instance, one transaction per step."""
 
@@ -250,12 +260,7 @@ class Spiff:
             async with session_scope(sessions) as session:
                 (row,) = await _SPIFF_LOAD.fetch(session, {"id": instance})
                 workflow = self.serializer.deserialize_json(row[0])
-                ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-                if not ready:
-                    raise RuntimeError(f"Spiff instance {instance} waits with no ready user task")
-                ready[0].data.update(APPROVE)
-                ready[0].run()
-                workflow.do_engine_steps()
+                _run_ready(workflow, instance)
                 await _SPIFF_SAVE.execute(
                     session,
                     {
@@ -280,12 +285,7 @@ class Spiff:
                 session, {"id": instance, "state": self.serializer.serialize_json(workflow)}
             )
         while not workflow.is_completed():
-            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-            if not ready:
-                raise RuntimeError(f"Spiff instance {instance} waits with no ready user task")
-            ready[0].data.update(APPROVE)
-            ready[0].run()
-            workflow.do_engine_steps()
+            _run_ready(workflow, instance)
             async with session_scope(sessions) as session:
                 rows = await _SPIFF_SAVE_KEPT.fetch(
                     session,
