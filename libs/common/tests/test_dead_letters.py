@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from common_samples import licence_event
@@ -28,6 +29,7 @@ from yiwang_common.events import (
     enqueue,
     ensure_stream,
 )
+from yiwang_common.events.consumer import _park_statement
 from yiwang_common.events.dead_letters import DeadLetters
 from yiwang_common.events.outbox import serialize
 
@@ -57,6 +59,13 @@ def oversized_event(size: int) -> EventEnvelope:
     event = licence_event()
     event.data["licence"]["holder_name"] = "张" * (size // 3 + 1)  # three UTF-8 bytes each
     return event
+
+
+async def _park_alone(
+    sessionmaker: async_sessionmaker[AsyncSession], statement: Any, values: dict[str, object]
+) -> int | None:
+    async with sessionmaker() as session, session.begin():
+        return await session.scalar(statement, values)
 
 
 def parking_runner(
@@ -240,6 +249,33 @@ class TestConsumerParking:
         # The one dead letter is what an operator replays (it still fails here: the handler is broken).
         replay = await DeadLetters(sessionmaker, tables, [sub]).replay(int(str(parked[0]["id"])))
         assert replay.status == "failed"
+
+    async def test_two_replicas_parking_one_message_at_once_write_one_row(
+        self, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # Each replica's park runs in its own transaction; the second runs while the first has not
+        # committed, so a read before the insert cannot see the first's row.
+        event_id = uuid.uuid4()
+        now = datetime.now(UTC)
+        values = {
+            "kind": "incoming",
+            "consumer": "test__replicas",
+            "subject": "yiwang.datasharing.licence.registered.v1",
+            "event_id": event_id,
+            "payload": b"{}",
+            "error": "RuntimeError: 下游规则暂不可用",
+            "attempts": 5,
+            "first_seen_at": now,
+            "parked_at": now,
+        }
+        statement = _park_statement(tables.dead_letter, event_id)
+        async with sessionmaker() as first, first.begin():
+            assert await first.scalar(statement, values) is not None
+            second = asyncio.create_task(_park_alone(sessionmaker, statement, values))
+            await asyncio.sleep(0.3)
+            assert not second.done()  # waiting on the first's index entry
+        assert await second is None
+        assert [(d["event_id"], d["attempts"]) for d in await dead_letters(sessionmaker)] == [(event_id, 5)]
 
     async def test_unparseable_message_is_parked(
         self, sessionmaker: async_sessionmaker[AsyncSession], nc: NatsClient, clean_stream: str

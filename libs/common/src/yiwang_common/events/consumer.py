@@ -15,8 +15,9 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
-from sqlalchemy import DateTime, Insert, String, Table, Uuid, bindparam, column, func, select
+from sqlalchemy import DateTime, Insert, String, Table, Uuid, bindparam, column, func, select, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -457,8 +458,13 @@ class ConsumerRunner:
         await msg.term()
 
 
-def _park_statement(dead_letter: Table, event_id: uuid.UUID | None) -> ReturningInsert[int]:
-    """The dead-letter row, unless the same consumer holds that event parked and not replayed yet."""
+def _park_statement(dead_letter: Table, event_id: uuid.UUID | None) -> ReturningInsert[tuple[int]]:
+    """The dead-letter row, unless the same consumer holds that event parked and not replayed yet.
+
+    The unique index ``uq_dead_letter_parked_once`` decides, not a read before the insert: a copy
+    parked by another replica at the same moment is not visible to a read until it commits, while
+    the index makes this insert wait for it and then write nothing (no row returned).
+    """
     names = (
         "kind",
         "consumer",
@@ -471,20 +477,14 @@ def _park_statement(dead_letter: Table, event_id: uuid.UUID | None) -> Returning
         "parked_at",
     )
     values = select(*(bindparam(n, type_=dead_letter.c[n].type) for n in names))
+    statement = pg_insert(dead_letter).from_select(list(names), values)
     if event_id is not None:
         # Without an id (a body too broken to carry one) there is nothing to tell copies apart by.
-        t = dead_letter
-        values = values.where(
-            ~select(t.c.id)
-            .where(
-                t.c.kind == "incoming",
-                t.c.consumer == bindparam("consumer"),
-                t.c.event_id == bindparam("event_id"),
-                t.c.replayed_at.is_(None),
-            )
-            .exists()
+        statement = statement.on_conflict_do_nothing(
+            index_elements=[dead_letter.c.consumer, dead_letter.c.event_id],
+            index_where=text("kind = 'incoming' AND replayed_at IS NULL"),
         )
-    return dead_letter.insert().from_select(list(names), values).returning(dead_letter.c.id)
+    return statement.returning(dead_letter.c.id)
 
 
 def _event_id(msg: Msg) -> uuid.UUID | None:

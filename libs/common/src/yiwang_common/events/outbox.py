@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     event as sa_event,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -102,6 +103,15 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         dead_letter.c.kind,
         dead_letter.c.id,
         postgresql_where=dead_letter.c.replayed_at.is_(None),
+    )
+    # One row per consumer and event while it is parked: the consumer's park inserts ON CONFLICT
+    # DO NOTHING against it, so two replicas parking copies of one message at once write one row.
+    Index(
+        "uq_dead_letter_parked_once",
+        dead_letter.c.consumer,
+        dead_letter.c.event_id,
+        unique=True,
+        postgresql_where=text("kind = 'incoming' AND replayed_at IS NULL"),
     )
     return MessagingTables(outbox=outbox, inbox=inbox, dead_letter=dead_letter)
 
