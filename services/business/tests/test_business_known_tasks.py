@@ -135,6 +135,22 @@ async def test_a_task_changed_since_goes_the_long_way_and_reads_it_as_it_is(
     assert len(events) == 1 and events[0]["data"]["next_step_key"] == "survey"
 
 
+async def test_a_change_in_the_same_transaction_as_the_take_over_is_seen(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # A consumer handles a batch of events in one unit of work: a later event of the batch may change
+    # a row the take-over just wrote. The new version has the same xmin; it lies elsewhere (ctid).
+    service = TaskService()
+    async with session_scope(sessionmaker) as session:
+        await workflow_service.put(session, item_code=ITEM, body=SEQUENTIAL)
+    async with session_scope(sessionmaker) as session:
+        opened = await service.take_over(session, accepted=accepted(ITEM, 1))
+        assert opened is not None
+        await session.execute(text("UPDATE task SET reminders = 1 WHERE id = :id"), {"id": opened[0].id})
+    done, sent = await _complete(sessionmaker, service, opened[0].id)
+    assert len(sent) == 3 and done.task.reminders == 1
+
+
 async def test_a_task_completed_elsewhere_is_not_completed_twice(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -176,14 +192,14 @@ def test_known_tasks_keep_the_latest_and_give_each_once() -> None:
     tasks = [Task(id=uuid.uuid4()) for _ in range(3)]
     case: Any = object()
     for t in tasks:
-        known.put([t], case, task_version="1", case_version="1")
+        known.put([(t, "1@(0,1)")], case, case_version="1@(0,2)")
     assert len(known) == 2
     assert known.take(tasks[0].id) is None
     entry = known.take(tasks[2].id)
     assert entry is not None and entry.task is tasks[2]
     assert known.take(tasks[2].id) is None
     off = KnownTasks(0)
-    off.put(tasks, case, task_version="1", case_version="1")
+    off.put([(t, "1@(0,1)") for t in tasks], case, case_version="1@(0,2)")
     assert len(off) == 0
 
 

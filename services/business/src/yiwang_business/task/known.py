@@ -2,7 +2,8 @@
 
 Completing a step reads the task and its case before it can make the next tasks and the step's
 event, which costs a transaction of two statements (ADR 0120). A task this process opened a moment
-ago is known already: its row and its case's, and the version (``xmin``) each was written at. The
+ago is known already: its row and its case's, and the version each was written at (``xmin`` and
+``ctid``, see ``task.repository._version``). The
 next tasks and the event can then be made first and written in the same statement as the completion,
 on the condition that both rows are still at those versions (ADR 0137). Any change since, by this
 replica or another (a 转办, a pause, a reminder, a completion elsewhere), fails the condition and the
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from yiwang_business.task.models import BusinessCase, Task
 
 #: An entry older than this is dropped unused: a task left open that long is read again anyway, and
-#: it keeps a version number far from the 2³² transactions after which PostgreSQL reuses it.
+#: it keeps a version far from the 2³² transactions after which PostgreSQL reuses an ``xmin``.
 MAX_AGE_S = 3600.0
 
 
@@ -45,14 +46,14 @@ class KnownTasks:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def put(self, tasks: Iterable[Task], case: BusinessCase, *, task_version: str, case_version: str) -> None:
-        """Remember ``tasks`` (written at ``task_version``) of ``case`` (at ``case_version``)."""
+    def put(self, tasks: Iterable[tuple[Task, str]], case: BusinessCase, *, case_version: str) -> None:
+        """Remember ``tasks`` (each with its row's version) of ``case`` (at ``case_version``)."""
         if self.size <= 0:
             return
         now = time.monotonic()
         entries = self._entries
-        for task in tasks:
-            entries[task.id] = Known(task, case, task_version, case_version, now)
+        for task, version in tasks:
+            entries[task.id] = Known(task, case, version, case_version, now)
             entries.move_to_end(task.id)
         while len(entries) > self.size:
             entries.popitem(last=False)

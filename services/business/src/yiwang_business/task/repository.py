@@ -62,13 +62,18 @@ _case = cast(Table, BusinessCase.__table__)
 
 
 def _version(table: Table) -> ColumnElement[str]:
-    """A row's version: its ``xmin`` (the transaction that wrote this version of it), as text.
+    """A row version's identity: the transaction that wrote it (``xmin``) and where it lies (``ctid``).
 
-    Any UPDATE writes a new version with a new ``xmin``, so an equal version means the row is as it
-    was read (a number is only reused after 2³² transactions, far beyond a known task's lifetime). As
-    text because ``xid`` is unsigned 32-bit, which no integer parameter type holds.
+    Every UPDATE writes a new version: another transaction's has another ``xmin``; the same
+    transaction's (a batch of events in one unit of work) keeps the ``xmin`` but lies elsewhere,
+    since the version it replaces is still visible to others until commit. So an equal pair means
+    the row is as it was when the pair was read. A pair comes back only after 2³² transactions
+    (``xmin`` wraps), far beyond a known task's lifetime. As text: ``xid`` is unsigned 32-bit, which
+    no integer parameter type holds.
     """
-    return sql_cast(column("xmin", _selectable=table), String())
+    xmin = sql_cast(column("xmin", _selectable=table), String())
+    ctid = sql_cast(column("ctid", _selectable=table), String())
+    return xmin.op("||")(literal("@", String())).op("||")(ctid)
 
 
 #: Task columns, in the order the ``Task`` constructor takes them by name.
@@ -254,12 +259,14 @@ def _insert_event() -> Insert:
 def _open_and_publish(n: int) -> DriverStatement:
     """``n`` new tasks and one outbox row (a step completed: the next steps open, the event goes out).
 
-    Returns the outbox row's version, which is the new tasks' too (one transaction wrote them).
+    Rows: each new task's id and version.
     """
-    event = _insert_event().returning(_version(_outbox))
+    event = _insert_event()
     if n == 0:
         return DriverStatement(event)
-    return DriverStatement(event.add_cte(_insert_rows(_task, TASK_COLUMNS, n, "t").cte("opened")))
+    opened = _insert_rows(_task, TASK_COLUMNS, n, "t").returning(_task.c.id, _version(_task).label("version"))
+    opened_cte = opened.cte("opened")
+    return DriverStatement(select(opened_cte.c.id, opened_cte.c.version).add_cte(event.cte("published")))
 
 
 @lru_cache(maxsize=32)
@@ -269,8 +276,8 @@ def _complete_known(n: int) -> DriverStatement:
     The task and its case must still be the row versions given (``task_version``, ``case_version``),
     and the task completable as :data:`_COMPLETABLE` says. The next tasks and the event were made from
     those versions, so they are written only if the completing UPDATE matched. Returns no row
-    otherwise, and then it has written nothing; else one: the version of the rows written. Nothing
-    else is read back: at those versions, the rows are what the caller knows.
+    otherwise, and then it has written nothing; else each new task's id and version. Nothing else
+    is read back: at those versions, the rows are what the caller knows.
     """
     done = (
         update(_task)
@@ -288,12 +295,12 @@ def _complete_known(n: int) -> DriverStatement:
     opened = (
         insert(_task)
         .from_select(list(_TASK_KEYS), rows[0] if n == 1 else union_all(*rows))
-        .returning(_version(_task).label("version"))
+        .returning(_task.c.id, _version(_task).label("version"))
         .cte("opened")
     )
     event = select(*_binds([_outbox.c[k] for k in _OUTBOX_KEYS], "o_").values()).select_from(done)
     published = insert(_outbox).from_select(list(_OUTBOX_KEYS), event).cte("published")
-    return DriverStatement(select(opened.c.version).limit(1).add_cte(published))
+    return DriverStatement(select(opened.c.id, opened.c.version).add_cte(published))
 
 
 @lru_cache(maxsize=32)
@@ -334,14 +341,19 @@ def _take_over(n: int) -> DriverStatement:
         insert(_case)
         .values(_binds(tuple(_case.c), "c_"))
         .on_conflict_do_nothing(index_elements=[_case.c.case_no])
-        .returning(_case.c.case_no)
+        .returning(_case.c.case_no, _version(_case).label("version"))
         .cte("taken")
     )
     rows = [select(*_binds(TASK_COLUMNS, f"t{i}_").values()).select_from(case) for i in range(n)]
     source = rows[0] if n == 1 else union_all(*rows)
-    return DriverStatement(
-        insert(_task).from_select(list(_TASK_KEYS), source).returning(_task.c.id, _version(_task))
+    opened = (
+        insert(_task)
+        .from_select(list(_TASK_KEYS), source)
+        .returning(_task.c.id, _version(_task).label("version"))
+        .cte("opened")
     )
+    # Rows: each new task's id and version, with the new case's version.
+    return DriverStatement(select(opened.c.id, opened.c.version, case.c.version).select_from(opened, case))
 
 
 @lru_cache(maxsize=4)
@@ -495,8 +507,17 @@ class Completed:
     serials: dict[str, int] | None
     #: The case's steps completed before this one, in the order they finished (决定 step only).
     earlier: list[Task]
-    #: The case row's version (``xmin``) as the statement found it.
+    #: The case row's version (``_version``) as the statement found it.
     case_version: str
+
+
+@dataclass(frozen=True)
+class Written:
+    """The versions (``_version``) of a case and tasks a statement wrote."""
+
+    case_version: str
+    #: Task id → its row's version.
+    tasks: dict[uuid.UUID, str]
 
 
 def task_from_row(row: Sequence[Any], offset: int = 0) -> Task:
@@ -517,7 +538,7 @@ class CaseRepository(RepositoryBase[BusinessCase]):
     async def insert_unless_taken(self, case: BusinessCase) -> str | None:
         """Insert a new case (never added to the session) unless its 办件编号 is already here.
 
-        Returns the new row's version (``xmin``), None when the case was here already.
+        Returns the new row's version (``_version``), None when the case was here already.
         """
         row = await self.first_row(_INSERT_CASE, column_values(case))
         return None if row is None else str(row.version)
@@ -617,30 +638,33 @@ class TaskRepository(RepositoryBase[Task]):
             case_version=str(head[len(TASK_COLUMNS) + len(CASE_COLUMNS) + 1]),
         )
 
-    async def take_over(self, case: BusinessCase, tasks: Sequence[Task]) -> str | None:
+    async def take_over(self, case: BusinessCase, tasks: Sequence[Task]) -> Written | None:
         """Insert a new case and its first tasks in one statement, unless its 办件编号 is already here.
 
-        Returns the version (``xmin``) of the rows written, which the case and its tasks share; None
-        when the case was here already: it is left as it is, and no task is added.
+        Returns the versions of the rows written; None when the case was here already: it is left
+        as it is, and no task is added.
         """
         if not tasks:
-            return await CaseRepository.from_session(self.session).insert_unless_taken(case)
+            version = await CaseRepository.from_session(self.session).insert_unless_taken(case)
+            return None if version is None else Written(case_version=version, tasks={})
         params = _prefixed(column_values(case), "c_")
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
         rows = await _take_over(len(tasks)).fetch(self.session, params)
-        return str(rows[0][1]) if rows else None
+        if not rows:
+            return None
+        return Written(case_version=str(rows[0][2]), tasks={r[0]: str(r[1]) for r in rows})
 
-    async def open_and_publish(self, tasks: Sequence[Task], event: Mapping[str, Any]) -> str:
+    async def open_and_publish(self, tasks: Sequence[Task], event: Mapping[str, Any]) -> dict[uuid.UUID, str]:
         """Insert the tasks that open and the step's outbox row (``outbox_row``) in one statement.
 
-        Returns the new rows' version (``xmin``).
+        Returns each new task's version.
         """
         params = _prefixed(event, "o_")
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
         rows = await _open_and_publish(len(tasks)).fetch(self.session, params)
-        return str(rows[0][0])
+        return {r[0]: str(r[1]) for r in rows}
 
     async def complete_known(
         self,
@@ -654,13 +678,13 @@ class TaskRepository(RepositoryBase[Task]):
         values: Mapping[str, Any],
         tasks: Sequence[Task],
         event: Mapping[str, Any],
-    ) -> str | None:
+    ) -> dict[uuid.UUID, str] | None:
         """Complete a task still at the versions known, open ``tasks`` and write ``event``: one statement.
 
         As :meth:`complete_open` for which task may be completed, by whom. ``tasks`` (at least one)
         and the outbox row ``event`` were made from the known versions. When the unit of work has
         run nothing yet, the statement is its own transaction (``DriverStatement.fetch(alone=True)``).
-        Returns the new rows' version; None (nothing written) when the task is not completable or
+        Returns each new task's version; None (nothing written) when the task is not completable or
         either row changed since, and the caller goes the long way.
         """
         if not tasks:
@@ -678,7 +702,7 @@ class TaskRepository(RepositoryBase[Task]):
         for i, task in enumerate(tasks):
             params.update(_prefixed(column_values(task), f"t{i}_"))
         rows = await _complete_known(len(tasks)).fetch(self.session, params, alone=True)
-        return str(rows[0][0]) if rows else None
+        return {r[0]: str(r[1]) for r in rows} if rows else None
 
     async def arrive_and_publish(
         self,

@@ -210,12 +210,12 @@ class TaskService:
         # One statement both checks and stores the case and its first tasks: a case already taken
         # over is left as it is.
         opened = open_steps(case, graph, first, now)
-        version = await TaskRepository.from_session(session).take_over(case, opened)
-        if version is None:
+        written = await TaskRepository.from_session(session).take_over(case, opened)
+        if written is None:
             return None
         if graph.linear:
-            # One transaction wrote the case and its tasks: they share its version.
-            self.known.put(_leads(opened), case, task_version=version, case_version=version)
+            leads = [(t, written.tasks[t.id]) for t in _leads(opened)]
+            self.known.put(leads, case, case_version=written.case_version)
         return opened
 
     async def close_deemed_approved(self, session: AsyncSession, *, deemed: CaseDeemedApproved) -> int | None:
@@ -414,9 +414,9 @@ class TaskService:
         leads = _leads(opened)
         # The next tasks and the event in one statement, the last write of this unit of work.
         event = step_completed_event(case, task, leads, source=origin.source)
-        version = await repo.open_and_publish(opened, outbox_row(session, event))
+        versions = await repo.open_and_publish(opened, outbox_row(session, event))
         if graph.linear:
-            self.known.put(leads, case, task_version=version, case_version=done.case_version)
+            self.known.put([(t, versions[t.id]) for t in leads], case, case_version=done.case_version)
         next_tasks = [task_schema(t, case) for t in leads]
         return TaskCompletion(
             task=task_schema(task, case),
@@ -458,7 +458,7 @@ class TaskService:
         opened = open_steps(case, graph, [graph.order[graph.positions[task.step_key] + 1]], now)
         leads = _leads(opened)
         event = step_completed_event(case, finished, leads, source=origin.source)
-        version = await TaskRepository.from_session(session).complete_known(
+        versions = await TaskRepository.from_session(session).complete_known(
             task.id,
             task_version=known.task_version,
             case_version=known.case_version,
@@ -469,9 +469,9 @@ class TaskService:
             tasks=opened,
             event=outbox_row(session, event),
         )
-        if version is None:
+        if versions is None:
             return None
-        self.known.put(leads, case, task_version=version, case_version=known.case_version)
+        self.known.put([(t, versions[t.id]) for t in leads], case, case_version=known.case_version)
         next_tasks = [task_schema(t, case) for t in leads]
         return TaskCompletion(
             task=task_schema(finished, case),
