@@ -64,6 +64,3 @@ class KnownTasks:
         if known is None or time.monotonic() - known.at > MAX_AGE_S:
             return None
         return known
-
-    def clear(self) -> None:
-        self._entries.clear()

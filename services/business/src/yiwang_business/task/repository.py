@@ -239,6 +239,19 @@ def _prefixed(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     return {f"{prefix}{k}": v for k, v in values.items()}
 
 
+def _completing(
+    task_id: uuid.UUID, org_code: str, region_prefix: str, roles: Collection[str], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The parameters of :data:`_COMPLETABLE` and ``_COMPLETE_VALUES``: which task, for whom, set to what."""
+    return {
+        "task_id": task_id,
+        "key_org_code": org_code,
+        "key_region_prefix": region_prefix,
+        "roles": sorted(roles),
+        **{f"new_{k}": v for k, v in values.items()},
+    }
+
+
 def _insert_rows(table: Table, columns: Sequence[Column[Any]], n: int, prefix: str) -> PgInsert:
     """``INSERT`` of ``n`` rows whose values are parameters ``{prefix}{i}_{column}``.
 
@@ -615,11 +628,7 @@ class TaskRepository(RepositoryBase[Task]):
         if licence is not None and licence[0] != "licence":
             raise ValueError("the licence counter is named licence")
         params = {
-            "task_id": task_id,
-            "key_org_code": org_code,
-            "key_region_prefix": region_prefix,
-            "roles": sorted(roles),
-            **{f"new_{k}": v for k, v in values.items()},
+            **_completing(task_id, org_code, region_prefix, roles, values),
             "decision_period": decision_period,
             "approve": licence is not None,
             "licence_scope": None if licence is None else licence[1],
@@ -690,13 +699,9 @@ class TaskRepository(RepositoryBase[Task]):
         if not tasks:
             raise ValueError("a known completion opens the next step")
         params: dict[str, Any] = {
-            "task_id": task_id,
+            **_completing(task_id, org_code, region_prefix, roles, values),
             "task_version": task_version,
             "case_version": case_version,
-            "key_org_code": org_code,
-            "key_region_prefix": region_prefix,
-            "roles": sorted(roles),
-            **{f"new_{k}": v for k, v in values.items()},
             **_prefixed(event, "o_"),
         }
         for i, task in enumerate(tasks):

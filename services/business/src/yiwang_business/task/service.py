@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,7 +65,7 @@ from yiwang_business.workflow.engine import (
 )
 from yiwang_business.workflow.schemas import WorkflowSnapshot, WorkflowStep
 from yiwang_business.workflow.service import workflow_service
-from yiwang_common.access import handling_scope, scope_of
+from yiwang_common.access import ReadScope, handling_scope, scope_of
 from yiwang_common.audit import PERSONAL_DATA_READ, record_audit
 from yiwang_common.auth import Principal
 from yiwang_common.contracts.management import CaseAccepted, CaseDeemedApproved
@@ -146,6 +146,22 @@ def _leads(tasks: Sequence[Task]) -> list[Task]:
     return [t for t in tasks if t.kind != KIND_ASSIST]
 
 
+def _after(graph: Graph, step_key: str) -> str:
+    """The step after ``step_key`` in a linear process."""
+    return graph.order[graph.positions[step_key] + 1]
+
+
+def _moved_on(task: Task, case: BusinessCase, leads: Sequence[Task]) -> TaskCompletion:
+    """The answer to a completion that opened ``leads`` (none while a join waits)."""
+    next_tasks = [task_schema(t, case) for t in leads]
+    return TaskCompletion(
+        task=task_schema(task, case),
+        next_task=next_tasks[0] if next_tasks else None,
+        next_tasks=next_tasks,
+        case_status=CASE_IN_PROGRESS,
+    )
+
+
 def _completed(principal: Principal, body: TaskComplete, now: datetime) -> dict[str, Any]:
     """The values a completion writes on its task."""
     return {
@@ -214,8 +230,7 @@ class TaskService:
         if written is None:
             return None
         if graph.linear:
-            leads = [(t, written.tasks[t.id]) for t in _leads(opened)]
-            self.known.put(leads, case, case_version=written.case_version)
+            self._remember(_leads(opened), written.tasks, case, written.case_version)
         return opened
 
     async def close_deemed_approved(self, session: AsyncSession, *, deemed: CaseDeemedApproved) -> int | None:
@@ -352,7 +367,7 @@ class TaskService:
         known = self.known.take(task_id)
         if known is not None:
             completion = await self._complete_known(
-                session, known, principal=principal, body=body, origin=origin
+                session, known, scope=scope, principal=principal, body=body, origin=origin
             )
             if completion is not None:
                 return completion
@@ -399,7 +414,7 @@ class TaskService:
                 drawn=done,
             )
         if graph.linear:
-            keys = [graph.order[graph.positions[task.step_key] + 1]]
+            keys = [_after(graph, task.step_key)]
         elif (ahead := await join_ahead(graph, task.step_key, case.form)) is not None:
             # A branch into a join: count the arrival, open what is behind the join if this is the
             # last one, and write the event of the outcome found, in one statement.
@@ -416,20 +431,15 @@ class TaskService:
         event = step_completed_event(case, task, leads, source=origin.source)
         versions = await repo.open_and_publish(opened, outbox_row(session, event))
         if graph.linear:
-            self.known.put([(t, versions[t.id]) for t in leads], case, case_version=done.case_version)
-        next_tasks = [task_schema(t, case) for t in leads]
-        return TaskCompletion(
-            task=task_schema(task, case),
-            next_task=next_tasks[0] if next_tasks else None,
-            next_tasks=next_tasks,
-            case_status=CASE_IN_PROGRESS,
-        )
+            self._remember(leads, versions, case, done.case_version)
+        return _moved_on(task, case, leads)
 
     async def _complete_known(
         self,
         session: AsyncSession,
         known: Known,
         *,
+        scope: ReadScope,
         principal: Principal,
         body: TaskComplete,
         origin: Origin,
@@ -442,8 +452,8 @@ class TaskService:
         :meth:`complete` then goes the long way, which also finds the right error.
         """
         task, case = known.task, known.case
-        scope = handling_scope(principal)
-        if scope.org_code is None or scope.region_prefix is None or task.kind == KIND_ASSIST:
+        assert scope.org_code is not None and scope.region_prefix is not None  # checked by complete
+        if task.kind == KIND_ASSIST:
             return None
         graph = compile_graph(case.workflow)
         if not graph.linear:
@@ -455,7 +465,7 @@ class TaskService:
         values = _completed(principal, body, now)
         # The task as the statement leaves it: at the known versions, the rows are as known.
         finished = transient(Task, column_values(task) | values)
-        opened = open_steps(case, graph, [graph.order[graph.positions[task.step_key] + 1]], now)
+        opened = open_steps(case, graph, [_after(graph, task.step_key)], now)
         leads = _leads(opened)
         event = step_completed_event(case, finished, leads, source=origin.source)
         versions = await TaskRepository.from_session(session).complete_known(
@@ -471,14 +481,14 @@ class TaskService:
         )
         if versions is None:
             return None
-        self.known.put([(t, versions[t.id]) for t in leads], case, case_version=known.case_version)
-        next_tasks = [task_schema(t, case) for t in leads]
-        return TaskCompletion(
-            task=task_schema(finished, case),
-            next_task=next_tasks[0],
-            next_tasks=next_tasks,
-            case_status=CASE_IN_PROGRESS,
-        )
+        self._remember(leads, versions, case, known.case_version)
+        return _moved_on(finished, case, leads)
+
+    def _remember(
+        self, leads: Sequence[Task], versions: Mapping[uuid.UUID, str], case: BusinessCase, case_version: str
+    ) -> None:
+        """Keep the lead tasks just written (with their versions) for a one-statement completion."""
+        self.known.put([(t, versions[t.id]) for t in leads], case, case_version=case_version)
 
     async def _arrive(
         self,
@@ -506,13 +516,7 @@ class TaskService:
             if_last=outbox_row(session, last),
             if_waiting=outbox_row(session, waiting),
         )
-        next_tasks = [task_schema(t, case) for t in leads] if completed else []
-        return TaskCompletion(
-            task=task_schema(task, case),
-            next_task=next_tasks[0] if next_tasks else None,
-            next_tasks=next_tasks,
-            case_status=CASE_IN_PROGRESS,
-        )
+        return _moved_on(task, case, leads if completed else [])
 
     async def _why_not_completable(
         self, session: AsyncSession, *, task_id: uuid.UUID, principal: Principal
