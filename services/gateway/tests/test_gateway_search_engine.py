@@ -102,6 +102,12 @@ class TestQueries:
         assert names(index, "身分证补领")[0] == "id-bl"  # 分 for 份: same pinyin
         assert names(index, "食品经应许可")[0] in {"sp", "sp-p"}  # 应 for 营: 模糊音 ying/yin
 
+    def test_a_misspelt_abbreviation_means_what_the_abbreviation_means(self, index: SearchIndex) -> None:
+        # 社宝 sounds like the dictionary's 社保, which no item's name holds: only its expansion
+        # (社会保险) reaches the item, so the correction must carry the expansion with it.
+        assert "w:社会保险" in {t for c in index.parse("社宝").concepts for t in c.tokens}
+        assert names(index, "社宝")[0] == "sb"
+
     def test_partial_name(self, index: SearchIndex) -> None:
         assert names(index, "施工许可")[0] == "sg"
 

@@ -496,8 +496,7 @@ class SearchIndex:
                     concept = self._word_concept(tok)
                     if self._df(f"w:{tok}") == 0 and tok not in synonyms and len(tok) > 1:
                         for word in self._corrections(pinyin_of(tok)):
-                            concept.add(f"w:{word}", W_CORRECTION)
-                            terms.append(word)
+                            self._corrected(concept, word, terms)
                     concepts.append(concept)
                     terms.append(tok)
                     terms.extend(synonyms.get(tok, []))
@@ -515,10 +514,18 @@ class SearchIndex:
                 for _, _, words in self._spell(syls):
                     for word in words:
                         if word not in segment:
-                            surface.add(f"w:{word}", W_CORRECTION)
-                            terms.append(word)
+                            self._corrected(surface, word, terms)
                 concepts.append(surface)
         return ParsedQuery(concepts, sorted(set(terms), key=len, reverse=True))
+
+    def _corrected(self, concept: Concept, word: str, terms: list[str]) -> None:
+        """A known word the citizen likely meant (a homophone typo, 社宝 → 社保) joins ``concept``
+        at correction weight, with what the word itself means: a dictionary abbreviation found by
+        its sound stands for its expansions exactly as when typed right."""
+        for token, weight in self._word_concept(word, base=W_CORRECTION).tokens.items():
+            concept.add(token, weight)
+        terms.append(word)
+        terms.extend(self.analyzer.dictionary.synonyms.get(word, []))
 
     def _latin(self, run: str, terms: list[str]) -> list[Concept]:
         if run in self.analyzer.dictionary.synonyms:  # ktv, app: Latin words of the dictionary
