@@ -124,6 +124,40 @@ class TestRowErrors:
         job = (await _import(client, _csv([cells]))).json()
         assert job["status"] == "imported" and job["created"] == 1, job["errors"]
 
+    async def test_headers_and_limits_written_as_real_lists_write_them_import(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # Marks of the mandatory columns, a line break in a header, full-width letters, a running
+        # number and a remark column; limits in words (即办, 20个工作日, full-width digits).
+        written = {
+            "事项名称": "*事项名称",
+            "行政区划代码": "行政区划\n代码",
+            "法定办结时限": "法定办结时限（必填）",
+        }
+        header = ["序号", *(written.get(c.name, c.name) for c in spreadsheet.ITEM_COLUMNS), "备注"]
+        first, second = (_cells(item) for item in SOME[:2])
+        first = _set(_set(first, "法定办结时限", "２０个工作日"), "承诺办结时限", "即办")
+        second = _set(_set(second, "法定办结时限", "20 工作日内"), "承诺办结时限", "5")
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows([header, ["1", *first, "试点"], ["2", *second, ""]])
+        job = (await _import(client, buffer.getvalue().encode())).json()
+        assert job["status"] == "imported" and job["created"] == 2, job["errors"]
+        got = []
+        for item in SOME[:2]:
+            r = await client.get(f"/catalogue/items/{item.item_code}/versions/1", headers=auth(CENTRE))
+            content = r.json()["content"]
+            got.append((content["statutory_limit_days"], content["promised_limit_days"]))
+        assert got == [(20, 0), (20, 5)]
+
+    async def test_a_limit_that_is_not_working_days_says_how_to_write_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        for value in ("二十天", "20天", "-3"):
+            job = (await _import(client, _csv([_set(_cells(SOME[0]), "法定办结时限", value)]))).json()
+            assert job["status"] == "rejected", value
+            (error,) = job["errors"]
+            assert error["column"] == "法定办结时限" and "20个工作日" in error["reason"], error
+
     async def test_not_a_spreadsheet(self, client: httpx.AsyncClient) -> None:
         assert (await _import(client, b"x", name="list.txt")).status_code == 422
         job = (await _import(client, b"PK\x03\x04broken", name="list.xlsx")).json()

@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -236,9 +237,7 @@ def _convert(column: Column, raw: str) -> Any:
     if column.kind == "list":
         return parts
     if column.kind == "int":
-        if not re.fullmatch(r"\d{1,5}", raw):
-            raise ValueError("应为非负整数 (工作日)")
-        return int(raw)
+        return _count(column, raw)
     if column.kind == "bool":
         if raw.lower() in _YES:
             return True
@@ -253,6 +252,25 @@ def _convert(column: Column, raw: str) -> Any:
         return [_service_object(p) for p in parts]
     assert column.code_set is not None
     return [column.code_set.from_label(p).value for p in parts]
+
+
+#: A time limit as lists write it: 20, 20个工作日, 20 工作日内 (the limits are in working days).
+_WORKING_DAYS = re.compile(r"(\d{1,5})(?:个)?(?:工作日)?(?:内)?")
+#: 即办件: decided on the spot, a limit of 0 working days.
+_AT_ONCE = frozenset({"即办", "即时办结", "当场办结", "即办件", "当场办理"})
+_COPIES = re.compile(r"(\d{1,5})(?:份)?")
+
+
+def _count(column: Column, raw: str) -> int:
+    text = _SPACE.sub("", unicodedata.normalize("NFKC", raw))
+    if column.field.endswith("_limit_days"):
+        if text in _AT_ONCE:
+            return 0
+        if (m := _WORKING_DAYS.fullmatch(text)) is None:
+            raise ValueError("应为工作日数：如 20 或 20个工作日，即办填 0 或“即办”")
+    elif (m := _COPIES.fullmatch(text)) is None:
+        raise ValueError("应为非负整数")
+    return int(m.group(1))
 
 
 def _indices(columns: Sequence[Column], header: Sequence[str]) -> list[tuple[str, int]]:
@@ -273,7 +291,7 @@ def _cells(indices: Sequence[tuple[str, int]], values: Sequence[Any]) -> dict[st
 def _header_errors(sheet: str, columns: Sequence[Column], header: Sequence[str]) -> list[RowError]:
     names = {c.name for c in columns}
     missing = [c.name for c in columns if c.required and c.name not in header]
-    unknown = [h for h in header if h and h not in names]
+    unknown = [h for h in header if h and h not in names and h not in IGNORED_COLUMNS]
     errors = [RowError(sheet, 1, name, "缺少必填列") for name in missing]
     errors += [RowError(sheet, 1, name, "不是模板中的列名") for name in unknown]
     return errors
@@ -542,8 +560,33 @@ def _sheet(
 ) -> tuple[list[RowError], list[str], list[list[Any]]]:
     if not rows:
         return [RowError(sheet, 1, "", "表格为空")], [], []
-    header = [_text(h) for h in rows[0]]
+    header = [_header_name(h, columns) for h in rows[0]]
     return _header_errors(sheet, columns, header), header, rows[1:]
+
+
+#: Bookkeeping columns real lists carry beside the elements (a running number, a remark): read
+#: past, neither refused as unknown nor imported.
+IGNORED_COLUMNS = frozenset({"序号", "备注"})
+# A mandatory-column mark around a header: 事项名称*, *事项名称, 事项名称(必填) (full width after NFKC).
+_HEADER_MARK = re.compile(r"^\*+|\*+$|\((?:必填|选填|非必填|可选)\)$")
+_SPACE = re.compile(r"\s+")
+
+
+def _header_key(name: str) -> str:
+    return _HEADER_MARK.sub("", _SPACE.sub("", unicodedata.normalize("NFKC", name)))
+
+
+def _header_name(cell: Any, columns: Sequence[Column]) -> str:
+    """The template's name of a header cell written the way people write them: with a line
+    break, spaces, full-width characters or a mandatory mark (``*`` or ``（必填）``)."""
+    text = _text(cell)
+    if not text:
+        return text
+    key = _header_key(text)
+    for column in columns:
+        if _header_key(column.name) == key:
+            return column.name
+    return key if key in IGNORED_COLUMNS else text
 
 
 def read_raw_xlsx(data: bytes) -> RawFile:
