@@ -9,6 +9,7 @@ from yiwang_common.checkdigits import uscc_check
 from yiwang_common.contracts.codes import (
     REGIONS,
     BasicCode,
+    CaseKind,
     CaseType,
     CreditCode,
     CrossRegionScope,
@@ -20,6 +21,7 @@ from yiwang_common.contracts.codes import (
     NaturalPersonTheme,
     RegionCode,
     ServiceObject,
+    SpecialProcedure,
     VisitCount,
     basic_code_problem,
     handling_code_problem,
@@ -69,6 +71,29 @@ class TestCodeSets:
         assert ItemType.from_label(" 02 ") is ItemType.PENALTY
         with pytest.raises(ValueError, match="不是有效的事项类型"):
             ItemType.from_label("行政审批")
+
+    def test_names_real_lists_write_find_the_standard_member(self) -> None:
+        # The names of provincial lists beside the standard's, full width and spaces folded.
+        assert ItemType.from_label("行政许可事项") is ItemType.LICENSING
+        assert ItemType.from_label("公共服务事项") is ItemType.PUBLIC_SERVICE
+        assert ExerciseLevel.from_label("设区的市级") is ExerciseLevel.MUNICIPAL
+        assert ExerciseLevel.from_label("县（市、区）级") is ExerciseLevel.COUNTY
+        assert ExerciseLevel.from_label("乡（镇）级") is ExerciseLevel.TOWNSHIP
+        assert ServiceObject.from_label("个人") is ServiceObject.NATURAL_PERSON
+        assert ServiceObject.from_label("事业单位法人") is ServiceObject.INSTITUTION
+        assert HandlingForm.from_label("网上办理") is HandlingForm.ONLINE_COMPUTER
+        assert HandlingForm.from_label("掌上办") is HandlingForm.ONLINE_MOBILE
+        assert HandlingForm.from_label("邮 寄") is HandlingForm.POST
+        assert CrossRegionScope.from_label("跨省通办") is CrossRegionScope.CROSS_PROVINCE
+        assert SpecialProcedure.from_label("听证") is SpecialProcedure.SUSPENSION
+        assert SpecialProcedure.from_label("延期") is SpecialProcedure.EXTENSION
+        # 六件 names reported in A.6 terms, exactly as CaseKind.case_type reports them.
+        for kind in CaseKind:
+            assert CaseType.from_label(kind.label) is kind.case_type
+        # A name that could mean more than one member is no alias: still refused, with the choices.
+        for code_set, text in ((ServiceObject, "法人"), (ExerciseLevel, "市县级"), (ItemType, "审批")):
+            with pytest.raises(ValueError, match="可选"):
+                code_set.from_label(text)
 
     def test_nature_follows_the_type_code(self) -> None:
         assert ItemType.LICENSING.nature is ItemNature.POWER

@@ -149,6 +149,29 @@ class TestRowErrors:
             got.append((content["statutory_limit_days"], content["promised_limit_days"]))
         assert got == [(20, 0), (20, 5)]
 
+    async def test_code_cells_written_as_real_lists_write_them_import(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        cells = _cells(SOME[0])
+        for column, value in {
+            "事项类型": f"{_content_label(cells, '事项类型')}事项",
+            "服务对象": "自然人、法人",
+            "办理形式": "窗口办理、网上办理、掌上办",
+            "办件类型": "联办件",
+            "通办范围": "否",
+            "特别程序": "听证、专家评审",
+            "中介服务": "无",
+        }.items():
+            cells = _set(cells, column, value)
+        job = (await _import(client, _csv([cells]))).json()
+        assert job["status"] == "imported" and job["created"] == 1, job["errors"]
+        r = await client.get(f"/catalogue/items/{SOME[0].item_code}/versions/1", headers=auth(CENTRE))
+        content = r.json()["content"]
+        assert content["service_objects"] == ["1", "2", "3", "4"]  # 法人: every kind of legal person
+        assert content["handling_forms"] == ["1", "2", "3"] and content["case_type"] == "2"
+        assert content["cross_region_scope"] is None and content["special_procedures"] == ["2"]
+        assert content["intermediary_services"] == []
+
     async def test_a_limit_that_is_not_working_days_says_how_to_write_it(
         self, client: httpx.AsyncClient
     ) -> None:
@@ -238,3 +261,7 @@ def test_the_template_documentation_lists_every_column() -> None:
     doc = (Path(__file__).resolve().parents[3] / "docs" / "catalogue-template.md").read_text(encoding="utf-8")
     for column in (*spreadsheet.ITEM_COLUMNS, *spreadsheet.MATERIAL_COLUMNS):
         assert f"| {column.name} | {'是' if column.required else ''} |" in doc, column.name
+
+
+def _content_label(cells: list[str], column: str) -> str:
+    return cells[[c.name for c in spreadsheet.ITEM_COLUMNS].index(column)]

@@ -11,6 +11,7 @@ to the portal.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Self, cast
@@ -21,6 +22,14 @@ from yiwang_contracts.checkdigits import uscc_valid
 
 #: Per code set, its members by code and by name (filled on first use).
 _BY_TEXT: dict[type, dict[str, Any]] = {}
+#: Per code set, the other names real lists give its members (name → code), see ``_ALIASES`` below.
+_ALIAS_CODES: dict[type, Mapping[str, str]] = {}
+_BLANKS = re.compile(r"\s+")
+
+
+def _plain(text: str) -> str:
+    """A name as compared: full width folded (NFKC: （镇） is (镇)), no spaces."""
+    return _BLANKS.sub("", unicodedata.normalize("NFKC", text))
 
 
 class CodeSet(StrEnum):
@@ -64,8 +73,11 @@ class CodeSet(StrEnum):
             for member in cls:
                 lookup.setdefault(member.value, member)
                 lookup.setdefault(member.label, member)
+                lookup.setdefault(_plain(member.label), member)
+            for alias, code in _ALIAS_CODES.get(cls, {}).items():
+                lookup.setdefault(_plain(alias), cls._value2member_map_[code])
             _BY_TEXT[cls] = lookup
-        if (found := lookup.get(wanted)) is not None:
+        if (found := lookup.get(wanted)) is not None or (found := lookup.get(_plain(wanted))) is not None:
             return cast(Self, found)
         allowed = "、".join(f"{m.value} {m.label}" for m in cls)
         raise ValueError(f"“{wanted}”不是有效的{cls.__doc__ or cls.__name__}，可选：{allowed}")
@@ -314,7 +326,116 @@ class LegalPersonTheme(CodeSet):
 
 # --- GB/T 2260 行政区划代码 -----------------------------------------------------------------
 
+
 #: The 34 provincial-level prefixes of GB/T 2260 (71 台湾, 81 香港, 82 澳门 included).
+def _suffixed(code_set: type[CodeSet], *suffixes: str) -> dict[str, str]:
+    return {m.label + suffix: m.value for m in code_set for suffix in suffixes}
+
+
+#: Names real lists use beside the standard's (the standard's name and code always work too).
+#: Only names that mean one member beyond doubt: a list's 行使层级 "设区的市级" is 市级, its
+#: 办理形式 "网上办理" the online form, its 办件类型 "联办件" a 承诺件 (as ``CaseKind.case_type``).
+_ALIASES: dict[type[CodeSet], dict[str, str]] = {
+    ItemType: _suffixed(ItemType, "事项", "类") | {"其他权力": "10"},
+    ExerciseLevel: {
+        "国家": "1",
+        "中央级": "1",
+        "省": "2",
+        "省本级": "2",
+        "市": "3",
+        "设区的市级": "3",
+        "地市级": "3",
+        "市州级": "3",
+        "市本级": "3",
+        "县": "4",
+        "县区级": "4",
+        "区县级": "4",
+        "县(市、区)级": "4",
+        "县(区)级": "4",
+        "乡镇级": "5",
+        "乡(镇)级": "5",
+        "乡镇(街道)级": "5",
+        "街道级": "5",
+        "村(社区)级": "6",
+        "社区级": "6",
+    },
+    ServiceObject: {
+        "个人": "1",
+        "公民": "1",
+        "企业": "2",
+        "事业单位": "3",
+        "事业单位法人": "3",
+        "社会组织": "4",
+        "机关": "5",
+        "政府机关": "5",
+        "机关法人": "5",
+        "非法人组织": "6",
+        "非法人企业": "6",
+        "个体工商户": "6",
+    },
+    HandlingForm: {
+        "窗口": "1",
+        "窗口受理": "1",
+        "现场办理": "1",
+        "线下办理": "1",
+        "网上办理": "2",
+        "网上申请": "2",
+        "网办": "2",
+        "在线办理": "2",
+        "线上办理": "2",
+        "全程网办": "2",
+        "移动端办理": "3",
+        "移动端网上办理": "3",
+        "掌上办": "3",
+        "掌上办理": "3",
+        "手机办理": "3",
+        "快递": "4",
+        "邮寄": "4",
+        "邮寄申请": "4",
+        "寄递": "4",
+    },
+    CaseType: {kind.label: kind.case_type.value for kind in CaseKind},
+    CrossRegionScope: {
+        "全国通办": "1",
+        "跨省通办": "2",
+        "跨市通办": "3",
+        "全省通办": "3",
+        "省内通办": "3",
+        "跨县通办": "4",
+        "全市通办": "4",
+        "市内通办": "4",
+    },
+    SpecialProcedure: {
+        "延期": "1",
+        "延长": "1",
+        "延长办理": "1",
+        **dict.fromkeys(
+            (
+                "听证",
+                "招标",
+                "拍卖",
+                "检验",
+                "检测",
+                "检验检测",
+                "检疫",
+                "鉴定",
+                "专家评审",
+                "专家论证",
+                "技术审查",
+                "现场勘验",
+                "现场勘查",
+                "现场核查",
+                "公示",
+                "公告",
+                "征求意见",
+            ),
+            "2",
+        ),
+    },
+}
+_ALIAS_CODES.update(_ALIASES)
+
+
 PROVINCE_PREFIXES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
 )

@@ -49,18 +49,6 @@ from yiwang_management.item.schemas import ItemCreate
 log = logging.getLogger(__name__)
 
 DATA = Path(__file__).parent / "data" / "demo_catalogue.tsv"
-#: Names real lists use for GB/T 39046 service objects.
-SERVICE_OBJECT_ALIASES = {
-    "自然人": ServiceObject.NATURAL_PERSON,
-    "企业法人": ServiceObject.ENTERPRISE,
-    "事业单位法人": ServiceObject.INSTITUTION,
-    "事业法人": ServiceObject.INSTITUTION,
-    "社会组织法人": ServiceObject.SOCIAL_ORGANISATION,
-    "行政机关": ServiceObject.GOVERNMENT,
-    "其他组织": ServiceObject.OTHER_ORGANISATION,
-    # 个体工商户 is no GB/T 39046 object; the guideline files it under 其他 (含个体工商户).
-    "个体工商户": ServiceObject.OTHER_ORGANISATION,
-}
 _SOURCES = {"申请人自备": MaterialSource.APPLICANT}
 
 
@@ -129,7 +117,7 @@ def tsv_items(path: Path = DATA, *, known: Iterable[DemoItem] = ()) -> Iterator[
             if (department, name) in covered:
                 continue
             item_type = ItemType.from_label(type_name)
-            objects = list(dict.fromkeys(SERVICE_OBJECT_ALIASES[o] for o in _split(objects_text)))
+            objects = list(dict.fromkeys(ServiceObject.from_label(o) for o in _split(objects_text)))
             natural, legal = _themes(_split(themes), objects)
             org = Body(name=department, code=real_codes.get(department) or demo_org_code(region, department))
             level = region_level(region)
@@ -186,7 +174,7 @@ def from_item(item: ItemCreate) -> DemoItem:
         exercise_level=region_level(item.region_code),
         implementing_org=Body(name=item.implementing_org.name, code=item.implementing_org.code),
         region_code=item.region_code,
-        service_objects=list(dict.fromkeys(SERVICE_OBJECT_ALIASES[o] for o in item.service_object)),
+        service_objects=list(dict.fromkeys(ServiceObject.from_label(o) for o in item.service_object)),
         case_type=item.case_type,
         handling_forms=[_FORMS[f] for f in guide.get("办理形式", ["窗口办理"])],
         scope=item.scope,

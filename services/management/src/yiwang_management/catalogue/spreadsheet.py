@@ -147,10 +147,12 @@ MATERIAL_COLUMNS: tuple[Column, ...] = (
 )
 
 _SPLIT = re.compile(r"[、;；\n]+")
-_YES = {"是", "有", "y", "yes", "true", "1", "必要", "需要", "支持"}
-_NO = {"否", "无", "n", "no", "false", "0", "非必要", "不需要", "不支持", "不收费"}
-#: Names real lists use for service objects beside the GB/T 39046 ones.
-SERVICE_OBJECT_ALIASES = {"事业单位法人": "3", "个体工商户": "6"}
+_YES = {"是", "有", "y", "yes", "true", "1", "必要", "需要", "支持", "收费"}
+_NO = {"否", "无", "n", "no", "false", "0", "非必要", "不需要", "不支持", "不收费", "免费"}
+#: What lists write in an optional code or list cell that has nothing to say.
+_NOTHING = frozenset({"无", "否", "没有", "不涉及", "不适用", "/", "-", "—", "——", "\\"})
+#: 服务对象 "法人" (and 单位) as lists write it: every kind of legal person (GB/T 39046 A.4 2, 3, 4).
+_ANY_LEGAL_PERSON = frozenset({"法人", "单位", "法人单位"})
 
 
 @dataclass(frozen=True)
@@ -222,10 +224,16 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _service_object(text: str) -> str:
+def _service_objects(text: str) -> list[str]:
     from yiwang_common.contracts.codes import ServiceObject
 
-    return ServiceObject.from_label(SERVICE_OBJECT_ALIASES.get(text, text)).value
+    if text in _ANY_LEGAL_PERSON:
+        return [
+            ServiceObject.ENTERPRISE.value,
+            ServiceObject.INSTITUTION.value,
+            ServiceObject.SOCIAL_ORGANISATION.value,
+        ]
+    return [ServiceObject.from_label(text).value]
 
 
 def _convert(column: Column, raw: str) -> Any:
@@ -246,12 +254,20 @@ def _convert(column: Column, raw: str) -> Any:
         raise ValueError("应为“是”或“否”")
     if column.kind == "code":
         assert column.code_set is not None
-        return column.code_set.from_label(raw).value
+        try:
+            return column.code_set.from_label(raw).value
+        except ValueError:
+            if column.code_set is not ExerciseLevel or len(parts) < 2:
+                raise
+        # A list's 行使层级 naming several levels (省级、市级、县级) is the standard's 分级管理.
+        levels = {ExerciseLevel.from_label(p) for p in parts}
+        return (ExerciseLevel.TIERED if len(levels) > 1 else levels.pop()).value
     # codes
     if column.field == "service_objects":
-        return [_service_object(p) for p in parts]
+        return list(dict.fromkeys(code for p in parts for code in _service_objects(p)))
     assert column.code_set is not None
-    return [column.code_set.from_label(p).value for p in parts]
+    # Two names of one member (听证、专家评审) are that member once.
+    return list(dict.fromkeys(column.code_set.from_label(p).value for p in parts))
 
 
 #: A time limit as lists write it: 20, 20个工作日, 20 工作日内 (the limits are in working days).
@@ -315,6 +331,8 @@ def _parse_cells(
     memo = {} if memo is None else memo
     for column in columns:
         raw = cells[column.name]
+        if raw in _NOTHING and not column.required and column.kind in ("code", "codes", "list"):
+            raw = ""
         if not raw:
             if column.required:
                 errors.append(RowError(sheet, row, column.name, "必填项为空"))
