@@ -18,6 +18,8 @@ from yiwang_common.contracts.codes import (
     ItemNature,
     ItemType,
     LegalPersonTheme,
+    MaterialSource,
+    MaterialType,
     NaturalPersonTheme,
     RegionCode,
     ServiceObject,
@@ -87,11 +89,19 @@ class TestCodeSets:
         assert CrossRegionScope.from_label("跨省通办") is CrossRegionScope.CROSS_PROVINCE
         assert SpecialProcedure.from_label("听证") is SpecialProcedure.SUSPENSION
         assert SpecialProcedure.from_label("延期") is SpecialProcedure.EXTENSION
+        assert MaterialType.from_label("原件、复印件") is MaterialType.ORIGINAL_AND_COPY
+        assert MaterialType.from_label("电子版") is MaterialType.ELECTRONIC
+        assert MaterialSource.from_label("自备") is MaterialSource.APPLICANT
         # 六件 names reported in A.6 terms, exactly as CaseKind.case_type reports them.
         for kind in CaseKind:
             assert CaseType.from_label(kind.label) is kind.case_type
         # A name that could mean more than one member is no alias: still refused, with the choices.
-        for code_set, text in ((ServiceObject, "法人"), (ExerciseLevel, "市县级"), (ItemType, "审批")):
+        for code_set, text in (
+            (ServiceObject, "法人"),
+            (ExerciseLevel, "市县级"),
+            (ItemType, "审批"),
+            (MaterialType, "纸质"),
+        ):
             with pytest.raises(ValueError, match="可选"):
                 code_set.from_label(text)
 

@@ -234,6 +234,32 @@ class TestIdempotentAndRoles:
         assert material["shareable"] is True and material["acceptance_standard"] == "加盖公章"
         assert r.json()["status"] == "draft", "a body's import is a draft for the centre to approve"
 
+    async def test_materials_written_as_real_lists_write_them_import(self, client: httpx.AsyncClient) -> None:
+        from openpyxl import load_workbook
+
+        await client.post(
+            "/catalogue/entries", json=PERMIT.entry.model_dump(mode="json"), headers=auth(CENTRE)
+        )
+        data = spreadsheet.write_xlsx([_row(PERMIT)])
+        book = load_workbook(io.BytesIO(data))
+        sheet = book[spreadsheet.MATERIAL_SHEET]
+        header = [c.value for c in sheet[1]]
+        for column, value in {"材料类型": "原件、复印件", "来源渠道": "自备", "材料必要性": "必须"}.items():
+            sheet.cell(row=2, column=header.index(column) + 1, value=value)
+        sheet.cell(row=2, column=header.index("纸质材料份数") + 1, value="2份")
+        buffer = io.BytesIO()
+        book.save(buffer)
+        job = (await _import(client, buffer.getvalue(), who=ACCEPTOR, name="住建局.xlsx")).json()
+        assert job["status"] == "imported" and job["created"] == 1, job["errors"]
+        r = await client.get(f"/catalogue/items/{PERMIT.item_code}/versions/1", headers=auth(CENTRE))
+        material = r.json()["content"]["materials"][0]
+        assert (material["material_type"], material["source"], material["required"], material["copies"]) == (
+            "3",
+            "1",
+            True,
+            2,
+        )
+
     async def test_a_body_imports_only_its_own_rows_and_not_new_entries(
         self, client: httpx.AsyncClient
     ) -> None:

@@ -147,8 +147,23 @@ MATERIAL_COLUMNS: tuple[Column, ...] = (
 )
 
 _SPLIT = re.compile(r"[、;；\n]+")
-_YES = {"是", "有", "y", "yes", "true", "1", "必要", "需要", "支持", "收费"}
-_NO = {"否", "无", "n", "no", "false", "0", "非必要", "不需要", "不支持", "不收费", "免费"}
+_YES = {"是", "有", "y", "yes", "true", "1", "必要", "必须", "必需", "必要材料", "需要", "支持", "收费"}
+_NO = {
+    "否",
+    "无",
+    "n",
+    "no",
+    "false",
+    "0",
+    "非必要",
+    "非必须",
+    "非必需",
+    "非必要材料",
+    "不需要",
+    "不支持",
+    "不收费",
+    "免费",
+}
 #: What lists write in an optional code or list cell that has nothing to say.
 _NOTHING = frozenset({"无", "否", "没有", "不涉及", "不适用", "/", "-", "—", "——", "\\"})
 #: 服务对象 "法人" (and 单位) as lists write it: every kind of legal person (GB/T 39046 A.4 2, 3, 4).
