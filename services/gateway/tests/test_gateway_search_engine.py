@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from yiwang_gateway.search import engine
-from yiwang_gateway.search.analysis import Analyzer, fuzzy, split_pinyin
+from yiwang_gateway.search.analysis import Analyzer, fuzzy, query_runs, split_pinyin
 from yiwang_gateway.search.dictionary import DictionaryError, SearchDictionary, load_dictionary
 from yiwang_gateway.search.engine import (
     SAMPLE,
@@ -97,6 +97,16 @@ class TestQueries:
         assert names(index, "shenfenzheng")[0] in {"id-bl", "id-hl"}
         assert names(index, "sgxk")[0] == "sg"
         assert names(index, "gjj")[0] == "gjj"
+
+    def test_pinyin_with_tone_marks_or_one_syllable_at_a_time(self, index: SearchIndex) -> None:
+        assert names(index, "shēnfènzhèng")[0] in {"id-bl", "id-hl"}
+        assert names(index, "gong ji jin")[0] == "gjj"
+        assert names(index, "Shen Fen Zheng bu ling")[0] == "id-bl"
+        # Only single syllables join: a word of several stays a word of its own.
+        assert query_runs("gongjijin ti qu") == ["gongjijin", "tiqu"]
+        assert query_runs("ktv a b") == ["ktv", "a", "b"]  # b is no syllable: a stays alone
+        assert query_runs("lǜ shī 证") == ["lvshi", "证"]
+        assert split_pinyin("lvshi") == ["lv", "shi"]  # ü is v, with or without its tone (律 lǜ)
 
     def test_homophone_and_one_wrong_character(self, index: SearchIndex) -> None:
         assert names(index, "身分证补领")[0] == "id-bl"  # 分 for 份: same pinyin

@@ -52,8 +52,10 @@ def fuzzy(syllable: str) -> str:
 
 
 def _toneless(p: str) -> str:
-    p = p.replace("ü", "v")
-    return "".join(c for c in unicodedata.normalize("NFD", p) if not unicodedata.combining(c))
+    # ü with a tone (ǜ, lǜ) decomposes to u + diaeresis + tone: it is v whatever its tone, as
+    # lazy_pinyin and a keyboard spell it (lv, nv).
+    p = unicodedata.normalize("NFD", p).replace("u\u0308", "v").replace("U\u0308", "V")
+    return "".join(c for c in p if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +114,33 @@ def char_bigrams(text: str) -> list[str]:
 def runs(text: str) -> list[str]:
     """Han runs, Latin runs and digit runs of normalised text; punctuation separates."""
     return _RUN.findall(normalise(text))
+
+
+#: Latin letters with marks (tone-marked pinyin: shēnfènzhèng, lǜshī), folded to plain letters in queries.
+_MARKED = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
+
+
+def query_runs(text: str) -> list[str]:
+    """:func:`runs` of a query as people type pinyin: tone marks dropped (ü as v), and syllables
+    typed one by one with spaces (gong ji jin) joined into one run, as typed together."""
+    text = normalise(text)
+    if not text.isascii():
+        text = _MARKED.sub(lambda m: _toneless(m.group()), text)
+    valid = syllables()
+    out: list[str] = []
+    # Whether the last run is single syllables joined so far (so another one may join it).
+    chaining = False
+    end = 0
+    for match in _RUN.finditer(text):
+        run = match.group()
+        single = run in valid
+        if single and chaining and out and text[end : match.start()].isspace():
+            out[-1] += run
+        else:
+            out.append(run)
+            chaining = single
+        end = match.end()
+    return out
 
 
 def is_han(run: str) -> bool:

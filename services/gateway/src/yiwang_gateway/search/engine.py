@@ -34,7 +34,7 @@ from yiwang_gateway.search.analysis import (
     pinyin_bigrams,
     pinyin_key,
     pinyin_of,
-    runs,
+    query_runs,
     split_pinyin,
 )
 from yiwang_gateway.search.dictionary import normalise
@@ -473,7 +473,7 @@ class SearchIndex:
         synonyms = self.analyzer.dictionary.synonyms
         concepts: list[Concept] = []
         terms: list[str] = []
-        for run in runs(q):
+        for run in query_runs(q):
             if run.isdigit():
                 concepts.append(Concept(run, {f"w:{run}": W_WORD}))
                 continue
