@@ -181,6 +181,23 @@ class TestRowErrors:
             (error,) = job["errors"]
             assert error["column"] == "法定办结时限" and "20个工作日" in error["reason"], error
 
+    async def test_an_xls_workbook_imports_like_an_xlsx(self, client: httpx.AsyncClient) -> None:
+        import xlwt  # type: ignore[import-untyped]
+
+        book = xlwt.Workbook(encoding="utf-8")
+        sheet = book.add_sheet(spreadsheet.ITEM_SHEET)
+        rows = [[c.name for c in spreadsheet.ITEM_COLUMNS], *(_cells(item) for item in SOME)]
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                # Excel keeps a number typed into a cell as a number: the limits as such.
+                sheet.write(r, c, int(value) if r and value.isdigit() and "时限" in rows[0][c] else value)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        job = (await _import(client, buffer.getvalue(), name="实施清单.XLS")).json()
+        assert job["status"] == "imported" and job["created"] == len(SOME), job["errors"]
+        again = (await _import(client, buffer.getvalue(), name="实施清单.xls")).json()
+        assert again["unchanged"] == len(SOME)
+
     async def test_not_a_spreadsheet(self, client: httpx.AsyncClient) -> None:
         assert (await _import(client, b"x", name="list.txt")).status_code == 422
         job = (await _import(client, b"PK\x03\x04broken", name="list.xlsx")).json()

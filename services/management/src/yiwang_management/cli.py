@@ -54,10 +54,12 @@ EXIT_OK, EXIT_REJECTED, EXIT_WITH_ERRORS = 0, 1, 2
 def _import_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yiwang-management import",
-        description="导入实施清单 Import a catalogue spreadsheet (xlsx / csv) as a background job, with progress",
+        description="导入实施清单 Import a catalogue spreadsheet (xlsx / xls / csv) as a background job, with progress",
     )
     parser.add_argument(
-        "file", type=Path, help="实施清单文件 (.xlsx or .csv, the template of docs/catalogue-template.md)"
+        "file",
+        type=Path,
+        help="实施清单文件 (.xlsx, .xls or .csv, the template of docs/catalogue-template.md)",
     )
     parser.add_argument("--force", action="store_true", help="有错误时仍导入其余有效行")
     parser.add_argument("--publish", action="store_true", help="直接审核并发布 (centre only)")
@@ -94,7 +96,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from yiwang_common.auth import Principal
     from yiwang_common.db import create_engine, create_sessionmaker, session_scope
     from yiwang_management.catalogue import imports
-    from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, MEDIA
+    from yiwang_management.catalogue.endpoints import IMPORT_FORMATS, IMPORT_FORMATS_TEXT, MAX_IMPORT_BYTES
     from yiwang_management.catalogue.imports import JobContext
     from yiwang_management.catalogue.models import IMPORT_FINISHED, IMPORT_QUEUED, PHASE_NAMES
     from yiwang_management.catalogue.repository import CatalogueImportRepository
@@ -105,8 +107,8 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     path: Path = args.file
     file_format = path.suffix.lower().removeprefix(".")
-    if file_format not in MEDIA:
-        console.print("只接受 .xlsx 或 .csv 文件")
+    if file_format not in IMPORT_FORMATS:
+        console.print(IMPORT_FORMATS_TEXT)
         return EXIT_REJECTED
     data = await asyncio.to_thread(path.read_bytes)
     if not data or len(data) > MAX_IMPORT_BYTES:

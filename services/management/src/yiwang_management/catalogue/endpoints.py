@@ -290,6 +290,10 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
+#: What an import reads: the template's formats, and the older Excel workbook lists are still
+#: kept in (.xls, read by the same calamine reader as .xlsx).
+IMPORT_FORMATS = frozenset({*MEDIA, "xls"})
+IMPORT_FORMATS_TEXT = "只接受 .xlsx、.xls 或 .csv 文件"
 #: Largest spreadsheet accepted (100,000 rows of a real list stay well below it).
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 Format = Annotated[str, Path(pattern="^(xlsx|csv)$", description="xlsx / csv")]
@@ -386,15 +390,15 @@ async def import_file(
     response: Response,
     session: Session,
     principal: Staff,
-    filename: Annotated[Filename, Query(description="文件名, .xlsx 或 .csv")],
+    filename: Annotated[Filename, Query(description="文件名, .xlsx、.xls 或 .csv")],
     force: Annotated[bool, Query(description="有错误时仍导入其余有效行")] = False,
     publish: Annotated[bool, Query(description="中心导入时直接审核并发布")] = False,
 ) -> ImportJob:
-    """The file is the request body (xlsx or CSV, by the filename's extension). It is stored and
+    """The file is the request body (xlsx, xls or CSV, by the filename's extension). It is stored and
     a job validates and imports it in the background; errors name row, column and reason."""
     file_format = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if file_format not in MEDIA:
-        raise ValidationFailed("只接受 .xlsx 或 .csv 文件")
+    if file_format not in IMPORT_FORMATS:
+        raise ValidationFailed(IMPORT_FORMATS_TEXT)
     data = await request.body()
     if not data:
         raise ValidationFailed("文件为空")

@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 
 #: Version elements the template has no column for, carried over from the version a row updates.
 KEPT = ("form_schema", "other_elements")
-READERS = {"xlsx": spreadsheet.read_xlsx, "csv": spreadsheet.read_csv}
+READERS = {"xlsx": spreadsheet.read_xlsx, "xls": spreadsheet.read_xlsx, "csv": spreadsheet.read_csv}
 #: Rows written per unit of work: the job's progress moves (and a resumed job restarts) per batch.
 BATCH_ROWS = 1_000
 

@@ -623,11 +623,11 @@ def _header_name(cell: Any, columns: Sequence[Column]) -> str:
 
 
 def read_raw_xlsx(data: bytes) -> RawFile:
-    """Read an xlsx workbook of the template (fast reading through calamine)."""
+    """Read a workbook of the template, xlsx or the older xls (calamine reads both, fast)."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every broken file
-        return RawFile(errors=[RowError("", 0, "", f"无法读取 xlsx 文件：{exc}")])
+        return RawFile(errors=[RowError("", 0, "", f"无法读取 Excel 文件：{exc}")])
     names = workbook.sheet_names
     item_sheet = ITEM_SHEET if ITEM_SHEET in names else names[0]
     try:
@@ -638,7 +638,7 @@ def read_raw_xlsx(data: bytes) -> RawFile:
             else []
         )
     except Exception as exc:  # a sheet calamine cannot decode
-        return RawFile(errors=[RowError("", 0, "", f"无法读取 xlsx 文件：{exc}")])
+        return RawFile(errors=[RowError("", 0, "", f"无法读取 Excel 文件：{exc}")])
     errors, header, items = _sheet(item_values, ITEM_SHEET, ITEM_COLUMNS)
     raw = RawFile(errors=errors, item_header=header, items=items)
     if MATERIAL_SHEET in names:
@@ -667,7 +667,11 @@ def read_raw_csv(data: bytes) -> RawFile:
     return RawFile(errors=errors, item_header=header, items=items)
 
 
-RAW_READERS: dict[str, Callable[[bytes], RawFile]] = {"xlsx": read_raw_xlsx, "csv": read_raw_csv}
+RAW_READERS: dict[str, Callable[[bytes], RawFile]] = {
+    "xlsx": read_raw_xlsx,
+    "xls": read_raw_xlsx,
+    "csv": read_raw_csv,
+}
 
 
 def read_xlsx(data: bytes, progress: Progress | None = None) -> ParsedFile:

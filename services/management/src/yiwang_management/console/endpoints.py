@@ -29,7 +29,7 @@ from yiwang_common.staff_session import (
 )
 from yiwang_common.web.console import Staff, check_form as _check_form
 from yiwang_management.catalogue import imports, service as catalogue
-from yiwang_management.catalogue.endpoints import MAX_IMPORT_BYTES, MEDIA
+from yiwang_management.catalogue.endpoints import IMPORT_FORMATS, IMPORT_FORMATS_TEXT, MAX_IMPORT_BYTES
 from yiwang_management.catalogue.models import STATUS_NAMES, ItemVersion
 from yiwang_management.console import service
 from yiwang_management.console.rendering import PREFIX, PageRoute, render
@@ -207,8 +207,8 @@ async def upload(
     _check_form(request, csrf)
     filename = (file.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     file_format = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if file_format not in MEDIA:
-        raise ValidationFailed("只接受 .xlsx 或 .csv 文件")
+    if file_format not in IMPORT_FORMATS:
+        raise ValidationFailed(IMPORT_FORMATS_TEXT)
     data = await file.read(MAX_IMPORT_BYTES + 1)
     if not data:
         raise ValidationFailed("文件为空")
