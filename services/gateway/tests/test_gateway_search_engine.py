@@ -108,6 +108,12 @@ class TestQueries:
         assert query_runs("lǜ shī 证") == ["lvshi", "证"]
         assert split_pinyin("lvshi") == ["lv", "shi"]  # ü is v, with or without its tone (律 lǜ)
 
+    def test_a_latin_word_that_is_neither_pinyin_nor_initials_finds_nothing(self, index: SearchIndex) -> None:
+        # Read as initials, "passport" had six trigrams, and ssp is 筹设审批's.
+        index.add(doc("mb", "实施学历教育的民办学校筹设审批"))
+        assert index.search("passport").total == 0
+        assert names(index, "sgxk")[0] == "sg"
+
     def test_homophone_and_one_wrong_character(self, index: SearchIndex) -> None:
         assert names(index, "身分证补领")[0] == "id-bl"  # 分 for 份: same pinyin
         assert names(index, "食品经应许可")[0] in {"sp", "sp-p"}  # 应 for 营: 模糊音 ying/yin

@@ -548,7 +548,10 @@ class SearchIndex:
             concepts.append(surface)
             return concepts
         concept = Concept(run)
-        if len(run) >= 3:
+        # Pinyin initials have few vowels (a syllable starts with one only in 安, 爱, 二 …): a
+        # Latin word with two or more (passport, office) is a word, never initials whose stray
+        # trigram would rank an unrelated item.
+        if len(run) >= 3 and sum(run.count(v) for v in "aeiou") < 2:
             for token in initials_trigrams(run):
                 concept.add(token, W_INITIALS)
         for word in self._by_initials.get(run, set()):
