@@ -172,6 +172,27 @@ class TestRowErrors:
         assert content["cross_region_scope"] is None and content["special_procedures"] == ["2"]
         assert content["intermediary_services"] == []
 
+    async def test_a_title_above_the_header_is_read_past_and_rows_keep_their_sheet_numbers(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        good, bad, _ = SOME
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(
+            [
+                ["元江县政务服务事项实施清单"],
+                ["填报单位：元江县政务服务管理局", "", "日期：2026年12月"],
+                [],
+                [c.name for c in spreadsheet.ITEM_COLUMNS],
+                _cells(good),
+                _set(_cells(bad), "事项类型", "行政审批"),
+            ]
+        )
+        job = (await _import(client, buffer.getvalue().encode())).json()
+        assert job["status"] == "rejected"
+        assert [(e["row"], e["column"]) for e in job["errors"]] == [(6, "事项类型")]  # the sheet's row 6
+        job = (await _import(client, buffer.getvalue().encode(), force="true")).json()
+        assert job["created"] == 1, job["errors"]
+
     async def test_a_limit_that_is_not_working_days_says_how_to_write_it(
         self, client: httpx.AsyncClient
     ) -> None:

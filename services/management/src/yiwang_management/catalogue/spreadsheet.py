@@ -53,9 +53,9 @@ MAX_MATERIAL_ROWS = 10 * MAX_ROWS
 class TooManyRows(ValueError):
     """A sheet longer than its limit, reported as a file error rather than failing the request."""
 
-    def __init__(self, sheet: str, limit: int) -> None:
+    def __init__(self, sheet: str, limit: int, row: int | None = None) -> None:
         super().__init__(f"表格“{sheet}”最多 {limit} 行")
-        self.error = RowError(sheet, limit + 2, "", str(self))
+        self.error = RowError(sheet, limit + 2 if row is None else row, "", str(self))
 
 
 @dataclass(frozen=True)
@@ -319,12 +319,14 @@ def _cells(indices: Sequence[tuple[str, int]], values: Sequence[Any]) -> dict[st
     }
 
 
-def _header_errors(sheet: str, columns: Sequence[Column], header: Sequence[str]) -> list[RowError]:
+def _header_errors(
+    sheet: str, columns: Sequence[Column], header: Sequence[str], row: int = 1
+) -> list[RowError]:
     names = {c.name for c in columns}
     missing = [c.name for c in columns if c.required and c.name not in header]
     unknown = [h for h in header if h and h not in names and h not in IGNORED_COLUMNS]
-    errors = [RowError(sheet, 1, name, "缺少必填列") for name in missing]
-    errors += [RowError(sheet, 1, name, "不是模板中的列名") for name in unknown]
+    errors = [RowError(sheet, row, name, "缺少必填列") for name in missing]
+    errors += [RowError(sheet, row, name, "不是模板中的列名") for name in unknown]
     return errors
 
 
@@ -540,12 +542,18 @@ def build(
 
 
 def _body(
-    rows: Sequence[Sequence[Any]], sheet: str, columns: Sequence[Column], header: Sequence[str], limit: int
+    rows: Sequence[Sequence[Any]],
+    sheet: str,
+    columns: Sequence[Column],
+    header: Sequence[str],
+    limit: int,
+    start: int = 2,
 ) -> Iterator[tuple[int, dict[str, str]]]:
+    """(sheet row number, cells) of the rows below the header; ``start`` is the first one's number."""
     indices = _indices(columns, header)
-    for number, values in enumerate(rows, start=2):
-        if number > limit + 1:
-            raise TooManyRows(sheet, limit)
+    for number, values in enumerate(rows, start=start):
+        if number - start >= limit:
+            raise TooManyRows(sheet, limit, number)
         cells = _cells(indices, values)
         # Only template columns count: a header with another column was refused before.
         if any(cells.values()):
@@ -561,6 +569,9 @@ class RawFile:
     items: Sequence[Sequence[Any]] = ()
     material_header: list[str] = field(default_factory=list)
     materials: Sequence[Sequence[Any]] = ()
+    #: Sheet row numbers of the first row below each header (a title may stand above a header).
+    item_start: int = 2
+    material_start: int = 2
 
     @property
     def row_count(self) -> int:
@@ -578,9 +589,14 @@ class RawFile:
         """Validate every row (see :func:`build`); a file error stops before the rows."""
         if self.errors:
             return ParsedFile(errors=list(self.errors))
-        items = _body(self.items, ITEM_SHEET, ITEM_COLUMNS, self.item_header, MAX_ROWS)
+        items = _body(self.items, ITEM_SHEET, ITEM_COLUMNS, self.item_header, MAX_ROWS, self.item_start)
         materials = _body(
-            self.materials, MATERIAL_SHEET, MATERIAL_COLUMNS, self.material_header, MAX_MATERIAL_ROWS
+            self.materials,
+            MATERIAL_SHEET,
+            MATERIAL_COLUMNS,
+            self.material_header,
+            MAX_MATERIAL_ROWS,
+            self.material_start,
         )
         try:
             return build(items, materials, progress, known)
@@ -588,13 +604,32 @@ class RawFile:
             return ParsedFile(errors=[exc.error])
 
 
+#: How far down a sheet its header may stand (below a title, a date, a note on how to fill it).
+HEADER_SEARCH_ROWS = 10
+
+
 def _sheet(
     rows: list[list[Any]], sheet: str, columns: Sequence[Column]
-) -> tuple[list[RowError], list[str], list[list[Any]]]:
+) -> tuple[list[RowError], list[str], list[list[Any]], int]:
+    """The header's errors, the header, the rows below it and the sheet row number of the first.
+
+    The header is the first of the top rows with two or more of the template's column names: a
+    list often opens with a title row (“××县政务服务事项实施清单”) or a note above it. With none,
+    the first row is the header, and its errors say what is missing.
+    """
     if not rows:
-        return [RowError(sheet, 1, "", "表格为空")], [], []
-    header = [_header_name(h, columns) for h in rows[0]]
-    return _header_errors(sheet, columns, header), header, rows[1:]
+        return [RowError(sheet, 1, "", "表格为空")], [], [], 2
+    keys = {_header_key(c.name) for c in columns}
+    at = next(
+        (
+            k
+            for k, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+            if sum(1 for cell in row if (text := _text(cell)) and _header_key(text) in keys) >= 2
+        ),
+        0,
+    )
+    header = [_header_name(h, columns) for h in rows[at]]
+    return _header_errors(sheet, columns, header, at + 1), header, rows[at + 1 :], at + 2
 
 
 #: Bookkeeping columns real lists carry beside the elements (a running number, a remark): read
@@ -639,10 +674,10 @@ def read_raw_xlsx(data: bytes) -> RawFile:
         )
     except Exception as exc:  # a sheet calamine cannot decode
         return RawFile(errors=[RowError("", 0, "", f"无法读取 Excel 文件：{exc}")])
-    errors, header, items = _sheet(item_values, ITEM_SHEET, ITEM_COLUMNS)
-    raw = RawFile(errors=errors, item_header=header, items=items)
+    errors, header, items, start = _sheet(item_values, ITEM_SHEET, ITEM_COLUMNS)
+    raw = RawFile(errors=errors, item_header=header, items=items, item_start=start)
     if MATERIAL_SHEET in names:
-        material_errors, raw.material_header, raw.materials = _sheet(
+        material_errors, raw.material_header, raw.materials, raw.material_start = _sheet(
             material_values, MATERIAL_SHEET, MATERIAL_COLUMNS
         )
         raw.errors += material_errors
@@ -663,8 +698,8 @@ def read_raw_csv(data: bytes) -> RawFile:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         return RawFile(errors=[RowError("", 0, "", f"无法读取 CSV 文件：{exc}")])
-    errors, header, items = _sheet(rows, ITEM_SHEET, ITEM_COLUMNS)
-    return RawFile(errors=errors, item_header=header, items=items)
+    errors, header, items, start = _sheet(rows, ITEM_SHEET, ITEM_COLUMNS)
+    return RawFile(errors=errors, item_header=header, items=items, item_start=start)
 
 
 RAW_READERS: dict[str, Callable[[bytes], RawFile]] = {
