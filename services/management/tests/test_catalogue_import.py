@@ -193,6 +193,34 @@ class TestRowErrors:
         job = (await _import(client, buffer.getvalue().encode(), force="true")).json()
         assert job["created"] == 1, job["errors"]
 
+    async def test_merged_cells_hold_their_value_in_every_row_they_cover(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        from openpyxl import load_workbook
+        from openpyxl.utils import get_column_letter
+
+        book = load_workbook(io.BytesIO(spreadsheet.write_xlsx([_row(item) for item in SOME[:2]])))
+        sheet = book[spreadsheet.ITEM_SHEET]
+        sheet.insert_rows(1)
+        sheet["A1"] = "元江县政务服务事项实施清单"
+        sheet.merge_cells(f"A1:{get_column_letter(len(spreadsheet.ITEM_COLUMNS))}1")
+        place = get_column_letter([c.name for c in spreadsheet.ITEM_COLUMNS].index("办理地点") + 1)
+        sheet[f"{place}3"] = "元江县政务服务中心一楼"
+        sheet[f"{place}4"] = None
+        sheet.merge_cells(f"{place}3:{place}4")  # one place for both rows, as lists merge it
+        buffer = io.BytesIO()
+        book.save(buffer)
+        job = (await _import(client, buffer.getvalue(), name="清单.xlsx")).json()
+        assert job["status"] == "imported" and job["created"] == 2, job["errors"]
+        for item in SOME[:2]:
+            r = await client.get(f"/catalogue/items/{item.item_code}/versions/1", headers=auth(CENTRE))
+            assert r.json()["content"]["place"] == "元江县政务服务中心一楼"
+
+    def test_sheet_wide_merged_ranges_cost_no_more_than_the_sheet(self) -> None:
+        values: list[list[object]] = [["x", ""], ["", ""]]
+        spreadsheet._fill_merged(values, [((0, 0), (1_048_575, 16_383))] * 1000)
+        assert values == [["x", "x"], ["x", "x"]]
+
     async def test_a_limit_that_is_not_working_days_says_how_to_write_it(
         self, client: httpx.AsyncClient
     ) -> None:

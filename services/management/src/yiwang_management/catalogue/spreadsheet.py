@@ -657,6 +657,42 @@ def _header_name(cell: Any, columns: Sequence[Column]) -> str:
     return key if key in IGNORED_COLUMNS else text
 
 
+def _values(workbook: CalamineWorkbook, name: str) -> list[list[Any]]:
+    """A sheet's cells from A1, every cell of a merged range holding the range's value."""
+    sheet = workbook.get_sheet_by_name(name)
+    values: list[list[Any]] = sheet.to_python(skip_empty_area=False)
+    _fill_merged(values, sheet.merged_cell_ranges or ())
+    return values
+
+
+def _fill_merged(values: list[list[Any]], ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+    """Give every cell of a merged range the value of its top-left cell, as the sheet shows it.
+
+    Lists merge a 事项名称 or a 实施主体 over the rows of its sub-items; a reader sees the value in
+    each of those rows, calamine only in the first. Ranges are cut to the sheet's data, and the
+    cells filled are bounded by a few times the sheet's own, so that a crafted file's overlapping
+    sheet-wide ranges cannot make the import loop for hours.
+    """
+    width = max((len(row) for row in values), default=0)
+    budget = 4 * max(width * len(values), 1)
+    for (r0, c0), (r1, c1) in ranges:
+        if r0 >= len(values) or c0 >= len(values[r0]):
+            continue
+        value = values[r0][c0]
+        if value is None or value == "":
+            continue
+        last_row, last_col = min(r1, len(values) - 1), min(c1, width - 1)
+        budget -= (last_row - r0 + 1) * (last_col - c0 + 1)
+        if budget < 0:
+            return
+        for r in range(r0, last_row + 1):
+            row = values[r]
+            if len(row) <= last_col:
+                row.extend([""] * (last_col + 1 - len(row)))
+            for c in range(c0, last_col + 1):
+                row[c] = value
+
+
 def read_raw_xlsx(data: bytes) -> RawFile:
     """Read a workbook of the template, xlsx or the older xls (calamine reads both, fast)."""
     try:
@@ -666,12 +702,8 @@ def read_raw_xlsx(data: bytes) -> RawFile:
     names = workbook.sheet_names
     item_sheet = ITEM_SHEET if ITEM_SHEET in names else names[0]
     try:
-        item_values = workbook.get_sheet_by_name(item_sheet).to_python(skip_empty_area=False)
-        material_values = (
-            workbook.get_sheet_by_name(MATERIAL_SHEET).to_python(skip_empty_area=False)
-            if MATERIAL_SHEET in names
-            else []
-        )
+        item_values = _values(workbook, item_sheet)
+        material_values = _values(workbook, MATERIAL_SHEET) if MATERIAL_SHEET in names else []
     except Exception as exc:  # a sheet calamine cannot decode
         return RawFile(errors=[RowError("", 0, "", f"无法读取 Excel 文件：{exc}")])
     errors, header, items, start = _sheet(item_values, ITEM_SHEET, ITEM_COLUMNS)
