@@ -216,6 +216,20 @@ class TestRowErrors:
             r = await client.get(f"/catalogue/items/{item.item_code}/versions/1", headers=auth(CENTRE))
             assert r.json()["content"]["place"] == "元江县政务服务中心一楼"
 
+    async def test_the_items_sheet_is_found_behind_a_sheet_of_instructions(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(spreadsheet.write_xlsx([_row(item) for item in SOME[:2]])))
+        book[spreadsheet.ITEM_SHEET].title = "2026年清单"
+        notes = book.create_sheet("填表说明", 0)
+        notes["A1"] = "带 * 的列为必填项；时限以工作日计。"
+        buffer = io.BytesIO()
+        book.save(buffer)
+        job = (await _import(client, buffer.getvalue(), name="清单.xlsx")).json()
+        assert job["status"] == "imported" and job["created"] == 2, job["errors"]
+
     def test_sheet_wide_merged_ranges_cost_no_more_than_the_sheet(self) -> None:
         values: list[list[object]] = [["x", ""], ["", ""]]
         spreadsheet._fill_merged(values, [((0, 0), (1_048_575, 16_383))] * 1000)

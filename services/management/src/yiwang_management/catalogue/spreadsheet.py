@@ -619,15 +619,7 @@ def _sheet(
     """
     if not rows:
         return [RowError(sheet, 1, "", "表格为空")], [], [], 2
-    keys = {_header_key(c.name) for c in columns}
-    at = next(
-        (
-            k
-            for k, row in enumerate(rows[:HEADER_SEARCH_ROWS])
-            if sum(1 for cell in row if (text := _text(cell)) and _header_key(text) in keys) >= 2
-        ),
-        0,
-    )
+    at = _header_row(rows, columns) or 0
     header = [_header_name(h, columns) for h in rows[at]]
     return _header_errors(sheet, columns, header, at + 1), header, rows[at + 1 :], at + 2
 
@@ -638,6 +630,19 @@ IGNORED_COLUMNS = frozenset({"序号", "备注"})
 # A mandatory-column mark around a header: 事项名称*, *事项名称, 事项名称(必填) (full width after NFKC).
 _HEADER_MARK = re.compile(r"^\*+|\*+$|\((?:必填|选填|非必填|可选)\)$")
 _SPACE = re.compile(r"\s+")
+
+
+def _header_row(rows: Sequence[Sequence[Any]], columns: Sequence[Column]) -> int | None:
+    """Index of the first of the top rows with two or more of the template's column names."""
+    keys = {_header_key(c.name) for c in columns}
+    return next(
+        (
+            k
+            for k, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+            if sum(1 for cell in row if (text := _text(cell)) and _header_key(text) in keys) >= 2
+        ),
+        None,
+    )
 
 
 def _header_key(name: str) -> str:
@@ -700,9 +705,23 @@ def read_raw_xlsx(data: bytes) -> RawFile:
     except Exception as exc:  # calamine raises its own error types for every broken file
         return RawFile(errors=[RowError("", 0, "", f"无法读取 Excel 文件：{exc}")])
     names = workbook.sheet_names
-    item_sheet = ITEM_SHEET if ITEM_SHEET in names else names[0]
     try:
-        item_values = _values(workbook, item_sheet)
+        if ITEM_SHEET in names:
+            item_values = _values(workbook, ITEM_SHEET)
+        else:
+            # Named otherwise (Sheet1, 2026年实施清单), perhaps after a sheet of instructions: the
+            # first sheet with the template's header, else the first sheet (whose header errors
+            # then say what is missing).
+            item_values = []
+            for name in names:
+                if name == MATERIAL_SHEET:
+                    continue
+                values = _values(workbook, name)
+                if not item_values:
+                    item_values = values
+                if _header_row(values, ITEM_COLUMNS) is not None:
+                    item_values = values
+                    break
         material_values = _values(workbook, MATERIAL_SHEET) if MATERIAL_SHEET in names else []
     except Exception as exc:  # a sheet calamine cannot decode
         return RawFile(errors=[RowError("", 0, "", f"无法读取 Excel 文件：{exc}")])
