@@ -496,7 +496,7 @@ class SearchIndex:
                     concept = self._word_concept(tok)
                     if self._df(f"w:{tok}") == 0 and tok not in synonyms and len(tok) > 1:
                         for word in self._corrections(pinyin_of(tok)):
-                            self._corrected(concept, word, terms)
+                            self._meaning(concept, word, terms, W_CORRECTION)
                     concepts.append(concept)
                     terms.append(tok)
                     terms.extend(synonyms.get(tok, []))
@@ -514,15 +514,15 @@ class SearchIndex:
                 for _, _, words in self._spell(syls):
                     for word in words:
                         if word not in segment:
-                            self._corrected(surface, word, terms)
+                            self._meaning(surface, word, terms, W_CORRECTION)
                 concepts.append(surface)
         return ParsedQuery(concepts, sorted(set(terms), key=len, reverse=True))
 
-    def _corrected(self, concept: Concept, word: str, terms: list[str]) -> None:
-        """A known word the citizen likely meant (a homophone typo, 社宝 → 社保) joins ``concept``
-        at correction weight, with what the word itself means: a dictionary abbreviation found by
-        its sound stands for its expansions exactly as when typed right."""
-        for token, weight in self._word_concept(word, base=W_CORRECTION).tokens.items():
+    def _meaning(self, concept: Concept, word: str, terms: list[str], base: float) -> None:
+        """``word`` joins ``concept`` at ``base`` weight with what it means (its sub-words and its
+        dictionary expansions), and its terms are highlighted: a word spelt in pinyin, or a known
+        word a typo likely meant (社宝 → 社保, which stands for 社会保险 as when typed right)."""
+        for token, weight in self._word_concept(word, base=base).tokens.items():
             concept.add(token, weight)
         terms.append(word)
         terms.extend(self.analyzer.dictionary.synonyms.get(word, []))
@@ -537,10 +537,7 @@ class SearchIndex:
             for _, _, words in self._spell(syls):
                 concept = Concept(run)
                 for word in words:
-                    for token, weight in self._word_concept(word).tokens.items():
-                        concept.add(token, weight)
-                    terms.append(word)
-                    terms.extend(self.analyzer.dictionary.synonyms.get(word, []))
+                    self._meaning(concept, word, terms, W_WORD)
                 concepts.append(concept)
             surface = Concept(f"~{run}")
             for token in pinyin_bigrams(syls):

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook
@@ -609,7 +610,7 @@ HEADER_SEARCH_ROWS = 10
 
 
 def _sheet(
-    rows: list[list[Any]], sheet: str, columns: Sequence[Column]
+    rows: list[list[Any]], sheet: str, columns: tuple[Column, ...]
 ) -> tuple[list[RowError], list[str], list[list[Any]], int]:
     """The header's errors, the header, the rows below it and the sheet row number of the first.
 
@@ -632,9 +633,15 @@ _HEADER_MARK = re.compile(r"^\*+|\*+$|\((?:必填|选填|非必填|可选)\)$")
 _SPACE = re.compile(r"\s+")
 
 
-def _header_row(rows: Sequence[Sequence[Any]], columns: Sequence[Column]) -> int | None:
+@lru_cache(maxsize=4)
+def _names_by_key(columns: tuple[Column, ...]) -> dict[str, str]:
+    """The template's column names by their folded form (see :func:`_header_key`)."""
+    return {_header_key(c.name): c.name for c in columns}
+
+
+def _header_row(rows: Sequence[Sequence[Any]], columns: tuple[Column, ...]) -> int | None:
     """Index of the first of the top rows with two or more of the template's column names."""
-    keys = {_header_key(c.name) for c in columns}
+    keys = _names_by_key(columns)
     return next(
         (
             k
@@ -649,16 +656,15 @@ def _header_key(name: str) -> str:
     return _HEADER_MARK.sub("", _SPACE.sub("", unicodedata.normalize("NFKC", name)))
 
 
-def _header_name(cell: Any, columns: Sequence[Column]) -> str:
+def _header_name(cell: Any, columns: tuple[Column, ...]) -> str:
     """The template's name of a header cell written the way people write them: with a line
     break, spaces, full-width characters or a mandatory mark (``*`` or ``（必填）``)."""
     text = _text(cell)
     if not text:
         return text
     key = _header_key(text)
-    for column in columns:
-        if _header_key(column.name) == key:
-            return column.name
+    if (name := _names_by_key(columns).get(key)) is not None:
+        return name
     return key if key in IGNORED_COLUMNS else text
 
 
